@@ -1,0 +1,75 @@
+"""The ``pharmcheck`` command: thin click wrappers over the library.
+
+Each command parses its arguments, calls the library, renders the result and
+maps errors to exit codes: 0 clean, 1 findings (or unrecognised input), 2 a
+usage, input or knowledge-base error shown as one line without a traceback.
+Heavy libraries are imported inside the commands that need them, so
+``pharmcheck --help`` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import click
+
+from pharmcheck._version import __version__
+from pharmcheck.errors import PharmcheckError
+
+EXIT_ERROR = 2
+
+
+class CliError(click.ClickException):
+    """A one-line error with exit code 2 (click's own default of 1 would read as "findings")."""
+
+    exit_code = EXIT_ERROR
+
+    def __init__(self, message: str):
+        super().__init__(" ".join(str(message).split()))
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"pharmcheck: error: {self.format_message()}", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except PharmcheckError as exc:
+            raise CliError(str(exc)) from None
+        except OSError as exc:
+            raise CliError(f"{exc.strerror or exc}: {exc.filename or ''}".strip(": ")) from None
+        except Exception as exc:
+            if os.environ.get("PHARMCHECK_DEBUG"):
+                raise
+            raise CliError(
+                f"internal error: {type(exc).__name__}: {exc} (set PHARMCHECK_DEBUG=1 for a traceback)"
+            ) from None
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, "-V", "--version", prog_name="pharmcheck")
+def cli() -> None:
+    """Screen a medication list for drugs that cause or worsen myoclonus.
+
+    Start with `pharmcheck check DRUG ...`; `pharmcheck COMMAND -h` explains each command.
+    """
+
+
+def _register() -> None:
+    from pharmcheck.cli import db_commands
+
+    cli.add_command(db_commands.db)
+
+
+_register()
+
+
+def main() -> None:
+    cli(prog_name="pharmcheck")

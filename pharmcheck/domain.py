@@ -1,0 +1,247 @@
+"""Domain objects: what goes into a check and what comes out. All frozen dataclasses.
+
+An input that cannot be resolved is an :class:`Unrecognized` value in the
+report, never an exception and never silently dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from enum import IntEnum
+from typing import Any
+
+
+class Severity(IntEnum):
+    """Finding severity, ordered: info < minor < moderate < major < contraindicated."""
+
+    INFO = 0
+    MINOR = 1
+    MODERATE = 2
+    MAJOR = 3
+    CONTRAINDICATED = 4
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+    @classmethod
+    def parse(cls, text: str) -> Severity:
+        try:
+            return cls[text.strip().upper()]
+        except KeyError:
+            raise ValueError(f"unknown severity {text!r}; use one of {', '.join(s.label for s in cls)}") from None
+
+    def bumped(self, steps: int = 1, ceiling: Severity | None = None) -> Severity:
+        top = ceiling if ceiling is not None else Severity.MAJOR
+        return Severity(max(self, min(self + steps, top)))
+
+
+CATEGORIES = (
+    "causative", "combination", "dose", "organ-function", "tolerance", "withdrawal",
+    "paradoxical", "duplicate-therapy", "drug-condition",
+)
+
+#: How strong the evidence behind a finding is. KB grades map onto it:
+#: A (level A / label / guideline) -> high, MR (many reports) -> moderate,
+#: FR (few reports) -> low, M (mechanistic only) and structural predictions -> very-low.
+EVIDENCE_LEVELS = ("high", "moderate", "low", "very-low")
+_KB_EVIDENCE = {"A": "high", "MR": "moderate", "FR": "low", "M": "very-low"}
+
+
+def evidence_level(kb_code: str, lowered: int = 0) -> str:
+    """The finding's evidence level for a KB evidence code, optionally lowered by steps."""
+    index = EVIDENCE_LEVELS.index(_KB_EVIDENCE.get(kb_code, "very-low"))
+    return EVIDENCE_LEVELS[min(index + lowered, len(EVIDENCE_LEVELS) - 1)]
+
+
+@dataclass(frozen=True)
+class Quantity:
+    value: float
+    unit: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"value": _number(self.value), "unit": self.unit}
+
+    def __str__(self) -> str:
+        return f"{_number(self.value)} {self.unit}"
+
+
+def _number(value: float) -> float | int:
+    rounded = round(value, 3)
+    return int(rounded) if float(rounded).is_integer() else rounded
+
+
+@dataclass(frozen=True)
+class DoseChange:
+    """One point of a dose history: the total daily dose from ``date`` on."""
+
+    date: date
+    daily_dose: Quantity
+
+
+@dataclass(frozen=True)
+class Medication:
+    """A medication as written. Only ``name`` is required; it may hold a whole sig string."""
+
+    name: str
+    dose: str | None = None
+    frequency: str | None = None
+    route: str | None = None
+    start: date | None = None
+    stop: date | None = None
+    status: str | None = None
+    history: tuple[DoseChange, ...] = ()
+    smiles: str | None = None
+    concentration: str | None = None
+
+
+MYOCLONUS_STATES = ("absent", "present", "worsening", "improving")
+DIALYSIS_KINDS = ("none", "hemodialysis", "peritoneal")
+HEPATIC_LEVELS = ("none", "mild", "moderate", "severe")
+
+
+@dataclass(frozen=True)
+class Patient:
+    """The patient context. Every field is optional; unknown is never treated as normal."""
+
+    id: str | None = None
+    age: float | None = None
+    sex: str | None = None
+    weight_kg: float | None = None
+    crcl: float | None = None
+    egfr: float | None = None
+    dialysis: str | None = None
+    hepatic_impairment: str | None = None
+    pregnant: bool | None = None
+    childbearing_potential: bool | None = None
+    conditions: tuple[str, ...] = ()
+    myoclonus: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id, "age": self.age, "sex": self.sex, "weight_kg": self.weight_kg,
+            "crcl": self.crcl, "egfr": self.egfr, "dialysis": self.dialysis,
+            "hepatic_impairment": self.hepatic_impairment, "pregnant": self.pregnant,
+            "childbearing_potential": self.childbearing_potential,
+            "conditions": list(self.conditions), "myoclonus": self.myoclonus,
+        }
+
+
+@dataclass(frozen=True)
+class ResolvedMedication:
+    """A medication resolved to one drug (a combination product gives one per ingredient)."""
+
+    input: str
+    drug: str
+    drug_id: int
+    match: str
+    score: float
+    dose: Quantity | None = None
+    frequency: str | None = None
+    daily_dose: Quantity | None = None
+    daily_dose_note: str | None = None
+    route: str | None = None
+    prn: bool = False
+    start: date | None = None
+    stop: date | None = None
+    status: str | None = None
+    history: tuple[DoseChange, ...] = ()
+    combination: tuple[str, ...] = ()
+    index: int = 0
+
+    @property
+    def stopped(self) -> bool:
+        return self.status in ("stopped", "discontinued", "held") or self.stop is not None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "input": self.input, "drug": self.drug, "match": self.match, "score": round(self.score, 3),
+            "dose": self.dose.to_dict() if self.dose else None, "frequency": self.frequency,
+            "daily_dose": self.daily_dose.to_dict() if self.daily_dose else None,
+        }
+        if self.daily_dose_note:
+            data["daily_dose_note"] = self.daily_dose_note
+        if self.route:
+            data["route"] = self.route
+        if self.prn:
+            data["prn"] = True
+        if self.combination:
+            data["combination_of"] = list(self.combination)
+        if self.status:
+            data["status"] = self.status
+        if self.start:
+            data["start"] = self.start.isoformat()
+        if self.stop:
+            data["stop"] = self.stop.isoformat()
+        if self.history:
+            data["history"] = [{"date": h.date.isoformat(), "daily_dose": h.daily_dose.to_dict()} for h in self.history]
+        return data
+
+
+@dataclass(frozen=True)
+class Unrecognized:
+    """An input that was not checked, and why. Its presence makes the exit code 1."""
+
+    input: str
+    suggestions: tuple[str, ...] = ()
+    reason: str = "no drug of that name in the knowledge base"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"input": self.input, "suggestions": list(self.suggestions), "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    name: str
+    category: str
+    severity: Severity
+    drugs: tuple[str, ...]
+    title: str
+    message: str
+    recommendation: str
+    evidence: str
+    references: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "code": self.code, "name": self.name, "category": self.category,
+            "severity": self.severity.label, "drugs": list(self.drugs), "title": self.title,
+            "message": self.message, "recommendation": self.recommendation,
+            "evidence": self.evidence, "references": list(self.references),
+        }
+
+    def sort_key(self) -> tuple[Any, ...]:
+        return (-self.severity, self.code, self.drugs, self.message)
+
+
+@dataclass(frozen=True)
+class Report:
+    pharmcheck_version: str
+    kb_version: str
+    schema_revision: str
+    as_of: date
+    patient: Patient
+    medications: tuple[ResolvedMedication, ...]
+    unrecognized: tuple[Unrecognized, ...]
+    findings: tuple[Finding, ...]
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def highest_severity(self) -> Severity | None:
+        return max((f.severity for f in self.findings), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        highest = self.highest_severity
+        return {
+            "pharmcheck_version": self.pharmcheck_version,
+            "knowledge_base": {"version": self.kb_version, "schema_revision": self.schema_revision},
+            "as_of": self.as_of.isoformat(),
+            "patient": self.patient.to_dict(),
+            "medications": [m.to_dict() for m in self.medications],
+            "unrecognized": [u.to_dict() for u in self.unrecognized],
+            "findings": [f.to_dict() for f in self.findings],
+            "highest_severity": highest.label if highest is not None else None,
+            "notes": list(self.notes),
+        }

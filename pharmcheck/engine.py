@@ -1,0 +1,207 @@
+"""The check: resolve a medication list, build the patient context, run the rules, report.
+
+``Checker`` holds an open KB and a name cache, so a caller that checks many
+lists (a ward, a batch, a test suite) pays for loading once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import date
+
+from pharmcheck._version import __version__
+from pharmcheck.domain import (
+    DIALYSIS_KINDS,
+    HEPATIC_LEVELS,
+    MYOCLONUS_STATES,
+    Finding,
+    Medication,
+    Patient,
+    Report,
+    ResolvedMedication,
+    Severity,
+    Unrecognized,
+)
+from pharmcheck.errors import InputError
+from pharmcheck.inputs.normalize import lower_key
+from pharmcheck.inputs.resolve import Resolution, Resolver
+from pharmcheck.inputs.sig import Sig, daily_dose, normalize_route, parse_dose, parse_frequency, parse_sig
+from pharmcheck.kb.store import KnowledgeBase, open_kb
+from pharmcheck.rules import Rule, select_rules
+from pharmcheck.rules.base import CheckContext
+
+MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
+_LIMITS = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One medication after sig parsing, before resolution."""
+
+    medication: Medication
+    sig: Sig
+    name: str
+
+
+class Checker:
+    """Checks medication lists against one open knowledge base."""
+
+    def __init__(self, kb: KnowledgeBase):
+        self.kb = kb
+        self.resolver = Resolver(kb)
+
+    def check(self, medications: Iterable[Medication | str], patient: Patient | None = None, *,
+              as_of: date | None = None, select: Sequence[str] = (), ignore: Sequence[str] = (),
+              min_severity: Severity = Severity.INFO) -> Report:
+        """Screen one patient's medication list and return the report."""
+        as_of = as_of or date.today()
+        patient = validate_patient(patient or Patient())
+        try:
+            rules = select_rules(select, ignore)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        meds = [m if isinstance(m, Medication) else Medication(name=str(m)) for m in medications]
+        resolved, unrecognized, notes = [], [], []
+        for index, med in enumerate(meds):
+            validate_medication(med, as_of)
+            found, missing, note = self._resolve(med, index)
+            resolved.extend(found)
+            unrecognized.extend(missing)
+            notes.extend(note)
+        condition_ids, condition_notes = self._conditions(patient)
+        notes.extend(condition_notes)
+        ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids)
+        findings = self._run(rules, ctx, min_severity)
+        return Report(
+            pharmcheck_version=__version__, kb_version=self.kb.version,
+            schema_revision=self.kb.schema_revision, as_of=as_of, patient=patient,
+            medications=tuple(resolved), unrecognized=tuple(unrecognized),
+            findings=findings, notes=tuple(notes),
+        )
+
+    def _run(self, rules: list[Rule], ctx: CheckContext, min_severity: Severity) -> tuple[Finding, ...]:
+        findings = []
+        for rule in rules:
+            for finding in rule.check(ctx):
+                if finding.severity >= min_severity:
+                    findings.append(replace(finding, references=self._cite(finding.references)))
+        return tuple(sorted(findings, key=Finding.sort_key))
+
+    def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
+        by_key = self.kb.reference_by_key
+        return tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
+
+    def _resolve(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+        sig = parse_sig(med.name)
+        resolution = self.resolver.resolve(sig.name) if sig.name else None
+        if (resolution is None or not resolution.resolved) and lower_key(sig.name) != lower_key(med.name):
+            whole = self.resolver.resolve(med.name)
+            if whole.resolved or resolution is None:
+                resolution, sig = whole, Sig(name=med.name)
+        assert resolution is not None
+        if not resolution.resolved:
+            return [], [Unrecognized(med.name, resolution.suggestions, resolution.reason)], []
+        return self._medications(med, sig, resolution, index)
+
+    def _medications(self, med: Medication, sig: Sig, resolution: Resolution,
+                     index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+        notes = []
+        dose, assumed = (parse_dose(med.dose, med.concentration) if med.dose else (sig.dose, sig.unit_assumed))
+        if med.dose and dose is None:
+            raise InputError(f"medication {index + 1} ({med.name!r}): cannot read the dose {med.dose!r}")
+        if dose is not None and dose.unit == "mg" and dose.value > MAX_SINGLE_DOSE_MG:
+            raise InputError(f"medication {index + 1} ({med.name!r}): dose {dose} is not plausible")
+        frequency = parse_frequency(med.frequency) if med.frequency else sig.frequency
+        if med.frequency and frequency is None:
+            raise InputError(f"medication {index + 1} ({med.name!r}): unknown frequency {med.frequency!r}")
+        if assumed:
+            notes.append(f"'{med.name}': dose {dose} read as mg (no unit given)")
+        if sig.note:
+            notes.append(f"'{med.name}': {sig.note}")
+        combination = tuple(name for _, name in resolution.drugs) if len(resolution.drugs) > 1 else ()
+        if combination:
+            total, total_note = None, "combination product: dose per ingredient not known"
+        else:
+            total, total_note = daily_dose(dose, frequency, sig.prn_max, sig.prn_max_doses)
+        prn = sig.prn or bool(frequency and frequency.prn)
+        out = [
+            ResolvedMedication(
+                input=med.name, drug=drug, drug_id=drug_id, match=resolution.match, score=resolution.score,
+                dose=None if combination else dose, frequency=frequency.label if frequency else None,
+                daily_dose=total, daily_dose_note=total_note, route=normalize_route(med.route) if med.route else sig.route,
+                prn=prn, start=med.start, stop=med.stop, status=(med.status or None) and med.status.lower(),
+                history=med.history, combination=combination, index=index,
+            )
+            for drug_id, drug in resolution.drugs
+        ]
+        return out, [], notes
+
+    def _conditions(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
+        ids, notes = set(), []
+        for text in patient.conditions:
+            cid = self.kb.condition_keys.get(lower_key(text))
+            if cid is None:
+                notes.append(f"condition {text!r} is not in the KB's vocabulary: condition rules were not checked for it")
+            else:
+                ids.add(cid)
+        return frozenset(ids), notes
+
+
+def validate_patient(patient: Patient) -> Patient:
+    """Refuse impossible patient values with a clear message (never clamp them)."""
+    for field, (low, high) in _LIMITS.items():
+        value = getattr(patient, field)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise InputError(f"patient {field} must be a number, got {value!r}")
+        if not low <= value <= high:
+            raise InputError(f"patient {field} {value:g} is outside the plausible range {low}-{high}")
+    for field, allowed in (("dialysis", DIALYSIS_KINDS), ("hepatic_impairment", HEPATIC_LEVELS),
+                           ("myoclonus", MYOCLONUS_STATES)):
+        value = getattr(patient, field)
+        if value is not None and value not in allowed:
+            raise InputError(f"patient {field} must be one of {', '.join(allowed)}, got {value!r}")
+    return patient
+
+
+def validate_medication(med: Medication, as_of: date) -> None:
+    if not isinstance(med.name, str) or not med.name.strip():
+        raise InputError(f"a medication has no name: {med!r}")
+    if med.start and med.stop and med.stop < med.start:
+        raise InputError(f"{med.name!r}: stop date {med.stop} is before start date {med.start}")
+    if med.start and med.start > as_of:
+        raise InputError(f"{med.name!r}: start date {med.start} is after the check date {as_of}")
+    for change in med.history:
+        if change.date > as_of:
+            raise InputError(f"{med.name!r}: dose-history date {change.date} is after the check date {as_of}")
+        if change.daily_dose.value < 0:
+            raise InputError(f"{med.name!r}: negative dose in its history")
+    dates = [c.date for c in med.history]
+    if dates != sorted(dates):
+        raise InputError(f"{med.name!r}: dose history is not in date order")
+
+
+_CHECKERS: dict[str, Checker] = {}
+
+
+def checker(db_url: str | None = None) -> Checker:
+    """A cached Checker for a KB URL (default: the configured KB)."""
+    from pharmcheck.kb.store import resolve_url
+
+    url = resolve_url(db_url)
+    if url not in _CHECKERS:
+        _CHECKERS[url] = Checker(open_kb(url))
+    return _CHECKERS[url]
+
+
+def check(medications: Iterable[Medication | str], patient: Patient | None = None, *,
+          db_url: str | None = None, kb: KnowledgeBase | None = None, as_of: date | None = None,
+          select: Sequence[str] = (), ignore: Sequence[str] = (),
+          min_severity: Severity = Severity.INFO) -> Report:
+    """Check a medication list for one patient. See :class:`Checker`."""
+    runner = Checker(kb) if kb is not None else checker(db_url)
+    return runner.check(medications, patient, as_of=as_of, select=select, ignore=ignore,
+                        min_severity=min_severity)
+

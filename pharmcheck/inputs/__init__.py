@@ -1,0 +1,1 @@
+"""Input: reading medication lists, parsing sig strings and resolving names."""

@@ -1,0 +1,525 @@
+"""``pharmcheck db build``: migrate an empty database to head and load ``db/`` into it.
+
+A SQLite build is written to a temporary file beside the target and moved into
+place with ``os.replace``, so readers see either the old KB or the new one,
+never a half-built one, and a build killed partway leaves the old KB intact.
+Other databases are built inside one transaction on an empty database.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sqlite3
+import tempfile
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, create_engine, insert, inspect
+from sqlalchemy.engine import make_url
+
+from pharmcheck._version import __version__
+from pharmcheck.errors import KnowledgeBaseError
+from pharmcheck.inputs.normalize import loose_key, lower_key
+from pharmcheck.kb import migrate, models
+from pharmcheck.kb.schema import SCHEMA_HEAD
+from pharmcheck.kb.sources import Row, SourceBundle, read_sources, split_list
+from pharmcheck.paths import sources_dir
+
+Log = Callable[[str], None]
+_COMBINATION_SPLIT = re.compile(r"\s*(?:,\s*and\s+|,\s*|\s+and\s+|\s*/\s*|\s*\+\s*)\s*")
+
+
+@dataclass
+class BuildReport:
+    kb_version: str
+    counts: dict[str, int]
+    log: list[str] = field(default_factory=list)
+
+
+def sqlite_path(url: str) -> Path | None:
+    """The file behind a ``sqlite:///`` URL, or None for other databases and in-memory SQLite."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database)
+
+
+def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> BuildReport:
+    """Build the KB at ``url`` from ``sources`` (default: the packaged ``db/``)."""
+    bundle = read_sources(sources or sources_dir())
+    plan = _plan(bundle)
+    _raise_problems(bundle.problems + plan.problems)
+    target = sqlite_path(url)
+    if target is None:
+        return _build_in_transaction(url, plan, log)
+    return _build_sqlite_file(target, plan, log)
+
+
+def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
+    target = target.resolve()
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
+    except OSError as exc:
+        raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        engine = create_engine(f"sqlite:///{tmp}")
+        try:
+            with engine.begin() as conn:
+                migrate.upgrade(f"sqlite:///{tmp}", "head", connection=conn)
+                report = _load(conn, plan, log)
+        finally:
+            engine.dispose()
+        with sqlite3.connect(tmp) as check:
+            check.execute("PRAGMA journal_mode=DELETE")
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return report
+
+
+def _build_in_transaction(url: str, plan: _Plan, log: Log) -> BuildReport:
+    engine = create_engine(url)
+    try:
+        with engine.begin() as conn:
+            if inspect(conn).get_table_names():
+                raise KnowledgeBaseError(
+                    "the target database is not empty; `db build` only builds into an empty database"
+                )
+            migrate.upgrade(url, "head", connection=conn)
+            return _load(conn, plan, log)
+    finally:
+        engine.dispose()
+
+
+# --- planning: resolve every name in the sources to ids, in memory -------------------------
+
+
+_DRUG_COLUMNS = (
+    "label", "drugbank_id", "atc_codes", "rxnorm_cui", "mesh_id", "smiles", "inchikey", "structure_source",
+)
+
+
+@dataclass
+class _Plan:
+    bundle: SourceBundle
+    drugs: list[dict[str, object]] = field(default_factory=list)
+    drug_ids: dict[str, int] = field(default_factory=dict)
+    names: list[dict[str, object]] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    log: list[str] = field(default_factory=list)
+    name_index: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+
+    def add_drug(self, **values: object) -> int:
+        drug_id = len(self.drugs) + 1
+        self.drugs.append({"id": drug_id, **dict.fromkeys(_DRUG_COLUMNS), **values})
+        self.drug_ids[str(values["name"])] = drug_id
+        self.add_name(str(values["name"]), drug_id, "generic", str(values["source"]))
+        return drug_id
+
+    def add_name(self, name: str, drug_id: int, kind: str, source: str) -> None:
+        key = lower_key(name)
+        if not key or drug_id in self.name_index[key]:
+            return
+        self.name_index[key].add(drug_id)
+        self.names.append(
+            {"name": name, "lower_key": key, "loose_key": loose_key(name), "drug_id": drug_id,
+             "kind": kind, "source": source}
+        )
+
+    def rename(self, drug_id: int, name: str, source: str) -> None:
+        """Give a vocabulary drug its canonical (INN) name; the old name stays as a synonym."""
+        drug = self.drugs[drug_id - 1]
+        old = str(drug["name"])
+        self.drug_ids.pop(old, None)
+        drug["name"], drug["label"] = name, name
+        self.drug_ids[name] = drug_id
+        for entry in self.names:
+            if entry["drug_id"] == drug_id and entry["kind"] == "generic":
+                entry["kind"] = "synonym"
+        self.add_name(name, drug_id, "generic", source)
+
+    def find_drug(self, name: str) -> int | None:
+        """A drug id by canonical name, else by a name that points to exactly one drug."""
+        key = lower_key(name)
+        if key in self.drug_ids:
+            return self.drug_ids[key]
+        candidates = self.name_index.get(key, set())
+        return next(iter(candidates)) if len(candidates) == 1 else None
+
+
+def _plan(bundle: SourceBundle) -> _Plan:
+    plan = _Plan(bundle)
+    tables = bundle.tables
+    for row in tables["drugs"]:
+        name = lower_key(row["drug"])
+        if name in plan.drug_ids:
+            plan.problems.append(f"{row.where}: drug {name!r} is listed twice")
+            continue
+        plan.add_drug(
+            name=name, label=row["drug"], curated=True, drugbank_id=row["drugbank_id"] or None,
+            atc_codes=row["atc_codes"] or None, rxnorm_cui=row["rxnorm_cui"] or None,
+            smiles=row["smiles"], inchikey=None, structure_source=row["structure_source"],
+            source=row.file,
+        )
+    _standardise_curated_structures(plan)
+    for row in tables["names"]:
+        drug_id = plan.drug_ids.get(lower_key(row["drug"]))
+        if drug_id is not None:
+            plan.add_name(row["name"], drug_id, row["kind"], row["source"] or row.file)
+    _merge_vocabulary(plan)
+    for row in tables["names"]:
+        drug_id = plan.find_drug(row["drug"])
+        alias = plan.find_drug(row["name"]) if drug_id is None else None
+        if alias is not None and not plan.drugs[alias - 1]["curated"]:
+            # "benztropine is a synonym of benzatropine": the vocabulary's drug takes the INN.
+            plan.rename(alias, lower_key(row["drug"]), row.file)
+            drug_id = alias
+        if drug_id is None:
+            plan.problems.append(f"{row.where}: name {row['name']!r} points to unknown drug {row['drug']!r}")
+        else:
+            plan.add_name(row["name"], drug_id, row["kind"], row["source"] or row.file)
+    _plan_combinations(plan)
+    return plan
+
+
+def _standardise_curated_structures(plan: _Plan) -> None:
+    """Curated SMILES must already be the neutral parent; the stored InChIKey is computed here."""
+    from pharmcheck import chem  # RDKit is needed at build time only
+
+    for drug in plan.drugs:
+        given = str(drug["smiles"] or "")
+        if not given and str(drug["structure_source"]).startswith("mixture"):
+            drug["smiles"] = None  # e.g. gentamicin: a mixture of components has no single parent
+            continue
+        structure = chem.parse_structure(given)
+        if isinstance(structure, chem.StructureError):
+            plan.problems.append(f"curated drug {drug['name']}: SMILES does not parse ({structure.reason})")
+            continue
+        as_drawn = chem.parse_mol(given)
+        drawn = None if isinstance(as_drawn, chem.StructureError) else chem.to_structure(as_drawn)
+        if structure.fragments > 1 or not isinstance(drawn, chem.Structure) or drawn.smiles != structure.smiles:
+            plan.problems.append(
+                f"curated drug {drug['name']}: SMILES is a salt, mixture or charged form; "
+                f"store its neutral parent {structure.smiles}"
+            )
+        drug["smiles"], drug["inchikey"] = structure.smiles, structure.inchikey
+
+
+def _merge_vocabulary(plan: _Plan) -> None:
+    """Fold the broad vocabulary in: a vocabulary drug that is a curated drug (by name, synonym
+    or parent InChIKey) adds its identifiers and names to it; any other becomes a plain drug."""
+    bundle = plan.bundle
+    curated_by_inchikey = {
+        drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]
+    }
+    vocab_target: dict[str, int] = {}
+    merged = 0
+    for row in bundle.vocabulary_drugs:
+        name = lower_key(row["drug"])
+        target = plan.find_drug(name)
+        if target is None and row["inchikey"] and row["structure_status"] == "trusted":
+            target = curated_by_inchikey.get(row["inchikey"])
+        if target is not None and plan.drugs[target - 1]["curated"]:
+            drug = plan.drugs[target - 1]
+            for column in ("drugbank_id", "mesh_id"):
+                drug[column] = drug.get(column) or row[column] or None
+            if row["structure_status"] == "trusted" and row["inchikey"] not in ("", drug["inchikey"]):
+                plan.log.append(
+                    f"structure check: curated {drug['name']} ({drug['inchikey']}) differs from the "
+                    f"vocabulary's {row['drug']} ({row['inchikey']}); the curated structure is kept"
+                )
+            plan.add_name(row["drug"], target, "synonym", row["source"])
+            merged += 1
+        elif target is None:
+            trusted = row["structure_status"] == "trusted"
+            target = plan.add_drug(
+                name=name, label=row["label"] or row["drug"], curated=False,
+                drugbank_id=row["drugbank_id"] or None, mesh_id=row["mesh_id"] or None,
+                smiles=row["smiles"] if trusted else None,
+                inchikey=row["inchikey"] if trusted else None,
+                structure_source=row["source"] if trusted else None, source=row["source"],
+            )
+        vocab_target[name] = target
+    for row in bundle.vocabulary_names:
+        target = vocab_target.get(lower_key(row["drug"]))
+        if target is not None:
+            plan.add_name(row["name"], target, row["kind"], row["source"])
+    plan.log.append(
+        f"vocabulary: {len(bundle.vocabulary_drugs)} drugs ({merged} merged into curated drugs), "
+        f"{len(bundle.vocabulary_names)} names"
+    )
+
+
+def _plan_combinations(plan: _Plan) -> None:
+    for row in plan.bundle.tables["combinations"]:
+        ingredients = [plan.find_drug(name) for name in split_list(row["ingredients"])]
+        if None in ingredients or len(ingredients) < 2:
+            plan.problems.append(f"{row.where}: combination {row['product']!r} has an unknown ingredient")
+            continue
+        for drug_id in ingredients:
+            plan.add_name(row["product"], drug_id, "combination", row["source"] or row.file)
+    # Vocabulary entries such as "hydrocodone and acetaminophen" become combinations too,
+    # when every part is itself a known drug.
+    split = 0
+    for drug in list(plan.drugs):
+        parts = [p for p in _COMBINATION_SPLIT.split(str(drug["name"])) if p]
+        if len(parts) < 2:
+            continue
+        ingredients = [plan.find_drug(part) for part in parts]
+        if None in ingredients:
+            continue
+        for drug_id in ingredients:
+            plan.add_name(str(drug["name"]), drug_id, "combination", str(drug["source"]))
+        split += 1
+    plan.log.append(f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary names")
+
+
+# --- records: every table as rows of ids, computed before anything is written ---------------
+
+
+class _Resolver:
+    """Turns the names used in source rows into ids, recording every miss as a problem."""
+
+    def __init__(self, plan: _Plan):
+        self.plan = plan
+        tables = plan.bundle.tables
+        self.refs = _keyed(plan, tables["references"], "ref_id")
+        self.classes = _keyed(plan, tables["classes"], "class")
+        self.conditions = _keyed(plan, tables["conditions"], "condition")
+
+    def _problem(self, row: Row, text: str) -> None:
+        self.plan.problems.append(f"{row.where}: {text}")
+
+    def drug(self, row: Row, column: str) -> int | None:
+        drug_id = self.plan.find_drug(row[column])
+        if drug_id is None:
+            self._problem(row, f"unknown drug {row[column]!r} (not curated, not in the vocabulary)")
+        return drug_id
+
+    def klass(self, row: Row, column: str) -> int | None:
+        class_id = self.classes.get(row[column].removeprefix("class:"))
+        if class_id is None:
+            self._problem(row, f"unknown class {row[column]!r}")
+        return class_id
+
+    def ref(self, row: Row, ref_id: str) -> int | None:
+        ref = self.refs.get(ref_id)
+        if ref is None:
+            self._problem(row, f"unknown reference {ref_id!r}")
+        return ref
+
+    def refs_of(self, row: Row) -> list[int]:
+        ids = split_list(row["ref_ids"])
+        if not ids:
+            self._problem(row, "no reference")
+        return list(dict.fromkeys(ref for ref in (self.ref(row, i) for i in ids) if ref is not None))
+
+    def condition(self, row: Row) -> int | None:
+        condition_id = self.conditions.get(row["condition"])
+        if condition_id is None:
+            self._problem(row, f"unknown condition {row['condition']!r}")
+        return condition_id
+
+    def subject(self, row: Row, column: str, drug_key: str, class_key: str) -> dict[str, int | None]:
+        if row[column].startswith("class:"):
+            return {drug_key: None, class_key: self.klass(row, column)}
+        return {drug_key: self.drug(row, column), class_key: None}
+
+    def number(self, row: Row, column: str, integer: bool = False) -> float | None:
+        text = row[column]
+        if not text:
+            return None
+        try:
+            return int(text) if integer else float(text)
+        except ValueError:
+            self._problem(row, f"{column}={text!r} is not a number")
+            return None
+
+
+def _keyed(plan: _Plan, rows: list[Row], key: str) -> dict[str, int]:
+    ids: dict[str, int] = {}
+    for row in rows:
+        if row[key] in ids:
+            plan.problems.append(f"{row.where}: duplicate {key} {row[key]!r}")
+        else:
+            ids[row[key]] = len(ids) + 1
+    return ids
+
+
+def _first_per_key(rows: list[Row], key: str) -> list[Row]:
+    seen: dict[str, Row] = {}
+    for row in rows:
+        seen.setdefault(row[key], row)
+    return list(seen.values())
+
+
+def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
+    tables = plan.bundle.tables
+    r = _Resolver(plan)
+    out: dict[Any, list[dict[str, Any]]] = {}
+    out[models.Drug] = plan.drugs
+    out[models.DrugName] = plan.names
+    out[models.Reference] = [
+        {"id": r.refs[row["ref_id"]], "ref_id": row["ref_id"], "kind": row["kind"],
+         "citation": row["citation"], "pmid": row["pmid"] or None, "doi": row["doi"] or None,
+         "url": row["url"] or None, "verified_via": row["verified_via"] or None,
+         "notes": row["notes"] or None}
+        for row in _first_per_key(tables["references"], "ref_id")
+    ]
+    out[models.DrugClass] = [
+        {"id": r.classes[row["class"]], "name": row["class"], "label": row["label"], "kind": row["kind"],
+         "duplicate_therapy": row["duplicate_therapy"] == "yes", "description": row["description"] or None}
+        for row in _first_per_key(tables["classes"], "class")
+    ]
+    out[models.Condition] = [
+        {"id": r.conditions[row["condition"]], "name": row["condition"], "label": row["label"],
+         "category": row["category"]}
+        for row in _first_per_key(tables["conditions"], "condition")
+    ]
+    synonyms: dict[tuple[int, str], dict[str, Any]] = {}
+    for row in tables["conditions"]:
+        condition_id = r.conditions[row["condition"]]
+        for synonym in [row["condition"], row["label"], *split_list(row["synonyms"])]:
+            key = lower_key(synonym)
+            synonyms.setdefault((condition_id, key), {"condition_id": condition_id, "synonym": synonym, "lower_key": key})
+    out[models.ConditionSynonym] = list(synonyms.values())
+
+    memberships: dict[tuple[Any, Any], dict[str, Any]] = {}
+    for row in tables["class_members"]:
+        rec = {"drug_id": r.drug(row, "drug"), "class_id": r.klass(row, "class"), "basis": "curated",
+               "reference_id": r.ref(row, row["ref_id"]), "source": row["ref_id"]}
+        memberships.setdefault((rec["drug_id"], rec["class_id"]), rec)
+    out[models.ClassMembership] = list(memberships.values())
+
+    properties: dict[tuple[Any, str], dict[str, Any]] = {}
+    for row in tables["properties"]:
+        rec = {"drug_id": r.drug(row, "drug"), "property": row["property"], "value": row["value"],
+               "unit": row["unit"] or None, "reference_id": r.ref(row, row["ref_id"]),
+               "notes": row["notes"] or None}
+        key = (rec["drug_id"], row["property"])
+        if key in properties and properties[key]["value"] != row["value"] and row["property"] != "serotonergic_role":
+            r._problem(row, f"{row['drug']} {row['property']}={row['value']} conflicts with "
+                            f"{properties[key]['value']} given elsewhere")
+        properties.setdefault(key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec)
+    out[models.DrugProperty] = list(properties.values())
+
+    out[models.DoseLimit] = [
+        {"drug_id": r.drug(row, "drug"), "route": row["route"] or None,
+         "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"],
+         "population": row["population"] or None, "reference_id": r.ref(row, row["ref_id"]),
+         "notes": row["notes"] or None}
+        for row in tables["dose_limits"]
+    ]
+    out[models.RenalBand] = [
+        {"drug_id": r.drug(row, "drug"), "lower": r.number(row, "lower"), "upper": r.number(row, "upper"),
+         "dialysis": row["dialysis"] or None, "max_daily_dose": r.number(row, "max_daily_dose"),
+         "unit": row["unit"] or None, "action": row["action"], "band_text": row["band_text"],
+         "persistent": row["persistent"] == "yes", "reference_id": r.ref(row, row["ref_id"])}
+        for row in tables["renal"]
+    ]
+    out[models.HepaticCaution] = [
+        {"drug_id": r.drug(row, "drug"), "impairment": row["impairment"], "action": row["action"],
+         "text": row["text"], "reference_id": r.ref(row, row["ref_id"])}
+        for row in tables["hepatic"]
+    ]
+    facts = {
+        "risk_assertions": (models.RiskAssertion, [
+            (row, {**r.subject(row, "subject", "drug_id", "class_id"), "grade": row["grade"],
+                   "evidence": row["evidence"], "severity": row["severity"],
+                   "dose_dependent": row["dose_dependent"] or "unknown",
+                   "worsening_conditions": row["worsening_conditions"] or None,
+                   "mechanism": row["mechanism"] or None, "summary": row["summary"]})
+            for row in tables["risks"]]),
+        "condition_rules": (models.ConditionRule, [
+            (row, {**r.subject(row, "subject", "drug_id", "class_id"), "condition_id": r.condition(row),
+                   "kind": row["kind"], "severity": row["severity"], "evidence": row["evidence"],
+                   "route": row["route"] or None, "mechanism": row["mechanism"] or None,
+                   "management": row["management"]})
+            for row in tables["condition_rules"]]),
+        "interaction_rules": (models.InteractionRule, [
+            (row, {**r.subject(row, "a", "a_drug_id", "a_class_id"),
+                   **r.subject(row, "b", "b_drug_id", "b_class_id"),
+                   "severity": row["severity"], "evidence": row["evidence"],
+                   "mechanism": row["mechanism"], "management": row["management"]})
+            for row in tables["interactions"]]),
+        "treatments": (models.Treatment, [
+            (row, {"drug_id": r.drug(row, "drug"), "myoclonus_types": row["myoclonus_types"] or None,
+                   "role": row["role"] or None,
+                   "tolerance": {"yes": True, "no": False}.get(row["tolerance"]),
+                   "tolerance_days": r.number(row, "tolerance_days", integer=True),
+                   "tolerance_text": row["tolerance_text"] or None,
+                   "withdrawal_risk": row["withdrawal_risk"] or None,
+                   "withdrawal_text": row["withdrawal_text"] or None})
+            for row in tables["treatments"]]),
+    }
+    for table, (model, rows) in facts.items():
+        records, links = [], []
+        for row, values in rows:
+            fact_id = len(records) + 1
+            records.append({"id": fact_id, **values})
+            links.extend({"fact_id": fact_id, "reference_id": ref} for ref in r.refs_of(row))
+        out[model] = records
+        out[models.FACT_REFERENCE_TABLES[table]] = links
+    return out
+
+
+def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
+    records = _records(plan)
+    _raise_problems(plan.problems)
+    for target, rows in records.items():
+        if rows:
+            conn.execute(insert(target), rows)
+    bundle = plan.bundle
+    built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
+    conn.execute(insert(models.KBMetadata), [
+        {"key": "kb_version", "value": bundle.version},
+        {"key": "schema_revision", "value": SCHEMA_HEAD},
+        {"key": "built_at", "value": built_at},
+        {"key": "pharmcheck_version", "value": __version__},
+    ])
+    vocabulary_version = _field(bundle.vocabulary_source, "version") or "absent"
+    conn.execute(insert(models.KBSource), [
+        {"name": "pharmcheck curated tables (db/)", "version": bundle.version, "licence": "MIT",
+         "detail": f"{len(records[models.Reference])} references"},
+        {"name": "drug-named-entity-recognition", "version": vocabulary_version, "licence": "MIT",
+         "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only"},
+    ])
+    for line in plan.log:
+        log(line)
+    counts = {
+        "drugs": len(plan.drugs), "curated_drugs": sum(1 for d in plan.drugs if d["curated"]),
+        "names": len(plan.names), "references": len(records[models.Reference]),
+    }
+    return BuildReport(bundle.version, counts, plan.log)
+
+
+def _raise_problems(problems: list[str]) -> None:
+    if problems:
+        shown = "; ".join(problems[:5])
+        more = f" (and {len(problems) - 5} more; `pharmcheck db check-sources` lists them all)" if len(problems) > 5 else ""
+        raise KnowledgeBaseError(f"{len(problems)} problem(s) in the KB sources: {shown}{more}")
+
+
+def check_sources(sources: Path | None = None) -> list[str]:
+    """Every problem in the sources, without writing anything."""
+    bundle = read_sources(sources or sources_dir())
+    plan = _plan(bundle)
+    _records(plan)
+    return bundle.problems + plan.problems
+
+
+def _field(text: str, key: str) -> str | None:
+    for line in text.splitlines():
+        name, _, value = line.partition(":")
+        if name.strip().lower() == key:
+            return value.strip()
+    return None

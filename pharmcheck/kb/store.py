@@ -1,0 +1,345 @@
+"""Opening a built KB for checks, with the standard library only.
+
+A check must start in a fraction of a second, so this module reads SQLite with
+:mod:`sqlite3` and imports SQLAlchemy only for other database URLs. It refuses a
+KB at another schema revision, a file that is not SQLite and a corrupt file,
+each with a one-line :class:`KnowledgeBaseError`; it never overwrites anything.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import sys
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from pharmcheck.errors import KnowledgeBaseError, SchemaRevisionError
+from pharmcheck.kb.schema import SCHEMA_HEAD
+from pharmcheck.paths import default_db_url
+
+Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]]]]
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+@dataclass(frozen=True)
+class Reference:
+    ref_id: str
+    kind: str
+    citation: str
+    pmid: str | None
+    doi: str | None
+    url: str | None
+
+    def cite(self) -> str:
+        """One line: key, kind, citation and the best identifier."""
+        ident = f"PMID {self.pmid}" if self.pmid else f"doi:{self.doi}" if self.doi else self.url or ""
+        return f"{self.ref_id} [{self.kind}] {self.citation} {ident}".strip()
+
+
+@dataclass(frozen=True)
+class NameHit:
+    drug_id: int
+    drug: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Membership:
+    class_name: str
+    basis: str  # curated | inferred
+    source: str
+
+
+@dataclass(frozen=True)
+class Fact:
+    """A row of a fact table, as a mapping of column to value plus its references."""
+
+    values: Mapping[str, Any]
+    references: tuple[Reference, ...]
+
+    def __getitem__(self, key: str) -> Any:
+        return self.values[key]
+
+
+def resolve_url(url: str | None) -> str:
+    """``--db`` beats ``$PHARMCHECK_DB``, which beats the embedded default."""
+    return url or os.environ.get("PHARMCHECK_DB") or default_db_url()
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file behind a ``sqlite:///PATH`` URL; None for anything else."""
+    for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
+        if url.startswith(prefix):
+            path = url[len(prefix):].split("?", 1)[0]
+            return Path(path) if path and path != ":memory:" else None
+    return None
+
+
+def open_kb(url: str | None = None, *, build_if_missing: bool = True) -> KnowledgeBase:
+    """Open the KB at ``url`` (or the configured default), building it on first use."""
+    url = resolve_url(url)
+    path = sqlite_file(url)
+    if path is None:
+        return KnowledgeBase(_sqlalchemy_query(url), url)
+    if not path.exists():
+        if not build_if_missing:
+            raise KnowledgeBaseError(f"no knowledge base at {path}; run `pharmcheck db build`")
+        print(f"pharmcheck: building the knowledge base at {path} (first use) ...", file=sys.stderr)
+        from pharmcheck.kb.build import build
+
+        build(f"sqlite:///{path}")
+    return KnowledgeBase(_sqlite_query(path), url)
+
+
+def _sqlite_query(path: Path) -> Query:
+    if path.is_dir():
+        raise KnowledgeBaseError(f"{path} is a directory, not a knowledge-base file")
+    try:
+        with path.open("rb") as handle:
+            magic = handle.read(len(_SQLITE_MAGIC))
+    except OSError as exc:
+        raise KnowledgeBaseError(f"cannot read the knowledge base {path}: {exc.strerror}") from None
+    if magic != _SQLITE_MAGIC:
+        raise KnowledgeBaseError(
+            f"{path} is not an SQLite knowledge base (left untouched); rebuild it with "
+            f"`pharmcheck db build --db sqlite:///OTHER_PATH` or remove it"
+        )
+    # Read-only, so a KB on a read-only file or directory still serves checks.
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+    except sqlite3.Error as exc:
+        raise KnowledgeBaseError(f"cannot open the knowledge base {path}: {exc}") from None
+
+    def query(sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:
+            cursor = conn.execute(sql, dict(params))
+            return [c[0] for c in cursor.description or ()], cursor.fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise KnowledgeBaseError(f"the knowledge base {path} is unreadable or corrupt: {exc}") from None
+
+    return query
+
+
+def _sqlalchemy_query(url: str) -> Query:
+    try:
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        engine = create_engine(url)
+    except Exception as exc:  # an unusable URL or a missing driver: report it in one line
+        raise KnowledgeBaseError(f"cannot use the database URL {url!r}: {exc}") from None
+
+    def query(sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        try:
+            with engine.connect() as conn:
+                result = conn.execute(text(sql), dict(params))
+                return list(result.keys()), [tuple(row) for row in result]
+        except SQLAlchemyError as exc:
+            raise KnowledgeBaseError(f"knowledge-base query failed: {exc.__class__.__name__}: {exc}") from None
+
+    return query
+
+
+class KnowledgeBase:
+    """Read access to a built KB: name lookup, drugs, classes and every curated fact."""
+
+    def __init__(self, query: Query, url: str):
+        self.url = url
+        self._query = query
+        self._check_revision()
+        self.meta = dict(self._q("SELECT key, value FROM kb_metadata", {}))
+        self._drug_cache: dict[int, tuple[str, bool, str | None, str | None]] = {}
+        self._fuzzy: tuple[list[str], list[list[int]]] | None = None
+        self._load_facts()
+
+    def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        return self._query(sql, params)[1]
+
+    # --- identity -------------------------------------------------------------------------
+
+    @property
+    def version(self) -> str:
+        return str(self.meta.get("kb_version", "unknown"))
+
+    @property
+    def schema_revision(self) -> str:
+        return self.revision
+
+    def _check_revision(self) -> None:
+        try:
+            rows = self._q("SELECT version_num FROM alembic_version", {})
+        except KnowledgeBaseError as exc:
+            if "no such table" in str(exc) or "does not exist" in str(exc):
+                raise KnowledgeBaseError(
+                    f"{self.url} is not a pharmcheck knowledge base (no schema revision); "
+                    "build one with `pharmcheck db build`"
+                ) from None
+            raise
+        self.revision = rows[0][0] if rows else None
+        if self.revision != SCHEMA_HEAD:
+            raise SchemaRevisionError(
+                f"the knowledge base is at schema revision {self.revision or 'none'}, this pharmcheck "
+                f"needs {SCHEMA_HEAD}; run `pharmcheck db upgrade` (or `pharmcheck db build`)"
+            )
+
+    # --- names ----------------------------------------------------------------------------
+
+    def names_by_lower_key(self, key: str) -> list[NameHit]:
+        return self._name_hits("lower_key", key)
+
+    def names_by_loose_key(self, key: str) -> list[NameHit]:
+        return self._name_hits("loose_key", key)
+
+    def _name_hits(self, column: str, key: str) -> list[NameHit]:
+        rows = self._q(
+            f"SELECT n.drug_id, d.name, n.kind FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
+            f"WHERE n.{column} = :key ORDER BY n.id",
+            {"key": key},
+        )
+        return [NameHit(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+    def fuzzy_choices(self) -> tuple[list[str], list[list[int]]]:
+        """Every distinct loose key and the drugs it names, loaded once for fuzzy matching."""
+        if self._fuzzy is None:
+            grouped: dict[str, list[int]] = defaultdict(list)
+            for key, drug_id in self._q("SELECT loose_key, drug_id FROM drug_names ORDER BY id", {}):
+                if drug_id not in grouped[key]:
+                    grouped[key].append(drug_id)
+            self._fuzzy = (list(grouped), list(grouped.values()))
+        return self._fuzzy
+
+    def search_names(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
+        """(name, drug, kind) for names containing ``text``, shortest first."""
+        rows = self._q(
+            "SELECT n.name, d.name, n.kind FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
+            "WHERE n.lower_key LIKE :pattern ESCAPE '\\' ORDER BY length(n.lower_key), n.lower_key "
+            "LIMIT :limit",
+            {"pattern": "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
+             "limit": limit},
+        )
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def names_of(self, drug_id: int) -> list[tuple[str, str]]:
+        rows = self._q("SELECT name, kind FROM drug_names WHERE drug_id = :id ORDER BY kind, lower_key", {"id": drug_id})
+        return [(str(a), str(b)) for a, b in rows]
+
+    # --- drugs ----------------------------------------------------------------------------
+
+    def drug_row(self, drug_id: int) -> dict[str, Any]:
+        rows = self._q(
+            "SELECT id, name, label, curated, drugbank_id, atc_codes, rxnorm_cui, mesh_id, smiles, "
+            "inchikey, structure_source, source FROM drugs WHERE id = :id",
+            {"id": drug_id},
+        )
+        keys = ("id", "name", "label", "curated", "drugbank_id", "atc_codes", "rxnorm_cui", "mesh_id",
+                "smiles", "inchikey", "structure_source", "source")
+        return dict(zip(keys, rows[0], strict=True)) if rows else {}
+
+    def drug_by_inchikey(self, inchikey: str) -> tuple[int, str] | None:
+        rows = self._q(
+            "SELECT id, name FROM drugs WHERE inchikey = :key ORDER BY curated DESC, id LIMIT 1", {"key": inchikey}
+        )
+        return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    def drug_name(self, drug_id: int) -> str:
+        if drug_id not in self.drug_names:
+            rows = self._q("SELECT name FROM drugs WHERE id = :id", {"id": drug_id})
+            self.drug_names[drug_id] = str(rows[0][0]) if rows else f"drug-{drug_id}"
+        return self.drug_names[drug_id]
+
+    def classes_of(self, drug_id: int) -> list[Membership]:
+        return self.memberships.get(drug_id, [])
+
+    def class_members(self, class_name: str) -> list[int]:
+        return [d for d, ms in self.memberships.items() if any(m.class_name == class_name for m in ms)]
+
+    # --- facts ----------------------------------------------------------------------------
+
+    def _load_facts(self) -> None:
+        q = self._q
+        self.references = {
+            int(r[0]): Reference(*(str(v) if v is not None else None for v in r[1:]))  # type: ignore[arg-type]
+            for r in q('SELECT id, ref_id, kind, citation, pmid, doi, url FROM "references"', {})
+        }
+        self.reference_by_key = {ref.ref_id: ref for ref in self.references.values()}
+        self.classes = {int(r[0]): (str(r[1]), str(r[2]), bool(r[3])) for r in q(
+            "SELECT id, name, label, duplicate_therapy FROM classes", {})}
+        self.class_ids = {name: cid for cid, (name, _, _) in self.classes.items()}
+        self.memberships: dict[int, list[Membership]] = defaultdict(list)
+        for drug_id, class_id, basis, source in q(
+            "SELECT drug_id, class_id, basis, source FROM class_memberships ORDER BY id", {}
+        ):
+            self.memberships[int(drug_id)].append(Membership(self.classes[int(class_id)][0], str(basis), str(source)))
+        self.conditions = {int(r[0]): (str(r[1]), str(r[2])) for r in q("SELECT id, name, label FROM conditions", {})}
+        self.condition_keys = {
+            str(key): int(cid) for cid, key in q("SELECT condition_id, lower_key FROM condition_synonyms", {})
+        }
+        self.risks = self._facts("risk_assertions", "risk_assertions_references")
+        self.condition_rules = self._facts("condition_rules", "condition_rules_references")
+        self.interactions = self._facts("interaction_rules", "interaction_rules_references")
+        self.treatments = self._facts("treatments", "treatments_references")
+        self.properties = self._facts("drug_properties", None)
+        self.dose_limits = self._facts("dose_limits", None)
+        self.renal_bands = self._facts("renal_bands", None)
+        self.hepatic = self._facts("hepatic_cautions", None)
+        self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
+        for fact in self.properties:
+            self.properties_by_drug[int(fact["drug_id"])].append(fact)
+        self.condition_by_name = {name: cid for cid, (name, _) in self.conditions.items()}
+        fact_drugs = {
+            f[col] for facts in (self.risks, self.condition_rules, self.treatments, self.properties,
+                                 self.dose_limits, self.renal_bands, self.hepatic, self.interactions)
+            for f in facts for col in ("drug_id", "a_drug_id", "b_drug_id") if col in f.values and f[col]
+        }
+        self.drug_names: dict[int, str] = {}
+        if fact_drugs:
+            for drug_id, name in q(
+                f"SELECT id, name FROM drugs WHERE id IN ({','.join(str(int(d)) for d in fact_drugs)})", {}
+            ):
+                self.drug_names[int(drug_id)] = str(name)
+
+    def _facts(self, table: str, link_table: str | None) -> list[Fact]:
+        columns, cursor_rows = self._query(f"SELECT * FROM {table} ORDER BY id", {})
+        links: dict[int, list[Reference]] = defaultdict(list)
+        if link_table:
+            for fact_id, ref in self._q(f"SELECT fact_id, reference_id FROM {link_table} ORDER BY fact_id, reference_id", {}):
+                links[int(fact_id)].append(self.references[int(ref)])
+        facts = []
+        for row in cursor_rows:
+            values = dict(zip(columns, row, strict=True))
+            refs = links.get(int(values["id"]), [])
+            if "reference_id" in values:
+                refs = [self.references[int(values["reference_id"])]]
+            facts.append(Fact(values, tuple(refs)))
+        return facts
+
+    def counts(self) -> dict[str, int]:
+        def one(sql: str) -> int:
+            return int(self._q(sql, {})[0][0])
+
+        return {
+            "drugs": one("SELECT count(*) FROM drugs"),
+            "curated_drugs": one("SELECT count(*) FROM drugs WHERE curated = 1"),
+            "names": one("SELECT count(*) FROM drug_names"),
+            "classes": one("SELECT count(*) FROM classes"),
+            "class_memberships": one("SELECT count(*) FROM class_memberships"),
+            "references": one('SELECT count(*) FROM "references"'),
+            "risk_assertions": len(self.risks),
+            "interaction_rules": len(self.interactions),
+            "condition_rules": len(self.condition_rules),
+            "renal_bands": len(self.renal_bands),
+            "treatments": len(self.treatments),
+            "conditions": len(self.conditions),
+        }
+
+    def sources(self) -> list[dict[str, str]]:
+        return [
+            {"name": str(n), "version": str(v), "licence": str(lic or ""), "detail": str(d or "")}
+            for n, v, lic, d in self._q("SELECT name, version, licence, detail FROM kb_sources ORDER BY id", {})
+        ]

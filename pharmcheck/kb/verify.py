@@ -1,0 +1,140 @@
+"""``pharmcheck db verify``: integrity checks that any KB, however it was built, must pass."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import create_engine, text
+
+from pharmcheck.errors import KnowledgeBaseError
+from pharmcheck.kb import models
+from pharmcheck.kb.schema import SCHEMA_HEAD
+from pharmcheck.kb.sources import EVIDENCE, GRADES, SEVERITIES, content_version
+from pharmcheck.paths import sources_dir
+
+_FACT_TABLES = ("risk_assertions", "condition_rules", "interaction_rules", "treatments")
+
+
+def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
+    """Run every check; returns ``{"ok", "kb_version", "checks": [{"name", "problems"}]}``."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            def rows(sql: str) -> list[Any]:
+                return list(conn.execute(text(sql)))
+
+            try:
+                revision = rows("SELECT version_num FROM alembic_version")
+                meta = dict(rows("SELECT key, value FROM kb_metadata"))
+            except Exception as exc:
+                raise KnowledgeBaseError(f"{url} is not a readable pharmcheck KB: {exc.__class__.__name__}") from None
+            checks = [
+                ("schema revision", _revision(revision)),
+                ("foreign keys", _foreign_keys(rows)),
+                ("facts have references", _fact_references(rows)),
+                ("controlled values", _controlled_values(rows)),
+                ("structures", _structures(rows)),
+                ("sources match this pharmcheck", [] if allow_other_sources else _sources(meta)),
+            ]
+    finally:
+        engine.dispose()
+    return {
+        "ok": not any(problems for _, problems in checks),
+        "kb_version": meta.get("kb_version", "unknown"),
+        "checks": [{"name": name, "problems": problems} for name, problems in checks],
+    }
+
+
+def _revision(rows: list[Any]) -> list[str]:
+    found = rows[0][0] if rows else None
+    return [] if found == SCHEMA_HEAD else [f"schema revision {found}, expected {SCHEMA_HEAD}"]
+
+
+def _foreign_keys(rows: Any) -> list[str]:
+    problems = []
+    for table in models.Base.metadata.sorted_tables:
+        for fk in table.foreign_keys:
+            child, parent = fk.parent, fk.column
+            orphans = rows(
+                f'SELECT count(*) FROM "{table.name}" c LEFT JOIN "{parent.table.name}" p '
+                f'ON c."{child.name}" = p."{parent.name}" '
+                f'WHERE c."{child.name}" IS NOT NULL AND p."{parent.name}" IS NULL'
+            )[0][0]
+            if orphans:
+                problems.append(f"{table.name}.{child.name}: {orphans} row(s) point to no {parent.table.name}")
+    return problems
+
+
+def _fact_references(rows: Any) -> list[str]:
+    problems = []
+    for table in _FACT_TABLES:
+        missing = rows(
+            f"SELECT f.id FROM {table} f LEFT JOIN {table}_references r ON r.fact_id = f.id "
+            f"WHERE r.fact_id IS NULL"
+        )
+        problems += [f"{table} #{row[0]} has no reference" for row in missing]
+    return problems
+
+
+def _controlled_values(rows: Any) -> list[str]:
+    problems = []
+    for (value,) in rows("SELECT DISTINCT grade FROM risk_assertions"):
+        if value not in GRADES:
+            problems.append(f"risk grade {value!r}")
+    for table in ("risk_assertions", "condition_rules", "interaction_rules"):
+        for severity, evidence in rows(f"SELECT DISTINCT severity, evidence FROM {table}"):
+            if severity not in SEVERITIES or evidence not in EVIDENCE:
+                problems.append(f"{table}: severity {severity!r} / evidence {evidence!r}")
+    for drug, value in rows(
+        "SELECT d.name, p.value FROM drug_properties p JOIN drugs d ON d.id = p.drug_id "
+        "WHERE p.property = 'acb_score'"
+    ):
+        if value not in ("0", "1", "2", "3"):
+            problems.append(f"{drug}: ACB score {value!r} is not 0-3")
+    for drug, value in rows(
+        "SELECT d.name, p.value FROM drug_properties p JOIN drugs d ON d.id = p.drug_id "
+        "WHERE p.property = 'mme_factor'"
+    ):
+        try:
+            ok = float(value) > 0
+        except ValueError:
+            ok = False
+        if not ok:
+            problems.append(f"{drug}: MME factor {value!r} is not a positive number")
+    uncovered = rows(
+        "SELECT d.name FROM drugs d WHERE d.curated = 1 AND NOT EXISTS "
+        "(SELECT 1 FROM risk_assertions r WHERE r.drug_id = d.id)"
+    )
+    problems += [f"curated drug {name} has no myoclonus-risk assertion" for (name,) in uncovered]
+    return problems
+
+
+def _structures(rows: Any) -> list[str]:
+    from pharmcheck import chem  # structure checks are the one place verify needs RDKit
+
+    problems = []
+    for name, smiles, inchikey, curated in rows(
+        "SELECT name, smiles, inchikey, curated FROM drugs WHERE smiles IS NOT NULL ORDER BY name"
+    ):
+        structure = chem.parse_structure(smiles)
+        if isinstance(structure, chem.StructureError):
+            problems.append(f"{name}: stored SMILES does not parse ({structure.reason})")
+            continue
+        if structure.fragments > 1 or structure.smiles != smiles:
+            problems.append(f"{name}: stored SMILES is not a standardised neutral parent")
+        if structure.inchikey != inchikey:
+            problems.append(f"{name}: stored InChIKey {inchikey} differs from the recomputed {structure.inchikey}")
+    missing = rows(
+        "SELECT name FROM drugs WHERE curated = 1 AND (smiles IS NULL OR inchikey IS NULL) "
+        "AND structure_source NOT LIKE 'mixture%'"
+    )
+    problems += [f"curated drug {name} has no parent structure" for (name,) in missing]
+    return problems
+
+
+def _sources(meta: dict[str, str]) -> list[str]:
+    expected = content_version(sources_dir())
+    found = meta.get("kb_version")
+    if found == expected:
+        return []
+    return [f"KB built from sources {found}, this pharmcheck's db/ is {expected}; rebuild with `pharmcheck db build`"]

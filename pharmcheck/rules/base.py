@@ -1,0 +1,225 @@
+"""What a rule is, the registry of stable codes, and the context every rule reads.
+
+Codes are stable and never reused; names are kebab-case descriptions of the
+risky pattern. The hundreds digit is the family:
+1xx causative, 2xx combination, 3xx duplicate therapy, 4xx dose,
+5xx organ function, 6xx tolerance/withdrawal/trajectory, 7xx drug-condition
+and paradoxical, 8xx structure-based predictions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+from pharmcheck.domain import CATEGORIES, Finding, Patient, ResolvedMedication, Severity
+from pharmcheck.kb.store import Fact, KnowledgeBase, Membership
+
+
+@dataclass(frozen=True)
+class Example:
+    """A medication list (and patient) that the rule must flag, or must leave alone."""
+
+    medications: tuple[str, ...]
+    patient: dict[str, Any] = field(default_factory=dict)
+    flagged: bool = True
+    history: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    stopped: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleDoc:
+    what: str
+    why: str
+    limits: str
+    references: str
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    name: str
+    category: str
+    severity: Severity
+    evidence: str
+    title: str
+    doc: RuleDoc
+    examples: tuple[Example, ...]
+    check: Callable[[CheckContext], Iterable[Finding]]
+
+    def finding(self, *, drugs: Iterable[str], message: str, recommendation: str,
+                severity: Severity | None = None, evidence: str | None = None,
+                title: str | None = None, references: Iterable[str] = ()) -> Finding:
+        return Finding(
+            code=self.code, name=self.name, category=self.category,
+            severity=self.severity if severity is None else severity,
+            drugs=tuple(sorted(dict.fromkeys(drugs))), title=title or self.title, message=message,
+            recommendation=recommendation, evidence=evidence or self.evidence,
+            references=tuple(dict.fromkeys(references)),
+        )
+
+
+REGISTRY: dict[str, Rule] = {}
+
+
+def rule(code: str, name: str, category: str, severity: Severity, evidence: str, title: str,
+         doc: RuleDoc, examples: Iterable[Example]) -> Callable[[Callable[[CheckContext], Iterable[Finding]]], Rule]:
+    """Register a rule function under a stable code."""
+    assert category in CATEGORIES, category
+
+    def register(check: Callable[[CheckContext], Iterable[Finding]]) -> Rule:
+        assert code not in REGISTRY, f"duplicate rule code {code}"
+        assert all(r.name != name for r in REGISTRY.values()), f"duplicate rule name {name}"
+        registered = Rule(code, name, category, severity, evidence, title, doc, tuple(examples), check)
+        REGISTRY[code] = registered
+        return registered
+
+    return register
+
+
+def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
+    """Rules chosen by code, code prefix or name; ``ignore`` wins over ``select``."""
+    def matches(r: Rule, selectors: list[str]) -> bool:
+        return any(r.code.upper().startswith(s.upper()) or r.name == s.lower() for s in selectors)
+
+    chosen, dropped = list(select), list(ignore)
+    for selector in chosen + dropped:
+        if not any(matches(r, [selector]) for r in REGISTRY.values()):
+            raise ValueError(f"no rule matches {selector!r}; `pharmcheck rules` lists them")
+    return [
+        r for code, r in sorted(REGISTRY.items())
+        if (not chosen or matches(r, chosen)) and not matches(r, dropped)
+    ]
+
+
+# --- the context a rule reads -----------------------------------------------------------------
+
+_RENAL_IMPAIRMENT_BELOW = 60.0
+_ESRD_BELOW = 15.0
+
+
+@dataclass(frozen=True)
+class SubjectMatch:
+    """How a drug matched a fact's subject: directly, or through a class membership."""
+
+    via_class: str | None = None
+    inferred: bool = False
+
+    def describe(self) -> str:
+        if self.via_class is None:
+            return ""
+        how = "inferred from structure" if self.inferred else "curated"
+        return f" (as a member of class {self.via_class}, {how})"
+
+
+@dataclass(frozen=True)
+class RenalFunction:
+    value: float | None
+    measure: str  # "CrCl", "eGFR", or "dialysis"
+    dialysis: str | None = None
+
+    def describe(self) -> str:
+        if self.dialysis:
+            return f"on {self.dialysis} (treated as end-stage)"
+        return f"{self.measure} {self.value:g} mL/min"
+
+
+class CheckContext:
+    """One patient's resolved medications and context, with the lookups rules share."""
+
+    def __init__(self, kb: KnowledgeBase, patient: Patient, medications: Iterable[ResolvedMedication],
+                 as_of: date, condition_ids: frozenset[int]):
+        self.kb = kb
+        self.patient = patient
+        self.medications = tuple(medications)
+        self.as_of = as_of
+        self._condition_ids = condition_ids
+
+    @cached_property
+    def active(self) -> tuple[ResolvedMedication, ...]:
+        return tuple(m for m in self.medications if not m.stopped)
+
+    @cached_property
+    def stopped(self) -> tuple[ResolvedMedication, ...]:
+        return tuple(m for m in self.medications if m.stopped)
+
+    def active_drugs(self) -> dict[int, list[ResolvedMedication]]:
+        """Active medications grouped by drug; each drug once, whatever the list repeats."""
+        grouped: dict[int, list[ResolvedMedication]] = {}
+        for med in self.active:
+            grouped.setdefault(med.drug_id, []).append(med)
+        return dict(sorted(grouped.items(), key=lambda item: item[1][0].drug))
+
+    def classes(self, drug_id: int) -> list[Membership]:
+        return self.kb.classes_of(drug_id)
+
+    def membership(self, drug_id: int, class_name: str) -> Membership | None:
+        return next((m for m in self.classes(drug_id) if m.class_name == class_name), None)
+
+    def subject_match(self, fact: Fact, drug_id: int, drug_key: str = "drug_id",
+                      class_key: str = "class_id") -> SubjectMatch | None:
+        if fact.values.get(drug_key) is not None:
+            return SubjectMatch() if fact[drug_key] == drug_id else None
+        class_id = fact.values.get(class_key)
+        if class_id is None:
+            return None
+        class_name = self.kb.classes[int(class_id)][0]
+        member = self.membership(drug_id, class_name)
+        if member is None:
+            return None
+        return SubjectMatch(class_name, member.basis == "inferred")
+
+    def properties(self, drug_id: int, name: str) -> list[Fact]:
+        return [f for f in self.kb.properties_by_drug.get(drug_id, []) if f["property"] == name]
+
+    def property_value(self, drug_id: int, name: str) -> str | None:
+        facts = self.properties(drug_id, name)
+        return str(facts[0]["value"]) if facts else None
+
+    @cached_property
+    def renal(self) -> RenalFunction | None:
+        p = self.patient
+        if p.dialysis and p.dialysis != "none":
+            return RenalFunction(None, "dialysis", p.dialysis)
+        if p.crcl is not None:
+            return RenalFunction(p.crcl, "CrCl")
+        if p.egfr is not None:
+            return RenalFunction(p.egfr, "eGFR")
+        return None
+
+    def has_condition(self, condition: str) -> bool | None:
+        """True, False, or None when the patient data cannot tell."""
+        cid = self.kb.condition_by_name.get(condition)
+        if cid is not None and cid in self._condition_ids:
+            return True
+        p, renal = self.patient, self.renal
+        if condition == "renal-impairment":
+            if renal is None:
+                return None
+            return renal.dialysis is not None or (renal.value or 0) < _RENAL_IMPAIRMENT_BELOW
+        if condition == "end-stage-renal-disease":
+            if renal is None:
+                return None
+            return renal.dialysis is not None or (renal.value or 0) < _ESRD_BELOW
+        if condition == "hepatic-impairment":
+            return None if p.hepatic_impairment is None else p.hepatic_impairment != "none"
+        if condition == "pregnancy":
+            return p.pregnant
+        if condition == "childbearing-potential":
+            return p.childbearing_potential
+        if condition == "elderly":
+            return None if p.age is None else p.age >= 65
+        return False
+
+    @property
+    def myoclonus_present(self) -> bool:
+        return self.patient.myoclonus in ("present", "worsening")
+
+
+def cite(facts: Iterable[Fact]) -> Iterator[str]:
+    for fact in facts:
+        for reference in fact.references:
+            yield reference.cite()

@@ -1,0 +1,129 @@
+"""PC1xx: drugs on the list that can cause myoclonus."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.kb.store import Fact
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+
+_GRADE_ORDER = {"known": 0, "probable": 1, "conditional": 2, "possible": 3}
+_CONDITION_WORDS = {
+    "renal-impairment": "renal impairment", "end-stage-renal-disease": "end-stage renal disease",
+    "elderly": "age 65 or over", "high-dose": "a high dose", "interacting-drug": "an interacting drug",
+    "dehydration": "dehydration", "hepatic-impairment": "hepatic impairment",
+    "rapid-dose-escalation": "rapid dose escalation",
+}
+
+
+def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
+    """The assertion that speaks for a drug: its own if it has one, else its class's."""
+    matches = []
+    for fact in ctx.kb.risks:
+        match = ctx.subject_match(fact, drug_id)
+        if match is not None:
+            matches.append((match.via_class is not None, match.inferred, _GRADE_ORDER[fact["grade"]], fact, match))
+    if not matches:
+        return None
+    best = min(matches, key=lambda m: m[:3])
+    return best[3], best[4]
+
+
+def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedication]) -> tuple[list[str], list[str]]:
+    """The fact's worsening conditions split into (present, unknown)."""
+    present, unknown = [], []
+    for condition in (c.strip() for c in (fact["worsening_conditions"] or "").split(";") if c.strip()):
+        state: bool | None
+        if condition == "high-dose":
+            state = _high_dose(ctx, meds)
+        elif condition == "interacting-drug":
+            others = [d for d in ctx.active_drugs() if d != meds[0].drug_id and risk_assertion(ctx, d)]
+            state = bool(others)
+        elif condition == "rapid-dose-escalation":
+            state = any(len(m.history) >= 2 and m.history[-1].daily_dose.value > m.history[0].daily_dose.value
+                        for m in meds)
+        else:
+            state = ctx.has_condition(condition)
+        if state:
+            present.append(_CONDITION_WORDS.get(condition, condition))
+        elif state is None:
+            unknown.append(_CONDITION_WORDS.get(condition, condition))
+    return present, unknown
+
+
+def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None:
+    daily = [m.daily_dose for m in meds if m.daily_dose is not None and m.daily_dose.unit == "mg"]
+    if not daily:
+        return None
+    total = sum(d.value for d in daily)
+    limits = [float(f["max_daily_dose"]) for f in ctx.kb.dose_limits
+              if f["drug_id"] == meds[0].drug_id and f["unit"] == "mg"]
+    threshold = ctx.property_value(meds[0].drug_id, "high_dose_threshold")
+    bounds = limits + ([float(threshold)] if threshold else [])
+    if not bounds:
+        return None
+    return total > min(bounds)
+
+
+@rule(
+    code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MODERATE,
+    evidence="moderate", title="Drug that can cause myoclonus",
+    doc=RuleDoc(
+        what="Each active drug with a myoclonus-risk assertion in the KB, for the drug itself or for "
+             "one of its classes. The severity starts from the curated one and rises one step when the "
+             "assertion's worsening conditions (renal impairment, high dose, an interacting drug ...) are "
+             "present, and one step when the patient has present or worsening myoclonus and the grade is "
+             "known or probable. A conditional assertion whose conditions are known to be absent is minor.",
+        why="Drug-induced myoclonus is common and reversible: stopping the drug or reducing its dose, and "
+            "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017).",
+        limits="The grade is the KB's; a drug missing from the curated tables is not flagged here. "
+               "Anaesthetic induction myoclonus (etomidate) is info: it is transient.",
+        references="RIS25, JAN17, BRE06",
+    ),
+    examples=(
+        Example(("morphine 30 mg q4h",), {"myoclonus": "present"}),
+        Example(("cefepime 2 g q8h",), {"crcl": 20}),
+        Example(("amlodipine 5 mg daily",), flagged=False),
+    ),
+)
+def myoclonus_causing_drug(ctx: CheckContext) -> Iterator[Finding]:
+    for drug_id, meds in ctx.active_drugs().items():
+        found = risk_assertion(ctx, drug_id)
+        if found is None:
+            continue
+        fact, match = found
+        drug = meds[0].drug
+        severity = Severity.parse(fact["severity"])
+        present, unknown = worsening_status(ctx, fact, meds)
+        notes = []
+        if present:
+            severity = severity.bumped()
+            notes.append(f"risk raised by {', '.join(present)}")
+        elif fact["grade"] == "conditional" and not unknown:
+            severity = min(severity, Severity.MINOR)
+            notes.append("its conditions are absent")
+        if unknown:
+            notes.append(f"risk depends on {', '.join(unknown)}, which the input does not give")
+        if ctx.myoclonus_present and fact["grade"] in ("known", "probable") and severity >= Severity.MINOR:
+            severity = severity.bumped()
+            notes.append(f"patient's myoclonus is {ctx.patient.myoclonus}")
+        daily = meds[0].daily_dose
+        dose_text = f"; daily dose {daily}" if daily else ""
+        dependence = {"yes": "dose-dependent", "no": "not clearly dose-dependent"}.get(fact["dose_dependent"], "")
+        message = (
+            f"{drug}{match.describe()}: myoclonus risk graded {fact['grade']} "
+            f"(evidence {fact['evidence']}{', ' + dependence if dependence else ''}){dose_text}. "
+            f"{fact['summary']}" + (f" Context: {'; '.join(notes)}." if notes else "")
+        )
+        if ctx.myoclonus_present:
+            recommendation = (f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if "
+                              "clinically possible, and correct renal, hepatic and electrolyte problems.")
+        else:
+            recommendation = (f"Monitor for myoclonus while on {drug}; use the lowest effective dose and "
+                              "adjust for renal function.")
+        yield myoclonus_causing_drug.finding(
+            drugs=[drug], severity=severity, message=message, recommendation=recommendation,
+            evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
+            references=[r.cite() for r in fact.references],
+        )

@@ -1,0 +1,177 @@
+"""PC2xx: interacting pairs and burdens summed over the whole list."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pharmcheck.domain import Finding, Severity, evidence_level
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, cite, rule
+from pharmcheck.rules.causative import risk_assertion, worsening_status
+
+ACB_THRESHOLD = 3
+
+
+@rule(
+    code="PC201", name="interacting-pair", category="combination", severity=Severity.MODERATE,
+    evidence="moderate", title="Interacting drugs",
+    doc=RuleDoc(
+        what="Two different active drugs that match the two participants of a KB interaction rule "
+             "(each a drug or a class), such as valproate with a carbapenem, an opioid with a "
+             "benzodiazepine, or an MAO inhibitor with an SSRI.",
+        why="Interactions raise levels of myoclonogenic drugs, add serotonergic or CNS-depressant effects, "
+            "or collapse the level of a treatment (valproate with carbapenems).",
+        limits="Only pairs curated in the KB. A pair matched through a structurally inferred class gets "
+               "a lower evidence level. A pair is reported once per rule.",
+        references="see each interaction's references",
+    ),
+    examples=(
+        Example(("valproic acid 500 mg bd", "meropenem 1 g tds")),
+        Example(("tramadol 50 mg qid", "clonazepam 0.5 mg bd")),
+        Example(("valproic acid 500 mg bd", "amlodipine 5 mg daily"), flagged=False),
+    ),
+)
+def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
+    drugs = ctx.active_drugs()
+    seen: set[tuple[int, frozenset[int]]] = set()
+    for fact in ctx.kb.interactions:
+        for a_id, a_meds in drugs.items():
+            a_match = ctx.subject_match(fact, a_id, "a_drug_id", "a_class_id")
+            if a_match is None:
+                continue
+            for b_id, b_meds in drugs.items():
+                if b_id == a_id:
+                    continue
+                b_match = ctx.subject_match(fact, b_id, "b_drug_id", "b_class_id")
+                key = (int(fact["id"]), frozenset((a_id, b_id)))
+                if b_match is None or key in seen:
+                    continue
+                seen.add(key)
+                yield _pair_finding(fact, a_meds[0].drug, a_match, b_meds[0].drug, b_match)
+
+
+def _pair_finding(fact, a: str, a_match: SubjectMatch, b: str, b_match: SubjectMatch) -> Finding:  # type: ignore[no-untyped-def]
+    inferred = a_match.inferred or b_match.inferred
+    message = (f"{a}{a_match.describe()} with {b}{b_match.describe()}: {fact['mechanism']}"
+               + (" One participant's class membership is inferred from structure." if inferred else ""))
+    return interacting_pair.finding(
+        drugs=[a, b], severity=Severity.parse(fact["severity"]), message=message,
+        recommendation=str(fact["management"]),
+        evidence=evidence_level(fact["evidence"], lowered=1 if inferred else 0),
+        title=f"Interaction: {a} + {b}", references=[r.cite() for r in fact.references],
+    )
+
+
+@rule(
+    code="PC202", name="serotonergic-load", category="combination", severity=Severity.MODERATE,
+    evidence="moderate", title="Two or more serotonergic drugs",
+    doc=RuleDoc(
+        what="Two or more active drugs with a serotonergic role in the KB (reuptake inhibition, MAO "
+             "inhibition, release, receptor agonism, precursor). Major when one of them inhibits MAO "
+             "(an MAOI, linezolid, methylene blue).",
+        why="Serotonin toxicity presents with clonus and myoclonus (Hunter criteria); MAO inhibition "
+            "with any other serotonergic drug carries the highest risk (FDA 2011 communications).",
+        limits="Counts drugs, not doses; pharmacokinetic potentiation (CYP inhibitors) is not summed.",
+        references="DUN03 and the serotonergic-role references of each drug",
+    ),
+    examples=(
+        Example(("sertraline 100 mg daily", "tramadol 50 mg qid")),
+        Example(("linezolid 600 mg bd", "citalopram 20 mg daily")),
+        Example(("sertraline 100 mg daily",), flagged=False),
+    ),
+)
+def serotonergic_load(ctx: CheckContext) -> Iterator[Finding]:
+    roles = {}
+    for drug_id, meds in ctx.active_drugs().items():
+        facts = ctx.properties(drug_id, "serotonergic_role")
+        if facts:
+            roles[meds[0].drug] = facts
+    if len(roles) < 2:
+        return
+    mao = sorted(d for d, facts in roles.items() if any(f["value"] == "mao-inhibition" for f in facts))
+    parts = [f"{d} ({', '.join(sorted({str(f['value']) for f in facts}))})" for d, facts in sorted(roles.items())]
+    message = f"{len(roles)} serotonergic drugs: {'; '.join(parts)}."
+    if mao:
+        message += f" {', '.join(mao)} inhibit{'s' if len(mao) == 1 else ''} MAO, the highest-risk combination."
+    yield serotonergic_load.finding(
+        drugs=roles, severity=Severity.MAJOR if mao else Severity.MODERATE, message=message,
+        recommendation=("Avoid combining an MAO-inhibiting drug with other serotonergic drugs; if unavoidable, "
+                        "monitor for clonus, myoclonus, agitation and hyperthermia (Hunter criteria)."
+                        if mao else
+                        "Review the need for each serotonergic drug; monitor for clonus, myoclonus, agitation, "
+                        "diaphoresis and hyperthermia (Hunter criteria)."),
+        evidence="moderate", references=["DUN03", *cite(f for facts in roles.values() for f in facts)],
+    )
+
+
+@rule(
+    code="PC203", name="anticholinergic-burden", category="combination", severity=Severity.MODERATE,
+    evidence="moderate", title="Anticholinergic burden of 3 or more",
+    doc=RuleDoc(
+        what="The sum of the Anticholinergic Cognitive Burden (ACB) scores of the active drugs, when it "
+             "is 3 or more; every contributing drug and its score is shown.",
+        why="An ACB total of 3 or more is associated with cognitive impairment and mortality; "
+            "anticholinergic toxicity can include myoclonus.",
+        limits="Drugs not on the ACB scale count as 0. The scale scores drugs, not doses.",
+        references="the ACB scale (Boustani 2008; 2012 update)",
+    ),
+    examples=(
+        Example(("amitriptyline 25 mg nocte", "oxybutynin 5 mg bd")),
+        Example(("morphine 10 mg q4h",), flagged=False),
+    ),
+)
+def anticholinergic_burden(ctx: CheckContext) -> Iterator[Finding]:
+    scores = {}
+    for drug_id, meds in ctx.active_drugs().items():
+        facts = ctx.properties(drug_id, "acb_score")
+        if facts and int(facts[0]["value"]) > 0:
+            scores[meds[0].drug] = facts[0]
+    total = sum(int(f["value"]) for f in scores.values())
+    if total < ACB_THRESHOLD:
+        return
+    parts = ", ".join(f"{d} {f['value']}" for d, f in sorted(scores.items()))
+    yield anticholinergic_burden.finding(
+        drugs=scores, severity=Severity.MAJOR if total >= 6 else Severity.MODERATE,
+        message=f"ACB total {total} (threshold {ACB_THRESHOLD}): {parts}.",
+        recommendation="Deprescribe or substitute the highest-scoring drugs where possible; "
+                       "monitor cognition, delirium and myoclonus.",
+        references=cite(scores.values()),
+    )
+
+
+@rule(
+    code="PC204", name="pro-myoclonic-load", category="combination", severity=Severity.MINOR,
+    evidence="low", title="Several drugs that can cause myoclonus",
+    doc=RuleDoc(
+        what="Two or more active drugs that can cause myoclonus (minor), escalating to moderate at "
+             "three or more. Conditional assertions count only when their conditions are present; "
+             "info-level assertions (etomidate at induction) do not count.",
+        why="Myoclonogenic drugs acting on different pathways (GABA, serotonin, glutamate) add up; "
+            "reports often involve several culprits at once.",
+        limits="A count, not a dose-weighted sum; evidence for additivity is mostly from case reports.",
+        references="RIS25, JAN17",
+    ),
+    examples=(
+        Example(("morphine 10 mg q4h", "gabapentin 300 mg tid")),
+        Example(("morphine 10 mg q4h", "amlodipine 5 mg daily"), flagged=False),
+    ),
+)
+def pro_myoclonic_load(ctx: CheckContext) -> Iterator[Finding]:
+    counted = {}
+    for drug_id, meds in ctx.active_drugs().items():
+        found = risk_assertion(ctx, drug_id)
+        if found is None or found[0]["severity"] == "info":
+            continue
+        fact = found[0]
+        if fact["grade"] == "conditional" and not worsening_status(ctx, fact, meds)[0]:
+            continue
+        counted[meds[0].drug] = fact
+    if len(counted) < 2:
+        return
+    parts = ", ".join(f"{d} ({f['grade']})" for d, f in sorted(counted.items()))
+    yield pro_myoclonic_load.finding(
+        drugs=counted, severity=Severity.MODERATE if len(counted) >= 3 else Severity.MINOR,
+        message=f"{len(counted)} drugs that can cause myoclonus: {parts}.",
+        recommendation="If myoclonus occurs, review each of these drugs; stop or reduce the one most "
+                       "likely responsible (highest grade, most recently started or increased).",
+        references=["RIS25", "JAN17"],
+    )

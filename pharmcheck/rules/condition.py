@@ -1,0 +1,144 @@
+"""PC7xx: drug-condition rules from the KB, paradoxical aggravation by syndrome above all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.kb.store import Fact
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+
+_CHILDBEARING_AGES = (12, 55)
+
+
+def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
+    seen: set[tuple[int, int]] = set()
+    for fact in ctx.kb.condition_rules:
+        if fact["kind"] not in kinds:
+            continue
+        condition, label = ctx.kb.conditions[int(fact["condition_id"])]
+        if not ctx.has_condition(condition):
+            continue
+        for drug_id, meds in ctx.active_drugs().items():
+            match = ctx.subject_match(fact, drug_id)
+            if match is None or (int(fact["id"]), drug_id) in seen:
+                continue
+            seen.add((int(fact["id"]), drug_id))
+            yield fact, meds, match, label
+
+
+def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
+    """(applies, note): a route-specific rule applies when the route matches or is unknown."""
+    route = fact["route"]
+    if not route:
+        return True, ""
+    wanted = {"iv": "intravenous", "im": "intramuscular", "oral": "oral"}.get(str(route).lower(), str(route).lower())
+    routes = {m.route for m in meds}
+    if wanted in routes:
+        return True, f" (route {wanted})"
+    if routes == {None}:
+        return True, f" (applies if given {wanted}; route not stated)"
+    return False, ""
+
+
+def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+    for fact, meds, match, label in _matching(ctx, kinds):
+        applies, route_note = _route_note(fact, meds)
+        if not applies:
+            continue
+        drug = meds[0].drug
+        severity = Severity.parse(fact["severity"])
+        if route_note.startswith(" (applies if"):
+            severity = Severity(max(Severity.INFO, severity - 1))
+        mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
+        yield rule_obj.finding(
+            drugs=[drug], severity=severity,
+            title=f"{drug} in {label}",
+            message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
+            recommendation=str(fact["management"]),
+            evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
+            references=[r.cite() for r in fact.references],
+        )
+
+
+@rule(
+    code="PC701", name="syndrome-aggravation", category="paradoxical", severity=Severity.MAJOR,
+    evidence="moderate", title="Drug that aggravates the patient's epilepsy syndrome",
+    doc=RuleDoc(
+        what="An active drug with a KB paradoxical-aggravation rule for one of the patient's conditions: "
+             "carbamazepine in juvenile myoclonic epilepsy, phenytoin in Unverricht-Lundborg disease, "
+             "lamotrigine in Dravet syndrome, IV benzodiazepines in Lennox-Gastaut syndrome, and others, "
+             "each graded as its evidence is.",
+        why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised epilepsies; "
+            "worsening is often mistaken for under-treatment and the dose raised.",
+        limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
+               "reported one step lower.",
+        references="GEN00 and each rule's references",
+    ),
+    examples=(
+        Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
+        Example(("carbamazepine 200 mg bd",), flagged=False),
+    ),
+)
+def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _findings(syndrome_aggravation, ctx, ("paradoxical",))
+
+
+@rule(
+    code="PC702", name="drug-condition-contraindication", category="drug-condition",
+    severity=Severity.MAJOR, evidence="high", title="Drug contraindicated or cautioned in a condition",
+    doc=RuleDoc(
+        what="An active drug with a KB contraindication or caution for a condition the patient has, "
+             "given or derived: pregnancy, childbearing potential, renal impairment, end-stage renal "
+             "disease, hepatic impairment, dehydration, epilepsy, and others.",
+        why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention programme; "
+            "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
+        limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < 15 or "
+               "dialysis = end-stage).",
+        references="each rule's references",
+    ),
+    examples=(
+        Example(("valproic acid 500 mg bd",), {"childbearing_potential": True, "sex": "female", "age": 24}),
+        Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
+                flagged=False),
+    ),
+)
+def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
+    yield from _findings(drug_condition_contraindication, ctx, ("contraindication", "caution"))
+
+
+@rule(
+    code="PC703", name="childbearing-potential-unknown", category="drug-condition", severity=Severity.INFO,
+    evidence="high", title="Childbearing potential needed",
+    doc=RuleDoc(
+        what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a female "
+             "patient of 12-55 years whose pregnancy and childbearing potential are not given.",
+        why="Valproate must not be used in women of childbearing potential outside the pregnancy "
+            "prevention programme; the check cannot tell without the data.",
+        limits="Informational: it asks for data.",
+        references="the valproate rules' references",
+    ),
+    examples=(
+        Example(("valproic acid 500 mg bd",), {"sex": "female", "age": 24}),
+        Example(("valproic acid 500 mg bd",), {"sex": "male", "age": 24}, flagged=False),
+    ),
+)
+def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
+    p = ctx.patient
+    if (p.sex or "").lower() not in ("f", "female", "woman") or p.childbearing_potential is not None \
+            or p.pregnant is not None:
+        return
+    if p.age is not None and not _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]:
+        return
+    reproductive = {cid for cid, (name, _) in ctx.kb.conditions.items() if name in ("pregnancy", "childbearing-potential")}
+    for drug_id, meds in ctx.active_drugs().items():
+        facts = [f for f in ctx.kb.condition_rules if int(f["condition_id"]) in reproductive
+                 and ctx.subject_match(f, drug_id) is not None]
+        if facts:
+            yield childbearing_potential_unknown.finding(
+                drugs=[meds[0].drug],
+                message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and this female patient's "
+                        "pregnancy status and childbearing potential are not given.",
+                recommendation="Record pregnancy status and childbearing potential (--pregnant / --childbearing-potential).",
+                references=[r.cite() for f in facts for r in f.references],
+            )

@@ -1,0 +1,173 @@
+"""PC4xx: daily doses, morphine milligram equivalents and maximum doses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pharmcheck.domain import Finding, ResolvedMedication, Severity
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
+
+MME_MODERATE = 50.0
+MME_MAJOR = 90.0
+
+
+def total_daily_mg(meds: list[ResolvedMedication]) -> tuple[float | None, list[str]]:
+    """The summed daily dose in mg across a drug's entries, or None with what is unknown."""
+    total, unknown = 0.0, []
+    for med in meds:
+        if med.daily_dose is not None and med.daily_dose.unit == "mg":
+            total += med.daily_dose.value
+        else:
+            unknown.append(f"'{med.input}' ({med.daily_dose_note or 'daily dose not in mg'})")
+    return (None if unknown else total), unknown
+
+
+@rule(
+    code="PC401", name="opioid-mme-total", category="dose", severity=Severity.MODERATE,
+    evidence="high", title="Opioid load in morphine milligram equivalents",
+    doc=RuleDoc(
+        what="The daily morphine milligram equivalents (MME) summed over every active opioid with the "
+             "CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day or more, major "
+             "at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) or without a known "
+             "daily dose makes the total incomplete, and the finding says so; it is never given a factor.",
+        why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for reassessment "
+            "at 50 MME/day and careful justification at 90.",
+        limits="MME are estimates, not conversion ratios between opioids (CDC 2022).",
+        references="CDC22",
+    ),
+    examples=(
+        Example(("morphine 30 mg q4h",)),
+        Example(("fentanyl 50 mcg/h patch", "oxycodone 10 mg q6h")),
+        Example(("codeine 30 mg qid",), flagged=False),
+    ),
+)
+def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
+    contributions, incomplete, references = [], [], []
+    total = 0.0
+    for drug_id, meds in ctx.active_drugs().items():
+        if ctx.membership(drug_id, "opioid") is None:
+            continue
+        drug = meds[0].drug
+        factors = ctx.properties(drug_id, "mme_factor")
+        for med in meds:
+            factor = next((f for f in factors if _factor_applies(f, med)), None)
+            if factor is None:
+                incomplete.append(f"{drug} has no CDC MME factor" + (f" for {med.daily_dose.unit}" if med.daily_dose else ""))
+                continue
+            if med.daily_dose is None:
+                incomplete.append(f"{drug}: {med.daily_dose_note or 'daily dose unknown'}")
+                continue
+            mme = med.daily_dose.value * float(factor["value"])
+            total += mme
+            contributions.append(f"{drug} {med.daily_dose} x {float(factor['value']):g} = {mme:.0f}")
+            references.extend(r.cite() for r in factor.references)
+    if not contributions and not incomplete:
+        return
+    severity = Severity.MAJOR if total >= MME_MAJOR else Severity.MODERATE if total >= MME_MODERATE else Severity.INFO
+    if severity == Severity.INFO and not incomplete:
+        return
+    message = f"Total {total:.0f} MME/day" + (f" ({'; '.join(contributions)})" if contributions else "") + "."
+    if incomplete:
+        message += f" Total is INCOMPLETE: {'; '.join(incomplete)}."
+    thresholds = f"Thresholds: {MME_MODERATE:.0f} (reassess) and {MME_MAJOR:.0f} MME/day (justify carefully)."
+    yield opioid_mme_total.finding(
+        drugs=[m[0].drug for d, m in ctx.active_drugs().items() if ctx.membership(d, "opioid")],
+        severity=severity, message=f"{message} {thresholds}",
+        recommendation=("Reduce the opioid dose or rotate; do not escalate when myoclonus appears."
+                        if severity >= Severity.MODERATE else
+                        "Establish every opioid's daily dose to complete the MME total."),
+        references=["CDC22", *references],
+    )
+
+
+def _factor_applies(factor, med: ResolvedMedication) -> bool:  # type: ignore[no-untyped-def]
+    per_rate = "mcg/h" in (factor["unit"] or "")
+    is_rate = med.daily_dose is not None and med.daily_dose.unit == "mcg/h"
+    return per_rate == is_rate if med.daily_dose is not None else not per_rate
+
+
+@rule(
+    code="PC402", name="above-maximum-daily-dose", category="dose", severity=Severity.MAJOR,
+    evidence="high", title="Daily dose above the maximum",
+    doc=RuleDoc(
+        what="A drug whose summed daily dose exceeds the KB's maximum daily dose (from the label), or "
+             "its own toxicity threshold (pethidine above 600 mg/day).",
+        why="Most drug-induced myoclonus is dose-related; overdosing relative to the label is the "
+            "commonest finding in case series (68% of antibiotic cases were overdosed).",
+        limits="Population-specific maxima apply only when the patient's age places them in it.",
+        references="each drug's label",
+    ),
+    examples=(
+        Example(("gabapentin 1600 mg tid",)),
+        Example(("pethidine 100 mg q3h",)),
+        Example(("gabapentin 300 mg tid",), flagged=False),
+    ),
+)
+def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
+    for drug_id, meds in ctx.active_drugs().items():
+        total, _ = total_daily_mg(meds)
+        if total is None:
+            continue
+        drug = meds[0].drug
+        limits = [f for f in ctx.kb.dose_limits if f["drug_id"] == drug_id and f["unit"] == "mg"
+                  and _population_applies(ctx, f["population"])
+                  and (f["route"] in (None, "", "any") or meds[0].route in (None, f["route"]))]
+        threshold = ctx.properties(drug_id, "high_dose_threshold")
+        breached = [(float(f["max_daily_dose"]), f"label maximum {float(f['max_daily_dose']):g} mg/day"
+                     + (f" ({f['population']})" if f["population"] else ""), f) for f in limits]
+        breached += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f) for f in threshold]
+        over = [b for b in breached if total > b[0]]
+        if not over:
+            continue
+        limit, text, fact = min(over, key=lambda b: b[0])
+        yield above_maximum_daily_dose.finding(
+            drugs=[drug], message=f"{drug} {total:g} mg/day exceeds the {text}.",
+            recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher dose is needed.",
+            references=[r.cite() for _, _, f in over for r in f.references],
+        )
+
+
+def _population_applies(ctx: CheckContext, population: str | None) -> bool:
+    text = (population or "adult").lower()
+    if "75" in text:
+        return ctx.patient.age is not None and ctx.patient.age > 75
+    if "elderly" in text or "65" in text or "60" in text:
+        return ctx.patient.age is not None and ctx.patient.age >= (60 if "60" in text else 65)
+    if "child" in text or "paediatric" in text or "pediatric" in text:
+        return ctx.patient.age is not None and ctx.patient.age < 18
+    return True
+
+
+@rule(
+    code="PC403", name="dose-unknown-for-dose-rule", category="dose", severity=Severity.INFO,
+    evidence="high", title="Daily dose unknown, dose checks not done",
+    doc=RuleDoc(
+        what="A drug with a dose-based rule in the KB (a maximum, a renal band, an MME factor, a "
+             "toxicity threshold) whose daily dose could not be computed (no dose, no frequency, prn "
+             "without a maximum).",
+        why="An unknown dose is not a zero dose: the report must show which checks did not run.",
+        limits="Informational only.",
+        references="none needed",
+    ),
+    examples=(
+        Example(("gabapentin",)),
+        Example(("gabapentin 300 mg tid",), flagged=False),
+    ),
+)
+def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
+    dose_rule_drugs = ({int(f["drug_id"]) for f in ctx.kb.dose_limits} | {int(f["drug_id"]) for f in ctx.kb.renal_bands}
+                       | {d for d, facts in ctx.kb.properties_by_drug.items()
+                          if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
+    for drug_id, meds in ctx.active_drugs().items():
+        if drug_id not in dose_rule_drugs:
+            continue
+        _, unknown = total_daily_mg(meds)
+        if not unknown or all(m.daily_dose is not None for m in meds):
+            continue
+        drug = meds[0].drug
+        yield dose_unknown_for_dose_rule.finding(
+            drugs=[drug], message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
+                                  "renal-band and MME checks could not use it.",
+            recommendation=f"Give {drug}'s dose and frequency (and a prn maximum) to complete the dose checks.",
+        )
+

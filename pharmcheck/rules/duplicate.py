@@ -1,0 +1,76 @@
+"""PC3xx: therapeutic duplication."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator
+
+from pharmcheck.domain import Finding, Severity
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
+
+
+@rule(
+    code="PC301", name="duplicate-therapeutic-class", category="duplicate-therapy",
+    severity=Severity.MODERATE, evidence="moderate", title="Two drugs of the same therapeutic class",
+    doc=RuleDoc(
+        what="Two or more different active drugs in one class that the KB marks as a therapeutic "
+             "duplicate (two opioids, two benzodiazepines, two SSRIs ...).",
+        why="Duplicates add the same adverse effects (opioid neuroexcitation, sedation, serotonin "
+            "toxicity) and are often unintended, for example after a transfer or a brand change.",
+        limits="Some duplications are deliberate (a long-acting plus a breakthrough opioid). Classes "
+               "where combinations are the norm (antiseizure drugs for myoclonus) are not duplicates.",
+        references="KB class definitions",
+    ),
+    examples=(
+        Example(("morphine 10 mg q4h", "oxycodone 5 mg q6h")),
+        Example(("clonazepam 0.5 mg bd", "diazepam 5 mg tds")),
+        Example(("morphine 10 mg q4h", "clonazepam 0.5 mg bd"), flagged=False),
+    ),
+)
+def duplicate_therapeutic_class(ctx: CheckContext) -> Iterator[Finding]:
+    members: dict[str, dict[str, bool]] = defaultdict(dict)
+    for drug_id, meds in ctx.active_drugs().items():
+        for membership in ctx.classes(drug_id):
+            class_id = ctx.kb.class_ids.get(membership.class_name)
+            if class_id is not None and ctx.kb.classes[class_id][2]:
+                members[membership.class_name][meds[0].drug] = membership.basis == "inferred"
+    for class_name, drugs in sorted(members.items()):
+        if len(drugs) < 2:
+            continue
+        label = ctx.kb.classes[ctx.kb.class_ids[class_name]][1]
+        inferred = [d for d, is_inferred in drugs.items() if is_inferred]
+        note = f" Membership of {', '.join(sorted(inferred))} is inferred from structure." if inferred else ""
+        yield duplicate_therapeutic_class.finding(
+            drugs=drugs, title=f"Duplicate therapy: {len(drugs)} {label.lower()}",
+            message=f"{len(drugs)} drugs of class {class_name}: {', '.join(sorted(drugs))}.{note}",
+            recommendation="Confirm that the duplication is intended; otherwise stop one.",
+            evidence="low" if inferred else "moderate",
+        )
+
+
+@rule(
+    code="PC302", name="same-drug-listed-twice", category="duplicate-therapy", severity=Severity.MINOR,
+    evidence="high", title="The same drug is listed more than once",
+    doc=RuleDoc(
+        what="One drug appearing in two or more active entries of the list (for example a brand and its "
+             "generic, or a combination product that contains it).",
+        why="A drug listed twice is often given twice; its daily dose is the sum of the entries.",
+        limits="Two entries may be one regimen written twice; the rule cannot tell.",
+        references="none needed: a property of the list",
+    ),
+    examples=(
+        Example(("Keppra 500 mg bd", "levetiracetam 250 mg bd")),
+        Example(("levetiracetam 500 mg bd",), flagged=False),
+    ),
+)
+def same_drug_listed_twice(ctx: CheckContext) -> Iterator[Finding]:
+    for meds in ctx.active_drugs().values():
+        entries = list(dict.fromkeys(m.index for m in meds))
+        if len(entries) < 2:
+            continue
+        inputs = [next(m.input for m in meds if m.index == i) for i in entries]
+        yield same_drug_listed_twice.finding(
+            drugs=[meds[0].drug],
+            message=f"{meds[0].drug} appears in {len(entries)} entries: " + "; ".join(f"'{t}'" for t in inputs) + ".",
+            recommendation="Check whether both entries are given; keep one entry with the total dose.",
+        )

@@ -1,0 +1,184 @@
+"""PC5xx: renal dose bands, missing renal function, hepatic cautions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pharmcheck.domain import Finding, Severity
+from pharmcheck.kb.store import Fact
+from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, rule
+from pharmcheck.rules.dose import total_daily_mg
+
+_ACTION_SEVERITY = {
+    "contraindicated": Severity.CONTRAINDICATED, "avoid": Severity.MAJOR,
+    "adjust": Severity.MAJOR, "caution": Severity.MODERATE,
+}
+
+
+def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int) -> Fact | None:
+    """The drug's band for this renal function; dialysis uses a dialysis band, else the lowest band."""
+    bands = [f for f in ctx.kb.renal_bands if f["drug_id"] == drug_id]
+    if renal.dialysis:
+        dialysis = [f for f in bands if f["dialysis"] in (renal.dialysis, "any")]
+        if dialysis:
+            return dialysis[0]
+        open_below = [f for f in bands if not f["dialysis"] and f["lower"] is None]
+        return min(open_below, key=lambda f: f["upper"] or 0, default=None)
+    value = renal.value or 0.0
+    for fact in bands:
+        if fact["dialysis"]:
+            continue
+        if (fact["lower"] is None or value >= fact["lower"]) and (fact["upper"] is None or value < fact["upper"]):
+            return fact
+    return None
+
+
+def _band_label(fact: Fact) -> str:
+    if fact["dialysis"]:
+        return f"{fact['dialysis']} band"
+    if fact["lower"] is None:
+        return f"band <{fact['upper']:g}"
+    if fact["upper"] is None:
+        return f"band >={fact['lower']:g}"
+    return f"band {fact['lower']:g}-<{fact['upper']:g}"
+
+
+@rule(
+    code="PC501", name="renal-dose-band", category="organ-function", severity=Severity.MAJOR,
+    evidence="high", title="Dose not adjusted for renal function",
+    doc=RuleDoc(
+        what="A drug with label renal dose bands, when the patient's CrCl (or eGFR, said so; dialysis "
+             "counts as end-stage) falls in a band that contraindicates or avoids the drug, or whose "
+             "maximum the prescribed daily dose exceeds. Bands marked persistent (cefepime) are reported "
+             "even when the dose is adjusted, because neurotoxicity still occurs.",
+        why="Renal accumulation is the leading cause of drug-induced myoclonus with gabapentinoids, "
+            "cefepime, aciclovir, pethidine (normeperidine) and morphine (M3G).",
+        limits="Bands are the label's; eGFR is used only when CrCl is not given. Band text is quoted "
+               "verbatim; the daily maximum is the band's upper daily dose.",
+        references="each drug's label",
+    ),
+    examples=(
+        Example(("gabapentin 600 mg tid",), {"crcl": 20}),
+        Example(("piracetam 2.4 g tds",), {"crcl": 15}),
+        Example(("gabapentin 100 mg tid",), {"crcl": 20}, flagged=False),
+    ),
+)
+def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
+    renal = ctx.renal
+    if renal is None:
+        return
+    for drug_id, meds in ctx.active_drugs().items():
+        band = band_for(ctx, renal, drug_id)
+        if band is None:
+            continue
+        drug = meds[0].drug
+        total, unknown = total_daily_mg(meds)
+        prescribed = f"prescribed {total:g} mg/day" if total is not None else "prescribed daily dose unknown"
+        limit = band["max_daily_dose"]
+        action = str(band["action"])
+        over = total is not None and limit is not None and total > limit
+        if action in ("contraindicated", "avoid"):
+            severity = _ACTION_SEVERITY[action]
+        elif over:
+            severity = Severity.MAJOR
+        elif band["persistent"]:
+            severity = Severity.MODERATE
+        elif action == "caution" or (total is None and limit is not None):
+            severity = Severity.MODERATE if total is None or action == "caution" else Severity.MINOR
+        else:
+            continue
+        measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
+        limit_text = f"; band maximum {limit:g} {band['unit'] or 'mg'}/day" if limit is not None else ""
+        message = f"{measure}; label {_band_label(band)}: {band['band_text']}{limit_text}; {prescribed}."
+        if band["persistent"] and not over and action not in ("contraindicated", "avoid"):
+            message += " Neurotoxicity occurs even with renally adjusted doses."
+        recommendation = {
+            "contraindicated": f"Do not use {drug} at this renal function; choose an alternative.",
+            "avoid": f"Avoid {drug} at this renal function; choose an alternative.",
+        }.get(action, f"Adjust {drug} to the band ({band['band_text']}) and monitor for myoclonus, "
+                      "encephalopathy and seizures.")
+        yield renal_dose_band.finding(
+            drugs=[drug], severity=severity, message=message, recommendation=recommendation,
+            references=[r.cite() for r in band.references],
+        )
+
+
+@rule(
+    code="PC502", name="renal-function-unknown", category="organ-function", severity=Severity.INFO,
+    evidence="high", title="Renal function needed",
+    doc=RuleDoc(
+        what="A renally critical drug (one with renal dose bands, or at least half excreted unchanged "
+             "in urine) on the list when the patient's CrCl, eGFR and dialysis status are all unknown.",
+        why="Renal accumulation drives myoclonus with these drugs; without renal function the renal "
+            "checks could not run.",
+        limits="Informational: it asks for data.",
+        references="none needed",
+    ),
+    examples=(
+        Example(("gabapentin 300 mg tid",)),
+        Example(("gabapentin 300 mg tid",), {"crcl": 90}, flagged=False),
+    ),
+)
+def renal_function_unknown(ctx: CheckContext) -> Iterator[Finding]:
+    if ctx.renal is not None:
+        return
+    critical = []
+    banded = {int(f["drug_id"]) for f in ctx.kb.renal_bands}
+    for drug_id, meds in ctx.active_drugs().items():
+        fraction = ctx.property_value(drug_id, "fraction_renal")
+        if drug_id in banded or (fraction is not None and _float(fraction) >= 0.5):
+            critical.append(meds[0].drug)
+    if critical:
+        yield renal_function_unknown.finding(
+            drugs=critical,
+            message=f"Renally critical drug(s) {', '.join(critical)} and no CrCl, eGFR or dialysis status given; "
+                    "renal dose checks were not done.",
+            recommendation="Give the patient's creatinine clearance (or eGFR, or dialysis status) and re-run the check.",
+        )
+
+
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+_HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
+
+
+@rule(
+    code="PC503", name="hepatic-caution", category="organ-function", severity=Severity.MODERATE,
+    evidence="high", title="Caution in hepatic impairment",
+    doc=RuleDoc(
+        what="A drug with a KB hepatic caution that applies at the patient's degree of hepatic "
+             "impairment (a caution for 'any' applies to every degree).",
+        why="Hepatic impairment raises levels of hepatically cleared drugs (pethidine, valproate "
+            "hepatotoxicity, tramadol) and precipitates encephalopathy.",
+        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not flagged.",
+        references="each drug's label",
+    ),
+    examples=(
+        Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "severe"}),
+        Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "none"}, flagged=False),
+    ),
+)
+def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
+    level = ctx.patient.hepatic_impairment
+    if level not in _HEPATIC_RANK:
+        return
+    for drug_id, meds in ctx.active_drugs().items():
+        facts = [f for f in ctx.kb.hepatic if f["drug_id"] == drug_id
+                 and (f["impairment"] == "any" or _HEPATIC_RANK.get(str(f["impairment"]), 9) <= _HEPATIC_RANK[level])]
+        if not facts:
+            continue
+        worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
+        severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
+        drug = meds[0].drug
+        yield hepatic_caution.finding(
+            drugs=[drug], severity=severity,
+            message=f"{level} hepatic impairment; {drug}: " + " ".join(f"[{f['impairment']}: {f['action']}] {f['text']}" for f in facts),
+            recommendation=(f"Do not use {drug} in this degree of hepatic impairment." if severity >= Severity.MAJOR
+                            else f"Reduce the dose of {drug} or extend the interval, and monitor for toxicity."),
+            references=[r.cite() for f in facts for r in f.references],
+        )
