@@ -63,9 +63,12 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from pharmcheck.cli import db_commands
+    from pharmcheck.cli import check_command, db_commands, drug_commands, rules_command
 
+    cli.add_command(check_command.check)
     cli.add_command(db_commands.db)
+    cli.add_command(drug_commands.drug)
+    cli.add_command(rules_command.rules)
 
 
 _register()

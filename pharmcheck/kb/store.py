@@ -24,6 +24,7 @@ from pharmcheck.paths import default_db_url
 
 Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]]]]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
+_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 
 
 @dataclass(frozen=True)
@@ -288,6 +289,11 @@ class KnowledgeBase:
         self.dose_limits = self._facts("dose_limits", None)
         self.renal_bands = self._facts("renal_bands", None)
         self.hepatic = self._facts("hepatic_cautions", None)
+        for fact in (*self.renal_bands, *self.dose_limits):
+            # Sources keep the label's unit (piracetam in g); rules compare in mg.
+            factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
+            dose = fact["max_daily_dose"]
+            fact.values["max_daily_mg"] = dose * factor if dose is not None and factor is not None else None  # type: ignore[index]
         self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
         for fact in self.properties:
             self.properties_by_drug[int(fact["drug_id"])].append(fact)

@@ -87,6 +87,15 @@ ELEMENT_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("S", re.compile(r"thio|thia|sulfan|sulfon|sulf[iao]|sulph|mercapto")),
     ("P", re.compile(r"phosph")),
 )
+# Metals named in a name must be in the full record (silver sulfadiazine without silver is
+# another drug); they are compared with the record, not with the parent, which drops them.
+METAL_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("Ag", re.compile(r"\bsilver\b")), ("Li", re.compile(r"\blithium\b")),
+    ("Zn", re.compile(r"\bzinc\b")), ("Fe", re.compile(r"\b(?:iron|ferric|ferrous)\b")),
+    ("Au", re.compile(r"\bgold\b")), ("Pt", re.compile(r"platin\b")),
+    ("Bi", re.compile(r"\bbismuth\b")), ("Gd", re.compile(r"\bgado")),
+    ("Al", re.compile(r"\balumin")), ("Cu", re.compile(r"\bcopper\b|\bcupric\b")),
+)
 HINT_EXCLUDE = re.compile(r"chlorine [a-z]\d|vitamin|protein|peptid|enzyme|globulin|toxin|extract|seleno|"
                           r"pyrithiamin|ase\b|ases\b")
 SYSTEMATIC = re.compile(r"\d")
@@ -109,6 +118,7 @@ class Checked:
     smiles: str = ""
     inchikey: str = ""
     note: str = ""  # how a trusted structure was repaired, for the build log
+    fragments: int = 0  # parts of the record's SMILES (1 = given as the molecule itself)
 
 
 def dictionary_path() -> Path:
@@ -227,7 +237,9 @@ def check_structure(chem: Any, drug: str, record: dict[str, Any], names: list[st
     if "C" not in parent_elements and (len(parts) > 1 or actual[1] != 0 or elements - NONMETALS):
         return Checked("inorganic-salt-or-ion")
     # 5. Name plausibility: the names must not promise an element the parent lacks.
-    if promised_elements(names) - parent_elements:
+    if promised_elements(names) - parent_elements or any(
+        pattern.search(drug) and symbol not in elements for symbol, pattern in METAL_HINTS
+    ):
         return Checked("name-structure-mismatch")
     # 6. The stored parent must be a fixed point of the runtime standardiser.
     again = chem.parse_structure(structure.smiles)
@@ -235,7 +247,8 @@ def check_structure(chem: Any, drug: str, record: dict[str, Any], names: list[st
         return Checked("not-standardisable")
     if len({item.inchikey for item in identities}) > 1:
         note = "stereo-mixture-flattened"
-    return Checked("trusted", structure.smiles, structure.inchikey, note)
+    own_parts = [part for part in parts if chem.formula(part) != "H2O"]  # hydrates are the drug
+    return Checked("trusted", structure.smiles, structure.inchikey, note, len(own_parts))
 
 
 def build(out_dir: Path) -> dict[str, Any]:
@@ -263,6 +276,7 @@ def build(out_dir: Path) -> dict[str, Any]:
     drug_rows: list[dict[str, str]] = []
     statuses: Counter[str] = Counter()
     notes: Counter[str] = Counter()
+    fragment_counts: dict[str, int] = {}
     for key, record in canonical_to_data.items():
         drug = clean(key)
         if not drug:
@@ -283,6 +297,8 @@ def build(out_dir: Path) -> dict[str, Any]:
             "structure_status": checked.status,
             "source": SOURCE,
         })
+        fragment_counts[drug] = checked.fragments
+    _drop_unrelated_shared_parents(drug_rows, generic_names, fragment_counts, statuses)
     drug_rows.sort(key=lambda row: row["drug"])
     known_drugs = {row["drug"] for row in drug_rows}
 
@@ -344,6 +360,53 @@ def build(out_dir: Path) -> dict[str, Any]:
     ]
     (out_dir / "SOURCE.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return counts | {"log": lines}
+
+
+STEM_NOISE = re.compile(r"\b(?:sodium|potassium|calcium|magnesium|trolamine|dextro|levo|acid|"
+                        r"salts?|hydrochloride|meglumine|tromethamine)\b|(?:ates?|ic|es|s)\b")
+
+
+def _stem(name: str) -> str:
+    words = STEM_NOISE.sub(" ", name).split()
+    return words[0][:6] if words and len(words[0]) >= 4 else name
+
+
+def _drop_unrelated_shared_parents(
+    rows: list[dict[str, str]], generic_names: dict[str, list[str]],
+    fragment_counts: dict[str, int], statuses: Counter[str],
+) -> None:
+    """Two unrelated drugs with one parent: one record carries the other's structure.
+
+    Class and salt records share a parent with their drug legitimately (benzoates,
+    caffeine citrate), recognised by a shared name or a common name stem. An unrelated
+    record keeps the structure only if it is the one member given as that single
+    molecule (theophylline, not bufylline, its salt under another name); anything else
+    (clobenzorex carrying propranolol, two single-molecule records such as anthranilic
+    acid and 4-aminobenzoic acid) cannot be told apart, so the structure is not trusted.
+    """
+    by_key: dict[str, list[dict[str, str]]] = {}
+    for row in rows:
+        if row["structure_status"] == "trusted":
+            by_key.setdefault(row["inchikey"], []).append(row)
+    for group in by_key.values():
+        if len(group) < 2:
+            continue
+        names = {row["drug"]: {row["drug"], *generic_names.get(row["drug"], [])} for row in group}
+        stems = {row["drug"]: _stem(row["drug"]) for row in group}
+        singles = [row for row in group if fragment_counts.get(row["drug"]) == 1]
+        doomed = []
+        for row in group:
+            related = any(
+                names[row["drug"]] & names[other["drug"]]
+                or stems[row["drug"]] in other["drug"] or stems[other["drug"]] in row["drug"]
+                for other in group if other is not row
+            )
+            if not related and singles != [row]:
+                doomed.append(row)
+        for row in doomed:
+            row.update(smiles="", inchikey="", structure_status="parent-shared-with-unrelated-drug")
+            statuses["trusted"] -= 1
+            statuses["parent-shared-with-unrelated-drug"] += 1
 
 
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[Any]) -> None:

@@ -131,8 +131,9 @@ class CheckContext:
     """One patient's resolved medications and context, with the lookups rules share."""
 
     def __init__(self, kb: KnowledgeBase, patient: Patient, medications: Iterable[ResolvedMedication],
-                 as_of: date, condition_ids: frozenset[int]):
+                 as_of: date, condition_ids: frozenset[int], structures: Iterable[Any] = ()):
         self.kb = kb
+        self.structures = tuple(structures)  # unidentified compounds given as structures (rules/predicted.py)
         self.patient = patient
         self.medications = tuple(medications)
         self.as_of = as_of

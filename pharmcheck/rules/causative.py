@@ -57,8 +57,8 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
     if not daily:
         return None
     total = sum(d.value for d in daily)
-    limits = [float(f["max_daily_dose"]) for f in ctx.kb.dose_limits
-              if f["drug_id"] == meds[0].drug_id and f["unit"] == "mg"]
+    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits
+              if f["drug_id"] == meds[0].drug_id and f["max_daily_mg"] is not None]
     threshold = ctx.property_value(meds[0].drug_id, "high_dose_threshold")
     bounds = limits + ([float(threshold)] if threshold else [])
     if not bounds:

@@ -52,7 +52,10 @@ def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
         for med in meds:
             factor = next((f for f in factors if _factor_applies(f, med)), None)
             if factor is None:
-                incomplete.append(f"{drug} has no CDC MME factor" + (f" for {med.daily_dose.unit}" if med.daily_dose else ""))
+                threshold = ctx.property_value(drug_id, "high_dose_threshold")
+                own = f"; its own threshold is {float(threshold):g} mg/day (PC402)" if threshold else ""
+                unit = f" for a dose in {med.daily_dose.unit}" if factors and med.daily_dose else ""
+                incomplete.append(f"{drug} has no CDC 2022 MME factor{unit}, so it is not converted{own}")
                 continue
             if med.daily_dose is None:
                 incomplete.append(f"{drug}: {med.daily_dose_note or 'daily dose unknown'}")
@@ -109,11 +112,11 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
         if total is None:
             continue
         drug = meds[0].drug
-        limits = [f for f in ctx.kb.dose_limits if f["drug_id"] == drug_id and f["unit"] == "mg"
+        limits = [f for f in ctx.kb.dose_limits if f["drug_id"] == drug_id and f["max_daily_mg"] is not None
                   and _population_applies(ctx, f["population"])
                   and (f["route"] in (None, "", "any") or meds[0].route in (None, f["route"]))]
         threshold = ctx.properties(drug_id, "high_dose_threshold")
-        breached = [(float(f["max_daily_dose"]), f"label maximum {float(f['max_daily_dose']):g} mg/day"
+        breached = [(float(f["max_daily_mg"]), f"label maximum {float(f['max_daily_mg']):g} mg/day"
                      + (f" ({f['population']})" if f["population"] else ""), f) for f in limits]
         breached += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f) for f in threshold]
         over = [b for b in breached if total > b[0]]

@@ -74,7 +74,7 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         drug = meds[0].drug
         total, unknown = total_daily_mg(meds)
         prescribed = f"prescribed {total:g} mg/day" if total is not None else "prescribed daily dose unknown"
-        limit = band["max_daily_dose"]
+        limit = band["max_daily_mg"]
         action = str(band["action"])
         over = total is not None and limit is not None and total > limit
         if action in ("contraindicated", "avoid"):
@@ -88,7 +88,7 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         else:
             continue
         measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
-        limit_text = f"; band maximum {limit:g} {band['unit'] or 'mg'}/day" if limit is not None else ""
+        limit_text = f"; band maximum {limit:g} mg/day" if limit is not None else ""
         message = f"{measure}; label {_band_label(band)}: {band['band_text']}{limit_text}; {prescribed}."
         if band["persistent"] and not over and action not in ("contraindicated", "avoid"):
             message += " Neurotoxicity occurs even with renally adjusted doses."

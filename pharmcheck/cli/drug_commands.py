@@ -1,0 +1,62 @@
+"""``pharmcheck drug show|search``: look drugs up in the KB."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from pharmcheck.cli.options import db_option
+
+
+@click.group()
+def drug() -> None:
+    """Look up what the knowledge base knows about a drug."""
+
+
+@drug.command()
+@click.argument("name")
+@db_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+def show(name: str, db_url: str | None, fmt: str) -> None:
+    """Show a drug by any known name (generic, brand, salt, misspelling)."""
+    from pharmcheck.engine import checker
+    from pharmcheck.errors import InputError
+    from pharmcheck.kb.lookup import describe_drug
+
+    runner = checker(db_url)
+    resolution = runner.resolver.resolve(name)
+    if not resolution.resolved:
+        hint = f"; did you mean {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
+        raise InputError(f"{name!r} is not a drug in the knowledge base ({resolution.reason}){hint}")
+    described = [describe_drug(runner.kb, drug_id) | {"match": resolution.match} for drug_id, _ in resolution.drugs]
+    if fmt == "json":
+        click.echo(json.dumps(described[0] if len(described) == 1 else described, indent=2))
+        return
+    for info in described:
+        click.echo(f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as {info['match']})")
+        click.echo(f"  classes: {', '.join(c['class'] + ('*' if c['basis'] == 'inferred' else '') for c in info['classes']) or '-'}")
+        risk = info["myoclonus_risk"]
+        click.echo(f"  myoclonus risk: {risk['grade'] + ' (' + risk['evidence'] + ')' if risk else 'none recorded'}")
+        click.echo(f"  ACB score: {info['anticholinergic_burden']}; MME factor: {info['mme_factor']}; "
+                   f"serotonergic: {', '.join(info['serotonergic']) or '-'}")
+        for band in info["renal"]:
+            click.echo(f"  renal: {band['text']}")
+        click.echo(f"  structure: {info['smiles'] or '-'}")
+        click.echo(f"  names: {', '.join(s['name'] for s in info['synonyms'][:20])}")
+
+
+@drug.command()
+@click.argument("text")
+@db_option
+@click.option("--limit", default=30, show_default=True)
+def search(text: str, db_url: str | None, limit: int) -> None:
+    """List names that contain TEXT, with the drug each names."""
+    from pharmcheck.inputs.normalize import lower_key
+    from pharmcheck.kb.store import open_kb
+
+    hits = open_kb(db_url).search_names(lower_key(text), limit)
+    for name, drug_name, kind in hits:
+        click.echo(f"{name:<40} -> {drug_name} ({kind})")
+    if not hits:
+        click.echo(f"no name contains {text!r}", err=True)

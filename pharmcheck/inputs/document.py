@@ -1,0 +1,184 @@
+"""Reading a check request from a JSON or YAML document (``--input FILE``).
+
+Every field but a medication's ``name`` is optional. Wrong types, impossible
+values and unreadable files raise :class:`InputError` with a message that names
+the field, so the CLI can print one line and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from pharmcheck.domain import DoseChange, Medication, Patient
+from pharmcheck.errors import InputError
+from pharmcheck.inputs.sig import parse_dose
+
+MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
+MAX_MEDICATIONS = 1000
+_PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
+_PATIENT_TEXT = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
+_PATIENT_FLAGS = ("pregnant", "childbearing_potential")
+_MEDICATION_FIELDS = {"name", "dose", "frequency", "route", "start", "stop", "status", "history", "smiles",
+                      "concentration"}
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    medications: tuple[Medication, ...]
+    patient: Patient
+    as_of: date | None
+
+
+def read_text(source: str) -> str:
+    """The document's text from a path or ``-`` (stdin), refusing directories, binaries and giants."""
+    if source == "-":
+        data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
+        name = "stdin"
+    else:
+        path = Path(source)
+        if path.is_dir():
+            raise InputError(f"{source} is a directory, not an input file")
+        if not path.exists():
+            raise InputError(f"input file {source} does not exist")
+        if path.stat().st_size > MAX_DOCUMENT_BYTES:
+            raise InputError(f"input file {source} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_DOCUMENT_BYTES + 1)
+        name = source
+    if len(data) > MAX_DOCUMENT_BYTES:
+        raise InputError(f"{name} is larger than {MAX_DOCUMENT_BYTES // 2**20} MB")
+    if b"\x00" in data:
+        raise InputError(f"{name} is a binary file, not JSON or YAML")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{name} is not UTF-8 text (byte {exc.start})") from None
+
+
+def parse_document(text: str, source: str = "input") -> CheckRequest:
+    """Parse JSON, or YAML when it is not JSON, into a :class:`CheckRequest`."""
+    stripped = text.lstrip()
+    if not stripped:
+        raise InputError(f"{source} is empty")
+    if stripped[0] in "{[":
+        try:
+            data = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+    else:
+        import yaml
+
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}" if mark else ""
+            raise InputError(f"{source}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+    return request_from_data(data, source)
+
+
+def request_from_data(data: Any, source: str = "input") -> CheckRequest:
+    if isinstance(data, list):
+        data = {"medications": data}
+    if not isinstance(data, dict):
+        raise InputError(f"{source}: expected an object with 'medications', got {type(data).__name__}")
+    unknown = set(data) - {"as_of", "patient", "medications"}
+    if unknown:
+        raise InputError(f"{source}: unknown top-level field(s) {', '.join(sorted(map(str, unknown)))}")
+    meds = data.get("medications")
+    if not isinstance(meds, list):
+        raise InputError(f"{source}: 'medications' must be a list")
+    if not meds:
+        raise InputError(f"{source}: the medication list is empty")
+    if len(meds) > MAX_MEDICATIONS:
+        raise InputError(f"{source}: {len(meds)} medications; one list may hold at most {MAX_MEDICATIONS} "
+                         "(use `pharmcheck screen` for wards)")
+    as_of = parse_date(data["as_of"], "as_of") if data.get("as_of") is not None else None
+    patient = patient_from_data(data.get("patient") or {})
+    return CheckRequest(tuple(medication_from_data(m, i) for i, m in enumerate(meds, start=1)), patient, as_of)
+
+
+def patient_from_data(data: Any) -> Patient:
+    if not isinstance(data, dict):
+        raise InputError("'patient' must be an object")
+    unknown = set(data) - set(_PATIENT_NUMBERS) - set(_PATIENT_TEXT) - set(_PATIENT_FLAGS) - {"conditions"}
+    if unknown:
+        raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    values: dict[str, Any] = {}
+    for key in _PATIENT_NUMBERS:
+        value = data.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InputError(f"patient {key} must be a number, got {value!r}")
+        values[key] = value
+    for key in _PATIENT_TEXT:
+        value = data.get(key)
+        if value is not None and not isinstance(value, str | int):
+            raise InputError(f"patient {key} must be text, got {value!r}")
+        values[key] = str(value).strip().lower() if value is not None and key != "id" else value
+    if values["id"] is not None:
+        values["id"] = str(values["id"])
+    for key in _PATIENT_FLAGS:
+        value = data.get(key)
+        if value is not None and not isinstance(value, bool):
+            raise InputError(f"patient {key} must be true or false, got {value!r}")
+        values[key] = value
+    conditions = data.get("conditions") or []
+    if isinstance(conditions, str):
+        conditions = [c for c in conditions.split(";") if c.strip()]
+    if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
+        raise InputError("patient conditions must be a list of text")
+    return Patient(conditions=tuple(c.strip() for c in conditions), **values)
+
+
+def medication_from_data(data: Any, number: int) -> Medication:
+    if isinstance(data, str):
+        data = {"name": data}
+    if not isinstance(data, dict):
+        raise InputError(f"medication {number}: expected an object or a text, got {type(data).__name__}")
+    unknown = set(data) - _MEDICATION_FIELDS
+    if unknown:
+        raise InputError(f"medication {number}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+    name = data.get("name")
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"medication {number}: 'name' must be a non-empty text, got {name!r}")
+    text = {}
+    for key in ("dose", "frequency", "route", "status", "smiles", "concentration"):
+        value = data.get(key)
+        if value is not None and not isinstance(value, str | int | float) or isinstance(value, bool):
+            raise InputError(f"medication {number} ({name}): {key} must be text, got {value!r}")
+        text[key] = str(value) if value is not None else None
+    if text["dose"] is not None and text["dose"].replace(".", "", 1).isdigit():
+        text["dose"] += " mg"
+    history = data.get("history") or []
+    if not isinstance(history, list):
+        raise InputError(f"medication {number} ({name}): history must be a list")
+    return Medication(
+        name=name, start=parse_date(data.get("start"), f"medication {number} start") if data.get("start") else None,
+        stop=parse_date(data.get("stop"), f"medication {number} stop") if data.get("stop") else None,
+        history=tuple(_dose_change(h, number, name) for h in history), **text,
+    )
+
+
+def _dose_change(item: Any, number: int, name: str) -> DoseChange:
+    if not isinstance(item, dict) or "date" not in item or "daily_dose" not in item:
+        raise InputError(f"medication {number} ({name}): each history entry needs 'date' and 'daily_dose'")
+    dose, _ = parse_dose(str(item["daily_dose"]))
+    if dose is None:
+        raise InputError(f"medication {number} ({name}): cannot read history dose {item['daily_dose']!r}")
+    return DoseChange(parse_date(item["date"], f"medication {number} history date"), dose)
+
+
+def parse_date(value: Any, field: str) -> date:
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise InputError(f"{field} must be a date (YYYY-MM-DD), got {value!r}")
+    try:
+        return date.fromisoformat(value.strip())
+    except ValueError:
+        raise InputError(f"{field}: {value!r} is not a date (YYYY-MM-DD)") from None

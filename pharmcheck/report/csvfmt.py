@@ -1,0 +1,25 @@
+"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``)."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from pharmcheck.domain import Report
+
+COLUMNS = ("patient_id", "code", "name", "category", "severity", "drugs", "title", "message",
+           "recommendation", "evidence")
+
+
+def render(report: Report) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    pid = report.patient.id or ""
+    for f in report.findings:
+        writer.writerow([pid, f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title,
+                         f.message, f.recommendation, f.evidence])
+    for u in report.unrecognized:
+        writer.writerow([pid, "", "", "unrecognized", "", "", f"Not checked: {u.input}", u.reason,
+                         f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""])
+    return out.getvalue()

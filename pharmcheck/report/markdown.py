@@ -1,0 +1,35 @@
+"""A Markdown report for notes, tickets and handovers."""
+
+from __future__ import annotations
+
+from pharmcheck.domain import Report, Severity
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def render(report: Report) -> str:
+    out = [f"# pharmcheck report{' - ' + report.patient.id if report.patient.id else ''}", "",
+           f"pharmcheck {report.pharmcheck_version}, knowledge base `{report.kb_version}` "
+           f"(schema {report.schema_revision}), as of {report.as_of}.", "", "## Medications", "",
+           "| input | drug | match | daily dose |", "|---|---|---|---|"]
+    for med in report.medications:
+        out.append(f"| {_cell(med.input)} | {med.drug} | {med.match} | {med.daily_dose or 'unknown'} |")
+    if report.unrecognized:
+        out += ["", "## Not checked (not recognised)", ""]
+        out += [f"- **{_cell(u.input)}**: {u.reason}" + (f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else "")
+                for u in report.unrecognized]
+    if report.notes:
+        out += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in report.notes]
+    out += ["", "## Findings", ""]
+    if not report.findings:
+        out.append("No findings.")
+    for severity in sorted(Severity, reverse=True):
+        for f in (f for f in report.findings if f.severity == severity):
+            out += [f"### {severity.label.upper()}: {f.title} (`{f.code}` {f.name})", "", _cell(f.message), "",
+                    f"**Recommendation:** {_cell(f.recommendation)}", "", f"Evidence: {f.evidence}. Drugs: {', '.join(f.drugs)}."]
+            if f.references:
+                out += [""] + [f"- {_cell(r)}" for r in f.references]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"

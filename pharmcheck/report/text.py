@@ -1,0 +1,68 @@
+"""The default, human report: grouped by severity, wrapped to 80 columns, colour only on a terminal."""
+
+from __future__ import annotations
+
+import textwrap
+
+from pharmcheck.domain import Report, Severity
+
+WIDTH = 80
+_COLOURS = {
+    Severity.CONTRAINDICATED: "\033[1;35m", Severity.MAJOR: "\033[1;31m", Severity.MODERATE: "\033[33m",
+    Severity.MINOR: "\033[36m", Severity.INFO: "\033[2m",
+}
+_RESET = "\033[0m"
+
+
+def _wrap(text: str, indent: str) -> list[str]:
+    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+
+
+def render(report: Report, color: bool = False) -> str:
+    lines = [f"pharmcheck {report.pharmcheck_version} | knowledge base {report.kb_version} "
+             f"(schema {report.schema_revision}) | as of {report.as_of}"]
+    if report.patient.id:
+        lines.append(f"patient {report.patient.id}")
+    lines.append("")
+    lines.append("Recognised:")
+    if not report.medications:
+        lines.append("  (none)")
+    seen = set()
+    for med in report.medications:
+        key = (med.index, med.drug)
+        if key in seen:
+            continue
+        seen.add(key)
+        match = med.match if med.match != "fuzzy" else f"fuzzy {med.score:.2f}"
+        dose = f", {med.daily_dose}/day" if med.daily_dose else ""
+        status = " [stopped]" if med.stopped else ""
+        lines.extend(_wrap(f"{med.input} -> {med.drug} ({match}{dose}){status}", "  "))
+    if report.unrecognized:
+        lines.append("")
+        lines.append("NOT CHECKED (not recognised):")
+        for item in report.unrecognized:
+            hint = f" - did you mean: {', '.join(item.suggestions)}?" if item.suggestions else ""
+            lines.extend(_wrap(f"{item.input}: {item.reason}{hint}", "  "))
+    for note in report.notes:
+        lines.extend(_wrap(f"note: {note}", ""))
+    lines.append("")
+    if not report.findings:
+        checked = "No findings." if not report.unrecognized else "No findings for the recognised drugs."
+        lines.append(checked)
+        return "\n".join(lines) + "\n"
+    for severity in sorted(Severity, reverse=True):
+        group = [f for f in report.findings if f.severity == severity]
+        if not group:
+            continue
+        header = f"{severity.label.upper()} ({len(group)})"
+        lines.append(f"{_COLOURS[severity]}{header}{_RESET}" if color else header)
+        for f in group:
+            lines.extend(_wrap(f"[{f.code} {f.name}] {f.title}", "  "))
+            lines.extend(_wrap(f.message, "    "))
+            lines.extend(_wrap(f"-> {f.recommendation}", "    "))
+            lines.extend(_wrap(f"evidence: {f.evidence}; drugs: {', '.join(f.drugs)}", "    "))
+        lines.append("")
+    counts = ", ".join(f"{sum(1 for f in report.findings if f.severity == s)} {s.label}"
+                       for s in sorted(Severity, reverse=True) if any(f.severity == s for f in report.findings))
+    lines.append(f"{len(report.findings)} finding(s): {counts}")
+    return "\n".join(lines) + "\n"

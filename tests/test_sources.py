@@ -1,0 +1,89 @@
+"""The db/ sources are valid, referenced, and hold the published values we rely on."""
+
+from __future__ import annotations
+
+import pytest
+
+from pharmcheck.kb.build import check_sources
+from pharmcheck.kb.sources import read_sources
+from pharmcheck.paths import sources_dir
+
+
+def test_sources_have_no_problems() -> None:
+    assert check_sources() == []
+
+
+def test_every_assertion_names_a_reference() -> None:
+    bundle = read_sources(sources_dir())
+    refs = {row["ref_id"] for row in bundle.tables["references"]}
+    for table in ("risks", "condition_rules", "interactions", "treatments"):
+        for row in bundle.tables[table]:
+            cited = [r for r in row["ref_ids"].split(";") if r.strip()]
+            assert cited, f"{row.where} has no reference"
+            assert set(cited) <= refs, f"{row.where} cites unknown {set(cited) - refs}"
+    for table in ("properties", "dose_limits", "renal", "hepatic", "class_members"):
+        for row in bundle.tables[table]:
+            assert row["ref_id"] in refs, f"{row.where} cites unknown {row['ref_id']}"
+
+
+def test_every_reference_says_its_kind() -> None:
+    for row in read_sources(sources_dir()).tables["references"]:
+        assert row["kind"], row.where
+
+
+def test_kb_version_is_a_content_hash(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    from pharmcheck.kb.sources import content_version
+
+    copy = tmp_path / "db"
+    shutil.copytree(sources_dir(), copy)
+    assert content_version(copy) == content_version(sources_dir())
+    (copy / "names" / "core.csv").write_text("name,drug,kind,source\n", encoding="utf-8")
+    assert content_version(copy) != content_version(sources_dir())
+
+
+def _prop(kb, drug: str, name: str) -> list[str]:  # type: ignore[no-untyped-def]
+    hits = kb.names_by_lower_key(drug)
+    assert hits, drug
+    return [str(f["value"]) for f in kb.properties_by_drug.get(hits[0].drug_id, []) if f["property"] == name]
+
+
+@pytest.mark.parametrize(("drug", "score"), [
+    ("amitriptyline", "3"), ("oxybutynin", "3"), ("diphenhydramine", "3"), ("paroxetine", "3"),
+    ("carbamazepine", "2"), ("pethidine", "2"), ("amantadine", "2"),
+    ("morphine", "1"), ("codeine", "1"), ("furosemide", "1"), ("warfarin", "1"),
+])
+def test_published_acb_scores(kb, drug: str, score: str) -> None:  # type: ignore[no-untyped-def]
+    assert _prop(kb, drug, "acb_score") == [score]
+
+
+@pytest.mark.parametrize(("drug", "factor"), [
+    ("codeine", 0.15), ("hydrocodone", 1.0), ("hydromorphone", 5.0), ("methadone", 4.7),
+    ("morphine", 1.0), ("oxycodone", 1.5), ("oxymorphone", 3.0), ("tapentadol", 0.4), ("tramadol", 0.2),
+    ("fentanyl", 2.4),
+])
+def test_cdc_2022_mme_factors(kb, drug: str, factor: float) -> None:  # type: ignore[no-untyped-def]
+    assert [float(v) for v in _prop(kb, drug, "mme_factor")] == [factor]
+
+
+def test_pethidine_has_no_invented_mme_factor(kb) -> None:  # type: ignore[no-untyped-def]
+    assert _prop(kb, "pethidine", "mme_factor") == []
+    assert [float(v) for v in _prop(kb, "pethidine", "high_dose_threshold")] == [600.0]
+
+
+def _bands(kb, drug: str):  # type: ignore[no-untyped-def]
+    drug_id = kb.names_by_lower_key(drug)[0].drug_id
+    return [f for f in kb.renal_bands if f["drug_id"] == drug_id]
+
+
+def test_levetiracetam_label_bands(kb) -> None:  # type: ignore[no-untyped-def]
+    by_range = {(b["lower"], b["upper"]): b for b in _bands(kb, "levetiracetam") if not b["dialysis"]}
+    assert by_range[(None, 30.0)]["max_daily_dose"] == 1000  # 250-500 mg every 12 h
+    assert by_range[(30.0, 50.0)]["max_daily_dose"] == 1500  # 250-750 mg every 12 h
+    assert by_range[(50.0, 80.0)]["max_daily_dose"] == 2000  # 500-1000 mg every 12 h
+
+
+def test_piracetam_contraindicated_below_20(kb) -> None:  # type: ignore[no-untyped-def]
+    lowest = [b for b in _bands(kb, "piracetam") if not b["dialysis"] and b["lower"] is None]
+    assert lowest and lowest[0]["upper"] == 20 and lowest[0]["action"] == "contraindicated"
