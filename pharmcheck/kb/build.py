@@ -177,11 +177,15 @@ def _plan(bundle: SourceBundle) -> _Plan:
             plan.add_name(row["name"], drug_id, row["kind"], row["source"] or row.file)
     _merge_vocabulary(plan)
     for row in tables["names"]:
-        drug_id = plan.find_drug(row["drug"])
-        alias = plan.find_drug(row["name"]) if drug_id is None else None
-        if alias is not None and not plan.drugs[alias - 1]["curated"]:
-            # "benztropine is a synonym of benzatropine": the vocabulary's drug takes the INN.
-            plan.rename(alias, lower_key(row["drug"]), row.file)
+        canonical = lower_key(row["drug"])
+        drug_id = plan.drug_ids.get(canonical)
+        if drug_id is None:
+            # The `drug` column is the canonical (INN) name by definition: a vocabulary drug that
+            # knows it only as a synonym ("paracetamol" for acetaminophen), or that this row names
+            # ("benztropine" for benzatropine), takes it as its name.
+            alias = plan.find_drug(canonical) or plan.find_drug(row["name"])
+            if alias is not None and not plan.drugs[alias - 1]["curated"]:
+                plan.rename(alias, canonical, row.file)
             drug_id = alias
         if drug_id is None:
             plan.problems.append(f"{row.where}: name {row['name']!r} points to unknown drug {row['drug']!r}")

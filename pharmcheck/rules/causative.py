@@ -79,7 +79,7 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
             "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017).",
         limits="The grade is the KB's; a drug missing from the curated tables is not flagged here. "
                "Anaesthetic induction myoclonus (etomidate) is info: it is transient.",
-        references="RIS25, JAN17, BRE06",
+        references="RIS25 (Rissardo 2025), JAN17 (Janssen 2017), BRE06 (Brefel-Courbon 2006)",
     ),
     examples=(
         Example(("morphine 30 mg q4h",), {"myoclonus": "present"}),

@@ -148,7 +148,7 @@ def anticholinergic_burden(ctx: CheckContext) -> Iterator[Finding]:
         why="Myoclonogenic drugs acting on different pathways (GABA, serotonin, glutamate) add up; "
             "reports often involve several culprits at once.",
         limits="A count, not a dose-weighted sum; evidence for additivity is mostly from case reports.",
-        references="RIS25, JAN17",
+        references="RIS25 (Rissardo 2025), JAN17 (Janssen 2017)",
     ),
     examples=(
         Example(("morphine 10 mg q4h", "gabapentin 300 mg tid")),

@@ -33,7 +33,7 @@ def total_daily_mg(meds: list[ResolvedMedication]) -> tuple[float | None, list[s
         why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for reassessment "
             "at 50 MME/day and careful justification at 90.",
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022).",
-        references="CDC22",
+        references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
     examples=(
         Example(("morphine 30 mg q4h",)),

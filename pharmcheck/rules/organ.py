@@ -60,7 +60,7 @@ def _band_label(fact: Fact) -> str:
     examples=(
         Example(("gabapentin 600 mg tid",), {"crcl": 20}),
         Example(("piracetam 2.4 g tds",), {"crcl": 15}),
-        Example(("gabapentin 100 mg tid",), {"crcl": 20}, flagged=False),
+        Example(("levetiracetam 250 mg bd",), {"crcl": 40}, flagged=False),
     ),
 )
 def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:

@@ -1,0 +1,64 @@
+"""Name resolution: brands, salts, normalised names, misspellings, combinations, unknowns."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+
+@pytest.mark.parametrize(("text", "drugs", "match"), [
+    ("gabapentin", {"gabapentin"}, "exact"),
+    ("Neurontin", {"gabapentin"}, "brand"),
+    ("KEPPRA", {"levetiracetam"}, "brand"),
+    ("tramadol hydrochloride", {"tramadol"}, "salt"),
+    ("Tramadol HCl", {"tramadol"}, "normalized"),
+    ("meperidine", {"pethidine"}, "synonym"),
+    ("acetaminophen", {"paracetamol"}, "synonym"),
+    ("levodopa/carbidopa", {"levodopa", "carbidopa"}, "combination"),
+    ("co-codamol", {"codeine", "paracetamol"}, "combination"),
+    ("amlodipine", {"amlodipine"}, "exact"),
+    ("metformin", {"metformin"}, "exact"),
+    ("atorvastatin", {"atorvastatin"}, "exact"),
+])
+def test_resolves(checker, text: str, drugs: set[str], match: str) -> None:  # type: ignore[no-untyped-def]
+    resolution = checker.resolver.resolve(text)
+    assert {d for _, d in resolution.drugs} == drugs
+    assert resolution.match == match
+
+
+@pytest.mark.parametrize(("text", "drug"), [("clonazepan", "clonazepam"), ("levetiracetem", "levetiracetam"),
+                                            ("gabapentine", "gabapentin"), ("sertralin", "sertraline")])
+def test_confident_misspellings(checker, text: str, drug: str) -> None:  # type: ignore[no-untyped-def]
+    resolution = checker.resolver.resolve(text)
+    assert [d for _, d in resolution.drugs] == [drug]
+    assert resolution.match in ("fuzzy", "misspelling") and 0 < resolution.score <= 1
+
+
+def test_unknown_name_is_reported_with_suggestions(checker) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check(["xyzzy", "tramadl zzz qq"])
+    assert [u.input for u in report.unrecognized] == ["xyzzy", "tramadl zzz qq"]
+    assert not report.medications
+
+
+def test_weak_fuzzy_match_is_not_used_silently(checker) -> None:  # type: ignore[no-untyped-def]
+    resolution = checker.resolver.resolve("gabbatromine")
+    assert not resolution.resolved
+
+
+def test_sql_shaped_names_are_unrecognised(checker, kb) -> None:  # type: ignore[no-untyped-def]
+    before = kb.counts()
+    report = checker.check(["'); DROP TABLE drugs;--", "x' OR '1'='1"])
+    assert len(report.unrecognized) == 2
+    assert kb.counts() == before
+
+
+@given(st.text(max_size=60))
+def test_any_unicode_name_resolves_or_is_reported(checker, text: str) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.domain import Medication
+
+    if not text.strip():
+        return
+    report = checker.check([Medication(text)])
+    inputs = {m.input for m in report.medications} | {u.input for u in report.unrecognized}
+    assert inputs == {text}

@@ -1,0 +1,66 @@
+"""Sig strings as written on wards."""
+
+from __future__ import annotations
+
+import unicodedata
+
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+
+from pharmcheck.inputs.sig import daily_dose, parse_sig
+
+CASES = [
+    # text, name, dose value, dose unit, frequency label, daily dose value (None = unknown)
+    ("Neurontin 600 tid", "Neurontin", 600, "mg", "tid", 1800),
+    ("Demerol 75 mg IM q3h", "Demerol", 75, "mg", "q3h", 600),
+    ("Lexapro 10", "Lexapro", 10, "mg", None, None),
+    ("Zyvox 600 bd", "Zyvox", 600, "mg", "bid", 1200),
+    ("Nootropyl 2.4g tds", "Nootropyl", 2400, "mg", "tid", 7200),
+    ("fentanyl 25 mcg/h patch", "fentanyl", 25, "mcg/h", None, 25),
+    ("clonazepam 500 micrograms nocte", "clonazepam", 0.5, "mg", "nocte", 0.5),
+    ("levetiracetam 1g BD", "levetiracetam", 1000, "mg", "bid", 2000),
+    ("morphine 10mg PO q4h prn max 60 mg/day", "morphine", 10, "mg", "q4h", 60),
+    ("oxycodone 5 mg prn", "oxycodone", 5, "mg", "prn", None),
+    ("valproate 500 mg twice daily", "valproate", 500, "mg", "bid", 1000),
+    ("lithium carbonate 400 mg nocte", "lithium carbonate", 400, "mg", "nocte", 400),
+    ("tramadol", "tramadol", None, None, None, None),
+    ("5-hydroxytryptophan 100 mg tid", "5-hydroxytryptophan", 100, "mg", "tid", 300),
+    ("Oramorph 10 mL (10 mg/5 mL) q4h", "Oramorph", 20, "mg", "q4h", 120),
+    ("etomidate 20 mg iv stat", "etomidate", 20, "mg", "once", 20),
+    ("alendronate 70 mg weekly", "alendronate", 70, "mg", "weekly", 10),
+    ("co-codamol 30/500 2 qds", "co-codamol", None, None, "qid", None),
+]
+
+
+@pytest.mark.parametrize(("text", "name", "value", "unit", "freq", "daily"), CASES)
+def test_sig_table(text, name, value, unit, freq, daily) -> None:  # type: ignore[no-untyped-def]
+    sig = parse_sig(text)
+    assert sig.name == name
+    assert (sig.dose.value if sig.dose else None) == value
+    assert (sig.dose.unit if sig.dose else None) == unit
+    assert (sig.frequency.label if sig.frequency else None) == freq
+    total, note = daily_dose(sig.dose, sig.frequency, sig.prn_max, sig.prn_max_doses)
+    assert (round(total.value, 3) if total else None) == daily
+    if total is None:
+        assert note  # an unknown dose always says why
+
+
+def test_bare_number_is_read_as_mg_and_flagged() -> None:
+    assert parse_sig("Lexapro 10").unit_assumed
+    assert not parse_sig("Lexapro 10 mg").unit_assumed
+
+
+@given(st.text(max_size=200))
+def test_sig_parser_never_crashes(text: str) -> None:
+    sig = parse_sig(text)
+    daily_dose(sig.dose, sig.frequency, sig.prn_max, sig.prn_max_doses)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Nd", "No", "Nl")), max_size=100))
+def test_sig_parser_never_invents_a_dose(text: str) -> None:
+    # Text without any digit (even after unicode normalisation) states no dose.
+    assume(not any(c.isdigit() for c in unicodedata.normalize("NFKC", text)))
+    sig = parse_sig(text)
+    assert sig.dose is None and sig.prn_max is None
+    assert daily_dose(sig.dose, sig.frequency, sig.prn_max, sig.prn_max_doses)[0] is None
