@@ -67,6 +67,13 @@ class Fact:
         return self.values[key]
 
 
+def _by_drug(facts: list[Fact]) -> dict[int, list[Fact]]:
+    grouped: dict[int, list[Fact]] = defaultdict(list)
+    for fact in facts:
+        grouped[int(fact["drug_id"])].append(fact)
+    return grouped
+
+
 def resolve_url(url: str | None) -> str:
     """``--db`` beats ``$PHARMCHECK_DB``, which beats the embedded default."""
     return url or os.environ.get("PHARMCHECK_DB") or default_db_url()
@@ -157,6 +164,7 @@ class KnowledgeBase:
         self.meta = dict(self._q("SELECT key, value FROM kb_metadata", {}))
         self._drug_cache: dict[int, tuple[str, bool, str | None, str | None]] = {}
         self._fuzzy: tuple[list[str], list[list[int]]] | None = None
+        self.cache: dict[Any, Any] = {}  # per-drug derived lookups, memoised by the rules
         self._load_facts()
 
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
@@ -297,6 +305,10 @@ class KnowledgeBase:
         self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
         for fact in self.properties:
             self.properties_by_drug[int(fact["drug_id"])].append(fact)
+        self.renal_by_drug = _by_drug(self.renal_bands)
+        self.dose_limits_by_drug = _by_drug(self.dose_limits)
+        self.hepatic_by_drug = _by_drug(self.hepatic)
+        self.treatments_by_drug = _by_drug(self.treatments)
         self.condition_by_name = {name: cid for cid, (name, _) in self.conditions.items()}
         fact_drugs = {
             f[col] for facts in (self.risks, self.condition_rules, self.treatments, self.properties,

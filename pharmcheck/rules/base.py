@@ -191,6 +191,20 @@ class CheckContext:
             return None
         return SubjectMatch(class_name, member.basis == "inferred")
 
+    def matching_facts(self, table: str, facts: Iterable[Fact], drug_id: int, drug_key: str = "drug_id",
+                       class_key: str = "class_id") -> list[tuple[Fact, SubjectMatch]]:
+        """Facts of ``table`` whose subject is this drug or one of its classes (memoised per KB)."""
+        key = (table, drug_key, drug_id)
+        cached = self.kb.cache.get(key)
+        if cached is None:
+            cached = []
+            for fact in facts:
+                match = self.subject_match(fact, drug_id, drug_key, class_key)
+                if match is not None:
+                    cached.append((fact, match))
+            self.kb.cache[key] = cached
+        return cached
+
     def properties(self, drug_id: int, name: str) -> list[Fact]:
         return [f for f in self.kb.properties_by_drug.get(drug_id, []) if f["property"] == name]
 

@@ -19,11 +19,8 @@ _CONDITION_WORDS = {
 
 def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
     """The assertion that speaks for a drug: its own if it has one, else its class's."""
-    matches = []
-    for fact in ctx.kb.risks:
-        match = ctx.subject_match(fact, drug_id)
-        if match is not None:
-            matches.append((match.via_class is not None, match.inferred, _GRADE_ORDER[fact["grade"]], fact, match))
+    matches = [(match.via_class is not None, match.inferred, _GRADE_ORDER[fact["grade"]], fact, match)
+               for fact, match in ctx.matching_facts("risks", ctx.kb.risks, drug_id)]
     if not matches:
         return None
     best = min(matches, key=lambda m: m[:3])
@@ -57,8 +54,8 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
     if not daily:
         return None
     total = sum(d.value for d in daily)
-    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits
-              if f["drug_id"] == meds[0].drug_id and f["max_daily_mg"] is not None]
+    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(meds[0].drug_id, [])
+              if f["max_daily_mg"] is not None]
     threshold = ctx.property_value(meds[0].drug_id, "high_dose_threshold")
     bounds = limits + ([float(threshold)] if threshold else [])
     if not bounds:

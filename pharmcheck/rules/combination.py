@@ -32,21 +32,25 @@ ACB_THRESHOLD = 3
 )
 def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
     drugs = ctx.active_drugs()
-    seen: set[tuple[int, frozenset[int]]] = set()
-    for fact in ctx.kb.interactions:
-        for a_id, a_meds in drugs.items():
-            a_match = ctx.subject_match(fact, a_id, "a_drug_id", "a_class_id")
-            if a_match is None:
+    sides = {
+        drug_id: ({int(f["id"]): (f, m) for f, m in ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "a_drug_id", "a_class_id")},
+                  {int(f["id"]): m for f, m in ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "b_drug_id", "b_class_id")})
+        for drug_id in drugs
+    }
+    found = []
+    for a_id, a_meds in drugs.items():
+        for b_id, b_meds in drugs.items():
+            if b_id == a_id:
                 continue
-            for b_id, b_meds in drugs.items():
-                if b_id == a_id:
-                    continue
-                b_match = ctx.subject_match(fact, b_id, "b_drug_id", "b_class_id")
-                key = (int(fact["id"]), frozenset((a_id, b_id)))
-                if b_match is None or key in seen:
-                    continue
-                seen.add(key)
-                yield _pair_finding(fact, a_meds[0].drug, a_match, b_meds[0].drug, b_match)
+            for fact_id in sides[a_id][0].keys() & sides[b_id][1].keys():
+                fact, a_match = sides[a_id][0][fact_id]
+                found.append((fact_id, frozenset((a_id, b_id)), fact, a_meds[0].drug, a_match, b_meds[0].drug,
+                              sides[b_id][1][fact_id]))
+    seen: set[tuple[int, frozenset[int]]] = set()
+    for fact_id, pair, fact, a, a_match, b, b_match in sorted(found, key=lambda x: (x[0], x[3], x[5])):
+        if (fact_id, pair) not in seen:  # a symmetric rule matches both ways round: report it once
+            seen.add((fact_id, pair))
+            yield _pair_finding(fact, a, a_match, b, b_match)
 
 
 def _pair_finding(fact, a: str, a_match: SubjectMatch, b: str, b_match: SubjectMatch) -> Finding:  # type: ignore[no-untyped-def]

@@ -12,19 +12,13 @@ _CHILDBEARING_AGES = (12, 55)
 
 
 def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
-    seen: set[tuple[int, int]] = set()
-    for fact in ctx.kb.condition_rules:
-        if fact["kind"] not in kinds:
-            continue
-        condition, label = ctx.kb.conditions[int(fact["condition_id"])]
-        if not ctx.has_condition(condition):
-            continue
-        for drug_id, meds in ctx.active_drugs().items():
-            match = ctx.subject_match(fact, drug_id)
-            if match is None or (int(fact["id"]), drug_id) in seen:
+    for drug_id, meds in ctx.active_drugs().items():
+        for fact, match in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id):
+            if fact["kind"] not in kinds:
                 continue
-            seen.add((int(fact["id"]), drug_id))
-            yield fact, meds, match, label
+            condition, label = ctx.kb.conditions[int(fact["condition_id"])]
+            if ctx.has_condition(condition):
+                yield fact, meds, match, label
 
 
 def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:

@@ -112,7 +112,7 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
         if total is None:
             continue
         drug = meds[0].drug
-        limits = [f for f in ctx.kb.dose_limits if f["drug_id"] == drug_id and f["max_daily_mg"] is not None
+        limits = [f for f in ctx.kb.dose_limits_by_drug.get(drug_id, []) if f["max_daily_mg"] is not None
                   and _population_applies(ctx, f["population"])
                   and (f["route"] in (None, "", "any") or meds[0].route in (None, f["route"]))]
         threshold = ctx.properties(drug_id, "high_dose_threshold")
@@ -158,9 +158,12 @@ def _population_applies(ctx: CheckContext, population: str | None) -> bool:
     ),
 )
 def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
-    dose_rule_drugs = ({int(f["drug_id"]) for f in ctx.kb.dose_limits} | {int(f["drug_id"]) for f in ctx.kb.renal_bands}
-                       | {d for d, facts in ctx.kb.properties_by_drug.items()
-                          if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
+    dose_rule_drugs = ctx.kb.cache.get("dose-rule-drugs")
+    if dose_rule_drugs is None:
+        dose_rule_drugs = ctx.kb.cache["dose-rule-drugs"] = (
+            set(ctx.kb.dose_limits_by_drug) | set(ctx.kb.renal_by_drug)
+            | {d for d, facts in ctx.kb.properties_by_drug.items()
+               if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
     for drug_id, meds in ctx.active_drugs().items():
         if drug_id not in dose_rule_drugs:
             continue

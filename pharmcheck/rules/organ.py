@@ -17,7 +17,7 @@ _ACTION_SEVERITY = {
 
 def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int) -> Fact | None:
     """The drug's band for this renal function; dialysis uses a dialysis band, else the lowest band."""
-    bands = [f for f in ctx.kb.renal_bands if f["drug_id"] == drug_id]
+    bands = ctx.kb.renal_by_drug.get(drug_id, [])
     if renal.dialysis:
         dialysis = [f for f in bands if f["dialysis"] in (renal.dialysis, "any")]
         if dialysis:
@@ -123,10 +123,9 @@ def renal_function_unknown(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.renal is not None:
         return
     critical = []
-    banded = {int(f["drug_id"]) for f in ctx.kb.renal_bands}
     for drug_id, meds in ctx.active_drugs().items():
         fraction = ctx.property_value(drug_id, "fraction_renal")
-        if drug_id in banded or (fraction is not None and _float(fraction) >= 0.5):
+        if drug_id in ctx.kb.renal_by_drug or (fraction is not None and _float(fraction) >= 0.5):
             critical.append(meds[0].drug)
     if critical:
         yield renal_function_unknown.finding(
@@ -168,8 +167,8 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
     if level not in _HEPATIC_RANK:
         return
     for drug_id, meds in ctx.active_drugs().items():
-        facts = [f for f in ctx.kb.hepatic if f["drug_id"] == drug_id
-                 and (f["impairment"] == "any" or _HEPATIC_RANK.get(str(f["impairment"]), 9) <= _HEPATIC_RANK[level])]
+        facts = [f for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
+                 if (f["impairment"] == "any" or _HEPATIC_RANK.get(str(f["impairment"]), 9) <= _HEPATIC_RANK[level])]
         if not facts:
             continue
         worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))

@@ -14,7 +14,7 @@ _CLONAZEPAM_HISTORY = (("2026-07-15", "1.5 mg"), ("2026-11-15", "6 mg"))
 
 
 def treatment(ctx: CheckContext, drug_id: int) -> Fact | None:
-    return next((f for f in ctx.kb.treatments if f["drug_id"] == drug_id), None)
+    return next(iter(ctx.kb.treatments_by_drug.get(drug_id, [])), None)
 
 
 def _escalated(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange] | None:
