@@ -65,19 +65,24 @@ class Checker:
         resolved, unrecognized, notes = [], [], []
         for index, med in enumerate(meds):
             validate_medication(med, as_of)
-            found, missing, note = self._resolve(med, index)
+            found, missing, note = self.resolve_medication(med, index)
             resolved.extend(found)
             unrecognized.extend(missing)
             notes.extend(note)
+        return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity)
+
+    def evaluate(self, patient: Patient, resolved: Sequence[ResolvedMedication],
+                 unrecognized: Sequence[Unrecognized], notes: Sequence[str], as_of: date,
+                 rules: list[Rule], min_severity: Severity = Severity.INFO) -> Report:
+        """Run the rules over already-resolved medications (the batch path shares this)."""
         condition_ids, condition_notes = self._conditions(patient)
-        notes.extend(condition_notes)
         ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids)
         findings = self._run(rules, ctx, min_severity)
         return Report(
             pharmcheck_version=__version__, kb_version=self.kb.version,
             schema_revision=self.kb.schema_revision, as_of=as_of, patient=patient,
             medications=tuple(resolved), unrecognized=tuple(unrecognized),
-            findings=findings, notes=tuple(notes),
+            findings=findings, notes=(*notes, *condition_notes),
         )
 
     def _run(self, rules: list[Rule], ctx: CheckContext, min_severity: Severity) -> tuple[Finding, ...]:
@@ -92,7 +97,8 @@ class Checker:
         by_key = self.kb.reference_by_key
         return tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
 
-    def _resolve(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    def resolve_medication(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+        """One medication: its resolved drugs, or why it was not recognised, plus notes."""
         sig = parse_sig(med.name)
         resolution = self.resolver.resolve(sig.name) if sig.name else None
         if (resolution is None or not resolution.resolved) and lower_key(sig.name) != lower_key(med.name):
@@ -138,6 +144,9 @@ class Checker:
         return out, [], notes
 
     def _conditions(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
+        cached = self.kb.cache.get(("conditions", patient.conditions))
+        if cached is not None:
+            return cached
         ids, notes = set(), []
         for text in patient.conditions:
             cid = self.kb.condition_keys.get(lower_key(text))
@@ -145,6 +154,7 @@ class Checker:
                 notes.append(f"condition {text!r} is not in the KB's vocabulary: condition rules were not checked for it")
             else:
                 ids.add(cid)
+        self.kb.cache[("conditions", patient.conditions)] = (frozenset(ids), notes)
         return frozenset(ids), notes
 
 
