@@ -101,14 +101,15 @@ def unit_of(text: str | None) -> str | None:
 
 
 def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | None, bool]:
-    """A dose such as "2 mg", "2.4g", "25 mcg/h" or "10 mL" (with a concentration).
+    """A dose such as "2 mg", "2.4g", "25 mcg/h" or "10 mL" (with a concentration), and nothing else.
 
     Returns the dose (mg, mcg/h, or the unit as written) and whether the unit was assumed.
     """
     cleaned = _clean(text)
-    match = _DOSE.search(cleaned)
-    if not match:
-        return None, False
+    match = _DOSE.match(cleaned)
+    rest = cleaned[match.end():].strip(" ()") if match else cleaned
+    if not match or (rest and not _CONCENTRATION.fullmatch(rest)):
+        return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
     value = _number(match["num"])
     unit = unit_of(match["unit"])
     if unit is None:

@@ -217,7 +217,12 @@ class KnowledgeBase:
         """Every distinct loose key and the drugs it names, loaded once for fuzzy matching."""
         if self._fuzzy is None:
             grouped: dict[str, list[int]] = defaultdict(list)
-            for key, drug_id in self._q("SELECT loose_key, drug_id FROM drug_names ORDER BY id", {}):
+            # Misspellings are of names people write: generics, brands and curated names, not the
+            # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
+            for key, drug_id in self._q(
+                "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
+                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id", {}
+            ):
                 if drug_id not in grouped[key]:
                     grouped[key].append(drug_id)
             self._fuzzy = (list(grouped), list(grouped.values()))
@@ -255,6 +260,20 @@ class KnowledgeBase:
             "SELECT id, name FROM drugs WHERE inchikey = :key ORDER BY curated DESC, id LIMIT 1", {"key": inchikey}
         )
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
+
+    # --- structures (read by pharmcheck.structures, which caches them per KB) ---------------
+
+    def structure_patterns(self) -> list[tuple[str, str, str]]:
+        """(class name, SMARTS, reference key) of every class-defining substructure pattern."""
+        rows = self._q(
+            'SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p JOIN classes c ON c.id = p.class_id '
+            'JOIN "references" r ON r.id = p.reference_id ORDER BY p.id', {})
+        return [(str(a), str(b), str(c)) for a, b, c in rows]
+
+    def fingerprints(self) -> tuple[list[int], list[bytes]]:
+        """Drug ids and their stored Morgan fingerprints (RDKit binary form), in drug-id order."""
+        rows = self._q("SELECT drug_id, morgan FROM drug_fingerprints ORDER BY drug_id", {})
+        return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
 
     def drug_name(self, drug_id: int) -> str:
         if drug_id not in self.drug_names:

@@ -1,0 +1,113 @@
+"""``pharmcheck screen``: screen a whole ward or hospital from tables."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date
+from pathlib import Path
+
+import click
+
+from pharmcheck.cli.options import db_option
+from pharmcheck.domain import Severity
+
+SEVERITY_NAMES = [s.label for s in Severity]
+_SHOWN_PATIENTS = 50
+
+
+@click.command()
+@click.argument("meds", metavar="MEDS")
+@click.option("--patients", metavar="PATIENTS", help="One row per patient (CSV, TSV, .xlsx or .parquet).")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write findings here.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json", "parquet"]), default="csv",
+              show_default=True)
+@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the per-patient summary (CSV) here.")
+@click.option("--as-of", "as_of", metavar="DATE", help="Screening date for patients without as_of (default: today).")
+@click.option("--select", multiple=True, metavar="CODE")
+@click.option("--ignore", multiple=True, metavar="CODE")
+@click.option("--min-severity", type=click.Choice(SEVERITY_NAMES), default="info", show_default=True)
+@click.option("--fail-on", type=click.Choice(SEVERITY_NAMES), default="major", show_default=True)
+@click.option("--allow-unrecognized", is_flag=True, help="Unrecognised inputs and rejected rows do not set exit 1.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
+@click.option("--workers", type=click.IntRange(1, 64), default=None,
+              help="Processes for the per-patient rules (default: the number of CPUs).")
+@db_option
+def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summary_file: Path | None,
+           as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str, fail_on: str,
+           allow_unrecognized: bool, exit_zero: bool, workers: int | None, db_url: str | None) -> None:
+    """Screen MEDS (one row per medication: patient_id, name, and optionally dose, frequency,
+    route, start, stop, status) for every patient at once.
+
+    \b
+    Inputs are CSV, TSV, Excel (.xlsx) or Parquet by extension; `-` reads CSV from stdin.
+    Output has one row per finding; unrecognised names and rejected rows appear as rows
+    with category `unrecognized` / `rejected-row` and their source row numbers.
+    A summary goes to stderr. Exit codes follow `pharmcheck check`.
+    """
+    from pharmcheck.batch import read_table, screen as run_screen
+    from pharmcheck.errors import InputError
+    from pharmcheck.inputs.document import parse_date
+
+    for source in (meds, patients):
+        if output is not None and source not in (None, "-") and Path(source).resolve() == output.resolve():
+            raise InputError(f"refusing to overwrite the input file {output}")
+    if fmt == "parquet" and output is None:
+        raise InputError("--format parquet needs -o FILE")
+    when = parse_date(as_of, "--as-of") if as_of else date.today()
+    med_table = read_table(meds)
+    patient_table = read_table(patients) if patients else None
+    progress = None
+    if sys.stderr.isatty():
+        def progress(items):  # type: ignore[no-untyped-def]
+            with click.progressbar(items, label="screening", file=sys.stderr) as bar:
+                yield from bar
+    result = run_screen(med_table, patient_table, db_url=db_url, as_of=when, select=select, ignore=ignore,
+                        min_severity=Severity.parse(min_severity), progress=progress,
+                        workers=workers or os.cpu_count() or 1)
+    _write(result.findings, output, fmt)
+    if summary_file is not None:
+        result.summary.to_csv(summary_file, index=False)
+    _print_summary(result)
+    if exit_zero:
+        return
+    threshold = Severity.parse(fail_on)
+    severities = result.findings["severity"].dropna()
+    failing = any(s and Severity.parse(s) >= threshold for s in severities.unique())
+    uncovered = result.findings["category"].isin(["unrecognized", "rejected-row"]).any()
+    raise SystemExit(1 if failing or (uncovered and not allow_unrecognized) else 0)
+
+
+def _write(frame, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "parquet":
+        frame.to_parquet(output, index=False)
+        return
+    if fmt == "csv":
+        text = frame.to_csv(index=False)
+    elif fmt == "jsonl":
+        text = frame.to_json(orient="records", lines=True, force_ascii=False)
+    else:
+        text = frame.to_json(orient="records", indent=2, force_ascii=False)
+    if output is None:
+        click.echo(text, nl=not text.endswith("\n"))
+    else:
+        output.write_text(text, encoding="utf-8")
+
+
+def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+    summary = result.summary
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
+        click.echo(f"{row.patient_id}: {row.medications} medication(s), {row.findings} finding(s), "
+                   f"highest {row.highest_severity}, {row.unrecognized} unrecognised", err=True)
+    if len(summary) > _SHOWN_PATIENTS:
+        click.echo(f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)", err=True)
+    findings = result.findings
+    by_severity = findings["severity"][findings["severity"] != ""].value_counts()
+    counts = ", ".join(f"{by_severity.get(s.label, 0)} {s.label}" for s in sorted(Severity, reverse=True))
+    click.echo(
+        f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
+        f"{int((findings['category'] == 'unrecognized').sum())} unrecognised input(s), "
+        f"{result.rows_reported} rejected row(s)", err=True)
