@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from rdkit import Chem, RDLogger
+from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
@@ -222,6 +222,13 @@ def to_structure(
 
 def parse_structure(text: str, canonical_tautomer: bool = False) -> Structure | StructureError:
     """Parse any supported notation and return its standardised neutral parent."""
+    parsed = parse_parent(text, canonical_tautomer)
+    return parsed if isinstance(parsed, StructureError) else parsed[0]
+
+
+def parse_parent(text: str, canonical_tautomer: bool = False) -> tuple[Structure, Chem.Mol] | StructureError:
+    """Like :func:`parse_structure`, and also return the standardised parent molecule itself
+    (for substructure matching and fingerprints without parsing the parent SMILES again)."""
     mol = parse_mol(text)
     if isinstance(mol, StructureError):
         return mol
@@ -230,7 +237,48 @@ def parse_structure(text: str, canonical_tautomer: bool = False) -> Structure | 
     except Exception as exc:
         return StructureError(text, f"standardisation-failed: {type(exc).__name__}")
     count = len(Chem.GetMolFrags(mol))
-    return to_structure(parent, detect_format(text), text, count)
+    structure = to_structure(parent, detect_format(text), text, count)
+    return structure if isinstance(structure, StructureError) else (structure, parent)
+
+
+def mol_from_parent_smiles(smiles: str) -> Chem.Mol | None:
+    """A molecule from a stored, already standardised parent SMILES (no standardisation; None if it fails)."""
+    try:
+        return Chem.MolFromSmiles(smiles)
+    except Exception:
+        return None
+
+
+# --- substructure classes and similarity ------------------------------------------------------
+
+
+def compile_smarts(text: str) -> Chem.Mol | StructureError:
+    """A query molecule for a SMARTS pattern, or why it cannot be one."""
+    try:
+        pattern = Chem.MolFromSmarts(text)
+    except Exception as exc:
+        return StructureError(text, f"unparsable smarts: {type(exc).__name__}")
+    if pattern is None or pattern.GetNumAtoms() == 0:
+        return StructureError(text, "unparsable smarts")
+    return pattern
+
+
+def has_substructure(mol: Chem.Mol, pattern: Chem.Mol) -> bool:
+    return bool(mol.HasSubstructMatch(pattern))
+
+
+def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
+    """The Morgan bit vector that :func:`fingerprint_bytes` stores."""
+    return _MORGAN.GetFingerprint(mol)
+
+
+def fingerprint_from_bytes(data: bytes) -> DataStructs.ExplicitBitVect:
+    return DataStructs.ExplicitBitVect(data)
+
+
+def bulk_tanimoto(query: DataStructs.ExplicitBitVect, fingerprints: list[DataStructs.ExplicitBitVect]) -> list[float]:
+    """Tanimoto similarity of one fingerprint to many, computed in C++ (never a Python loop)."""
+    return list(DataStructs.BulkTanimotoSimilarity(query, fingerprints))
 
 
 def fingerprint_bytes(mol: Chem.Mol) -> bytes:
@@ -272,31 +320,9 @@ def without_stereo(mol: Chem.Mol) -> Chem.Mol:
     return flat
 
 
-# Outside brackets a SMILES only uses organic-subset atoms, bonds, branches, ring
-# closures and a few symbols; inside brackets anything goes, so brackets are cut first.
-_BRACKET = re.compile(r"\[[^\[\]]{1,20}\]")
-_SMILES_OUTSIDE = re.compile(r"^(?:Cl|Br|[BCNOSPFIbcnosp0-9()=#$:/\\.+\-%@*])+$")
-_STRUCTURE_MARK = re.compile(r"[0-9\[=#]")
-
-
 def looks_like_smiles(text: str) -> bool:
-    """Cheap guess whether free text is a SMILES rather than a drug name.
+    """Whether free text is a SMILES rather than a drug name: the RDKit-free guess of
+    :func:`pharmcheck.inputs.smiles_text.looks_like_smiles`, confirmed by parsing."""
+    from pharmcheck.inputs.smiles_text import looks_like_smiles as plausible
 
-    Drug names almost always contain letters that SMILES cannot use outside brackets
-    ("a", "e", "i", "m", ...), so most words are rejected by a regex without calling
-    RDKit. Only candidates that have a structural mark (ring digit, bracket atom, double
-    or triple bond) or are at least six characters long are confirmed by parsing.
-    """
-    candidate = text.strip()
-    if not candidate or re.search(r"\s", candidate) or candidate.startswith("InChI="):
-        return False
-    if len(candidate) > MAX_INPUT_CHARS:
-        return False
-    outside = _BRACKET.sub("", candidate)
-    if "[" in outside or "]" in outside:
-        return False
-    if outside and not _SMILES_OUTSIDE.match(outside):
-        return False
-    if not (_STRUCTURE_MARK.search(candidate) or len(candidate) >= 6):
-        return False
-    return not isinstance(parse_mol(candidate), StructureError)
+    return plausible(text) and not isinstance(parse_mol(text.strip()), StructureError)

@@ -192,6 +192,30 @@ class Unrecognized:
 
 
 @dataclass(frozen=True)
+class ScreenedStructure:
+    """A medication given as a structure that matches no KB drug: checked by structure only.
+
+    It has no identity, so only the structure-based prediction rules (PC8xx) see it; its
+    class memberships (by SMARTS) and close neighbours (by fingerprint similarity) are
+    predictions, never curated facts.
+    """
+
+    input: str
+    smiles: str
+    inchikey: str
+    classes: tuple[str, ...] = ()
+    neighbours: tuple[tuple[str, float, str | None], ...] = ()  # (drug, similarity, myoclonus grade)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "input": self.input, "smiles": self.smiles, "inchikey": self.inchikey,
+            "classes": list(self.classes),
+            "neighbours": [{"drug": d, "similarity": round(s, 2), "myoclonus_grade": g}
+                           for d, s, g in self.neighbours],
+        }
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
@@ -227,6 +251,7 @@ class Report:
     unrecognized: tuple[Unrecognized, ...]
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = field(default=())
+    structures: tuple[ScreenedStructure, ...] = field(default=())
 
     @property
     def highest_severity(self) -> Severity | None:
@@ -241,6 +266,7 @@ class Report:
             "patient": self.patient.to_dict(),
             "medications": [m.to_dict() for m in self.medications],
             "unrecognized": [u.to_dict() for u in self.unrecognized],
+            "structures": [s.to_dict() for s in self.structures],
             "findings": [f.to_dict() for f in self.findings],
             "highest_severity": highest.label if highest is not None else None,
             "notes": list(self.notes),

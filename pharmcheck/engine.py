@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TYPE_CHECKING
 
 from pharmcheck._version import __version__
 from pharmcheck.domain import (
@@ -20,6 +21,7 @@ from pharmcheck.domain import (
     Patient,
     Report,
     ResolvedMedication,
+    ScreenedStructure,
     Severity,
     Unrecognized,
 )
@@ -30,6 +32,9 @@ from pharmcheck.inputs.sig import Sig, daily_dose, normalize_route, parse_dose, 
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
+
+if TYPE_CHECKING:
+    from pharmcheck.structures import StructureMatch
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
 _LIMITS = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
@@ -62,27 +67,33 @@ class Checker:
         except ValueError as exc:
             raise InputError(str(exc)) from None
         meds = [m if isinstance(m, Medication) else Medication(name=str(m)) for m in medications]
-        resolved, unrecognized, notes = [], [], []
+        resolved, unrecognized, notes, structures = [], [], [], []
         for index, med in enumerate(meds):
             validate_medication(med, as_of)
-            found, missing, note = self.resolve_medication(med, index)
+            found, missing, note = self.resolve_medication(med, index, structures)
             resolved.extend(found)
             unrecognized.extend(missing)
             notes.extend(note)
-        return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity)
+        return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures)
 
     def evaluate(self, patient: Patient, resolved: Sequence[ResolvedMedication],
                  unrecognized: Sequence[Unrecognized], notes: Sequence[str], as_of: date,
-                 rules: list[Rule], min_severity: Severity = Severity.INFO) -> Report:
-        """Run the rules over already-resolved medications (the batch path shares this)."""
+                 rules: list[Rule], min_severity: Severity = Severity.INFO,
+                 structures: Sequence[StructureMatch] = ()) -> Report:
+        """Run the rules over already-resolved medications (the batch path shares this).
+
+        ``structures`` are compounds given as structures that match no KB drug; only the
+        structure-based prediction rules (PC8xx) read them.
+        """
         condition_ids, condition_notes = self._conditions(patient)
-        ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids)
+        ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids, structures=structures)
         findings = self._run(rules, ctx, min_severity)
         return Report(
             pharmcheck_version=__version__, kb_version=self.kb.version,
             schema_revision=self.kb.schema_revision, as_of=as_of, patient=patient,
             medications=tuple(resolved), unrecognized=tuple(unrecognized),
             findings=findings, notes=(*notes, *condition_notes),
+            structures=tuple(_screened(m) for m in structures),
         )
 
     def _run(self, rules: list[Rule], ctx: CheckContext, min_severity: Severity) -> tuple[Finding, ...]:
@@ -90,15 +101,70 @@ class Checker:
         for rule in rules:
             for finding in rule.check(ctx):
                 if finding.severity >= min_severity:
-                    findings.append(replace(finding, references=self._cite(finding.references)))
+                    cited = self._cite(finding.references)
+                    if cited != finding.references:
+                        finding = replace(finding, references=cited)
+                    findings.append(finding)
         return tuple(sorted(findings, key=Finding.sort_key))
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
-        by_key = self.kb.reference_by_key
-        return tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
+        """Bare reference keys (``"CDC22"``) become full citations; memoised per KB."""
+        cited = self.kb.cache.get(("cite", references))
+        if cited is None:
+            by_key = self.kb.reference_by_key
+            cited = tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
+            self.kb.cache[("cite", references)] = cited
+        return cited
 
-    def resolve_medication(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
-        """One medication: its resolved drugs, or why it was not recognised, plus notes."""
+    def resolve_medication(self, med: Medication, index: int, structures: list[StructureMatch] | None = None,
+                           ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+        """One medication: its resolved drugs, or why it was not recognised, plus notes.
+
+        A medication with a ``smiles`` field, or whose name is a SMILES that is not a drug
+        name, is matched by structure (RDKit is imported only then): an exact InChIKey match
+        on the standardised parent resolves it with match kind ``structure`` (so a salt
+        resolves to its drug); any other structure is appended to ``structures`` for the
+        prediction rules, or, when the caller passes none, reported as unrecognised.
+        """
+        if med.smiles:
+            from pharmcheck.structures import match_structure
+
+            found = match_structure(self.kb, med.smiles)
+            if not found.ok:
+                raise InputError(f"medication {index + 1} ({med.name!r}): the structure {med.smiles!r} "
+                                 f"cannot be read ({found.error})")
+            return self._by_structure(med, index, found, structures)
+        result = self._resolve_name(med, index)
+        if not result[0] or result[0][0].match == "fuzzy":
+            from pharmcheck.inputs.smiles_text import looks_like_smiles
+
+            if looks_like_smiles(med.name):
+                from pharmcheck.structures import match_structure
+
+                found = match_structure(self.kb, med.name.strip())
+                if found.ok:
+                    return self._by_structure(med, index, found, structures)
+        return result
+
+    def _by_structure(self, med: Medication, index: int, found: StructureMatch,
+                      structures: list[StructureMatch] | None,
+                      ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+        if found.drug_id is not None and found.drug is not None:
+            sig = Sig(name=med.name) if not med.smiles else parse_sig(med.name)
+            resolution = Resolution(((found.drug_id, found.drug),), "structure", 1.0)
+            out, missing, notes = self._medications(med, sig, resolution, index)
+            if found.fragments > 1:
+                notes.append(f"'{med.name}': structure standardised to its parent {found.drug} "
+                             "(counter-ions and solvent removed)")
+            return out, missing, notes
+        if structures is None:
+            return [], [Unrecognized(med.name, (), "structure matches no drug in the knowledge base "
+                                     "(structure-based screening is not available here)")], []
+        structures.append(replace(found, input=med.name))
+        return [], [], [f"'{med.name}': structure matches no drug in the knowledge base; screened by "
+                        "structure only (predicted findings, PC8xx)"]
+
+    def _resolve_name(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         sig = parse_sig(med.name)
         resolution = self.resolver.resolve(sig.name) if sig.name else None
         if (resolution is None or not resolution.resolved) and lower_key(sig.name) != lower_key(med.name):
@@ -156,6 +222,14 @@ class Checker:
                 ids.add(cid)
         self.kb.cache[("conditions", patient.conditions)] = (frozenset(ids), notes)
         return frozenset(ids), notes
+
+
+def _screened(found: StructureMatch) -> ScreenedStructure:
+    return ScreenedStructure(
+        input=found.input, smiles=found.standardized_smiles or "", inchikey=found.inchikey or "",
+        classes=found.class_names,
+        neighbours=tuple((n.drug, n.similarity, n.myoclonus_grade) for n in found.neighbours),
+    )
 
 
 def validate_patient(patient: Patient) -> Patient:

@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.inputs.normalize import loose_key, lower_key
-from pharmcheck.kb import migrate, models
+from pharmcheck.kb import build_chem, migrate, models
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import Row, SourceBundle, read_sources, split_list
 from pharmcheck.paths import sources_dir
@@ -62,6 +62,7 @@ def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> B
 
 def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
     target = target.resolve()
+    _remove_stale_partial_builds(target)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
@@ -84,6 +85,18 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
     finally:
         tmp.unlink(missing_ok=True)
     return report
+
+
+def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> None:
+    """A killed build leaves its temporary file; remove those old enough not to be a build in progress."""
+    import time
+
+    for partial in target.parent.glob(f".{target.name}.*.building"):
+        try:
+            if time.time() - partial.stat().st_mtime > older_than_s:
+                partial.unlink()
+        except OSError:
+            pass  # another process removed it, or the folder is read-only: nothing to clean
 
 
 def _build_in_transaction(url: str, plan: _Plan, log: Log) -> BuildReport:
@@ -482,6 +495,7 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
     for target, rows in records.items():
         if rows:
             conn.execute(insert(target), rows)
+    chem_counts = build_chem.load(conn, plan, records, log)
     bundle = plan.bundle
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
     conn.execute(insert(models.KBMetadata), [
@@ -501,7 +515,7 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
         log(line)
     counts = {
         "drugs": len(plan.drugs), "curated_drugs": sum(1 for d in plan.drugs if d["curated"]),
-        "names": len(plan.names), "references": len(records[models.Reference]),
+        "names": len(plan.names), "references": len(records[models.Reference]), **chem_counts,
     }
     return BuildReport(bundle.version, counts, plan.log)
 

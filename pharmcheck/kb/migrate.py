@@ -26,6 +26,13 @@ def head_revision() -> str:
     return head
 
 
+def previous_revision(revision: str) -> str | None:
+    """The revision before ``revision``, or None at the base."""
+    script = ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision)
+    down = script.down_revision if script is not None else None
+    return down if isinstance(down, str) else None
+
+
 def current_revision(url: str) -> str | None:
     engine = create_engine(url)
     try:

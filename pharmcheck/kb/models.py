@@ -18,6 +18,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -266,6 +267,27 @@ class Treatment(Base):
     tolerance_text: Mapped[str | None] = mapped_column(Text)
     withdrawal_risk: Mapped[str | None] = mapped_column(String(20))
     withdrawal_text: Mapped[str | None] = mapped_column(Text)
+
+
+class StructurePattern(Base):
+    """A class-defining substructure (SMARTS) with the reference behind it and its test drugs."""
+
+    __tablename__ = "structure_patterns"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    class_id: Mapped[int] = mapped_column(ForeignKey("classes.id"), index=True)
+    smarts: Mapped[str] = mapped_column(Text)
+    reference_id: Mapped[int] = mapped_column(ForeignKey("references.id"))
+    positives: Mapped[str] = mapped_column(Text)
+    negatives: Mapped[str | None] = mapped_column(Text)
+
+
+class DrugFingerprint(Base):
+    """A drug's Morgan fingerprint (radius 2, 2048 bits, RDKit binary form) for similarity search."""
+
+    __tablename__ = "drug_fingerprints"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), unique=True)
+    morgan: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 def _fact_references(fact_table: str) -> Table:

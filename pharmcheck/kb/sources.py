@@ -97,6 +97,9 @@ TABLES: dict[str, TableSpec] = {
         ("a", "b", "severity", "evidence", "mechanism", "management", "ref_ids"),
         {"severity": SEVERITIES, "evidence": EVIDENCE},
     ),
+    "smarts": TableSpec(
+        ("class", "smarts", "ref_id", "positives", "negatives"), ("class", "smarts", "ref_id", "positives")
+    ),
     "treatments": TableSpec(
         ("drug", "myoclonus_types", "role", "tolerance", "tolerance_days", "tolerance_text",
          "withdrawal_risk", "withdrawal_text", "ref_ids"),

@@ -16,7 +16,14 @@ _FACT_TABLES = ("risk_assertions", "condition_rules", "interaction_rules", "trea
 
 
 def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
-    """Run every check; returns ``{"ok", "kb_version", "checks": [{"name", "problems"}]}``."""
+    """Run every check; returns ``{"ok", "kb_version", "checks": [{"name", "problems"}], "review"}``.
+
+    ``review`` lists items for a curator that do not fail verification: every disagreement
+    between the curated class memberships and the class SMARTS. Such disagreements are
+    expected (a pharmacological class is not a substructure: clobazam is a 1,5-benzodiazepine,
+    primidone a deoxybarbiturate, and the vocabulary holds members nobody curated), so they
+    are reported for review rather than counted as integrity problems.
+    """
     engine = create_engine(url)
     try:
         with engine.connect() as conn:
@@ -36,12 +43,14 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
                 ("structures", _structures(rows)),
                 ("sources match this pharmcheck", [] if allow_other_sources else _sources(meta)),
             ]
+            review = [{"name": "curated classes agree with SMARTS", "items": _class_smarts_review(rows)}]
     finally:
         engine.dispose()
     return {
         "ok": not any(problems for _, problems in checks),
         "kb_version": meta.get("kb_version", "unknown"),
         "checks": [{"name": name, "problems": problems} for name, problems in checks],
+        "review": review,
     }
 
 
@@ -130,6 +139,52 @@ def _structures(rows: Any) -> list[str]:
     )
     problems += [f"curated drug {name} has no parent structure" for (name,) in missing]
     return problems
+
+
+def _class_smarts_review(rows: Any) -> list[str]:
+    """Every disagreement between curated memberships and the SMARTS of the same class.
+
+    Classes with no curated member are defined by their SMARTS alone and are skipped.
+    """
+    from pharmcheck import chem
+
+    patterns: dict[str, list[Any]] = {}
+    for class_name, smarts in rows(
+        "SELECT c.name, p.smarts FROM structure_patterns p JOIN classes c ON c.id = p.class_id ORDER BY p.id"
+    ):
+        pattern = chem.compile_smarts(smarts)
+        if not isinstance(pattern, chem.StructureError):
+            patterns.setdefault(class_name, []).append(pattern)
+    if not patterns:
+        return []
+    curated: dict[str, set[str]] = {}
+    for class_name, drug in rows(
+        "SELECT c.name, d.name FROM class_memberships m JOIN classes c ON c.id = m.class_id "
+        "JOIN drugs d ON d.id = m.drug_id WHERE m.basis = 'curated'"
+    ):
+        curated.setdefault(class_name, set()).add(drug)
+    matched: dict[str, set[str]] = {name: set() for name in patterns}
+    structures: dict[str, str] = {}
+    for drug, smiles in rows("SELECT name, smiles FROM drugs WHERE smiles IS NOT NULL ORDER BY name"):
+        structures[drug] = smiles
+        mol = chem.mol_from_parent_smiles(smiles)
+        if mol is None:
+            continue
+        for class_name, compiled in patterns.items():
+            if any(chem.has_substructure(mol, p) for p in compiled):
+                matched[class_name].add(drug)
+    items = []
+    for class_name in sorted(patterns):
+        members = curated.get(class_name, set())
+        if not members:
+            continue  # a purely structural class (morphinan ...): the SMARTS is its definition
+        for drug in sorted(members - matched[class_name]):
+            why = "does not match the class SMARTS" if drug in structures else "has no structure to match"
+            items.append(f"{class_name}: curated member {drug} {why}")
+        for drug in sorted(matched[class_name] - members):
+            items.append(f"{class_name}: {drug} matches the class SMARTS but is not a curated member "
+                         "(membership inferred)")
+    return items
 
 
 def _sources(meta: dict[str, str]) -> list[str]:
