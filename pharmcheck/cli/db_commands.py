@@ -124,6 +124,10 @@ def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
                 click.echo(f"    {problem}")
             if len(check["problems"]) > 20:
                 click.echo(f"    ... and {len(check['problems']) - 20} more")
+        for review in result.get("review", []):
+            click.echo(f"{review['name']:<34}{len(review['items'])} item(s) for review (not failures)")
+            for item in review["items"][:20]:
+                click.echo(f"    {item}")
         click.echo(f"knowledge base {result['kb_version']}: {'clean' if result['ok'] else 'PROBLEMS FOUND'}")
     raise SystemExit(0 if result["ok"] else 1)
 

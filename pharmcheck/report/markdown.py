@@ -16,6 +16,11 @@ def render(report: Report) -> str:
            "| input | drug | match | daily dose |", "|---|---|---|---|"]
     for med in report.medications:
         out.append(f"| {_cell(med.input)} | {med.drug} | {med.match} | {med.daily_dose or 'unknown'} |")
+    if report.structures:
+        out += ["", "## Checked by structure only (predictions)", ""]
+        out += [f"- `{_cell(s.input)}`: {', '.join(s.classes) or 'no class'}; nearest "
+                + (", ".join(f"{d} ({sim:.2f})" for d, sim, _ in s.neighbours[:3]) or "none")
+                for s in report.structures]
     if report.unrecognized:
         out += ["", "## Not checked (not recognised)", ""]
         out += [f"- **{_cell(u.input)}**: {u.reason}" + (f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else "")

@@ -37,6 +37,13 @@ def render(report: Report, color: bool = False) -> str:
         dose = f", {med.daily_dose}/day" if med.daily_dose else ""
         status = " [stopped]" if med.stopped else ""
         lines.extend(_wrap(f"{med.input} -> {med.drug} ({match}{dose}){status}", "  "))
+    if report.structures:
+        lines.append("")
+        lines.append("Checked by structure only (no drug identity; findings are predictions):")
+        for item in report.structures:
+            classes = ", ".join(item.classes) or "no class"
+            near = ", ".join(f"{d} {s:.2f}" for d, s, _ in item.neighbours[:3]) or "no close neighbour"
+            lines.extend(_wrap(f"{item.input} -> {item.smiles}: {classes}; nearest: {near}", "  "))
     if report.unrecognized:
         lines.append("")
         lines.append("NOT CHECKED (not recognised):")
