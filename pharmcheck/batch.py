@@ -12,8 +12,8 @@ number (the header is row 1) and the reason.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
 import copy
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -21,7 +21,8 @@ from typing import Any
 import pandas as pd
 
 from pharmcheck.domain import Medication, Patient, ResolvedMedication, Severity, Unrecognized
-from pharmcheck.engine import Checker, checker as default_checker, validate_patient
+from pharmcheck.engine import Checker, validate_patient
+from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.rules import select_rules
 

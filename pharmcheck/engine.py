@@ -28,7 +28,14 @@ from pharmcheck.domain import (
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.inputs.resolve import Resolution, Resolver
-from pharmcheck.inputs.sig import Sig, daily_dose, normalize_route, parse_dose, parse_frequency, parse_sig
+from pharmcheck.inputs.sig import (
+    Sig,
+    daily_dose,
+    normalize_route,
+    parse_dose,
+    parse_frequency,
+    parse_sig,
+)
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext

@@ -1,7 +1,7 @@
 """initial knowledge-base schema
 
 Revision ID: 0001
-Revises: 
+Revises:
 Create Date: 2026-11-25 04:14:55.231336
 """
 

@@ -63,7 +63,14 @@ def cli() -> None:
 
 
 def _register() -> None:
-    from pharmcheck.cli import check_command, classify_command, db_commands, drug_commands, rules_command, screen_command
+    from pharmcheck.cli import (
+        check_command,
+        classify_command,
+        db_commands,
+        drug_commands,
+        rules_command,
+        screen_command,
+    )
 
     cli.add_command(check_command.check)
     cli.add_command(classify_command.classify)

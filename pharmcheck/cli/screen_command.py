@@ -46,7 +46,8 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     with category `unrecognized` / `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
-    from pharmcheck.batch import read_table, screen as run_screen
+    from pharmcheck.batch import read_table
+    from pharmcheck.batch import screen as run_screen
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 

@@ -122,8 +122,8 @@ def _structures(rows: Any) -> list[str]:
     from pharmcheck import chem  # structure checks are the one place verify needs RDKit
 
     problems = []
-    for name, smiles, inchikey, curated in rows(
-        "SELECT name, smiles, inchikey, curated FROM drugs WHERE smiles IS NOT NULL ORDER BY name"
+    for name, smiles, inchikey in rows(
+        "SELECT name, smiles, inchikey FROM drugs WHERE smiles IS NOT NULL ORDER BY name"
     ):
         structure = chem.parse_structure(smiles)
         if isinstance(structure, chem.StructureError):
