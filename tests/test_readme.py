@@ -20,3 +20,10 @@ def test_library_example_runs() -> None:
     example = re.search(r"### As a Python library\n\n```python\n(.*?)```", README, re.S)
     assert example
     exec(compile(example.group(1), "README.md", "exec"), {})
+
+
+def test_readme_lists_every_rule() -> None:
+    from pharmcheck.rules import REGISTRY
+
+    for code, rule in REGISTRY.items():
+        assert f"| {code} | `{rule.name}` | {rule.category} |" in README, code
