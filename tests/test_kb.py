@@ -120,3 +120,19 @@ def test_bad_sources_stop_the_build_and_keep_the_old_kb(tmp_path: Path, kb_path:
 def test_open_kb_without_building(tmp_path: Path) -> None:
     with pytest.raises(KnowledgeBaseError, match="db build"):
         open_kb(f"sqlite:///{tmp_path / 'none.sqlite'}", build_if_missing=False)
+
+
+def test_any_sqlalchemy_url_path(kb_url: str, checker) -> None:  # type: ignore[no-untyped-def]
+    """The non-SQLite-file code paths: reading through SQLAlchemy and building in one transaction."""
+    from datetime import date
+
+    from pharmcheck.engine import Checker
+    from pharmcheck.kb.build import build
+    from pharmcheck.kb.store import KnowledgeBase, _sqlalchemy_query
+
+    through_sqlalchemy = KnowledgeBase(_sqlalchemy_query(kb_url), kb_url)
+    meds = ["tramadol 50 mg qid", "sertraline 100 mg", "Neurontin 600 tid"]
+    expected = checker.check(meds, as_of=date(2026, 11, 25)).to_dict()
+    assert Checker(through_sqlalchemy).check(meds, as_of=date(2026, 11, 25)).to_dict() == expected
+    report = build("sqlite://")  # an in-memory database: the transactional build path
+    assert report.counts["curated_drugs"] >= 150
