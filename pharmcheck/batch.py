@@ -12,10 +12,11 @@ number (the header is row 1) and the reason.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable, Iterable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from typing import Any
 
 import pandas as pd
@@ -48,13 +49,16 @@ _FALSE = {"false", "no", "n", "0", "f"}
 
 @dataclass
 class ScreenResult:
-    """Findings (OUT schema), a per-patient summary and notes about the input."""
+    """Findings (OUT schema; empty when they went to a ``sink``), a per-patient summary, notes
+    about the input, and counts over every finding row (``severities``: rows per severity label)."""
 
     findings: pd.DataFrame
     summary: pd.DataFrame
     notes: list[str] = field(default_factory=list)
     rows_screened: int = 0
     rows_reported: int = 0
+    severities: Counter[str] = field(default_factory=Counter)
+    unrecognized: int = 0
 
 
 def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], required: Sequence[str],
@@ -86,8 +90,13 @@ def _text(series: pd.Series) -> pd.Series:
 def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: Checker | None = None,
            db_url: str | None = None, as_of: date | None = None, select: Sequence[str] = (),
            ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
-           progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None, workers: int = 1) -> ScreenResult:
-    """Screen every patient in ``meds`` (long format, one row per medication)."""
+           progress: Callable[[Iterable[Any]], Iterable[Any]] | None = None, workers: int = 1,
+           sink: Callable[[list[tuple[Any, ...]]], None] | None = None) -> ScreenResult:
+    """Screen every patient in ``meds`` (long format, one row per medication).
+
+    With a ``sink``, finding rows (OUT columns, in output order) are passed to it chunk by
+    chunk instead of being collected, so a million-row ward never sits in memory at once.
+    """
     runner = runner or default_checker(db_url)
     today = as_of or date.today()
     try:
@@ -151,24 +160,40 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
 
     for pid, row, reason in zip(table.loc[reject, "patient_id"], table.loc[reject, "row"], reasons[reject], strict=True):
         problems.append((str(pid), int(row), str(reason)))
-    good = table[~reject].copy()
-    good["start_date"] = dates["start"][~reject].dt.date
-    good["stop_date"] = dates["stop"][~reject].dt.date
-
-    grouped = good.groupby("patient_id", sort=True)
-    patient_ids = list(grouped.groups.keys())
-    job = _Job(runner, rules, min_severity, today, people or {}, templates, grouped.indices,
-               {c: good[c].to_numpy() for c in ("key", "start_date", "stop_date", "status", "row")})
-    finding_rows, summary_rows = _run_patients(job, patient_ids, workers, progress)
-    for pid, row, reason in problems:
-        finding_rows.append((pid, "", "", "rejected-row", "", "", f"Row {row} not screened", f"row {row}: {reason}",
-                             "Correct the row and screen it again.", ""))
+    good = table[~reject]
+    status = good["status"].str.lower()
+    columns = {
+        "key": good["key"].to_numpy(), "row": good["row"].to_numpy(),
+        "start": _dates(dates["start"][~reject]), "stop": _dates(dates["stop"][~reject]),
+        "status": status.where(status != "", None).astype(object).to_numpy(),
+    }
+    positions = good.groupby("patient_id").indices  # not .groups: that builds an Index per patient
+    patient_ids = sorted(positions)
+    job = _Job(runner, rules, min_severity, today, people or {}, templates, positions, columns)
+    collected: list[tuple[Any, ...]] = []
+    emit = sink or collected.extend
+    summary_rows: list[tuple[Any, ...]] = []
+    severities: Counter[str] = Counter()
+    unrecognized = 0
+    for finding_rows, summaries, counts, missing in _run_patients(job, patient_ids, workers, progress):
+        emit(finding_rows)
+        summary_rows += summaries
+        severities.update(counts)
+        unrecognized += missing
+    emit([(pid, "", "", "rejected-row", "", "", f"Row {row} not screened", f"row {row}: {reason}",
+           "Correct the row and screen it again.", "") for pid, row, reason in problems])
     for pid in sorted(set(people or {}) - set(patient_ids)):
         summary_rows.append((pid, 0, 0, 0, "no medications"))
-    findings = pd.DataFrame(finding_rows, columns=list(OUT_COLUMNS), dtype="string")
+    findings = pd.DataFrame(collected, columns=list(OUT_COLUMNS), dtype="string")
     summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
                                                   "highest_severity"])
-    return ScreenResult(findings, summary, notes, rows_screened=len(good), rows_reported=len(problems))
+    return ScreenResult(findings, summary, notes, rows_screened=len(good), rows_reported=len(problems),
+                        severities=severities, unrecognized=unrecognized)
+
+
+def _dates(parsed: pd.Series) -> Any:
+    """Timestamps as an object array of ``date`` or None, converted once rather than per row."""
+    return parsed.dt.date.astype(object).where(parsed.notna(), None).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -186,39 +211,43 @@ class _Job:
 
 
 _JOB: _Job | None = None
+_CHUNK = 2000  # patients per unit of work: small enough to stream, large enough to amortise the IPC
+
+Chunk = tuple[list[tuple[Any, ...]], list[tuple[Any, ...]], Counter[str], int]
 
 
 def _run_patients(job: _Job, patient_ids: list[Any], workers: int,
-                  progress: Callable[[Iterable[Any]], Iterable[Any]] | None) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
-    """Evaluate every patient, in ``workers`` forked processes when there are enough of them."""
+                  progress: Callable[[Iterable[Any]], Iterable[Any]] | None) -> Iterator[Chunk]:
+    """Evaluate every patient, chunk by chunk in patient order, in ``workers`` forked processes
+    when there are enough patients."""
     global _JOB
-    if workers <= 1 or len(patient_ids) < 2000:
-        ids: Iterable[Any] = progress(patient_ids) if progress else patient_ids
-        return _evaluate_patients(job, ids)
+    chunks = [patient_ids[i:i + _CHUNK] for i in range(0, len(patient_ids), _CHUNK)]
+    if workers <= 1 or len(chunks) < 2:
+        yield from map(partial(_evaluate_patients, job), progress(chunks) if progress else chunks)
+        return
     import multiprocessing
 
-    chunks = [patient_ids[i::workers * 4] for i in range(workers * 4)]
     _JOB = job
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
-            parts = pool.map(_evaluate_chunk, chunks)
+            done = pool.imap(_evaluate_chunk, chunks)
+            yield from progress(done) if progress else done
     finally:
         _JOB = None
-    order = {pid: i for i, pid in enumerate(patient_ids)}
-    findings = sorted((row for part in parts for row in part[0]), key=lambda r: order[r[0]])
-    summary = sorted((row for part in parts for row in part[1]), key=lambda r: order[r[0]])
-    return findings, summary
 
 
-def _evaluate_chunk(patient_ids: list[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _evaluate_chunk(patient_ids: list[Any]) -> Chunk:
     assert _JOB is not None
     return _evaluate_patients(_JOB, patient_ids)
 
 
-def _evaluate_patients(job: _Job, patient_ids: Iterable[Any]) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+def _evaluate_patients(job: _Job, patient_ids: Iterable[Any]) -> Chunk:
+    """Finding rows, summary rows, rows per severity and the count of unrecognised inputs."""
     finding_rows: list[tuple[Any, ...]] = []
     summary_rows: list[tuple[Any, ...]] = []
-    columns = job.columns
+    severities: Counter[str] = Counter()
+    unrecognized_rows = 0
+    keys, starts, stops, statuses, source_rows = (job.columns[c] for c in ("key", "start", "stop", "status", "row"))
     for pid in patient_ids:
         patient, when = job.people.get(pid, (Patient(id=str(pid)), job.today))
         resolved: list[ResolvedMedication] = []
@@ -226,38 +255,36 @@ def _evaluate_patients(job: _Job, patient_ids: Iterable[Any]) -> tuple[list[tupl
         notes_for: list[str] = []
         rows = job.positions[pid]
         for position, i in enumerate(rows):
-            found, missing, med_notes = job.templates[columns["key"][i]]
-            status = columns["status"][i] or None
-            resolved.extend(_for_row(m, position, _date(columns["start_date"][i]), _date(columns["stop_date"][i]),
-                                     status and status.lower()) for m in found)
-            unrecognized.extend((u, int(columns["row"][i])) for u in missing)
+            found, missing, med_notes = job.templates[keys[i]]
+            for template in found:
+                resolved.append(_for_row(template, position, starts[i], stops[i], statuses[i]))
+            if missing:
+                unrecognized.extend((u, int(source_rows[i])) for u in missing)
             notes_for.extend(med_notes)
         report = job.runner.evaluate(patient, resolved, [u for u, _ in unrecognized], notes_for, when,
                                      job.rules, job.min_severity)
         for f in report.findings:
-            finding_rows.append((pid, f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title,
+            label = f.severity.label
+            severities[label] += 1
+            finding_rows.append((pid, f.code, f.name, f.category, label, ";".join(f.drugs), f.title,
                                  f.message, f.recommendation, f.evidence))
         for u, row in unrecognized:
             finding_rows.append((pid, "", "", "unrecognized", "", "", f"Not checked: {u.input}",
                                  f"row {row}: {u.reason}",
                                  f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
+        unrecognized_rows += len(unrecognized)
         highest = report.highest_severity
         summary_rows.append((pid, len(rows), len(report.findings), len(unrecognized),
                              highest.label if highest is not None else "none"))
-    return finding_rows, summary_rows
+    return finding_rows, summary_rows, severities, unrecognized_rows
 
 
 def _for_row(template: ResolvedMedication, index: int, start: date | None, stop: date | None,
              status: str | None) -> ResolvedMedication:
-    """A resolved template with this row's position and dates (copy: dataclasses.replace is slow)."""
-    med = copy.copy(template)
-    for name, value in (("index", index), ("start", start), ("stop", stop), ("status", status)):
-        object.__setattr__(med, name, value)
+    """A resolved template with this row's position and dates (dataclasses.replace is slow)."""
+    med = object.__new__(ResolvedMedication)
+    med.__dict__.update(template.__dict__, index=index, start=start, stop=stop, status=status)
     return med
-
-
-def _date(value: Any) -> date | None:
-    return None if value is None or pd.isna(value) else value
 
 
 def _patients(frame: pd.DataFrame | None, today: date) -> tuple[dict[str, tuple[Patient, date]] | None, dict[str, str], list[str]]:
@@ -267,9 +294,11 @@ def _patients(frame: pd.DataFrame | None, today: date) -> tuple[dict[str, tuple[
     table = table.reset_index(drop=True)
     people: dict[str, tuple[Patient, date]] = {}
     problems: dict[str, str] = {}
-    records = table.astype("string").to_dict("records")
+    text = table.astype("string").fillna("")
+    records = (dict(zip(text.columns, values, strict=True))
+               for values in zip(*(text[c].tolist() for c in text.columns), strict=True))
     for row, record in enumerate(records, start=2):
-        pid = (record.get("patient_id") or "").strip() if not pd.isna(record.get("patient_id")) else ""
+        pid = record["patient_id"].strip()
         if not pid:
             notes.append(f"patients row {row}: missing patient_id; row ignored")
             continue
@@ -286,8 +315,7 @@ def _patients(frame: pd.DataFrame | None, today: date) -> tuple[dict[str, tuple[
 
 def _patient(pid: str, record: dict[str, Any], today: date) -> tuple[Patient, date]:
     def text(key: str) -> str | None:
-        value = record.get(key)
-        return None if value is None or pd.isna(value) or not str(value).strip() else str(value).strip()
+        return record.get(key, "").strip() or None
 
     def number(key: str) -> float | None:
         value = text(key)

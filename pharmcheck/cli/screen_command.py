@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import csv
 import os
 import sys
+from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -46,7 +49,7 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     with category `unrecognized` / `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
-    from pharmcheck.batch import read_table
+    from pharmcheck.batch import OUT_COLUMNS, read_table
     from pharmcheck.batch import screen as run_screen
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
@@ -64,29 +67,51 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
         def progress(items):  # type: ignore[no-untyped-def]
             with click.progressbar(items, label="screening", file=sys.stderr) as bar:
                 yield from bar
-    result = run_screen(med_table, patient_table, db_url=db_url, as_of=when, select=select, ignore=ignore,
-                        min_severity=Severity.parse(min_severity), progress=progress,
-                        workers=workers or os.cpu_count() or 1)
-    _write(result.findings, output, fmt)
+    options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
+               "min_severity": Severity.parse(min_severity), "progress": progress,
+               "workers": workers or os.cpu_count() or 1}
+    if fmt == "csv":
+        # Streamed chunk by chunk: a million-row ward's findings never sit in memory as one table.
+        with ExitStack() as stack:
+            sink = _CsvSink(stack, output, OUT_COLUMNS)
+            result = run_screen(med_table, patient_table, sink=sink, **options)
+            sink([])  # the header, even with no findings
+    else:
+        result = run_screen(med_table, patient_table, **options)
+        _write(result.findings, output, fmt)
     if summary_file is not None:
         result.summary.to_csv(summary_file, index=False)
     _print_summary(result)
     if exit_zero:
         return
     threshold = Severity.parse(fail_on)
-    severities = result.findings["severity"].dropna()
-    failing = any(s and Severity.parse(s) >= threshold for s in severities.unique())
-    uncovered = result.findings["category"].isin(["unrecognized", "rejected-row"]).any()
+    failing = any(Severity.parse(label) >= threshold for label in result.severities)
+    uncovered = result.unrecognized or result.rows_reported
     raise SystemExit(1 if failing or (uncovered and not allow_unrecognized) else 0)
+
+
+class _CsvSink:
+    """Writes finding rows as CSV; the file is created only when the first rows arrive, so an
+    input error leaves no output behind."""
+
+    def __init__(self, stack: ExitStack, output: Path | None, header: tuple[str, ...]):
+        self.stack, self.output, self.header = stack, output, header
+        self.writer: Any = None
+
+    def __call__(self, rows: list[tuple[Any, ...]]) -> None:
+        if self.writer is None:
+            handle = sys.stdout if self.output is None else self.stack.enter_context(
+                self.output.open("w", encoding="utf-8"))
+            self.writer = csv.writer(handle, lineterminator="\n")
+            self.writer.writerow(self.header)
+        self.writer.writerows(rows)
 
 
 def _write(frame, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
     if fmt == "parquet":
         frame.to_parquet(output, index=False)
         return
-    if fmt == "csv":
-        text = frame.to_csv(index=False)
-    elif fmt == "jsonl":
+    if fmt == "jsonl":
         text = frame.to_json(orient="records", lines=True, force_ascii=False)
     else:
         text = frame.to_json(orient="records", indent=2, force_ascii=False)
@@ -105,10 +130,8 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
                    f"highest {row.highest_severity}, {row.unrecognized} unrecognised", err=True)
     if len(summary) > _SHOWN_PATIENTS:
         click.echo(f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)", err=True)
-    findings = result.findings
-    by_severity = findings["severity"][findings["severity"] != ""].value_counts()
-    counts = ", ".join(f"{by_severity.get(s.label, 0)} {s.label}" for s in sorted(Severity, reverse=True))
+    counts = ", ".join(f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True))
     click.echo(
         f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
-        f"{int((findings['category'] == 'unrecognized').sum())} unrecognised input(s), "
+        f"{result.unrecognized} unrecognised input(s), "
         f"{result.rows_reported} rejected row(s)", err=True)

@@ -97,6 +97,8 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
 
 # --- the context a rule reads -----------------------------------------------------------------
 
+_MISSING = object()
+_MEMO_LIMIT = 500_000
 _RENAL_IMPAIRMENT_BELOW = 60.0
 _ESRD_BELOW = 15.0
 
@@ -172,11 +174,28 @@ class CheckContext:
             grouped.setdefault(med.drug_id, []).append(med)
         return grouped
 
+    def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
+        """``make(*args)``, computed once per KB: ``key`` must hold every input the result depends
+        on besides the KB itself (a batch sees the same drugs and regimens over and over)."""
+        cached = self.kb.cache.get(key, _MISSING)
+        if cached is _MISSING:
+            if len(self.kb.cache) > _MEMO_LIMIT:
+                self.kb.cache.clear()  # a long-lived embedding process must not grow without bound
+            cached = self.kb.cache[key] = make(*args)
+        return cached
+
     def classes(self, drug_id: int) -> list[Membership]:
         return self.kb.classes_of(drug_id)
 
     def membership(self, drug_id: int, class_name: str) -> Membership | None:
-        return next((m for m in self.classes(drug_id) if m.class_name == class_name), None)
+        by_name = self.memo(("memberships", drug_id), self._memberships, drug_id)
+        return by_name.get(class_name)
+
+    def _memberships(self, drug_id: int) -> dict[str, Membership]:
+        by_name: dict[str, Membership] = {}
+        for m in self.classes(drug_id):
+            by_name.setdefault(m.class_name, m)
+        return by_name
 
     def subject_match(self, fact: Fact, drug_id: int, drug_key: str = "drug_id",
                       class_key: str = "class_id") -> SubjectMatch | None:
@@ -206,6 +225,9 @@ class CheckContext:
         return cached
 
     def properties(self, drug_id: int, name: str) -> list[Fact]:
+        return self.memo(("properties", drug_id, name), self._properties, drug_id, name)
+
+    def _properties(self, drug_id: int, name: str) -> list[Fact]:
         return [f for f in self.kb.properties_by_drug.get(drug_id, []) if f["property"] == name]
 
     def property_value(self, drug_id: int, name: str) -> str | None:

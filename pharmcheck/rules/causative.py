@@ -19,6 +19,10 @@ _CONDITION_WORDS = {
 
 def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
     """The assertion that speaks for a drug: its own if it has one, else its class's."""
+    return ctx.memo(("risk-assertion", drug_id), _best_assertion, ctx, drug_id)  # type: ignore[no-any-return]
+
+
+def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
     matches = [(match.via_class is not None, match.inferred, _GRADE_ORDER[fact["grade"]], fact, match)
                for fact, match in ctx.matching_facts("risks", ctx.kb.risks, drug_id)]
     if not matches:
@@ -30,7 +34,7 @@ def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch]
 def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedication]) -> tuple[list[str], list[str]]:
     """The fact's worsening conditions split into (present, unknown)."""
     present, unknown = [], []
-    for condition in (c.strip() for c in (fact["worsening_conditions"] or "").split(";") if c.strip()):
+    for condition in ctx.memo(("worsening", fact["worsening_conditions"]), _conditions, fact["worsening_conditions"]):
         state: bool | None
         if condition == "high-dose":
             state = _high_dose(ctx, meds)
@@ -47,6 +51,10 @@ def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedicatio
         elif state is None:
             unknown.append(_CONDITION_WORDS.get(condition, condition))
     return present, unknown
+
+
+def _conditions(text: str | None) -> list[str]:
+    return [c.strip() for c in (text or "").split(";") if c.strip()]
 
 
 def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None:
@@ -89,38 +97,45 @@ def myoclonus_causing_drug(ctx: CheckContext) -> Iterator[Finding]:
         found = risk_assertion(ctx, drug_id)
         if found is None:
             continue
-        fact, match = found
-        drug = meds[0].drug
-        severity = Severity.parse(fact["severity"])
-        present, unknown = worsening_status(ctx, fact, meds)
-        notes = []
-        if present:
-            severity = severity.bumped()
-            notes.append(f"risk raised by {', '.join(present)}")
-        elif fact["grade"] == "conditional" and not unknown:
-            severity = min(severity, Severity.MINOR)
-            notes.append("its conditions are absent")
-        if unknown:
-            notes.append(f"risk depends on {', '.join(unknown)}, which the input does not give")
-        if ctx.myoclonus_present and fact["grade"] in ("known", "probable") and severity >= Severity.MINOR:
-            severity = severity.bumped()
-            notes.append(f"patient's myoclonus is {ctx.patient.myoclonus}")
-        daily = meds[0].daily_dose
-        dose_text = f"; daily dose {daily}" if daily else ""
-        dependence = {"yes": "dose-dependent", "no": "not clearly dose-dependent"}.get(fact["dose_dependent"], "")
-        message = (
-            f"{drug}{match.describe()}: myoclonus risk graded {fact['grade']} "
-            f"(evidence {fact['evidence']}{', ' + dependence if dependence else ''}){dose_text}. "
-            f"{fact['summary']}" + (f" Context: {'; '.join(notes)}." if notes else "")
-        )
-        if ctx.myoclonus_present:
-            recommendation = (f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if "
-                              "clinically possible, and correct renal, hepatic and electrolyte problems.")
-        else:
-            recommendation = (f"Monitor for myoclonus while on {drug}; use the lowest effective dose and "
-                              "adjust for renal function.")
-        yield myoclonus_causing_drug.finding(
-            drugs=[drug], severity=severity, message=message, recommendation=recommendation,
-            evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-            references=[r.cite() for r in fact.references],
-        )
+        present, unknown = worsening_status(ctx, found[0], meds)
+        # The finding reads nothing else of the patient or the regimen: one per distinct key.
+        key = ("PC101", drug_id, tuple(present), tuple(unknown), ctx.patient.myoclonus, meds[0].daily_dose)
+        yield ctx.memo(key, _causing_finding, ctx, found, meds[0], present, unknown)
+
+
+def _causing_finding(ctx: CheckContext, found: tuple[Fact, SubjectMatch], med: ResolvedMedication,
+                     present: list[str], unknown: list[str]) -> Finding:
+    fact, match = found
+    drug = med.drug
+    severity = Severity.parse(fact["severity"])
+    notes = []
+    if present:
+        severity = severity.bumped()
+        notes.append(f"risk raised by {', '.join(present)}")
+    elif fact["grade"] == "conditional" and not unknown:
+        severity = min(severity, Severity.MINOR)
+        notes.append("its conditions are absent")
+    if unknown:
+        notes.append(f"risk depends on {', '.join(unknown)}, which the input does not give")
+    if ctx.myoclonus_present and fact["grade"] in ("known", "probable") and severity >= Severity.MINOR:
+        severity = severity.bumped()
+        notes.append(f"patient's myoclonus is {ctx.patient.myoclonus}")
+    daily = med.daily_dose
+    dose_text = f"; daily dose {daily}" if daily else ""
+    dependence = {"yes": "dose-dependent", "no": "not clearly dose-dependent"}.get(fact["dose_dependent"], "")
+    message = (
+        f"{drug}{match.describe()}: myoclonus risk graded {fact['grade']} "
+        f"(evidence {fact['evidence']}{', ' + dependence if dependence else ''}){dose_text}. "
+        f"{fact['summary']}" + (f" Context: {'; '.join(notes)}." if notes else "")
+    )
+    if ctx.myoclonus_present:
+        recommendation = (f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if "
+                          "clinically possible, and correct renal, hepatic and electrolyte problems.")
+    else:
+        recommendation = (f"Monitor for myoclonus while on {drug}; use the lowest effective dose and "
+                          "adjust for renal function.")
+    return myoclonus_causing_drug.finding(
+        drugs=[drug], severity=severity, message=message, recommendation=recommendation,
+        evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
+        references=[r.cite() for r in fact.references],
+    )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, Severity, evidence_level
+from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, cite, rule
 from pharmcheck.rules.causative import risk_assertion, worsening_status
 
@@ -32,25 +34,23 @@ ACB_THRESHOLD = 3
 )
 def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
     drugs = ctx.active_drugs()
-    sides = {
-        drug_id: ({int(f["id"]): (f, m) for f, m in ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "a_drug_id", "a_class_id")},
-                  {int(f["id"]): m for f, m in ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "b_drug_id", "b_class_id")})
-        for drug_id in drugs
-    }
+    b_sides: dict[int, list[tuple[int, SubjectMatch]]] = defaultdict(list)  # rule id -> its b-side drugs
+    for b_id in drugs:
+        for fact, b_match in ctx.matching_facts("interactions", ctx.kb.interactions, b_id, "b_drug_id", "b_class_id"):
+            b_sides[int(fact["id"])].append((b_id, b_match))
     found = []
     for a_id, a_meds in drugs.items():
-        for b_id, b_meds in drugs.items():
-            if b_id == a_id:
-                continue
-            for fact_id in sides[a_id][0].keys() & sides[b_id][1].keys():
-                fact, a_match = sides[a_id][0][fact_id]
-                found.append((fact_id, frozenset((a_id, b_id)), fact, a_meds[0].drug, a_match, b_meds[0].drug,
-                              sides[b_id][1][fact_id]))
+        for fact, a_match in ctx.matching_facts("interactions", ctx.kb.interactions, a_id, "a_drug_id", "a_class_id"):
+            fact_id = int(fact["id"])
+            for b_id, b_match in b_sides.get(fact_id, ()):
+                if b_id != a_id:
+                    found.append((fact_id, a_meds[0].drug, drugs[b_id][0].drug, frozenset((a_id, b_id)), fact,
+                                  a_match, b_match))
     seen: set[tuple[int, frozenset[int]]] = set()
-    for fact_id, pair, fact, a, a_match, b, b_match in sorted(found, key=lambda x: (x[0], x[3], x[5])):
+    for fact_id, a, b, pair, fact, a_match, b_match in sorted(found, key=lambda x: x[:3]):
         if (fact_id, pair) not in seen:  # a symmetric rule matches both ways round: report it once
             seen.add((fact_id, pair))
-            yield _pair_finding(fact, a, a_match, b, b_match)
+            yield ctx.memo(("PC201", fact_id, a, a_match, b, b_match), _pair_finding, fact, a, a_match, b, b_match)
 
 
 def _pair_finding(fact, a: str, a_match: SubjectMatch, b: str, b_match: SubjectMatch) -> Finding:  # type: ignore[no-untyped-def]
@@ -88,15 +88,18 @@ def serotonergic_load(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         facts = ctx.properties(drug_id, "serotonergic_role")
         if facts:
-            roles[meds[0].drug] = facts
-    if len(roles) < 2:
-        return
+            roles[drug_id, meds[0].drug] = facts
+    if len(roles) >= 2:
+        yield ctx.memo(("PC202", *roles), _serotonergic_finding, {d: facts for (_, d), facts in roles.items()})
+
+
+def _serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
     mao = sorted(d for d, facts in roles.items() if any(f["value"] == "mao-inhibition" for f in facts))
     parts = [f"{d} ({', '.join(sorted({str(f['value']) for f in facts}))})" for d, facts in sorted(roles.items())]
     message = f"{len(roles)} serotonergic drugs: {'; '.join(parts)}."
     if mao:
         message += f" {', '.join(mao)} inhibit{'s' if len(mao) == 1 else ''} MAO, the highest-risk combination."
-    yield serotonergic_load.finding(
+    return serotonergic_load.finding(
         drugs=roles, severity=Severity.MAJOR if mao else Severity.MODERATE, message=message,
         recommendation=("Avoid combining an MAO-inhibiting drug with other serotonergic drugs; if unavoidable, "
                         "monitor for clonus, myoclonus, agitation and hyperthermia (Hunter criteria)."
@@ -128,12 +131,15 @@ def anticholinergic_burden(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         facts = ctx.properties(drug_id, "acb_score")
         if facts and int(facts[0]["value"]) > 0:
-            scores[meds[0].drug] = facts[0]
+            scores[drug_id, meds[0].drug] = facts[0]
+    if sum(int(f["value"]) for f in scores.values()) >= ACB_THRESHOLD:
+        yield ctx.memo(("PC203", *scores), _burden_finding, {d: f for (_, d), f in scores.items()})
+
+
+def _burden_finding(scores: dict[str, Fact]) -> Finding:
     total = sum(int(f["value"]) for f in scores.values())
-    if total < ACB_THRESHOLD:
-        return
     parts = ", ".join(f"{d} {f['value']}" for d, f in sorted(scores.items()))
-    yield anticholinergic_burden.finding(
+    return anticholinergic_burden.finding(
         drugs=scores, severity=Severity.MAJOR if total >= 6 else Severity.MODERATE,
         message=f"ACB total {total} (threshold {ACB_THRESHOLD}): {parts}.",
         recommendation="Deprescribe or substitute the highest-scoring drugs where possible; "
@@ -168,11 +174,14 @@ def pro_myoclonic_load(ctx: CheckContext) -> Iterator[Finding]:
         fact = found[0]
         if fact["grade"] == "conditional" and not worsening_status(ctx, fact, meds)[0]:
             continue
-        counted[meds[0].drug] = fact
-    if len(counted) < 2:
-        return
+        counted[drug_id, meds[0].drug] = fact
+    if len(counted) >= 2:
+        yield ctx.memo(("PC204", *counted), _load_finding, {d: f for (_, d), f in counted.items()})
+
+
+def _load_finding(counted: dict[str, Fact]) -> Finding:
     parts = ", ".join(f"{d} ({f['grade']})" for d, f in sorted(counted.items()))
-    yield pro_myoclonic_load.finding(
+    return pro_myoclonic_load.finding(
         drugs=counted, severity=Severity.MODERATE if len(counted) >= 3 else Severity.MINOR,
         message=f"{len(counted)} drugs that can cause myoclonus: {parts}.",
         recommendation="If myoclonus occurs, review each of these drugs; stop or reduce the one most "

@@ -13,12 +13,16 @@ _CHILDBEARING_AGES = (12, 55)
 
 def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
     for drug_id, meds in ctx.active_drugs().items():
-        for fact, match in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id):
-            if fact["kind"] not in kinds:
-                continue
-            condition, label = ctx.kb.conditions[int(fact["condition_id"])]
+        for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), _rules_of, ctx, drug_id, kinds):
             if ctx.has_condition(condition):
                 yield fact, meds, match, label
+
+
+def _rules_of(ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]) -> list[tuple[Fact, SubjectMatch, str, str]]:
+    """The drug's condition rules of these kinds, with each rule's condition and its label."""
+    return [(fact, match, *ctx.kb.conditions[int(fact["condition_id"])])
+            for fact, match in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
+            if fact["kind"] in kinds]
 
 
 def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
@@ -124,10 +128,8 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
         return
     if p.age is not None and not _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]:
         return
-    reproductive = {cid for cid, (name, _) in ctx.kb.conditions.items() if name in ("pregnancy", "childbearing-potential")}
     for drug_id, meds in ctx.active_drugs().items():
-        facts = [f for f in ctx.kb.condition_rules if int(f["condition_id"]) in reproductive
-                 and ctx.subject_match(f, drug_id) is not None]
+        facts = ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id)
         if facts:
             yield childbearing_potential_unknown.finding(
                 drugs=[meds[0].drug],
@@ -136,3 +138,9 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
                 recommendation="Record pregnancy status and childbearing potential (--pregnant / --childbearing-potential).",
                 references=[r.cite() for f in facts for r in f.references],
             )
+
+
+def _reproductive_rules(ctx: CheckContext, drug_id: int) -> list[Fact]:
+    reproductive = {cid for cid, (name, _) in ctx.kb.conditions.items() if name in ("pregnancy", "childbearing-potential")}
+    return [f for f in ctx.kb.condition_rules if int(f["condition_id"]) in reproductive
+            and ctx.subject_match(f, drug_id) is not None]

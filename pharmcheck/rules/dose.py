@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pharmcheck.domain import Finding, ResolvedMedication, Severity
+from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 MME_MODERATE = 50.0
@@ -42,51 +42,57 @@ def total_daily_mg(meds: list[ResolvedMedication]) -> tuple[float | None, list[s
     ),
 )
 def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
+    opioids = tuple((drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds))
+                    for drug_id, meds in ctx.active_drugs().items() if ctx.membership(drug_id, "opioid") is not None)
+    if opioids:
+        yield from ctx.memo(("PC401", opioids), _mme_findings, ctx, opioids)
+
+
+def _mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]], ...],
+                  ) -> tuple[Finding, ...]:
+    """The finding for the opioids' (drug id, drug, (daily dose, its note) of each regimen)."""
     contributions, incomplete, references = [], [], []
     total = 0.0
-    for drug_id, meds in ctx.active_drugs().items():
-        if ctx.membership(drug_id, "opioid") is None:
-            continue
-        drug = meds[0].drug
+    for drug_id, drug, regimens in opioids:
         factors = ctx.properties(drug_id, "mme_factor")
-        for med in meds:
-            factor = next((f for f in factors if _factor_applies(f, med)), None)
+        for daily_dose, note in regimens:
+            factor = next((f for f in factors if _factor_applies(f, daily_dose)), None)
             if factor is None:
                 threshold = ctx.property_value(drug_id, "high_dose_threshold")
                 own = f"; its own threshold is {float(threshold):g} mg/day (PC402)" if threshold else ""
-                unit = f" for a dose in {med.daily_dose.unit}" if factors and med.daily_dose else ""
+                unit = f" for a dose in {daily_dose.unit}" if factors and daily_dose else ""
                 incomplete.append(f"{drug} has no CDC 2022 MME factor{unit}, so it is not converted{own}")
                 continue
-            if med.daily_dose is None:
-                incomplete.append(f"{drug}: {med.daily_dose_note or 'daily dose unknown'}")
+            if daily_dose is None:
+                incomplete.append(f"{drug}: {note or 'daily dose unknown'}")
                 continue
-            mme = med.daily_dose.value * float(factor["value"])
+            mme = daily_dose.value * float(factor["value"])
             total += mme
-            contributions.append(f"{drug} {med.daily_dose} x {float(factor['value']):g} = {mme:.0f}")
+            contributions.append(f"{drug} {daily_dose} x {float(factor['value']):g} = {mme:.0f}")
             references.extend(r.cite() for r in factor.references)
     if not contributions and not incomplete:
-        return
+        return ()
     severity = Severity.MAJOR if total >= MME_MAJOR else Severity.MODERATE if total >= MME_MODERATE else Severity.INFO
     if severity == Severity.INFO and not incomplete:
-        return
+        return ()
     message = f"Total {total:.0f} MME/day" + (f" ({'; '.join(contributions)})" if contributions else "") + "."
     if incomplete:
         message += f" Total is INCOMPLETE: {'; '.join(incomplete)}."
     thresholds = f"Thresholds: {MME_MODERATE:.0f} (reassess) and {MME_MAJOR:.0f} MME/day (justify carefully)."
-    yield opioid_mme_total.finding(
-        drugs=[m[0].drug for d, m in ctx.active_drugs().items() if ctx.membership(d, "opioid")],
+    return (opioid_mme_total.finding(
+        drugs=[drug for _, drug, _ in opioids],
         severity=severity, message=f"{message} {thresholds}",
         recommendation=("Reduce the opioid dose or rotate; do not escalate when myoclonus appears."
                         if severity >= Severity.MODERATE else
                         "Establish every opioid's daily dose to complete the MME total."),
         references=["CDC22", *references],
-    )
+    ),)
 
 
-def _factor_applies(factor, med: ResolvedMedication) -> bool:  # type: ignore[no-untyped-def]
+def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignore[no-untyped-def]
     per_rate = "mcg/h" in (factor["unit"] or "")
-    is_rate = med.daily_dose is not None and med.daily_dose.unit == "mcg/h"
-    return per_rate == is_rate if med.daily_dose is not None else not per_rate
+    is_rate = daily_dose is not None and daily_dose.unit == "mcg/h"
+    return per_rate == is_rate if daily_dose is not None else not per_rate
 
 
 @rule(
@@ -109,25 +115,35 @@ def _factor_applies(factor, med: ResolvedMedication) -> bool:  # type: ignore[no
 def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         total, _ = total_daily_mg(meds)
-        if total is None:
-            continue
-        drug = meds[0].drug
-        limits = [f for f in ctx.kb.dose_limits_by_drug.get(drug_id, []) if f["max_daily_mg"] is not None
-                  and _population_applies(ctx, f["population"])
-                  and (f["route"] in (None, "", "any") or meds[0].route in (None, f["route"]))]
-        threshold = ctx.properties(drug_id, "high_dose_threshold")
-        breached = [(float(f["max_daily_mg"]), f"label maximum {float(f['max_daily_mg']):g} mg/day"
-                     + (f" ({f['population']})" if f["population"] else ""), f) for f in limits]
-        breached += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f) for f in threshold]
-        over = [b for b in breached if total > b[0]]
-        if not over:
-            continue
-        limit, text, fact = min(over, key=lambda b: b[0])
-        yield above_maximum_daily_dose.finding(
-            drugs=[drug], message=f"{drug} {total:g} mg/day exceeds the {text}.",
-            recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher dose is needed.",
-            references=[r.cite() for _, _, f in over for r in f.references],
-        )
+        if total is not None:
+            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, _age_bands(ctx.patient.age)),
+                                _maximum_findings, ctx, drug_id, meds[0], total)
+
+
+def _maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, total: float) -> tuple[Finding, ...]:
+    """Reads the drug, its first regimen's route, the summed daily dose and the patient's age."""
+    drug = med.drug
+    limits = [f for f in ctx.kb.dose_limits_by_drug.get(drug_id, []) if f["max_daily_mg"] is not None
+              and _population_applies(ctx, f["population"])
+              and (f["route"] in (None, "", "any") or med.route in (None, f["route"]))]
+    threshold = ctx.properties(drug_id, "high_dose_threshold")
+    breached = [(float(f["max_daily_mg"]), f"label maximum {float(f['max_daily_mg']):g} mg/day"
+                 + (f" ({f['population']})" if f["population"] else ""), f) for f in limits]
+    breached += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f) for f in threshold]
+    over = [b for b in breached if total > b[0]]
+    if not over:
+        return ()
+    limit, text, fact = min(over, key=lambda b: b[0])
+    return (above_maximum_daily_dose.finding(
+        drugs=[drug], message=f"{drug} {total:g} mg/day exceeds the {text}.",
+        recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher dose is needed.",
+        references=[r.cite() for _, _, f in over for r in f.references],
+    ),)
+
+
+def _age_bands(age: float | None) -> tuple[bool, ...] | None:
+    """All that :func:`_population_applies` reads of the age."""
+    return None if age is None else (age > 75, age >= 65, age >= 60, age < 18)
 
 
 def _population_applies(ctx: CheckContext, population: str | None) -> bool:
@@ -170,10 +186,13 @@ def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
         _, unknown = total_daily_mg(meds)
         if not unknown or all(m.daily_dose is not None for m in meds):
             continue
-        drug = meds[0].drug
-        yield dose_unknown_for_dose_rule.finding(
-            drugs=[drug], message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
-                                  "renal-band and MME checks could not use it.",
-            recommendation=f"Give {drug}'s dose and frequency (and a prn maximum) to complete the dose checks.",
-        )
+        yield ctx.memo(("PC403", meds[0].drug, *unknown), _unknown_finding, meds[0].drug, unknown)
+
+
+def _unknown_finding(drug: str, unknown: list[str]) -> Finding:
+    return dose_unknown_for_dose_rule.finding(
+        drugs=[drug], message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
+                              "renal-band and MME checks could not use it.",
+        recommendation=f"Give {drug}'s dose and frequency (and a prn maximum) to complete the dose checks.",
+    )
 

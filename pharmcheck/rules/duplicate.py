@@ -64,7 +64,8 @@ def duplicate_therapeutic_class(ctx: CheckContext) -> Iterator[Finding]:
     ),
 )
 def same_drug_listed_twice(ctx: CheckContext) -> Iterator[Finding]:
-    for meds in sorted(ctx.entries_by_drug().values(), key=lambda m: m[0].drug):
+    repeated = [meds for meds in ctx.entries_by_drug().values() if len(meds) > 1]
+    for meds in sorted(repeated, key=lambda m: m[0].drug):
         entries = list(dict.fromkeys(m.index for m in meds))
         if len(entries) < 2:
             continue

@@ -69,38 +69,41 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         return
     for drug_id, meds in ctx.active_drugs().items():
         band = band_for(ctx, renal, drug_id)
-        if band is None:
-            continue
-        drug = meds[0].drug
-        total, unknown = total_daily_mg(meds)
-        prescribed = f"prescribed {total:g} mg/day" if total is not None else "prescribed daily dose unknown"
-        limit = band["max_daily_mg"]
-        action = str(band["action"])
-        over = total is not None and limit is not None and total > limit
-        if action in ("contraindicated", "avoid"):
-            severity = _ACTION_SEVERITY[action]
-        elif over:
-            severity = Severity.MAJOR
-        elif band["persistent"]:
-            severity = Severity.MODERATE
-        elif action == "caution" or (total is None and limit is not None):
-            severity = Severity.MODERATE if total is None or action == "caution" else Severity.MINOR
-        else:
-            continue
-        measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
-        limit_text = f"; band maximum {limit:g} mg/day" if limit is not None else ""
-        message = f"{measure}; label {_band_label(band)}: {band['band_text']}{limit_text}; {prescribed}."
-        if band["persistent"] and not over and action not in ("contraindicated", "avoid"):
-            message += " Neurotoxicity occurs even with renally adjusted doses."
-        recommendation = {
-            "contraindicated": f"Do not use {drug} at this renal function; choose an alternative.",
-            "avoid": f"Avoid {drug} at this renal function; choose an alternative.",
-        }.get(action, f"Adjust {drug} to the band ({band['band_text']}) and monitor for myoclonus, "
-                      "encephalopathy and seizures.")
-        yield renal_dose_band.finding(
-            drugs=[drug], severity=severity, message=message, recommendation=recommendation,
-            references=[r.cite() for r in band.references],
-        )
+        if band is not None:
+            total, _ = total_daily_mg(meds)
+            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total), _band_findings, band, renal,
+                                meds[0].drug, total)
+
+
+def _band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None) -> tuple[Finding, ...]:
+    prescribed = f"prescribed {total:g} mg/day" if total is not None else "prescribed daily dose unknown"
+    limit = band["max_daily_mg"]
+    action = str(band["action"])
+    over = total is not None and limit is not None and total > limit
+    if action in ("contraindicated", "avoid"):
+        severity = _ACTION_SEVERITY[action]
+    elif over:
+        severity = Severity.MAJOR
+    elif band["persistent"]:
+        severity = Severity.MODERATE
+    elif action == "caution" or (total is None and limit is not None):
+        severity = Severity.MODERATE if total is None or action == "caution" else Severity.MINOR
+    else:
+        return ()
+    measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
+    limit_text = f"; band maximum {limit:g} mg/day" if limit is not None else ""
+    message = f"{measure}; label {_band_label(band)}: {band['band_text']}{limit_text}; {prescribed}."
+    if band["persistent"] and not over and action not in ("contraindicated", "avoid"):
+        message += " Neurotoxicity occurs even with renally adjusted doses."
+    recommendation = {
+        "contraindicated": f"Do not use {drug} at this renal function; choose an alternative.",
+        "avoid": f"Avoid {drug} at this renal function; choose an alternative.",
+    }.get(action, f"Adjust {drug} to the band ({band['band_text']}) and monitor for myoclonus, "
+                  "encephalopathy and seizures.")
+    return (renal_dose_band.finding(
+        drugs=[drug], severity=severity, message=message, recommendation=recommendation,
+        references=[r.cite() for r in band.references],
+    ),)
 
 
 @rule(
