@@ -59,6 +59,7 @@ class ScreenResult:
     rows_reported: int = 0
     severities: Counter[str] = field(default_factory=Counter)
     unrecognized: int = 0
+    kb_version: str = ""
 
 
 def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], required: Sequence[str],
@@ -188,7 +189,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
                                                   "highest_severity"])
     return ScreenResult(findings, summary, notes, rows_screened=len(good), rows_reported=len(problems),
-                        severities=severities, unrecognized=unrecognized)
+                        severities=severities, unrecognized=unrecognized, kb_version=runner.kb.version)
 
 
 def _dates(parsed: pd.Series) -> Any:

@@ -185,3 +185,9 @@ def test_db_info_json() -> None:
     assert {"schema_revision", "kb_version", "built_at", "counts"} <= set(data)
     assert {"drugs", "curated_drugs", "names", "classes", "references", "interaction_rules",
             "condition_rules"} <= set(data["counts"])
+
+
+def test_every_format_names_the_kb_version(kb) -> None:  # type: ignore[no-untyped-def]
+    for fmt in ("text", "json", "markdown", "csv"):
+        out = run("check", "tramadol 50 mg qid", "sertraline 100 mg", "--format", fmt, "--exit-zero").output
+        assert kb.version in out, fmt

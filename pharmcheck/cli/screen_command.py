@@ -134,4 +134,4 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     click.echo(
         f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
         f"{result.unrecognized} unrecognised input(s), "
-        f"{result.rows_reported} rejected row(s)", err=True)
+        f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}", err=True)

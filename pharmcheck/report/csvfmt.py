@@ -1,4 +1,7 @@
-"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``)."""
+"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``).
+
+The last column, ``kb_version``, names the knowledge base on every row: a CSV has no header block.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ import io
 from pharmcheck.domain import Report
 
 COLUMNS = ("patient_id", "code", "name", "category", "severity", "drugs", "title", "message",
-           "recommendation", "evidence")
+           "recommendation", "evidence", "kb_version")
 
 
 def render(report: Report) -> str:
@@ -18,8 +21,9 @@ def render(report: Report) -> str:
     pid = report.patient.id or ""
     for f in report.findings:
         writer.writerow([pid, f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title,
-                         f.message, f.recommendation, f.evidence])
+                         f.message, f.recommendation, f.evidence, report.kb_version])
     for u in report.unrecognized:
         writer.writerow([pid, "", "", "unrecognized", "", "", f"Not checked: {u.input}", u.reason,
-                         f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""])
+                         f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", "",
+                         report.kb_version])
     return out.getvalue()
