@@ -142,17 +142,19 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
             row_as_of = pd.to_datetime(per_row.where(per_row.notna(), today).astype(str))
     mark(dates["start"].notna() & (dates["start"] > row_as_of), "start date after the screening date")
 
-    key_columns = ["name", "dose", "frequency", "route"]
+    key_columns = ["name", "dose", "frequency", "route", "smiles"]
     codes, distinct = pd.factorize(pd.MultiIndex.from_frame(table[key_columns]))
     table["key"] = codes
-    templates: list[tuple[list[ResolvedMedication], list[Unrecognized], list[str]] | str] = []
-    for name, dose, frequency, route in distinct:
+    templates: list[tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]] | str] = []
+    for name, dose, frequency, route, smiles in distinct:
         if not name:
             templates.append("missing medication name")
             continue
-        medication = Medication(name=name, dose=dose or None, frequency=frequency or None, route=route or None)
+        medication = Medication(name=name, dose=dose or None, frequency=frequency or None, route=route or None,
+                                smiles=smiles or None)
+        structures: list[Any] = []  # an unidentified structure: screened by the prediction rules
         try:
-            templates.append(runner.resolve_medication(medication, 0))
+            templates.append((*runner.resolve_medication(medication, 0, structures), structures))
         except InputError as exc:
             templates.append(str(exc).split(": ", 1)[-1])
     key_error = pd.Series([t if isinstance(t, str) else "" for t in templates], dtype="string")
@@ -254,16 +256,18 @@ def _evaluate_patients(job: _Job, patient_ids: Iterable[Any]) -> Chunk:
         resolved: list[ResolvedMedication] = []
         unrecognized: list[tuple[Unrecognized, int]] = []
         notes_for: list[str] = []
+        structures: list[Any] = []
         rows = job.positions[pid]
         for position, i in enumerate(rows):
-            found, missing, med_notes = job.templates[keys[i]]
+            found, missing, med_notes, med_structures = job.templates[keys[i]]
+            structures.extend(med_structures)
             for template in found:
                 resolved.append(_for_row(template, position, starts[i], stops[i], statuses[i]))
             if missing:
                 unrecognized.extend((u, int(source_rows[i])) for u in missing)
             notes_for.extend(med_notes)
         report = job.runner.evaluate(patient, resolved, [u for u, _ in unrecognized], notes_for, when,
-                                     job.rules, job.min_severity)
+                                     job.rules, job.min_severity, structures)
         for f in report.findings:
             label = f.severity.label
             severities[label] += 1

@@ -171,3 +171,15 @@ def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-u
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.message) for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["message"], strict=True)) == expected
         assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(report.unrecognized)
+
+
+def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-untyped-def]
+    ciprofloxacin_hcl = "OC(=O)C1=CN(C2CC2)c2cc(N3CCNCC3)c(F)cc2C1=O.Cl"
+    analogue = "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCN(C)CC3)cc21"  # a quinolone core, pefloxacin-like
+    frame = pd.DataFrame({"patient_id": ["s1", "s1"], "name": ["antibiotic A", "compound B"],
+                          "smiles": [ciprofloxacin_hcl, analogue]})
+    out = screen_frame(frame, runner=checker, as_of=AS_OF)
+    report = checker.check([Medication("antibiotic A", smiles=ciprofloxacin_hcl),
+                            Medication("compound B", smiles=analogue)], as_of=AS_OF)
+    assert list(out["code"]) == [f.code for f in report.findings]
+    assert "ciprofloxacin" in set(";".join(out["drugs"]).split(";"))
