@@ -68,6 +68,10 @@ def render(report: Report, color: bool = False) -> str:
             lines.extend(_wrap(f.message, "    "))
             lines.extend(_wrap(f"-> {f.recommendation}", "    "))
             lines.extend(_wrap(f"evidence: {f.evidence}; drugs: {', '.join(f.drugs)}", "    "))
+            if f.references:
+                # Keys only (full citations are in --format json/markdown and `pharmcheck rules CODE`).
+                keys = ", ".join(dict.fromkeys(r.split(" ", 1)[0] for r in f.references))
+                lines.extend(_wrap(f"references: {keys}", "    "))
         lines.append("")
     counts = ", ".join(f"{sum(1 for f in report.findings if f.severity == s)} {s.label}"
                        for s in sorted(Severity, reverse=True) if any(f.severity == s for f in report.findings))

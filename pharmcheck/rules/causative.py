@@ -47,10 +47,18 @@ def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedicatio
         else:
             state = ctx.has_condition(condition)
         if state:
-            present.append(_CONDITION_WORDS.get(condition, condition))
+            present.append(_describe(ctx, condition))
         elif state is None:
-            unknown.append(_CONDITION_WORDS.get(condition, condition))
+            unknown.append(_describe(ctx, condition))
     return present, unknown
+
+
+def _describe(ctx: CheckContext, condition: str) -> str:
+    """Plain words for a worsening condition: ours, else the KB vocabulary's label."""
+    if condition in _CONDITION_WORDS:
+        return _CONDITION_WORDS[condition]
+    cid = ctx.kb.condition_by_name.get(condition)
+    return ctx.kb.conditions[cid][1] if cid is not None else condition
 
 
 def _conditions(text: str | None) -> list[str]:
