@@ -164,3 +164,14 @@ def test_valproate_pregnancy_prevention(checker) -> None:  # type: ignore[no-unt
 def test_unknown_condition_is_noted(checker) -> None:  # type: ignore[no-untyped-def]
     report = checker.check(["carbamazepine"], Patient(conditions=("made-up syndrome",)), as_of=AS_OF)
     assert any("made-up syndrome" in n for n in report.notes)
+
+
+def test_band_without_numeric_maximum_is_still_reported(checker) -> None:  # type: ignore[no-untyped-def]
+    found = codes(checker.check(["levofloxacin 750 mg daily"], Patient(crcl=20), as_of=AS_OF), "PC501")
+    assert found and found[0].severity == Severity.MODERATE and "no daily maximum" in found[0].message
+    assert not codes(checker.check(["levofloxacin 750 mg daily"], Patient(crcl=80), as_of=AS_OF), "PC501")
+
+
+def test_unknown_dose_at_normal_renal_function_is_not_a_renal_finding(checker) -> None:  # type: ignore[no-untyped-def]
+    assert not codes(checker.check(["gabapentin"], Patient(crcl=95), as_of=AS_OF), "PC501")
+    assert codes(checker.check(["gabapentin"], Patient(crcl=20), as_of=AS_OF), "PC501")

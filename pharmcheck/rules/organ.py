@@ -54,7 +54,9 @@ def _band_label(fact: Fact) -> str:
         why="Renal accumulation is the leading cause of drug-induced myoclonus with gabapentinoids, "
             "cefepime, aciclovir, pethidine (normeperidine) and morphine (M3G).",
         limits="Bands are the label's; eGFR is used only when CrCl is not given. Band text is quoted "
-               "verbatim; the daily maximum is the band's upper daily dose.",
+               "verbatim; the daily maximum is the band's upper daily dose. Bands are not route-specific: "
+               "where a label gives IV and oral regimens (aciclovir) the maximum is the oral one and the "
+               "text quotes both. A band that asks for an adjustment without a maximum is always reported.",
         references="each drug's label",
     ),
     examples=(
@@ -80,19 +82,24 @@ def _band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | N
     limit = band["max_daily_mg"]
     action = str(band["action"])
     over = total is not None and limit is not None and total > limit
+    unchecked = action == "adjust" and limit is None  # the label adjusts without a daily maximum
+    # The open-ended top band is usual dosing: only an overdose there is a renal finding.
+    usual_dosing = band["upper"] is None and not band["dialysis"]
     if action in ("contraindicated", "avoid"):
         severity = _ACTION_SEVERITY[action]
     elif over:
         severity = Severity.MAJOR
-    elif band["persistent"]:
+    elif usual_dosing:
+        return ()
+    elif band["persistent"] or action == "caution" or unchecked or total is None:
         severity = Severity.MODERATE
-    elif action == "caution" or (total is None and limit is not None):
-        severity = Severity.MODERATE if total is None or action == "caution" else Severity.MINOR
     else:
         return ()
     measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
     limit_text = f"; band maximum {limit:g} mg/day" if limit is not None else ""
     message = f"{measure}; label {_band_label(band)}: {band['band_text']}{limit_text}; {prescribed}."
+    if unchecked:
+        message += " The label asks for an adjustment here but gives no daily maximum to compare with."
     if band["persistent"] and not over and action not in ("contraindicated", "avoid"):
         message += " Neurotoxicity occurs even with renally adjusted doses."
     recommendation = {
