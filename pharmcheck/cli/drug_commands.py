@@ -35,7 +35,8 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
         return
     for info in described:
         click.echo(f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as {info['match']})")
-        click.echo(f"  classes: {', '.join(c['class'] + ('*' if c['basis'] == 'inferred' else '') for c in info['classes']) or '-'}")
+        click.echo(f"  classes: {', '.join(c['class'] + ('*' if c['basis'] == 'inferred' else '') for c in info['classes']) or '-'}"
+                   + (" (* inferred from structure)" if any(c['basis'] == 'inferred' for c in info['classes']) else ""))
         risk = info["myoclonus_risk"]
         click.echo(f"  myoclonus risk: {risk['grade'] + ' (' + risk['evidence'] + ')' if risk else 'none recorded'}")
         click.echo(f"  ACB score: {info['anticholinergic_burden']}; MME factor: {info['mme_factor']}; "
