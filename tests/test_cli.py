@@ -191,3 +191,9 @@ def test_every_format_names_the_kb_version(kb) -> None:  # type: ignore[no-untyp
     for fmt in ("text", "json", "markdown", "csv"):
         out = run("check", "tramadol 50 mg qid", "sertraline 100 mg", "--format", fmt, "--exit-zero").output
         assert kb.version in out, fmt
+
+
+def test_text_report_fits_80_columns() -> None:
+    out = run("check", "tramadol", "Neurontin 600 tid", "Demerol 75 mg IM q3h", "xyzzy", "co-codamol 30/500 2 qds",
+              "--crcl", "28", "--condition", "juvenile myoclonic epilepsy", "--myoclonus", "worsening").output
+    assert max(len(line) for line in out.splitlines()) <= 80

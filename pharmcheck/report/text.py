@@ -19,7 +19,7 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 
 def render(report: Report, color: bool = False) -> str:
-    lines = [f"pharmcheck {report.pharmcheck_version} | knowledge base {report.kb_version} "
+    lines = [f"pharmcheck {report.pharmcheck_version} | KB {report.kb_version} "
              f"(schema {report.schema_revision}) | as of {report.as_of}"]
     if report.patient.id:
         lines.append(f"patient {report.patient.id}")
