@@ -17,6 +17,9 @@ from hypothesis import strategies as st
     ("acetaminophen", {"paracetamol"}, "synonym"),
     ("levodopa/carbidopa", {"levodopa", "carbidopa"}, "combination"),
     ("co-codamol", {"codeine", "paracetamol"}, "combination"),
+    ("Bactrim", {"sulfamethoxazole", "trimethoprim"}, "combination"),
+    ("Zosyn", {"piperacillin", "tazobactam"}, "combination"),  # also a brand of piperacillin alone
+    ("Percocet", {"oxycodone", "paracetamol"}, "combination"),
     ("amlodipine", {"amlodipine"}, "exact"),
     ("metformin", {"metformin"}, "exact"),
     ("atorvastatin", {"atorvastatin"}, "exact"),

@@ -130,6 +130,7 @@ class _Plan:
     problems: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     name_index: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
+    name_seen: set[tuple[str, int, bool]] = field(default_factory=set)
 
     def add_drug(self, **values: object) -> int:
         drug_id = len(self.drugs) + 1
@@ -140,8 +141,12 @@ class _Plan:
 
     def add_name(self, name: str, drug_id: int, kind: str, source: str) -> None:
         key = lower_key(name)
-        if not key or drug_id in self.name_index[key]:
+        # A product name may also be a brand of one ingredient ("Zosyn"): its combination row
+        # must still be stored, or the product would resolve to that ingredient alone.
+        marker = (key, drug_id, kind == "combination")
+        if not key or marker in self.name_seen:
             return
+        self.name_seen.add(marker)
         self.name_index[key].add(drug_id)
         self.names.append(
             {"name": name, "lower_key": key, "loose_key": loose_key(name), "drug_id": drug_id,
@@ -284,8 +289,12 @@ def _plan_combinations(plan: _Plan) -> None:
             continue
         for drug_id in ingredients:
             plan.add_name(row["product"], drug_id, "combination", row["source"] or row.file)
-    # Vocabulary entries such as "hydrocodone and acetaminophen" become combinations too,
-    # when every part is itself a known drug.
+    # Vocabulary entries such as "hydrocodone and acetaminophen" become combinations too, when
+    # every part is itself a known drug, and so do their brands ("Bactrim"), so that a product
+    # name reaches every ingredient's facts.
+    names_by_drug: dict[int, list[str]] = defaultdict(list)
+    for entry in plan.names:
+        names_by_drug[int(entry["drug_id"])].append(str(entry["name"]))
     split = 0
     for drug in list(plan.drugs):
         parts = [p for p in _COMBINATION_SPLIT.split(str(drug["name"])) if p]
@@ -294,8 +303,9 @@ def _plan_combinations(plan: _Plan) -> None:
         ingredients = [plan.find_drug(part) for part in parts]
         if None in ingredients:
             continue
-        for drug_id in ingredients:
-            plan.add_name(str(drug["name"]), drug_id, "combination", str(drug["source"]))
+        for name in names_by_drug[int(drug["id"])]:
+            for drug_id in ingredients:
+                plan.add_name(name, drug_id, "combination", str(drug["source"]))
         split += 1
     plan.log.append(f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary names")
 
