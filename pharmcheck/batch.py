@@ -19,6 +19,7 @@ from datetime import date
 from functools import partial
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pharmcheck.domain import Medication, Patient, ResolvedMedication, Severity, Unrecognized
@@ -168,7 +169,8 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     columns = {
         "key": good["key"].to_numpy(), "row": good["row"].to_numpy(),
         "start": _dates(dates["start"][~reject]), "stop": _dates(dates["stop"][~reject]),
-        "status": status.where(status != "", None).astype(object).to_numpy(),
+        # A blank status is "not given" (None), never pandas' NA, which breaks truth tests later.
+        "status": np.where(status == "", None, status.to_numpy(dtype=object)),
     }
     positions = good.groupby("patient_id").indices  # not .groups: that builds an Index per patient
     patient_ids = sorted(positions)

@@ -183,3 +183,10 @@ def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-
                             Medication("compound B", smiles=analogue)], as_of=AS_OF)
     assert list(out["code"]) == [f.code for f in report.findings]
     assert "ciprofloxacin" in set(";".join(out["drugs"]).split(";"))
+
+
+def test_blank_status_cells_are_not_given(checker) -> None:  # type: ignore[no-untyped-def]
+    frame = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["morphine 10 mg q4h", "clonazepam 1 mg bd"],
+                          "status": ["", "stopped"]})
+    out = screen_frame(frame, runner=checker, as_of=AS_OF)
+    assert "PC611" in set(out["code"]) and "PC101" in set(out["code"])
