@@ -116,12 +116,11 @@ class Checker:
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
         """Bare reference keys (``"CDC22"``) become full citations; memoised per KB."""
-        cited = self.kb.cache.get(("cite", references))
-        if cited is None:
-            by_key = self.kb.reference_by_key
-            cited = tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
-            self.kb.cache[("cite", references)] = cited
-        return cited
+        return self.kb.memo(("cite", references), self._cited, references)  # type: ignore[no-any-return]
+
+    def _cited(self, references: tuple[str, ...]) -> tuple[str, ...]:
+        by_key = self.kb.reference_by_key
+        return tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
 
     def resolve_medication(self, med: Medication, index: int, structures: list[StructureMatch] | None = None,
                            ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
@@ -217,17 +216,16 @@ class Checker:
         return out, [], notes
 
     def _conditions(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
-        cached = self.kb.cache.get(("conditions", patient.conditions))
-        if cached is not None:
-            return cached
+        return self.kb.memo(("conditions", patient.conditions), self._condition_ids, patient.conditions)  # type: ignore[no-any-return]
+
+    def _condition_ids(self, conditions: tuple[str, ...]) -> tuple[frozenset[int], list[str]]:
         ids, notes = set(), []
-        for text in patient.conditions:
+        for text in conditions:
             cid = self.kb.condition_keys.get(lower_key(text))
             if cid is None:
                 notes.append(f"condition {text!r} is not in the KB's vocabulary: condition rules were not checked for it")
             else:
                 ids.add(cid)
-        self.kb.cache[("conditions", patient.conditions)] = (frozenset(ids), notes)
         return frozenset(ids), notes
 
 

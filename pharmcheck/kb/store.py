@@ -25,6 +25,8 @@ from pharmcheck.paths import default_db_url
 Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]]]]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
+_MISSING = object()
+_MEMO_LIMIT = 500_000
 
 
 @dataclass(frozen=True)
@@ -164,11 +166,21 @@ class KnowledgeBase:
         self.meta = dict(self._q("SELECT key, value FROM kb_metadata", {}))
         self._drug_cache: dict[int, tuple[str, bool, str | None, str | None]] = {}
         self._fuzzy: tuple[list[str], list[list[int]]] | None = None
-        self.cache: dict[Any, Any] = {}  # per-drug derived lookups, memoised by the rules
+        self._memo: dict[Any, Any] = {}
         self._load_facts()
 
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         return self._query(sql, params)[1]
+
+    def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
+        """``make(*args)``, computed once per KB: ``key`` must hold every input the result depends
+        on besides the KB itself (a batch sees the same drugs and regimens over and over)."""
+        cached = self._memo.get(key, _MISSING)
+        if cached is _MISSING:
+            if len(self._memo) > _MEMO_LIMIT:
+                self._memo.clear()  # a long-lived embedding process must not grow without bound
+            cached = self._memo[key] = make(*args)
+        return cached
 
     # --- identity -------------------------------------------------------------------------
 

@@ -97,8 +97,6 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
 
 # --- the context a rule reads -----------------------------------------------------------------
 
-_MISSING = object()
-_MEMO_LIMIT = 500_000
 _RENAL_IMPAIRMENT_BELOW = 60.0
 _ESRD_BELOW = 15.0
 
@@ -175,14 +173,8 @@ class CheckContext:
         return grouped
 
     def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
-        """``make(*args)``, computed once per KB: ``key`` must hold every input the result depends
-        on besides the KB itself (a batch sees the same drugs and regimens over and over)."""
-        cached = self.kb.cache.get(key, _MISSING)
-        if cached is _MISSING:
-            if len(self.kb.cache) > _MEMO_LIMIT:
-                self.kb.cache.clear()  # a long-lived embedding process must not grow without bound
-            cached = self.kb.cache[key] = make(*args)
-        return cached
+        """See :meth:`KnowledgeBase.memo`."""
+        return self.kb.memo(key, make, *args)
 
     def classes(self, drug_id: int) -> list[Membership]:
         return self.kb.classes_of(drug_id)
@@ -213,16 +205,16 @@ class CheckContext:
     def matching_facts(self, table: str, facts: Iterable[Fact], drug_id: int, drug_key: str = "drug_id",
                        class_key: str = "class_id") -> list[tuple[Fact, SubjectMatch]]:
         """Facts of ``table`` whose subject is this drug or one of its classes (memoised per KB)."""
-        key = (table, drug_key, drug_id)
-        cached = self.kb.cache.get(key)
-        if cached is None:
-            cached = []
-            for fact in facts:
-                match = self.subject_match(fact, drug_id, drug_key, class_key)
-                if match is not None:
-                    cached.append((fact, match))
-            self.kb.cache[key] = cached
-        return cached
+        return self.memo((table, drug_key, drug_id), self._matching_facts, facts, drug_id, drug_key, class_key)
+
+    def _matching_facts(self, facts: Iterable[Fact], drug_id: int, drug_key: str,
+                        class_key: str) -> list[tuple[Fact, SubjectMatch]]:
+        matched = []
+        for fact in facts:
+            match = self.subject_match(fact, drug_id, drug_key, class_key)
+            if match is not None:
+                matched.append((fact, match))
+        return matched
 
     def properties(self, drug_id: int, name: str) -> list[Fact]:
         return self.memo(("properties", drug_id, name), self._properties, drug_id, name)

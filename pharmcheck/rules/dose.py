@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity
+from pharmcheck.kb.store import KnowledgeBase
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 MME_MODERATE = 50.0
@@ -157,6 +158,12 @@ def _population_applies(ctx: CheckContext, population: str | None) -> bool:
     return True
 
 
+def _dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
+    return (set(kb.dose_limits_by_drug) | set(kb.renal_by_drug)
+            | {d for d, facts in kb.properties_by_drug.items()
+               if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
+
+
 @rule(
     code="PC403", name="dose-unknown-for-dose-rule", category="dose", severity=Severity.INFO,
     evidence="high", title="Daily dose unknown, dose checks not done",
@@ -174,12 +181,7 @@ def _population_applies(ctx: CheckContext, population: str | None) -> bool:
     ),
 )
 def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
-    dose_rule_drugs = ctx.kb.cache.get("dose-rule-drugs")
-    if dose_rule_drugs is None:
-        dose_rule_drugs = ctx.kb.cache["dose-rule-drugs"] = (
-            set(ctx.kb.dose_limits_by_drug) | set(ctx.kb.renal_by_drug)
-            | {d for d, facts in ctx.kb.properties_by_drug.items()
-               if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
+    dose_rule_drugs = ctx.memo(("dose-rule-drugs",), _dose_rule_drugs, ctx.kb)
     for drug_id, meds in ctx.active_drugs().items():
         if drug_id not in dose_rule_drugs:
             continue
