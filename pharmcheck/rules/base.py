@@ -39,37 +39,6 @@ class RuleDoc:
 
 
 @dataclass(frozen=True)
-class Batch:
-    """What a rule reads, so that a batch screen can evaluate it once per distinct input
-    (``pharmcheck.batch_eval``) and give every patient exactly the findings ``check`` gives.
-
-    - ``scope(ctx, drug_id)``: the drugs the rule reads; a patient (or, per drug, a drug) with
-      none of them in scope gets no finding. None: every drug.
-    - ``patient(ctx)``: everything the rule reads of the patient (and ``as_of``). None: all of it.
-    - ``entries``: what it reads of each in-scope entry: ``"drug"`` (active drug ids only),
-      ``"regimen"`` (active entries as resolved: drug, dose, frequency, route, input) or ``"full"``
-      (also stopped entries, dates and status).
-    - ``per_drug(ctx, drug_id, meds)``: set when the rule's findings for one active drug depend only
-      on that drug's entries, the patient and (``others``) whether another in-scope drug is active.
-    - ``min_entries``: with ``per_drug``, a drug with fewer active entries gets no finding.
-    - ``applies(ctx)``: False when the rule cannot fire for this patient whatever the list.
-    - ``structures``: the rule reads compounds given as structures (PC8xx).
-
-    The default reads everything: always right, never deduplicated. A wrong declaration is caught
-    by the batch-equals-check property test.
-    """
-
-    scope: Callable[[CheckContext, int], bool] | None = None
-    patient: Callable[[CheckContext], Any] | None = None
-    entries: str = "full"
-    per_drug: Callable[[CheckContext, int, list[ResolvedMedication]], Iterable[Finding]] | None = None
-    others: bool = False
-    min_entries: int = 1
-    applies: Callable[[CheckContext], bool] | None = None
-    structures: bool = False
-
-
-@dataclass(frozen=True)
 class Rule:
     code: str
     name: str
@@ -80,7 +49,6 @@ class Rule:
     doc: RuleDoc
     examples: tuple[Example, ...]
     check: Callable[[CheckContext], Iterable[Finding]]
-    batch: Batch = field(default_factory=Batch)
 
     def finding(self, *, drugs: Iterable[str], message: str, recommendation: str,
                 severity: Severity | None = None, evidence: str | None = None,
@@ -98,15 +66,14 @@ REGISTRY: dict[str, Rule] = {}
 
 
 def rule(code: str, name: str, category: str, severity: Severity, evidence: str, title: str,
-         doc: RuleDoc, examples: Iterable[Example], batch: Batch | None = None) -> Callable[[Callable[[CheckContext], Iterable[Finding]]], Rule]:
+         doc: RuleDoc, examples: Iterable[Example]) -> Callable[[Callable[[CheckContext], Iterable[Finding]]], Rule]:
     """Register a rule function under a stable code."""
     assert category in CATEGORIES, category
 
     def register(check: Callable[[CheckContext], Iterable[Finding]]) -> Rule:
         assert code not in REGISTRY, f"duplicate rule code {code}"
         assert all(r.name != name for r in REGISTRY.values()), f"duplicate rule name {name}"
-        registered = Rule(code, name, category, severity, evidence, title, doc, tuple(examples), check,
-                          batch or Batch())
+        registered = Rule(code, name, category, severity, evidence, title, doc, tuple(examples), check)
         REGISTRY[code] = registered
         return registered
 
@@ -126,21 +93,6 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
         r for code, r in sorted(REGISTRY.items())
         if (not chosen or matches(r, chosen)) and not matches(r, dropped)
     ]
-
-
-def reads_nothing(ctx: CheckContext) -> tuple[()]:
-    """A :class:`Batch` ``patient`` for rules that read nothing of the patient."""
-    return ()
-
-
-def each_active_drug(per_drug: Callable[[CheckContext, int, list[ResolvedMedication]], Iterable[Finding]],
-                     ) -> Callable[[CheckContext], Iterator[Finding]]:
-    """A rule's check that runs ``per_drug`` for every active drug, in drug-name order."""
-    def check(ctx: CheckContext) -> Iterator[Finding]:
-        for drug_id, meds in ctx.active_drugs().items():
-            yield from per_drug(ctx, drug_id, meds)
-
-    return check
 
 
 # --- the context a rule reads -----------------------------------------------------------------
@@ -308,12 +260,6 @@ class CheckContext:
         if condition == "elderly":
             return None if p.age is None else p.age >= 65
         return False
-
-    def condition_state(self) -> tuple[Any, ...]:
-        """Everything :meth:`has_condition` reads of the patient."""
-        return (self._condition_ids, self.has_condition("renal-impairment"),
-                self.has_condition("end-stage-renal-disease"), self.has_condition("hepatic-impairment"),
-                self.patient.pregnant, self.patient.childbearing_potential, self.has_condition("elderly"))
 
     @property
     def myoclonus_present(self) -> bool:

@@ -3,19 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import (
-    Batch,
-    CheckContext,
-    Example,
-    RuleDoc,
-    SubjectMatch,
-    each_active_drug,
-    rule,
-)
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
 
 _GRADE_ORDER = {"known": 0, "probable": 1, "conditional": 2, "possible": 3}
 _CONDITION_WORDS = {
@@ -88,25 +79,6 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
     return total > min(bounds)
 
 
-def _causing(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> Iterator[Finding]:
-    found = risk_assertion(ctx, drug_id)
-    if found is None:
-        return
-    present, unknown = worsening_status(ctx, found[0], meds)
-    # The finding reads nothing else of the patient or the regimen: one per distinct key.
-    key = ("PC101", drug_id, tuple(present), tuple(unknown), ctx.patient.myoclonus, meds[0].daily_dose)
-    yield ctx.memo(key, _causing_finding, ctx, found, meds[0], present, unknown)
-
-
-def has_risk(ctx: CheckContext, drug_id: int) -> bool:
-    return risk_assertion(ctx, drug_id) is not None
-
-
-def risk_context(ctx: CheckContext) -> tuple[Any, ...]:
-    """What :func:`worsening_status` and the PC101 finding read of the patient."""
-    return ctx.patient.myoclonus, ctx.condition_state()
-
-
 @rule(
     code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MODERATE,
     evidence="moderate", title="Drug that can cause myoclonus",
@@ -127,10 +99,16 @@ def risk_context(ctx: CheckContext) -> tuple[Any, ...]:
         Example(("cefepime 2 g q8h",), {"crcl": 20}),
         Example(("amlodipine 5 mg daily",), flagged=False),
     ),
-    batch=Batch(scope=has_risk, patient=risk_context, entries="regimen", per_drug=_causing, others=True),
 )
 def myoclonus_causing_drug(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_causing)(ctx)
+    for drug_id, meds in ctx.active_drugs().items():
+        found = risk_assertion(ctx, drug_id)
+        if found is None:
+            continue
+        present, unknown = worsening_status(ctx, found[0], meds)
+        # The finding reads nothing else of the patient or the regimen: one per distinct key.
+        key = ("PC101", drug_id, tuple(present), tuple(unknown), ctx.patient.myoclonus, meds[0].daily_dose)
+        yield ctx.memo(key, _causing_finding, ctx, found, meds[0], present, unknown)
 
 
 def _causing_finding(ctx: CheckContext, found: tuple[Fact, SubjectMatch], med: ResolvedMedication,

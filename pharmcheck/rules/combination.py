@@ -7,34 +7,10 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import (
-    Batch,
-    CheckContext,
-    Example,
-    RuleDoc,
-    SubjectMatch,
-    cite,
-    reads_nothing,
-    rule,
-)
-from pharmcheck.rules.causative import has_risk, risk_assertion, risk_context, worsening_status
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, cite, rule
+from pharmcheck.rules.causative import risk_assertion, worsening_status
 
 ACB_THRESHOLD = 3
-
-
-def _interacts(ctx: CheckContext, drug_id: int) -> bool:
-    facts = ctx.kb.interactions
-    return bool(ctx.matching_facts("interactions", facts, drug_id, "a_drug_id", "a_class_id")
-                or ctx.matching_facts("interactions", facts, drug_id, "b_drug_id", "b_class_id"))
-
-
-def _serotonergic(ctx: CheckContext, drug_id: int) -> bool:
-    return bool(ctx.properties(drug_id, "serotonergic_role"))
-
-
-def _anticholinergic(ctx: CheckContext, drug_id: int) -> bool:
-    facts = ctx.properties(drug_id, "acb_score")
-    return bool(facts) and int(facts[0]["value"]) > 0
 
 
 @rule(
@@ -55,7 +31,6 @@ def _anticholinergic(ctx: CheckContext, drug_id: int) -> bool:
         Example(("tramadol 50 mg qid", "clonazepam 0.5 mg bd")),
         Example(("valproic acid 500 mg bd", "amlodipine 5 mg daily"), flagged=False),
     ),
-    batch=Batch(scope=_interacts, patient=reads_nothing, entries="drug"),
 )
 def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
     drugs = ctx.active_drugs()
@@ -107,7 +82,6 @@ def _pair_finding(fact, a: str, a_match: SubjectMatch, b: str, b_match: SubjectM
         Example(("linezolid 600 mg bd", "citalopram 20 mg daily")),
         Example(("sertraline 100 mg daily",), flagged=False),
     ),
-    batch=Batch(scope=_serotonergic, patient=reads_nothing, entries="drug"),
 )
 def serotonergic_load(ctx: CheckContext) -> Iterator[Finding]:
     roles = {}
@@ -151,7 +125,6 @@ def _serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
         Example(("amitriptyline 25 mg nocte", "oxybutynin 5 mg bd")),
         Example(("morphine 10 mg q4h",), flagged=False),
     ),
-    batch=Batch(scope=_anticholinergic, patient=reads_nothing, entries="drug"),
 )
 def anticholinergic_burden(ctx: CheckContext) -> Iterator[Finding]:
     scores = {}
@@ -191,7 +164,6 @@ def _burden_finding(scores: dict[str, Fact]) -> Finding:
         Example(("morphine 10 mg q4h", "gabapentin 300 mg tid")),
         Example(("morphine 10 mg q4h", "amlodipine 5 mg daily"), flagged=False),
     ),
-    batch=Batch(scope=has_risk, patient=risk_context, entries="regimen"),
 )
 def pro_myoclonic_load(ctx: CheckContext) -> Iterator[Finding]:
     counted = {}

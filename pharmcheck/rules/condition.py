@@ -2,24 +2,20 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from typing import Any
+from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import (
-    Batch,
-    CheckContext,
-    Example,
-    Rule,
-    RuleDoc,
-    SubjectMatch,
-    each_active_drug,
-    reads_nothing,
-    rule,
-)
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
 
 _CHILDBEARING_AGES = (12, 55)
+
+
+def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
+    for drug_id, meds in ctx.active_drugs().items():
+        for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), _rules_of, ctx, drug_id, kinds):
+            if ctx.has_condition(condition):
+                yield fact, meds, match, label
 
 
 def _rules_of(ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]) -> list[tuple[Fact, SubjectMatch, str, str]]:
@@ -43,64 +39,24 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     return False, ""
 
 
-def _condition_findings(rule: Callable[[], Rule], kinds: tuple[str, ...],
-                        ) -> Callable[[CheckContext, int, list[ResolvedMedication]], Iterator[Finding]]:
-    """The per-drug check of a condition rule of these kinds (``rule`` gives the registered rule)."""
-    def per_drug(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> Iterator[Finding]:
-        for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), _rules_of, ctx, drug_id, kinds):
-            if ctx.has_condition(condition):
-                yield from _condition_finding(rule(), fact, meds, match, label)
-    return per_drug
-
-
-def _condition_finding(rule_obj: Rule, fact: Fact, meds: list[ResolvedMedication], match: SubjectMatch,
-                       label: str) -> Iterator[Finding]:
-    applies, route_note = _route_note(fact, meds)
-    if not applies:
-        return
-    drug = meds[0].drug
-    severity = Severity.parse(fact["severity"])
-    if route_note.startswith(" (applies if"):
-        severity = Severity(max(Severity.INFO, severity - 1))
-    mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
-    yield rule_obj.finding(
-        drugs=[drug], severity=severity,
-        title=f"{drug} in {label}",
-        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
-        recommendation=str(fact["management"]),
-        evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-        references=[r.cite() for r in fact.references],
-    )
-
-
-_PARADOXICAL = ("paradoxical",)
-_CONTRAINDICATION = ("contraindication", "caution")
-_syndrome = _condition_findings(lambda: syndrome_aggravation, _PARADOXICAL)
-_contraindication = _condition_findings(lambda: drug_condition_contraindication, _CONTRAINDICATION)
-
-
-def _condition_state(ctx: CheckContext) -> tuple[Any, ...]:
-    return ctx.condition_state()
-
-
-def _has_rules(kinds: tuple[str, ...]) -> Callable[[CheckContext, int], bool]:
-    def scope(ctx: CheckContext, drug_id: int) -> bool:
-        return bool(ctx.memo(("condition-rules", drug_id, kinds), _rules_of, ctx, drug_id, kinds))
-    return scope
-
-
-def _has_reproductive_rules(ctx: CheckContext, drug_id: int) -> bool:
-    return bool(ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id))
-
-
-def _status_unknown(ctx: CheckContext) -> bool:
-    """A female patient of childbearing age (or age not given) whose pregnancy and childbearing
-    potential are both not given."""
-    p = ctx.patient
-    if (p.sex or "").lower() not in ("f", "female", "woman") or p.childbearing_potential is not None \
-            or p.pregnant is not None:
-        return False
-    return p.age is None or _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]
+def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+    for fact, meds, match, label in _matching(ctx, kinds):
+        applies, route_note = _route_note(fact, meds)
+        if not applies:
+            continue
+        drug = meds[0].drug
+        severity = Severity.parse(fact["severity"])
+        if route_note.startswith(" (applies if"):
+            severity = Severity(max(Severity.INFO, severity - 1))
+        mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
+        yield rule_obj.finding(
+            drugs=[drug], severity=severity,
+            title=f"{drug} in {label}",
+            message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
+            recommendation=str(fact["management"]),
+            evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
+            references=[r.cite() for r in fact.references],
+        )
 
 
 @rule(
@@ -121,10 +77,9 @@ def _status_unknown(ctx: CheckContext) -> bool:
         Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
-    batch=Batch(scope=_has_rules(_PARADOXICAL), patient=_condition_state, entries="regimen", per_drug=_syndrome),
 )
 def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_syndrome)(ctx)
+    yield from _findings(syndrome_aggravation, ctx, ("paradoxical",))
 
 
 @rule(
@@ -145,11 +100,9 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
                 flagged=False),
     ),
-    batch=Batch(scope=_has_rules(_CONTRAINDICATION), patient=_condition_state, entries="regimen",
-                per_drug=_contraindication),
 )
 def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_contraindication)(ctx)
+    yield from _findings(drug_condition_contraindication, ctx, ("contraindication", "caution"))
 
 
 @rule(
@@ -167,10 +120,13 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
         Example(("valproic acid 500 mg bd",), {"sex": "female", "age": 24}),
         Example(("valproic acid 500 mg bd",), {"sex": "male", "age": 24}, flagged=False),
     ),
-    batch=Batch(scope=_has_reproductive_rules, patient=reads_nothing, entries="drug", applies=_status_unknown),
 )
 def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
-    if not _status_unknown(ctx):
+    p = ctx.patient
+    if (p.sex or "").lower() not in ("f", "female", "woman") or p.childbearing_potential is not None \
+            or p.pregnant is not None:
+        return
+    if p.age is not None and not _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]:
         return
     for drug_id, meds in ctx.active_drugs().items():
         facts = ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id)

@@ -6,15 +6,7 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity
 from pharmcheck.kb.store import KnowledgeBase
-from pharmcheck.rules.base import (
-    Batch,
-    CheckContext,
-    Example,
-    RuleDoc,
-    each_active_drug,
-    reads_nothing,
-    rule,
-)
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 MME_MODERATE = 50.0
 MME_MAJOR = 90.0
@@ -29,22 +21,6 @@ def total_daily_mg(meds: list[ResolvedMedication]) -> tuple[float | None, list[s
         else:
             unknown.append(f"'{med.input}' ({med.daily_dose_note or 'daily dose not in mg'})")
     return (None if unknown else total), unknown
-
-
-def _has_dose_rule(ctx: CheckContext, drug_id: int) -> bool:
-    return drug_id in ctx.memo(("dose-rule-drugs",), _dose_rule_drugs, ctx.kb)
-
-
-def _is_opioid(ctx: CheckContext, drug_id: int) -> bool:
-    return ctx.membership(drug_id, "opioid") is not None
-
-
-def _has_maximum(ctx: CheckContext, drug_id: int) -> bool:
-    return bool(ctx.kb.dose_limits_by_drug.get(drug_id) or ctx.properties(drug_id, "high_dose_threshold"))
-
-
-def _age(ctx: CheckContext) -> tuple[bool, ...] | None:
-    return _age_bands(ctx.patient.age)
 
 
 @rule(
@@ -65,7 +41,6 @@ def _age(ctx: CheckContext) -> tuple[bool, ...] | None:
         Example(("fentanyl 50 mcg/h patch", "oxycodone 10 mg q6h")),
         Example(("codeine 30 mg qid",), flagged=False),
     ),
-    batch=Batch(scope=_is_opioid, patient=reads_nothing, entries="regimen"),
 )
 def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
     opioids = tuple((drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds))
@@ -137,18 +112,13 @@ def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignor
         Example(("pethidine 100 mg q3h",)),
         Example(("gabapentin 300 mg tid",), flagged=False),
     ),
-    batch=Batch(scope=_has_maximum, patient=_age, entries="regimen",
-                per_drug=lambda ctx, drug_id, meds: _above_maximum(ctx, drug_id, meds)),
 )
 def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_above_maximum)(ctx)
-
-
-def _above_maximum(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> Iterator[Finding]:
-    total, _ = total_daily_mg(meds)
-    if total is not None:
-        yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, _age_bands(ctx.patient.age)),
-                            _maximum_findings, ctx, drug_id, meds[0], total)
+    for drug_id, meds in ctx.active_drugs().items():
+        total, _ = total_daily_mg(meds)
+        if total is not None:
+            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, _age_bands(ctx.patient.age)),
+                                _maximum_findings, ctx, drug_id, meds[0], total)
 
 
 def _maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, total: float) -> tuple[Finding, ...]:
@@ -209,18 +179,15 @@ def _dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
         Example(("gabapentin",)),
         Example(("gabapentin 300 mg tid",), flagged=False),
     ),
-    batch=Batch(scope=_has_dose_rule, patient=reads_nothing, entries="regimen",
-                per_drug=lambda ctx, drug_id, meds: _dose_unknown(ctx, drug_id, meds)),
 )
 def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_dose_unknown)(ctx)
-
-
-def _dose_unknown(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> Iterator[Finding]:
-    if not _has_dose_rule(ctx, drug_id):
-        return
-    _, unknown = total_daily_mg(meds)
-    if unknown and not all(m.daily_dose is not None for m in meds):
+    dose_rule_drugs = ctx.memo(("dose-rule-drugs",), _dose_rule_drugs, ctx.kb)
+    for drug_id, meds in ctx.active_drugs().items():
+        if drug_id not in dose_rule_drugs:
+            continue
+        _, unknown = total_daily_mg(meds)
+        if not unknown or all(m.daily_dose is not None for m in meds):
+            continue
         yield ctx.memo(("PC403", meds[0].drug, *unknown), _unknown_finding, meds[0].drug, unknown)
 
 

@@ -5,24 +5,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterator
 
-from pharmcheck.domain import Finding, ResolvedMedication, Severity
-from pharmcheck.rules.base import (
-    Batch,
-    CheckContext,
-    Example,
-    RuleDoc,
-    each_active_drug,
-    reads_nothing,
-    rule,
-)
-
-
-def _in_duplicate_class(ctx: CheckContext, drug_id: int) -> bool:
-    for membership in ctx.classes(drug_id):
-        class_id = ctx.kb.class_ids.get(membership.class_name)
-        if class_id is not None and ctx.kb.classes[class_id][2]:
-            return True
-    return False
+from pharmcheck.domain import Finding, Severity
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 
 @rule(
@@ -42,7 +26,6 @@ def _in_duplicate_class(ctx: CheckContext, drug_id: int) -> bool:
         Example(("clonazepam 0.5 mg bd", "diazepam 5 mg tds")),
         Example(("morphine 10 mg q4h", "clonazepam 0.5 mg bd"), flagged=False),
     ),
-    batch=Batch(scope=_in_duplicate_class, patient=reads_nothing, entries="drug"),
 )
 def duplicate_therapeutic_class(ctx: CheckContext) -> Iterator[Finding]:
     members: dict[str, dict[str, bool]] = defaultdict(dict)
@@ -65,19 +48,6 @@ def duplicate_therapeutic_class(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
-def _repeated(ctx: CheckContext, drug_id: int, _meds: list[ResolvedMedication]) -> Iterator[Finding]:
-    meds = ctx.entries_by_drug()[drug_id]  # every entry, identical regimens included
-    entries = list(dict.fromkeys(m.index for m in meds))
-    if len(entries) < 2:
-        return
-    inputs = [next(m.input for m in meds if m.index == i) for i in entries]
-    yield same_drug_listed_twice.finding(
-        drugs=[meds[0].drug],
-        message=f"{meds[0].drug} appears in {len(entries)} entries: " + "; ".join(f"'{t}'" for t in inputs) + ".",
-        recommendation="Check whether both entries are given; keep one entry with the total dose.",
-    )
-
-
 @rule(
     code="PC302", name="same-drug-listed-twice", category="duplicate-therapy", severity=Severity.MINOR,
     evidence="high", title="The same drug is listed more than once",
@@ -92,7 +62,16 @@ def _repeated(ctx: CheckContext, drug_id: int, _meds: list[ResolvedMedication]) 
         Example(("Keppra 500 mg bd", "levetiracetam 250 mg bd")),
         Example(("levetiracetam 500 mg bd",), flagged=False),
     ),
-    batch=Batch(patient=reads_nothing, entries="regimen", per_drug=_repeated, min_entries=2),
 )
 def same_drug_listed_twice(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_repeated)(ctx)
+    repeated = [meds for meds in ctx.entries_by_drug().values() if len(meds) > 1]
+    for meds in sorted(repeated, key=lambda m: m[0].drug):
+        entries = list(dict.fromkeys(m.index for m in meds))
+        if len(entries) < 2:
+            continue
+        inputs = [next(m.input for m in meds if m.index == i) for i in entries]
+        yield same_drug_listed_twice.finding(
+            drugs=[meds[0].drug],
+            message=f"{meds[0].drug} appears in {len(entries)} entries: " + "; ".join(f"'{t}'" for t in inputs) + ".",
+            recommendation="Check whether both entries are given; keep one entry with the total dose.",
+        )

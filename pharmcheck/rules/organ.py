@@ -4,17 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pharmcheck.domain import Finding, ResolvedMedication, Severity
+from pharmcheck.domain import Finding, Severity
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import (
-    Batch,
-    CheckContext,
-    Example,
-    RenalFunction,
-    RuleDoc,
-    each_active_drug,
-    rule,
-)
+from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, rule
 from pharmcheck.rules.dose import total_daily_mg
 
 _ACTION_SEVERITY = {
@@ -51,47 +43,6 @@ def _band_label(fact: Fact) -> str:
     return f"band {fact['lower']:g}-<{fact['upper']:g}"
 
 
-def _renal_band(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> Iterator[Finding]:
-    renal = ctx.renal
-    band = band_for(ctx, renal, drug_id) if renal is not None else None
-    if renal is not None and band is not None:
-        total, _ = total_daily_mg(meds)
-        yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total), _band_findings, band, renal,
-                            meds[0].drug, total)
-
-
-def _renal(ctx: CheckContext) -> RenalFunction | None:
-    return ctx.renal
-
-
-def _renal_unknown(ctx: CheckContext) -> bool:
-    return ctx.renal is None
-
-
-def _has_renal_band(ctx: CheckContext, drug_id: int) -> bool:
-    return drug_id in ctx.kb.renal_by_drug
-
-
-def _renally_critical(ctx: CheckContext, drug_id: int) -> bool:
-    fraction = ctx.property_value(drug_id, "fraction_renal")
-    return drug_id in ctx.kb.renal_by_drug or (fraction is not None and _float(fraction) >= 0.5)
-
-
-def _hepatic_level(ctx: CheckContext) -> str | None:
-    return ctx.patient.hepatic_impairment
-
-
-def _has_hepatic_caution(ctx: CheckContext, drug_id: int) -> bool:
-    return drug_id in ctx.kb.hepatic_by_drug
-
-
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return 0.0
-
-
 @rule(
     code="PC501", name="renal-dose-band", category="organ-function", severity=Severity.MAJOR,
     evidence="high", title="Dose not adjusted for renal function",
@@ -113,10 +64,17 @@ def _float(text: str) -> float:
         Example(("piracetam 2.4 g tds",), {"crcl": 15}),
         Example(("levetiracetam 250 mg bd",), {"crcl": 40}, flagged=False),
     ),
-    batch=Batch(scope=_has_renal_band, patient=_renal, entries="regimen", per_drug=_renal_band),
 )
 def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_renal_band)(ctx)
+    renal = ctx.renal
+    if renal is None:
+        return
+    for drug_id, meds in ctx.active_drugs().items():
+        band = band_for(ctx, renal, drug_id)
+        if band is not None:
+            total, _ = total_daily_mg(meds)
+            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total), _band_findings, band, renal,
+                                meds[0].drug, total)
 
 
 def _band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None) -> tuple[Finding, ...]:
@@ -170,12 +128,15 @@ def _band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | N
         Example(("gabapentin 300 mg tid",)),
         Example(("gabapentin 300 mg tid",), {"crcl": 90}, flagged=False),
     ),
-    batch=Batch(scope=_renally_critical, patient=_renal_unknown, entries="drug"),
 )
 def renal_function_unknown(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.renal is not None:
         return
-    critical = [meds[0].drug for drug_id, meds in ctx.active_drugs().items() if _renally_critical(ctx, drug_id)]
+    critical = []
+    for drug_id, meds in ctx.active_drugs().items():
+        fraction = ctx.property_value(drug_id, "fraction_renal")
+        if drug_id in ctx.kb.renal_by_drug or (fraction is not None and _float(fraction) >= 0.5):
+            critical.append(meds[0].drug)
     if critical:
         yield renal_function_unknown.finding(
             drugs=critical,
@@ -185,27 +146,14 @@ def renal_function_unknown(ctx: CheckContext) -> Iterator[Finding]:
         )
 
 
+def _float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
 _HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
-
-
-def _hepatic(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> Iterator[Finding]:
-    level = ctx.patient.hepatic_impairment
-    if level not in _HEPATIC_RANK:
-        return
-    facts = [f for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
-             if (f["impairment"] == "any" or _HEPATIC_RANK.get(str(f["impairment"]), 9) <= _HEPATIC_RANK[level])]
-    if not facts:
-        return
-    worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
-    severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
-    drug = meds[0].drug
-    yield hepatic_caution.finding(
-        drugs=[drug], severity=severity,
-        message=f"{level} hepatic impairment; {drug}: " + " ".join(f"[{f['impairment']}: {f['action']}] {f['text']}" for f in facts),
-        recommendation=(f"Do not use {drug} in this degree of hepatic impairment." if severity >= Severity.MAJOR
-                        else f"Reduce the dose of {drug} or extend the interval, and monitor for toxicity."),
-        references=[r.cite() for f in facts for r in f.references],
-    )
 
 
 @rule(
@@ -223,7 +171,23 @@ def _hepatic(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) ->
         Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "severe"}),
         Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "none"}, flagged=False),
     ),
-    batch=Batch(scope=_has_hepatic_caution, patient=_hepatic_level, entries="regimen", per_drug=_hepatic),
 )
 def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
-    return each_active_drug(_hepatic)(ctx)
+    level = ctx.patient.hepatic_impairment
+    if level not in _HEPATIC_RANK:
+        return
+    for drug_id, meds in ctx.active_drugs().items():
+        facts = [f for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
+                 if (f["impairment"] == "any" or _HEPATIC_RANK.get(str(f["impairment"]), 9) <= _HEPATIC_RANK[level])]
+        if not facts:
+            continue
+        worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
+        severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
+        drug = meds[0].drug
+        yield hepatic_caution.finding(
+            drugs=[drug], severity=severity,
+            message=f"{level} hepatic impairment; {drug}: " + " ".join(f"[{f['impairment']}: {f['action']}] {f['text']}" for f in facts),
+            recommendation=(f"Do not use {drug} in this degree of hepatic impairment." if severity >= Severity.MAJOR
+                            else f"Reduce the dose of {drug} or extend the interval, and monitor for toxicity."),
+            references=[r.cite() for f in facts for r in f.references],
+        )

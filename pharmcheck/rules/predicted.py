@@ -16,20 +16,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from pharmcheck.domain import Finding, Severity
-from pharmcheck.rules.base import Batch, CheckContext, Example, RuleDoc, cite, reads_nothing, rule
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, cite, rule
 
 PREDICTED_GRADE = "possible"  # the ceiling for anything inferred from structure alone
 _CIPROFLOXACIN_8_CHLORO = "O=C(O)c1cn(C2CC2)c2c(Cl)c(N3CCNCC3)c(F)cc2c1=O"
 _PETHIDINE_PROPYL_ESTER = "CCCOC(=O)C1(c2ccccc2)CCN(C)CC1"
 _UNRELATED = "OCc1ccc(-c2ccccn2)cc1C#N"
-
-
-def _no_drug(ctx: CheckContext, drug_id: int) -> bool:
-    return False
-
-
-# Only the structures are read: a patient without any gets no finding.
-_STRUCTURES_ONLY = Batch(scope=_no_drug, patient=reads_nothing, entries="drug", structures=True)
 
 
 def _label(found: Any) -> str:
@@ -57,7 +49,7 @@ def _label(found: Any) -> str:
         Example((_CIPROFLOXACIN_8_CHLORO,)),
         Example((_UNRELATED,), flagged=False),
         Example(("ciprofloxacin 500 mg bd",), flagged=False),
-    ),    batch=_STRUCTURES_ONLY,
+    ),
 )
 def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
     kb = ctx.kb
@@ -101,7 +93,7 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
         Example((_PETHIDINE_PROPYL_ESTER,)),
         Example((_UNRELATED,), flagged=False),
         Example(("pethidine 50 mg q4h",), flagged=False),
-    ),    batch=_STRUCTURES_ONLY,
+    ),
 )
 def structural_neighbour(ctx: CheckContext) -> Iterator[Finding]:
     from pharmcheck.rules.causative import risk_assertion

@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 
 from pharmcheck.domain import DoseChange, Finding, ResolvedMedication, Severity
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import Batch, CheckContext, Example, RuleDoc, reads_nothing, rule
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 RAPID_ESCALATION_DAYS = 30
 RAPID_ESCALATION_FACTOR = 2.0
@@ -31,32 +30,6 @@ def _start(med: ResolvedMedication) -> object:
     return med.start or (med.history[0].date if med.history else None)
 
 
-def _tolerance_profile(ctx: CheckContext, drug_id: int) -> bool:
-    fact = treatment(ctx, drug_id)
-    return fact is not None and bool(fact["tolerance"])
-
-
-def _withdrawal_risk(ctx: CheckContext, drug_id: int) -> bool:
-    fact = treatment(ctx, drug_id)
-    return fact is not None and fact["withdrawal_risk"] in ("moderate", "high")
-
-
-def _is_opioid(ctx: CheckContext, drug_id: int) -> bool:
-    return ctx.membership(drug_id, "opioid") is not None
-
-
-def _as_of(ctx: CheckContext) -> date:
-    return ctx.as_of
-
-
-def _myoclonus(ctx: CheckContext) -> str | None:
-    return ctx.patient.myoclonus
-
-
-def _worsening(ctx: CheckContext) -> bool:
-    return ctx.patient.myoclonus == "worsening"
-
-
 @rule(
     code="PC601", name="benzodiazepine-tolerance", category="tolerance", severity=Severity.MINOR,
     evidence="high", title="Tolerance to an antimyoclonic benzodiazepine",
@@ -72,7 +45,6 @@ def _worsening(ctx: CheckContext) -> bool:
         Example(("clonazepam 2 mg tid",), {"as_of": "2026-11-25"}, history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY}),
         Example(("clonazepam 0.5 mg bd",), flagged=False),
     ),
-    batch=Batch(scope=_tolerance_profile, patient=_as_of, entries="full"),
 )
 def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
@@ -120,7 +92,6 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
                 history={"morphine 30 mg q4h": (("2026-11-01", "60 mg"), ("2026-11-20", "180 mg"))}),
         Example(("morphine 30 mg q4h",), flagged=False),
     ),
-    batch=Batch(scope=_is_opioid, patient=_myoclonus, entries="full"),
 )
 def opioid_rapid_escalation(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
@@ -171,7 +142,6 @@ def _rapid_pair(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange
         Example(("clonazepam 1 mg bd",), stopped=("clonazepam 1 mg bd",)),
         Example(("clonazepam 1 mg bd",), flagged=False),
     ),
-    batch=Batch(scope=_withdrawal_risk, patient=reads_nothing, entries="full"),
 )
 def abrupt_withdrawal_risk(ctx: CheckContext) -> Iterator[Finding]:
     seen = set()
@@ -214,7 +184,6 @@ def _tapered(history: tuple[DoseChange, ...]) -> bool:
         Example(("clonazepam 2 mg tid",), {"myoclonus": "improving"}, flagged=False,
                 history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY}),
     ),
-    batch=Batch(patient=reads_nothing, entries="full", applies=_worsening),
 )
 def dose_raised_while_myoclonus_worsens(ctx: CheckContext) -> Iterator[Finding]:
     if ctx.patient.myoclonus != "worsening":
