@@ -124,6 +124,21 @@ def test_opioid_rapid_escalation(checker) -> None:  # type: ignore[no-untyped-de
     assert not codes(checker.check([slow], Patient(myoclonus="present"), as_of=AS_OF), "PC602")
 
 
+@pytest.mark.parametrize(("first", "later", "rapid"), [
+    (date(2026, 11, 1), date(2026, 11, 20), True),  # x3 in 19 days
+    (date(2026, 9, 1), date(2026, 11, 20), False),  # x3 in 80 days: a rise, not a rapid one
+])
+def test_pc101_rapid_escalation_is_pc602s(checker, first, later, rapid) -> None:  # type: ignore[no-untyped-def]
+    """PC101's 'rapid dose escalation' worsening condition and PC602 use one definition."""
+    # Oxymorphone's assertion lists rapid-dose-escalation among its worsening conditions.
+    med = Medication("oxymorphone 10 mg q6h", history=(DoseChange(first, Quantity(15, "mg")),
+                                                      DoseChange(later, Quantity(40, "mg"))))
+    report = checker.check([med], Patient(crcl=90), as_of=AS_OF)
+    causing = codes(report, "PC101")[0]
+    assert ("rapid dose escalation" in causing.message.split("risk raised by", 1)[-1]) is rapid
+    assert bool(codes(report, "PC602")) is rapid
+
+
 @pytest.mark.parametrize("name", ["clonazepam 1 mg bd", "piracetam 2.4 g tds", "baclofen 10 mg tds"])
 def test_withdrawal_after_stop(checker, name: str) -> None:  # type: ignore[no-untyped-def]
     stopped = Medication(name, status="stopped")

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.time import rapid_pair
 
 _GRADE_ORDER = {"known": 0, "probable": 1, "conditional": 2, "possible": 3}
 _CONDITION_WORDS = {
@@ -42,8 +43,7 @@ def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedicatio
             others = [d for d in ctx.active_drugs() if d != meds[0].drug_id and risk_assertion(ctx, d)]
             state = bool(others)
         elif condition == "rapid-dose-escalation":
-            state = any(len(m.history) >= 2 and m.history[-1].daily_dose.value > m.history[0].daily_dose.value
-                        for m in meds)
+            state = any(rapid_pair(m.history) is not None for m in meds)
         else:
             state = ctx.has_condition(condition)
         if state:
@@ -91,6 +91,8 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
         why="Drug-induced myoclonus is common and reversible: stopping the drug or reducing its dose, and "
             "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017).",
         limits="The grade is the KB's; a drug missing from the curated tables is not flagged here. "
+               "'Rapid dose escalation' means the daily dose at least doubled within 30 days of the dose "
+               "history, as in PC602; a slower rise does not raise the severity. "
                "Anaesthetic induction myoclonus (etomidate) is info: it is transient.",
         references="RIS25 (Rissardo 2025), JAN17 (Janssen 2017), BRE06 (Brefel-Courbon 2006)",
     ),

@@ -98,7 +98,7 @@ def opioid_rapid_escalation(ctx: CheckContext) -> Iterator[Finding]:
         if ctx.membership(drug_id, "opioid") is None:
             continue
         for med in meds:
-            pair = _rapid_pair(med.history)
+            pair = rapid_pair(med.history)
             if pair is None:
                 continue
             first, last = pair
@@ -116,7 +116,9 @@ def opioid_rapid_escalation(ctx: CheckContext) -> Iterator[Finding]:
             break
 
 
-def _rapid_pair(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange] | None:
+def rapid_pair(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange] | None:
+    """The first two history doses where the daily dose at least doubled within 30 days: the
+    definition of rapid escalation that PC602 and PC101's worsening condition share."""
     for i, earlier in enumerate(history):
         for later in history[i + 1:]:
             if (later.date - earlier.date).days <= RAPID_ESCALATION_DAYS and earlier.daily_dose.value > 0 \
