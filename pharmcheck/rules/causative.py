@@ -34,22 +34,35 @@ def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch
 
 def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedication]) -> tuple[list[str], list[str]]:
     """The fact's worsening conditions split into (present, unknown)."""
-    present, unknown = [], []
-    for condition in ctx.memo(("worsening", fact["worsening_conditions"]), _conditions, fact["worsening_conditions"]):
-        state: bool | None
-        if condition == "high-dose":
-            state = _high_dose(ctx, meds)
-        elif condition == "interacting-drug":
-            others = [d for d in ctx.active_drugs() if d != meds[0].drug_id and risk_assertion(ctx, d)]
-            state = bool(others)
-        elif condition == "rapid-dose-escalation":
-            state = any(rapid_pair(m.history) is not None for m in meds)
+    states = []
+    for condition in worsening_conditions(ctx, fact):
+        if condition == "interacting-drug":
+            states.append(any(d != meds[0].drug_id and risk_assertion(ctx, d) for d in ctx.active_drugs()))
+        elif condition in REGIMEN_CONDITIONS:
+            states.append(regimen_condition(ctx, condition, meds))
         else:
-            state = ctx.has_condition(condition)
-        if state:
-            present.append(_describe(ctx, condition))
-        elif state is None:
-            unknown.append(_describe(ctx, condition))
+            states.append(ctx.has_condition(condition))
+    return split_worsening(ctx, fact, tuple(states))
+
+
+REGIMEN_CONDITIONS = ("high-dose", "rapid-dose-escalation")  # read from the drug's own regimens
+
+
+def worsening_conditions(ctx: CheckContext, fact: Fact) -> list[str]:
+    return ctx.memo(("worsening", fact["worsening_conditions"]), _conditions, fact["worsening_conditions"])  # type: ignore[no-any-return]
+
+
+def regimen_condition(ctx: CheckContext, condition: str, meds: list[ResolvedMedication]) -> bool | None:
+    if condition == "high-dose":
+        return _high_dose(ctx, meds)
+    return any(rapid_pair(m.history) is not None for m in meds)
+
+
+def split_worsening(ctx: CheckContext, fact: Fact, states: tuple[bool | None, ...]) -> tuple[list[str], list[str]]:
+    """(present, unknown) in words, from the state of each of the fact's worsening conditions."""
+    conditions = worsening_conditions(ctx, fact)
+    present = [_describe(ctx, c) for c, state in zip(conditions, states, strict=True) if state]
+    unknown = [_describe(ctx, c) for c, state in zip(conditions, states, strict=True) if state is None]
     return present, unknown
 
 

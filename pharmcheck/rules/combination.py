@@ -33,24 +33,33 @@ ACB_THRESHOLD = 3
     ),
 )
 def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
-    drugs = ctx.active_drugs()
+    yield from pair_findings(ctx, {drug_id: meds[0].drug for drug_id, meds in ctx.active_drugs().items()})
+
+
+def pair_findings(ctx: CheckContext, drugs: dict[int, str]) -> Iterator[Finding]:
+    """Each interaction between two of ``drugs`` (drug id -> name), once per rule and pair."""
     b_sides: dict[int, list[tuple[int, SubjectMatch]]] = defaultdict(list)  # rule id -> its b-side drugs
     for b_id in drugs:
         for fact, b_match in ctx.matching_facts("interactions", ctx.kb.interactions, b_id, "b_drug_id", "b_class_id"):
             b_sides[int(fact["id"])].append((b_id, b_match))
     found = []
-    for a_id, a_meds in drugs.items():
+    for a_id, a in drugs.items():
         for fact, a_match in ctx.matching_facts("interactions", ctx.kb.interactions, a_id, "a_drug_id", "a_class_id"):
             fact_id = int(fact["id"])
             for b_id, b_match in b_sides.get(fact_id, ()):
                 if b_id != a_id:
-                    found.append((fact_id, a_meds[0].drug, drugs[b_id][0].drug, frozenset((a_id, b_id)), fact,
-                                  a_match, b_match))
+                    found.append((fact_id, a, drugs[b_id], frozenset((a_id, b_id)), fact, a_match, b_match))
     seen: set[tuple[int, frozenset[int]]] = set()
     for fact_id, a, b, pair, fact, a_match, b_match in sorted(found, key=lambda x: x[:3]):
         if (fact_id, pair) not in seen:  # a symmetric rule matches both ways round: report it once
             seen.add((fact_id, pair))
             yield ctx.memo(("PC201", fact_id, a, a_match, b, b_match), _pair_finding, fact, a, a_match, b, b_match)
+
+
+def interacts(ctx: CheckContext, drug_id: int) -> bool:
+    """Whether the drug is a participant of any interaction rule (either side)."""
+    return bool(ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "a_drug_id", "a_class_id")
+                or ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "b_drug_id", "b_class_id"))
 
 
 def _pair_finding(fact, a: str, a_match: SubjectMatch, b: str, b_match: SubjectMatch) -> Finding:  # type: ignore[no-untyped-def]
@@ -90,10 +99,10 @@ def serotonergic_load(ctx: CheckContext) -> Iterator[Finding]:
         if facts:
             roles[drug_id, meds[0].drug] = facts
     if len(roles) >= 2:
-        yield ctx.memo(("PC202", *roles), _serotonergic_finding, {d: facts for (_, d), facts in roles.items()})
+        yield ctx.memo(("PC202", *roles), serotonergic_finding, {d: facts for (_, d), facts in roles.items()})
 
 
-def _serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
+def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
     mao = sorted(d for d, facts in roles.items() if any(f["value"] == "mao-inhibition" for f in facts))
     parts = [f"{d} ({', '.join(sorted({str(f['value']) for f in facts}))})" for d, facts in sorted(roles.items())]
     message = f"{len(roles)} serotonergic drugs: {'; '.join(parts)}."
@@ -129,15 +138,25 @@ def _serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
 def anticholinergic_burden(ctx: CheckContext) -> Iterator[Finding]:
     scores = {}
     for drug_id, meds in ctx.active_drugs().items():
-        facts = ctx.properties(drug_id, "acb_score")
-        if facts and int(facts[0]["value"]) > 0:
-            scores[drug_id, meds[0].drug] = facts[0]
-    if sum(int(f["value"]) for f in scores.values()) >= ACB_THRESHOLD:
-        yield ctx.memo(("PC203", *scores), _burden_finding, {d: f for (_, d), f in scores.items()})
+        fact = acb_score(ctx, drug_id)
+        if fact is not None:
+            scores[drug_id, meds[0].drug] = fact
+    finding = ctx.memo(("PC203", *scores), burden_finding, {d: f for (_, d), f in scores.items()})
+    if finding is not None:
+        yield finding
 
 
-def _burden_finding(scores: dict[str, Fact]) -> Finding:
+def acb_score(ctx: CheckContext, drug_id: int) -> Fact | None:
+    """The drug's ACB score fact when the score is above 0."""
+    facts = ctx.properties(drug_id, "acb_score")
+    return facts[0] if facts and int(facts[0]["value"]) > 0 else None
+
+
+def burden_finding(scores: dict[str, Fact]) -> Finding | None:
+    """The finding for these drugs' ACB scores (drug -> fact), or None below the threshold."""
     total = sum(int(f["value"]) for f in scores.values())
+    if total < ACB_THRESHOLD:
+        return None
     parts = ", ".join(f"{d} {f['value']}" for d, f in sorted(scores.items()))
     return anticholinergic_burden.finding(
         drugs=scores, severity=Severity.MAJOR if total >= 6 else Severity.MODERATE,
@@ -176,10 +195,10 @@ def pro_myoclonic_load(ctx: CheckContext) -> Iterator[Finding]:
             continue
         counted[drug_id, meds[0].drug] = fact
     if len(counted) >= 2:
-        yield ctx.memo(("PC204", *counted), _load_finding, {d: f for (_, d), f in counted.items()})
+        yield ctx.memo(("PC204", *counted), load_finding, {d: f for (_, d), f in counted.items()})
 
 
-def _load_finding(counted: dict[str, Fact]) -> Finding:
+def load_finding(counted: dict[str, Fact]) -> Finding:
     parts = ", ".join(f"{d} ({f['grade']})" for d, f in sorted(counted.items()))
     return pro_myoclonic_load.finding(
         drugs=counted, severity=Severity.MODERATE if len(counted) >= 3 else Severity.MINOR,

@@ -13,12 +13,12 @@ _CHILDBEARING_AGES = (12, 55)
 
 def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
     for drug_id, meds in ctx.active_drugs().items():
-        for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), _rules_of, ctx, drug_id, kinds):
+        for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), condition_rules_of, ctx, drug_id, kinds):
             if ctx.has_condition(condition):
                 yield fact, meds, match, label
 
 
-def _rules_of(ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]) -> list[tuple[Fact, SubjectMatch, str, str]]:
+def condition_rules_of(ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]) -> list[tuple[Fact, SubjectMatch, str, str]]:
     """The drug's condition rules of these kinds, with each rule's condition and its label."""
     return [(fact, match, *ctx.kb.conditions[int(fact["condition_id"])])
             for fact, match in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
@@ -41,22 +41,31 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
 
 def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
     for fact, meds, match, label in _matching(ctx, kinds):
-        applies, route_note = _route_note(fact, meds)
-        if not applies:
-            continue
-        drug = meds[0].drug
-        severity = Severity.parse(fact["severity"])
-        if route_note.startswith(" (applies if"):
-            severity = Severity(max(Severity.INFO, severity - 1))
-        mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
-        yield rule_obj.finding(
-            drugs=[drug], severity=severity,
-            title=f"{drug} in {label}",
-            message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
-            recommendation=str(fact["management"]),
-            evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-            references=[r.cite() for r in fact.references],
-        )
+        finding = condition_finding(rule_obj, fact, meds, match, label)
+        if finding is not None:
+            yield finding
+
+
+def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], match: SubjectMatch,  # type: ignore[no-untyped-def]
+                      label: str) -> Finding | None:
+    """The finding for a drug-condition rule whose condition the patient has, unless its route
+    rules it out."""
+    applies, route_note = _route_note(fact, meds)
+    if not applies:
+        return None
+    drug = meds[0].drug
+    severity = Severity.parse(fact["severity"])
+    if route_note.startswith(" (applies if"):
+        severity = Severity(max(Severity.INFO, severity - 1))
+    mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
+    return rule_obj.finding(  # type: ignore[no-any-return]
+        drugs=[drug], severity=severity,
+        title=f"{drug} in {label}",
+        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
+        recommendation=str(fact["management"]),
+        evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
+        references=[r.cite() for r in fact.references],
+    )
 
 
 @rule(

@@ -28,21 +28,34 @@ from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
     ),
 )
 def duplicate_therapeutic_class(ctx: CheckContext) -> Iterator[Finding]:
+    yield from class_duplicates(ctx, [(drug_id, meds[0].drug) for drug_id, meds in ctx.active_drugs().items()])
+
+
+def duplicate_classes(ctx: CheckContext, drug_id: int) -> list[tuple[str, bool]]:
+    """The drug's classes that count as duplicates, each with whether membership is inferred."""
+    found = []
+    for membership in ctx.classes(drug_id):
+        class_id = ctx.kb.class_ids.get(membership.class_name)
+        if class_id is not None and ctx.kb.classes[class_id][2]:
+            found.append((membership.class_name, membership.basis == "inferred"))
+    return found
+
+
+def class_duplicates(ctx: CheckContext, drugs: list[tuple[int, str]]) -> Iterator[Finding]:
+    """Duplicate-class findings for these (drug id, drug) in list order."""
     members: dict[str, dict[str, bool]] = defaultdict(dict)
-    for drug_id, meds in ctx.active_drugs().items():
-        for membership in ctx.classes(drug_id):
-            class_id = ctx.kb.class_ids.get(membership.class_name)
-            if class_id is not None and ctx.kb.classes[class_id][2]:
-                members[membership.class_name][meds[0].drug] = membership.basis == "inferred"
-    for class_name, drugs in sorted(members.items()):
-        if len(drugs) < 2:
+    for drug_id, drug in drugs:
+        for class_name, inferred in duplicate_classes(ctx, drug_id):
+            members[class_name][drug] = inferred
+    for class_name, drugs_in_class in sorted(members.items()):
+        if len(drugs_in_class) < 2:
             continue
         label = ctx.kb.classes[ctx.kb.class_ids[class_name]][1]
-        inferred = [d for d, is_inferred in drugs.items() if is_inferred]
+        inferred = [d for d, is_inferred in drugs_in_class.items() if is_inferred]
         note = f" Membership of {', '.join(sorted(inferred))} is inferred from structure." if inferred else ""
         yield duplicate_therapeutic_class.finding(
-            drugs=drugs, title=f"Duplicate therapy: {len(drugs)} {label.lower()}",
-            message=f"{len(drugs)} drugs of class {class_name}: {', '.join(sorted(drugs))}.{note}",
+            drugs=drugs_in_class, title=f"Duplicate therapy: {len(drugs_in_class)} {label.lower()}",
+            message=f"{len(drugs_in_class)} drugs of class {class_name}: {', '.join(sorted(drugs_in_class))}.{note}",
             recommendation="Confirm that the duplication is intended; otherwise stop one.",
             evidence="low" if inferred else "moderate",
         )
@@ -69,9 +82,13 @@ def same_drug_listed_twice(ctx: CheckContext) -> Iterator[Finding]:
         entries = list(dict.fromkeys(m.index for m in meds))
         if len(entries) < 2:
             continue
-        inputs = [next(m.input for m in meds if m.index == i) for i in entries]
-        yield same_drug_listed_twice.finding(
-            drugs=[meds[0].drug],
-            message=f"{meds[0].drug} appears in {len(entries)} entries: " + "; ".join(f"'{t}'" for t in inputs) + ".",
-            recommendation="Check whether both entries are given; keep one entry with the total dose.",
-        )
+        yield repeat_finding(meds[0].drug, tuple(next(m.input for m in meds if m.index == i) for i in entries))
+
+
+def repeat_finding(drug: str, inputs: tuple[str, ...]) -> Finding:
+    """The finding for one drug written as these entries (their inputs, in list order)."""
+    return same_drug_listed_twice.finding(
+        drugs=[drug],
+        message=f"{drug} appears in {len(inputs)} entries: " + "; ".join(f"'{t}'" for t in inputs) + ".",
+        recommendation="Check whether both entries are given; keep one entry with the total dose.",
+    )

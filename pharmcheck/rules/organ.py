@@ -73,11 +73,11 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         band = band_for(ctx, renal, drug_id)
         if band is not None:
             total, _ = total_daily_mg(meds)
-            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total), _band_findings, band, renal,
+            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total), band_findings, band, renal,
                                 meds[0].drug, total)
 
 
-def _band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None) -> tuple[Finding, ...]:
+def band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None) -> tuple[Finding, ...]:
     prescribed = f"prescribed {total:g} mg/day" if total is not None else "prescribed daily dose unknown"
     limit = band["max_daily_mg"]
     action = str(band["action"])
@@ -134,16 +134,24 @@ def renal_function_unknown(ctx: CheckContext) -> Iterator[Finding]:
         return
     critical = []
     for drug_id, meds in ctx.active_drugs().items():
-        fraction = ctx.property_value(drug_id, "fraction_renal")
-        if drug_id in ctx.kb.renal_by_drug or (fraction is not None and _float(fraction) >= 0.5):
+        if renally_critical(ctx, drug_id):
             critical.append(meds[0].drug)
     if critical:
-        yield renal_function_unknown.finding(
-            drugs=critical,
-            message=f"Renally critical drug(s) {', '.join(critical)} and no CrCl, eGFR or dialysis status given; "
-                    "renal dose checks were not done.",
-            recommendation="Give the patient's creatinine clearance (or eGFR, or dialysis status) and re-run the check.",
-        )
+        yield renal_unknown_finding(tuple(critical))
+
+
+def renally_critical(ctx: CheckContext, drug_id: int) -> bool:
+    fraction = ctx.property_value(drug_id, "fraction_renal")
+    return drug_id in ctx.kb.renal_by_drug or (fraction is not None and _float(fraction) >= 0.5)
+
+
+def renal_unknown_finding(critical: tuple[str, ...]) -> Finding:
+    return renal_function_unknown.finding(
+        drugs=critical,
+        message=f"Renally critical drug(s) {', '.join(critical)} and no CrCl, eGFR or dialysis status given; "
+                "renal dose checks were not done.",
+        recommendation="Give the patient's creatinine clearance (or eGFR, or dialysis status) and re-run the check.",
+    )
 
 
 def _float(text: str) -> float:
