@@ -92,7 +92,7 @@ class Checker:
         ``structures`` are compounds given as structures that match no KB drug; only the
         structure-based prediction rules (PC8xx) read them.
         """
-        condition_ids, condition_notes = self._conditions(patient)
+        condition_ids, condition_notes = self.conditions_of(patient)
         ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids, structures=structures)
         findings = self._run(rules, ctx, min_severity)
         return Report(
@@ -215,7 +215,8 @@ class Checker:
         ]
         return out, [], notes
 
-    def _conditions(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
+    def conditions_of(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
+        """The KB ids of the patient's conditions, and a note for each one the KB does not know."""
         return self.kb.memo(("conditions", patient.conditions), self._condition_ids, patient.conditions)  # type: ignore[no-any-return]
 
     def _condition_ids(self, conditions: tuple[str, ...]) -> tuple[frozenset[int], list[str]]:

@@ -2,13 +2,9 @@
 
 from __future__ import annotations
 
-import csv
-import os
 import sys
-from contextlib import ExitStack
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -34,12 +30,10 @@ _SHOWN_PATIENTS = 50
 @click.option("--fail-on", type=click.Choice(SEVERITY_NAMES), default="major", show_default=True)
 @click.option("--allow-unrecognized", is_flag=True, help="Unrecognised inputs and rejected rows do not set exit 1.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
-@click.option("--workers", type=click.IntRange(1, 64), default=None,
-              help="Processes for the per-patient rules (default: the number of CPUs).")
 @db_option
 def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summary_file: Path | None,
            as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str, fail_on: str,
-           allow_unrecognized: bool, exit_zero: bool, workers: int | None, db_url: str | None) -> None:
+           allow_unrecognized: bool, exit_zero: bool, db_url: str | None) -> None:
     """Screen MEDS (one row per medication: patient_id, name, and optionally dose, frequency,
     route, start, stop, status) for every patient at once.
 
@@ -49,7 +43,7 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     with category `unrecognized` / `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
-    from pharmcheck.batch import OUT_COLUMNS, read_table
+    from pharmcheck.batch import read_table
     from pharmcheck.batch import screen as run_screen
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
@@ -68,17 +62,9 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
             with click.progressbar(items, label="screening", file=sys.stderr) as bar:
                 yield from bar
     options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
-               "min_severity": Severity.parse(min_severity), "progress": progress,
-               "workers": workers or os.cpu_count() or 1}
-    if fmt == "csv":
-        # Streamed chunk by chunk: a million-row ward's findings never sit in memory as one table.
-        with ExitStack() as stack:
-            sink = _CsvSink(stack, output, OUT_COLUMNS)
-            result = run_screen(med_table, patient_table, sink=sink, **options)
-            sink([])  # the header, even with no findings
-    else:
-        result = run_screen(med_table, patient_table, **options)
-        _write(result.findings, output, fmt)
+               "min_severity": Severity.parse(min_severity), "progress": progress}
+    result = run_screen(med_table, patient_table, **options)
+    _write(result, output, fmt)
     if summary_file is not None:
         result.summary.to_csv(summary_file, index=False)
     _print_summary(result)
@@ -90,24 +76,16 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     raise SystemExit(1 if failing or (uncovered and not allow_unrecognized) else 0)
 
 
-class _CsvSink:
-    """Writes finding rows as CSV; the file is created only when the first rows arrive, so an
-    input error leaves no output behind."""
-
-    def __init__(self, stack: ExitStack, output: Path | None, header: tuple[str, ...]):
-        self.stack, self.output, self.header = stack, output, header
-        self.writer: Any = None
-
-    def __call__(self, rows: list[tuple[Any, ...]]) -> None:
-        if self.writer is None:
-            handle = sys.stdout if self.output is None else self.stack.enter_context(
-                self.output.open("w", encoding="utf-8"))
-            self.writer = csv.writer(handle, lineterminator="\n")
-            self.writer.writerow(self.header)
-        self.writer.writerows(rows)
-
-
-def _write(frame, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if fmt == "csv":
+        # Written piece by piece from the compact rows: the text of a million rows is never whole.
+        if output is None:
+            result.rows.write_csv(sys.stdout)
+        else:
+            with output.open("w", encoding="utf-8", newline="") as handle:
+                result.rows.write_csv(handle)
+        return
+    frame = result.findings
     if fmt == "parquet":
         frame.to_parquet(output, index=False)
         return

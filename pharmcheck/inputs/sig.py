@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pharmcheck.domain import Quantity
 
@@ -63,6 +64,8 @@ _ROUTES = {
 }
 _ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.I)
 
+_CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
+
 
 @dataclass(frozen=True)
 class Frequency:
@@ -100,6 +103,7 @@ def unit_of(text: str | None) -> str | None:
     return _UNIT_ALIASES.get(text.lower()) if text else None
 
 
+@lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | None, bool]:
     """A dose such as "2 mg", "2.4g", "25 mcg/h" or "10 mL" (with a concentration), and nothing else.
 
@@ -124,6 +128,7 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     return Quantity(value, unit), False
 
 
+@lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_frequency(text: str) -> Frequency | None:
     """A frequency such as "tid", "q3h", "nocte", "prn", "weekly"; None if none is recognised."""
     cleaned = _clean(text)
@@ -146,6 +151,7 @@ def parse_frequency(text: str) -> Frequency | None:
     return None
 
 
+@lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_sig(text: str) -> Sig:
     """Split a sig string into the drug name and whatever dose, frequency and route it states."""
     cleaned = _clean(text)

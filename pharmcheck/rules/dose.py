@@ -46,10 +46,10 @@ def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
     opioids = tuple((drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds))
                     for drug_id, meds in ctx.active_drugs().items() if ctx.membership(drug_id, "opioid") is not None)
     if opioids:
-        yield from ctx.memo(("PC401", opioids), _mme_findings, ctx, opioids)
+        yield from ctx.memo(("PC401", opioids), mme_findings, ctx, opioids)
 
 
-def _mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]], ...],
+def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]], ...],
                   ) -> tuple[Finding, ...]:
     """The finding for the opioids' (drug id, drug, (daily dose, its note) of each regimen)."""
     contributions, incomplete, references = [], [], []
@@ -117,11 +117,11 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         total, _ = total_daily_mg(meds)
         if total is not None:
-            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, _age_bands(ctx.patient.age)),
-                                _maximum_findings, ctx, drug_id, meds[0], total)
+            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, age_bands(ctx.patient.age)),
+                                maximum_findings, ctx, drug_id, meds[0], total)
 
 
-def _maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, total: float) -> tuple[Finding, ...]:
+def maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, total: float) -> tuple[Finding, ...]:
     """Reads the drug, its first regimen's route, the summed daily dose and the patient's age."""
     drug = med.drug
     limits = [f for f in ctx.kb.dose_limits_by_drug.get(drug_id, []) if f["max_daily_mg"] is not None
@@ -142,7 +142,7 @@ def _maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, 
     ),)
 
 
-def _age_bands(age: float | None) -> tuple[bool, ...] | None:
+def age_bands(age: float | None) -> tuple[bool, ...] | None:
     """All that :func:`_population_applies` reads of the age."""
     return None if age is None else (age > 75, age >= 65, age >= 60, age < 18)
 
@@ -158,7 +158,7 @@ def _population_applies(ctx: CheckContext, population: str | None) -> bool:
     return True
 
 
-def _dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
+def dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
     return (set(kb.dose_limits_by_drug) | set(kb.renal_by_drug)
             | {d for d, facts in kb.properties_by_drug.items()
                if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
@@ -181,17 +181,22 @@ def _dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
     ),
 )
 def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
-    dose_rule_drugs = ctx.memo(("dose-rule-drugs",), _dose_rule_drugs, ctx.kb)
+    rule_drugs = ctx.memo(("dose-rule-drugs",), dose_rule_drugs, ctx.kb)
     for drug_id, meds in ctx.active_drugs().items():
-        if drug_id not in dose_rule_drugs:
+        if drug_id not in rule_drugs:
             continue
-        _, unknown = total_daily_mg(meds)
-        if not unknown or all(m.daily_dose is not None for m in meds):
-            continue
-        yield ctx.memo(("PC403", meds[0].drug, *unknown), _unknown_finding, meds[0].drug, unknown)
+        finding = ctx.memo(("PC403", drug_id, *((m.input, m.daily_dose, m.daily_dose_note) for m in meds)),
+                           unknown_dose_finding, meds)
+        if finding is not None:
+            yield finding
 
 
-def _unknown_finding(drug: str, unknown: list[str]) -> Finding:
+def unknown_dose_finding(meds: list[ResolvedMedication]) -> Finding | None:
+    """The finding for a drug whose regimens leave its daily dose unknown, if they do."""
+    _, unknown = total_daily_mg(meds)
+    if not unknown or all(m.daily_dose is not None for m in meds):
+        return None
+    drug = meds[0].drug
     return dose_unknown_for_dose_rule.finding(
         drugs=[drug], message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
                               "renal-band and MME checks could not use it.",

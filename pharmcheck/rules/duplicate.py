@@ -48,17 +48,22 @@ def class_duplicates(ctx: CheckContext, drugs: list[tuple[int, str]]) -> Iterato
         for class_name, inferred in duplicate_classes(ctx, drug_id):
             members[class_name][drug] = inferred
     for class_name, drugs_in_class in sorted(members.items()):
-        if len(drugs_in_class) < 2:
-            continue
-        label = ctx.kb.classes[ctx.kb.class_ids[class_name]][1]
-        inferred = [d for d, is_inferred in drugs_in_class.items() if is_inferred]
-        note = f" Membership of {', '.join(sorted(inferred))} is inferred from structure." if inferred else ""
-        yield duplicate_therapeutic_class.finding(
-            drugs=drugs_in_class, title=f"Duplicate therapy: {len(drugs_in_class)} {label.lower()}",
-            message=f"{len(drugs_in_class)} drugs of class {class_name}: {', '.join(sorted(drugs_in_class))}.{note}",
-            recommendation="Confirm that the duplication is intended; otherwise stop one.",
-            evidence="low" if inferred else "moderate",
-        )
+        if len(drugs_in_class) >= 2:
+            yield class_finding(ctx, class_name, tuple(drugs_in_class.items()))
+
+
+def class_finding(ctx: CheckContext, class_name: str, drugs_in_class: tuple[tuple[str, bool], ...]) -> Finding:
+    """The finding for two or more drugs of one duplicate class: (drug, membership inferred) in list order."""
+    label = ctx.kb.classes[ctx.kb.class_ids[class_name]][1]
+    drugs = [d for d, _ in drugs_in_class]
+    inferred = [d for d, is_inferred in drugs_in_class if is_inferred]
+    note = f" Membership of {', '.join(sorted(inferred))} is inferred from structure." if inferred else ""
+    return duplicate_therapeutic_class.finding(
+        drugs=drugs, title=f"Duplicate therapy: {len(drugs)} {label.lower()}",
+        message=f"{len(drugs)} drugs of class {class_name}: {', '.join(sorted(drugs))}.{note}",
+        recommendation="Confirm that the duplication is intended; otherwise stop one.",
+        evidence="low" if inferred else "moderate",
+    )
 
 
 @rule(

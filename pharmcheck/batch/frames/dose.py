@@ -1,0 +1,74 @@
+"""PC401-PC403 over a ward: per distinct regimen set, per distinct opioid list."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pharmcheck.batch.frames import frame
+from pharmcheck.batch.ward import Emitted, Ward, distinct_rows, distinct_sets
+from pharmcheck.rules.dose import (
+    age_bands,
+    dose_rule_drugs,
+    maximum_findings,
+    mme_findings,
+    total_daily_mg,
+    unknown_dose_finding,
+)
+
+
+def totals(ward: Ward) -> list[float | None]:
+    """Per signature, the summed daily dose in mg (None when one regimen's is unknown)."""
+    return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))  # type: ignore[no-any-return]
+
+
+@frame("PC401")
+def opioid_mme_total(ward: Ward) -> list[Emitted]:
+    opioid = ward.per_drug(lambda ctx, d: ctx.membership(d, "opioid") is not None)
+    groups = np.flatnonzero(ward.drug_mask({d for d, yes in opioid.items() if yes}))
+    patients, key, sets = distinct_sets(ward.group_patient[groups], ward.group_signature[groups])
+    results = []
+    for signatures in sets:
+        opioids = []
+        for s in signatures:
+            meds = ward.group_meds(s)
+            opioids.append((meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds)))
+        results.append(mme_findings(ward.lookup, tuple(opioids)))
+    return [ward.emit(patients, key, results)]
+
+
+@frame("PC402")
+def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
+    limited = {d for d, facts in ward.kb.dose_limits_by_drug.items() if facts}
+    limited |= {d for d, yes in ward.per_drug(lambda ctx, d: bool(ctx.properties(d, "high_dose_threshold"))).items()
+                if yes}
+    per_signature = totals(ward)
+    known = np.array([t is not None for t in per_signature], dtype=bool)
+    groups = np.flatnonzero(ward.drug_mask(limited))
+    groups = groups[known[ward.group_signature[groups]]]
+    patients = ward.group_patient[groups]
+    bands: dict[object, int] = {}
+    band_of = np.fromiter((bands.setdefault(age_bands(p.age), len(bands)) for p in ward.patients), dtype=np.int64,
+                          count=len(ward.patients))
+    dose_keys: dict[tuple[object, ...], int] = {}
+    dose_of = np.full(len(per_signature), -1, dtype=np.int64)  # what the finding reads of the regimens
+    for s, total in enumerate(per_signature):
+        if total is not None:
+            meds = ward.group_meds(s)
+            dose_of[s] = dose_keys.setdefault((meds[0].drug_id, total, meds[0].route), len(dose_keys))
+    first, key = distinct_rows(dose_of[ward.group_signature[groups]], band_of[patients])
+    results = []
+    for g in first.tolist():
+        signature = int(ward.group_signature[groups[g]])
+        meds = ward.group_meds(signature)
+        ctx = ward.context(int(patients[g]))  # its age band is the group's
+        results.append(maximum_findings(ctx, meds[0].drug_id, meds[0], per_signature[signature]))  # type: ignore[arg-type]
+    return [ward.emit(patients, key, results)]
+
+
+@frame("PC403")
+def dose_unknown_for_dose_rule(ward: Ward) -> list[Emitted]:
+    groups = np.flatnonzero(ward.drug_mask(dose_rule_drugs(ward.kb)))
+    signatures = ward.group_signature[groups]
+    found = ward.per_signature(unknown_dose_finding, groups)
+    results = [() if f is None else (f,) for f in found]
+    return [ward.emit(ward.group_patient[groups], signatures, results)]

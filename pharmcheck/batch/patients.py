@@ -1,0 +1,138 @@
+"""The PATIENTS table: one Patient per row, parsed column-wise.
+
+Rows whose values all parse and pass the engine's plausibility limits are built straight
+from the columns; any other row goes through the one-row parser, which raises the exact
+message ``check`` would give, and the patient is reported instead of screened.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pharmcheck.batch.tables import PATIENT_COLUMNS, normalise_columns
+from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Patient
+from pharmcheck.engine import _LIMITS, validate_patient
+from pharmcheck.errors import InputError
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
+_FLAGS = ("pregnant", "childbearing_potential")
+_CHOICES = {"dialysis": DIALYSIS_KINDS, "hepatic_impairment": HEPATIC_LEVELS, "myoclonus": MYOCLONUS_STATES}
+
+People = dict[str, tuple[Patient, date]]
+
+
+def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | None, dict[str, str], list[str]]:
+    """(patient id -> (patient, screening date), patient id -> why it cannot be screened, notes)."""
+    if frame is None:
+        return None, {}, []
+    table, notes = normalise_columns(frame, PATIENT_COLUMNS, ("patient_id",), "patients")
+    text = {c: table[c].astype("string").str.strip().fillna("") if c in table else None for c in PATIENT_COLUMNS}
+    ids = text["patient_id"]
+    assert ids is not None
+    rows = np.arange(2, len(table) + 2)
+    bad = pd.Series(False, index=table.index)
+    values: dict[str, Any] = {}
+    for column in _NUMBERS:
+        given = text[column]
+        if given is None:
+            continue
+        number = pd.to_numeric(given.where(given != ""), errors="coerce")
+        low, high = _LIMITS.get(column, (-np.inf, np.inf))
+        bad |= (given != "") & ~number.between(low, high)
+        values[column] = number.astype(object).where(number.notna(), None)
+    for column in _FLAGS:
+        given = text[column]
+        if given is None:
+            continue
+        lowered = given.str.lower()
+        bad |= (lowered != "") & ~lowered.isin(_TRUE | _FALSE)
+        values[column] = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None).astype(object)
+    for column in ("sex", *_CHOICES):
+        given = text[column]
+        if given is None:
+            continue
+        lowered = given.str.lower()
+        if column in _CHOICES:
+            bad |= (lowered != "") & ~lowered.isin(_CHOICES[column])
+        values[column] = lowered.astype(object).where(lowered != "", None)
+    when = pd.Series(pd.Timestamp(today), index=table.index)
+    if text["as_of"] is not None:
+        given = text["as_of"]
+        parsed = pd.to_datetime(given.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
+        bad |= (given != "") & parsed.isna()
+        when = parsed.where(given != "", pd.Timestamp(today))
+    conditions = text["conditions"]
+
+    people: People = {}
+    problems: dict[str, str] = {}
+    missing = (ids == "").to_numpy()
+    notes += [f"patients row {row}: missing patient_id; row ignored" for row in rows[missing].tolist()]
+    duplicated = (ids.duplicated(keep=False) & (ids != "")).to_numpy()
+    for pid, row in zip(ids[duplicated].tolist(), rows[duplicated].tolist(), strict=True):
+        problems[pid] = f"patient_id {pid} appears twice in the patients table (row {row})"  # the last row wins
+    plain = ~(missing | duplicated)
+    slow = plain & bad.to_numpy()
+    for i in np.flatnonzero(slow).tolist():
+        record = {c: str(t.iloc[i]) for c, t in text.items() if t is not None}
+        try:
+            people[record["patient_id"]] = _one_patient(record["patient_id"], record, today)
+        except InputError as exc:
+            problems[record["patient_id"]] = f"patients row {rows[i]}: {exc}"
+    fast = np.flatnonzero(plain & ~slow)
+    columns = {c: np.asarray(v.to_numpy(dtype=object))[fast] for c, v in values.items()}
+    condition_lists = (np.asarray(conditions.to_numpy(dtype=object))[fast].tolist() if conditions is not None
+                       else [""] * len(fast))
+    dates = [d.date() for d in when.iloc[fast]]
+    fields = list(columns)
+    for j, (pid, listed) in enumerate(zip(ids.iloc[fast].tolist(), condition_lists, strict=True)):
+        patient = Patient(id=pid, conditions=tuple(c.strip() for c in listed.split(";") if c.strip()),
+                          **{f: columns[f][j] for f in fields})
+        people[pid] = (patient, dates[j])
+    return people, problems, notes
+
+
+def _one_patient(pid: str, record: dict[str, str], today: date) -> tuple[Patient, date]:
+    """One row, field by field: the message names the first value that is wrong."""
+    def text(key: str) -> str | None:
+        return record.get(key, "").strip() or None
+
+    def number(key: str) -> float | None:
+        value = text(key)
+        if value is None:
+            return None
+        try:
+            return float(value)
+        except ValueError:
+            raise InputError(f"{key} {value!r} is not a number") from None
+
+    def flag(key: str) -> bool | None:
+        value = text(key)
+        if value is None:
+            return None
+        if value.lower() in _TRUE:
+            return True
+        if value.lower() in _FALSE:
+            return False
+        raise InputError(f"{key} {value!r} is not yes/no")
+
+    when = today
+    if text("as_of"):
+        try:
+            when = date.fromisoformat(str(text("as_of"))[:10])
+        except ValueError:
+            raise InputError(f"as_of {text('as_of')!r} is not a date") from None
+    conditions = tuple(c.strip() for c in (text("conditions") or "").split(";") if c.strip())
+    patient = Patient(
+        id=pid, age=number("age"), sex=(text("sex") or "").lower() or None, weight_kg=number("weight_kg"),
+        crcl=number("crcl"), egfr=number("egfr"), dialysis=(text("dialysis") or "").lower() or None,
+        hepatic_impairment=(text("hepatic_impairment") or "").lower() or None, pregnant=flag("pregnant"),
+        childbearing_potential=flag("childbearing_potential"), conditions=conditions,
+        myoclonus=(text("myoclonus") or "").lower() or None,
+    )
+    return validate_patient(patient), when

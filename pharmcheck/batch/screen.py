@@ -1,0 +1,322 @@
+"""Screening a ward: validate the rows column-wise, resolve each distinct medication once,
+compute the rules over the whole ward, and lay out one row per finding.
+
+Rules with a frame form (``pharmcheck.batch.frames``) are computed for every patient at
+once; the others run per patient through :meth:`Checker.evaluate`, the same code as
+``pharmcheck check``, on the patients they can flag. Either way a patient screened in a
+batch gets exactly the findings ``check`` gives.
+
+Nothing is lost: every input row is either screened or reported, with its row number
+(the header is row 1) and the reason.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pharmcheck.batch.output import FindingRows
+from pharmcheck.batch.patients import People, read_patients
+from pharmcheck.batch.tables import MED_COLUMNS, normalise_columns
+from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
+from pharmcheck.domain import Medication, Patient, ResolvedMedication, Severity, Unrecognized
+from pharmcheck.engine import Checker
+from pharmcheck.engine import checker as default_checker
+from pharmcheck.errors import InputError
+from pharmcheck.rules import Rule, select_rules
+
+Progress = Callable[[Iterable[Any]], Iterable[Any]]
+
+
+@dataclass
+class ScreenResult:
+    """Finding rows (OUT schema), a per-patient summary, notes about the input, and counts over
+    every finding row (``severities``: rows per severity label)."""
+
+    rows: FindingRows
+    summary: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    rows_screened: int = 0
+    rows_reported: int = 0
+    severities: Counter[str] = field(default_factory=Counter)
+    unrecognized: int = 0
+    kb_version: str = ""
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        return self.rows.frame()
+
+
+def _text(series: pd.Series) -> pd.Series:
+    return series.astype("string").str.strip().fillna("")
+
+
+def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: Checker | None = None,
+           db_url: str | None = None, as_of: date | None = None, select: Sequence[str] = (),
+           ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
+           progress: Progress | None = None) -> ScreenResult:
+    """Screen every patient in ``meds`` (long format, one row per medication)."""
+    runner = runner or default_checker(db_url)
+    today = as_of or date.today()
+    try:
+        rules = select_rules(select, ignore)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
+    table, notes = normalise_columns(meds, MED_COLUMNS, ("patient_id", "name"), "medications")
+    table = table.reset_index(drop=True)
+    for column in MED_COLUMNS:
+        table[column] = _text(table[column]) if column in table else ""
+    table["row"] = meds.attrs.get("source_rows") or range(2, len(table) + 2)
+    problems: list[tuple[str, int, str]] = [("", row, reason) for row, reason in meds.attrs.get("rejected_rows", [])]
+    people, patient_problems, patient_notes = read_patients(patients, today)
+    notes += patient_notes
+
+    reject, reasons, dates = _validate(table, people, patient_problems, today)
+    key, templates = _resolve(runner, table)
+    key_error = pd.Series([t if isinstance(t, str) else "" for t in templates], dtype="string")
+    errors = pd.Series(key, index=table.index).map(key_error)
+    fresh = (errors != "") & ~reject
+    reasons[fresh] = errors[fresh]
+    reject |= fresh
+    for pid, row, reason in zip(table.loc[reject, "patient_id"], table.loc[reject, "row"], reasons[reject], strict=True):
+        problems.append((str(pid), int(row), str(reason)))
+
+    good = ~reject.to_numpy()
+    ward, rows = _ward(runner, today, table, good, key, templates, dates, people or {})
+    per_patient = [r for r in rules if r.code not in _frames()]
+    emitted: list[Emitted] = []
+    steps: list[Rule | None] = [r for r in rules if r.code in _frames()] + [None]
+    for step in (progress(steps) if progress else steps):
+        if step is None:
+            emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people or {}, today)
+        else:
+            emitted += _frames()[step.code](ward)
+    return _result(runner, ward, rows, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+
+
+def _frames() -> dict[str, Callable[[Ward], list[Emitted]]]:
+    from pharmcheck.batch.frames import FRAMES
+
+    return FRAMES
+
+
+def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict[str, str],
+              today: date) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
+    """Rows that cannot be screened, with the first reason for each, and the parsed dates."""
+    reject = pd.Series(False, index=table.index)
+    reasons = pd.Series("", index=table.index, dtype="string")
+
+    def mark(mask: pd.Series, reason: str | pd.Series) -> None:
+        fresh = mask & ~reject
+        reasons[fresh] = reason if isinstance(reason, str) else reason[fresh]
+        reject[fresh] = True
+
+    pid = table["patient_id"]
+    mark(pid == "", "missing patient_id")
+    mark(table["name"] == "", "missing medication name")
+    if people is not None:
+        known, troubled = pd.Index(list(people)), pd.Index(list(patient_problems))
+        mark(~pid.isin(known) & ~pid.isin(troubled), "patient_id " + pid + " is not in the patients table")
+        mark(pid.isin(troubled), pid.map(patient_problems).astype("string"))
+    dates = {}
+    for column in ("start", "stop"):
+        parsed = pd.to_datetime(table[column], errors="coerce", format="ISO8601")
+        mark((table[column] != "") & parsed.isna(), f"unparsable {column} date")
+        dates[column] = parsed
+    mark(dates["stop"].notna() & dates["start"].notna() & (dates["stop"] < dates["start"]), "stop date before start date")
+    row_as_of: Any = pd.Timestamp(today)
+    if people:
+        dated = {p: when for p, (_, when) in people.items() if when != today}
+        if dated:
+            per_row = pid.astype(object).map(dated)
+            row_as_of = pd.to_datetime(per_row.where(per_row.notna(), today).astype(str))
+    mark(dates["start"].notna() & (dates["start"] > row_as_of), "start date after the screening date")
+    return reject, reasons, dates
+
+
+Template = tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]]
+
+
+def _resolve(runner: Checker, table: pd.DataFrame) -> tuple[np.ndarray, list[Template | str]]:
+    """Each row's id of its distinct (name, dose, frequency, route, smiles), and per id the resolved
+    templates (or why the medication cannot be screened), each resolved once."""
+    codes = [pd.factorize(table[c])[0] for c in ("name", "dose", "frequency", "route", "smiles")]
+    first, key = distinct_rows(*codes)
+    templates: list[Template | str] = []
+    for name, dose, frequency, route, smiles in zip(*(table[c].to_numpy(dtype=object)[first] for c in
+                                                      ("name", "dose", "frequency", "route", "smiles")), strict=True):
+        if not name:
+            templates.append("missing medication name")
+            continue
+        medication = Medication(name=name, dose=dose or None, frequency=frequency or None, route=route or None,
+                                smiles=smiles or None)
+        structures: list[Any] = []  # an unidentified structure: screened by the prediction rules
+        try:
+            templates.append((*runner.resolve_medication(medication, 0, structures), structures))
+        except InputError as exc:
+            templates.append(str(exc).split(": ", 1)[-1])
+    return key, templates
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """The screened rows, ordered by patient and then position in the patient's list."""
+
+    patient_ids: list[str]
+    patient: np.ndarray
+    position: np.ndarray
+    key: np.ndarray
+    row: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    status: np.ndarray
+    templates: list[Any]
+
+
+def _ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, key: np.ndarray, templates: list[Any],
+          dates: dict[str, pd.Series], people: People) -> tuple[Ward, _Rows]:
+    patient_codes, patient_ids = pd.factorize(table["patient_id"].to_numpy(dtype=object)[good], sort=True)
+    order = np.argsort(patient_codes, kind="stable")
+    patient = patient_codes[order]
+    starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]]) if len(patient) else np.zeros(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, len(patient)])
+    status = table["status"].str.lower().to_numpy(dtype=object)[good][order]
+    rows = _Rows(
+        patient_ids=list(patient_ids), patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
+        key=key[good][order], row=table["row"].to_numpy()[good][order],
+        start=_dates(dates["start"])[good][order], stop=_dates(dates["stop"])[good][order],
+        # A blank status is "not given" (None), never pandas' NA, which breaks truth tests later.
+        status=np.where(status == "", None, status), templates=templates,
+    )
+    meds: list[ResolvedMedication] = []
+    offset = np.zeros(len(templates) + 1, dtype=np.int64)
+    for k, template in enumerate(templates):
+        found = template[0] if not isinstance(template, str) else []
+        meds.extend(found)
+        offset[k + 1] = offset[k] + len(found)
+    count = np.diff(offset)[rows.key]
+    entry_row = np.repeat(np.arange(len(rows.key)), count)
+    within = np.arange(len(entry_row)) - np.repeat(np.cumsum(count) - count, count)
+    stopped_status = np.isin(rows.status.astype(str), ["stopped", "discontinued", "held"])
+    structures = np.array([bool(t[3]) if not isinstance(t, str) else False for t in templates], dtype=bool)
+    has_structures = np.zeros(len(patient_ids), dtype=bool)
+    has_structures[rows.patient[structures[rows.key]]] = True
+    patients = [people[p][0] if p in people else Patient(id=str(p)) for p in rows.patient_ids]
+    ward = Ward(
+        kb=runner.kb, today=today, patients=patients,
+        condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds, entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
+        entry_med=offset[rows.key][entry_row] + within,
+        entry_stopped=(stopped_status | pd.notna(rows.stop).astype(bool))[entry_row], has_structures=has_structures,
+    )
+    return ward, rows
+
+
+def _dates(parsed: pd.Series) -> np.ndarray:
+    """Timestamps as an object array of ``date`` or None, converted once rather than per row."""
+    return parsed.dt.date.astype(object).where(parsed.notna(), None).to_numpy()
+
+
+def _per_patient(runner: Checker, ward: Ward, rows: _Rows, rules: list[Rule], min_severity: Severity,
+                 people: People, today: date) -> list[Emitted]:
+    """The rules without a frame form, through the engine, on the patients they can flag."""
+    from pharmcheck.batch.frames import FILTERS
+
+    if not rules:
+        return []
+    everyone = np.ones(len(ward.patients), dtype=bool)
+    masks = [FILTERS[r.code](ward) if r.code in FILTERS else everyone for r in rules]
+    first_row = np.searchsorted(rows.patient, np.arange(len(ward.patients) + 1))
+    chosen, results = [], []
+    for p in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
+        resolved: list[ResolvedMedication] = []
+        structures: list[Any] = []
+        for i in range(first_row[p], first_row[p + 1]):
+            found, _, _, med_structures = rows.templates[rows.key[i]]
+            structures.extend(med_structures)
+            resolved.extend(_for_row(t, int(rows.position[i]), rows.start[i], rows.stop[i], rows.status[i]) for t in found)
+        patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
+        applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
+        report = runner.evaluate(patient, resolved, [], [], when, applicable, min_severity, structures)
+        chosen.append(p)
+        results.append(report.findings)
+    return [ward.emit(np.array(chosen, dtype=np.int64), np.arange(len(chosen)), results)]
+
+
+def _for_row(template: ResolvedMedication, index: int, start: date | None, stop: date | None,
+             status: str | None) -> ResolvedMedication:
+    """A resolved template with this row's position and dates (dataclasses.replace is slow)."""
+    med = object.__new__(ResolvedMedication)
+    med.__dict__.update(template.__dict__, index=index, start=start, stop=stop, status=status)
+    return med
+
+
+def _result(runner: Checker, ward: Ward, rows: _Rows, emitted: list[Emitted], min_severity: Severity,
+            problems: list[tuple[str, int, str]], people: People, notes: list[str], screened: int) -> ScreenResult:
+    """Finding rows per patient in the order ``check`` reports them, then the patient's
+    unrecognised inputs, then every rejected row; and the summary."""
+    found = ward.found
+    patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
+    index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
+    severity = np.fromiter((int(f.severity) for f in found), dtype=np.int64, count=len(found))
+    kept = severity[index] >= int(min_severity)
+    patient, index = patient[kept], index[kept]
+    rank = np.empty(len(found), dtype=np.int64)
+    rank[sorted(range(len(found)), key=lambda i: found[i].sort_key())] = np.arange(len(found))
+    order = np.argsort(patient * max(len(found), 1) + rank[index], kind="stable")
+    patient, index = patient[order], index[order]
+    items = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
+              f.recommendation, f.evidence) for f in found]
+
+    missing_patient, missing_item = [], []
+    has_missing = np.array([not isinstance(t, str) and bool(t[1]) for t in rows.templates], dtype=bool)
+    for r in np.flatnonzero(has_missing[rows.key]).tolist():  # in patient and list order
+        for u in rows.templates[rows.key[r]][1]:
+            missing_patient.append(int(rows.patient[r]))
+            missing_item.append(len(items))
+            items.append(("", "", "unrecognized", "", "", f"Not checked: {u.input}", f"row {rows.row[r]}: {u.reason}",
+                          f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
+    unrecognized_patient = np.array(missing_patient, dtype=np.int64)
+    unrecognized_item = np.array(missing_item, dtype=np.int64)
+    all_patient = np.concatenate([patient, unrecognized_patient])
+    all_item = np.concatenate([index, unrecognized_item])
+    merged = np.argsort(all_patient, kind="stable")
+    all_patient, all_item = all_patient[merged], all_item[merged]
+
+    patient_ids = list(rows.patient_ids)
+    rejected = [(len(patient_ids) + j, len(items) + j) for j in range(len(problems))]
+    patient_ids += [pid for pid, _, _ in problems]
+    items += [("", "", "rejected-row", "", "", f"Row {row} not screened", f"row {row}: {reason}",
+               "Correct the row and screen it again.", "") for _, row, reason in problems]
+    if rejected:
+        extra = np.array(rejected, dtype=np.int64)
+        all_patient, all_item = np.concatenate([all_patient, extra[:, 0]]), np.concatenate([all_item, extra[:, 1]])
+
+    count = len(rows.patient_ids)
+    medications = np.bincount(rows.patient, minlength=count)
+    finding_counts = np.bincount(patient, minlength=count)
+    unrecognized_counts = np.bincount(unrecognized_patient, minlength=count)
+    highest = np.full(count, -1, dtype=np.int64)
+    np.maximum.at(highest, patient, severity[index])
+    labels = {int(s): s.label for s in Severity}
+    summary_rows = [(pid, int(m), int(f), int(u), labels.get(int(h), "none")) for pid, m, f, u, h in
+                    zip(rows.patient_ids, medications, finding_counts, unrecognized_counts, highest, strict=True)]
+    summary_rows += [(pid, 0, 0, 0, "no medications") for pid in sorted(set(people) - set(rows.patient_ids))]
+    summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
+                                                  "highest_severity"])
+    per_severity = np.bincount(severity[index], minlength=max(labels) + 1)
+    severities = Counter({labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels})
+    return ScreenResult(FindingRows(patient_ids, all_patient, items, all_item), summary, notes,
+                        rows_screened=screened, rows_reported=len(problems), severities=severities,
+                        unrecognized=len(missing_patient), kb_version=runner.kb.version)
+
+
+def screen_frame(meds: pd.DataFrame, patients: pd.DataFrame | None = None, **options: Any) -> pd.DataFrame:
+    """The findings of :func:`screen` as a DataFrame with the OUT columns."""
+    return screen(meds, patients, **options).findings

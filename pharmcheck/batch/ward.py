@@ -1,0 +1,250 @@
+"""The ward as columns: every resolved entry of every patient, and the lookups that the
+frame forms of the rules (``pharmcheck.batch.frames``) share.
+
+A patient's active drugs, one group per drug with each distinct regimen once, are the
+same groups ``CheckContext.active_drugs`` builds for one patient, computed for the whole
+ward at once. Anything that depends only on the KB is computed once per drug; anything
+that depends on the patient's context once per distinct context.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from pharmcheck.domain import Finding, Patient, ResolvedMedication
+from pharmcheck.kb.store import KnowledgeBase
+from pharmcheck.rules.base import CheckContext
+
+UNKNOWN = 2  # a condition state the patient data cannot tell (True is 1, False is 0)
+
+
+@dataclass
+class Ward:
+    kb: KnowledgeBase
+    today: date
+    patients: list[Patient]             # in output order; arrays below index into it
+    condition_ids: list[frozenset[int]]
+    meds: list[ResolvedMedication]      # the distinct resolved templates (no dates, index 0)
+    entry_patient: np.ndarray           # one entry per resolved drug of a screened row,
+    entry_position: np.ndarray          # ordered by patient, then position in the list
+    entry_med: np.ndarray
+    entry_stopped: np.ndarray
+    has_structures: np.ndarray          # per patient: compounds given as unidentified structures
+    found: list[Finding] = field(default_factory=list)  # every finding the frames emitted, by index
+    _conditions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
+    _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
+
+    def memo(self, key: Any, compute: Callable[..., Any], *args: Any) -> Any:
+        """``compute(*args)`` once per ward: for what several frames share."""
+        if key not in self._memo:
+            self._memo[key] = compute(*args)
+        return self._memo[key]
+
+    @cached_property
+    def lookup(self) -> CheckContext:
+        """A context without a patient or medications, for lookups that read only the KB."""
+        return CheckContext(self.kb, Patient(), (), self.today, frozenset())
+
+    def per_drug(self, compute: Callable[[CheckContext, int], Any]) -> dict[int, Any]:
+        """``compute(lookup, drug_id)`` for every drug on the ward, each once."""
+        return {int(d): compute(self.lookup, int(d)) for d in np.unique(self.med_drug)}
+
+    def drug_mask(self, drugs: Sequence[int] | set[int]) -> np.ndarray:
+        """For each group, whether its drug is one of ``drugs``."""
+        return np.isin(self.group_drug, np.fromiter(drugs, dtype=np.int64, count=len(drugs)))
+
+    # --- medications ----------------------------------------------------------------------
+
+    @cached_property
+    def med_drug(self) -> np.ndarray:
+        return np.fromiter((m.drug_id for m in self.meds), dtype=np.int64, count=len(self.meds))
+
+    @cached_property
+    def drug_names(self) -> dict[int, str]:
+        return {m.drug_id: m.drug for m in self.meds}
+
+    @cached_property
+    def _regimen(self) -> np.ndarray:
+        """An id per distinct regimen, as ``CheckContext.active_drugs`` compares them."""
+        ids: dict[tuple[Any, ...], int] = {}
+        return np.fromiter((ids.setdefault((m.drug_id, m.daily_dose, m.dose, m.frequency, m.route, m.prn, m.history),
+                                           len(ids)) for m in self.meds), dtype=np.int64, count=len(self.meds))
+
+    # --- groups: a patient's active drugs, each distinct regimen once, in drug-name order ----
+
+    @cached_property
+    def _groups(self) -> tuple[np.ndarray, ...]:
+        active = ~self.entry_stopped
+        patient, med = self.entry_patient[active], self.entry_med[active]
+        regimen = self._regimen[med]
+        key = patient * (int(regimen.max(initial=0)) + 1) + regimen
+        _, first = np.unique(key, return_index=True)
+        keep = np.sort(first)  # the first entry of each regimen, in list order
+        patient, med = patient[keep], med[keep]
+        drug = self.med_drug[med]
+        names = self.drug_names
+        rank_of = {d: r for r, d in enumerate(sorted(names, key=names.__getitem__))}
+        rank = np.array([rank_of[d] for d in drug.tolist()], dtype=np.int64)
+        order = np.lexsort((np.arange(len(patient)), rank, patient))
+        patient, med, drug = patient[order], med[order], drug[order]
+        starts = np.flatnonzero(np.r_[True, (patient[1:] != patient[:-1]) | (drug[1:] != drug[:-1])]) \
+            if len(patient) else np.zeros(0, dtype=np.int64)
+        return patient, med, drug, starts
+
+    @cached_property
+    def group_patient(self) -> np.ndarray:
+        patient, _, _, starts = self._groups
+        return patient[starts]
+
+    @cached_property
+    def group_drug(self) -> np.ndarray:
+        _, _, drug, starts = self._groups
+        return drug[starts]
+
+    @cached_property
+    def group_signature(self) -> np.ndarray:
+        """An id per distinct tuple of regimens (the med ids kept), into :attr:`signatures`."""
+        return self._signatures[0]
+
+    @property
+    def signatures(self) -> list[tuple[int, ...]]:
+        return self._signatures[1]
+
+    @cached_property
+    def _signatures(self) -> tuple[np.ndarray, list[tuple[int, ...]]]:
+        _, med, _, starts = self._groups
+        signature = med[starts].copy()  # one regimen: the med itself
+        tuples: list[tuple[int, ...]] = [(m,) for m in range(len(self.meds))]
+        sizes = np.diff(np.r_[starts, len(med)])
+        several: dict[tuple[int, ...], int] = {}
+        for g in np.flatnonzero(sizes > 1).tolist():
+            regimens = tuple(med[starts[g]:starts[g] + sizes[g]].tolist())
+            signature[g] = several.setdefault(regimens, len(tuples) + len(several))
+        tuples.extend(several)
+        return signature, tuples
+
+    def group_meds(self, signature: int) -> list[ResolvedMedication]:
+        return [self.meds[m] for m in self.signatures[signature]]
+
+    @cached_property
+    def group_first_med(self) -> np.ndarray:
+        _, med, _, starts = self._groups
+        return med[starts]
+
+    def per_signature(self, compute: Callable[[list[ResolvedMedication]], Any],
+                      groups: np.ndarray | None = None) -> list[Any]:
+        """``compute(meds)`` for each distinct signature of ``groups`` (default: all), indexed by
+        signature id (None for the others)."""
+        results: list[Any] = [None] * len(self.signatures)
+        signatures = self.group_signature if groups is None else self.group_signature[groups]
+        for s in np.unique(signatures).tolist():
+            results[s] = compute(self.group_meds(s))
+        return results
+
+    # --- the patient's context ------------------------------------------------------------
+
+    @cached_property
+    def _contexts(self) -> tuple[np.ndarray, list[CheckContext]]:
+        """One context per distinct patient state that the rules read (not the id or the myoclonus)."""
+        ids: dict[tuple[Any, ...], int] = {}
+        contexts = []
+        state = np.empty(len(self.patients), dtype=np.int64)
+        for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
+            key = (p.age, p.sex, p.crcl, p.egfr, p.dialysis, p.hepatic_impairment, p.pregnant,
+                   p.childbearing_potential, conditions)
+            found = ids.get(key)
+            if found is None:
+                found = ids[key] = len(contexts)
+                contexts.append(CheckContext(self.kb, p, (), self.today, conditions))
+            state[i] = found
+        return state, contexts
+
+    @property
+    def patient_state(self) -> np.ndarray:
+        return self._contexts[0]
+
+    def context(self, patient: int) -> CheckContext:
+        """A context with this patient's state (shared by every patient in the same state)."""
+        return self._contexts[1][int(self._contexts[0][patient])]
+
+    def condition(self, name: str) -> np.ndarray:
+        """Per patient: 1 when the patient has the condition, 0 when not, UNKNOWN when the data cannot tell."""
+        cached = self._conditions.get(name)
+        if cached is None:
+            code = {True: 1, False: 0, None: UNKNOWN}
+            per_state = np.array([code[bool(s) if s is not None else None]
+                                  for s in (c.has_condition(name) for c in self._contexts[1])], dtype=np.int8)
+            cached = self._conditions[name] = per_state[self._contexts[0]] if len(per_state) else per_state
+        return cached
+
+    @cached_property
+    def renal(self) -> tuple[np.ndarray, list[Any]]:
+        """Per patient an id into a list of distinct renal functions (None when unknown)."""
+        ids: dict[Any, int] = {}
+        per_state = np.array([ids.setdefault(c.renal, len(ids)) for c in self._contexts[1]], dtype=np.int64)
+        return (per_state[self._contexts[0]] if len(per_state) else per_state), list(ids)
+
+    @cached_property
+    def myoclonus(self) -> tuple[np.ndarray, list[str | None]]:
+        """Per patient an id into the distinct myoclonus states."""
+        ids: dict[str | None, int] = {}
+        codes = np.fromiter((ids.setdefault(p.myoclonus, len(ids)) for p in self.patients), dtype=np.int64,
+                            count=len(self.patients))
+        return codes, list(ids)
+
+    # --- emitting findings ------------------------------------------------------------------
+
+    def emit(self, patients: np.ndarray, keys: np.ndarray, results: Sequence[Sequence[Finding]]) -> Emitted:
+        """Rows for ``patients[i]`` with every finding of ``results[keys[i]]``, in that order."""
+        base = len(self.found)
+        counts = np.fromiter((len(r) for r in results), dtype=np.int64, count=len(results))
+        for r in results:
+            self.found.extend(r)
+        if not len(keys):
+            return _EMPTY
+        offsets = base + np.cumsum(counts) - counts
+        per_row = counts[keys]
+        total = int(per_row.sum())
+        within = np.arange(total) - np.repeat(np.cumsum(per_row) - per_row, per_row)
+        return np.repeat(patients, per_row), np.repeat(offsets[keys], per_row) + within
+
+
+Emitted = tuple[np.ndarray, np.ndarray]  # (patient index, index into Ward.found) per finding row
+_EMPTY: Emitted = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(index of the first row of each distinct combination, id of each row's combination)."""
+    if not len(columns[0]):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    combined = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:  # one integer per combination: a 1-D sort instead of a row-wise one
+        values = np.asarray(column, dtype=np.int64)
+        values = values - values.min()
+        size = int(values.max()) + 1
+        if (int(combined.max()) + 1) * size >= 1 << 62:
+            combined = np.unique(combined, return_inverse=True)[1].reshape(-1)
+        combined = combined * size + values
+    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)  # stable: first rows
+    return first, inverse.reshape(-1)
+
+
+def distinct_sets(patients: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+    """Each patient's items as a tuple, the rows ordered by patient and then item order:
+    (the patients, each one's set id, the distinct sets)."""
+    if not len(patients):
+        return patients, np.zeros(0, dtype=np.int64), []
+    starts = np.flatnonzero(np.r_[True, patients[1:] != patients[:-1]])
+    sizes = np.diff(np.r_[starts, len(patients)])
+    matrix = np.full((len(starts), int(sizes.max())), -1, dtype=np.int64)
+    owner = np.repeat(np.arange(len(starts)), sizes)
+    matrix[owner, np.arange(len(patients)) - starts[owner]] = items
+    first, inverse = distinct_rows(*matrix.T)
+    sets = [tuple(v for v in row if v >= 0) for row in matrix[first].tolist()]
+    return patients[starts], inverse, sets
