@@ -2,11 +2,11 @@
 
 ``screen`` (and ``screen_frame`` for a DataFrame) screens every patient at once and gives each
 patient exactly the findings ``pharmcheck check`` gives; ``read_table`` reads CSV, TSV, Excel
-and Parquet. See ``screen.py`` for how the volume is handled.
+and Parquet. See ``screening.py`` for how the volume is handled.
 """
 
 from pharmcheck.batch.output import OUT_COLUMNS, FindingRows
-from pharmcheck.batch.screen import ScreenResult, screen, screen_frame
+from pharmcheck.batch.screening import ScreenResult, screen, screen_frame
 from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, normalise_columns, read_table
 
 __all__ = ["MED_COLUMNS", "OUT_COLUMNS", "PATIENT_COLUMNS", "FindingRows", "ScreenResult", "normalise_columns",

@@ -3,7 +3,6 @@ so each row is a patient and an index into the distinct rows' other columns."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import IO
@@ -36,17 +35,27 @@ class FindingRows:
             columns[name] = values[self.item] if len(values) else np.array([], dtype=object)
         return pd.DataFrame(columns, columns=list(OUT_COLUMNS), dtype="string")
 
-    def write_csv(self, handle: IO[str]) -> None:
-        """The header and every row, as ``csv.writer`` would write them, in pieces."""
-        for text in self.csv_pieces():
-            handle.write(text)
+    def write_csv(self, handle: IO[bytes]) -> None:
+        """The header and every row as UTF-8 CSV, byte for byte what ``csv.writer`` writes, in pieces.
+        A thread writes each piece while the next is built (the write releases the GIL)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(1) as writer:
+            pending = None
+            for text in self.csv_pieces():
+                data = text.encode("utf-8")
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(handle.write, data)
+            if pending is not None:
+                pending.result()
 
     def csv_pieces(self) -> Iterator[str]:
-        yield _line(OUT_COLUMNS)
-        ids = np.array([_line((pid, ""))[:-2] for pid in self.patient_ids], dtype=object)  # 'id,\n' -> 'id'
+        yield csv_line(OUT_COLUMNS)
+        ids = np.array([csv_field(pid) for pid in self.patient_ids], dtype=object)
         rest = np.empty(len(self.items), dtype=object)
         for i in np.unique(self.item).tolist():  # only the items some row shows
-            rest[i] = _line(("", *self.items[i]))  # ',code,...\n'
+            rest[i] = "," + csv_line(self.items[i])
         for start in range(0, len(self), _CHUNK):
             stop = min(start + _CHUNK, len(self))
             pieces = np.empty(2 * (stop - start), dtype=object)
@@ -55,15 +64,11 @@ class FindingRows:
             yield "".join(pieces.tolist())
 
 
-class _Capture:
-    def write(self, text: str) -> None:
-        self.text = text
+def csv_field(text: str) -> str:
+    """One field as ``csv.writer(lineterminator="\n")`` writes it in a row of several fields:
+    quoted when it holds a comma, a quote or a newline (a lone carriage return is not quoted)."""
+    return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text or "\n" in text) else text
 
 
-_CAPTURE = _Capture()
-_WRITER = csv.writer(_CAPTURE, lineterminator="\n")
-
-
-def _line(values: tuple[str, ...]) -> str:
-    _WRITER.writerow(values)
-    return _CAPTURE.text
+def csv_line(values: tuple[str, ...]) -> str:
+    return ",".join(map(csv_field, values)) + "\n"

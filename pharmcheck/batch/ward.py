@@ -35,6 +35,7 @@ class Ward:
     entry_position: np.ndarray          # ordered by patient, then position in the list
     entry_med: np.ndarray
     entry_stopped: np.ndarray
+    entry_started: np.ndarray           # the entry has a start date
     has_structures: np.ndarray          # per patient: compounds given as unidentified structures
     found: list[Finding] = field(default_factory=list)  # every finding the frames emitted, by index
     _conditions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
@@ -45,6 +46,11 @@ class Ward:
         if key not in self._memo:
             self._memo[key] = compute(*args)
         return self._memo[key]
+
+    def prepare(self) -> None:
+        """Compute what most frames read (before the ward is shared with another process)."""
+        for shared in ("group_signature", "group_first_med", "patient_state", "renal", "myoclonus", "lookup"):
+            getattr(self, shared)
 
     @cached_property
     def lookup(self) -> CheckContext:
@@ -131,6 +137,14 @@ class Ward:
 
     def group_meds(self, signature: int) -> list[ResolvedMedication]:
         return [self.meds[m] for m in self.signatures[signature]]
+
+    def signature_reads(self, read: Callable[[list[ResolvedMedication]], Any], groups: np.ndarray) -> np.ndarray:
+        """Per signature of ``groups``, an id of ``read(meds)``: equal ids read the same (-1 elsewhere)."""
+        ids: dict[Any, int] = {}
+        reads = np.full(len(self.signatures), -1, dtype=np.int64)
+        for s in np.unique(self.group_signature[groups]).tolist():
+            reads[s] = ids.setdefault(read(self.group_meds(s)), len(ids))
+        return reads
 
     @cached_property
     def group_first_med(self) -> np.ndarray:

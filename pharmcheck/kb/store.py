@@ -169,6 +169,11 @@ class KnowledgeBase:
         self._memo: dict[Any, Any] = {}
         self._load_facts()
 
+    def reconnect(self) -> None:
+        """A connection of its own: a forked process must not use its parent's."""
+        path = sqlite_file(self.url)
+        self._query = _sqlalchemy_query(self.url) if path is None else _sqlite_query(path)
+
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         return self._query(sql, params)[1]
 

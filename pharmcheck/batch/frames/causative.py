@@ -56,9 +56,25 @@ def worsening_codes(ward: Ward, assertion: dict[int, object], groups: np.ndarray
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
     """Per signature of the asserted groups, the state of a condition read from the regimens."""
     def compute() -> np.ndarray:
-        states = ward.per_signature(lambda meds: regimen_condition(ward.lookup, condition, meds), groups)
-        return np.array([UNKNOWN if v is None else int(v) for v in states], dtype=np.int64)
+        # All the condition reads of a regimen: its drug, daily dose and history; one call per distinct.
+        reads: dict[tuple[object, ...], int] = {}
+        read_of = np.fromiter((reads.setdefault((m.drug_id, m.daily_dose, m.history), len(reads)) for m in ward.meds),
+                              dtype=np.int64, count=len(ward.meds))
+        representative = {key: [m] for key, m in zip(reads, (ward.meds[i] for i in np.unique(read_of, return_index=True)[1]),
+                                                    strict=True)}
+        per_read = np.array([_code(regimen_condition(ward.lookup, condition, meds)) for meds in representative.values()],
+                            dtype=np.int64)
+        states = np.full(len(ward.signatures), UNKNOWN, dtype=np.int64)
+        states[:len(ward.meds)] = per_read[read_of]  # a signature below len(meds) is that one regimen
+        for s in np.unique(ward.group_signature[groups]).tolist():
+            if s >= len(ward.meds):
+                states[s] = _code(regimen_condition(ward.lookup, condition, ward.group_meds(s)))
+        return states
     return ward.memo(("regimen-state", condition), compute)  # type: ignore[no-any-return]
+
+
+def _code(state: bool | None) -> int:
+    return UNKNOWN if state is None else int(state)
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:

@@ -17,11 +17,23 @@ def duplicate_therapeutic_class(ward: Ward) -> list[Emitted]:
     # a drug is in a class once; a class listed twice keeps its last basis, as the rule's dict does
     per_drug = {d: [(class_id[c], inferred) for c, inferred in dict(found).items()] for d, found in classes.items()}
     groups = np.flatnonzero(ward.drug_mask({d for d, found in per_drug.items() if found}))
-    memberships = [(g, c, inferred) for g, d in zip(groups.tolist(), ward.group_drug[groups].tolist(), strict=True)
-                   for c, inferred in per_drug[d]]
-    if not memberships:
+    if not len(groups):
         return []
-    group, klass, inferred = (np.array(column, dtype=np.int64) for column in zip(*memberships, strict=True))
+    # one row per (group, duplicate class of its drug), in group order
+    size = int(ward.med_drug.max()) + 1
+    count, offset = np.zeros(size, dtype=np.int64), np.zeros(size, dtype=np.int64)
+    flat: list[tuple[int, bool]] = []
+    for d, found in per_drug.items():
+        offset[d], count[d] = len(flat), len(found)
+        flat.extend(found)
+    flat_class = np.array([c for c, _ in flat], dtype=np.int64)
+    flat_inferred = np.array([i for _, i in flat], dtype=np.int64)
+    drugs = ward.group_drug[groups]
+    repeats = count[drugs]
+    group = np.repeat(groups, repeats)
+    within = np.arange(len(group)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
+    at = np.repeat(offset[drugs], repeats) + within
+    klass, inferred = flat_class[at], flat_inferred[at]
     patient = ward.group_patient[group]
     _, patient_class = distinct_rows(patient, klass)
     rows = np.flatnonzero(np.bincount(patient_class)[patient_class] > 1)

@@ -20,16 +20,22 @@ def hepatic_impairment_given(ward: Ward) -> np.ndarray:
     return np.array([p.hepatic_impairment in _HEPATIC_RANK for p in ward.patients], dtype=bool)
 
 
+def _has_history(ward: Ward) -> np.ndarray:
+    """Per entry: a dose history is given."""
+    return np.array([bool(m.history) for m in ward.meds], dtype=bool)[ward.entry_med]
+
+
 @patient_filter("PC601")
-def on_a_treatment_with_tolerance(ward: Ward) -> np.ndarray:
+def on_a_dated_treatment_with_tolerance(ward: Ward) -> np.ndarray:
+    """The course length needs a start date (or a history), escalation needs a history."""
     tolerance = {d for d, facts in ward.kb.treatments_by_drug.items() if facts and facts[0]["tolerance"]}
-    return _patients_with(ward, np.isin(ward.med_drug[ward.entry_med], list(tolerance)) & ~ward.entry_stopped)
+    on_it = np.isin(ward.med_drug[ward.entry_med], list(tolerance)) & ~ward.entry_stopped
+    return _patients_with(ward, on_it & (ward.entry_started | _has_history(ward)))
 
 
 @patient_filter("PC602", "PC621")
 def with_a_dose_history(ward: Ward) -> np.ndarray:
-    has_history = np.array([bool(m.history) for m in ward.meds], dtype=bool)
-    return _patients_with(ward, has_history[ward.entry_med] & ~ward.entry_stopped)
+    return _patients_with(ward, _has_history(ward) & ~ward.entry_stopped)
 
 
 @patient_filter("PC611")

@@ -23,10 +23,18 @@ import numpy as np
 import pandas as pd
 
 from pharmcheck.batch.output import FindingRows
+from pharmcheck.batch.parallel import fork_available, start
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.tables import MED_COLUMNS, normalise_columns
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
-from pharmcheck.domain import Medication, Patient, ResolvedMedication, Severity, Unrecognized
+from pharmcheck.domain import (
+    Finding,
+    Medication,
+    Patient,
+    ResolvedMedication,
+    Severity,
+    Unrecognized,
+)
 from pharmcheck.engine import Checker
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
@@ -75,11 +83,20 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         table[column] = _text(table[column]) if column in table else ""
     table["row"] = meds.attrs.get("source_rows") or range(2, len(table) + 2)
     problems: list[tuple[str, int, str]] = [("", row, reason) for row, reason in meds.attrs.get("rejected_rows", [])]
+    key, medications = _distinct_medications(table)
+    # Three quarters to the other process (this one reads the patients meanwhile), split by name
+    # so that each name is looked up on one side only.
+    in_child = np.flatnonzero(_parallel(len(table)) & (pd.factorize(np.array([m[0] for m in medications], dtype=object))[0] % 4 != 0))
+    here = np.setdiff1d(np.arange(len(medications)), in_child)
+    child = start(runner.kb, _resolve, runner, [medications[i] for i in in_child]) if len(in_child) else None
     people, patient_problems, patient_notes = read_patients(patients, today)
     notes += patient_notes
-
     reject, reasons, dates = _validate(table, people, patient_problems, today)
-    key, templates = _resolve(runner, table)
+    templates: list[Template | str] = [""] * len(medications)
+    for i, template in zip(here.tolist(), _resolve(runner, [medications[i] for i in here]), strict=True):
+        templates[i] = template
+    for i, template in zip(in_child.tolist(), child() if child else [], strict=True):
+        templates[i] = template
     key_error = pd.Series([t if isinstance(t, str) else "" for t in templates], dtype="string")
     errors = pd.Series(key, index=table.index).map(key_error)
     fresh = (errors != "") & ~reject
@@ -90,15 +107,41 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
 
     good = ~reject.to_numpy()
     ward, rows = _ward(runner, today, table, good, key, templates, dates, people or {})
+    frames = [r.code for r in rules if r.code in _frames()]
     per_patient = [r for r in rules if r.code not in _frames()]
+    elsewhere = [c for c in frames if c in _CHILD_FRAMES] if _parallel(len(table)) else []
+    if elsewhere:
+        ward.prepare()  # what both sides read, computed once before the fork
+        child = start(runner.kb, _run_frames, ward, elsewhere)
     emitted: list[Emitted] = []
-    steps: list[Rule | None] = [r for r in rules if r.code in _frames()] + [None]
+    steps: list[str | None] = [c for c in frames if c not in elsewhere] + [None]
     for step in (progress(steps) if progress else steps):
         if step is None:
             emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people or {}, today)
         else:
-            emitted += _frames()[step.code](ward)
+            emitted += _frames()[step](ward)
+    if elsewhere:
+        their_rows, their_findings = child()
+        offset = len(ward.found)
+        ward.found.extend(their_findings)
+        emitted += [(patient, index + offset) for patient, index in their_rows]
     return _result(runner, ward, rows, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+
+
+PARALLEL_FROM_ROWS = 50_000  # below this a second process costs more than it saves
+# Computed in the second process: about half the frames' time (PC101 and PC204 share their worsening states).
+_CHILD_FRAMES = {"PC101", "PC204", "PC202", "PC203"}
+
+
+def _parallel(rows: int) -> bool:
+    return rows >= PARALLEL_FROM_ROWS and fork_available()
+
+
+def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], list[Finding]]:
+    """The frames' rows, with finding indices into the findings they created (for another process)."""
+    base = len(ward.found)
+    emitted = [e for code in codes for e in _frames()[code](ward)]
+    return [(patient, index - base) for patient, index in emitted], ward.found[base:]
 
 
 def _frames() -> dict[str, Callable[[Ward], list[Emitted]]]:
@@ -113,18 +156,22 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
     reject = pd.Series(False, index=table.index)
     reasons = pd.Series("", index=table.index, dtype="string")
 
-    def mark(mask: pd.Series, reason: str | pd.Series) -> None:
-        fresh = mask & ~reject
-        reasons[fresh] = reason if isinstance(reason, str) else reason[fresh]
-        reject[fresh] = True
+    def mark(mask: pd.Series | np.ndarray, reason: str | Callable[[np.ndarray], Any]) -> None:
+        fresh = np.asarray(mask, dtype=bool) & ~reject.to_numpy()
+        if fresh.any():
+            reasons[fresh] = reason if isinstance(reason, str) else reason(fresh)
+            reject[fresh] = True
 
     pid = table["patient_id"]
     mark(pid == "", "missing patient_id")
     mark(table["name"] == "", "missing medication name")
     if people is not None:
-        known, troubled = pd.Index(list(people)), pd.Index(list(patient_problems))
-        mark(~pid.isin(known) & ~pid.isin(troubled), "patient_id " + pid + " is not in the patients table")
-        mark(pid.isin(troubled), pid.map(patient_problems).astype("string"))
+        codes, ids = pd.factorize(pid.to_numpy(dtype=object))  # each distinct id looked up once
+        listed = np.array([p in people for p in ids], dtype=bool)[codes]
+        troubled = np.array([p in patient_problems for p in ids], dtype=bool)[codes]
+        values = pid.to_numpy(dtype=object)
+        mark(~listed & ~troubled, lambda rows: [f"patient_id {p} is not in the patients table" for p in values[rows]])
+        mark(troubled, lambda rows: [patient_problems[p] for p in values[rows]])
     dates = {}
     for column in ("start", "stop"):
         parsed = pd.to_datetime(table[column], errors="coerce", format="ISO8601")
@@ -144,14 +191,20 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
 Template = tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]]
 
 
-def _resolve(runner: Checker, table: pd.DataFrame) -> tuple[np.ndarray, list[Template | str]]:
-    """Each row's id of its distinct (name, dose, frequency, route, smiles), and per id the resolved
-    templates (or why the medication cannot be screened), each resolved once."""
-    codes = [pd.factorize(table[c])[0] for c in ("name", "dose", "frequency", "route", "smiles")]
-    first, key = distinct_rows(*codes)
+MedicationKey = tuple[str, str, str, str, str]  # name, dose, frequency, route, smiles
+
+
+def _distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[MedicationKey]]:
+    """Each row's id of its distinct (name, dose, frequency, route, smiles), and those."""
+    columns = ("name", "dose", "frequency", "route", "smiles")
+    first, key = distinct_rows(*(pd.factorize(table[c])[0] for c in columns))
+    return key, list(zip(*(table[c].to_numpy(dtype=object)[first].tolist() for c in columns), strict=True))
+
+
+def _resolve(runner: Checker, medications: list[MedicationKey]) -> list[Template | str]:
+    """Per medication the resolved templates, or why it cannot be screened."""
     templates: list[Template | str] = []
-    for name, dose, frequency, route, smiles in zip(*(table[c].to_numpy(dtype=object)[first] for c in
-                                                      ("name", "dose", "frequency", "route", "smiles")), strict=True):
+    for name, dose, frequency, route, smiles in medications:
         if not name:
             templates.append("missing medication name")
             continue
@@ -162,7 +215,7 @@ def _resolve(runner: Checker, table: pd.DataFrame) -> tuple[np.ndarray, list[Tem
             templates.append((*runner.resolve_medication(medication, 0, structures), structures))
         except InputError as exc:
             templates.append(str(exc).split(": ", 1)[-1])
-    return key, templates
+    return templates
 
 
 @dataclass(frozen=True)
@@ -213,7 +266,8 @@ def _ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, k
         kb=runner.kb, today=today, patients=patients,
         condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds, entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
         entry_med=offset[rows.key][entry_row] + within,
-        entry_stopped=(stopped_status | pd.notna(rows.stop).astype(bool))[entry_row], has_structures=has_structures,
+        entry_stopped=(stopped_status | pd.notna(rows.stop).astype(bool))[entry_row],
+        entry_started=pd.notna(rows.start).astype(bool)[entry_row], has_structures=has_structures,
     )
     return ward, rows
 
