@@ -120,12 +120,12 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
             emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people or {}, today)
         else:
             emitted += _frames()[step](ward)
+    found = Found.of(ward.found)
     if elsewhere:
-        their_rows, their_findings = child()
-        offset = len(ward.found)
-        ward.found.extend(their_findings)
-        emitted += [(patient, index + offset) for patient, index in their_rows]
-    return _result(runner, ward, rows, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+        their_rows, theirs = child()
+        emitted += [(patient, index + len(found.items)) for patient, index in their_rows]
+        found = found.extended(theirs)
+    return _result(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
 
 
 PARALLEL_FROM_ROWS = 50_000  # below this a second process costs more than it saves
@@ -137,11 +137,46 @@ def _parallel(rows: int) -> bool:
     return rows >= PARALLEL_FROM_ROWS and fork_available()
 
 
-def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], list[Finding]]:
-    """The frames' rows, with finding indices into the findings they created (for another process)."""
+def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
+    """The frames' rows and their findings in the form :func:`_result` reads (cheap to send
+    from another process: a tenth of pickling the findings)."""
     base = len(ward.found)
     emitted = [e for code in codes for e in _frames()[code](ward)]
-    return [(patient, index - base) for patient, index in emitted], ward.found[base:]
+    return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:])
+
+
+@dataclass(frozen=True)
+class Found:
+    """Findings as output rows need them: the OUT columns after patient_id, the severity, the code,
+    and the order ``check`` sorts them in among findings of the same code."""
+
+    items: list[tuple[str, ...]]
+    severity: np.ndarray
+    code: list[str]
+    rank: np.ndarray
+
+    @classmethod
+    def of(cls, findings: list[Finding]) -> Found:
+        rank = np.empty(len(findings), dtype=np.int64)
+        rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(len(findings))
+        return cls([(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
+                     f.recommendation, f.evidence) for f in findings],
+                   np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
+                   [f.code for f in findings], rank)
+
+    def extended(self, other: Found) -> Found:
+        """Both; a code's findings must all come from one side, as each frame runs in one process."""
+        return Found(self.items + other.items, np.concatenate([self.severity, other.severity]),
+                     self.code + other.code, np.concatenate([self.rank, other.rank]))
+
+    def order(self) -> np.ndarray:
+        """Each finding's position in ``check``'s order (Finding.sort_key: severity, code, then the
+        rest, which only findings of one code, and so of one side, need)."""
+        codes = np.unique(np.array(self.code, dtype=object), return_inverse=True)[1].reshape(-1) if self.code \
+            else np.zeros(0, dtype=np.int64)
+        position = np.empty(len(self.items), dtype=np.int64)
+        position[np.lexsort((self.rank, codes, -self.severity))] = np.arange(len(self.items))
+        return position
 
 
 def _frames() -> dict[str, Callable[[Ward], list[Emitted]]]:
@@ -311,22 +346,18 @@ def _for_row(template: ResolvedMedication, index: int, start: date | None, stop:
     return med
 
 
-def _result(runner: Checker, ward: Ward, rows: _Rows, emitted: list[Emitted], min_severity: Severity,
+def _result(runner: Checker, rows: _Rows, found: Found, emitted: list[Emitted], min_severity: Severity,
             problems: list[tuple[str, int, str]], people: People, notes: list[str], screened: int) -> ScreenResult:
     """Finding rows per patient in the order ``check`` reports them, then the patient's
     unrecognised inputs, then every rejected row; and the summary."""
-    found = ward.found
     patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
-    severity = np.fromiter((int(f.severity) for f in found), dtype=np.int64, count=len(found))
+    severity = found.severity
     kept = severity[index] >= int(min_severity)
     patient, index = patient[kept], index[kept]
-    rank = np.empty(len(found), dtype=np.int64)
-    rank[sorted(range(len(found)), key=lambda i: found[i].sort_key())] = np.arange(len(found))
-    order = np.argsort(patient * max(len(found), 1) + rank[index], kind="stable")
+    order = np.argsort(patient * max(len(found.items), 1) + found.order()[index], kind="stable")
     patient, index = patient[order], index[order]
-    items = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
-              f.recommendation, f.evidence) for f in found]
+    items = list(found.items)
 
     missing_patient, missing_item = [], []
     has_missing = np.array([not isinstance(t, str) and bool(t[1]) for t in rows.templates], dtype=bool)
