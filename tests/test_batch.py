@@ -173,6 +173,96 @@ def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-u
         assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(report.unrecognized)
 
 
+RICH_POOL = POOL + [
+    "Demerol 75 mg IM q3h", "pethidine 100 mg q3h", "co-codamol 30/500 2 qid", "fentanyl 25 mcg/h patch",
+    "oxycodone 10 mg q6h", "diazepam 5 mg tds", "gabapentin prn", "gabapentin 1600 mg tid",
+    "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
+    "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
+]
+ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(["", "stopped", "active"]),
+                    st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
+PEOPLE = st.fixed_dictionaries({
+    "crcl": st.sampled_from(["", "8", "25", "45", "90"]), "egfr": st.sampled_from(["", "12", "50"]),
+    "dialysis": st.sampled_from(["", "none", "hemodialysis"]), "hepatic_impairment": st.sampled_from(["", "none", "severe"]),
+    "age": st.sampled_from(["", "16", "30", "70", "80"]), "sex": st.sampled_from(["", "female", "male"]),
+    "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
+    "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration"]),
+    "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
+})
+
+
+def _patient(pid: str, fields: dict[str, str]) -> Patient:
+    def number(key: str) -> float | None:
+        return float(fields[key]) if fields[key] else None
+
+    def flag(key: str) -> bool | None:
+        return {"": None, "yes": True, "no": False}[fields[key]]
+
+    return Patient(id=pid, crcl=number("crcl"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
+                   dialysis=fields["dialysis"] or None, hepatic_impairment=fields["hepatic_impairment"] or None,
+                   pregnant=flag("pregnant"), childbearing_potential=flag("childbearing_potential"),
+                   conditions=tuple(c for c in fields["conditions"].split(";") if c), myoclonus=fields["myoclonus"] or None)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=8), PEOPLE), min_size=1, max_size=5))
+def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame([(f"p{i}", name, status, start, stop) for i, (entries, _) in enumerate(ward)
+                         for name, status, start, stop in entries],
+                        columns=["patient_id", "name", "status", "start", "stop"])
+    patients = pd.DataFrame([{"patient_id": f"p{i}", **fields} for i, (_, fields) in enumerate(ward)])
+    out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
+    for i, (entries, fields) in enumerate(ward):
+        medications = [Medication(name, status=status or None, start=date.fromisoformat(start) if start else None,
+                                  stop=date.fromisoformat(stop) if stop else None)
+                       for name, status, start, stop in entries]
+        report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        expected = [(f.code, f.severity.label, ";".join(f.drugs), f.title, f.message, f.recommendation, f.evidence)
+                    for f in report.findings]
+        assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["title"], batch["message"],
+                        batch["recommendation"], batch["evidence"], strict=True)) == expected
+
+
+def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pharmcheck.batch.screening as screening
+
+    names = RICH_POOL * 6
+    meds = pd.DataFrame({"patient_id": [f"p{i % 40}" for i in range(len(names))], "name": names})
+    patients = pd.DataFrame({"patient_id": [f"p{i}" for i in range(40)], "crcl": [str(10 + 3 * i) for i in range(40)],
+                             "myoclonus": ["present" if i % 3 else "" for i in range(40)]})
+    alone = screen(meds, patients, runner=checker, as_of=AS_OF)
+    monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
+    if not screening.fork_available():
+        pytest.skip("no fork on this platform")
+    shared = screen(meds, patients, runner=checker, as_of=AS_OF)
+    assert len(alone.findings) > 200
+    pd.testing.assert_frame_equal(alone.findings, shared.findings)
+    pd.testing.assert_frame_equal(alone.summary, shared.summary)
+
+
+@settings(max_examples=300)
+@given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r;\t\u00e9'), max_size=6), min_size=2, max_size=5))
+def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[no-untyped-def]
+    import csv
+    import io
+
+    from pharmcheck.batch.output import csv_line
+
+    expected = io.StringIO()
+    csv.writer(expected, lineterminator="\n").writerow(fields)
+    assert csv_line(tuple(fields)) == expected.getvalue()
+
+
+def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
+    path = tmp_path / "out.csv"
+    with path.open("wb") as handle:
+        result.rows.write_csv(handle)
+    back = pd.read_csv(path, dtype="string", keep_default_na=False)
+    pd.testing.assert_frame_equal(back, result.findings.fillna(""))
+
+
 def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-untyped-def]
     ciprofloxacin_hcl = "OC(=O)C1=CN(C2CC2)c2cc(N3CCNCC3)c(F)cc2C1=O.Cl"
     analogue = "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCN(C)CC3)cc21"  # a quinolone core, pefloxacin-like

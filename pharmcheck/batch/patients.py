@@ -36,36 +36,39 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
     ids = text["patient_id"]
     assert ids is not None
     rows = np.arange(2, len(table) + 2)
-    bad = pd.Series(False, index=table.index)
+    bad = np.zeros(len(table), dtype=bool)
     values: dict[str, Any] = {}
     for column in _NUMBERS:
         given = text[column]
         if given is None:
             continue
-        number = pd.to_numeric(given.where(given != ""), errors="coerce")
+        number = pd.to_numeric(given.where(given != ""), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
         low, high = _LIMITS.get(column, (-np.inf, np.inf))
-        bad |= (given != "") & ~number.between(low, high)
-        values[column] = number.astype(object).where(number.notna(), None)
+        bad |= (given != "").to_numpy() & ~((number >= low) & (number <= high))
+        values[column] = number.astype(object)  # Python floats, as float() gives
+        values[column][np.isnan(number)] = None
     for column in _FLAGS:
         given = text[column]
         if given is None:
             continue
-        lowered = given.str.lower()
-        bad |= (lowered != "") & ~lowered.isin(_TRUE | _FALSE)
-        values[column] = lowered.map(lambda v: True if v in _TRUE else False if v in _FALSE else None).astype(object)
+        lowered = given.str.lower().to_numpy(dtype=object)
+        bad |= (lowered != "") & ~np.isin(lowered, list(_TRUE | _FALSE))
+        values[column] = np.full(len(lowered), None, dtype=object)
+        values[column][np.isin(lowered, list(_TRUE))] = True
+        values[column][np.isin(lowered, list(_FALSE))] = False
     for column in ("sex", *_CHOICES):
         given = text[column]
         if given is None:
             continue
-        lowered = given.str.lower()
+        lowered = given.str.lower().to_numpy(dtype=object)
         if column in _CHOICES:
-            bad |= (lowered != "") & ~lowered.isin(_CHOICES[column])
-        values[column] = lowered.astype(object).where(lowered != "", None)
+            bad |= (lowered != "") & ~np.isin(lowered, list(_CHOICES[column]))
+        values[column] = np.where(lowered == "", None, lowered)
     when = pd.Series(pd.Timestamp(today), index=table.index)
     if text["as_of"] is not None:
         given = text["as_of"]
         parsed = pd.to_datetime(given.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        bad |= (given != "") & parsed.isna()
+        bad |= ((given != "") & parsed.isna()).to_numpy()
         when = parsed.where(given != "", pd.Timestamp(today))
     conditions = text["conditions"]
 
@@ -77,7 +80,7 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
     for pid, row in zip(ids[duplicated].tolist(), rows[duplicated].tolist(), strict=True):
         problems[pid] = f"patient_id {pid} appears twice in the patients table (row {row})"  # the last row wins
     plain = ~(missing | duplicated)
-    slow = plain & bad.to_numpy()
+    slow = plain & bad
     for i in np.flatnonzero(slow).tolist():
         record = {c: str(t.iloc[i]) for c, t in text.items() if t is not None}
         try:
@@ -85,7 +88,7 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
         except InputError as exc:
             problems[record["patient_id"]] = f"patients row {rows[i]}: {exc}"
     fast = np.flatnonzero(plain & ~slow)
-    columns = {c: np.asarray(v.to_numpy(dtype=object))[fast] for c, v in values.items()}
+    columns = {c: v[fast] for c, v in values.items()}
     condition_lists = (np.asarray(conditions.to_numpy(dtype=object))[fast].tolist() if conditions is not None
                        else [""] * len(fast))
     dates = [d.date() for d in when.iloc[fast]]
