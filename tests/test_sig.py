@@ -30,6 +30,9 @@ CASES = [
     ("etomidate 20 mg iv stat", "etomidate", 20, "mg", "once", 20),
     ("alendronate 70 mg weekly", "alendronate", 70, "mg", "weekly", 10),
     ("co-codamol 30/500 2 qds", "co-codamol", None, None, "qid", None),
+    # "5 times daily" once read as "daily": aciclovir 800 mg came out as 800 mg/day instead of 4000
+    ("aciclovir 800 mg 5 times daily", "aciclovir", 800, "mg", "5 times a day", 4000),
+    ("aciclovir 800 mg five times a day", "aciclovir", 800, "mg", None, None),
 ]
 
 

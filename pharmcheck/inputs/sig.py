@@ -138,12 +138,13 @@ def parse_frequency(text: str) -> Frequency | None:
         hours = int(next(g for g in every.groups() if g))
         if hours > 0:
             return Frequency(f"q{hours}h", 24 / hours, prn)
+    # Before the words: "5 times daily" must not read as "daily".
+    times = re.search(r"\b(\d+) ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b", cleaned, re.IGNORECASE)
+    if times and int(times[1]) > 0:
+        return Frequency(f"{times[1]} times a day", float(times[1]), prn)
     for pattern, label, per_day in _PER_DAY_WORDS:
         if pattern.search(cleaned):
             return Frequency(label, per_day, prn)
-    times = re.search(r"\b(\d+) ?(?:times|x) ?(?:a |per |/ ?)?day\b", cleaned, re.IGNORECASE)
-    if times and int(times[1]) > 0:
-        return Frequency(f"{times[1]} times a day", float(times[1]), prn)
     if _ONCE.search(cleaned):
         return Frequency("once", None, prn)
     if prn:
