@@ -1,53 +1,69 @@
 """Run part of a batch in a forked process on the second core.
 
 The child inherits everything in memory (the KB, the ward) by fork, opens its own KB
-connection, and sends back only its result, pickled. Where fork is unavailable (Windows,
-macOS defaults aside) or there is one CPU, the work runs in this process instead.
+connection, sends back only its result, pickled through a pipe, and exits at once (no
+teardown of a large heap). Without fork or a second CPU the work runs in this process.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
 from collections.abc import Callable
-from concurrent.futures import Future
 from typing import Any
 
 from pharmcheck.kb.store import KnowledgeBase
 
-_TASK: tuple[Callable[..., Any], tuple[Any, ...]] | None = None
-
 
 def fork_available() -> bool:
-    import multiprocessing
-
-    return (os.cpu_count() or 1) > 1 and "fork" in multiprocessing.get_all_start_methods()
+    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
 
 
-def start(kb: KnowledgeBase, work: Callable[..., Any], *args: Any) -> Callable[[], Any]:
-    """Start ``work(*args)`` in a forked child; returns a function that waits for its result."""
-    global _TASK
-    if not fork_available():
-        return lambda: work(*args)
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+class Background:
+    """``work(*args)`` started in a forked child; :meth:`result` waits for it."""
 
-    _TASK = (work, args)  # inherited by the child: never pickled
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"), initializer=kb.reconnect)
-    try:
-        future: Future[Any] = pool.submit(_run_task)
-    finally:
-        _TASK = None  # the child is forked at submit
+    def __init__(self, kb: KnowledgeBase, work: Callable[..., Any], *args: Any):
+        self._pid: int | None = None
+        if not fork_available():
+            self._value = (True, work(*args))
+            return
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # the child: never returns
+            os.close(read_end)
+            try:
+                kb.reconnect()  # a forked process must not use its parent's connection
+                payload: tuple[bool, Any] = (True, work(*args))
+            except BaseException as exc:  # noqa: BLE001  (re-raised in the parent)
+                payload = (False, exc)
+            try:
+                with os.fdopen(write_end, "wb") as pipe:
+                    pickle.dump(payload, pipe, protocol=pickle.HIGHEST_PROTOCOL)
+            finally:
+                os._exit(0)
+        os.close(write_end)
+        self._pid, self._pipe = pid, os.fdopen(read_end, "rb")
 
-    def result() -> Any:
-        try:
-            return future.result()
-        finally:
-            pool.shutdown()
+    def result(self) -> Any:
+        if self._pid is not None:
+            try:
+                self._value = pickle.load(self._pipe)
+            except EOFError:
+                self._value = (False, RuntimeError("the second screening process ended without a result"))
+            finally:
+                self.close(stop=False)
+        ok, value = self._value
+        if not ok:
+            raise value
+        return value
 
-    return result
+    def close(self, stop: bool = True) -> None:
+        """Reap the child; with ``stop``, end it first (its result is no longer wanted)."""
+        if self._pid is not None:
+            self._pipe.close()
+            if stop:
+                import signal
 
-
-def _run_task() -> Any:
-    assert _TASK is not None
-    work, args = _TASK
-    return work(*args)
+                os.kill(self._pid, signal.SIGKILL)
+            os.waitpid(self._pid, 0)
+            self._pid = None

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from pharmcheck.batch.output import FindingRows
-from pharmcheck.batch.parallel import fork_available, start
+from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.tables import MED_COLUMNS, normalise_columns
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
@@ -84,19 +84,16 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     table["row"] = meds.attrs.get("source_rows") or range(2, len(table) + 2)
     problems: list[tuple[str, int, str]] = [("", row, reason) for row, reason in meds.attrs.get("rejected_rows", [])]
     key, medications = _distinct_medications(table)
-    # Three quarters to the other process (this one reads the patients meanwhile), split by name
-    # so that each name is looked up on one side only.
-    in_child = np.flatnonzero(_parallel(len(table)) & (pd.factorize(np.array([m[0] for m in medications], dtype=object))[0] % 4 != 0))
-    here = np.setdiff1d(np.arange(len(medications)), in_child)
-    child = start(runner.kb, _resolve, runner, [medications[i] for i in in_child]) if len(in_child) else None
-    people, patient_problems, patient_notes = read_patients(patients, today)
+    parallel = _parallel(len(table))
+
+    def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
+        people, patient_problems, patient_notes = read_patients(patients, today)
+        return people, patient_problems, patient_notes, _validate(table, people, patient_problems, today)
+
+    templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
+        runner, medications, parallel, read_and_check_patients)
     notes += patient_notes
-    reject, reasons, dates = _validate(table, people, patient_problems, today)
-    templates: list[Template | str] = [""] * len(medications)
-    for i, template in zip(here.tolist(), _resolve(runner, [medications[i] for i in here]), strict=True):
-        templates[i] = template
-    for i, template in zip(in_child.tolist(), child() if child else [], strict=True):
-        templates[i] = template
+    reject, reasons, dates = checked
     key_error = pd.Series([t if isinstance(t, str) else "" for t in templates], dtype="string")
     errors = pd.Series(key, index=table.index).map(key_error)
     fresh = (errors != "") & ~reject
@@ -107,25 +104,60 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
 
     good = ~reject.to_numpy()
     ward, rows = _ward(runner, today, table, good, key, templates, dates, people or {})
+    emitted, found = _findings(runner, ward, rows, rules, min_severity, people or {}, today, parallel, progress)
+    return _result(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+
+
+def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bool,
+                 meanwhile: Callable[[], Any]) -> tuple[list[Template | str], Any]:
+    """Every distinct medication resolved, and what ``meanwhile()`` gives: with ``parallel``,
+    a second process resolves three quarters of them while this one runs ``meanwhile`` and
+    the rest (split by name, so each name is looked up on one side only)."""
+    names = pd.factorize(np.array([m[0] for m in medications], dtype=object))[0]
+    elsewhere = np.flatnonzero(names % 4 != 0) if parallel else np.zeros(0, dtype=np.int64)
+    here = np.setdiff1d(np.arange(len(medications)), elsewhere)
+    child = Background(runner.kb, _resolve, runner, [medications[i] for i in elsewhere]) if len(elsewhere) else None
+    try:
+        other = meanwhile()
+        templates: list[Template | str] = [""] * len(medications)
+        for i, template in zip(here.tolist(), _resolve(runner, [medications[i] for i in here]), strict=True):
+            templates[i] = template
+        for i, template in zip(elsewhere.tolist(), child.result() if child else [], strict=True):
+            templates[i] = template
+    finally:
+        if child:
+            child.close()
+    return templates, other
+
+
+def _findings(runner: Checker, ward: Ward, rows: _Rows, rules: list[Rule], min_severity: Severity, people: People,
+              today: date, parallel: bool, progress: Progress | None) -> tuple[list[Emitted], Found]:
+    """Every rule's rows: frames (some in a second process with ``parallel``), then the
+    per-patient rules on the patients they can flag."""
     frames = [r.code for r in rules if r.code in _frames()]
     per_patient = [r for r in rules if r.code not in _frames()]
-    elsewhere = [c for c in frames if c in _CHILD_FRAMES] if _parallel(len(table)) else []
+    elsewhere = [c for c in frames if c in _CHILD_FRAMES] if parallel else []
+    child = None
     if elsewhere:
         ward.prepare()  # what both sides read, computed once before the fork
-        child = start(runner.kb, _run_frames, ward, elsewhere)
-    emitted: list[Emitted] = []
-    steps: list[str | None] = [c for c in frames if c not in elsewhere] + [None]
-    for step in (progress(steps) if progress else steps):
-        if step is None:
-            emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people or {}, today)
-        else:
-            emitted += _frames()[step](ward)
-    found = Found.of(ward.found)
-    if elsewhere:
-        their_rows, theirs = child()
-        emitted += [(patient, index + len(found.items)) for patient, index in their_rows]
-        found = found.extended(theirs)
-    return _result(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+        child = Background(runner.kb, _run_frames, ward, elsewhere)
+    try:
+        emitted: list[Emitted] = []
+        steps: list[str | None] = [c for c in frames if c not in elsewhere] + [None]
+        for step in (progress(steps) if progress else steps):
+            if step is None:
+                emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people, today)
+            else:
+                emitted += _frames()[step](ward)
+        found = Found.of(ward.found)
+        if child:
+            their_rows, theirs = child.result()
+            emitted += [(patient, index + len(found.items)) for patient, index in their_rows]
+            found = found.extended(theirs)
+    finally:
+        if child:
+            child.close()
+    return emitted, found
 
 
 PARALLEL_FROM_ROWS = 50_000  # below this a second process costs more than it saves
