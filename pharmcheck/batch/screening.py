@@ -264,7 +264,8 @@ MedicationKey = tuple[str, str, str, str, str]  # name, dose, frequency, route, 
 def _distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[MedicationKey]]:
     """Each row's id of its distinct (name, dose, frequency, route, smiles), and those."""
     columns = ("name", "dose", "frequency", "route", "smiles")
-    first, key = distinct_rows(*(pd.factorize(table[c])[0] for c in columns))
+    given = [c for c in columns if c == "name" or (table[c] != "").any()]  # a blank column adds nothing
+    first, key = distinct_rows(*(pd.factorize(table[c])[0] for c in given))
     return key, list(zip(*(table[c].to_numpy(dtype=object)[first].tolist() for c in columns), strict=True))
 
 

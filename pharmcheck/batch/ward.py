@@ -95,8 +95,9 @@ class Ward:
         patient, med = patient[keep], med[keep]
         drug = self.med_drug[med]
         names = self.drug_names
-        rank_of = {d: r for r, d in enumerate(sorted(names, key=names.__getitem__))}
-        rank = np.array([rank_of[d] for d in drug.tolist()], dtype=np.int64)
+        rank_of = np.zeros(max(names, default=0) + 1, dtype=np.int64)  # drug id -> place in name order
+        rank_of[sorted(names, key=names.__getitem__)] = np.arange(len(names))
+        rank = rank_of[drug]
         order = np.lexsort((np.arange(len(patient)), rank, patient))
         patient, med, drug = patient[order], med[order], drug[order]
         starts = np.flatnonzero(np.r_[True, (patient[1:] != patient[:-1]) | (drug[1:] != drug[:-1])]) \
