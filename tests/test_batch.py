@@ -257,7 +257,7 @@ def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[n
 def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     path = tmp_path / "out.csv"
-    with path.open("wb") as handle:
+    with path.open("w", encoding="utf-8", newline="") as handle:
         result.rows.write_csv(handle)
     back = pd.read_csv(path, dtype="string", keep_default_na=False)
     pd.testing.assert_frame_equal(back, result.findings.fillna(""))

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.output import FindingRows
+from pharmcheck.batch.output import FindingRows, csv_line
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.tables import MED_COLUMNS, normalise_columns
@@ -174,7 +174,7 @@ def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
     from another process: a tenth of pickling the findings)."""
     base = len(ward.found)
     emitted = [e for code in codes for e in _frames()[code](ward)]
-    return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:])
+    return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:], render=True)
 
 
 @dataclass(frozen=True)
@@ -186,20 +186,22 @@ class Found:
     severity: np.ndarray
     code: list[str]
     rank: np.ndarray
+    lines: list[str | None]  # each item as CSV text, where it was rendered ahead (else None)
 
     @classmethod
-    def of(cls, findings: list[Finding]) -> Found:
+    def of(cls, findings: list[Finding], render: bool = False) -> Found:
+        """With ``render``, each item's CSV text too (the second process does it for its findings)."""
         rank = np.empty(len(findings), dtype=np.int64)
         rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(len(findings))
-        return cls([(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
-                     f.recommendation, f.evidence) for f in findings],
-                   np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
-                   [f.code for f in findings], rank)
+        items = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
+                  f.recommendation, f.evidence) for f in findings]
+        return cls(items, np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
+                   [f.code for f in findings], rank, [csv_line(i) for i in items] if render else [None] * len(items))
 
     def extended(self, other: Found) -> Found:
         """Both; a code's findings must all come from one side, as each frame runs in one process."""
         return Found(self.items + other.items, np.concatenate([self.severity, other.severity]),
-                     self.code + other.code, np.concatenate([self.rank, other.rank]))
+                     self.code + other.code, np.concatenate([self.rank, other.rank]), self.lines + other.lines)
 
     def order(self) -> np.ndarray:
         """Each finding's position in ``check``'s order (Finding.sort_key: severity, code, then the
@@ -312,7 +314,8 @@ def _ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, k
     rows = _Rows(
         patient_ids=list(patient_ids), patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
         key=key[good][order], row=table["row"].to_numpy()[good][order],
-        start=_dates(dates["start"])[good][order], stop=_dates(dates["stop"])[good][order],
+        start=dates["start"].to_numpy(dtype="datetime64[D]")[good][order],
+        stop=dates["stop"].to_numpy(dtype="datetime64[D]")[good][order],
         # A blank status is "not given" (None), never pandas' NA, which breaks truth tests later.
         status=np.where(status == "", None, status), templates=templates,
     )
@@ -334,15 +337,14 @@ def _ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, k
         kb=runner.kb, today=today, patients=patients,
         condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds, entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
         entry_med=offset[rows.key][entry_row] + within,
-        entry_stopped=(stopped_status | pd.notna(rows.stop).astype(bool))[entry_row],
-        entry_started=pd.notna(rows.start).astype(bool)[entry_row], has_structures=has_structures,
+        entry_stopped=(stopped_status | ~np.isnat(rows.stop))[entry_row],
+        entry_started=~np.isnat(rows.start)[entry_row], has_structures=has_structures,
     )
     return ward, rows
 
 
-def _dates(parsed: pd.Series) -> np.ndarray:
-    """Timestamps as an object array of ``date`` or None, converted once rather than per row."""
-    return parsed.dt.date.astype(object).where(parsed.notna(), None).to_numpy()
+def _date(day: np.datetime64) -> date | None:
+    return None if np.isnat(day) else day.astype(object)  # type: ignore[no-any-return]
 
 
 def _per_patient(runner: Checker, ward: Ward, rows: _Rows, rules: list[Rule], min_severity: Severity,
@@ -362,7 +364,8 @@ def _per_patient(runner: Checker, ward: Ward, rows: _Rows, rules: list[Rule], mi
         for i in range(first_row[p], first_row[p + 1]):
             found, _, _, med_structures = rows.templates[rows.key[i]]
             structures.extend(med_structures)
-            resolved.extend(_for_row(t, int(rows.position[i]), rows.start[i], rows.stop[i], rows.status[i]) for t in found)
+            start, stop = _date(rows.start[i]), _date(rows.stop[i])  # only here: few rows need dates
+            resolved.extend(_for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found)
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
         applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
         report = runner.evaluate(patient, resolved, [], [], when, applicable, min_severity, structures)
@@ -430,7 +433,8 @@ def _result(runner: Checker, rows: _Rows, found: Found, emitted: list[Emitted], 
                                                   "highest_severity"])
     per_severity = np.bincount(severity[index], minlength=max(labels) + 1)
     severities = Counter({labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels})
-    return ScreenResult(FindingRows(patient_ids, all_patient, items, all_item), summary, notes,
+    lines = found.lines + [None] * (len(items) - len(found.items))
+    return ScreenResult(FindingRows(patient_ids, all_patient, items, all_item, lines), summary, notes,
                         rows_screened=screened, rows_reported=len(problems), severities=severities,
                         unrecognized=len(missing_patient), kb_version=runner.kb.version)
 

@@ -80,11 +80,9 @@ def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-un
     if fmt == "csv":
         # Written piece by piece from the compact rows: the text of a million rows is never whole.
         if output is None:
-            sys.stdout.flush()
-            result.rows.write_csv(sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            result.rows.write_csv(sys.stdout)
         else:
-            with output.open("wb") as handle:
+            with output.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
                 result.rows.write_csv(handle)
         return
     frame = result.findings
