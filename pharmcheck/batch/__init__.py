@@ -6,7 +6,8 @@ and Parquet. See ``screening.py`` for how the volume is handled.
 """
 
 from pharmcheck.batch.output import OUT_COLUMNS, FindingRows
-from pharmcheck.batch.screening import ScreenResult, screen, screen_frame
+from pharmcheck.batch.results import ScreenResult
+from pharmcheck.batch.screening import screen, screen_frame
 from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, normalise_columns, read_table
 
 __all__ = ["MED_COLUMNS", "OUT_COLUMNS", "PATIENT_COLUMNS", "FindingRows", "ScreenResult", "normalise_columns",

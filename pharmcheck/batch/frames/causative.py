@@ -58,11 +58,13 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
     def compute() -> np.ndarray:
         # All the condition reads of a regimen: its drug, daily dose and history; one call per distinct.
         reads: dict[tuple[object, ...], int] = {}
-        read_of = np.fromiter((reads.setdefault((m.drug_id, m.daily_dose, m.history), len(reads)) for m in ward.meds),
-                              dtype=np.int64, count=len(ward.meds))
-        representative = {key: [m] for key, m in zip(reads, (ward.meds[i] for i in np.unique(read_of, return_index=True)[1]),
-                                                    strict=True)}
-        per_read = np.array([_code(regimen_condition(ward.lookup, condition, meds)) for meds in representative.values()],
+        first: list[int] = []
+        read_of = np.empty(len(ward.meds), dtype=np.int64)
+        for i, m in enumerate(ward.meds):
+            read_of[i] = reads.setdefault((m.drug_id, m.daily_dose, m.history), len(reads))
+            if read_of[i] == len(first):
+                first.append(i)
+        per_read = np.array([_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
                             dtype=np.int64)
         states = np.full(len(ward.signatures), UNKNOWN, dtype=np.int64)
         states[:len(ward.meds)] = per_read[read_of]  # a signature below len(meds) is that one regimen

@@ -1,0 +1,114 @@
+"""The medication rows of a ward: each distinct medication resolved once, and the screened rows
+as columns (``Rows``) from which the ward's entries (``Ward``) are built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from pharmcheck.batch.patients import People
+from pharmcheck.batch.ward import Ward, distinct_rows
+from pharmcheck.domain import Medication, Patient, ResolvedMedication, Unrecognized
+from pharmcheck.engine import Checker
+from pharmcheck.errors import InputError
+
+Template = tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]]
+
+
+MedicationKey = tuple[str, str, str, str, str]  # name, dose, frequency, route, smiles
+
+
+def distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[MedicationKey]]:
+    """Each row's id of its distinct (name, dose, frequency, route, smiles), and those."""
+    columns = ("name", "dose", "frequency", "route", "smiles")
+    given = [c for c in columns if c == "name" or (table[c] != "").any()]  # a blank column adds nothing
+    first, key = distinct_rows(*(pd.factorize(table[c])[0] for c in given))
+    return key, list(zip(*(table[c].to_numpy(dtype=object)[first].tolist() for c in columns), strict=True))
+
+
+def resolve_each(runner: Checker, medications: list[MedicationKey]) -> list[Template | str]:
+    """Per medication the resolved templates, or why it cannot be screened."""
+    templates: list[Template | str] = []
+    for name, dose, frequency, route, smiles in medications:
+        if not name:
+            templates.append("missing medication name")
+            continue
+        medication = Medication(name=name, dose=dose or None, frequency=frequency or None, route=route or None,
+                                smiles=smiles or None)
+        structures: list[Any] = []  # an unidentified structure: screened by the prediction rules
+        try:
+            templates.append((*runner.resolve_medication(medication, 0, structures), structures))
+        except InputError as exc:
+            templates.append(str(exc).split(": ", 1)[-1])
+    return templates
+
+
+@dataclass(frozen=True)
+class Rows:
+    """The screened rows, ordered by patient and then position in the patient's list."""
+
+    patient_ids: list[str]
+    patient: np.ndarray
+    position: np.ndarray
+    key: np.ndarray
+    row: np.ndarray
+    start: np.ndarray
+    stop: np.ndarray
+    status: np.ndarray
+    templates: list[Any]
+
+
+def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, key: np.ndarray, templates: list[Any],
+          dates: dict[str, pd.Series], people: People) -> tuple[Ward, Rows]:
+    patient_codes, patient_ids = pd.factorize(table["patient_id"].to_numpy(dtype=object)[good], sort=True)
+    order = np.argsort(patient_codes, kind="stable")
+    patient = patient_codes[order]
+    starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]]) if len(patient) else np.zeros(0, dtype=np.int64)
+    sizes = np.diff(np.r_[starts, len(patient)])
+    status = table["status"].str.lower().to_numpy(dtype=object)[good][order]
+    rows = Rows(
+        patient_ids=list(patient_ids), patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
+        key=key[good][order], row=table["row"].to_numpy()[good][order],
+        start=dates["start"].to_numpy(dtype="datetime64[D]")[good][order],
+        stop=dates["stop"].to_numpy(dtype="datetime64[D]")[good][order],
+        # A blank status is "not given" (None), never pandas' NA, which breaks truth tests later.
+        status=np.where(status == "", None, status), templates=templates,
+    )
+    meds: list[ResolvedMedication] = []
+    offset = np.zeros(len(templates) + 1, dtype=np.int64)
+    for k, template in enumerate(templates):
+        found = template[0] if not isinstance(template, str) else []
+        meds.extend(found)
+        offset[k + 1] = offset[k] + len(found)
+    count = np.diff(offset)[rows.key]
+    entry_row = np.repeat(np.arange(len(rows.key)), count)
+    within = np.arange(len(entry_row)) - np.repeat(np.cumsum(count) - count, count)
+    stopped_status = np.isin(rows.status.astype(str), ["stopped", "discontinued", "held"])
+    structures = np.array([bool(t[3]) if not isinstance(t, str) else False for t in templates], dtype=bool)
+    has_structures = np.zeros(len(patient_ids), dtype=bool)
+    has_structures[rows.patient[structures[rows.key]]] = True
+    patients = [people[p][0] if p in people else Patient(id=str(p)) for p in rows.patient_ids]
+    ward = Ward(
+        kb=runner.kb, today=today, patients=patients,
+        condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds, entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
+        entry_med=offset[rows.key][entry_row] + within,
+        entry_stopped=(stopped_status | ~np.isnat(rows.stop))[entry_row],
+        entry_started=~np.isnat(rows.start)[entry_row], has_structures=has_structures,
+    )
+    return ward, rows
+
+
+def row_date(day: np.datetime64) -> date | None:
+    return None if np.isnat(day) else day.astype(object)  # type: ignore[no-any-return]
+
+
+def for_row(template: ResolvedMedication, index: int, start: date | None, stop: date | None,
+             status: str | None) -> ResolvedMedication:
+    """A resolved template with this row's position and dates (dataclasses.replace is slow)."""
+    med = object.__new__(ResolvedMedication)
+    med.__dict__.update(template.__dict__, index=index, start=start, stop=stop, status=status)
+    return med

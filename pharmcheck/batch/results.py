@@ -1,0 +1,130 @@
+"""Laying out finding rows: per patient in the order ``check`` reports them, then the patient's
+unrecognised inputs, then every rejected row; and the per-patient summary."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+import pandas as pd
+
+from pharmcheck.batch.medications import Rows
+from pharmcheck.batch.output import FindingRows, csv_line
+from pharmcheck.batch.patients import People
+from pharmcheck.batch.ward import Emitted
+from pharmcheck.domain import Finding, Severity
+from pharmcheck.engine import Checker
+
+
+@dataclass
+class ScreenResult:
+    """Finding rows (OUT schema), a per-patient summary, notes about the input, and counts over
+    every finding row (``severities``: rows per severity label)."""
+
+    rows: FindingRows
+    summary: pd.DataFrame
+    notes: list[str] = field(default_factory=list)
+    rows_screened: int = 0
+    rows_reported: int = 0
+    severities: Counter[str] = field(default_factory=Counter)
+    unrecognized: int = 0
+    kb_version: str = ""
+
+    @cached_property
+    def findings(self) -> pd.DataFrame:
+        return self.rows.frame()
+
+
+@dataclass(frozen=True)
+class Found:
+    """Findings as output rows need them: the OUT columns after patient_id, the severity, the code,
+    and the order ``check`` sorts them in among findings of the same code."""
+
+    items: list[tuple[str, ...]]
+    severity: np.ndarray
+    code: list[str]
+    rank: np.ndarray
+    lines: list[str | None]  # each item as CSV text, where it was rendered ahead (else None)
+
+    @classmethod
+    def of(cls, findings: list[Finding], render: bool = False) -> Found:
+        """With ``render``, each item's CSV text too (the second process does it for its findings)."""
+        rank = np.empty(len(findings), dtype=np.int64)
+        rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(len(findings))
+        items = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
+                  f.recommendation, f.evidence) for f in findings]
+        return cls(items, np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
+                   [f.code for f in findings], rank, [csv_line(i) for i in items] if render else [None] * len(items))
+
+    def extended(self, other: Found) -> Found:
+        """Both; a code's findings must all come from one side, as each frame runs in one process."""
+        return Found(self.items + other.items, np.concatenate([self.severity, other.severity]),
+                     self.code + other.code, np.concatenate([self.rank, other.rank]), self.lines + other.lines)
+
+    def order(self) -> np.ndarray:
+        """Each finding's position in ``check``'s order (Finding.sort_key: severity, code, then the
+        rest, which only findings of one code, and so of one side, need)."""
+        codes = np.unique(np.array(self.code, dtype=object), return_inverse=True)[1].reshape(-1) if self.code \
+            else np.zeros(0, dtype=np.int64)
+        position = np.empty(len(self.items), dtype=np.int64)
+        position[np.lexsort((self.rank, codes, -self.severity))] = np.arange(len(self.items))
+        return position
+
+
+def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], min_severity: Severity,
+            problems: list[tuple[str, int, str]], people: People, notes: list[str], screened: int) -> ScreenResult:
+    """Finding rows per patient in the order ``check`` reports them, then the patient's
+    unrecognised inputs, then every rejected row; and the summary."""
+    patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
+    index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
+    severity = found.severity
+    kept = severity[index] >= int(min_severity)
+    patient, index = patient[kept], index[kept]
+    order = np.argsort(patient * max(len(found.items), 1) + found.order()[index], kind="stable")
+    patient, index = patient[order], index[order]
+    items = list(found.items)
+
+    missing_patient, missing_item = [], []
+    has_missing = np.array([not isinstance(t, str) and bool(t[1]) for t in rows.templates], dtype=bool)
+    for r in np.flatnonzero(has_missing[rows.key]).tolist():  # in patient and list order
+        for u in rows.templates[rows.key[r]][1]:
+            missing_patient.append(int(rows.patient[r]))
+            missing_item.append(len(items))
+            items.append(("", "", "unrecognized", "", "", f"Not checked: {u.input}", f"row {rows.row[r]}: {u.reason}",
+                          f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
+    unrecognized_patient = np.array(missing_patient, dtype=np.int64)
+    unrecognized_item = np.array(missing_item, dtype=np.int64)
+    all_patient = np.concatenate([patient, unrecognized_patient])
+    all_item = np.concatenate([index, unrecognized_item])
+    merged = np.argsort(all_patient, kind="stable")
+    all_patient, all_item = all_patient[merged], all_item[merged]
+
+    patient_ids = list(rows.patient_ids)
+    rejected = [(len(patient_ids) + j, len(items) + j) for j in range(len(problems))]
+    patient_ids += [pid for pid, _, _ in problems]
+    items += [("", "", "rejected-row", "", "", f"Row {row} not screened", f"row {row}: {reason}",
+               "Correct the row and screen it again.", "") for _, row, reason in problems]
+    if rejected:
+        extra = np.array(rejected, dtype=np.int64)
+        all_patient, all_item = np.concatenate([all_patient, extra[:, 0]]), np.concatenate([all_item, extra[:, 1]])
+
+    count = len(rows.patient_ids)
+    medications = np.bincount(rows.patient, minlength=count)
+    finding_counts = np.bincount(patient, minlength=count)
+    unrecognized_counts = np.bincount(unrecognized_patient, minlength=count)
+    highest = np.full(count, -1, dtype=np.int64)
+    np.maximum.at(highest, patient, severity[index])
+    labels = {int(s): s.label for s in Severity}
+    summary_rows = [(pid, int(m), int(f), int(u), labels.get(int(h), "none")) for pid, m, f, u, h in
+                    zip(rows.patient_ids, medications, finding_counts, unrecognized_counts, highest, strict=True)]
+    summary_rows += [(pid, 0, 0, 0, "no medications") for pid in sorted(set(people) - set(rows.patient_ids))]
+    summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
+                                                  "highest_severity"])
+    per_severity = np.bincount(severity[index], minlength=max(labels) + 1)
+    severities = Counter({labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels})
+    lines = found.lines + [None] * (len(items) - len(found.items))
+    return ScreenResult(FindingRows(patient_ids, all_patient, items, all_item, lines), summary, notes,
+                        rows_screened=screened, rows_reported=len(problems), severities=severities,
+                        unrecognized=len(missing_patient), kb_version=runner.kb.version)
