@@ -224,6 +224,40 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                         batch["recommendation"], batch["evidence"], strict=True)) == expected
 
 
+def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:  # type: ignore[no-untyped-def]
+    """The frame forms re-select what each rule reads: the rules' own examples (without dose
+    histories, which a ward table cannot give) must come out as ``check`` reports them."""
+    from pharmcheck.rules import REGISTRY
+    from tests.helpers import medications_from, patient_from
+
+    examples = [e for r in REGISTRY.values() for e in r.examples if not e.history]
+    meds, people = [], []
+    for i, example in enumerate(examples):
+        meds += [(f"e{i}", text, "stopped" if text in example.stopped else "") for text in example.medications]
+        fields = {k: ";".join(v) if k == "conditions" else {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool)
+                  else str(v) for k, v in example.patient.items()}
+        people.append({"patient_id": f"e{i}", **fields})
+    out = screen_frame(pd.DataFrame(meds, columns=["patient_id", "name", "status"]), pd.DataFrame(people).fillna(""),
+                       runner=checker, as_of=AS_OF)
+    flagged = 0
+    for i, example in enumerate(examples):
+        report = checker.check(medications_from(example), patient_from({"id": f"e{i}", **example.patient}),
+                               as_of=date.fromisoformat(example.patient.get("as_of", AS_OF.isoformat())))
+        batch = out[out["patient_id"] == f"e{i}"]
+        assert list(zip(batch["code"], batch["severity"], batch["message"], strict=True)) == \
+            [(f.code, f.severity.label, f.message) for f in report.findings], example
+        flagged += bool(report.findings)
+    assert len(examples) > 30 and flagged > 20
+
+
+def test_frame_forms_and_filters_name_registered_rules() -> None:
+    from pharmcheck.batch.frames import FILTERS, FRAMES
+    from pharmcheck.rules import REGISTRY
+
+    assert set(FRAMES) <= set(REGISTRY) and set(FILTERS) <= set(REGISTRY)
+    assert not set(FRAMES) & set(FILTERS)  # a rule is computed one way or the other
+
+
 def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     import pharmcheck.batch.screening as screening
 

@@ -151,8 +151,8 @@ def _parallel(rows: int) -> bool:
 
 
 def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
-    """The frames' rows and their findings in the form :func:`_result` reads (cheap to send
-    from another process: a tenth of pickling the findings)."""
+    """The frames' rows and their findings as :class:`Found` (cheap to send from another
+    process: a tenth of the cost of pickling the findings themselves)."""
     base = len(ward.found)
     emitted = [e for code in codes for e in _frames()[code](ward)]
     return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:], render=True)
