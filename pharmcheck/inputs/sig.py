@@ -40,6 +40,9 @@ _PER_DAY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         (r"\b(?:tds|tid|three times (?:a |per )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day|x ?3)\b", "tid", 3),
         (r"\b(?:bd|bid|twice (?:a |per )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day|x ?2|q12h)\b", "bid", 2),
         (r"\b(?:every other day|alternate days|qod|eod)\b", "every other day", 0.5),
+        # before "weekly": "three times weekly" once read as weekly, a third of the dose
+        (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
+        (r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b", "twice weekly", 2 / 7),
         (r"\b(?:once weekly|weekly|qw|q1w|qwk|every week|once a week)\b", "weekly", 1 / 7),
         (r"\b(?:nocte|qhs|hs|at night|at bedtime|on)\b", "nocte", 1),
         (r"\b(?:od|qd|daily|once daily|once a day|mane|om|qam|qpm|q24h|every morning|each morning)\b", "daily", 1),
