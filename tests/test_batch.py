@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from pharmcheck.batch import OUT_COLUMNS, read_table, screen, screen_frame
@@ -155,7 +155,6 @@ WARDS = st.lists(
 )
 
 
-@settings(max_examples=200, deadline=None)
 @given(WARDS)
 def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-untyped-def]
     meds = pd.DataFrame([(f"p{i}", name) for i, (names, *_ignored) in enumerate(ward) for name in names],
@@ -204,7 +203,6 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
                    conditions=tuple(c for c in fields["conditions"].split(";") if c), myoclonus=fields["myoclonus"] or None)
 
 
-@settings(max_examples=150, deadline=None)
 @given(st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=8), PEOPLE), min_size=1, max_size=5))
 def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
     meds = pd.DataFrame([(f"p{i}", name, status, start, stop) for i, (entries, _) in enumerate(ward)
@@ -275,7 +273,6 @@ def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  
     pd.testing.assert_frame_equal(alone.summary, shared.summary)
 
 
-@settings(max_examples=300)
 @given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r;\t\u00e9'), max_size=6), min_size=2, max_size=5))
 def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[no-untyped-def]
     import csv
