@@ -50,7 +50,7 @@ def main() -> None:
         raise SystemExit(done.returncode)
     print(f"rows: {args.rows}   {done.stderr.strip().splitlines()[-1]}")
     print(f"pharmcheck screen (CSV in, CSV out): wall {wall:.1f} s, {args.rows / wall:,.0f} rows/s, "
-          f"peak RSS {peak:,.0f} MiB   targets: <= 10 s, <= 2048 MiB")
+          f"peak RSS {peak:,.0f} MiB (largest process)   targets: <= 10 s, <= 2048 MiB")
 
     import pandas as pd
 
