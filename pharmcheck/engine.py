@@ -170,6 +170,14 @@ class Checker:
         return [], [], [f"'{med.name}': structure matches no drug in the knowledge base; screened by "
                         "structure only (predicted findings, PC8xx)"]
 
+    def prefetch(self, names: Iterable[str]) -> None:
+        """Prepare the fuzzy lookups that resolving these names will make, all at once, in the
+        order :meth:`_resolve_name` tries them (the sig's drug name, then the whole text)."""
+        drug_names = {name: parse_sig(name).name for name in names}
+        self.resolver.prefetch(d for d in drug_names.values() if d)
+        self.resolver.prefetch(name for name, d in drug_names.items()
+                               if (not d or not self.resolver.resolve(d).resolved) and lower_key(d) != lower_key(name))
+
     def _resolve_name(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         sig = parse_sig(med.name)
         resolution = self.resolver.resolve(sig.name) if sig.name else None

@@ -66,3 +66,24 @@ def test_any_unicode_name_resolves_or_is_reported(checker, text: str) -> None:  
     inputs = ({m.input for m in report.medications} | {u.input for u in report.unrecognized}
               | {s.input for s in report.structures})  # a valid SMILES is screened by structure
     assert inputs == {text}
+
+
+NAMES = ["gabapentin", "levetiracetam", "clonazepam", "morphine", "tramadol", "sertraline", "Neurontin", "Keppra",
+         "piracetam", "cefepime", "lithium", "enoxaparin", "vitamin d", "amlodipine", "valproic acid", "quetiapine"]
+
+
+def _misspelt(draw_name: str, position: int, kind: int, letter: str) -> str:
+    i = position % max(1, len(draw_name))
+    return [draw_name[:i] + draw_name[i + 1:], draw_name[:i] + letter + draw_name[i:],
+            draw_name[:i] + letter + draw_name[i + 1:], draw_name][kind]
+
+
+@given(st.lists(st.builds(_misspelt, st.sampled_from(NAMES), st.integers(0, 20), st.integers(0, 3),
+                          st.sampled_from("aeioxyz ")) | st.text(alphabet="abcdefgilmnoprstuz", min_size=4, max_size=12),
+                min_size=1, max_size=12))
+def test_prefetched_fuzzy_candidates_resolve_as_one_at_a_time(kb, texts: list[str]) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.inputs.resolve import Resolver
+
+    alone, prefetched = Resolver(kb), Resolver(kb)
+    prefetched.prefetch(texts)
+    assert [prefetched.resolve(t) for t in texts] == [alone.resolve(t) for t in texts]

@@ -32,6 +32,7 @@ def distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[Medicati
 
 def resolve_each(runner: Checker, medications: list[MedicationKey]) -> list[Template | str]:
     """Per medication the resolved templates, or why it cannot be screened."""
+    runner.prefetch({name for name, *_ in medications if name})
     templates: list[Template | str] = []
     for name, dose, frequency, route, smiles in medications:
         if not name:
