@@ -75,15 +75,17 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         runner, medications, parallel, read_and_check_patients)
     notes += patient_notes
     reject, reasons, dates = checked
-    key_error = pd.Series([t if isinstance(t, str) else "" for t in templates], dtype="string")
-    errors = pd.Series(key, index=table.index).map(key_error)
-    fresh = (errors != "") & ~reject
-    reasons[fresh] = errors[fresh]
-    reject |= fresh
-    for pid, row, reason in zip(table.loc[reject, "patient_id"], table.loc[reject, "row"], reasons[reject], strict=True):
+    unusable = np.array([isinstance(t, str) for t in templates], dtype=bool)  # why, instead of templates
+    fresh = unusable[key] & ~reject.to_numpy()
+    if fresh.any():
+        reasons[fresh] = [templates[k] for k in key[fresh].tolist()]
+        reject |= fresh
+    bad = reject.to_numpy()
+    for pid, row, reason in zip(table["patient_id"].to_numpy(dtype=object)[bad].tolist(), table["row"].to_numpy()[bad].tolist(),
+                                reasons.to_numpy(dtype=object)[bad].tolist(), strict=True):
         problems.append((str(pid), int(row), str(reason)))
 
-    good = ~reject.to_numpy()
+    good = ~bad
     ward, rows = build_ward(runner, today, table, good, key, templates, dates, people or {})
     emitted, found = _findings(runner, ward, rows, rules, min_severity, people or {}, today, parallel, progress)
     return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
