@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from pharmcheck.structures import StructureMatch
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
-_LIMITS = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
+PLAUSIBLE_RANGES = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
 
 
 @dataclass(frozen=True)
@@ -248,7 +248,7 @@ def _screened(found: StructureMatch) -> ScreenedStructure:
 
 def validate_patient(patient: Patient) -> Patient:
     """Refuse impossible patient values with a clear message (never clamp them)."""
-    for field, (low, high) in _LIMITS.items():
+    for field, (low, high) in PLAUSIBLE_RANGES.items():
         value = getattr(patient, field)
         if value is None:
             continue

@@ -15,7 +15,7 @@ import pandas as pd
 
 from pharmcheck.batch.tables import PATIENT_COLUMNS, normalise_columns
 from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Patient
-from pharmcheck.engine import _LIMITS, validate_patient
+from pharmcheck.engine import PLAUSIBLE_RANGES, validate_patient
 from pharmcheck.errors import InputError
 
 _TRUE = {"true", "yes", "y", "1", "t"}
@@ -43,7 +43,7 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
         if given is None:
             continue
         number = pd.to_numeric(given.where(given != ""), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
-        low, high = _LIMITS.get(column, (-np.inf, np.inf))
+        low, high = PLAUSIBLE_RANGES.get(column, (-np.inf, np.inf))
         bad |= (given != "").to_numpy() & ~((number >= low) & (number <= high))
         values[column] = number.astype(object)  # Python floats, as float() gives
         values[column][np.isnan(number)] = None

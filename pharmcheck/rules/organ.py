@@ -161,7 +161,7 @@ def _float(text: str) -> float:
         return 0.0
 
 
-_HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
+HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
 
 
 @rule(
@@ -182,11 +182,11 @@ _HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
 )
 def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
     level = ctx.patient.hepatic_impairment
-    if level not in _HEPATIC_RANK:
+    if level not in HEPATIC_RANK:
         return
     for drug_id, meds in ctx.active_drugs().items():
         facts = [f for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
-                 if (f["impairment"] == "any" or _HEPATIC_RANK.get(str(f["impairment"]), 9) <= _HEPATIC_RANK[level])]
+                 if (f["impairment"] == "any" or HEPATIC_RANK.get(str(f["impairment"]), 9) <= HEPATIC_RANK[level])]
         if not facts:
             continue
         worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))

@@ -6,7 +6,7 @@ import numpy as np
 
 from pharmcheck.batch.frames import patient_filter
 from pharmcheck.batch.ward import Ward
-from pharmcheck.rules.organ import _HEPATIC_RANK
+from pharmcheck.rules.organ import HEPATIC_RANK
 
 
 def _patients_with(ward: Ward, entries: np.ndarray) -> np.ndarray:
@@ -17,7 +17,7 @@ def _patients_with(ward: Ward, entries: np.ndarray) -> np.ndarray:
 
 @patient_filter("PC503")
 def hepatic_impairment_given(ward: Ward) -> np.ndarray:
-    return np.array([p.hepatic_impairment in _HEPATIC_RANK for p in ward.patients], dtype=bool)
+    return np.array([p.hepatic_impairment in HEPATIC_RANK for p in ward.patients], dtype=bool)
 
 
 def _has_history(ward: Ward) -> np.ndarray:
