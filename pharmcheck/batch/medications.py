@@ -63,8 +63,10 @@ class Rows:
     templates: list[Any]
 
 
-def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, key: np.ndarray, templates: list[Any],
-          dates: dict[str, pd.Series], people: People) -> tuple[Ward, Rows]:
+def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, key: np.ndarray,
+               templates: list[Any], dates: dict[str, pd.Series], people: People) -> tuple[Ward, Rows]:
+    """The screened (``good``) rows ordered by patient, and the ward: one entry per resolved drug
+    of each row (a combination product gives several)."""
     patient_codes, patient_ids = pd.factorize(table["patient_id"].to_numpy(dtype=object)[good], sort=True)
     order = np.argsort(patient_codes, kind="stable")
     patient = patient_codes[order]
@@ -95,7 +97,8 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
     patients = [people[p][0] if p in people else Patient(id=str(p)) for p in rows.patient_ids]
     ward = Ward(
         kb=runner.kb, today=today, patients=patients,
-        condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds, entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
+        condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds,
+        entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
         entry_med=offset[rows.key][entry_row] + within,
         entry_stopped=(stopped_status | ~np.isnat(rows.stop))[entry_row],
         entry_started=~np.isnat(rows.start)[entry_row], has_structures=has_structures,
@@ -108,7 +111,7 @@ def row_date(day: np.datetime64) -> date | None:
 
 
 def for_row(template: ResolvedMedication, index: int, start: date | None, stop: date | None,
-             status: str | None) -> ResolvedMedication:
+            status: str | None) -> ResolvedMedication:
     """A resolved template with this row's position and dates (dataclasses.replace is slow)."""
     med = object.__new__(ResolvedMedication)
     med.__dict__.update(template.__dict__, index=index, start=start, stop=stop, status=status)
