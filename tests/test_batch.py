@@ -285,6 +285,14 @@ def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[n
     assert csv_line(tuple(fields)) == expected.getvalue()
 
 
+def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[no-untyped-def]
+    result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
+    table = result.rows.to_arrow()
+    back = table.to_pandas().astype("string")
+    assert table.column_names == list(OUT_COLUMNS) and len(back) == len(result.findings) > 3
+    pd.testing.assert_frame_equal(back, result.findings)
+
+
 def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     path = tmp_path / "out.csv"

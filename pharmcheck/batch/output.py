@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import IO
+from typing import IO, Any
 
 import numpy as np
 import pandas as pd
@@ -35,6 +35,20 @@ class FindingRows:
             values = np.array([item[position] for item in self.items], dtype=object)
             columns[name] = values[self.item] if len(values) else np.array([], dtype=object)
         return pd.DataFrame(columns, columns=list(OUT_COLUMNS), dtype="string")
+
+    def to_arrow(self) -> Any:
+        """A pyarrow Table with the OUT columns, dictionary-encoded: each row is an index into
+        the distinct values, as held here (a million-row Parquet file without a million-row frame)."""
+        import pyarrow as pa
+
+        def encoded(values: list[str], rows: np.ndarray) -> Any:
+            codes, distinct = pd.factorize(np.array(values, dtype=object))
+            return pa.DictionaryArray.from_arrays(pa.array(codes[rows] if len(codes) else rows, pa.int32()),
+                                                  pa.array(list(distinct), pa.string()))
+
+        columns = [encoded(self.patient_ids, self.patient)]
+        columns += [encoded([item[i] for item in self.items], self.item) for i in range(len(OUT_COLUMNS) - 1)]
+        return pa.table(columns, names=list(OUT_COLUMNS))
 
     def write_csv(self, handle: IO[str]) -> None:
         """The header and every row, byte for byte what ``csv.writer`` writes. Pieces go to the

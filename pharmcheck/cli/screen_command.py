@@ -85,10 +85,12 @@ def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-un
             with output.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
                 result.rows.write_csv(handle)
         return
-    frame = result.findings
     if fmt == "parquet":
-        frame.to_parquet(output, index=False)
+        import pyarrow.parquet as parquet
+
+        parquet.write_table(result.rows.to_arrow(), output)
         return
+    frame = result.findings
     if fmt == "jsonl":
         text = frame.to_json(orient="records", lines=True, force_ascii=False)
     else:
