@@ -2,13 +2,14 @@
 
 The child inherits everything in memory (the KB, the ward) by fork, opens its own KB
 connection, sends back only its result, pickled through a pipe, and exits at once (no
-teardown of a large heap). Without fork or a second CPU the work runs in this process.
+teardown of a large heap). Elsewhere than Linux, or with one CPU, the work runs in this process.
 """
 
 from __future__ import annotations
 
 import os
 import pickle
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -16,7 +17,8 @@ from pharmcheck.kb.store import KnowledgeBase
 
 
 def fork_available() -> bool:
-    return (os.cpu_count() or 1) > 1 and hasattr(os, "fork")
+    """Linux only: macOS system frameworks are not safe to fork without exec, Windows has no fork."""
+    return (os.cpu_count() or 1) > 1 and sys.platform.startswith("linux")
 
 
 class Background:
