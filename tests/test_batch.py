@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from pharmcheck.batch import OUT_COLUMNS, read_table, screen, screen_frame
 from pharmcheck.cli import cli
-from pharmcheck.domain import Medication, Patient
+from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
@@ -246,6 +246,27 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
             [(f.code, f.severity.label, f.message) for f in report.findings], example
         flagged += bool(report.findings)
     assert len(examples) > 30 and flagged > 20
+
+
+@pytest.mark.parametrize("options", [{"min_severity": Severity.MAJOR}, {"select": ["PC2"]},
+                                     {"ignore": ["PC101", "PC5"]}, {"select": ["PC611", "PC503"]}])
+def test_severity_floor_select_and_ignore_match_check(checker, options) -> None:  # type: ignore[no-untyped-def]
+    names = RICH_POOL * 3
+    meds = pd.DataFrame({"patient_id": [f"p{i % 13}" for i in range(len(names))], "name": names,
+                         "status": ["stopped" if i % 11 == 0 else "" for i in range(len(names))]})
+    people = [Patient(id=f"p{i}", crcl=10 + 7 * i, myoclonus="present" if i % 2 else None,
+                      hepatic_impairment="severe" if i % 3 == 0 else None) for i in range(13)]
+    patients = pd.DataFrame({"patient_id": [p.id for p in people], "crcl": [str(p.crcl) for p in people],
+                             "myoclonus": [p.myoclonus or "" for p in people],
+                             "hepatic_impairment": [p.hepatic_impairment or "" for p in people]})
+    out = screen_frame(meds, patients, runner=checker, as_of=AS_OF, **options)
+    for patient in people:
+        rows = meds[meds["patient_id"] == patient.id]
+        report = checker.check([Medication(n, status=s or None) for n, s in zip(rows["name"], rows["status"], strict=True)],
+                               patient, as_of=AS_OF, **options)
+        batch = out[(out["patient_id"] == patient.id) & (out["code"] != "")]
+        assert list(zip(batch["code"], batch["message"], strict=True)) == [(f.code, f.message) for f in report.findings]
+    assert len(out[out["code"] != ""]) > 5
 
 
 def test_frame_forms_and_filters_name_registered_rules() -> None:
