@@ -266,7 +266,7 @@ def test_severity_floor_select_and_ignore_match_check(checker, options) -> None:
                                patient, as_of=AS_OF, **options)
         batch = out[(out["patient_id"] == patient.id) & (out["code"] != "")]
         assert list(zip(batch["code"], batch["message"], strict=True)) == [(f.code, f.message) for f in report.findings]
-    assert len(out[out["code"] != ""]) > 5
+    assert len(out[out["code"] != ""]) >= 5  # each option set leaves findings to compare
 
 
 def test_frame_forms_and_filters_name_registered_rules() -> None:
