@@ -24,6 +24,15 @@ from pharmcheck.rules.base import CheckContext
 UNKNOWN = 2  # a condition state the patient data cannot tell (True is 1, False is 0)
 
 
+def state_code(state: bool | None) -> int:
+    """A condition state (True, False, or None when unknown) as 1, 0 or UNKNOWN."""
+    return UNKNOWN if state is None else int(bool(state))
+
+
+def code_state(code: int) -> bool | None:
+    return None if code == UNKNOWN else bool(code)
+
+
 @dataclass
 class Ward:
     kb: KnowledgeBase
@@ -38,7 +47,6 @@ class Ward:
     entry_started: np.ndarray           # the entry has a start date
     has_structures: np.ndarray          # per patient: compounds given as unidentified structures
     found: list[Finding] = field(default_factory=list)  # every finding the frames emitted, by index
-    _conditions: dict[str, np.ndarray] = field(default_factory=dict, repr=False)
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
     def memo(self, key: Any, compute: Callable[..., Any], *args: Any) -> Any:
@@ -189,14 +197,11 @@ class Ward:
         return self._contexts[1][int(self._contexts[0][patient])]
 
     def condition(self, name: str) -> np.ndarray:
-        """Per patient: 1 when the patient has the condition, 0 when not, UNKNOWN when the data cannot tell."""
-        cached = self._conditions.get(name)
-        if cached is None:
-            code = {True: 1, False: 0, None: UNKNOWN}
-            per_state = np.array([code[bool(s) if s is not None else None]
-                                  for s in (c.has_condition(name) for c in self._contexts[1])], dtype=np.int8)
-            cached = self._conditions[name] = per_state[self._contexts[0]] if len(per_state) else per_state
-        return cached
+        """Per patient: the :func:`state_code` of whether the patient has the condition."""
+        def compute() -> np.ndarray:
+            per_state = np.array([state_code(c.has_condition(name)) for c in self._contexts[1]], dtype=np.int8)
+            return per_state[self._contexts[0]] if len(per_state) else per_state
+        return self.memo(("condition", name), compute)  # type: ignore[no-any-return]
 
     @cached_property
     def renal(self) -> tuple[np.ndarray, list[Any]]:

@@ -5,7 +5,15 @@ from __future__ import annotations
 import numpy as np
 
 from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import UNKNOWN, Emitted, Ward, distinct_rows, distinct_sets
+from pharmcheck.batch.ward import (
+    UNKNOWN,
+    Emitted,
+    Ward,
+    code_state,
+    distinct_rows,
+    distinct_sets,
+    state_code,
+)
 from pharmcheck.domain import Patient
 from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.causative import (
@@ -17,8 +25,6 @@ from pharmcheck.rules.causative import (
     worsening_conditions,
 )
 from pharmcheck.rules.combination import load_finding
-
-_STATE = {1: True, 0: False, UNKNOWN: None}
 
 
 def _asserted(ward: Ward) -> tuple[dict[int, object], np.ndarray, np.ndarray]:
@@ -64,23 +70,19 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
             read_of[i] = reads.setdefault((m.drug_id, m.daily_dose, m.history), len(reads))
             if read_of[i] == len(first):
                 first.append(i)
-        per_read = np.array([_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
+        per_read = np.array([state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
                             dtype=np.int64)
         states = np.full(len(ward.signatures), UNKNOWN, dtype=np.int64)
         states[:len(ward.meds)] = per_read[read_of]  # a signature below len(meds) is that one regimen
         for s in np.unique(ward.group_signature[groups]).tolist():
             if s >= len(ward.meds):
-                states[s] = _code(regimen_condition(ward.lookup, condition, ward.group_meds(s)))
+                states[s] = state_code(regimen_condition(ward.lookup, condition, ward.group_meds(s)))
         return states
     return ward.memo(("regimen-state", condition), compute)  # type: ignore[no-any-return]
 
 
-def _code(state: bool | None) -> int:
-    return UNKNOWN if state is None else int(state)
-
-
 def decode(code: int, count: int) -> tuple[bool | None, ...]:
-    return tuple(_STATE[(code // 3 ** digit) % 3] for digit in range(count))
+    return tuple(code_state((code // 3 ** digit) % 3) for digit in range(count))
 
 
 @frame("PC101")
