@@ -176,12 +176,12 @@ class Checker:
         drug_names = {name: parse_sig(name).name for name in names}
         self.resolver.prefetch(d for d in drug_names.values() if d)
         self.resolver.prefetch(name for name, d in drug_names.items()
-                               if (not d or not self.resolver.resolve(d).resolved) and lower_key(d) != lower_key(name))
+                               if _whole_text_too(name, d, self.resolver.resolve(d) if d else None))
 
     def _resolve_name(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         sig = parse_sig(med.name)
         resolution = self.resolver.resolve(sig.name) if sig.name else None
-        if (resolution is None or not resolution.resolved) and lower_key(sig.name) != lower_key(med.name):
+        if _whole_text_too(med.name, sig.name, resolution):
             whole = self.resolver.resolve(med.name)
             if whole.resolved or resolution is None:
                 resolution, sig = whole, Sig(name=med.name)
@@ -236,6 +236,12 @@ class Checker:
             else:
                 ids.add(cid)
         return frozenset(ids), notes
+
+
+def _whole_text_too(text: str, drug_name: str, resolution: Resolution | None) -> bool:
+    """Whether to resolve the whole text as well: the sig's drug name did not resolve, and the
+    text is more than that name."""
+    return (resolution is None or not resolution.resolved) and lower_key(drug_name) != lower_key(text)
 
 
 def _screened(found: StructureMatch) -> ScreenedStructure:

@@ -44,7 +44,6 @@ class Resolver:
         self.kb = kb
         self._cache: dict[str, Resolution] = {}
         self._candidates: dict[str, list[tuple[str, float, int]]] = {}  # from prefetch()
-        self._hits: dict[tuple[bool, str], list[NameHit]] = {}
 
     def prefetch(self, texts: Iterable[str]) -> None:
         """Fuzzy candidates for every text that no name matches, computed in one pass on all
@@ -100,10 +99,9 @@ class Resolver:
         return self._fuzzy(loose or key)
 
     def _names(self, key: str, loose: bool) -> list[NameHit]:
-        """The KB names with this lower (or loose) key, each key queried once."""
-        if (loose, key) not in self._hits:
-            self._hits[loose, key] = self.kb.names_by_loose_key(key) if loose else self.kb.names_by_lower_key(key)
-        return self._hits[loose, key]
+        """The KB names with this lower (or loose) key, each key queried once per KB."""
+        lookup = self.kb.names_by_loose_key if loose else self.kb.names_by_lower_key
+        return self.kb.memo(("names", loose, key), lookup, key)  # type: ignore[no-any-return]
 
     def _from_hits(self, hits: list[NameHit], exact: bool) -> Resolution:
         combination = [h for h in hits if h.kind == "combination"]
