@@ -147,13 +147,15 @@ class Ward:
     def group_meds(self, signature: int) -> list[ResolvedMedication]:
         return [self.meds[m] for m in self.signatures[signature]]
 
-    def signature_reads(self, read: Callable[[list[ResolvedMedication]], Any], groups: np.ndarray) -> np.ndarray:
-        """Per signature of ``groups``, an id of ``read(meds)``: equal ids read the same (-1 elsewhere)."""
+    def signature_reads(self, read: Callable[[list[ResolvedMedication]], Any],
+                        groups: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+        """Per signature of ``groups``, an id of ``read(meds)`` (-1 elsewhere), and the distinct
+        reads by id: equal ids read the same."""
         ids: dict[Any, int] = {}
         reads = np.full(len(self.signatures), -1, dtype=np.int64)
         for s in np.unique(self.group_signature[groups]).tolist():
             reads[s] = ids.setdefault(read(self.group_meds(s)), len(ids))
-        return reads
+        return reads, list(ids)
 
     @cached_property
     def group_first_med(self) -> np.ndarray:

@@ -43,10 +43,15 @@ def total_daily_mg(meds: list[ResolvedMedication]) -> tuple[float | None, list[s
     ),
 )
 def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
-    opioids = tuple((drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds))
-                    for drug_id, meds in ctx.active_drugs().items() if ctx.membership(drug_id, "opioid") is not None)
+    opioids = tuple(opioid_regimens(meds) for drug_id, meds in ctx.active_drugs().items()
+                    if ctx.membership(drug_id, "opioid") is not None)
     if opioids:
         yield from ctx.memo(("PC401", opioids), mme_findings, ctx, opioids)
+
+
+def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]]:
+    """All that PC401 reads of one opioid: (drug id, drug, (daily dose, its note) of each regimen)."""
+    return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds)
 
 
 def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]], ...],

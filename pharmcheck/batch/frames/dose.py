@@ -11,6 +11,7 @@ from pharmcheck.rules.dose import (
     dose_rule_drugs,
     maximum_findings,
     mme_findings,
+    opioid_regimens,
     total_daily_mg,
     unknown_dose_finding,
 )
@@ -21,21 +22,13 @@ def totals(ward: Ward) -> list[float | None]:
     return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))  # type: ignore[no-any-return]
 
 
-def _opioid_reads(meds: list) -> tuple[object, ...]:  # type: ignore[type-arg]
-    """All that PC401 reads of one opioid's regimens."""
-    return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds)
-
-
 @frame("PC401")
 def opioid_mme_total(ward: Ward) -> list[Emitted]:
     opioid = ward.per_drug(lambda ctx, d: ctx.membership(d, "opioid") is not None)
     groups = np.flatnonzero(ward.drug_mask({d for d, yes in opioid.items() if yes}))
-    reads = ward.signature_reads(_opioid_reads, groups)
+    reads, regimens = ward.signature_reads(opioid_regimens, groups)
     patients, key, sets = distinct_sets(ward.group_patient[groups], reads[ward.group_signature[groups]])
-    by_id = {}
-    for s in np.unique(ward.group_signature[groups]).tolist():
-        by_id.setdefault(int(reads[s]), _opioid_reads(ward.group_meds(s)))
-    results = [mme_findings(ward.lookup, tuple(by_id[r] for r in opioids)) for opioids in sets]
+    results = [mme_findings(ward.lookup, tuple(regimens[r] for r in opioids)) for opioids in sets]
     return [ward.emit(patients, key, results)]
 
 
@@ -53,7 +46,7 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
     band_of = np.fromiter((bands.setdefault(age_bands(p.age), len(bands)) for p in ward.patients), dtype=np.int64,
                           count=len(ward.patients))
     # what the finding reads of the regimens: the drug, the summed dose and the first route
-    dose_of = ward.signature_reads(lambda meds: (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route), groups)
+    dose_of, _ = ward.signature_reads(lambda meds: (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route), groups)
     first, key = distinct_rows(dose_of[ward.group_signature[groups]], band_of[patients])
     results = []
     for g in first.tolist():
