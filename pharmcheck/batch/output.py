@@ -28,12 +28,14 @@ class FindingRows:
     def __len__(self) -> int:
         return len(self.item)
 
+    def _columns(self) -> list[tuple[list[str], np.ndarray]]:
+        """Each OUT column as (its values, each row's index into them)."""
+        return [(self.patient_ids, self.patient)] + [([item[i] for item in self.items], self.item)
+                                                     for i in range(len(OUT_COLUMNS) - 1)]
+
     def frame(self) -> pd.DataFrame:
-        ids = np.array(self.patient_ids, dtype=object)
-        columns = {"patient_id": ids[self.patient] if len(ids) else np.array([], dtype=object)}
-        for position, name in enumerate(OUT_COLUMNS[1:]):
-            values = np.array([item[position] for item in self.items], dtype=object)
-            columns[name] = values[self.item] if len(values) else np.array([], dtype=object)
+        columns = {name: np.array(values, dtype=object)[rows] if values else np.array([], dtype=object)
+                   for name, (values, rows) in zip(OUT_COLUMNS, self._columns(), strict=True)}
         return pd.DataFrame(columns, columns=list(OUT_COLUMNS), dtype="string")
 
     def to_arrow(self) -> Any:
@@ -46,9 +48,7 @@ class FindingRows:
             return pa.DictionaryArray.from_arrays(pa.array(codes[rows] if len(codes) else rows, pa.int32()),
                                                   pa.array(list(distinct), pa.string()))
 
-        columns = [encoded(self.patient_ids, self.patient)]
-        columns += [encoded([item[i] for item in self.items], self.item) for i in range(len(OUT_COLUMNS) - 1)]
-        return pa.table(columns, names=list(OUT_COLUMNS))
+        return pa.table([encoded(values, rows) for values, rows in self._columns()], names=list(OUT_COLUMNS))
 
     def write_csv(self, handle: IO[str]) -> None:
         """The header and every row, byte for byte what ``csv.writer`` writes. Pieces go to the
