@@ -46,6 +46,7 @@ CATEGORIES = (
 #: A (level A / label / guideline) -> high, MR (many reports) -> moderate,
 #: FR (few reports) -> low, M (mechanistic only) and structural predictions -> very-low.
 EVIDENCE_LEVELS = ("high", "moderate", "low", "very-low")
+GRADE_ORDER = ("known", "probable", "conditional", "possible")  # myoclonus-risk grades, strongest first
 _KB_EVIDENCE = {"A": "high", "MR": "moderate", "FR": "low", "M": "very-low"}
 
 

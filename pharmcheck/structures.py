@@ -16,6 +16,8 @@ import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pharmcheck.domain import GRADE_ORDER
+
 if TYPE_CHECKING:
     from pharmcheck.kb.store import KnowledgeBase
 
@@ -23,7 +25,6 @@ if TYPE_CHECKING:
 #: 0.7 is a conservative cut: on ECFP4-like fingerprints, pairs above it are mostly close analogues.
 SIMILARITY_THRESHOLD = 0.7
 MAX_NEIGHBOURS = 5
-_GRADE_ORDER = ("known", "probable", "conditional", "possible")
 
 
 class Neighbour(NamedTuple):
@@ -159,7 +160,7 @@ def match_structure(kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_
 
 
 def _best(grades: list[str]) -> str | None:
-    return min(grades, key=_GRADE_ORDER.index) if grades else None
+    return min(grades, key=GRADE_ORDER.index) if grades else None
 
 
 def myoclonus_grade(kb: KnowledgeBase, drug_id: int) -> str | None:

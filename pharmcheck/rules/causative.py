@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
 from pharmcheck.rules.time import rapid_pair
 
-_GRADE_ORDER = {"known": 0, "probable": 1, "conditional": 2, "possible": 3}
 _CONDITION_WORDS = {
     "renal-impairment": "renal impairment", "end-stage-renal-disease": "end-stage renal disease",
     "elderly": "age 65 or over", "high-dose": "a high dose", "interacting-drug": "an interacting drug",
@@ -24,7 +23,7 @@ def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch]
 
 
 def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
-    matches = [(match.via_class is not None, match.inferred, _GRADE_ORDER[fact["grade"]], fact, match)
+    matches = [(match.via_class is not None, match.inferred, GRADE_ORDER.index(fact["grade"]), fact, match)
                for fact, match in ctx.matching_facts("risks", ctx.kb.risks, drug_id)]
     if not matches:
         return None
