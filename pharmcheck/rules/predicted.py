@@ -17,6 +17,7 @@ from typing import Any
 
 from pharmcheck.domain import Finding, Severity
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, cite, rule
+from pharmcheck.rules.causative import risk_assertion
 
 PREDICTED_GRADE = "possible"  # the ceiling for anything inferred from structure alone
 _CIPROFLOXACIN_8_CHLORO = "O=C(O)c1cn(C2CC2)c2c(Cl)c(N3CCNCC3)c(F)cc2c1=O"
@@ -96,8 +97,6 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
     ),
 )
 def structural_neighbour(ctx: CheckContext) -> Iterator[Finding]:
-    from pharmcheck.rules.causative import risk_assertion
-
     for found in ctx.structures:
         graded = found.graded_neighbours()
         if not graded:
