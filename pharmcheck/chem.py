@@ -27,13 +27,13 @@ from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
+from pharmcheck.inputs.smiles_text import MAX_CHARS
+
 RDLogger.DisableLog("rdApp.*")
 
 InputFormat = Literal["smiles", "inchi", "molfile"]
 
-#: Longest text we try to parse. Real drug structures are far smaller; the cap keeps a
-#: pasted document from tying up the parser.
-MAX_INPUT_CHARS = 200_000
+MAX_INPUT_CHARS = MAX_CHARS  # one cap for the RDKit-free guess and the parser
 
 # Built once: these objects are reusable and building them per call is the slow part.
 _NORMALIZER = rdMolStandardize.Normalizer()

@@ -16,7 +16,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-#: Longest text treated as a possible SMILES (same cap as the parser's).
+#: Longest text treated as a possible SMILES, and the longest :mod:`pharmcheck.chem` parses: real
+#: drug structures are far smaller; the cap keeps a pasted document from tying up the parser.
 MAX_CHARS = 200_000
 
 _BRACKET = re.compile(r"\[[^\[\]]{1,20}\]")
