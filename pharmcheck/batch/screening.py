@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from pharmcheck.batch.frames import FILTERS, FRAMES
 from pharmcheck.batch.medications import (
     MedicationKey,
     Rows,
@@ -110,8 +111,8 @@ def _findings(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min_se
               today: date, parallel: bool, progress: Progress | None) -> tuple[list[Emitted], Found]:
     """Every rule's rows: frames (some in a second process with ``parallel``), then the
     per-patient rules on the patients they can flag."""
-    frames = [r.code for r in rules if r.code in _frames()]
-    per_patient = [r for r in rules if r.code not in _frames()]
+    frames = [r.code for r in rules if r.code in FRAMES]
+    per_patient = [r for r in rules if r.code not in FRAMES]
     elsewhere = [c for c in frames if c in _CHILD_FRAMES] if parallel else []
     child = None
     if elsewhere:
@@ -124,7 +125,7 @@ def _findings(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min_se
             if step is None:
                 emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people, today)
             else:
-                emitted += _frames()[step](ward)
+                emitted += FRAMES[step](ward)
         found = Found.of(ward.found)
         if child:
             their_rows, theirs = child.result()
@@ -149,14 +150,8 @@ def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
     """The frames' rows and their findings as :class:`Found` (cheap to send from another
     process: a tenth of the cost of pickling the findings themselves)."""
     base = len(ward.found)
-    emitted = [e for code in codes for e in _frames()[code](ward)]
+    emitted = [e for code in codes for e in FRAMES[code](ward)]
     return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:], render=True)
-
-
-def _frames() -> dict[str, Callable[[Ward], list[Emitted]]]:
-    from pharmcheck.batch.frames import FRAMES
-
-    return FRAMES
 
 
 def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict[str, str],
@@ -200,8 +195,6 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
 def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min_severity: Severity,
                  people: People, today: date) -> list[Emitted]:
     """The rules without a frame form, through the engine, on the patients they can flag."""
-    from pharmcheck.batch.frames import FILTERS
-
     if not rules:
         return []
     everyone = np.ones(len(ward.patients), dtype=bool)
