@@ -113,6 +113,41 @@ def test_ragged_bom_and_latin1_csv(tmp_path: Path, checker) -> None:  # type: ig
     assert list(read_table(str(latin))["name"]) == ["café"]
 
 
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path, checker) -> None:  # type: ignore[no-untyped-def]
+    path = tmp_path / "meds.csv"
+    path.write_text('patient_id,name\np1,morphine\n\np2,\np3,"tramadol\n50 mg"\n , \np4,\n')
+    result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
+    rejected = result.findings[result.findings["category"] == "rejected-row"]
+    # the blank line is row 3 and the blank cells row 6: skipped, yet counted
+    assert list(rejected["title"]) == ["Row 4 not screened", "Row 7 not screened"]
+
+
+def _csv_module_reading(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[int]]:
+    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows."""
+    import csv
+    import io
+
+    header, *records = list(csv.reader(io.StringIO(text, newline="")))
+    kept, rejected = [], []
+    for number, cells in enumerate(records, start=2):
+        if any(c.strip() for c in cells):
+            (kept.append((number, cells)) if len(cells) == len(header) else rejected.append(number))
+    return header, kept, rejected
+
+
+@given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r\u00e9'), max_size=12), min_size=1, max_size=6))
+def test_csv_reading_matches_the_csv_module(tmp_path_factory, lines) -> None:  # type: ignore[no-untyped-def]
+    text = "patient_id,name\n" + "\n".join(lines) + "\n"
+    path = tmp_path_factory.mktemp("csv") / "meds.csv"
+    path.write_text(text, encoding="utf-8", newline="")
+    header, kept, rejected = _csv_module_reading(text)
+    frame = read_table(str(path))
+    assert list(frame.columns) == header
+    assert [list(r) for r in frame.astype(object).itertuples(index=False)] == [cells for _, cells in kept]
+    assert (frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))) == [n for n, _ in kept]
+    assert [n for n, _ in frame.attrs.get("rejected_rows", [])] == rejected
+
+
 def test_duplicate_headers_are_an_error(tmp_path: Path) -> None:
     path = tmp_path / "dup.csv"
     path.write_text("patient_id,name,name\np1,a,b\n")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from pharmcheck.errors import InputError
@@ -79,48 +80,97 @@ def read_table(source: str) -> pd.DataFrame:
 
 
 def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
-    """Fast path with pandas' C parser; on a malformed row, a tolerant pass that keeps every good
-    row and records each bad one with its line number (``frame.attrs["rejected_rows"]``)."""
-    import io
-
+    """Every cell as text. Rows are numbered as a spreadsheet shows them (the header is row 1, a
+    quoted line break stays in its cell); a row with every cell blank is skipped, its number kept
+    (``frame.attrs["source_rows"]``). A malformed row is recorded with its number
+    (``frame.attrs["rejected_rows"]``) and every good row kept."""
     data = source.read() if hasattr(source, "read") else source.read_bytes()
     if isinstance(data, str):
         data = data.encode("utf-8")
+    data = data.removeprefix(b"\xef\xbb\xbf")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         text = data.decode("latin-1")  # a Latin-1 export: every byte is a character
+        data = text.encode("utf-8")
     if not text.strip():
         raise InputError(f"{name} is empty")
-    try:
-        frame = pd.read_csv(io.StringIO(text), sep=sep, dtype="string", keep_default_na=False,
-                            on_bad_lines="error", engine="c")
-    except pd.errors.ParserError:
-        frame = _tolerant_csv(text, sep)
-    except pd.errors.EmptyDataError:
-        raise InputError(f"{name} is empty") from None
-    duplicated = [c for c in frame.columns if "." in str(c) and str(c).rsplit(".", 1)[0] in frame.columns]
+    header = _header(text, sep)
+    duplicated = sorted({c for c in header if c and header.count(c) > 1})
     if duplicated:
-        raise InputError(f"{name}: duplicate column header(s) {', '.join(str(c).rsplit('.', 1)[0] for c in duplicated)}")
+        raise InputError(f"{name}: duplicate column header(s) {', '.join(duplicated)}")
+    try:
+        cells = _arrow_csv(data, header, sep)
+    except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
+        return _tolerant_csv(text, header, sep)
+    frame = cells.to_pandas(types_mapper={_arrow_string(): pd.StringDtype()}.get)
+    blank = _blank_rows(cells)
+    if blank.any():
+        frame = frame[~blank].reset_index(drop=True)
+        frame.attrs["source_rows"] = (np.flatnonzero(~blank) + 2).tolist()
     return frame
 
 
-def _tolerant_csv(text: str, sep: str) -> pd.DataFrame:
+def _header(text: str, sep: str) -> list[str]:
+    """The header's cells; a blank one is named as pandas names it ("Unnamed: 3")."""
     import csv as csvlib
     import io
 
-    reader = csvlib.reader(io.StringIO(text), delimiter=sep)
-    header = next(reader)
-    rows, lines, rejected = [], [], []
-    for cells in reader:
+    cells = next(csvlib.reader(io.StringIO(text, newline=""), delimiter=sep), [])
+    return [c if c.strip() else f"Unnamed: {i}" for i, c in enumerate(cells)]
+
+
+def _arrow_string() -> Any:
+    import pyarrow as pa
+
+    return pa.string()
+
+
+def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
+    """The rows after the header as a pyarrow Table of strings (parsed on every core); a blank
+    line is a row of empty cells, so that rows keep their numbers."""
+    import io
+
+    from pyarrow import csv as arrow_csv
+
+    return arrow_csv.read_csv(
+        io.BytesIO(data),
+        read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1),
+        parse_options=arrow_csv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
+        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(header, _arrow_string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+
+
+def _blank_rows(cells: Any) -> np.ndarray:
+    """Rows whose every cell is blank (checked column by column, only where still possibly blank)."""
+    import pyarrow.compute as pc
+
+    blank = np.ones(cells.num_rows, dtype=bool)
+    for column in cells.columns:
+        rows = np.flatnonzero(blank)
+        if not len(rows):
+            break
+        values = column.take(rows) if len(rows) < cells.num_rows else column
+        blank[rows] = pc.equal(pc.utf8_trim_whitespace(values), "").to_numpy(zero_copy_only=False)
+    return blank
+
+
+def _tolerant_csv(text: str, header: list[str], sep: str) -> pd.DataFrame:
+    import csv as csvlib
+    import io
+
+    rows, numbers, rejected = [], [], []
+    records = csvlib.reader(io.StringIO(text, newline=""), delimiter=sep)
+    next(records)
+    for number, cells in enumerate(records, start=2):
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            rejected.append((reader.line_num, f"{len(cells)} fields, expected {len(header)}"))
+            rejected.append((number, f"{len(cells)} fields, expected {len(header)}"))
             continue
         rows.append(cells)
-        lines.append(reader.line_num)
+        numbers.append(number)
     frame = pd.DataFrame(rows, columns=header, dtype="string")
-    frame.attrs["source_rows"] = lines
+    frame.attrs["source_rows"] = numbers
     frame.attrs["rejected_rows"] = rejected
     return frame
