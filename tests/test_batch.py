@@ -122,6 +122,20 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path, check
     assert list(rejected["title"]) == ["Row 4 not screened", "Row 7 not screened"]
 
 
+def test_malformed_rows_name_their_patient_and_row(tmp_path: Path, checker) -> None:  # type: ignore[no-untyped-def]
+    meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
+    meds.write_text("patient_id,name\np1,morphine\np2,tramadol\np3,lithium\np4,gabapentin,600 mg\n")
+    patients.write_text("patient_id,age\np1,70\n\np2,abc\np3,40,extra\n,\np4,50\n")
+    result = screen(read_table(str(meds)), read_table(str(patients)), runner=checker, as_of=AS_OF)
+    rejected = result.findings[result.findings["category"] == "rejected-row"]
+    assert list(zip(rejected["patient_id"], rejected["message"], strict=True)) == [
+        ("p2", "row 3: patients row 4: age 'abc' is not a number"),
+        ("p3", "row 4: patients row 5: 3 fields, expected 2"),
+        ("p4", "row 5: 3 fields, expected 2"),
+    ]
+    assert set(result.findings["patient_id"]) == {"p1", "p2", "p3", "p4"}
+
+
 def _csv_module_reading(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[int]]:
     """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows."""
     import csv
@@ -145,7 +159,7 @@ def test_csv_reading_matches_the_csv_module(tmp_path_factory, lines) -> None:  #
     assert list(frame.columns) == header
     assert [list(r) for r in frame.astype(object).itertuples(index=False)] == [cells for _, cells in kept]
     assert (frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))) == [n for n, _ in kept]
-    assert [n for n, _ in frame.attrs.get("rejected_rows", [])] == rejected
+    assert [n for n, _, _ in frame.attrs.get("rejected_rows", [])] == rejected
 
 
 def test_duplicate_headers_are_an_error(tmp_path: Path) -> None:

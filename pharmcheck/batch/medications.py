@@ -27,7 +27,7 @@ def distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[Medicati
     columns = ("name", "dose", "frequency", "route", "smiles")
     given = [c for c in columns if c == "name" or (table[c] != "").any()]  # a blank column adds nothing
     first, key = distinct_rows(*(pd.factorize(table[c])[0] for c in given))
-    return key, list(zip(*(table[c].to_numpy(dtype=object)[first].tolist() for c in columns), strict=True))
+    return key, list(zip(*(table[c].take(first).tolist() for c in columns), strict=True))
 
 
 def resolve_each(runner: Checker, medications: list[MedicationKey]) -> list[Template | str]:

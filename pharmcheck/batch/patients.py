@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.tables import PATIENT_COLUMNS, normalise_columns
+from pharmcheck.batch.tables import PATIENT_COLUMNS, cell_of, normalise_columns
 from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Patient
 from pharmcheck.engine import PLAUSIBLE_RANGES, validate_patient
 from pharmcheck.errors import InputError
@@ -35,7 +35,7 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
     text = {c: table[c].astype("string").str.strip().fillna("") if c in table else None for c in PATIENT_COLUMNS}
     ids = text["patient_id"]
     assert ids is not None
-    rows = np.arange(2, len(table) + 2)
+    rows = np.asarray(frame.attrs.get("source_rows") or range(2, len(table) + 2), dtype=np.int64)
     bad = np.zeros(len(table), dtype=bool)
     values: dict[str, Any] = {}
     for column in _NUMBERS:
@@ -74,6 +74,12 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
 
     people: People = {}
     problems: dict[str, str] = {}
+    for row, reason, cells in frame.attrs.get("rejected_rows", []):  # a malformed row: its medications are not screened
+        pid = cell_of(cells, frame.columns, "patient_id", PATIENT_COLUMNS)
+        if pid:
+            problems[pid] = f"patients row {row}: {reason}"
+        else:
+            notes.append(f"patients row {row}: {reason}; row ignored")
     missing = (ids == "").to_numpy()
     notes += [f"patients row {row}: missing patient_id; row ignored" for row in rows[missing].tolist()]
     duplicated = (ids.duplicated(keep=False) & (ids != "")).to_numpy()
@@ -88,16 +94,23 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
         except InputError as exc:
             problems[record["patient_id"]] = f"patients row {rows[i]}: {exc}"
     fast = np.flatnonzero(plain & ~slow)
-    columns = {c: v[fast] for c, v in values.items()}
-    condition_lists = (np.asarray(conditions.to_numpy(dtype=object))[fast].tolist() if conditions is not None
-                       else [""] * len(fast))
-    dates = [d.date() for d in when.iloc[fast]]
-    fields = list(columns)
-    for j, (pid, listed) in enumerate(zip(ids.iloc[fast].tolist(), condition_lists, strict=True)):
-        patient = Patient(id=pid, conditions=tuple(c.strip() for c in listed.split(";") if c.strip()),
-                          **{f: columns[f][j] for f in fields})
-        people[pid] = (patient, dates[j])
+    fields = list(values)
+    condition_lists = conditions.iloc[fast].tolist() if conditions is not None else [""] * len(fast)
+    parsed_conditions = {listed: tuple(c.strip() for c in listed.split(";") if c.strip())
+                         for listed in set(condition_lists)}
+    dates = _distinct_dates(when.iloc[fast])
+    for pid, listed, when_screened, *fields_values in zip(ids.iloc[fast].tolist(), condition_lists, dates,
+                                                          *(values[f][fast].tolist() for f in fields), strict=True):
+        patient = Patient(id=pid, conditions=parsed_conditions[listed], **dict(zip(fields, fields_values, strict=True)))
+        people[pid] = (patient, when_screened)
     return people, problems, notes
+
+
+def _distinct_dates(when: pd.Series) -> list[date]:
+    """Each timestamp as a date, converting each distinct one once."""
+    codes, distinct = pd.factorize(when)
+    dates = [d.date() for d in distinct]
+    return [dates[c] for c in codes.tolist()]
 
 
 def _one_patient(pid: str, record: dict[str, str], today: date) -> tuple[Patient, date]:

@@ -33,7 +33,7 @@ from pharmcheck.batch.medications import (
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.results import Found, ScreenResult, lay_out
-from pharmcheck.batch.tables import MED_COLUMNS, normalise_columns
+from pharmcheck.batch.tables import MED_COLUMNS, cell_of, normalise_columns
 from pharmcheck.batch.ward import Emitted, Ward
 from pharmcheck.domain import ResolvedMedication, Severity
 from pharmcheck.engine import Checker
@@ -64,7 +64,8 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     for column in MED_COLUMNS:
         table[column] = _text(table[column]) if column in table else ""
     table["row"] = meds.attrs.get("source_rows") or range(2, len(table) + 2)
-    problems: list[tuple[str, int, str]] = [("", row, reason) for row, reason in meds.attrs.get("rejected_rows", [])]
+    problems = [(cell_of(cells, meds.columns, "patient_id", MED_COLUMNS), row, reason)
+                for row, reason, cells in meds.attrs.get("rejected_rows", [])]
     key, medications = distinct_medications(table)
     parallel = _parallel(len(table))
 
@@ -89,6 +90,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     good = ~bad
     ward, rows = build_ward(runner, today, table, good, key, templates, dates, people or {})
     emitted, found = _findings(runner, ward, rows, rules, min_severity, people or {}, today, parallel, progress)
+    problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
 
 

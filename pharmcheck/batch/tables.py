@@ -31,8 +31,7 @@ def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], req
     mapping: dict[str, str] = {}
     notes = []
     for column in frame.columns:
-        key = str(column).strip().lower().lstrip("\ufeff")
-        canonical = next((c for c, aliases in spec.items() if key in aliases), None)
+        canonical = canonical_name(column, spec)
         if canonical is None:
             notes.append(f"{what}: column {column!r} is not used")
             continue
@@ -45,6 +44,18 @@ def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], req
                          f"found {', '.join(map(str, frame.columns)) or 'none'}")
     out = frame[list(mapping)].rename(columns=mapping)
     return out, notes
+
+
+def canonical_name(column: Any, spec: dict[str, tuple[str, ...]]) -> str | None:
+    """The canonical name a column header stands for (case, spaces and aliases aside), if any."""
+    key = str(column).strip().lower().lstrip("\ufeff")
+    return next((c for c, aliases in spec.items() if key in aliases), None)
+
+
+def cell_of(cells: Sequence[str], header: Any, canonical: str, spec: dict[str, tuple[str, ...]]) -> str:
+    """The value under ``canonical``'s column in a row read as cells ("" when the row is too short)."""
+    at = next((i for i, column in enumerate(header) if canonical_name(column, spec) == canonical), len(cells))
+    return cells[at].strip() if at < len(cells) else ""
 
 
 def read_table(source: str) -> pd.DataFrame:
@@ -82,8 +93,8 @@ def read_table(source: str) -> pd.DataFrame:
 def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     """Every cell as text. Rows are numbered as a spreadsheet shows them (the header is row 1, a
     quoted line break stays in its cell); a row with every cell blank is skipped, its number kept
-    (``frame.attrs["source_rows"]``). A malformed row is recorded with its number
-    (``frame.attrs["rejected_rows"]``) and every good row kept."""
+    (``frame.attrs["source_rows"]``). A malformed row is recorded with its number, the reason
+    and its cells (``frame.attrs["rejected_rows"]``), and every good row kept."""
     data = source.read() if hasattr(source, "read") else source.read_bytes()
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -166,7 +177,7 @@ def _tolerant_csv(text: str, header: list[str], sep: str) -> pd.DataFrame:
         if not any(c.strip() for c in cells):
             continue
         if len(cells) != len(header):
-            rejected.append((number, f"{len(cells)} fields, expected {len(header)}"))
+            rejected.append((number, f"{len(cells)} fields, expected {len(header)}", cells))
             continue
         rows.append(cells)
         numbers.append(number)

@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from pharmcheck.domain import Finding, Patient, ResolvedMedication
 from pharmcheck.kb.store import KnowledgeBase
@@ -242,19 +243,22 @@ _EMPTY: Emitted = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
 
 
 def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """(index of the first row of each distinct combination, id of each row's combination)."""
+    """(index of the first row of each distinct combination, id of each row's combination); ids
+    are numbered in order of first appearance."""
     if not len(columns[0]):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:  # one integer per combination: a 1-D sort instead of a row-wise one
+    for column in columns:  # one integer per combination: one hashing pass instead of a row-wise one
         values = np.asarray(column, dtype=np.int64)
         values = values - values.min()
         size = int(values.max()) + 1
         if (int(combined.max()) + 1) * size >= 1 << 62:
-            combined = np.unique(combined, return_inverse=True)[1].reshape(-1)
+            combined = pd.factorize(combined)[0].astype(np.int64)
         combined = combined * size + values
-    _, first, inverse = np.unique(combined, return_index=True, return_inverse=True)  # stable: first rows
-    return first, inverse.reshape(-1)
+    ids = pd.factorize(combined)[0].astype(np.int64)
+    # a row comes first in its combination when its id exceeds every id before it
+    first = np.flatnonzero(np.r_[True, ids[1:] > np.maximum.accumulate(ids)[:-1]])
+    return first, ids
 
 
 def distinct_sets(patients: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
