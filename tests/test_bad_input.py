@@ -129,3 +129,30 @@ def test_excel_with_no_sheets(tmp_path: Path, kb_url: str) -> None:
     path = tmp_path / "meds.xlsx"
     path.write_bytes(b"PK\x05\x06" + b"\x00" * 18)
     assert_outcome(run(["screen", str(path)], kb_url), 2, "meds.xlsx")
+
+
+
+def reader_stops(args: list[str], kb_url: str, lines_read: int) -> tuple[int, bytes]:
+    """Run the CLI into a pipe whose reader takes ``lines_read`` lines and closes it, as `head` does."""
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PHARMCHECK_DB": kb_url}
+    with subprocess.Popen([sys.executable, "-m", "pharmcheck", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env) as proc:
+        assert proc.stdout is not None and proc.stderr is not None
+        for _ in range(lines_read):
+            proc.stdout.readline()
+        proc.stdout.close()
+        return proc.wait(timeout=120), proc.stderr.read()
+
+
+@pytest.mark.parametrize("args", [["rules"], ["check", "tramadol 50 mg qid", "sertraline 100 mg daily"]],
+                         ids=["short output", "report"])
+def test_a_reader_that_stops_early_gives_141_quietly(kb_url: str, args: list[str]) -> None:
+    """`pharmcheck ... | head`: the reader went away, which is neither an input error (2) nor a verdict."""
+    assert reader_stops(args, kb_url, 0) == (141, b"")
+
+
+def test_screen_into_a_reader_that_stops_early(tmp_path: Path, kb_url: str) -> None:
+    path = tmp_path / "meds.csv"
+    path.write_text("patient_id,name\n" + "".join(f"p{i},tramadol 50 mg qid\np{i},sertraline\n" for i in range(3000)))
+    code, errors = reader_stops(["screen", str(path)], kb_url, 1)
+    assert code == 141 and b"Traceback" not in errors and b"error" not in errors

@@ -2,7 +2,8 @@
 
 Each command parses its arguments, calls the library, renders the result and
 maps errors to exit codes: 0 clean, 1 findings (or unrecognised input), 2 a
-usage, input or knowledge-base error shown as one line without a traceback.
+usage, input or knowledge-base error shown as one line without a traceback,
+141 when the reader of the output closed it early (``pharmcheck ... | head``).
 Heavy libraries are imported inside the commands that need them, so
 ``pharmcheck --help`` stays fast.
 """
@@ -10,6 +11,7 @@ Heavy libraries are imported inside the commands that need them, so
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 import click
@@ -18,6 +20,7 @@ from pharmcheck._version import __version__
 from pharmcheck.errors import PharmcheckError
 
 EXIT_ERROR = 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what any Unix tool returns when its reader goes away
 
 
 class CliError(click.ClickException):
@@ -38,6 +41,8 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:  # not an input error: the reader stopped reading
+            _reader_gone()
         except PharmcheckError as exc:
             raise CliError(str(exc)) from None
         except OSError as exc:
@@ -83,5 +88,20 @@ def _register() -> None:
 _register()
 
 
+def _reader_gone() -> None:
+    """Exit quietly with 141; output still buffered goes nowhere instead of failing again at exit."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # a stdout without a file descriptor (as under a test runner)
+        pass
+    raise SystemExit(EXIT_BROKEN_PIPE)
+
+
 def main() -> None:
-    cli(prog_name="pharmcheck")
+    try:
+        try:
+            cli(prog_name="pharmcheck")
+        finally:
+            sys.stdout.flush()  # a short output is written only here, so its broken pipe shows here
+    except BrokenPipeError:
+        _reader_gone()
