@@ -372,6 +372,20 @@ def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -
     pd.testing.assert_frame_equal(back, result.findings.fillna(""))
 
 
+@pytest.mark.parametrize("fmt", ["jsonl", "json"])
+def test_written_json_holds_the_findings_frame(checker, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    import io
+    import json
+
+    meds = pd.concat([MEDS, pd.DataFrame({"patient_id": ['p"4', "p\u00e95"], "name": ["caf\u00e9 \\ 1", "tramadol"]})])
+    result = screen(meds, runner=checker, as_of=AS_OF)
+    text = io.StringIO()
+    (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(text)
+    records = [json.loads(line) for line in text.getvalue().splitlines()] if fmt == "jsonl" else json.loads(text.getvalue())
+    assert records == result.findings.to_dict(orient="records") and len(records) > 5
+    assert all(list(r) == list(OUT_COLUMNS) for r in records)
+
+
 def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-untyped-def]
     ciprofloxacin_hcl = "OC(=O)C1=CN(C2CC2)c2cc(N3CCNCC3)c(F)cc2C1=O.Cl"
     analogue = "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCN(C)CC3)cc21"  # a quinolone core, pefloxacin-like

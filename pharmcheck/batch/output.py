@@ -3,7 +3,8 @@ so each row is a patient and an index into the distinct rows' other columns."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
@@ -53,23 +54,52 @@ class FindingRows:
     def write_csv(self, handle: IO[str]) -> None:
         """The header and every row, byte for byte what ``csv.writer`` writes. Pieces go to the
         handle's buffer one by one: joining 600 MB of text first costs more in page faults."""
-        for pieces in self.csv_pieces():
+        handle.write(csv_line(OUT_COLUMNS))
+        ready = self.lines or [None] * len(self.items)
+        for pieces in self._pieces(csv_field, lambda i: "," + (ready[i] or csv_line(self.items[i]))):
             handle.writelines(pieces)
 
-    def csv_pieces(self) -> Iterator[list[str]]:
-        """The CSV text in lists of pieces, a bounded number of rows at a time."""
-        yield [csv_line(OUT_COLUMNS)]
-        ids = np.array([csv_field(pid) for pid in self.patient_ids], dtype=object)
+    def write_jsonl(self, handle: IO[str]) -> None:
+        """One JSON object per line, keys in the OUT columns' order."""
+        def rest(i: int) -> str:
+            return "," + _json(dict(zip(OUT_COLUMNS[1:], self.items[i], strict=True)))[1:] + "\n"
+
+        for pieces in self._pieces(lambda pid: '{"patient_id":' + _json(pid), rest):
+            handle.writelines(pieces)
+
+    def write_json(self, handle: IO[str]) -> None:
+        """One JSON array of objects, two-space indented."""
+        def rest(i: int) -> str:
+            body = _json(dict(zip(OUT_COLUMNS[1:], self.items[i], strict=True)), indent=2)
+            return ",\n  " + body[2:-2].replace("\n", "\n  ") + "\n  }"
+
+        handle.write("[")
+        for pieces in self._pieces(lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","):
+            handle.writelines(pieces)
+        handle.write("\n]\n" if len(self) else "]\n")
+
+    def _pieces(self, patient_text: Callable[[str], str], item_text: Callable[[int], str],
+                between: str = "") -> Iterator[list[str]]:
+        """Every row as ``patient_text(patient id) + item_text(item)``, ``between`` rows, in lists of
+        pieces; each patient's and each shown item's text is made once."""
+        ids = np.array([patient_text(pid) for pid in self.patient_ids], dtype=object)
         rest = np.empty(len(self.items), dtype=object)
-        ready = self.lines or [None] * len(self.items)
         for i in np.unique(self.item).tolist():  # only the items some row shows
-            rest[i] = "," + (ready[i] or csv_line(self.items[i]))
+            rest[i] = item_text(i)
+        step = 3 if between else 2
         for start in range(0, len(self), _CHUNK):
             stop = min(start + _CHUNK, len(self))
-            pieces = np.empty(2 * (stop - start), dtype=object)
-            pieces[0::2] = ids[self.patient[start:stop]]
-            pieces[1::2] = rest[self.item[start:stop]]
+            pieces = np.empty(step * (stop - start), dtype=object)
+            if between:
+                pieces[0::3] = between
+                pieces[0] = between if start else ""
+            pieces[step - 2::step] = ids[self.patient[start:stop]]
+            pieces[step - 1::step] = rest[self.item[start:stop]]
             yield pieces.tolist()
+
+
+def _json(value: Any, indent: int | None = None) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent, separators=(",", ": ") if indent else (",", ":"))
 
 
 def csv_field(text: str) -> str:

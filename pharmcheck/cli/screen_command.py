@@ -77,28 +77,18 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
 
 
 def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
-    if fmt == "csv":
-        # Written piece by piece from the compact rows: the text of a million rows is never whole.
-        if output is None:
-            result.rows.write_csv(sys.stdout)
-        else:
-            with output.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
-                result.rows.write_csv(handle)
-        return
     if fmt == "parquet":
         import pyarrow.parquet as parquet
 
         parquet.write_table(result.rows.to_arrow(), output)
         return
-    frame = result.findings
-    if fmt == "jsonl":
-        text = frame.to_json(orient="records", lines=True, force_ascii=False)
-    else:
-        text = frame.to_json(orient="records", indent=2, force_ascii=False)
+    # Written piece by piece from the compact rows: the text of a million rows is never whole.
+    write = {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt]
     if output is None:
-        click.echo(text, nl=not text.endswith("\n"))
+        write(sys.stdout)
     else:
-        output.write_text(text, encoding="utf-8")
+        with output.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
+            write(handle)
 
 
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
