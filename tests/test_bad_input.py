@@ -144,8 +144,8 @@ def reader_stops(args: list[str], kb_url: str, lines_read: int) -> tuple[int, by
         return proc.wait(timeout=120), proc.stderr.read()
 
 
-@pytest.mark.parametrize("args", [["rules"], ["check", "tramadol 50 mg qid", "sertraline 100 mg daily"]],
-                         ids=["short output", "report"])
+@pytest.mark.parametrize("args", [["rules"], ["check", "tramadol 50 mg qid", "sertraline 100 mg daily"], ["--version"], ["--help"]],
+                         ids=["short output", "report", "version", "help"])
 def test_a_reader_that_stops_early_gives_141_quietly(kb_url: str, args: list[str]) -> None:
     """`pharmcheck ... | head`: the reader went away, which is neither an input error (2) nor a verdict."""
     assert reader_stops(args, kb_url, 0) == (141, b"")
@@ -156,3 +156,13 @@ def test_screen_into_a_reader_that_stops_early(tmp_path: Path, kb_url: str) -> N
     path.write_text("patient_id,name\n" + "".join(f"p{i},tramadol 50 mg qid\np{i},sertraline\n" for i in range(3000)))
     code, errors = reader_stops(["screen", str(path)], kb_url, 1)
     assert code == 141 and b"Traceback" not in errors and b"error" not in errors
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="needs /dev/full")
+@pytest.mark.parametrize("args", [["rules"], ["check", "tramadol 50 mg qid"]], ids=["rules", "check"])
+def test_output_that_cannot_be_written_is_one_line_and_exit_2(kb_url: str, args: list[str]) -> None:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PHARMCHECK_DB": kb_url}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "pharmcheck", *args], stdout=full, stderr=subprocess.PIPE,
+                              text=True, env=env, timeout=120)
+    assert done.returncode == 2 and done.stderr.strip().splitlines() == ["pharmcheck: error: No space left on device"]

@@ -62,7 +62,7 @@ class FindingRows:
     def write_jsonl(self, handle: IO[str]) -> None:
         """One JSON object per line, keys in the OUT columns' order."""
         def rest(i: int) -> str:
-            return "," + _json(dict(zip(OUT_COLUMNS[1:], self.items[i], strict=True)))[1:] + "\n"
+            return "," + _json(self._record(i))[1:] + "\n"
 
         for pieces in self._pieces(lambda pid: '{"patient_id":' + _json(pid), rest):
             handle.writelines(pieces)
@@ -70,13 +70,17 @@ class FindingRows:
     def write_json(self, handle: IO[str]) -> None:
         """One JSON array of objects, two-space indented."""
         def rest(i: int) -> str:
-            body = _json(dict(zip(OUT_COLUMNS[1:], self.items[i], strict=True)), indent=2)
+            body = _json(self._record(i), indent=2)
             return ",\n  " + body[2:-2].replace("\n", "\n  ") + "\n  }"
 
         handle.write("[")
         for pieces in self._pieces(lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","):
             handle.writelines(pieces)
         handle.write("\n]\n" if len(self) else "]\n")
+
+    def _record(self, item: int) -> dict[str, str]:
+        """An item as the OUT columns after patient_id, by name."""
+        return dict(zip(OUT_COLUMNS[1:], self.items[item], strict=True))
 
     def _pieces(self, patient_text: Callable[[str], str], item_text: Callable[[int], str],
                 between: str = "") -> Iterator[list[str]]:
@@ -92,7 +96,8 @@ class FindingRows:
             pieces = np.empty(step * (stop - start), dtype=object)
             if between:
                 pieces[0::3] = between
-                pieces[0] = between if start else ""
+                if not start:
+                    pieces[0] = ""  # nothing comes before the first row
             pieces[step - 2::step] = ids[self.patient[start:stop]]
             pieces[step - 1::step] = rest[self.item[start:stop]]
             yield pieces.tolist()

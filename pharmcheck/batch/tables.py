@@ -98,6 +98,8 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     data = source.read() if hasattr(source, "read") else source.read_bytes()
     if isinstance(data, str):
         data = data.encode("utf-8")
+    import pyarrow as pa
+
     data = data.removeprefix(b"\xef\xbb\xbf")
     try:
         text = data.decode("utf-8")
@@ -114,7 +116,7 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         cells = _arrow_csv(data, header, sep)
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
         return _tolerant_csv(text, header, sep)
-    frame = cells.to_pandas(types_mapper={_arrow_string(): pd.StringDtype()}.get)
+    frame = cells.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
     blank = _blank_rows(cells)
     if blank.any():
         frame = frame[~blank].reset_index(drop=True)
@@ -131,24 +133,19 @@ def _header(text: str, sep: str) -> list[str]:
     return [c if c.strip() else f"Unnamed: {i}" for i, c in enumerate(cells)]
 
 
-def _arrow_string() -> Any:
-    import pyarrow as pa
-
-    return pa.string()
-
-
 def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
     """The rows after the header as a pyarrow Table of strings (parsed on every core); a blank
     line is a row of empty cells, so that rows keep their numbers."""
     import io
 
+    import pyarrow as pa
     from pyarrow import csv as arrow_csv
 
     return arrow_csv.read_csv(
         io.BytesIO(data),
         read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1),
         parse_options=arrow_csv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(header, _arrow_string()),
+        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+from typing import Any, NoReturn
 
 import click
 
@@ -36,6 +36,12 @@ class CliError(click.ClickException):
 
 
 class _Group(click.Group):
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        try:  # --help and --version print here, before invoke
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _reader_gone()
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -88,7 +94,7 @@ def _register() -> None:
 _register()
 
 
-def _reader_gone() -> None:
+def _reader_gone() -> NoReturn:
     """Exit quietly with 141; output still buffered goes nowhere instead of failing again at exit."""
     try:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -98,10 +104,4 @@ def _reader_gone() -> None:
 
 
 def main() -> None:
-    try:
-        try:
-            cli(prog_name="pharmcheck")
-        finally:
-            sys.stdout.flush()  # a short output is written only here, so its broken pipe shows here
-    except BrokenPipeError:
-        _reader_gone()
+    cli(prog_name="pharmcheck")
