@@ -343,6 +343,39 @@ def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  
     pd.testing.assert_frame_equal(alone.summary, shared.summary)
 
 
+@pytest.mark.parametrize("second_process", [False, True])
+def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_process: bool) -> None:  # type: ignore[no-untyped-def]
+    import pharmcheck.batch.screening as screening
+
+    if second_process:
+        if not screening.fork_available():
+            pytest.skip("no fork on this platform")
+        monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
+    told: list[tuple[str, int, int]] = []
+    screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, ignore=["PC5"], progress=lambda *step: told.append(step))
+    steps = [what for what, _, _ in told]
+    assert [done for _, done, _ in told] == list(range(len(told))) and {total for _, _, total in told} == {len(told)}
+    assert steps[0] == "resolving 5 distinct medications and reading the patients"
+    assert steps[1] == "building the ward (5 rows)" and steps[-1] == "laying out the finding rows"
+    assert "rule PC201" in steps and "rule PC501" not in steps and "rules read per patient" in steps
+    assert any("second process" in what for what in steps) is second_process
+
+
+def test_progress_bar_shows_each_step(tmp_path: Path) -> None:
+    import io
+
+    from pharmcheck.cli.screen_command import ProgressBar
+
+    shown = io.StringIO()
+    bar = ProgressBar(shown)
+    bar.screening("rule PC201", 2, 6)
+    bar.writing()
+    bar.close()
+    text = shown.getvalue()
+    assert "reading the tables" in text and "0/2 steps" in text
+    assert "rule PC201" in text and "3/8 steps" in text and "writing the findings" in text and "7/8 steps" in text
+
+
 @given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r;\t\u00e9'), max_size=6), min_size=2, max_size=5))
 def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[no-untyped-def]
     import csv

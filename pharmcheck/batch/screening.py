@@ -12,7 +12,7 @@ Nothing is lost: every input row is either screened or reported, with its row nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import date
 from typing import Any
 
@@ -41,7 +41,20 @@ from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.rules import Rule, select_rules
 
-Progress = Callable[[Iterable[Any]], Iterable[Any]]
+Progress = Callable[[str, int, int], None]
+"""Told before each step of a screen: what the step does, how many steps are done, how many in all."""
+
+
+class _Steps:
+    """Reports each step to ``progress``, when there is one, before the step runs."""
+
+    def __init__(self, progress: Progress | None, total: int):
+        self._progress, self._total, self._done = progress, total, 0
+
+    def __call__(self, what: str) -> None:
+        if self._progress:
+            self._progress(what, self._done, self._total)
+        self._done += 1
 
 
 def _text(series: pd.Series) -> pd.Series:
@@ -68,6 +81,9 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
                 for row, reason, cells in meds.attrs.get("rejected_rows", [])]
     key, medications = distinct_medications(table)
     parallel = _parallel(len(table))
+    here, elsewhere, per_patient = _plan(rules, parallel)
+    step = _Steps(progress, 4 + len(here) + bool(elsewhere))
+    step(f"resolving {len(medications):,} distinct medications" + (" and reading the patients" if patients is not None else ""))
 
     def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
         people, patient_problems, patient_notes = read_patients(patients, today)
@@ -88,9 +104,12 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         problems.append((str(pid), int(row), str(reason)))
 
     good = ~bad
+    step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(runner, today, table, good, key, templates, dates, people or {})
-    emitted, found = _findings(runner, ward, rows, rules, min_severity, people or {}, today, parallel, progress)
+    emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), min_severity, people or {},
+                               today, step)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
+    step("laying out the finding rows")
     return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
 
 
@@ -109,27 +128,34 @@ def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bo
         child.close()
 
 
-def _findings(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min_severity: Severity, people: People,
-              today: date, parallel: bool, progress: Progress | None) -> tuple[list[Emitted], Found]:
-    """Every rule's rows: frames (some in a second process with ``parallel``), then the
-    per-patient rules on the patients they can flag."""
+Plan = tuple[list[str], list[str], list[Rule]]  # frames here, frames in the second process, per-patient rules
+
+
+def _plan(rules: list[Rule], parallel: bool) -> Plan:
     frames = [r.code for r in rules if r.code in FRAMES]
-    per_patient = [r for r in rules if r.code not in FRAMES]
     elsewhere = [c for c in frames if c in _CHILD_FRAMES] if parallel else []
+    return [c for c in frames if c not in elsewhere], elsewhere, [r for r in rules if r.code not in FRAMES]
+
+
+def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, min_severity: Severity, people: People,
+              today: date, step: Callable[[str], None]) -> tuple[list[Emitted], Found]:
+    """Every rule's rows: frames (some in a second process), then the per-patient rules on the
+    patients they can flag."""
+    here, elsewhere, per_patient = plan
     child = None
     if elsewhere:
         ward.prepare()  # what both sides read, computed once before the fork
         child = Background(runner.kb, _run_frames, ward, elsewhere)
     try:
         emitted: list[Emitted] = []
-        steps: list[str | None] = [c for c in frames if c not in elsewhere] + [None]
-        for step in (progress(steps) if progress else steps):
-            if step is None:
-                emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people, today)
-            else:
-                emitted += FRAMES[step](ward)
+        for code in here:
+            step(f"rule {code}")
+            emitted += FRAMES[code](ward)
+        step("rules read per patient")
+        emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people, today)
         found = Found.of(ward.found)
         if child:
+            step(f"rules {', '.join(elsewhere)} (second process)")
             their_rows, theirs = child.result()
             emitted += [(patient, index + len(found.items)) for patient, index in their_rows]
             found = found.extended(theirs)

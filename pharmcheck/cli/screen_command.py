@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
+from typing import IO
 
 import click
 
@@ -54,17 +55,19 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     when = parse_date(as_of, "--as-of") if as_of else date.today()
-    med_table = read_table(meds)
-    patient_table = read_table(patients) if patients else None
-    progress = None
-    if sys.stderr.isatty():
-        def progress(items):  # type: ignore[no-untyped-def]
-            with click.progressbar(items, label="screening", file=sys.stderr) as bar:
-                yield from bar
-    options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
-               "min_severity": Severity.parse(min_severity), "progress": progress}
-    result = run_screen(med_table, patient_table, **options)
-    _write(result, output, fmt)
+    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None  # silent when stderr is a file or pipe
+    try:
+        med_table = read_table(meds)
+        patient_table = read_table(patients) if patients else None
+        options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
+                   "min_severity": Severity.parse(min_severity), "progress": bar.screening if bar else None}
+        result = run_screen(med_table, patient_table, **options)
+        if bar:
+            bar.writing()
+        _write(result, output, fmt)
+    finally:
+        if bar:
+            bar.close()
     if summary_file is not None:
         result.summary.to_csv(summary_file, index=False)
     _print_summary(result)
@@ -74,6 +77,31 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     failing = any(Severity.parse(label) >= threshold for label in result.severities)
     uncovered = result.unrecognized or result.rows_reported
     raise SystemExit(1 if failing or (uncovered and not allow_unrecognized) else 0)
+
+
+class ProgressBar:
+    """One tqdm bar over the whole command: reading the tables, each step of the screen, writing."""
+
+    def __init__(self, file: IO[str]):
+        from tqdm import tqdm
+
+        # No rate or estimate: the steps differ in length by a factor of a hundred.
+        self._tqdm = tqdm(total=2, desc="reading the tables", file=file, leave=False,
+                          bar_format="{desc} {bar} {n_fmt}/{total_fmt} steps [{elapsed}]")
+
+    def screening(self, what: str, done: int, total: int) -> None:
+        """The library's :data:`~pharmcheck.batch.screening.Progress`: its steps come after reading."""
+        self._show(what, 1 + done, total + 2)
+
+    def writing(self) -> None:
+        self._show("writing the findings", self._tqdm.total - 1, self._tqdm.total)
+
+    def close(self) -> None:
+        self._tqdm.close()
+
+    def _show(self, what: str, done: int, total: int) -> None:
+        self._tqdm.total, self._tqdm.n = total, done
+        self._tqdm.set_description_str(what)  # redraws the bar
 
 
 def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
