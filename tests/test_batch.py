@@ -122,6 +122,16 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path, check
     assert list(rejected["title"]) == ["Row 4 not screened", "Row 7 not screened"]
 
 
+@pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
+def test_blank_rows_of_a_sheet_are_skipped_and_counted(tmp_path: Path, checker, suffix: str) -> None:  # type: ignore[no-untyped-def]
+    table = pd.DataFrame({"patient_id": ["p1", None, "p2", " ", "p3"], "name": ["morphine", None, "", "", "tramadol"]})
+    path = tmp_path / f"meds{suffix}"
+    table.to_excel(path, index=False) if suffix == ".xlsx" else table.to_parquet(path, index=False)
+    result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
+    rejected = result.findings[result.findings["category"] == "rejected-row"]
+    assert list(rejected["title"]) == ["Row 4 not screened"] and result.rows_screened == 2
+
+
 def test_malformed_rows_name_their_patient_and_row(tmp_path: Path, checker) -> None:  # type: ignore[no-untyped-def]
     meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
     meds.write_text("patient_id,name\np1,morphine\np2,tramadol\np3,lithium\np4,gabapentin,600 mg\n")

@@ -76,9 +76,11 @@ def read_table(source: str) -> pd.DataFrame:
             sheets = pd.read_excel(path, sheet_name=None, dtype="string")
             if not sheets:
                 raise InputError(f"{source}: the workbook has no sheets")
-            return next(iter(sheets.values()))
+            first = next(iter(sheets.values()))
+            return _skip_blank_rows(first, _blank_cells(first))
         if suffix == ".parquet":
-            return pd.read_parquet(path)
+            frame = pd.read_parquet(path)
+            return _skip_blank_rows(frame, _blank_cells(frame))
     except InputError:
         raise
     except Exception as exc:  # a damaged workbook or parquet file: say so in one line
@@ -116,12 +118,24 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         cells = _arrow_csv(data, header, sep)
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
         return _tolerant_csv(text, header, sep)
-    frame = cells.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get)
-    blank = _blank_rows(cells)
-    if blank.any():
-        frame = frame[~blank].reset_index(drop=True)
-        frame.attrs["source_rows"] = (np.flatnonzero(~blank) + 2).tolist()
-    return frame
+    return _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get), _blank_rows(cells))
+
+
+def _skip_blank_rows(frame: pd.DataFrame, blank: np.ndarray) -> pd.DataFrame:
+    """The rows that are not ``blank``, keeping their numbers (``frame.attrs["source_rows"]``)."""
+    if not blank.any():
+        return frame
+    kept = frame[~blank].reset_index(drop=True)
+    kept.attrs["source_rows"] = (np.flatnonzero(~blank) + 2).tolist()
+    return kept
+
+
+def _blank_cells(frame: pd.DataFrame) -> np.ndarray:
+    """Rows of a sheet or Parquet table whose every cell is empty or blank."""
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
+        blank &= (frame[column].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
+    return blank
 
 
 def _header(text: str, sep: str) -> list[str]:
@@ -150,7 +164,8 @@ def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
 
 
 def _blank_rows(cells: Any) -> np.ndarray:
-    """Rows whose every cell is blank (checked column by column, only where still possibly blank)."""
+    """Rows of a pyarrow Table whose every cell is blank (checked column by column, only where
+    still possibly blank)."""
     import pyarrow.compute as pc
 
     blank = np.ones(cells.num_rows, dtype=bool)
