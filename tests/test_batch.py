@@ -371,7 +371,7 @@ def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_proce
     assert any("second process" in what for what in steps) is second_process
 
 
-def test_progress_bar_shows_each_step(tmp_path: Path) -> None:
+def test_progress_bar_shows_each_step() -> None:
     import io
 
     from pharmcheck.cli.screen_command import ProgressBar

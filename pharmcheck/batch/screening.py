@@ -82,7 +82,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     key, medications = distinct_medications(table)
     parallel = _parallel(len(table))
     here, elsewhere, per_patient = _plan(rules, parallel)
-    step = _Steps(progress, 4 + len(here) + bool(elsewhere))
+    step = _Steps(progress, 4 + len(here) + bool(elsewhere))  # resolve, ward, each frame, per patient, [second], lay out
     step(f"resolving {len(medications):,} distinct medications" + (" and reading the patients" if patients is not None else ""))
 
     def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
