@@ -173,6 +173,17 @@ class Ward:
             results[s] = compute(self.group_meds(s))
         return results
 
+    def per_drug_set(self, groups: np.ndarray, facts: dict[int, Any],
+                     finding_of: Callable[[dict[str, Any]], Finding | None], at_least: int = 1) -> Emitted:
+        """Rows for ``finding_of({drug: fact})`` over each patient's drugs among ``groups`` (in
+        drug-name order), called once per distinct set of at least ``at_least`` drugs."""
+        patients, key, sets = distinct_sets(self.group_patient[groups], self.group_drug[groups])
+        results = []
+        for drugs in sets:
+            finding = finding_of({self.drug_names[d]: facts[d] for d in drugs}) if len(drugs) >= at_least else None
+            results.append(() if finding is None else (finding,))
+        return self.emit(patients, key, results)
+
     # --- the patient's context ------------------------------------------------------------
 
     @cached_property

@@ -11,7 +11,6 @@ from pharmcheck.batch.ward import (
     Ward,
     code_state,
     distinct_rows,
-    distinct_sets,
     state_code,
 )
 from pharmcheck.domain import Patient
@@ -123,12 +122,5 @@ def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
             for digit in range(count):
                 present |= (codes[at] // 3 ** digit) % 3 == 1
             counted[at] = present
-    kept = groups[counted]
-    patients, key, sets = distinct_sets(ward.group_patient[kept], ward.group_drug[kept])
-    results = []
-    for drug_ids in sets:
-        if len(drug_ids) < 2:
-            results.append(())
-            continue
-        results.append((load_finding({ward.drug_names[d]: assertion[d][0] for d in drug_ids}),))  # type: ignore[index]
-    return [ward.emit(patients, key, results)]
+    facts = {d: found[0] for d, found in assertion.items() if found is not None}  # type: ignore[index]
+    return [ward.per_drug_set(groups[counted], facts, load_finding, at_least=2)]

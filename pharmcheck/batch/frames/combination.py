@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import Emitted, Ward, distinct_rows, distinct_sets
+from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.domain import Finding
 from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.combination import (
@@ -38,16 +38,10 @@ def interacting_pair(ward: Ward) -> list[Emitted]:
 
 def per_drug_set(ward: Ward, fact_of: Callable[[CheckContext, int], Any],
                  finding_of: Callable[[dict[str, Any]], Finding | None], at_least: int = 1) -> list[Emitted]:
-    """For each patient, the drugs with a fact (in drug-name order) and ``finding_of({drug: fact})``
-    once per distinct set of drugs."""
+    """For each patient, the drugs with a fact and ``finding_of({drug: fact})`` per distinct set."""
     facts = ward.per_drug(fact_of)
     groups = np.flatnonzero(ward.drug_mask({d for d, fact in facts.items() if fact}))
-    patients, key, sets = distinct_sets(ward.group_patient[groups], ward.group_drug[groups])
-    results = []
-    for drugs in sets:
-        finding = finding_of({ward.drug_names[d]: facts[d] for d in drugs}) if len(drugs) >= at_least else None
-        results.append(() if finding is None else (finding,))
-    return [ward.emit(patients, key, results)]
+    return [ward.per_drug_set(groups, facts, finding_of, at_least)]
 
 
 @frame("PC202")

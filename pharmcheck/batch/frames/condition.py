@@ -6,7 +6,7 @@ import numpy as np
 
 from pharmcheck.batch.frames import frame
 from pharmcheck.batch.frames.dose import totals
-from pharmcheck.batch.ward import Emitted, Ward, distinct_rows, distinct_sets
+from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.rules.condition import (
     condition_finding,
     condition_rules_of,
@@ -47,9 +47,7 @@ def renal_function_unknown(ward: Ward) -> list[Emitted]:
     critical = ward.per_drug(renally_critical)
     groups = np.flatnonzero(ward.drug_mask({d for d, yes in critical.items() if yes}))
     groups = groups[~_known(renal_of, renals)[ward.group_patient[groups]]]
-    patients, key, sets = distinct_sets(ward.group_patient[groups], ward.group_drug[groups])
-    results = [(renal_unknown_finding(tuple(ward.drug_names[d] for d in drugs)),) for drugs in sets]
-    return [ward.emit(patients, key, results)]
+    return [ward.per_drug_set(groups, critical, lambda drugs: renal_unknown_finding(tuple(drugs)))]
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]

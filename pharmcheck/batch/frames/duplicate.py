@@ -37,7 +37,7 @@ def duplicate_therapeutic_class(ward: Ward) -> list[Emitted]:
     patient = ward.group_patient[group]
     _, patient_class = distinct_rows(patient, klass)
     rows = np.flatnonzero(np.bincount(patient_class)[patient_class] > 1)
-    rows = rows[np.argsort(patient_class[rows], kind="stable")]  # by (patient, class), then in group order
+    rows = rows[np.argsort(patient_class[rows], kind="stable")]  # each (patient, class) together, in group order
     drug = ward.group_drug[group[rows]]
     span = 2 * (int(ward.med_drug.max()) + 1)
     member = klass[rows] * span + drug * 2 + inferred[rows]  # the class, the drug, and how it is a member
