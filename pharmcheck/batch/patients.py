@@ -13,7 +13,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.tables import PATIENT_COLUMNS, cell_of, normalise_columns
+from pharmcheck.batch.tables import (
+    PATIENT_COLUMNS,
+    cell_of,
+    normalise_columns,
+    row_numbers,
+    text_cells,
+)
 from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Patient
 from pharmcheck.engine import PLAUSIBLE_RANGES, validate_patient
 from pharmcheck.errors import InputError
@@ -32,10 +38,10 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
     if frame is None:
         return None, {}, []
     table, notes = normalise_columns(frame, PATIENT_COLUMNS, ("patient_id",), "patients")
-    text = {c: table[c].astype("string").str.strip().fillna("") if c in table else None for c in PATIENT_COLUMNS}
+    text = {c: text_cells(table[c]) if c in table else None for c in PATIENT_COLUMNS}
     ids = text["patient_id"]
     assert ids is not None
-    rows = np.asarray(frame.attrs.get("source_rows") or range(2, len(table) + 2), dtype=np.int64)
+    rows = np.asarray(row_numbers(frame), dtype=np.int64)
     bad = np.zeros(len(table), dtype=bool)
     values: dict[str, Any] = {}
     for column in _NUMBERS:

@@ -33,7 +33,7 @@ from pharmcheck.batch.medications import (
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.results import Found, ScreenResult, lay_out
-from pharmcheck.batch.tables import MED_COLUMNS, cell_of, normalise_columns
+from pharmcheck.batch.tables import MED_COLUMNS, cell_of, normalise_columns, row_numbers, text_cells
 from pharmcheck.batch.ward import Emitted, Ward
 from pharmcheck.domain import ResolvedMedication, Severity
 from pharmcheck.engine import Checker
@@ -57,10 +57,6 @@ class _Steps:
         self._done += 1
 
 
-def _text(series: pd.Series) -> pd.Series:
-    return series.astype("string").str.strip().fillna("")
-
-
 def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: Checker | None = None,
            db_url: str | None = None, as_of: date | None = None, select: Sequence[str] = (),
            ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
@@ -75,8 +71,8 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     table, notes = normalise_columns(meds, MED_COLUMNS, ("patient_id", "name"), "medications")
     table = table.reset_index(drop=True)
     for column in MED_COLUMNS:
-        table[column] = _text(table[column]) if column in table else ""
-    table["row"] = meds.attrs.get("source_rows") or range(2, len(table) + 2)
+        table[column] = text_cells(table[column]) if column in table else ""
+    table["row"] = row_numbers(meds)
     problems = [(cell_of(cells, meds.columns, "patient_id", MED_COLUMNS), row, reason)
                 for row, reason, cells in meds.attrs.get("rejected_rows", [])]
     key, medications = distinct_medications(table)

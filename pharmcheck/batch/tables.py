@@ -58,6 +58,16 @@ def cell_of(cells: Sequence[str], header: Any, canonical: str, spec: dict[str, t
     return cells[at].strip() if at < len(cells) else ""
 
 
+def text_cells(column: pd.Series) -> pd.Series:
+    """A column as stripped text, with "" for an empty cell."""
+    return column.astype("string").str.strip().fillna("")
+
+
+def row_numbers(frame: pd.DataFrame) -> list[int]:
+    """Each row's number in its source as :func:`read_table` counted them (the header is row 1)."""
+    return frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))
+
+
 def read_table(source: str) -> pd.DataFrame:
     """Read CSV, TSV, Excel (.xlsx) or Parquet by extension; ``-`` reads CSV from stdin."""
     import sys
@@ -76,11 +86,9 @@ def read_table(source: str) -> pd.DataFrame:
             sheets = pd.read_excel(path, sheet_name=None, dtype="string")
             if not sheets:
                 raise InputError(f"{source}: the workbook has no sheets")
-            first = next(iter(sheets.values()))
-            return _skip_blank_rows(first, _blank_cells(first))
+            return _skip_blank_rows(next(iter(sheets.values())))
         if suffix == ".parquet":
-            frame = pd.read_parquet(path)
-            return _skip_blank_rows(frame, _blank_cells(frame))
+            return _skip_blank_rows(pd.read_parquet(path))
     except InputError:
         raise
     except Exception as exc:  # a damaged workbook or parquet file: say so in one line
@@ -118,24 +126,17 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         cells = _arrow_csv(data, header, sep)
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
         return _tolerant_csv(text, header, sep)
-    return _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get), _blank_rows(cells))
+    return _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get))
 
 
-def _skip_blank_rows(frame: pd.DataFrame, blank: np.ndarray) -> pd.DataFrame:
-    """The rows that are not ``blank``, keeping their numbers (``frame.attrs["source_rows"]``)."""
+def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
+    """The rows with a cell that is not blank, keeping their numbers (``frame.attrs["source_rows"]``)."""
+    blank = _blank_rows(frame)
     if not blank.any():
         return frame
     kept = frame[~blank].reset_index(drop=True)
     kept.attrs["source_rows"] = (np.flatnonzero(~blank) + 2).tolist()
     return kept
-
-
-def _blank_cells(frame: pd.DataFrame) -> np.ndarray:
-    """Rows of a sheet or Parquet table whose every cell is empty or blank."""
-    blank = np.ones(len(frame), dtype=bool)
-    for column in frame.columns:
-        blank &= (frame[column].astype("string").str.strip().fillna("") == "").to_numpy(dtype=bool)
-    return blank
 
 
 def _header(text: str, sep: str) -> list[str]:
@@ -163,18 +164,16 @@ def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
                                                  strings_can_be_null=False, quoted_strings_can_be_null=False))
 
 
-def _blank_rows(cells: Any) -> np.ndarray:
-    """Rows of a pyarrow Table whose every cell is blank (checked column by column, only where
-    still possibly blank)."""
-    import pyarrow.compute as pc
-
-    blank = np.ones(cells.num_rows, dtype=bool)
-    for column in cells.columns:
+def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Rows whose every cell is empty or blank (checked column by column, only on the rows still
+    possibly blank: at a million rows, the first column settles nearly all)."""
+    blank = np.ones(len(frame), dtype=bool)
+    for column in frame.columns:
         rows = np.flatnonzero(blank)
         if not len(rows):
             break
-        values = column.take(rows) if len(rows) < cells.num_rows else column
-        blank[rows] = pc.equal(pc.utf8_trim_whitespace(values), "").to_numpy(zero_copy_only=False)
+        cells = frame[column] if len(rows) == len(frame) else frame[column].iloc[rows]
+        blank[rows] = (text_cells(cells) == "").to_numpy(dtype=bool)
     return blank
 
 
