@@ -371,6 +371,22 @@ def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_proce
     assert any("second process" in what for what in steps) is second_process
 
 
+@pytest.mark.parametrize("enabled", [True, False])
+def test_the_cyclic_collector_is_paused_while_screening_and_restored(checker, enabled: bool) -> None:  # type: ignore[no-untyped-def]
+    import gc
+
+    seen: list[bool] = []
+    (gc.enable if enabled else gc.disable)()
+    try:
+        screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, progress=lambda *_: seen.append(gc.isenabled()))
+        assert seen and not any(seen) and gc.isenabled() is enabled
+        with pytest.raises(InputError):
+            screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, select=["PC999"])
+        assert gc.isenabled() is enabled
+    finally:
+        gc.enable()
+
+
 def test_progress_bar_shows_each_step() -> None:
     import io
 

@@ -12,7 +12,9 @@ Nothing is lost: every input row is either screened or reported, with its row nu
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import gc
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
@@ -62,6 +64,27 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
            ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
            progress: Progress | None = None) -> ScreenResult:
     """Screen every patient in ``meds`` (long format, one row per medication)."""
+    with cyclic_gc_paused():
+        return _screen(meds, patients, runner, db_url, as_of, select, ignore, min_severity, progress)
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector, then restore it. A screen builds millions of
+    objects that live until it ends, and the collector would traverse them again and again
+    (about 1 s of 9 at 1M rows); nothing a screen builds needs it to be freed."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _screen(meds: pd.DataFrame, patients: pd.DataFrame | None, runner: Checker | None, db_url: str | None,
+            as_of: date | None, select: Sequence[str], ignore: Sequence[str], min_severity: Severity,
+            progress: Progress | None) -> ScreenResult:
     runner = runner or default_checker(db_url)
     today = as_of or date.today()
     try:
