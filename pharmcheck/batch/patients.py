@@ -41,7 +41,7 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
     text = {c: text_cells(table[c]) if c in table else None for c in PATIENT_COLUMNS}
     ids = text["patient_id"]
     assert ids is not None
-    rows = np.asarray(row_numbers(frame), dtype=np.int64)
+    rows = row_numbers(frame)
     bad = np.zeros(len(table), dtype=bool)
     values: dict[str, Any] = {}
     for column in _NUMBERS:

@@ -63,9 +63,10 @@ def text_cells(column: pd.Series) -> pd.Series:
     return column.astype("string").str.strip().fillna("")
 
 
-def row_numbers(frame: pd.DataFrame) -> list[int]:
+def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Each row's number in its source as :func:`read_table` counted them (the header is row 1)."""
-    return frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))
+    given = frame.attrs.get("source_rows")
+    return np.asarray(given, dtype=np.int64) if given else np.arange(2, len(frame) + 2, dtype=np.int64)
 
 
 def read_table(source: str) -> pd.DataFrame:
@@ -126,7 +127,7 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         cells = _arrow_csv(data, header, sep)
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
         return _tolerant_csv(text, header, sep)
-    return _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype()}.get))
+    return _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get))
 
 
 def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
