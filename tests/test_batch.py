@@ -422,25 +422,31 @@ def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[
     pd.testing.assert_frame_equal(back, result.findings)
 
 
-def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize("block_rows", [256, 2])  # one block, and many
+def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path, monkeypatch, block_rows: int) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     path = tmp_path / "out.csv"
-    with path.open("w", encoding="utf-8", newline="") as handle:
+    with path.open("wb") as handle:
         result.rows.write_csv(handle)
     back = pd.read_csv(path, dtype="string", keep_default_na=False)
     pd.testing.assert_frame_equal(back, result.findings.fillna(""))
 
 
+@pytest.mark.parametrize("block_rows", [256, 2])
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
-def test_written_json_holds_the_findings_frame(checker, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def test_written_json_holds_the_findings_frame(checker, monkeypatch, fmt: str, block_rows: int) -> None:  # type: ignore[no-untyped-def]
     import io
     import json
 
+    monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
+
     meds = pd.concat([MEDS, pd.DataFrame({"patient_id": ['p"4', "p\u00e95"], "name": ["caf\u00e9 \\ 1", "tramadol"]})])
     result = screen(meds, runner=checker, as_of=AS_OF)
-    text = io.StringIO()
-    (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(text)
-    records = [json.loads(line) for line in text.getvalue().splitlines()] if fmt == "jsonl" else json.loads(text.getvalue())
+    written = io.BytesIO()
+    (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(written)
+    text = written.getvalue().decode("utf-8")
+    records = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
     assert records == result.findings.to_dict(orient="records") and len(records) > 5
     assert all(list(r) == list(OUT_COLUMNS) for r in records)
 

@@ -13,7 +13,9 @@ import pandas as pd
 
 OUT_COLUMNS = ("patient_id", "code", "name", "category", "severity", "drugs", "title", "message",
                "recommendation", "evidence")
-_CHUNK = 200_000  # rows per list of pieces
+# Rows per write: a block of about 100 KB is joined in memory the allocator reuses; blocks of
+# megabytes are fresh pages each time (0.7 s against 1.1-1.6 s for a 672 MB file).
+_BLOCK_ROWS = 256
 
 
 @dataclass(frozen=True)
@@ -51,56 +53,55 @@ class FindingRows:
 
         return pa.table([encoded(values, rows) for values, rows in self._columns()], names=list(OUT_COLUMNS))
 
-    def write_csv(self, handle: IO[str]) -> None:
-        """The header and every row, byte for byte what ``csv.writer`` writes. Pieces go to the
-        handle's buffer one by one: joining 600 MB of text first costs more in page faults."""
-        handle.write(csv_line(OUT_COLUMNS))
+    def write_csv(self, handle: IO[bytes]) -> None:
+        """The header and every row in UTF-8, byte for byte what ``csv.writer`` writes."""
+        handle.write(csv_line(OUT_COLUMNS).encode())
         ready = self.lines or [None] * len(self.items)
-        for pieces in self._pieces(csv_field, lambda i: "," + (ready[i] or csv_line(self.items[i]))):
-            handle.writelines(pieces)
+        for block in self._blocks(csv_field, lambda i: "," + (ready[i] or csv_line(self.items[i]))):
+            handle.write(block)
 
-    def write_jsonl(self, handle: IO[str]) -> None:
-        """One JSON object per line, keys in the OUT columns' order."""
+    def write_jsonl(self, handle: IO[bytes]) -> None:
+        """One JSON object per line in UTF-8, keys in the OUT columns' order."""
         def rest(i: int) -> str:
             return "," + _json(self._record(i))[1:] + "\n"
 
-        for pieces in self._pieces(lambda pid: '{"patient_id":' + _json(pid), rest):
-            handle.writelines(pieces)
+        for block in self._blocks(lambda pid: '{"patient_id":' + _json(pid), rest):
+            handle.write(block)
 
-    def write_json(self, handle: IO[str]) -> None:
-        """One JSON array of objects, two-space indented."""
+    def write_json(self, handle: IO[bytes]) -> None:
+        """One JSON array of objects in UTF-8, two-space indented."""
         def rest(i: int) -> str:
             body = _json(self._record(i), indent=2)
             return ",\n  " + body[2:-2].replace("\n", "\n  ") + "\n  }"
 
-        handle.write("[")
-        for pieces in self._pieces(lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","):
-            handle.writelines(pieces)
-        handle.write("\n]\n" if len(self) else "]\n")
+        handle.write(b"[")
+        for block in self._blocks(lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","):
+            handle.write(block)
+        handle.write(b"\n]\n" if len(self) else b"]\n")
 
     def _record(self, item: int) -> dict[str, str]:
         """An item as the OUT columns after patient_id, by name."""
         return dict(zip(OUT_COLUMNS[1:], self.items[item], strict=True))
 
-    def _pieces(self, patient_text: Callable[[str], str], item_text: Callable[[int], str],
-                between: str = "") -> Iterator[list[str]]:
-        """Every row as ``patient_text(patient id) + item_text(item)``, ``between`` rows, in lists of
-        pieces; each patient's and each shown item's text is made once."""
-        ids = np.array([patient_text(pid) for pid in self.patient_ids], dtype=object)
+    def _blocks(self, patient_text: Callable[[str], str], item_text: Callable[[int], str],
+                between: str = "") -> Iterator[bytes]:
+        """Every row as ``patient_text(patient id) + item_text(item)`` in UTF-8, ``between`` rows, a
+        block of rows at a time; each patient's and each shown item's text is encoded once."""
+        ids = np.array([patient_text(pid).encode() for pid in self.patient_ids], dtype=object)
         rest = np.empty(len(self.items), dtype=object)
         for i in np.unique(self.item).tolist():  # only the items some row shows
-            rest[i] = item_text(i)
+            rest[i] = item_text(i).encode()
         step = 3 if between else 2
-        for start in range(0, len(self), _CHUNK):
-            stop = min(start + _CHUNK, len(self))
+        for start in range(0, len(self), _BLOCK_ROWS):
+            stop = min(start + _BLOCK_ROWS, len(self))
             pieces = np.empty(step * (stop - start), dtype=object)
             if between:
-                pieces[0::3] = between
+                pieces[0::3] = between.encode()
                 if not start:
-                    pieces[0] = ""  # nothing comes before the first row
+                    pieces[0] = b""  # nothing comes before the first row
             pieces[step - 2::step] = ids[self.patient[start:stop]]
             pieces[step - 1::step] = rest[self.item[start:stop]]
-            yield pieces.tolist()
+            yield b"".join(pieces.tolist())
 
 
 def _json(value: Any, indent: int | None = None) -> str:

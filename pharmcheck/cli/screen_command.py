@@ -117,12 +117,14 @@ def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-un
 
         parquet.write_table(result.rows.to_arrow(), output)
         return
-    # Written piece by piece from the compact rows: the text of a million rows is never whole.
+    # Written a block at a time from the compact rows: the text of a million rows is never whole.
     write = {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt]
     if output is None:
-        write(sys.stdout)
+        sys.stdout.flush()
+        write(sys.stdout.buffer)
+        sys.stdout.buffer.flush()
     else:
-        with output.open("w", encoding="utf-8", newline="", buffering=1 << 20) as handle:
+        with output.open("wb") as handle:
             write(handle)
 
 
