@@ -67,14 +67,15 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
                templates: list[Any], dates: dict[str, pd.Series], people: People) -> tuple[Ward, Rows]:
     """The screened (``good``) rows ordered by patient, and the ward: one entry per resolved drug
     of each row (a combination product gives several)."""
-    patient_codes, patient_ids = pd.factorize(table["patient_id"].to_numpy(dtype=object)[good], sort=True)
+    patient_codes, patient_ids = pd.factorize(table["patient_id"][good], sort=True)
     order = np.argsort(patient_codes, kind="stable")
     patient = patient_codes[order]
     starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]]) if len(patient) else np.zeros(0, dtype=np.int64)
     sizes = np.diff(np.r_[starts, len(patient)])
-    status = table["status"].str.lower().to_numpy(dtype=object)[good][order]
+    status_column = table["status"].str.lower()
+    status = status_column.to_numpy(dtype=object)[good][order]
     rows = Rows(
-        patient_ids=list(patient_ids), patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
+        patient_ids=patient_ids.tolist(), patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
         key=key[good][order], row=table["row"].to_numpy()[good][order],
         start=dates["start"].to_numpy(dtype="datetime64[D]")[good][order],
         stop=dates["stop"].to_numpy(dtype="datetime64[D]")[good][order],
@@ -90,7 +91,7 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
     count = np.diff(offset)[rows.key]
     entry_row = np.repeat(np.arange(len(rows.key)), count)
     within = np.arange(len(entry_row)) - np.repeat(np.cumsum(count) - count, count)
-    stopped_status = np.isin(rows.status.astype(str), ["stopped", "discontinued", "held"])
+    stopped_status = status_column.isin(["stopped", "discontinued", "held"]).to_numpy(dtype=bool)[good][order]
     structures = np.array([bool(t[3]) if not isinstance(t, str) else False for t in templates], dtype=bool)
     has_structures = np.zeros(len(patient_ids), dtype=bool)
     has_structures[rows.patient[structures[rows.key]]] = True
