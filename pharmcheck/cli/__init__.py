@@ -103,5 +103,28 @@ def _reader_gone() -> NoReturn:
     raise SystemExit(EXIT_BROKEN_PIPE)
 
 
-def main() -> None:
-    cli(prog_name="pharmcheck")
+def main() -> NoReturn:
+    """Run the command, flush its output, and end the process without freeing every object one by
+    one: after a screen of a million rows that teardown alone takes about 0.15 s (as mypy's
+    ``hard_exit`` does). The command has closed its files by then."""
+    try:
+        cli(prog_name="pharmcheck")
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    try:
+        sys.stdout.flush()
+    except BrokenPipeError:
+        code = EXIT_BROKEN_PIPE
+    except OSError as exc:  # output that could not be written is an error, never a silent loss
+        print(f"pharmcheck: error: {exc.strerror or exc}", file=sys.stderr)
+        code = EXIT_ERROR
+    except ValueError:  # stdout closed by the caller: nothing is pending
+        pass
+    try:
+        sys.stderr.flush()
+    except (OSError, ValueError):
+        pass
+    os._exit(code)
