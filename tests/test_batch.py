@@ -202,6 +202,44 @@ def test_screen_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     assert refused.exit_code == 2 and "refusing to overwrite" in refused.output
 
 
+def test_screen_output_replaces_the_old_file_only_when_complete(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.batch.output import FindingRows
+
+    meds, out, summary = tmp_path / "meds.csv", tmp_path / "out.csv", tmp_path / "summary.csv"
+    MEDS.to_csv(meds, index=False)
+    out.write_text("yesterday\n")
+
+    def fails_midway(self, handle) -> None:  # type: ignore[no-untyped-def]
+        handle.write(b"patient_id,code\np1,PC1")
+        raise OSError(28, "No space left on device")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(FindingRows, "write_csv", fails_midway)
+        failed = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(out)])
+    assert failed.exit_code == 2 and "No space left on device" in failed.output
+    assert out.read_text() == "yesterday\n" and sorted(p.name for p in tmp_path.iterdir()) == ["meds.csv", "out.csv"]
+    done = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(out), "--summary", str(summary)])
+    assert done.exit_code == 1
+    assert pd.read_csv(out, dtype="string").columns.tolist() == list(OUT_COLUMNS)
+    assert pd.read_csv(summary)["patient_id"].tolist() == ["p1", "p2"]
+    fresh = tmp_path / "fresh"
+    fresh.write_text("")
+    assert out.stat().st_mode == summary.stat().st_mode == fresh.stat().st_mode  # the usual permissions
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "meds.csv", "out.csv", "summary.csv"]
+
+
+def test_screen_output_through_a_link_and_to_a_device(tmp_path: Path) -> None:
+    meds, real, link = tmp_path / "meds.csv", tmp_path / "real.csv", tmp_path / "link.csv"
+    MEDS.to_csv(meds, index=False)
+    real.write_text("old\n")
+    link.symlink_to(real)
+    assert CliRunner().invoke(cli, ["screen", str(meds), "-o", str(link), "--exit-zero"]).exit_code == 0
+    assert link.is_symlink() and real.read_text().startswith("patient_id,code,")
+    if Path("/dev/null").exists():
+        assert CliRunner().invoke(cli, ["screen", str(meds), "-o", "/dev/null", "--exit-zero"]).exit_code == 0
+        assert Path("/dev/null").is_char_device()
+
+
 POOL = ["tramadol 50 mg qid", "Neurontin 600 tid", "sertraline 100 mg daily", "linezolid 600 bd",
         "valproic acid 500 mg bd", "meropenem 1 g tds", "clonazepam 0.5 mg bd", "Keppra 500 mg bd",
         "amlodipine 5 mg daily", "morphine 10 mg q4h", "lithium 400 mg nocte", "lisinopril 10 mg",

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -76,7 +78,8 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
             if bar:
                 bar.close()
     if summary_file is not None:
-        result.summary.to_csv(summary_file, index=False)
+        with replacing(summary_file) as handle:
+            result.summary.to_csv(handle, index=False)
     _print_summary(result)
     if exit_zero:
         return
@@ -112,20 +115,43 @@ class ProgressBar:
 
 
 def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+    if output is None:
+        sys.stdout.flush()
+        _write_to(result, sys.stdout.buffer, fmt)
+        sys.stdout.buffer.flush()
+    else:
+        with replacing(output) as handle:
+            _write_to(result, handle, fmt)
+
+
+def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-untyped-def]
     if fmt == "parquet":
         import pyarrow.parquet as parquet
 
-        parquet.write_table(result.rows.to_arrow(), output)
+        parquet.write_table(result.rows.to_arrow(), handle)
         return
     # Written a block at a time from the compact rows: the text of a million rows is never whole.
-    write = {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt]
-    if output is None:
-        sys.stdout.flush()
-        write(sys.stdout.buffer)
-        sys.stdout.buffer.flush()
-    else:
-        with output.open("wb") as handle:
-            write(handle)
+    {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt](handle)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A file written beside ``path`` and moved onto it only once complete, so that a screen that
+    fails or is interrupted never leaves a partial file that looks whole (the previous file, if
+    any, stays). A path that is not a regular file (/dev/null, a pipe) is written directly."""
+    target = path.resolve()  # through a symbolic link: the link stays, its target is replaced
+    if target.exists() and not target.is_file():
+        with path.open("wb") as handle:
+            yield handle
+        return
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    try:
+        with partial.open("xb") as handle:  # created with the usual permissions, as open() gives
+            yield handle
+        os.replace(partial, target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
