@@ -87,3 +87,26 @@ def test_prefetched_fuzzy_candidates_resolve_as_one_at_a_time(kb, texts: list[st
     alone, prefetched = Resolver(kb), Resolver(kb)
     prefetched.prefetch(texts)
     assert [prefetched.resolve(t) for t in texts] == [alone.resolve(t) for t in texts]
+
+
+def test_prefetch_computes_candidates_only_for_texts_that_need_them(kb) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.inputs.resolve import Resolver
+
+    texts = ["tramadol + gabapentin", "Keppra and clonazepam", "gabapentn", "tramadl", "sertraline"]
+    resolver = Resolver(kb)
+    resolver.prefetch(texts)
+    assert sorted(resolver._candidates) == ["gabapentn", "tramadl"]  # not the combinations
+    resolutions = [resolver.resolve(t) for t in texts]
+    assert [r.match for r in resolutions[:2]] == ["combination", "combination"]
+    assert resolver._candidates == {}  # every one used once, none left to grow a long-lived process
+    assert resolutions == [Resolver(kb).resolve(t) for t in texts]
+
+
+def test_remembered_resolutions_are_bounded(kb, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import pharmcheck.inputs.resolve as resolve
+
+    monkeypatch.setattr(resolve, "_CACHE_LIMIT", 3)
+    resolver = resolve.Resolver(kb)
+    names = NAMES * 2
+    assert [resolver.resolve(n) for n in names] == [resolve.Resolver(kb).resolve(n) for n in names]
+    assert len(resolver._cache) <= 3

@@ -18,6 +18,7 @@ FUZZY_ACCEPT = 90.0
 FUZZY_SUGGEST = 70.0
 _FUZZY_MIN_LENGTH = 4
 _CANDIDATES = 8
+_CACHE_LIMIT = 500_000  # distinct texts remembered, as the KB's memo bounds its own
 _PREFETCH_ROWS = 256  # queries per cdist call: bounds its score matrix (256 x 22,000 doubles)
 _COMBINATION_SEPARATORS = re.compile(r"\s*(?:/|\+|&|,|\band\b|\bwith\b)\s*", re.IGNORECASE)
 
@@ -43,26 +44,26 @@ class Resolver:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self._cache: dict[str, Resolution] = {}
-        self._candidates: dict[str, list[tuple[str, float, int]]] = {}  # from prefetch()
+        self._candidates: dict[str, list[tuple[str, float, int]]] = {}  # from prefetch(), each used once
 
     def prefetch(self, texts: Iterable[str]) -> None:
-        """Fuzzy candidates for every text that no name matches, computed in one pass on all
+        """Fuzzy candidates for every text that would need them, computed in one pass on all
         cores: the same candidates in the same order as one text at a time, ten times faster
-        for the hundreds of misspellings of a ward."""
+        for the hundreds of misspellings of a ward. Texts that resolve before that are cached."""
         keys = set()
-        for key in {lower_key(text) for text in texts}:
-            if key in self._cache or not any(ch.isalnum() for ch in key) or self._names(key, loose=False):
-                continue
-            loose = loose_key(key)
-            if loose and self._names(loose, loose=True):
-                continue
-            if len(loose or key) >= _FUZZY_MIN_LENGTH and (loose or key) not in self._candidates:
-                keys.add(loose or key)
+        for key in {lower_key(text) for text in texts} - self._cache.keys():
+            found = self._before_fuzzy(key)
+            if isinstance(found, Resolution):
+                self._remember(key, found)
+            elif len(found) >= _FUZZY_MIN_LENGTH and found not in self._candidates:
+                keys.add(found)
         if not keys:
             return
         import numpy as np
         from rapidfuzz import fuzz, process
 
+        if len(self._candidates) + len(keys) > _CACHE_LIMIT:
+            self._candidates.clear()  # left by a caller that never resolved what it prefetched
         queries = sorted(keys)
         choices, _ = self.kb.fuzzy_choices()
         for start in range(0, len(queries), _PREFETCH_ROWS):
@@ -76,11 +77,21 @@ class Resolver:
 
     def resolve(self, text: str) -> Resolution:
         key = lower_key(text)
-        if key not in self._cache:
-            self._cache[key] = self._resolve(key)
-        return self._cache[key]
+        cached = self._cache.get(key)
+        if cached is None:
+            found = self._before_fuzzy(key)
+            cached = self._remember(key, found if isinstance(found, Resolution) else self._fuzzy(found))
+        return cached
 
-    def _resolve(self, key: str) -> Resolution:
+    def _remember(self, key: str, resolution: Resolution) -> Resolution:
+        if len(self._cache) >= _CACHE_LIMIT:
+            self._cache.clear()  # a long-lived embedding process must not grow without bound
+        self._cache[key] = resolution
+        return resolution
+
+    def _before_fuzzy(self, key: str) -> Resolution | str:
+        """The resolution by name (exact, normalised, or as a combination of names), else the key
+        to look up fuzzily: one decision for :meth:`resolve` and :meth:`prefetch`."""
         if not key or not any(ch.isalnum() for ch in key):
             return Resolution((), "none", 0.0, reason="empty name")
         hits = self._names(key, loose=False)
@@ -96,7 +107,7 @@ class Resolver:
             if all(r.resolved and r.match != "fuzzy" for r in resolved):
                 drugs = tuple(dict.fromkeys(d for r in resolved for d in r.drugs))
                 return Resolution(drugs, "combination", 1.0)
-        return self._fuzzy(loose or key)
+        return loose or key
 
     def _names(self, key: str, loose: bool) -> list[NameHit]:
         """The KB names with this lower (or loose) key, each key queried once per KB."""
