@@ -474,19 +474,28 @@ def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path, m
 @pytest.mark.parametrize("block_rows", [256, 2])
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
 def test_written_json_holds_the_findings_frame(checker, monkeypatch, fmt: str, block_rows: int) -> None:  # type: ignore[no-untyped-def]
+    import gc
     import io
     import json
+
+    from pharmcheck.batch.screening import cyclic_gc_paused
 
     monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
 
     meds = pd.concat([MEDS, pd.DataFrame({"patient_id": ['p"4', "p\u00e95"], "name": ["caf\u00e9 \\ 1", "tramadol"]})])
     result = screen(meds, runner=checker, as_of=AS_OF)
     written = io.BytesIO()
-    (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(written)
+    gc.collect()
+    with cyclic_gc_paused():
+        (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(written)
+        assert gc.collect() == 0  # no cyclic garbage piles up while a screen pauses the collector
     text = written.getvalue().decode("utf-8")
     records = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
     assert records == result.findings.to_dict(orient="records") and len(records) > 5
     assert all(list(r) == list(OUT_COLUMNS) for r in records)
+    expected = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records] if fmt == "jsonl" \
+        else [json.dumps(records, ensure_ascii=False, indent=2)]
+    assert text == "\n".join(expected) + "\n"  # byte for byte what json.dumps writes
 
 
 def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-untyped-def]
