@@ -36,7 +36,27 @@ CASES = [
     # "three times weekly" and "twice weekly" once read as weekly
     ("methotrexate 10 mg twice weekly", "methotrexate", 10, "mg", "twice weekly", 2.857),
     ("epoetin 3000 units three times weekly", "epoetin", 3000, "units", "three times weekly", 1285.714),
+    # an interval spelled out once read as no frequency at all
+    ("gabapentin 300 mg every eight hours", "gabapentin", 300, "mg", "q8h", 900),
+    ("morphine 10 mg four hourly", "morphine", 10, "mg", "q4h", 60),
+    # an interval range once read as a dose range (6 mg, and "morphine 10 mg every" not recognised);
+    # it is screened at the shortest interval, the most doses a day
+    ("morphine 10 mg every 4-6 hours", "morphine", 10, "mg", "q4-6h", 60),
+    ("morphine 10 mg every 4 to 6 hours", "morphine", 10, "mg", "q4-6h", 60),
+    ("oxycodone 5 mg 4-6 hourly", "oxycodone", 5, "mg", "q4-6h", 30),
+    ("morphine 5-10 mg q4-6h", "morphine", 10, "mg", "q4-6h", 60),
+    ("morphine every 4-6 hours", "morphine", None, None, "q4-6h", None),
+    ("morphine 10 mg q4-6h prn", "morphine", 10, "mg", "q4-6h", None),
+    ("10 mL Oramorph 10 mg/5 mL every 4 to 6 hours", "Oramorph", 20, "mg", "q4-6h", 120),
+    ("morphine 10 mg every 6-4 hours", "morphine", 10, "mg", None, None),
 ]
+
+
+def test_an_interval_range_says_how_it_was_read() -> None:
+    assert parse_sig("morphine 5-10 mg every 4-6 hours").note == (
+        "dose range 5-10 mg: screened at the upper bound; "
+        "interval every 4-6 hours: screened at the shortest interval, q4h")
+    assert parse_sig("morphine 10 mg q4h").note is None
 
 
 @pytest.mark.parametrize(("text", "name", "value", "unit", "freq", "daily"), CASES)

@@ -49,6 +49,13 @@ _PER_DAY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     ]
 ]
 _EVERY_N_HOURS = re.compile(r"\b(?:q\s?(\d+)\s?h(?:rs?|ours?)?|every (\d+) ?h(?:rs?|ours?)?|(\d+) ?hourly)\b", re.I)
+# "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
+_HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s?(\d+)\s?(?:-|to)\s?(\d+)\s?h(?:rs?|ours?)?|(\d+)\s?(?:-|to)\s?(\d+)\s?hourly)\b",
+                         re.IGNORECASE)
+_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "twelve": 12,
+               "twenty-four": 24, "twenty four": 24}
+# "every eight hours", "four hourly": the interval spelled out, read as its digits
+_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_HOUR_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose|x ?1)\b", re.IGNORECASE)
 _PRN = re.compile(r"\b(?:prn|p\.r\.n\.?|as needed|as required|when required|if needed)\b", re.IGNORECASE)
 _PRN_MAX = re.compile(
@@ -136,7 +143,12 @@ def parse_frequency(text: str) -> Frequency | None:
     """A frequency such as "tid", "q3h", "nocte", "prn", "weekly"; None if none is recognised."""
     cleaned = _clean(text)
     prn = bool(_PRN.search(cleaned))
-    every = _EVERY_N_HOURS.search(cleaned)
+    interval = _HOUR_RANGE.search(cleaned)
+    if interval:  # the shortest interval: the most doses a day, as a dose range is read at its top
+        low, high = (int(g) for g in interval.groups() if g)
+        if 0 < low <= high:
+            return Frequency(f"q{low}-{high}h", 24 / low, prn)
+    every = _EVERY_N_HOURS.search(_SPELLED_HOURS.sub(lambda word: str(_HOUR_WORDS[word[1].lower()]), cleaned))
     if every:
         hours = int(next(g for g in every.groups() if g))
         if hours > 0:
@@ -163,6 +175,8 @@ def parse_sig(text: str) -> Sig:
     body = cleaned[: prn_max_match.start()] + cleaned[prn_max_match.end():] if prn_max_match else cleaned
     strength = _STRENGTH.search(body)
     note = None
+    unmasked = body  # the interval range's numbers blanked out, so that they are not read as a dose
+    body = _HOUR_RANGE.sub(lambda interval: " " * len(interval[0]), body)
     dose_match = _DOSE_RANGE.search(body) or _DOSE.search(body)
     if strength and (dose_match is None or strength.start() <= dose_match.start()):
         # "co-codamol 30/500": a product strength, not a dose pharmcheck can attribute.
@@ -176,19 +190,18 @@ def parse_sig(text: str) -> Sig:
             written = f"{dose_match['num']} {dose_match['unit'] or ''}"
             note = f"dose range {dose_match.group(0).strip()}: screened at the upper bound"
         dose, assumed = parse_dose(written, body[dose_match.end():])
-        rest = body[dose_match.end():]
+        rest = unmasked[dose_match.end():]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            name = _CONCENTRATION.sub(" ", rest)
+            name = _CONCENTRATION.sub(" ", body[dose_match.end():])
             name = _strip_sig_words(_EVERY_N_HOURS.sub(" ", name).strip())
     else:
         name, dose, assumed, rest = body, None, False, ""
-    frequency = parse_frequency(rest) if rest else None
+    # No dose after the name: frequency and route words may follow it directly ("morphine prn").
+    frequency = parse_frequency(rest) if rest else parse_frequency(unmasked[:len(name)])
     route_match = _ROUTE.search(rest) if rest else None
     name = name.strip(" ,;:-(")
     if not rest:
-        # No dose: frequency and route words may follow the name directly ("morphine prn").
-        frequency = parse_frequency(name)
         trimmed = _strip_sig_words(name)
         name = trimmed or name
     prn_max, prn_max_doses = None, None
@@ -200,6 +213,10 @@ def parse_sig(text: str) -> Sig:
     prn = bool(_PRN.search(cleaned))
     if frequency is None and prn:
         frequency = Frequency("prn", None, True)
+    interval = _HOUR_RANGE.search(unmasked)
+    if interval and frequency is not None and frequency.label.startswith("q") and "-" in frequency.label:
+        said = f"interval {interval[0].strip()}: screened at the shortest interval, {frequency.label.split('-')[0]}h"
+        note = f"{note}; {said}" if note else said
     route = _ROUTES[route_match[1].lower()] if route_match else None
     if route is None and re.search(r"\bpatch\b", cleaned, re.IGNORECASE):
         route = "transdermal"
