@@ -32,7 +32,8 @@ CASES = [
     ("co-codamol 30/500 2 qds", "co-codamol", None, None, "qid", None),
     # "5 times daily" once read as "daily": aciclovir 800 mg came out as 800 mg/day instead of 4000
     ("aciclovir 800 mg 5 times daily", "aciclovir", 800, "mg", "5 times a day", 4000),
-    ("aciclovir 800 mg five times a day", "aciclovir", 800, "mg", None, None),
+    ("aciclovir 800 mg five times a day", "aciclovir", 800, "mg", "5 times a day", 4000),
+    ("aciclovir 800 mg Five times daily", "aciclovir", 800, "mg", "5 times a day", 4000),
     # "three times weekly" and "twice weekly" once read as weekly
     ("methotrexate 10 mg twice weekly", "methotrexate", 10, "mg", "twice weekly", 2.857),
     ("epoetin 3000 units three times weekly", "epoetin", 3000, "units", "three times weekly", 1285.714),

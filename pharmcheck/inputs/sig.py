@@ -54,6 +54,8 @@ _HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s?(\d+)\s?(?:-|to)\s?(\d+)\s?h(?:rs?
                          re.IGNORECASE)
 _HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "twelve": 12,
                "twenty-four": 24, "twenty four": 24}
+# "five times a day" (one to four have their own words: daily, bid, tid, qid)
+_TIMES_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
 _SPELLED_HOURS = re.compile(r"\b(" + "|".join(_HOUR_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose|x ?1)\b", re.IGNORECASE)
@@ -154,9 +156,11 @@ def parse_frequency(text: str) -> Frequency | None:
         if hours > 0:
             return Frequency(f"q{hours}h", 24 / hours, prn)
     # Before the words: "5 times daily" must not read as "daily".
-    times = re.search(r"\b(\d+) ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b", cleaned, re.IGNORECASE)
-    if times and int(times[1]) > 0:
-        return Frequency(f"{times[1]} times a day", float(times[1]), prn)
+    times = re.search(r"\b(\d+|" + "|".join(_TIMES_WORDS) + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b",
+                      cleaned, re.IGNORECASE)
+    count = int(_TIMES_WORDS.get(times[1].lower(), times[1])) if times else 0
+    if count > 0:
+        return Frequency(f"{count} times a day", float(count), prn)
     for pattern, label, per_day in _PER_DAY_WORDS:
         if pattern.search(cleaned):
             return Frequency(label, per_day, prn)
