@@ -59,15 +59,6 @@ class _Steps:
         self._done += 1
 
 
-def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: Checker | None = None,
-           db_url: str | None = None, as_of: date | None = None, select: Sequence[str] = (),
-           ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
-           progress: Progress | None = None) -> ScreenResult:
-    """Screen every patient in ``meds`` (long format, one row per medication)."""
-    with cyclic_gc_paused():
-        return _screen(meds, patients, runner, db_url, as_of, select, ignore, min_severity, progress)
-
-
 @contextmanager
 def cyclic_gc_paused() -> Iterator[None]:
     """Pause Python's cyclic garbage collector, then restore it. A screen builds millions of
@@ -82,9 +73,12 @@ def cyclic_gc_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _screen(meds: pd.DataFrame, patients: pd.DataFrame | None, runner: Checker | None, db_url: str | None,
-            as_of: date | None, select: Sequence[str], ignore: Sequence[str], min_severity: Severity,
-            progress: Progress | None) -> ScreenResult:
+@cyclic_gc_paused()  # a context manager made by contextmanager also decorates: paused for each call
+def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: Checker | None = None,
+           db_url: str | None = None, as_of: date | None = None, select: Sequence[str] = (),
+           ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
+           progress: Progress | None = None) -> ScreenResult:
+    """Screen every patient in ``meds`` (long format, one row per medication)."""
     runner = runner or default_checker(db_url)
     today = as_of or date.today()
     try:
