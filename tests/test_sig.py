@@ -40,6 +40,7 @@ CASES = [
     # an interval spelled out once read as no frequency at all
     ("gabapentin 300 mg every eight hours", "gabapentin", 300, "mg", "q8h", 900),
     ("morphine 10 mg four hourly", "morphine", 10, "mg", "q4h", 60),
+    ("ciprofloxacin 400 mg every ten hours", "ciprofloxacin", 400, "mg", "q10h", 960),
     # an interval range once read as a dose range (6 mg, and "morphine 10 mg every" not recognised);
     # it is screened at the shortest interval, the most doses a day
     ("morphine 10 mg every 4-6 hours", "morphine", 10, "mg", "q4-6h", 60),

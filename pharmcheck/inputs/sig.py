@@ -52,12 +52,13 @@ _EVERY_N_HOURS = re.compile(r"\b(?:q\s?(\d+)\s?h(?:rs?|ours?)?|every (\d+) ?h(?:
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
 _HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s?(\d+)\s?(?:-|to)\s?(\d+)\s?h(?:rs?|ours?)?|(\d+)\s?(?:-|to)\s?(\d+)\s?hourly)\b",
                          re.IGNORECASE)
-_HOUR_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "eight": 8, "twelve": 12,
-               "twenty-four": 24, "twenty four": 24}
-# "five times a day" (one to four have their own words: daily, bid, tid, qid)
-_TIMES_WORDS = {"five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12}
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
-_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_HOUR_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
+_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
+# "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
+_TIMES_A_DAY = re.compile(r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
+                          + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b", re.IGNORECASE)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose|x ?1)\b", re.IGNORECASE)
 _PRN = re.compile(r"\b(?:prn|p\.r\.n\.?|as needed|as required|when required|if needed)\b", re.IGNORECASE)
 _PRN_MAX = re.compile(
@@ -145,20 +146,18 @@ def parse_frequency(text: str) -> Frequency | None:
     """A frequency such as "tid", "q3h", "nocte", "prn", "weekly"; None if none is recognised."""
     cleaned = _clean(text)
     prn = bool(_PRN.search(cleaned))
-    interval = _HOUR_RANGE.search(cleaned)
+    interval = _hour_range(cleaned)
     if interval:  # the shortest interval: the most doses a day, as a dose range is read at its top
-        low, high = (int(g) for g in interval.groups() if g)
-        if 0 < low <= high:
-            return Frequency(f"q{low}-{high}h", 24 / low, prn)
-    every = _EVERY_N_HOURS.search(_SPELLED_HOURS.sub(lambda word: str(_HOUR_WORDS[word[1].lower()]), cleaned))
+        _, low, high = interval
+        return Frequency(f"q{low}-{high}h", 24 / low, prn)
+    every = _EVERY_N_HOURS.search(_SPELLED_HOURS.sub(lambda word: str(_NUMBER_WORDS[word[1].lower()]), cleaned))
     if every:
         hours = int(next(g for g in every.groups() if g))
         if hours > 0:
             return Frequency(f"q{hours}h", 24 / hours, prn)
     # Before the words: "5 times daily" must not read as "daily".
-    times = re.search(r"\b(\d+|" + "|".join(_TIMES_WORDS) + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b",
-                      cleaned, re.IGNORECASE)
-    count = int(_TIMES_WORDS.get(times[1].lower(), times[1])) if times else 0
+    times = _TIMES_A_DAY.search(cleaned)
+    count = int(_NUMBER_WORDS.get(times[1].lower(), times[1])) if times else 0
     if count > 0:
         return Frequency(f"{count} times a day", float(count), prn)
     for pattern, label, per_day in _PER_DAY_WORDS:
@@ -168,6 +167,16 @@ def parse_frequency(text: str) -> Frequency | None:
         return Frequency("once", None, prn)
     if prn:
         return Frequency("prn", None, True)
+    return None
+
+
+def _hour_range(text: str) -> tuple[str, int, int] | None:
+    """An interval range in the text ("every 4-6 hours"): its words, the shortest and the longest."""
+    found = _HOUR_RANGE.search(text)
+    if found:
+        low, high = (int(g) for g in found.groups() if g)
+        if 0 < low <= high:
+            return found[0].strip(), low, high
     return None
 
 
@@ -217,9 +226,9 @@ def parse_sig(text: str) -> Sig:
     prn = bool(_PRN.search(cleaned))
     if frequency is None and prn:
         frequency = Frequency("prn", None, True)
-    interval = _HOUR_RANGE.search(unmasked)
-    if interval and frequency is not None and frequency.label.startswith("q") and "-" in frequency.label:
-        said = f"interval {interval[0].strip()}: screened at the shortest interval, {frequency.label.split('-')[0]}h"
+    interval = _hour_range(unmasked)
+    if interval and frequency is not None and frequency.label == f"q{interval[1]}-{interval[2]}h":
+        said = f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h"
         note = f"{note}; {said}" if note else said
     route = _ROUTES[route_match[1].lower()] if route_match else None
     if route is None and re.search(r"\bpatch\b", cleaned, re.IGNORECASE):
