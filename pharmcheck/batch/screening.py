@@ -211,12 +211,12 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
     mark(pid == "", "missing patient_id")
     mark(table["name"] == "", "missing medication name")
     if people is not None:
-        codes, ids = pd.factorize(pid.to_numpy(dtype=object))  # each distinct id looked up once
+        codes, distinct = pd.factorize(pid)  # each distinct id looked up once
+        ids = np.array(distinct.tolist(), dtype=object)
         listed = np.array([p in people for p in ids], dtype=bool)[codes]
         troubled = np.array([p in patient_problems for p in ids], dtype=bool)[codes]
-        values = pid.to_numpy(dtype=object)
-        mark(~listed & ~troubled, lambda rows: [f"patient_id {p} is not in the patients table" for p in values[rows]])
-        mark(troubled, lambda rows: [patient_problems[p] for p in values[rows]])
+        mark(~listed & ~troubled, lambda rows: [f"patient_id {p} is not in the patients table" for p in ids[codes[rows]]])
+        mark(troubled, lambda rows: [patient_problems[p] for p in ids[codes[rows]]])
     dates = {}
     for column in ("start", "stop"):
         parsed = pd.to_datetime(table[column], errors="coerce", format="ISO8601")
