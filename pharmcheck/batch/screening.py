@@ -112,8 +112,8 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         reasons[fresh] = [templates[k] for k in key[fresh].tolist()]
         reject |= fresh
     bad = reject.to_numpy()
-    for pid, row, reason in zip(table["patient_id"].to_numpy(dtype=object)[bad].tolist(), table["row"].to_numpy()[bad].tolist(),
-                                reasons.to_numpy(dtype=object)[bad].tolist(), strict=True):
+    for pid, row, reason in zip(table["patient_id"][bad].tolist(), table["row"].to_numpy()[bad].tolist(),
+                                reasons[bad].tolist(), strict=True):  # the rejected rows only, never all as objects
         problems.append((str(pid), int(row), str(reason)))
 
     good = ~bad
