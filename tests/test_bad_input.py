@@ -131,7 +131,6 @@ def test_excel_with_no_sheets(tmp_path: Path, kb_url: str) -> None:
     assert_outcome(run(["screen", str(path)], kb_url), 2, "meds.xlsx")
 
 
-
 def reader_stops(args: list[str], kb_url: str, lines_read: int) -> tuple[int, bytes]:
     """Run the CLI into a pipe whose reader takes ``lines_read`` lines and closes it, as `head` does."""
     env = {**os.environ, "PYTHONPATH": str(REPO), "PHARMCHECK_DB": kb_url}
