@@ -26,6 +26,7 @@ from pharmcheck.domain import (
     Unrecognized,
 )
 from pharmcheck.errors import InputError
+from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
@@ -60,6 +61,8 @@ class Checker:
     """Checks medication lists against one open knowledge base."""
 
     def __init__(self, kb: KnowledgeBase):
+        if not isinstance(kb, KnowledgeBase):
+            raise InputError(f"Checker needs a KnowledgeBase from open_kb(), not {type(kb).__name__}")
         self.kb = kb
         self.resolver = Resolver(kb)
 
@@ -67,15 +70,18 @@ class Checker:
               as_of: date | None = None, select: Sequence[str] = (), ignore: Sequence[str] = (),
               min_severity: Severity = Severity.INFO) -> Report:
         """Screen one patient's medication list and return the report."""
-        as_of = as_of or date.today()
-        patient = validate_patient(patient or Patient())
+        as_of = typecheck.check_as_of(as_of) or date.today()
+        patient = validate_patient(typecheck.check_patient(patient))
+        min_severity = typecheck.check_severity(min_severity, "min_severity")
         try:
-            rules = select_rules(select, ignore)
+            rules = select_rules(typecheck.check_selectors(select, "select"),
+                                 typecheck.check_selectors(ignore, "ignore"))
         except ValueError as exc:
             raise InputError(str(exc)) from None
-        meds = [m if isinstance(m, Medication) else Medication(name=str(m)) for m in medications]
+        meds = typecheck.medication_list(medications)
         resolved, unrecognized, notes, structures = [], [], [], []
-        for index, med in enumerate(meds):
+        for index, given in enumerate(meds):
+            med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
             found, missing, note = self.resolve_medication(med, index, structures)
             resolved.extend(found)
@@ -137,7 +143,7 @@ class Checker:
 
             found = match_structure(self.kb, med.smiles)
             if not found.ok:
-                raise InputError(f"medication {index + 1} ({med.name!r}): the structure {med.smiles!r} "
+                raise InputError(f"medication {index + 1} ({med.name!r:.60}): the structure {med.smiles!r:.80} "
                                  f"cannot be read ({found.error})")
             return self._by_structure(med, index, found, structures)
         result = self._resolve_name(med, index)
@@ -305,6 +311,8 @@ def check(medications: Iterable[Medication | str], patient: Patient | None = Non
           select: Sequence[str] = (), ignore: Sequence[str] = (),
           min_severity: Severity = Severity.INFO) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
+    if db_url is not None and not isinstance(db_url, str):
+        raise InputError(f"db_url must be a text (an SQLAlchemy URL), not {type(db_url).__name__}")
     runner = Checker(kb) if kb is not None else checker(db_url)
     return runner.check(medications, patient, as_of=as_of, select=select, ignore=ignore,
                         min_severity=min_severity)
