@@ -29,7 +29,7 @@ def _kind(value: Any) -> str:
 
 def sequence_of_texts(value: Any, what: str) -> tuple[Any, ...]:
     """A list or tuple given where one is expected; a bare text is refused, not split into letters."""
-    if isinstance(value, str | bytes) or isinstance(value, Mapping) or not isinstance(value, Iterable):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise InputError(f"{what} must be a list, not {_kind(value)} {value!r:.60}")
     return tuple(value)
 
