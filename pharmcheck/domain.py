@@ -253,10 +253,12 @@ class Report:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = field(default=())
     structures: tuple[ScreenedStructure, ...] = field(default=())
+    hidden: tuple[Finding, ...] = field(default=())  # below the caller's min_severity: counted, not shown
 
     @property
     def highest_severity(self) -> Severity | None:
-        return max((f.severity for f in self.findings), default=None)
+        """The highest severity found, hidden findings included (an exit code must not miss them)."""
+        return max((f.severity for f in (*self.findings, *self.hidden)), default=None)
 
     def to_dict(self) -> dict[str, Any]:
         highest = self.highest_severity
@@ -269,6 +271,7 @@ class Report:
             "unrecognized": [u.to_dict() for u in self.unrecognized],
             "structures": [s.to_dict() for s in self.structures],
             "findings": [f.to_dict() for f in self.findings],
+            "hidden_findings": len(self.hidden),
             "highest_severity": highest.label if highest is not None else None,
             "notes": list(self.notes),
         }

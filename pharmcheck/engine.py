@@ -100,24 +100,25 @@ class Checker:
         """
         condition_ids, condition_notes = self.conditions_of(patient)
         ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids, structures=structures)
-        findings = self._run(rules, ctx, min_severity)
+        everything = self._run(rules, ctx)
+        findings = tuple(f for f in everything if f.severity >= min_severity)
         return Report(
             pharmcheck_version=__version__, kb_version=self.kb.version,
             schema_revision=self.kb.schema_revision, as_of=as_of, patient=patient,
             medications=tuple(resolved), unrecognized=tuple(unrecognized),
             findings=findings, notes=(*notes, *condition_notes),
             structures=tuple(_screened(m) for m in structures),
+            hidden=tuple(f for f in everything if f.severity < min_severity),
         )
 
-    def _run(self, rules: list[Rule], ctx: CheckContext, min_severity: Severity) -> tuple[Finding, ...]:
+    def _run(self, rules: list[Rule], ctx: CheckContext) -> tuple[Finding, ...]:
         findings = []
         for rule in rules:
             for finding in rule.check(ctx):
-                if finding.severity >= min_severity:
-                    cited = self._cite(finding.references)
-                    if cited != finding.references:
-                        finding = replace(finding, references=cited)
-                    findings.append(finding)
+                cited = self._cite(finding.references)
+                if cited != finding.references:
+                    finding = replace(finding, references=cited)
+                findings.append(finding)
         return tuple(sorted(findings, key=Finding.sort_key))
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
