@@ -23,7 +23,7 @@ def render(report: Report) -> str:
         writer.writerow([pid, f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title,
                          f.message, f.recommendation, f.evidence, report.kb_version])
     for u in report.unrecognized:
-        writer.writerow([pid, "", "", "unrecognized", "", "", f"Not checked: {u.input}", u.reason,
+        writer.writerow([pid, "", "", "unrecognized", "", "", u.title, u.reason,
                          f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", "",
                          report.kb_version])
     return out.getvalue()

@@ -23,7 +23,7 @@ def render(report: Report) -> str:
                 for s in report.structures]
     if report.unrecognized:
         out += ["", "## Not checked (not recognised)", ""]
-        out += [f"- **{_cell(u.input)}**: {u.reason}" + (f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else "")
+        out += [f"- {'condition ' if u.kind == 'condition' else ''}**{_cell(u.input)}**: {u.reason}" + (f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else "")
                 for u in report.unrecognized]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in report.notes]

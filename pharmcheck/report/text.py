@@ -49,12 +49,13 @@ def render(report: Report, color: bool = False) -> str:
         lines.append("NOT CHECKED (not recognised):")
         for item in report.unrecognized:
             hint = f" - did you mean: {', '.join(item.suggestions)}?" if item.suggestions else ""
-            lines.extend(_wrap(f"{item.input}: {item.reason}{hint}", "  "))
+            what = "condition " if item.kind == "condition" else ""
+            lines.extend(_wrap(f"{what}{item.input}: {item.reason}{hint}", "  "))
     for note in report.notes:
         lines.extend(_wrap(f"note: {note}", ""))
     lines.append("")
     if not report.findings:
-        checked = "No findings." if not report.unrecognized else "No findings for the recognised drugs."
+        checked = "No findings." if not report.unrecognized else "No findings for the recognised inputs."
         lines.append(checked)
         return "\n".join(lines) + "\n"
     for severity in sorted(Severity, reverse=True):
