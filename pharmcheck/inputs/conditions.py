@@ -101,7 +101,7 @@ def _resolve(kb: KnowledgeBase, text: str) -> ConditionResolution:
         unknown = [part for part, r in zip((outside, *inside), readings, strict=False) if not r]
         return ConditionResolution(text, None, None, "none", 0.0, (kb.conditions[found.pop()][1],),
                                    f"{unknown[0].strip()!r} is not a condition in the knowledge base")
-    return _fuzzy(kb, text, condition_key(outside))
+    return _fuzzy(kb, text, _without_suffix(condition_key(outside)))
 
 
 def _found(kb: KnowledgeBase, text: str, condition_id: int, match: str, score: float) -> ConditionResolution:
@@ -167,3 +167,21 @@ def _fuzzy(kb: KnowledgeBase, text: str, key: str) -> ConditionResolution:
         if len(rivals) == 1 and confident_fuzzy(key, best, score):
             return _found(kb, text, rivals.pop(), "fuzzy", score / 100)
     return ConditionResolution(text, None, None, "none", 0.0, suggestions[:_SUGGESTIONS], reason)
+
+
+def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, object]]:
+    """The condition vocabulary, or the conditions whose label, id, synonyms or codes contain
+    ``text`` (normalised as a condition is), the condition ``text`` resolves to first."""
+    vocabulary = kb.condition_vocabulary()
+    if not text.strip():
+        return vocabulary
+    key, code = condition_key(text), text.strip().upper()
+
+    def matches(entry: dict[str, object]) -> bool:
+        names = [entry["condition"], entry["label"], *entry["synonyms"]]  # type: ignore[misc]
+        return (bool(key) and any(key in condition_key(str(n)) for n in names)) or any(
+            str(c["code"]).upper().startswith(code) for c in entry["codes"])  # type: ignore[attr-defined]
+
+    found = resolve_condition(kb, text)
+    first = [e for e in vocabulary if found.resolved and e["condition"] == kb.conditions[found.condition_id][0]]
+    return first + [e for e in vocabulary if matches(e) and e not in first]

@@ -394,7 +394,8 @@ class KnowledgeBase:
             codes[int(cid)].append({"system": str(system), "code": str(code), "title": str(title)})
         rows = self._q("SELECT id, name, label, category FROM conditions ORDER BY name", {})
         return [{"condition": str(name), "label": str(label), "category": str(category),
-                 "synonyms": synonyms[int(cid)], "codes": codes[int(cid)]} for cid, name, label, category in rows]
+                 "synonyms": [s for s in synonyms[int(cid)] if s.lower() not in (str(name), str(label).lower())],
+                 "codes": codes[int(cid)]} for cid, name, label, category in rows]
 
     def counts(self) -> dict[str, int]:
         def one(sql: str) -> int:
