@@ -243,7 +243,7 @@ class Checker:
         for text in conditions:
             found = resolve_condition(self.kb, text)
             if found.condition_id is None:
-                missing.append(Unrecognized(text, found.suggestions, found.reason, kind="condition"))
+                missing.append(Unrecognized(text, found.suggestions, found.reason, "condition"))
                 continue
             ids.add(found.condition_id)
             note = found.note()

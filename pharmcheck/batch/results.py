@@ -98,7 +98,7 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
                           f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
     patient_ids = list(rows.patient_ids)
     position = {pid: p for p, pid in enumerate(patient_ids)}
-    for pid, row, u in conditions:  # a patient without medications is still told what was not checked
+    for pid, row, u in conditions:  # a patient without medications is told what was not checked
         if pid not in position:
             position[pid] = len(patient_ids)
             patient_ids.append(pid)
@@ -124,15 +124,15 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
     count = len(rows.patient_ids)
     medications = np.bincount(rows.patient, minlength=count)
     finding_counts = np.bincount(patient, minlength=count)
-    unrecognized_counts = np.bincount(unrecognized_patient, minlength=len(patient_ids) - len(problems))
+    unrecognized_counts = np.bincount(unrecognized_patient, minlength=len(position))
     highest = np.full(count, -1, dtype=np.int64)
     np.maximum.at(highest, patient, severity[index])
     labels = {int(s): s.label for s in Severity}
     summary_rows = [(pid, int(m), int(f), int(u), labels.get(int(h), "none")) for pid, m, f, u, h in
-                    zip(rows.patient_ids, medications, finding_counts, unrecognized_counts[:count], highest,
-                        strict=True)]
-    summary_rows += [(pid, 0, 0, int(unrecognized_counts[position[pid]]) if pid in position else 0, "no medications")
-                     for pid in sorted(set(people) - set(rows.patient_ids))]
+                    zip(rows.patient_ids, medications, finding_counts, unrecognized_counts[:count],
+                        highest, strict=True)]
+    summary_rows += [(pid, 0, 0, int(unrecognized_counts[position[pid]]) if pid in position else 0,
+                      "no medications") for pid in sorted(set(people) - set(rows.patient_ids))]
     summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
                                                   "highest_severity"])
     per_severity = np.bincount(severity[index], minlength=max(labels) + 1)

@@ -132,21 +132,22 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
     conditions = _unrecognized_conditions(runner, patients, people or {})
-    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()),
-                   conditions)
+    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes,
+                   int(good.sum()), conditions)
 
 
 def _unrecognized_conditions(runner: Checker, patients: pd.DataFrame | None,
                              people: People) -> list[tuple[str, int, Unrecognized]]:
     """Each condition of the patients table that is not recognised: (patient id, its row in the
     patients table, why), in patient order; ``check`` reports them as not checked too."""
-    missing = {pid: runner.conditions_of(patient).unrecognized for pid, (patient, _) in people.items()
-               if patient.conditions}
+    missing = {pid: runner.conditions_of(patient).unrecognized
+               for pid, (patient, _) in people.items() if patient.conditions}
     missing = {pid: found for pid, found in missing.items() if found}
     if not missing or patients is None:
         return []
     column = next(c for c in patients.columns if canonical_name(c, PATIENT_COLUMNS) == "patient_id")
-    row_of = dict(zip(text_cells(patients[column]).tolist(), row_numbers(patients).tolist(), strict=True))
+    ids = text_cells(patients[column]).tolist()
+    row_of = dict(zip(ids, row_numbers(patients).tolist(), strict=True))
     return [(pid, int(row_of[pid]), u) for pid in sorted(missing) for u in missing[pid]]
 
 

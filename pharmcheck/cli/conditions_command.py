@@ -6,13 +6,13 @@ import json
 
 import click
 
-from pharmcheck.cli.options import db_option
+from pharmcheck.cli.options import db_option, format_option
 
 
 @click.command()
 @click.argument("text", required=False, default="")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@format_option("text", "json")
 def conditions(text: str, db_url: str | None, fmt: str) -> None:
     """List the conditions `--condition` understands, or those whose name, synonym or code
     (ICD-10-CM, SNOMED CT) contains TEXT."""

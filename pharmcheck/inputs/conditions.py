@@ -46,7 +46,8 @@ class ConditionResolution:
     def note(self) -> str | None:
         """What a reader should know about how the condition was read (fuzzy and code matches)."""
         if self.match == "fuzzy":
-            return f"condition {self.text!r} read as {self.condition} (fuzzy match, score {self.score:.2f})"
+            return (f"condition {self.text!r} read as {self.condition} "
+                    f"(fuzzy match, score {self.score:.2f})")
         if self.match == "code":
             return f"condition {self.text!r} read as {self.condition} (by its code)"
         return None
@@ -76,40 +77,40 @@ def _resolve(kb: KnowledgeBase, text: str) -> ConditionResolution:
     if system:
         by_code = kb.condition_codes.get((system, code))
         if by_code is None:
-            return ConditionResolution(text, None, None, "none", 0.0,
-                                       reason=f"{system} code {code} is not in the knowledge base's condition codes")
+            reason = f"{system} code {code} is not in the knowledge base's condition codes"
+            return _missing(text, reason)
         return _found(kb, text, by_code, "code", 1.0)
-    index = _index(kb)
     outside = _PARENTHESES.sub(" ", text)
-    inside = [part for part in _PARENTHESES.findall(text) if part.strip()]
-    readings = [_by_key(index, kb, condition_key(part)) for part in (outside, *inside) if condition_key(part)]
-    if not readings:
-        return ConditionResolution(text, None, None, "none", 0.0, reason="empty condition")
-    ambiguous = [r for r in readings if len(r) > 1]
-    if ambiguous:
-        names = tuple(sorted({kb.conditions[c][1] for c in ambiguous[0]}))
-        return ConditionResolution(text, None, None, "ambiguous", 0.0, names,
-                                   f"ambiguous: names {len(names)} conditions")
-    found = {next(iter(r)) for r in readings if r}
-    if len(found) > 1:
+    parts = [p for p in (outside, *_PARENTHESES.findall(text)) if condition_key(p)]
+    if not parts:
+        return _missing(text, "empty condition")
+    readings = [_by_key(_index(kb), condition_key(part)) for part in parts]
+    found = {c for r in readings for c in r}
+    if len(found) > 1:  # one name for several conditions, or a text and abbreviation that disagree
         names = tuple(sorted(kb.conditions[c][1] for c in found))
-        return ConditionResolution(text, None, None, "ambiguous", 0.0, names,
-                                   f"ambiguous: the text and its abbreviation name different conditions ({' / '.join(names)})")
+        return _missing(text, f"ambiguous: could be {' or '.join(names)}", names, "ambiguous")
     if found and all(readings):
         return _found(kb, text, found.pop(), "normalized", 1.0)
-    if found:  # the text or its abbreviation is not in the vocabulary: the known part is not enough
-        unknown = [part for part, r in zip((outside, *inside), readings, strict=False) if not r]
-        return ConditionResolution(text, None, None, "none", 0.0, (kb.conditions[found.pop()][1],),
-                                   f"{unknown[0].strip()!r} is not a condition in the knowledge base")
+    if found:  # a part unknown ("epilepsy (ruled out)"): the known part alone is not the condition
+        unknown = next(part for part, r in zip(parts, readings, strict=True) if not r)
+        label = kb.conditions[found.pop()][1]
+        reason = f"{unknown.strip()!r} is not a condition in the knowledge base"
+        return _missing(text, reason, (label,))
     return _fuzzy(kb, text, _without_suffix(condition_key(outside)))
 
 
-def _found(kb: KnowledgeBase, text: str, condition_id: int, match: str, score: float) -> ConditionResolution:
-    return ConditionResolution(text, condition_id, kb.conditions[condition_id][1], match, score)
+def _found(kb: KnowledgeBase, text: str, cid: int, match: str, score: float) -> ConditionResolution:
+    return ConditionResolution(text, cid, kb.conditions[cid][1], match, score)
+
+
+def _missing(text: str, reason: str, suggestions: tuple[str, ...] = (),
+             match: str = "none") -> ConditionResolution:
+    return ConditionResolution(text, None, None, match, 0.0, suggestions, reason)
 
 
 def _as_code(text: str) -> tuple[str, str]:
-    """(code system, code) when the text is written as an ICD-10-CM or SNOMED CT code, else ("", "")."""
+    """(code system, code) when the text is written as an ICD-10-CM or SNOMED CT code, else
+    ("", "")."""
     code = text.strip().upper()
     if _ICD10.match(code):
         return "ICD-10-CM", code
@@ -135,7 +136,7 @@ def _index(kb: KnowledgeBase) -> Index:
     return kb.memo(("condition-index",), build)  # type: ignore[no-any-return]
 
 
-def _by_key(index: Index, kb: KnowledgeBase, key: str) -> set[int]:
+def _by_key(index: Index, key: str) -> set[int]:
     full, stripped = index
     return full.get(key) or stripped.get(_without_suffix(key)) or set()
 
@@ -155,18 +156,21 @@ def _fuzzy_names(kb: KnowledgeBase) -> dict[str, set[int]]:
 def _fuzzy(kb: KnowledgeBase, text: str, key: str) -> ConditionResolution:
     from rapidfuzz import fuzz, process
 
-    reason = "not a condition in the knowledge base's vocabulary: condition rules were not checked for it"
+    reason = ("not a condition in the knowledge base's vocabulary: condition rules were not "
+              "checked for it")
     if len(key) < _FUZZY_MIN_LENGTH:
-        return ConditionResolution(text, None, None, "none", 0.0, reason=reason)
+        return _missing(text, reason)
     names = _fuzzy_names(kb)
-    candidates = process.extract(key, list(names), scorer=fuzz.ratio, limit=8, score_cutoff=FUZZY_SUGGEST)
-    suggestions = tuple(dict.fromkeys(kb.conditions[c][1] for k, _, _ in candidates for c in sorted(names[k])))
+    candidates = process.extract(key, list(names), scorer=fuzz.ratio, limit=8,
+                                 score_cutoff=FUZZY_SUGGEST)
+    labels = (kb.conditions[c][1] for name, _, _ in candidates for c in sorted(names[name]))
+    suggestions = tuple(dict.fromkeys(labels))[:_SUGGESTIONS]
     if candidates:
         best, score, _ = candidates[0]
-        rivals = {c for k, s, _ in candidates if s == score for c in names[k]}
+        rivals = {c for name, s, _ in candidates if s == score for c in names[name]}
         if len(rivals) == 1 and confident_fuzzy(key, best, score):
             return _found(kb, text, rivals.pop(), "fuzzy", score / 100)
-    return ConditionResolution(text, None, None, "none", 0.0, suggestions[:_SUGGESTIONS], reason)
+    return _missing(text, reason, suggestions)
 
 
 def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, object]]:
@@ -183,5 +187,6 @@ def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, objec
             str(c["code"]).upper().startswith(code) for c in entry["codes"])  # type: ignore[attr-defined]
 
     found = resolve_condition(kb, text)
-    first = [e for e in vocabulary if found.resolved and e["condition"] == kb.conditions[found.condition_id][0]]
+    name = kb.conditions[found.condition_id][0] if found.condition_id is not None else None
+    first = [e for e in vocabulary if e["condition"] == name]
     return first + [e for e in vocabulary if matches(e) and e not in first]

@@ -159,9 +159,10 @@ class Resolver:
     def _look_alike(self, drug_id: int, confused: set[int]) -> Resolution:
         """A near miss of one member of a confused-name pair could be either: ask, never guess."""
         names = (self.kb.drug_name(drug_id), *sorted(self.kb.drug_name(d) for d in confused))
+        others = " and ".join(names[1:])
         return Resolution((), "ambiguous", 0.0, names,
-                          f"ambiguous: close to {names[0]}, whose name is confused with "
-                          f"{' and '.join(names[1:])} (look-alike, sound-alike names: ISMP); not checked")
+                          f"ambiguous: close to {names[0]}, whose name is confused with {others} "
+                          "(look-alike, sound-alike names: ISMP); not checked")
 
 
 def confident_fuzzy(query: str, candidate: str, score: float) -> bool:

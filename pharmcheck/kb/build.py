@@ -362,9 +362,10 @@ class _Resolver:
         return {drug_key: self.drug(row, column), class_key: None}
 
     def name_pair(self, row: Row) -> dict[str, Any]:
-        pair = {"a_drug_id": self.drug(row, "a"), "b_drug_id": self.drug(row, "b"), "listed_as": row["listed_as"]}
+        pair = {"a_drug_id": self.drug(row, "a"), "b_drug_id": self.drug(row, "b"),
+                "listed_as": row["listed_as"]}
         if pair["a_drug_id"] is not None and pair["a_drug_id"] == pair["b_drug_id"]:
-            self._problem(row, f"{row['a']!r} and {row['b']!r} are the same drug: not a confused pair")
+            self._problem(row, f"{row['a']!r} and {row['b']!r} are one drug: not a confused pair")
         return pair
 
     def number(self, row: Row, column: str, integer: bool = False) -> float | None:
@@ -516,8 +517,9 @@ def _condition_codes(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
         condition_id = r.condition(row)
         if key in records and records[key]["condition_id"] != condition_id:
             r._problem(row, f"{row['system']} code {row['code']!r} is given to two conditions")
-        records.setdefault(key, {"condition_id": condition_id, "system": row["system"], "code": key[1],
-                                 "title": row["title"], "reference_id": r.ref(row, row["ref_id"])})
+        records.setdefault(key, {"condition_id": condition_id, "system": row["system"],
+                                 "code": key[1], "title": row["title"],
+                                 "reference_id": r.ref(row, row["ref_id"])})
     return list(records.values())
 
 

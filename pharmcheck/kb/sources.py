@@ -48,10 +48,13 @@ TABLES: dict[str, TableSpec] = {
         ("condition", "label", "category", "synonyms"), ("condition", "label", "category")
     ),
     "condition_codes": TableSpec(
-        ("condition", "system", "code", "title", "ref_id"), ("condition", "system", "code", "title", "ref_id"),
+        ("condition", "system", "code", "title", "ref_id"),
+        ("condition", "system", "code", "title", "ref_id"),
         {"system": CODE_SYSTEMS},
     ),
-    "confused_names": TableSpec(("a", "b", "listed_as", "ref_ids"), ("a", "b", "listed_as", "ref_ids")),
+    "confused_names": TableSpec(
+        ("a", "b", "listed_as", "ref_ids"), ("a", "b", "listed_as", "ref_ids")
+    ),
     "classes": TableSpec(
         ("class", "label", "kind", "duplicate_therapy", "description"),
         ("class", "label", "kind"),

@@ -327,7 +327,8 @@ class KnowledgeBase:
         }
         self.condition_codes = {
             (str(system), str(code)): int(cid)
-            for cid, system, code in q("SELECT condition_id, system, code FROM condition_codes ORDER BY id", {})
+            for cid, system, code in q(
+                "SELECT condition_id, system, code FROM condition_codes ORDER BY id", {})
         }
         self.confused_names = self._facts("confused_name_pairs", "confused_name_pairs_references")
         self.confused_with: dict[int, set[int]] = defaultdict(set)
@@ -385,7 +386,9 @@ class KnowledgeBase:
     def condition_vocabulary(self) -> list[dict[str, Any]]:
         """Every condition with its category, synonyms and codes, by name."""
         synonyms: dict[int, list[str]] = defaultdict(list)
-        for cid, synonym in self._q("SELECT condition_id, synonym FROM condition_synonyms ORDER BY id", {}):
+        for cid, synonym in self._q(
+            "SELECT condition_id, synonym FROM condition_synonyms ORDER BY id", {}
+        ):
             synonyms[int(cid)].append(str(synonym))
         codes: dict[int, list[dict[str, str]]] = defaultdict(list)
         for cid, system, code, title in self._q(
@@ -394,7 +397,8 @@ class KnowledgeBase:
             codes[int(cid)].append({"system": str(system), "code": str(code), "title": str(title)})
         rows = self._q("SELECT id, name, label, category FROM conditions ORDER BY name", {})
         return [{"condition": str(name), "label": str(label), "category": str(category),
-                 "synonyms": [s for s in synonyms[int(cid)] if s.lower() not in (str(name), str(label).lower())],
+                 "synonyms": [s for s in synonyms[int(cid)]
+                              if s.lower() not in (str(name), str(label).lower())],
                  "codes": codes[int(cid)]} for cid, name, label, category in rows]
 
     def counts(self) -> dict[str, int]:

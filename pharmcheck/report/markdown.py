@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
-from pharmcheck.domain import Report, Severity
+from pharmcheck.domain import Report, Severity, Unrecognized
 
 
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _not_checked(item: Unrecognized) -> str:
+    what = "condition " if item.kind == "condition" else ""
+    hint = f" (did you mean {', '.join(item.suggestions)}?)" if item.suggestions else ""
+    return f"- {what}**{_cell(item.input)}**: {item.reason}{hint}"
 
 
 def render(report: Report) -> str:
@@ -23,8 +29,7 @@ def render(report: Report) -> str:
                 for s in report.structures]
     if report.unrecognized:
         out += ["", "## Not checked (not recognised)", ""]
-        out += [f"- {'condition ' if u.kind == 'condition' else ''}**{_cell(u.input)}**: {u.reason}" + (f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else "")
-                for u in report.unrecognized]
+        out += [_not_checked(u) for u in report.unrecognized]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in report.notes]
     out += ["", "## Findings", ""]

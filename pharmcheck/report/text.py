@@ -55,8 +55,8 @@ def render(report: Report, color: bool = False) -> str:
         lines.extend(_wrap(f"note: {note}", ""))
     lines.append("")
     if not report.findings:
-        checked = "No findings." if not report.unrecognized else "No findings for the recognised inputs."
-        lines.append(checked)
+        partial = "No findings for the recognised inputs."
+        lines.append("No findings." if not report.unrecognized else partial)
         return "\n".join(lines) + "\n"
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity == severity]
