@@ -180,16 +180,29 @@ class ResolvedMedication:
         return data
 
 
+UNRECOGNIZED_KINDS = ("drug", "condition")
+
+
 @dataclass(frozen=True)
 class Unrecognized:
-    """An input that was not checked, and why. Its presence makes the exit code 1."""
+    """An input that was not checked, and why. Its presence makes the exit code 1.
+
+    ``kind`` says what the input was meant to be: a ``drug`` (a medication) or a ``condition``.
+    """
 
     input: str
     suggestions: tuple[str, ...] = ()
     reason: str = "no drug of that name in the knowledge base"
+    kind: str = "drug"
+
+    @property
+    def title(self) -> str:
+        """How a report heads it: "Not checked: X", naming a condition as one."""
+        return f"Not checked: {'condition ' if self.kind == 'condition' else ''}{self.input}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"input": self.input, "suggestions": list(self.suggestions), "reason": self.reason}
+        return {"input": self.input, "kind": self.kind, "suggestions": list(self.suggestions),
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)

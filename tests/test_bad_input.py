@@ -62,7 +62,8 @@ DOC_CASES = [
     ("wrong-top-level", [1, 2, 3], 2, "medication 1"),
     ("garbage-smiles", {"medications": [{"name": "compound X", "smiles": "C1CC((N"}]}, 2, "smiles"),
     ("sql-name", {"medications": ["'); DROP TABLE drugs;--"]}, 1, "not checked"),
-    ("control-characters", {"medications": ["\u0007tram\u0001adol\u001b"]}, 0, "tramadol (fuzzy"),
+    ("control-characters", {"medications": ["\u0007gaba\u0001pentin\u001b"]}, 0, "gabapentin (fuzzy"),
+    ("control-characters-look-alike", {"medications": ["\u0007tram\u0001adol\u001b"]}, 1, "trazodone"),
     ("ten-thousand-characters", {"medications": ["x" * 10_000]}, 1, "not checked"),
 ]
 

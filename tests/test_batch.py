@@ -247,7 +247,8 @@ POOL = ["tramadol 50 mg qid", "Neurontin 600 tid", "sertraline 100 mg daily", "l
 WARDS = st.lists(
     st.tuples(st.lists(st.sampled_from(POOL), min_size=1, max_size=6),
               st.none() | st.integers(10, 120), st.none() | st.integers(18, 95),
-              st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration"])),
+              st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "Dravet's syndrome",
+                               "made-up syndrome"])),
     min_size=1, max_size=6,
 )
 
@@ -282,7 +283,8 @@ PEOPLE = st.fixed_dictionaries({
     "dialysis": st.sampled_from(["", "none", "hemodialysis"]), "hepatic_impairment": st.sampled_from(["", "none", "severe"]),
     "age": st.sampled_from(["", "16", "30", "70", "80"]), "sex": st.sampled_from(["", "female", "male"]),
     "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
-    "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration"]),
+    "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
+                                   "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
 })
 
@@ -515,3 +517,40 @@ def test_blank_status_cells_are_not_given(checker) -> None:  # type: ignore[no-u
                           "status": ["", "stopped"]})
     out = screen_frame(frame, runner=checker, as_of=AS_OF)
     assert "PC611" in set(out["code"]) and "PC101" in set(out["code"])
+
+
+def test_unrecognised_conditions_are_rows_with_their_patients_row(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame({"patient_id": ["p1", "p2"], "name": ["carbamazepine 200 mg bd", "amlodipine 5 mg daily"]})
+    patients = pd.DataFrame({"patient_id": ["p1", "p2", "p3"],
+                             "conditions": ["Juvenile Myoclonic Epilepsy (JME)", "made-up syndrome;Dravet's syndrome",
+                                            "xyzzy disease"]})
+    result = screen(meds, patients, runner=checker, as_of=AS_OF)
+    out = result.findings
+    missing = out[out["category"] == "unrecognized"]
+    assert list(zip(missing["patient_id"], missing["title"], strict=True)) == [
+        ("p2", "Not checked: condition made-up syndrome"), ("p3", "Not checked: condition xyzzy disease")]
+    assert [m.split(":")[0] for m in missing["message"]] == ["patients row 3", "patients row 4"]
+    assert "PC701" in set(out[out["patient_id"] == "p1"]["code"])  # JME as written is read
+    assert result.unrecognized == 2
+    summary = result.summary.set_index("patient_id")
+    assert (summary.loc["p2", "unrecognized"], summary.loc["p3", "unrecognized"]) == (1, 1)
+
+
+def test_screen_exit_code_for_an_unrecognised_condition(tmp_path: Path) -> None:
+    meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
+    pd.DataFrame({"patient_id": ["p1"], "name": ["amlodipine 5 mg daily"]}).to_csv(meds, index=False)
+    pd.DataFrame({"patient_id": ["p1"], "conditions": ["made-up syndrome"]}).to_csv(patients, index=False)
+    args = ["screen", str(meds), "--patients", str(patients), "-o", str(tmp_path / "out.csv")]
+    assert CliRunner().invoke(cli, args).exit_code == 1
+    assert CliRunner().invoke(cli, [*args, "--allow-unrecognized"]).exit_code == 0
+    pd.DataFrame({"patient_id": ["p1"], "conditions": ["Dravet's syndrome"]}).to_csv(patients, index=False)
+    assert CliRunner().invoke(cli, args).exit_code == 0
+
+
+def test_a_look_alike_near_miss_in_a_ward_is_not_screened_as_either(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["trazodol 50 mg nocte", "sertraline 100 mg daily"]})
+    out = screen_frame(meds, runner=checker, as_of=AS_OF)
+    missing = out[out["category"] == "unrecognized"]
+    assert list(missing["title"]) == ["Not checked: trazodol 50 mg nocte"]
+    assert "row 2" in missing["message"].iloc[0] and "trazodone" in missing["recommendation"].iloc[0]
+    assert not out["drugs"].str.contains("tramadol|trazodone").any()

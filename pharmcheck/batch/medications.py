@@ -98,7 +98,7 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
     patients = [people[p][0] if p in people else Patient(id=str(p)) for p in rows.patient_ids]
     ward = Ward(
         kb=runner.kb, today=today, patients=patients,
-        condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds,
+        condition_ids=[runner.conditions_of(p).ids for p in patients], meds=meds,
         entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
         entry_med=offset[rows.key][entry_row] + within,
         entry_stopped=(stopped_status | ~np.isnat(rows.stop))[entry_row],

@@ -4,6 +4,7 @@ unrecognised inputs, then every rejected row; and the per-patient summary."""
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -14,7 +15,7 @@ from pharmcheck.batch.medications import Rows
 from pharmcheck.batch.output import FindingRows, csv_line
 from pharmcheck.batch.patients import People
 from pharmcheck.batch.ward import Emitted
-from pharmcheck.domain import Finding, Severity
+from pharmcheck.domain import Finding, Severity, Unrecognized
 from pharmcheck.engine import Checker
 
 
@@ -74,9 +75,10 @@ class Found:
 
 
 def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], min_severity: Severity,
-            problems: list[tuple[str, int, str]], people: People, notes: list[str], screened: int) -> ScreenResult:
+            problems: list[tuple[str, int, str]], people: People, notes: list[str], screened: int,
+            conditions: Sequence[tuple[str, int, Unrecognized]] = ()) -> ScreenResult:
     """Finding rows per patient in the order ``check`` reports them, then the patient's
-    unrecognised inputs, then every rejected row; and the summary."""
+    unrecognised medications and conditions, then every rejected row; and the summary."""
     patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     severity = found.severity
@@ -92,8 +94,18 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
         for u in rows.templates[rows.key[r]][1]:
             missing_patient.append(int(rows.patient[r]))
             missing_item.append(len(items))
-            items.append(("", "", "unrecognized", "", "", f"Not checked: {u.input}", f"row {rows.row[r]}: {u.reason}",
+            items.append(("", "", "unrecognized", "", "", u.title, f"row {rows.row[r]}: {u.reason}",
                           f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
+    patient_ids = list(rows.patient_ids)
+    position = {pid: p for p, pid in enumerate(patient_ids)}
+    for pid, row, u in conditions:  # a patient without medications is told what was not checked
+        if pid not in position:
+            position[pid] = len(patient_ids)
+            patient_ids.append(pid)
+        missing_patient.append(position[pid])
+        missing_item.append(len(items))
+        items.append(("", "", "unrecognized", "", "", u.title, f"patients row {row}: {u.reason}",
+                      f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
     unrecognized_patient = np.array(missing_patient, dtype=np.int64)
     unrecognized_item = np.array(missing_item, dtype=np.int64)
     all_patient = np.concatenate([patient, unrecognized_patient])
@@ -101,7 +113,6 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
     merged = np.argsort(all_patient, kind="stable")
     all_patient, all_item = all_patient[merged], all_item[merged]
 
-    patient_ids = list(rows.patient_ids)
     rejected = [(len(patient_ids) + j, len(items) + j) for j in range(len(problems))]
     patient_ids += [pid for pid, _, _ in problems]
     items += [("", "", "rejected-row", "", "", f"Row {row} not screened", f"row {row}: {reason}",
@@ -113,13 +124,15 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
     count = len(rows.patient_ids)
     medications = np.bincount(rows.patient, minlength=count)
     finding_counts = np.bincount(patient, minlength=count)
-    unrecognized_counts = np.bincount(unrecognized_patient, minlength=count)
+    unrecognized_counts = np.bincount(unrecognized_patient, minlength=len(position))
     highest = np.full(count, -1, dtype=np.int64)
     np.maximum.at(highest, patient, severity[index])
     labels = {int(s): s.label for s in Severity}
     summary_rows = [(pid, int(m), int(f), int(u), labels.get(int(h), "none")) for pid, m, f, u, h in
-                    zip(rows.patient_ids, medications, finding_counts, unrecognized_counts, highest, strict=True)]
-    summary_rows += [(pid, 0, 0, 0, "no medications") for pid in sorted(set(people) - set(rows.patient_ids))]
+                    zip(rows.patient_ids, medications, finding_counts, unrecognized_counts[:count],
+                        highest, strict=True)]
+    summary_rows += [(pid, 0, 0, int(unrecognized_counts[position[pid]]) if pid in position else 0,
+                      "no medications") for pid in sorted(set(people) - set(rows.patient_ids))]
     summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
                                                   "highest_severity"])
     per_severity = np.bincount(severity[index], minlength=max(labels) + 1)

@@ -35,9 +35,17 @@ from pharmcheck.batch.medications import (
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.results import Found, ScreenResult, lay_out
-from pharmcheck.batch.tables import MED_COLUMNS, cell_of, normalise_columns, row_numbers, text_cells
+from pharmcheck.batch.tables import (
+    MED_COLUMNS,
+    PATIENT_COLUMNS,
+    canonical_name,
+    cell_of,
+    normalise_columns,
+    row_numbers,
+    text_cells,
+)
 from pharmcheck.batch.ward import Emitted, Ward
-from pharmcheck.domain import ResolvedMedication, Severity
+from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
@@ -123,7 +131,24 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
                                today, step)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
-    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+    conditions = _unrecognized_conditions(runner, patients, people or {})
+    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes,
+                   int(good.sum()), conditions)
+
+
+def _unrecognized_conditions(runner: Checker, patients: pd.DataFrame | None,
+                             people: People) -> list[tuple[str, int, Unrecognized]]:
+    """Each condition of the patients table that is not recognised: (patient id, its row in the
+    patients table, why), in patient order; ``check`` reports them as not checked too."""
+    missing = {pid: runner.conditions_of(patient).unrecognized
+               for pid, (patient, _) in people.items() if patient.conditions}
+    missing = {pid: found for pid, found in missing.items() if found}
+    if not missing or patients is None:
+        return []
+    column = next(c for c in patients.columns if canonical_name(c, PATIENT_COLUMNS) == "patient_id")
+    ids = text_cells(patients[column]).tolist()
+    row_of = dict(zip(ids, row_numbers(patients).tolist(), strict=True))
+    return [(pid, int(row_of[pid]), u) for pid in sorted(missing) for u in missing[pid]]
 
 
 def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bool,
