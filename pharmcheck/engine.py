@@ -36,6 +36,7 @@ from pharmcheck.inputs.sig import (
     parse_frequency,
     parse_sig,
 )
+from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
@@ -77,10 +78,13 @@ class Checker:
         resolved, unrecognized, notes, structures = [], [], [], []
         for index, med in enumerate(meds):
             validate_medication(med, as_of)
-            found, missing, note = self.resolve_medication(med, index, structures)
+            void = status_meaning(med.status) == VOID  # listed, but its structure feeds no rule either
+            found, missing, note = self.resolve_medication(med, index, [] if void else structures)
             resolved.extend(found)
             unrecognized.extend(missing)
             notes.extend(note)
+            status = status_note(med.name, med.status)
+            notes.extend([status] if status else [])
         return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures)
 
     def evaluate(self, patient: Patient, resolved: Sequence[ResolvedMedication],

@@ -11,10 +11,19 @@ import numpy as np
 import pandas as pd
 
 from pharmcheck.batch.patients import People
+from pharmcheck.batch.tables import natural_key
 from pharmcheck.batch.ward import Ward, distinct_rows
 from pharmcheck.domain import Medication, Patient, ResolvedMedication, Unrecognized
 from pharmcheck.engine import Checker
 from pharmcheck.errors import InputError
+from pharmcheck.inputs.status import (
+    STOPPED,
+    UNKNOWN_STATUS,
+    VOID,
+    status_key,
+    status_meaning,
+    status_problem,
+)
 
 Template = tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]]
 
@@ -60,6 +69,7 @@ class Rows:
     start: np.ndarray
     stop: np.ndarray
     status: np.ndarray
+    void: np.ndarray  # the row's status is void (pharmcheck.inputs.status): no rule reads it
     templates: list[Any]
 
 
@@ -67,20 +77,26 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
                templates: list[Any], dates: dict[str, pd.Series], people: People) -> tuple[Ward, Rows]:
     """The screened (``good``) rows ordered by patient, and the ward: one entry per resolved drug
     of each row (a combination product gives several)."""
-    patient_codes, patient_ids = pd.factorize(table["patient_id"][good], sort=True)
+    patient_codes, distinct_ids = pd.factorize(table["patient_id"][good])
+    ids = distinct_ids.tolist()
+    natural = sorted(range(len(ids)), key=lambda i: natural_key(ids[i]))  # P2 before P10
+    rank = np.empty(len(ids), dtype=np.int64)
+    rank[natural] = np.arange(len(ids))
+    patient_codes, patient_ids = rank[patient_codes], [ids[i] for i in natural]
     order = np.argsort(patient_codes, kind="stable")
     patient = patient_codes[order]
     starts = np.flatnonzero(np.r_[True, patient[1:] != patient[:-1]]) if len(patient) else np.zeros(0, dtype=np.int64)
     sizes = np.diff(np.r_[starts, len(patient)])
     status_column = table["status"].str.lower()
     status = status_column.to_numpy(dtype=object)[good][order]
+    stopped_status, void = (meaning[good][order] for meaning in status_meanings(status_column))
     rows = Rows(
-        patient_ids=patient_ids.tolist(), patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
+        patient_ids=patient_ids, patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
         key=key[good][order], row=table["row"].to_numpy()[good][order],
         start=dates["start"].to_numpy(dtype="datetime64[D]")[good][order],
         stop=dates["stop"].to_numpy(dtype="datetime64[D]")[good][order],
         # A blank status is "not given" (None), never pandas' NA, which breaks truth tests later.
-        status=np.where(status == "", None, status), templates=templates,
+        status=np.where(status == "", None, status), void=void, templates=templates,
     )
     meds: list[ResolvedMedication] = []
     offset = np.zeros(len(templates) + 1, dtype=np.int64)
@@ -88,23 +104,50 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
         found = template[0] if not isinstance(template, str) else []
         meds.extend(found)
         offset[k + 1] = offset[k] + len(found)
-    count = np.diff(offset)[rows.key]
+    count = np.diff(offset)[rows.key] * ~void  # a void row gives no entry: no rule reads it
     entry_row = np.repeat(np.arange(len(rows.key)), count)
     within = np.arange(len(entry_row)) - np.repeat(np.cumsum(count) - count, count)
-    stopped_status = status_column.isin(["stopped", "discontinued", "held"]).to_numpy(dtype=bool)[good][order]
     structures = np.array([bool(t[3]) if not isinstance(t, str) else False for t in templates], dtype=bool)
     has_structures = np.zeros(len(patient_ids), dtype=bool)
-    has_structures[rows.patient[structures[rows.key]]] = True
+    has_structures[rows.patient[structures[rows.key] & ~void]] = True
     patients = [people[p][0] if p in people else Patient(id=str(p)) for p in rows.patient_ids]
     ward = Ward(
         kb=runner.kb, today=today, patients=patients,
         condition_ids=[runner.conditions_of(p)[0] for p in patients], meds=meds,
         entry_patient=rows.patient[entry_row], entry_position=rows.position[entry_row],
         entry_med=offset[rows.key][entry_row] + within,
-        entry_stopped=(stopped_status | ~np.isnat(rows.stop))[entry_row],
+        entry_stopped=(stopped_status | ~np.isnat(rows.stop))[entry_row],  # void rows have no entries
         entry_started=~np.isnat(rows.start)[entry_row], has_structures=has_structures,
     )
     return ward, rows
+
+
+def status_meanings(status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Per row, whether its status means stopped and whether it means void (each distinct status
+    looked up once in the one vocabulary; rows with a status outside it are rejected before)."""
+    codes, distinct = pd.factorize(status)
+    meanings = [status_meaning(s) for s in distinct.tolist()]
+    stopped = np.array([m == STOPPED for m in meanings] + [False], dtype=bool)  # code -1: no status
+    void = np.array([m == VOID for m in meanings] + [False], dtype=bool)
+    return stopped[codes], void[codes]
+
+
+def unknown_statuses(status: pd.Series) -> np.ndarray:
+    """Per row, whether its status is "unknown" (screened as active, with a note)."""
+    codes, distinct = pd.factorize(status)
+    unknown = np.array([status_key(s) == UNKNOWN_STATUS for s in distinct.tolist()] + [False], dtype=bool)
+    return unknown[codes]
+
+
+def unreadable_statuses(status: pd.Series) -> tuple[np.ndarray, list[str]]:
+    """Per row, the index of why its status cannot be read into the returned reasons (-1: it can)."""
+    codes, distinct = pd.factorize(status)
+    reasons, index = [], []
+    for value in distinct.tolist():
+        problem = status_problem(value)
+        index.append(len(reasons) if problem else -1)
+        reasons.extend([problem] if problem else [])
+    return np.array(index + [-1], dtype=np.int64)[codes], reasons
 
 
 def row_date(day: np.datetime64) -> date | None:

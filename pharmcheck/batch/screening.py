@@ -31,11 +31,21 @@ from pharmcheck.batch.medications import (
     for_row,
     resolve_each,
     row_date,
+    unknown_statuses,
+    unreadable_statuses,
 )
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.results import Found, ScreenResult, lay_out
-from pharmcheck.batch.tables import MED_COLUMNS, cell_of, normalise_columns, row_numbers, text_cells
+from pharmcheck.batch.tables import (
+    MED_COLUMNS,
+    cell_of,
+    listed_rows,
+    normalise_columns,
+    read_dates,
+    row_numbers,
+    text_cells,
+)
 from pharmcheck.batch.ward import Emitted, Ward
 from pharmcheck.domain import ResolvedMedication, Severity
 from pharmcheck.engine import Checker
@@ -117,13 +127,17 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         problems.append((str(pid), int(row), str(reason)))
 
     good = ~bad
+    unknown = table["row"].to_numpy()[good & unknown_statuses(table["status"])].tolist()
+    if unknown:
+        notes.append(f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active")
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(runner, today, table, good, key, templates, dates, people or {})
     emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), min_severity, people or {},
                                today, step)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
-    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, patient_problems, notes,
+                   int(good.sum()))
 
 
 def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bool,
@@ -210,6 +224,8 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
     pid = table["patient_id"]
     mark(pid == "", "missing patient_id")
     mark(table["name"] == "", "missing medication name")
+    status_reason, status_reasons = unreadable_statuses(table["status"])
+    mark(status_reason >= 0, lambda rows: [status_reasons[r] for r in status_reason[rows].tolist()])
     if people is not None:
         codes, distinct = pd.factorize(pid)  # each distinct id looked up once
         ids = np.array(distinct.tolist(), dtype=object)
@@ -219,8 +235,8 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
         mark(troubled, lambda rows: [patient_problems[p] for p in ids[codes[rows]]])
     dates = {}
     for column in ("start", "stop"):
-        parsed = pd.to_datetime(table[column], errors="coerce", format="ISO8601")
-        mark((table[column] != "") & parsed.isna(), f"unparsable {column} date")
+        parsed, why = read_dates(table[column])
+        mark(why != "", lambda rows, why=why, column=column: [f"unparsable {column} date {w}" for w in why[rows]])
         dates[column] = parsed
     mark(dates["stop"].notna() & dates["start"].notna() & (dates["stop"] < dates["start"]), "stop date before start date")
     row_as_of: Any = pd.Timestamp(today)
@@ -247,7 +263,7 @@ def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min
         structures: list[Any] = []
         for i in range(first_row[p], first_row[p + 1]):
             found, _, _, med_structures = rows.templates[rows.key[i]]
-            structures.extend(med_structures)
+            structures.extend([] if rows.void[i] else med_structures)
             start, stop = row_date(rows.start[i]), row_date(rows.stop[i])  # only here: few rows need dates
             resolved.extend(for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found)
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
