@@ -63,7 +63,7 @@ DOC_CASES = [
     ("garbage-smiles", {"medications": [{"name": "compound X", "smiles": "C1CC((N"}]}, 2, "smiles"),
     ("sql-name", {"medications": ["'); DROP TABLE drugs;--"]}, 1, "not checked"),
     ("control-characters", {"medications": ["\u0007tram\u0001adol\u001b"]}, 0, "tramadol (fuzzy"),
-    ("ten-thousand-characters", {"medications": ["x" * 10_000]}, 1, "not checked"),
+    ("ten-thousand-characters", {"medications": ["x" * 10_000]}, 2, "at most 1,000"),
 ]
 
 

@@ -17,6 +17,7 @@ from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
+NOT_FINDINGS = ["unrecognized", "structure-only", "rejected-row"]  # rows about the input, not findings
 MEDS = pd.DataFrame({
     "patient_id": ["p1", "p1", "p1", "p2", "p2"],
     "name": ["tramadol 50 mg qid", "Neurontin 600 tid", "xyzzy", "sertraline", "linezolid 600 bd"],
@@ -263,7 +264,7 @@ def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-u
     for i, (names, crcl, age, cond) in enumerate(ward):
         patient = Patient(id=f"p{i}", crcl=crcl, age=age, conditions=(cond,) if cond else ())
         report = checker.check([Medication(n) for n in names], patient, as_of=AS_OF)
-        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.message) for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["message"], strict=True)) == expected
         assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(report.unrecognized)
@@ -275,7 +276,9 @@ RICH_POOL = POOL + [
     "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
 ]
-ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(["", "stopped", "active"]),
+STATUSES = ["", "stopped", "active", "on-hold", "Held", "completed", "D/C", "cancelled", "entered-in-error",
+            "not-taken", "unknown", "draft"]
+ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(STATUSES),
                     st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
 PEOPLE = st.fixed_dictionaries({
     "crcl": st.sampled_from(["", "8", "25", "45", "90"]), "egfr": st.sampled_from(["", "12", "50"]),
@@ -312,7 +315,7 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                                   stop=date.fromisoformat(stop) if stop else None)
                        for name, status, start, stop in entries]
         report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
-        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.title, f.message, f.recommendation, f.evidence)
                     for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["title"], batch["message"],

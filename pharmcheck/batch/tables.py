@@ -159,7 +159,7 @@ def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
         chosen = names[0] if sheet is None else sheet
         if chosen not in names:
             raise InputError(f"{source}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}")
-        frame = _skip_blank_rows(book.parse(chosen, dtype="string"))
+        frame = _skip_blank_rows(pd.read_excel(book, sheet_name=chosen, dtype="string"))
     others = [n for n in names if n != chosen]
     if others:
         frame.attrs["notes"] = [(f"{source}: only sheet {chosen!r} was read; not read: "
