@@ -351,3 +351,13 @@ def test_a_text_longer_than_the_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "request.json"
     path.write_text(json.dumps({"medications": ["tramadol", {"name": "x" * (MAX_TEXT_CHARS + 1)}]}))
     one_line_error(invoke("check", "--input", str(path)), "medication 2", f"at most {MAX_TEXT_CHARS:,}")
+
+
+def test_a_line_break_in_a_free_text_column_pharmcheck_does_not_read_is_left_alone(tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                                                    checker) -> None:
+    path = tmp_path / "ward.csv"
+    path.write_text('patient_id,name,comment\np1,sertraline,"seen by\npsychiatry"\np2,tramadol,"a, b\nc"\n')
+    result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
+    rejected = result.findings[result.findings["category"] == "rejected-row"]
+    assert list(rejected["title"]) == ["Row 3 not screened"]  # its comment holds the delimiter too
+    assert result.rows_screened == 1

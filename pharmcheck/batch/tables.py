@@ -289,7 +289,7 @@ def _tolerant_csv(text: str, header: list[str], sep: str, name: str) -> pd.DataF
             lines, first_line = (first_line, records.line_num), records.line_num + 1
             if not any(c.strip() for c in cells):
                 continue
-            suspect = _suspect_cell(cells, header, lines)
+            suspect = _suspect_cell(cells, header, sep, lines)
             if suspect or len(cells) > len(header):
                 rejected.append((number, suspect or f"{len(cells)} fields, expected {len(header)}", cells))
                 continue
@@ -313,10 +313,13 @@ def _tolerant_csv(text: str, header: list[str], sep: str, name: str) -> pd.DataF
     return frame
 
 
-def _suspect_cell(cells: list[str], header: list[str], lines: tuple[int, int]) -> str | None:
-    """Why a row's cells look like a quote left open (a line break, or a giant cell), if they do."""
+def _suspect_cell(cells: list[str], header: list[str], sep: str, lines: tuple[int, int]) -> str | None:
+    """Why a row's cells look like a quote left open, if they do: a giant cell, or a line break in a
+    column pharmcheck reads or in a cell holding the delimiter (the mark of swallowed rows; a
+    line break in a free-text column it does not read is left alone)."""
     for column, cell in zip(header, cells, strict=False):
-        if "\n" in cell or "\r" in cell:
+        read = canonical_name(column, MED_COLUMNS) or canonical_name(column, PATIENT_COLUMNS)
+        if ("\n" in cell or "\r" in cell) and (read or sep in cell):
             return (f"the {column} cell runs across lines {lines[0]}-{lines[1]}: a quote left open? "
                     "The rows in it were not read")
         if len(cell) > MAX_CELL_CHARS:
