@@ -149,15 +149,21 @@ def test_malformed_rows_name_their_patient_and_row(tmp_path: Path, checker) -> N
 
 
 def _csv_module_reading(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[int]]:
-    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows."""
+    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows.
+    A row with too many cells, or a line break in a cell (every column here is one pharmcheck
+    reads: a quote left open), is rejected; a short row's missing trailing cells are blank."""
     import csv
     import io
 
     header, *records = list(csv.reader(io.StringIO(text, newline="")))
     kept, rejected = [], []
     for number, cells in enumerate(records, start=2):
-        if any(c.strip() for c in cells):
-            (kept.append((number, cells)) if len(cells) == len(header) else rejected.append(number))
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) or any("\n" in c or "\r" in c for c in cells):
+            rejected.append(number)
+        else:
+            kept.append((number, cells + [""] * (len(header) - len(cells))))
     return header, kept, rejected
 
 

@@ -74,7 +74,8 @@ class Rows:
 
 
 def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarray, key: np.ndarray,
-               templates: list[Any], dates: dict[str, pd.Series], people: People) -> tuple[Ward, Rows]:
+               templates: list[Any], dates: dict[str, pd.Series], statuses: Statuses,
+               people: People) -> tuple[Ward, Rows]:
     """The screened (``good``) rows ordered by patient, and the ward: one entry per resolved drug
     of each row (a combination product gives several)."""
     patient_codes, distinct_ids = pd.factorize(table["patient_id"][good])
@@ -89,7 +90,7 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
     sizes = np.diff(np.r_[starts, len(patient)])
     status_column = table["status"].str.lower()
     status = status_column.to_numpy(dtype=object)[good][order]
-    stopped_status, void = (meaning[good][order] for meaning in status_meanings(status_column))
+    stopped_status, void = statuses.stopped[good][order], statuses.void[good][order]
     rows = Rows(
         patient_ids=patient_ids, patient=patient, position=np.arange(len(patient)) - np.repeat(starts, sizes),
         key=key[good][order], row=table["row"].to_numpy()[good][order],
@@ -122,32 +123,27 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
     return ward, rows
 
 
-def status_meanings(status: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """Per row, whether its status means stopped and whether it means void (each distinct status
-    looked up once in the one vocabulary; rows with a status outside it are rejected before)."""
-    codes, distinct = pd.factorize(status)
-    meanings = [status_meaning(s) for s in distinct.tolist()]
-    stopped = np.array([m == STOPPED for m in meanings] + [False], dtype=bool)  # code -1: no status
-    void = np.array([m == VOID for m in meanings] + [False], dtype=bool)
-    return stopped[codes], void[codes]
+@dataclass(frozen=True)
+class Statuses:
+    """Per row, what its status means (pharmcheck.inputs.status), each distinct status read once."""
 
+    stopped: np.ndarray
+    void: np.ndarray      # no rule reads the row
+    unknown: np.ndarray   # screened as active, with a note
+    problem: np.ndarray   # why the status cannot be read ("" where it can)
 
-def unknown_statuses(status: pd.Series) -> np.ndarray:
-    """Per row, whether its status is "unknown" (screened as active, with a note)."""
-    codes, distinct = pd.factorize(status)
-    unknown = np.array([status_key(s) == UNKNOWN_STATUS for s in distinct.tolist()] + [False], dtype=bool)
-    return unknown[codes]
+    @classmethod
+    def of(cls, status: pd.Series) -> Statuses:
+        codes, distinct = pd.factorize(status)
+        values = [*distinct.tolist(), ""]  # code -1, a missing value: not given
 
+        def per_row(read: Any, dtype: Any) -> np.ndarray:
+            return np.array([read(v) for v in values], dtype=dtype)[codes]
 
-def unreadable_statuses(status: pd.Series) -> tuple[np.ndarray, list[str]]:
-    """Per row, the index of why its status cannot be read into the returned reasons (-1: it can)."""
-    codes, distinct = pd.factorize(status)
-    reasons, index = [], []
-    for value in distinct.tolist():
-        problem = status_problem(value)
-        index.append(len(reasons) if problem else -1)
-        reasons.extend([problem] if problem else [])
-    return np.array(index + [-1], dtype=np.int64)[codes], reasons
+        return cls(per_row(lambda v: status_meaning(v) == STOPPED, bool),
+                   per_row(lambda v: status_meaning(v) == VOID, bool),
+                   per_row(lambda v: status_key(v) == UNKNOWN_STATUS, bool),
+                   per_row(lambda v: status_problem(v) or "", object))
 
 
 def row_date(day: np.datetime64) -> date | None:

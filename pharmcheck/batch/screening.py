@@ -25,14 +25,13 @@ from pharmcheck.batch.frames import FILTERS, FRAMES
 from pharmcheck.batch.medications import (
     MedicationKey,
     Rows,
+    Statuses,
     Template,
     build_ward,
     distinct_medications,
     for_row,
     resolve_each,
     row_date,
-    unknown_statuses,
-    unreadable_statuses,
 )
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
@@ -103,6 +102,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     problems = [(cell_of(cells, meds.columns, "patient_id", MED_COLUMNS), row, reason)
                 for row, reason, cells in meds.attrs.get("rejected_rows", [])]
     key, medications = distinct_medications(table)
+    statuses = Statuses.of(table["status"])
     parallel = _parallel(len(table))
     here, elsewhere, per_patient = _plan(rules, parallel)
     step = _Steps(progress, 4 + len(here) + bool(elsewhere))  # resolve, ward, each frame, per patient, [second], lay out
@@ -110,7 +110,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
 
     def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
         people, patient_problems, patient_notes = read_patients(patients, today)
-        return people, patient_problems, patient_notes, _validate(table, people, patient_problems, today)
+        return people, patient_problems, patient_notes, _validate(table, statuses, people, patient_problems, today)
 
     templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
         runner, medications, parallel, read_and_check_patients)
@@ -127,11 +127,11 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         problems.append((str(pid), int(row), str(reason)))
 
     good = ~bad
-    unknown = table["row"].to_numpy()[good & unknown_statuses(table["status"])].tolist()
+    unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
     if unknown:
         notes.append(f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active")
     step(f"building the ward ({int(good.sum()):,} rows)")
-    ward, rows = build_ward(runner, today, table, good, key, templates, dates, people or {})
+    ward, rows = build_ward(runner, today, table, good, key, templates, dates, statuses, people or {})
     emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), min_severity, people or {},
                                today, step)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
@@ -209,7 +209,7 @@ def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
     return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:], render=True)
 
 
-def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict[str, str],
+def _validate(table: pd.DataFrame, statuses: Statuses, people: People | None, patient_problems: dict[str, str],
               today: date) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
     """Rows that cannot be screened, with the first reason for each, and the parsed dates."""
     reject = pd.Series(False, index=table.index)
@@ -224,8 +224,7 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
     pid = table["patient_id"]
     mark(pid == "", "missing patient_id")
     mark(table["name"] == "", "missing medication name")
-    status_reason, status_reasons = unreadable_statuses(table["status"])
-    mark(status_reason >= 0, lambda rows: [status_reasons[r] for r in status_reason[rows].tolist()])
+    mark(statuses.problem != "", lambda rows: statuses.problem[rows])
     if people is not None:
         codes, distinct = pd.factorize(pid)  # each distinct id looked up once
         ids = np.array(distinct.tolist(), dtype=object)
