@@ -197,9 +197,9 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
         frame = _tolerant_csv(text, header, sep, name)
     else:
-        if cells.num_rows + 1 == _line_count(data) and _longest_cell(cells) <= MAX_CELL_CHARS:
+        if not _has_line_break(cells) and _longest_cell(cells) <= MAX_CELL_CHARS:
             frame = _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get))
-        else:  # a cell spans lines or is a giant: find the rows, by line
+        else:  # a cell spans lines (a quote left open?) or is a giant: find the rows, by line
             frame = _tolerant_csv(text, header, sep, name)
     frame.attrs["delimiter"] = sep
     return frame
@@ -213,9 +213,10 @@ def _delimiter(text: str, expected: str) -> str:
     return best if counts[best] > counts[expected] else expected
 
 
-def _line_count(data: bytes) -> int:
-    """Lines in the text, the last one counted without its line break."""
-    return data.count(b"\n") + (0 if data.endswith(b"\n") else 1)
+def _has_line_break(cells: Any) -> bool:
+    import pyarrow.compute as pc
+
+    return any(pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in cells.columns)
 
 
 def _longest_cell(cells: Any) -> int:
