@@ -125,6 +125,14 @@ def test_unknown_status_is_screened_as_active_and_said(checker) -> None:  # type
     assert any("status unknown" in note and "rows 2" in note for note in result.notes)
 
 
+def test_screen_notes_the_rows_it_does_not_count(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["tramadol", "sertraline"],
+                         "status": ["Entered in error", ""]})
+    result = screen(meds, runner=checker, as_of=AS_OF)
+    assert any("rows 2" in note and "not screened" in note for note in result.notes)
+    assert "PC201" not in codes_of(result.findings, "p1")
+
+
 def test_screen_rejects_a_status_it_does_not_know(checker) -> None:  # type: ignore[no-untyped-def]
     meds = pd.DataFrame({"patient_id": ["p1", "p1", "p2"], "name": ["tramadol 50 mg qid", "sertraline", "sertraline"],
                          "status": ["", "xyz", "active"]})
@@ -351,6 +359,8 @@ def test_a_text_longer_than_the_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "request.json"
     path.write_text(json.dumps({"medications": ["tramadol", {"name": "x" * (MAX_TEXT_CHARS + 1)}]}))
     one_line_error(invoke("check", "--input", str(path)), "medication 2", f"at most {MAX_TEXT_CHARS:,}")
+    with pytest.raises(InputError, match="at most"):
+        parse_document(json.dumps({"patient": {"conditions": ["y" * (MAX_TEXT_CHARS + 1)]}, "medications": ["x"]}))
 
 
 def test_a_line_break_in_a_free_text_column_pharmcheck_does_not_read_is_left_alone(tmp_path: Path,  # type: ignore[no-untyped-def]

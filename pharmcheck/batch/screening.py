@@ -130,6 +130,10 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
     if unknown:
         notes.append(f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active")
+    void = table["row"].to_numpy()[good & statuses.void].tolist()
+    if void:
+        notes.append(f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
+                     "not screened (no rule reads a void or untaken medication)")
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(runner, today, table, good, key, templates, dates, statuses, people or {})
     emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), min_severity, people or {},

@@ -192,6 +192,9 @@ def patient_from_data(data: Any) -> Patient:
         conditions = [c for c in conditions.split(";") if c.strip()]
     if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be a list of text")
+    for text in [*conditions, *(str(values[key]) for key in _PATIENT_TEXT if values[key] is not None)]:
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
     return Patient(conditions=tuple(c.strip() for c in conditions), **values)
 
 
