@@ -82,7 +82,7 @@ class Checker:
             found, missing, note = self.resolve_medication(med, index, [] if void else structures)
             resolved.extend(found)
             unrecognized.extend(missing)
-            notes.extend(note)
+            notes.extend([] if void else note)  # a void medication's only note is that it was not screened
             status = status_note(med.name, med.status)
             notes.extend([status] if status else [])
         return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures)

@@ -46,8 +46,9 @@ def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: s
 
     \b
     Inputs are CSV, TSV, Excel (.xlsx) or Parquet by extension; `-` reads CSV from stdin.
-    Output has one row per finding; unrecognised names and rejected rows appear as rows
-    with category `unrecognized` / `rejected-row` and their source row numbers.
+    Output has one row per finding; unrecognised names, structures matching no KB drug and
+    rejected rows appear as rows with category `unrecognized` / `structure-only` /
+    `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
     # A screen's large arrays live briefly and it forks: transparent huge pages for them cost about
