@@ -371,3 +371,8 @@ def test_a_line_break_in_a_free_text_column_pharmcheck_does_not_read_is_left_alo
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     assert list(rejected["title"]) == ["Row 3 not screened"]  # its comment holds the delimiter too
     assert result.rows_screened == 1
+
+
+def test_a_yaml_key_that_is_a_list_is_malformed_yaml_not_an_internal_error() -> None:
+    with pytest.raises(InputError, match="unhashable key"):
+        parse_document("? [a]\n: 1\nmedications: [tramadol]\n")

@@ -132,7 +132,9 @@ def _load_yaml(text: str, source: str) -> Any:
             seen = set()
             for key_node, _ in node.value:
                 key = self.construct_object(key_node, deep=deep)
-                if isinstance(key, str | int | float | bool) and key in seen:
+                if not isinstance(key, str | int | float | bool | date):
+                    continue  # an unhashable key: the constructor refuses it below
+                if key in seen:
                     raise InputError(f"{source}: line {key_node.start_mark.line + 1}: the key {key!r} is given "
                                      "twice in one mapping")
                 seen.add(key)
