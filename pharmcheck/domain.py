@@ -11,6 +11,9 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
+from pharmcheck.errors import InputError
+from pharmcheck.inputs.status import STOPPED, VOID, status_meaning, status_problem
+
 
 class Severity(IntEnum):
     """Finding severity, ordered: info < minor < moderate < major < contraindicated."""
@@ -96,6 +99,11 @@ class Medication:
     smiles: str | None = None
     concentration: str | None = None
 
+    def __post_init__(self) -> None:
+        problem = status_problem(self.status)
+        if problem:
+            raise InputError(f"medication {self.name!r}: {problem}")
+
 
 MYOCLONUS_STATES = ("absent", "present", "worsening", "improving")
 DIALYSIS_KINDS = ("none", "hemodialysis", "peritoneal")
@@ -153,7 +161,13 @@ class ResolvedMedication:
 
     @property
     def stopped(self) -> bool:
-        return self.status in ("stopped", "discontinued", "held") or self.stop is not None
+        """No longer given (a stop date, or a stopped or held status): read by the withdrawal rules."""
+        return not self.void and (status_meaning(self.status) == STOPPED or self.stop is not None)
+
+    @property
+    def void(self) -> bool:
+        """Never given or recorded in error (pharmcheck.inputs.status): no rule reads it."""
+        return status_meaning(self.status) == VOID
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {

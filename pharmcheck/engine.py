@@ -38,6 +38,7 @@ from pharmcheck.inputs.sig import (
     parse_frequency,
     parse_sig,
 )
+from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
@@ -93,10 +94,13 @@ class Checker:
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
-            found, missing, note = self.resolve_medication(med, index, structures)
+            void = status_meaning(med.status) == VOID  # listed, but its structure feeds no rule either
+            found, missing, note = self.resolve_medication(med, index, [] if void else structures)
             resolved.extend(found)
             unrecognized.extend(missing)
-            notes.extend(note)
+            notes.extend([] if void else note)  # a void medication's only note is that it was not screened
+            status = status_note(med.name, med.status)
+            notes.extend([status] if status else [])
         return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures)
 
     def evaluate(self, patient: Patient, resolved: Sequence[ResolvedMedication],

@@ -17,6 +17,7 @@ from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
+NOT_FINDINGS = ["unrecognized", "structure-only", "rejected-row"]  # rows about the input, not findings
 MEDS = pd.DataFrame({
     "patient_id": ["p1", "p1", "p1", "p2", "p2"],
     "name": ["tramadol 50 mg qid", "Neurontin 600 tid", "xyzzy", "sertraline", "linezolid 600 bd"],
@@ -118,8 +119,9 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path, check
     path.write_text('patient_id,name\np1,morphine\n\np2,\np3,"tramadol\n50 mg"\n , \np4,\n')
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
-    # the blank line is row 3 and the blank cells row 6: skipped, yet counted
-    assert list(rejected["title"]) == ["Row 4 not screened", "Row 7 not screened"]
+    # the blank line is row 3 and the blank cells row 6: skipped, yet counted; a line break in a
+    # name is how a quote left open looks, so row 5 is rejected, not read as a name
+    assert list(rejected["title"]) == ["Row 4 not screened", "Row 5 not screened", "Row 7 not screened"]
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
@@ -147,15 +149,21 @@ def test_malformed_rows_name_their_patient_and_row(tmp_path: Path, checker) -> N
 
 
 def _csv_module_reading(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[int]]:
-    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows."""
+    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows.
+    A row with too many cells, or a line break in a cell (every column here is one pharmcheck
+    reads: a quote left open), is rejected; a short row's missing trailing cells are blank."""
     import csv
     import io
 
     header, *records = list(csv.reader(io.StringIO(text, newline="")))
     kept, rejected = [], []
     for number, cells in enumerate(records, start=2):
-        if any(c.strip() for c in cells):
-            (kept.append((number, cells)) if len(cells) == len(header) else rejected.append(number))
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) or any("\n" in c or "\r" in c for c in cells):
+            rejected.append(number)
+        else:
+            kept.append((number, cells + [""] * (len(header) - len(cells))))
     return header, kept, rejected
 
 
@@ -264,7 +272,7 @@ def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-u
     for i, (names, crcl, age, cond) in enumerate(ward):
         patient = Patient(id=f"p{i}", crcl=crcl, age=age, conditions=(cond,) if cond else ())
         report = checker.check([Medication(n) for n in names], patient, as_of=AS_OF)
-        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.message) for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["message"], strict=True)) == expected
         assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(report.unrecognized)
@@ -276,7 +284,9 @@ RICH_POOL = POOL + [
     "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
 ]
-ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(["", "stopped", "active"]),
+STATUSES = ["", "stopped", "active", "on-hold", "Held", "completed", "D/C", "cancelled", "entered-in-error",
+            "not-taken", "unknown", "draft"]
+ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(STATUSES),
                     st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
 PEOPLE = st.fixed_dictionaries({
     "crcl": st.sampled_from(["", "8", "25", "45", "90"]), "egfr": st.sampled_from(["", "12", "50"]),
@@ -314,7 +324,7 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                                   stop=date.fromisoformat(stop) if stop else None)
                        for name, status, start, stop in entries]
         report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
-        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.title, f.message, f.recommendation, f.evidence)
                     for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["title"], batch["message"],
@@ -340,9 +350,11 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
     for i, example in enumerate(examples):
         report = checker.check(medications_from(example), patient_from({"id": f"e{i}", **example.patient}),
                                as_of=date.fromisoformat(example.patient.get("as_of", AS_OF.isoformat())))
-        batch = out[out["patient_id"] == f"e{i}"]
+        batch = out[(out["patient_id"] == f"e{i}") & ~out["category"].isin(NOT_FINDINGS)]
         assert list(zip(batch["code"], batch["severity"], batch["message"], strict=True)) == \
             [(f.code, f.severity.label, f.message) for f in report.findings], example
+        by_structure = out[(out["patient_id"] == f"e{i}") & (out["category"] == "structure-only")]
+        assert list(by_structure["title"]) == [f"Checked by structure only: {s.input}" for s in report.structures]
         flagged += bool(report.findings)
     assert len(examples) > 30 and flagged > 20
 

@@ -37,7 +37,7 @@ def render(report: Report, color: bool = False) -> str:
         seen.add(key)
         match = med.match if med.match != "fuzzy" else f"fuzzy {med.score:.2f}"
         dose = f", {med.daily_dose}/day" if med.daily_dose else ""
-        status = " [stopped]" if med.stopped else ""
+        status = " [stopped]" if med.stopped else f" [{med.status}: not screened]" if med.void else ""
         lines.extend(_wrap(f"{med.input} -> {med.drug} ({match}{dose}){status}", "  "))
     if report.structures:
         lines.append("")
