@@ -207,7 +207,7 @@ def test_screen_cli_formats_and_exit_codes(tmp_path: Path) -> None:
                                     "--exit-zero"]).exit_code == 0
     assert len(pd.read_parquet(parquet)) > 0
     refused = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(meds)])
-    assert refused.exit_code == 2 and "refusing to overwrite" in refused.output
+    assert refused.exit_code == 2 and "it is the medications file" in refused.output
 
 
 def test_screen_output_replaces_the_old_file_only_when_complete(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -461,8 +461,10 @@ def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[n
 
     from pharmcheck.batch.output import csv_line
 
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerow(fields)
+    from pharmcheck.report.escape import spreadsheet_cell
+
+    expected = io.StringIO()  # what csv.writer writes of the cells once made safe for a spreadsheet
+    csv.writer(expected, lineterminator="\n").writerow([spreadsheet_cell(f) for f in fields])
     assert csv_line(tuple(fields)) == expected.getvalue()
 
 
