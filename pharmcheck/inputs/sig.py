@@ -1,10 +1,19 @@
 """Parsing sig strings as people write them: "Neurontin 600 tid", "Demerol 75 mg IM q3h".
 
-The parser never guesses. It reads a dose only where a number stands as a dose,
-a frequency only from a recognised abbreviation, and computes a daily dose only
-when both are known; otherwise the daily dose is None and ``note`` says why.
-A bare number with no unit ("Lexapro 10") is read as mg, as it is written on
-wards, and flagged with ``unit_assumed``.
+The parser never guesses, and never reads a dose smaller than the one written: a
+value is read correctly, or the daily dose is None and ``note`` says why.
+
+- Numbers: "1,200" is 1200 (a comma followed by exactly three digits is a thousands
+  separator); "1,5" is 1.5 (a decimal comma). "1.200" (a point followed by exactly three
+  digits after a non-zero whole part), "1,2000" and "1 200 mg" are ambiguous: not read.
+- A dose is a mass ("2.4g"), a tablet/capsule/puff count with a strength ("50 mg 2 tabs",
+  "2 x 50 mg", "2 capsules (600 mg)"), a volume with a concentration ("10 mL of 10 mg/5 mL"),
+  or a dose per kg ("15 mg/kg", "20 mg/kg/day", needing the patient's weight). A range
+  ("1-2 tabs", "5-10 mg") is read at its upper bound. A count without a strength is unknown.
+- A regimen in parts ("300 mg bd + 600 mg nocte", "100 mg mane 200 mg nocte") is summed.
+- A bare number with no unit ("Lexapro 10") is read as mg, as it is written on wards, and
+  flagged with ``unit_assumed``.
+- prn: counted at its stated maximum, else at its scheduled maximum ("qid prn"), else unknown.
 """
 
 from __future__ import annotations
@@ -20,50 +29,83 @@ _MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _UNIT_ALIASES = {
     "mg": "mg", "milligram": "mg", "milligrams": "mg", "g": "g", "gm": "g", "gram": "g", "grams": "g",
     "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
-    "ml": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units", "mg/kg": "mg/kg",
+    "ml": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units",
     "mcg/h": "mcg/h", "mcg/hr": "mcg/h", "mcg/hour": "mcg/h", "ug/h": "mcg/h", "ug/hr": "mcg/h",
     "micrograms/hour": "mcg/h", "microgram/hour": "mcg/h", "micrograms/h": "mcg/h",
 }
-_UNIT = r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?|mg/kg|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|ml|mmol|units?|iu)"
-_NUMBER = r"\d+(?:[.,]\d+)?"
-_DOSE = re.compile(rf"(?<![\w.\-/])(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?(?![\w\-/])", re.IGNORECASE)
-_DOSE_RANGE = re.compile(rf"(?<![\w.\-/])(?P<low>{_NUMBER})\s*-\s*(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?(?![\w\-/])", re.I)
-_STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
-_CONCENTRATION = re.compile(
-    rf"(?P<mass>{_NUMBER})\s*(?P<unit>mg|g|mcg|ug)\s*(?:/|per|in)\s*(?P<vol>{_NUMBER})?\s*ml", re.IGNORECASE
-)
+_MASS_UNIT = r"(?:milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|units?|iu)"
+_UNIT = r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|ml|mmol|units?|iu)"
+# "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by _number
+_NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+_START = r"(?<![\w.\-/])(?<!\d,)"  # not inside a word, a strength or a number
+_END = r"(?![\w\-/]|[.,]\d)"
 
-_PER_DAY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
-    (re.compile(p, re.IGNORECASE), label, per_day)
-    for p, label, per_day in [
-        (r"\b(?:qds|qid|four times (?:a |per )?da(?:y|ily)|4 ?x ?(?:/|a |per )?day|x ?4)\b", "qid", 4),
-        (r"\b(?:tds|tid|three times (?:a |per )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day|x ?3)\b", "tid", 3),
-        (r"\b(?:bd|bid|twice (?:a |per )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day|x ?2|q12h)\b", "bid", 2),
-        (r"\b(?:every other day|alternate days|qod|eod)\b", "every other day", 0.5),
-        # before "weekly": "three times weekly" once read as weekly, a third of the dose
-        (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
-        (r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b", "twice weekly", 2 / 7),
-        (r"\b(?:once weekly|weekly|qw|q1w|qwk|every week|once a week)\b", "weekly", 1 / 7),
-        (r"\b(?:nocte|qhs|hs|at night|at bedtime|on)\b", "nocte", 1),
-        (r"\b(?:od|qd|daily|once daily|once a day|mane|om|qam|qpm|q24h|every morning|each morning)\b", "daily", 1),
-    ]
-]
-_EVERY_N_HOURS = re.compile(r"\b(?:q\s?(\d+)\s?h(?:rs?|ours?)?|every (\d+) ?h(?:rs?|ours?)?|(\d+) ?hourly)\b", re.I)
-# "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
-_HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s?(\d+)\s?(?:-|to)\s?(\d+)\s?h(?:rs?|ours?)?|(\d+)\s?(?:-|to)\s?(\d+)\s?hourly)\b",
-                         re.IGNORECASE)
+
+def _range(group: str) -> str:
+    return rf"(?:(?P<{group}>{_NUMBER})\s*(?:-|to)\s*)?"
+
+
+_PER_KG = re.compile(
+    _START + _range("kg_low") + rf"(?P<kg>{_NUMBER})\s*(?P<kg_unit>{_MASS_UNIT})\s*(?:/|per)\s*kg"
+    r"(?P<kg_day>\s*(?:/|per|a)\s*(?:day|d|24\s*h(?:ours?|rs?)?)\b)?(?:\s*(?:/|per)\s*dose\b)?", re.I)
+_CONCENTRATION = re.compile(
+    rf"(?P<mass>{_NUMBER})\s*(?P<unit>mg|g|mcg|ug|micrograms?|units?)\s*(?:/|per|in)\s*(?P<vol>{_NUMBER})?\s*ml\b", re.I)
+_FORM = (r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?|lozenges?"
+         r"|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?|amp(?:oule)?s?)")
+_COUNT_NUMBER = rf"(?:{_NUMBER}|one|two|three|four|half|½)"
+_COUNT = re.compile(
+    _START + rf"(?:(?P<low>{_COUNT_NUMBER})\s*(?:-|to|or)\s*)?(?P<count>{_COUNT_NUMBER})\s*(?:x\s*)?{_FORM}\b", re.I)
+# "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
+_TIMES_AFTER = re.compile(rf"(?<![\w.])x\s*(?P<count>{_NUMBER}){_END}", re.I)
+_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER})\s*x\s*(?={_NUMBER}\s*{_MASS_UNIT}\b)", re.I)
+_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?" + _END, re.I)
+_COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
+_STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
+# "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
+_DOTTED = re.compile(r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.I)
+
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
 _SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
+_TIME_OF_DAY = ("mane", "midday", "evening", "nocte")  # distinct times of day add up: "mane and nocte" is bid
+_FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
+    (re.compile(p, re.IGNORECASE), label, per_day)
+    for p, label, per_day in [
+        (r"\b(?:qds|qid|four times (?:a |per |each )?da(?:y|ily)|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
+        (r"\b(?:tds|tid|three times (?:a |per |each )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
+        (r"\b(?:bd|bid|twice (?:a |per |each )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
+        (r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b", "every other day", 0.5),
+        # before "weekly": "three times weekly" once read as weekly, a third of the dose
+        (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
+        (r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b", "twice weekly", 2 / 7),
+        (r"\b(?:once weekly|weekly|qw|q1w|qwk|every week|once a week)\b", "weekly", 1 / 7),
+        (r"\b(?:once daily|once a day|daily|od|qd|every day|each day|a day|per day)\b", "daily", 1),
+        (r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night|on(?=\s*(?:$|[,;.)])))\b", "nocte", 1),
+        (r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?)\b", "mane", 1),
+        (r"\b(?:midday|noon|lunchtime|at lunch)\b", "midday", 1),
+        (r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime)\b", "evening", 1),
+    ]
+]
+# "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
+_EVERY_N_HOURS = re.compile(r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|"
+                            r"minutes?|months?)\b))|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.I)
+# "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
+_HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
+                         re.IGNORECASE)
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
 _TIMES_A_DAY = re.compile(r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
                           + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b", re.IGNORECASE)
-_ONCE = re.compile(r"\b(?:stat|once|single dose|one dose|x ?1)\b", re.IGNORECASE)
-_PRN = re.compile(r"\b(?:prn|p\.r\.n\.?|as needed|as required|when required|if needed)\b", re.IGNORECASE)
+_ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
+# Numbers that are not doses: durations, days of a course, clock times
+_NOT_DOSES = re.compile(
+    r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
+    r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b", re.I)
+_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.I)
 _PRN_MAX = re.compile(
-    rf"\bmax(?:imum)?\.?\s*(?:of\s*)?(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?\s*"
-    r"(?P<per>doses?|times|x)?\s*(?:/|per|in|a)\s*(?:day|24 ?h(?:ours?)?|daily)",
+    rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{_NUMBER})\s*"
+    rf"(?:(?P<unit>{_UNIT})|(?P<form>{_FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
+    r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
     re.IGNORECASE,
 )
 _ROUTES = {
@@ -76,6 +118,16 @@ _ROUTES = {
     "peg": "enteral", "it": "intrathecal", "intrathecal": "intrathecal", "buccal": "buccal",
 }
 _ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.I)
+# Words that continue a sig after a comma, "and", "+": the text that follows belongs to the same drug
+_SIG_WORDS = frozenset("""
+take takes taking give given apply inhale instil insert use then and or with without after before for as at in
+on of if when until while up to max maximum not exceed no more than increase increasing increased reduce reducing
+decrease decreasing wean weaning titrate titrating stop stopping continue review each every per daily day days
+week weeks weekly month months morning mornings night nights evening evenings midday noon lunch bedtime food meals
+meal empty stomach water milk plus total dose doses tablet tablets tab tabs capsule capsules cap caps puff puffs
+spray sprays drop drops sachet sachets patch patches ml mg mcg g units unit slowly regular regularly usual pain
+nausea sleep breakthrough required needed directed once twice three four times mane nocte om on
+""".split())
 
 _CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
 
@@ -89,7 +141,12 @@ class Frequency:
 
 @dataclass(frozen=True)
 class Sig:
-    """What a sig string says. Fields that the text does not state are None."""
+    """What a sig string says. Fields that the text does not state are None.
+
+    ``daily`` is the daily dose the whole sig states (the parts of a split regimen summed),
+    in mg (or units, mmol, mcg/h), or per kg ("mg/kg", a daily dose per kg of body weight,
+    see :func:`weighed`); None when it cannot be read, and ``daily_note`` says why.
+    """
 
     name: str
     dose: Quantity | None = None
@@ -101,73 +158,214 @@ class Sig:
     route: str | None = None
     strength: str | None = None
     note: str | None = None
+    daily: Quantity | None = None
+    daily_note: str | None = None
+
+
+@dataclass(frozen=True)
+class _Atom:
+    """One amount in a sig: where it stands, what it is, and its value (the upper bound of a range)."""
+
+    start: int
+    end: int
+    kind: str  # mass, volume, concentration, per_kg, per_kg_day, count, times, bare, ambiguous
+    value: float
+    unit: str = ""
+    text: str = ""
+    ranged: bool = False
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One dose and its frequencies: a regimen in parts has several ("300 mg bd + 600 mg nocte")."""
+
+    atoms: tuple[_Atom, ...]
+    frequencies: tuple[tuple[str, float | None], ...]
 
 
 def _clean(text: str) -> str:
-    text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
+    text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u").replace("\u2044", "/")
+    text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _number(text: str) -> float:
-    return float(text.replace(",", "."))
+def _number(text: str) -> float | None:
+    """A number as written, or None when it is ambiguous ("1.200": 1.2 or 1200?)."""
+    if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", text):
+        return float(text.replace(",", ""))  # "1,200": a thousands separator
+    if re.fullmatch(r"[1-9]\d*\.\d{3}", text):
+        return None  # "1.200": a decimal point, or a thousands point as in much of Europe
+    if re.fullmatch(r"\d+,\d{1,2}|0,\d+", text):
+        return float(text.replace(",", "."))  # "1,5": a decimal comma
+    return None if "," in text else float(text)
+
+
+def _count(text: str) -> float | None:
+    return _COUNT_WORDS.get(text.lower()) or _number(text)
 
 
 def unit_of(text: str | None) -> str | None:
     return _UNIT_ALIASES.get(text.lower()) if text else None
 
 
+def _mg(value: float, unit: str | None) -> Quantity:
+    unit = unit_of(unit) or "mg"
+    if unit in _MASS_TO_MG:
+        return Quantity(value * _MASS_TO_MG[unit], "mg")
+    return Quantity(value, unit)
+
+
+def _per_ml(match: re.Match[str]) -> float | None:
+    mass, volume = _number(match["mass"]), _number(match["vol"] or "1")
+    if mass is None or not volume:
+        return None
+    return _mg(mass, match["unit"]).value / volume
+
+
+def _atoms(text: str) -> list[_Atom]:
+    """Every amount in ``text`` (frequencies and durations already blanked out), in order."""
+    found: list[_Atom] = []
+    taken = [False] * len(text)
+
+    def add(start: int, end: int, kind: str, value: float | None, unit: str = "", ranged: bool = False) -> None:
+        if any(taken[start:end]):
+            return
+        for i in range(start, end):
+            taken[i] = True
+        found.append(_Atom(start, end, "ambiguous" if value is None else kind, value or 0.0, unit,
+                           text[start:end].strip(), ranged))
+
+    for m in _PER_KG.finditer(text):
+        unit = "units" if m["kg_unit"].lower() in ("unit", "units", "iu") else "mg"
+        value = _number(m["kg"])
+        value = None if value is None else _mg(value, m["kg_unit"]).value
+        add(m.start(), m.end(), "per_kg_day" if m["kg_day"] else "per_kg", value, unit, bool(m["kg_low"]))
+    for m in _CONCENTRATION.finditer(text):
+        add(m.start(), m.end(), "concentration", _per_ml(m), "mg/mL")
+    for m in _COUNT.finditer(text):
+        add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
+    for m in _TIMES_STRENGTH.finditer(text):
+        add(m.start(), m.end(), "count", _number(m["count"]))
+    for m in _TIMES_AFTER.finditer(text):
+        add(m.start(), m.end(), "count", _number(m["count"]))
+    for m in _AMOUNT.finditer(text):
+        value = _number(m["num"])
+        unit = unit_of(m["unit"])
+        if m["unit"] is None:
+            add(m.start(), m.end(), "bare", value, "mg", bool(m["low"]))
+        elif unit == "mL":
+            add(m.start(), m.end(), "volume", value, "mL", bool(m["low"]))
+        else:
+            quantity = _mg(value, m["unit"]) if value is not None else None
+            add(m.start(), m.end(), "mass", quantity.value if quantity else None, quantity.unit if quantity else "",
+                bool(m["low"]))
+    # "1 200 mg", "1,2000 mg": numbers run together that no reading above took
+    for m in re.finditer(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])", text):
+        if not all(taken[m.start():m.end()]):
+            found = [a for a in found if a.end <= m.start() or a.start >= m.end()]
+            found.append(_Atom(m.start(), m.end(), "ambiguous", 0.0, "", m[0]))
+    found.sort(key=lambda a: a.start)
+    # "1 200 mg": one thousand two hundred, or one tablet of 200 mg?
+    for before, after in zip(found, found[1:], strict=False):
+        if before.kind == "bare" and re.fullmatch(r" ?", text[before.end:after.start]):
+            return [a if a is not before else _Atom(a.start, after.end, "ambiguous", 0.0, "", text[a.start:after.end])
+                    for a in found if a is not after]
+    return found
+
+
+def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]]]:
+    """The frequencies in ``text`` (position, label, doses a day) and the text with them and
+    every other number that is not a dose (durations, clock times) blanked out."""
+    spans: list[tuple[int, str, float | None]] = []
+    padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
+
+    kept = [(m.start(), m.end()) for m in _PER_KG.finditer(padded)]  # "mg/kg per day" is a dose, not "daily"
+
+    def take(pattern: re.Pattern[str], read: object) -> None:
+        nonlocal padded
+        for m in list(pattern.finditer(padded)):
+            if any(m.start() < end and start < m.end() for start, end in kept):
+                continue
+            label_per_day = read(m)  # type: ignore[operator]
+            if label_per_day is not None:
+                spans.append((m.start(), *label_per_day))
+            padded = padded[:m.start()] + " " * (m.end() - m.start()) + padded[m.end():]
+
+    def hour_range(m: re.Match[str]) -> tuple[str, float] | None:
+        low, high = (int(g) for g in m.groups() if g)
+        return (f"q{low}-{high}h", 24 / low) if 0 < low <= high else None
+
+    def every(m: re.Match[str]) -> tuple[str, float] | None:
+        hours = int(next(g for g in m.groups() if g))
+        return (f"q{hours}h", 24 / hours) if hours > 0 else None
+
+    def times(m: re.Match[str]) -> tuple[str, float] | None:
+        count = int(_NUMBER_WORDS.get(m[1].lower(), m[1]))
+        return (f"{count} times a day", float(count)) if count > 0 else None
+
+    take(_HOUR_RANGE, hour_range)
+    take(_EVERY_N_HOURS, every)
+    take(_TIMES_A_DAY, times)
+    for pattern, label, per_day in _FREQUENCY_WORDS:
+        take(pattern, lambda m, label=label, per_day=per_day: (label, per_day))
+    take(_ONCE, lambda m: ("once", None))
+    padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
+    return padded, sorted(spans)
+
+
+def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | None:
+    """The frequencies one dose is written with: the most often, or the times of day added up
+    ("mane and nocte" is twice a day); once, when that is all it says."""
+    if not labels:
+        return None
+    daily = [(label, n) for label, n in labels if n is not None]
+    if not daily:
+        return Frequency("once", None, prn)
+    times_of_day = list(dict.fromkeys(label for label, _ in daily if label in _TIME_OF_DAY))
+    generic = [(label, n) for label, n in daily if label not in _TIME_OF_DAY]
+    best = max(generic, key=lambda item: item[1], default=None)
+    if best is not None and best[1] >= len(times_of_day):  # type: ignore[operator]
+        return Frequency(best[0], best[1], prn)
+    return Frequency(" + ".join(times_of_day), float(len(times_of_day)), prn)
+
+
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | None, bool]:
-    """A dose such as "2 mg", "2.4g", "25 mcg/h" or "10 mL" (with a concentration), and nothing else.
+    """A dose such as "2 mg", "1,200 mg", "2.4g", "25 mcg/h", "15 mg/kg", "20 mg/kg/day", or
+    "10 mL" (with a concentration), and nothing else.
 
-    Returns the dose (mg, mcg/h, or the unit as written) and whether the unit was assumed.
+    Returns the dose (mg, mcg/h, mg/kg, mg/kg/day, or the unit as written) and whether the unit
+    was assumed.
     """
     cleaned = _clean(text)
-    match = _DOSE.match(cleaned)
-    rest = cleaned[match.end():].strip(" ()") if match else cleaned
-    if not match or (rest and not _CONCENTRATION.fullmatch(rest)):
+    atoms = _atoms(cleaned)
+    if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
+        return None, False
+    atom = atoms[0]
+    rest = (cleaned[:atom.start] + cleaned[atom.end:]).strip(" ()")
+    if atom.kind in ("count", "ambiguous", "concentration") or (rest and not _CONCENTRATION.fullmatch(rest)):
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
-    value = _number(match["num"])
-    unit = unit_of(match["unit"])
-    if unit is None:
-        return Quantity(value, "mg"), True
-    if unit in _MASS_TO_MG:
-        return Quantity(value * _MASS_TO_MG[unit], "mg"), False
-    if unit == "mL":
-        conc = _CONCENTRATION.search(concentration or cleaned[match.end():] or "")
-        if conc:
-            per_ml = _number(conc["mass"]) * _MASS_TO_MG[unit_of(conc["unit"]) or "mg"] / _number(conc["vol"] or "1")
-            return Quantity(value * per_ml, "mg"), False
-    return Quantity(value, unit), False
+    if atom.kind in ("per_kg", "per_kg_day"):
+        return Quantity(atom.value, f"{atom.unit}/kg" + ("/day" if atom.kind == "per_kg_day" else "")), False
+    if atom.kind == "volume":
+        conc = _CONCENTRATION.search(concentration or rest or "")
+        per_ml = _per_ml(conc) if conc else None
+        if per_ml is not None:
+            return Quantity(atom.value * per_ml, "mg"), False
+        return Quantity(atom.value, "mL"), False
+    return Quantity(atom.value, atom.unit), atom.kind == "bare"
 
 
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_frequency(text: str) -> Frequency | None:
-    """A frequency such as "tid", "q3h", "nocte", "prn", "weekly"; None if none is recognised."""
+    """A frequency such as "tid", "q3h", "b.i.d.", "nocte", "prn", "weekly"; None if none is recognised."""
     cleaned = _clean(text)
     prn = bool(_PRN.search(cleaned))
-    interval = _hour_range(cleaned)
-    if interval:  # the shortest interval: the most doses a day, as a dose range is read at its top
-        _, low, high = interval
-        return Frequency(f"q{low}-{high}h", 24 / low, prn)
-    every = _EVERY_N_HOURS.search(_SPELLED_HOURS.sub(lambda word: str(_NUMBER_WORDS[word[1].lower()]), cleaned))
-    if every:
-        hours = int(next(g for g in every.groups() if g))
-        if hours > 0:
-            return Frequency(f"q{hours}h", 24 / hours, prn)
-    # Before the words: "5 times daily" must not read as "daily".
-    times = _TIMES_A_DAY.search(cleaned)
-    count = int(_NUMBER_WORDS.get(times[1].lower(), times[1])) if times else 0
-    if count > 0:
-        return Frequency(f"{count} times a day", float(count), prn)
-    for pattern, label, per_day in _PER_DAY_WORDS:
-        if pattern.search(cleaned):
-            return Frequency(label, per_day, prn)
-    if _ONCE.search(cleaned):
-        return Frequency("once", None, prn)
-    if prn:
+    _, spans = _frequency_spans(cleaned)
+    frequency = _combined([(label, n) for _, label, n in spans], prn)
+    if frequency is None and prn:
         return Frequency("prn", None, True)
-    return None
+    return frequency
 
 
 def _hour_range(text: str) -> tuple[str, int, int] | None:
@@ -180,64 +378,243 @@ def _hour_range(text: str) -> tuple[str, int, int] | None:
     return None
 
 
+def _parts(atoms: list[_Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
+    """The doses and their frequencies: a dose written after a frequency starts a new part."""
+    parts: list[tuple[list[_Atom], list[tuple[str, float | None]]]] = []
+    events = sorted([(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans], key=lambda e: e[:2])
+    for _, is_frequency, event in events:
+        if is_frequency:
+            if not parts:
+                parts.append(([], []))
+            parts[-1][1].append(event[1:])  # type: ignore[index]
+        else:
+            if not parts or (parts[-1][0] and parts[-1][1]):
+                parts.append(([], []))
+            parts[-1][0].append(event)  # type: ignore[arg-type]
+    return [_Part(tuple(a), tuple(f)) for a, f in parts]
+
+
+def _part_dose(part: _Part, text: str, strength: Quantity | None,
+               counting: bool) -> tuple[Quantity | None, str | None, bool]:
+    """One part's dose per administration (mg, or mg/kg with the per-day flag in the unit),
+    why it is unknown, and whether its unit was assumed."""
+    kinds = {a.kind for a in part.atoms}
+    if "ambiguous" in kinds:
+        written = next(a.text for a in part.atoms if a.kind == "ambiguous")
+        return None, f"the number {written!r} is ambiguous: daily dose unknown", False
+    per_kg = [a for a in part.atoms if a.kind in ("per_kg", "per_kg_day")]
+    if per_kg:
+        top = max(per_kg, key=lambda a: a.value)
+        return Quantity(top.value, f"{top.unit}/kg" + ("/day" if top.kind == "per_kg_day" else "")), None, False
+    masses = [a for a in part.atoms if a.kind == "mass"]
+    counts = [a for a in part.atoms if a.kind == "count"]
+    volumes = [a for a in part.atoms if a.kind == "volume"]
+    concentrations = [a for a in part.atoms if a.kind == "concentration"]
+    bares = [a for a in part.atoms if a.kind == "bare"]
+    candidates: list[Quantity] = []
+    if volumes and concentrations:
+        candidates.append(Quantity(max(v.value for v in volumes) * concentrations[0].value, "mg"))
+    if counts:
+        count = max(c.value for c in counts)
+        total = [m for m in masses if any(_is_total(text, c, m) for c in counts)]
+        each = [m for m in masses if m not in total]
+        if total:
+            candidates.extend(Quantity(m.value, m.unit) for m in total)
+        if each:
+            candidates.extend(Quantity(count * m.value, m.unit) for m in each)
+        elif not total:
+            if strength is None:
+                form = counts[0].text
+                return None, f"{form} with no strength given: daily dose unknown", False
+            candidates.append(Quantity(count * strength.value, strength.unit))
+    else:
+        candidates.extend(Quantity(m.value, m.unit) for m in masses)
+    if bares:
+        if masses and any(b.start < m.start for b in bares for m in masses):
+            return None, f"the number {bares[0].text!r} before a dose is ambiguous: daily dose unknown", False
+        if masses:
+            # "500 mg 2 qds": a number after a dose can only be a count of that dose
+            count = max(b.value for b in bares)
+            candidates = [Quantity(count * c.value, c.unit) for c in candidates]
+        elif strength is not None:
+            candidates.append(Quantity(max(b.value for b in bares) * strength.value, strength.unit))
+        elif counting and not candidates:
+            # "1 tab mane 2 nocte": a number among tablet counts is a count
+            return None, f"{bares[0].text} with no strength given: daily dose unknown", False
+        elif not candidates:
+            top = max(bares, key=lambda b: b.value)
+            return Quantity(top.value, "mg"), None, True
+    if not candidates:
+        if volumes:
+            return Quantity(max(v.value for v in volumes), "mL"), None, False
+        return None, "no dose given: daily dose unknown", False
+    units = {c.unit for c in candidates}
+    if len(units) > 1:
+        return None, f"doses in {' and '.join(sorted(units))}: daily dose unknown", False
+    return max(candidates, key=lambda c: c.value), None, False
+
+
+def _is_total(text: str, count: _Atom, mass: _Atom) -> bool:
+    """Whether the mass is the whole dose of the count: "2 capsules (600 mg)", "2 tabs = 100 mg"."""
+    return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", text[count.end:mass.start]) is not None
+
+
+def _strength(parts: list[_Part], text: str) -> Quantity | None:
+    """The product strength: a mass written with a count of tablets, capsules or puffs."""
+    for part in parts:
+        counts = [a for a in part.atoms if a.kind == "count"]
+        for mass in (a for a in part.atoms if a.kind == "mass"):
+            if counts and not any(_is_total(text, c, mass) for c in counts):
+                return Quantity(mass.value, mass.unit)
+    return None
+
+
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_sig(text: str) -> Sig:
     """Split a sig string into the drug name and whatever dose, frequency and route it states."""
     cleaned = _clean(text)
     prn_max_match = _PRN_MAX.search(cleaned)
     body = cleaned[: prn_max_match.start()] + cleaned[prn_max_match.end():] if prn_max_match else cleaned
+    masked, spans = _frequency_spans(body)
+    atoms = _atoms(masked)
     strength = _STRENGTH.search(body)
-    note = None
-    unmasked = body  # the interval range's numbers blanked out, so that they are not read as a dose
-    body = _HOUR_RANGE.sub(lambda interval: " " * len(interval[0]), body)
-    dose_match = _DOSE_RANGE.search(body) or _DOSE.search(body)
-    if strength and (dose_match is None or strength.start() <= dose_match.start()):
+    notes: list[str] = []
+    if strength and (not atoms or strength.start() <= atoms[0].start):
         # "co-codamol 30/500": a product strength, not a dose pharmcheck can attribute.
-        name = body[: strength.start()]
-        dose, assumed, rest = None, False, body[strength.end():]
-    elif dose_match:
-        name = body[: dose_match.start()]
-        written = dose_match.group(0)
-        if dose_match.groupdict().get("low"):
-            # A range ("0.5-1 mg") is screened at its upper bound, and says so.
-            written = f"{dose_match['num']} {dose_match['unit'] or ''}"
-            note = f"dose range {dose_match.group(0).strip()}: screened at the upper bound"
-        dose, assumed = parse_dose(written, body[dose_match.end():])
-        rest = unmasked[dose_match.end():]
+        name, rest = body[: strength.start()], body[strength.end():]
+        atoms, spans = [], [s for s in spans if s[0] >= strength.end()]
+    elif atoms:
+        name, rest = body[: atoms[0].start], body[atoms[0].start:]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            name = _CONCENTRATION.sub(" ", body[dose_match.end():])
-            name = _strip_sig_words(_EVERY_N_HOURS.sub(" ", name).strip())
+            name = _strip_sig_words(re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.I).strip())
     else:
-        name, dose, assumed, rest = body, None, False, ""
-    # No dose after the name: frequency and route words may follow it directly ("morphine prn").
-    frequency = parse_frequency(rest) if rest else parse_frequency(unmasked[:len(name)])
+        name, rest = body, ""
+    prn = bool(_PRN.search(cleaned))
+    parts = _parts(atoms, spans)
+    frequency = _combined([f for part in parts for f in part.frequencies], prn) if parts else None
+    if frequency is None:
+        frequency = parse_frequency(body[:len(name)]) if not rest else None
+    if frequency is None and prn:
+        frequency = Frequency("prn", None, True)
     route_match = _ROUTE.search(rest) if rest else None
     name = name.strip(" ,;:-(")
     if not rest:
-        trimmed = _strip_sig_words(name)
-        name = trimmed or name
-    prn_max, prn_max_doses = None, None
-    if prn_max_match:
-        if prn_max_match["per"]:
-            prn_max_doses = _number(prn_max_match["num"])
-        else:
-            prn_max, _ = parse_dose(prn_max_match["num"] + (prn_max_match["unit"] or ""))
-    prn = bool(_PRN.search(cleaned))
-    if frequency is None and prn:
-        frequency = Frequency("prn", None, True)
-    interval = _hour_range(unmasked)
-    if interval and frequency is not None and frequency.label == f"q{interval[1]}-{interval[2]}h":
-        said = f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h"
-        note = f"{note}; {said}" if note else said
+        name = _strip_sig_words(name) or name
+    dose, assumed, daily, daily_note = _regimen(parts, masked, frequency, prn, prn_max_match, notes)
+    dosed = [p for p in parts if p.atoms]
+    if len(dosed) > 1:  # "300 mg bd + 600 mg nocte": every part's frequency
+        each = [_combined(list(p.frequencies), prn) for p in dosed]
+        if all(f is not None for f in each):
+            frequency = Frequency(" + ".join(f.label for f in each),  # type: ignore[union-attr]
+                                  sum(f.per_day or 1.0 for f in each), prn)  # type: ignore[union-attr]
+    interval = _hour_range(body)
+    if interval and any(label == f"q{interval[1]}-{interval[2]}h" for _, label, _ in spans):
+        notes.append(f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h")
     route = _ROUTES[route_match[1].lower()] if route_match else None
     if route is None and re.search(r"\bpatch\b", cleaned, re.IGNORECASE):
         route = "transdermal"
+    prn_max, prn_max_doses = _prn_max(prn_max_match)
     return Sig(
         name=name, dose=dose, unit_assumed=assumed, frequency=frequency, prn=prn,
         prn_max=prn_max, prn_max_doses=prn_max_doses, route=route,
-        strength=strength.group(0) if strength else None, note=note,
+        strength=strength.group(0) if strength else None, note="; ".join(notes) or None,
+        daily=daily, daily_note=daily_note,
     )
+
+
+def _prn_max(match: re.Match[str] | None) -> tuple[Quantity | None, float | None]:
+    if match is None or match["form"]:
+        return None, None
+    value = _number(match["num"])
+    if value is None:
+        return None, None
+    if match["per"]:
+        return None, value
+    return _mg(value, match["unit"]), None
+
+
+def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bool,
+             prn_max: re.Match[str] | None, notes: list[str],
+             ) -> tuple[Quantity | None, bool, Quantity | None, str | None]:
+    """The largest dose per administration, whether its unit was assumed, and the daily dose
+    of all the parts together (or None and why)."""
+    dosed = [p for p in parts if p.atoms]
+    strength = _strength(dosed, text)
+    counting = any(a.kind == "count" for p in dosed for a in p.atoms)
+    doses: list[tuple[Quantity | None, str | None, Frequency | None]] = []
+    assumed = False
+    for part in dosed:
+        dose, why, unit_assumed = _part_dose(part, text, strength, counting)
+        assumed = assumed or unit_assumed
+        own = _combined(list(part.frequencies), prn)
+        doses.append((dose, why, own if len(dosed) > 1 else frequency))
+        if any(a.ranged for a in part.atoms):
+            ranged = next(a for a in part.atoms if a.ranged)
+            notes.append(f"range {ranged.text}: screened at the upper bound")
+    known = [d for d, _, _ in doses if d is not None]
+    largest = max(known, key=lambda q: q.value) if known and len({q.unit for q in known}) == 1 else None
+    if not doses:
+        return None, False, *_prn_daily(None, frequency, prn, prn_max, strength, "no dose given: daily dose unknown")
+    if len(doses) == 1:
+        dose, why, _ = doses[0]
+        return dose, assumed, *_prn_daily(dose, frequency, prn, prn_max, strength, why)
+    # A regimen in parts: every part needs a dose and a frequency, or the total is unknown.
+    for dose, why, own in doses:
+        if dose is None:
+            return largest, assumed, None, why
+        if own is None:
+            return largest, assumed, None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
+    if prn_max is not None:
+        return largest, assumed, *_prn_daily(None, frequency, prn, prn_max, strength, None)
+    totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
+    if any(t[0] is None for t in totals) or len({t[0].unit for t in totals}) != 1:  # type: ignore[union-attr]
+        return largest, assumed, None, next((t[1] for t in totals if t[0] is None), "doses in different units")
+    total = Quantity(sum(t[0].value for t in totals), totals[0][0].unit)  # type: ignore[union-attr]
+    said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
+    note = f"regimen in parts, summed: {said} = {total} a day"
+    if prn:
+        note += "; prn, counted at its scheduled maximum"
+    return largest, assumed, total, note
+
+
+def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str | None]:
+    """A scheduled dose a day (a dose per kg gives a daily dose per kg)."""
+    if dose.unit.endswith("/kg/day"):
+        return Quantity(dose.value, dose.unit.removesuffix("/day")), None
+    per_day = 1.0 if frequency.per_day is None else frequency.per_day
+    if dose.unit in ("mg", "mmol", "units", "mg/kg", "units/kg"):
+        return Quantity(dose.value * per_day, dose.unit), None
+    return None, f"dose in {dose.unit}: daily dose not computed"
+
+
+def _prn_daily(dose: Quantity | None, frequency: Frequency | None, prn: bool, prn_max: re.Match[str] | None,
+               strength: Quantity | None, why: str | None) -> tuple[Quantity | None, str | None]:
+    """The daily dose of one dose and its frequency, with any stated maximum."""
+    if prn_max is not None and prn_max["form"]:
+        if prn and strength is not None:
+            count = _number(prn_max["num"])
+            if count is not None:
+                return Quantity(count * strength.value, strength.unit), "prn, counted at its stated maximum"
+        prn_max = None  # a maximum in tablets with no strength: not read (it could only lower the dose)
+    limit, limit_doses = _prn_max(prn_max)
+    if dose is None and why is None and limit is None:
+        why = "no dose given: daily dose unknown"
+    if dose is None and limit is None:
+        return None, why
+    return daily_dose(dose, frequency, limit, limit_doses)
+
+
+def weighed(daily: Quantity | None, note: str | None, weight_kg: float | None) -> tuple[Quantity | None, str | None]:
+    """A daily dose per kg ("mg/kg") for a patient of this weight: mg, or unknown without a weight."""
+    if daily is None or not daily.unit.endswith("/kg"):
+        return daily, note
+    unit = daily.unit.removesuffix("/kg")
+    if weight_kg is None:
+        return None, f"dose per kg ({daily.value:g} {unit}/kg a day): the patient's weight is needed; daily dose unknown"
+    said = f"{daily.value:g} {unit}/kg a day x {weight_kg:g} kg"
+    total = Quantity(daily.value * weight_kg, unit)
+    return total, f"{note}; {said}" if note else said
 
 
 def normalize_route(text: str) -> str:
@@ -253,23 +630,57 @@ def _strip_sig_words(name: str) -> str:
     return " ".join(words)
 
 
+def continues_sig(text: str) -> bool:
+    """Whether text after a comma, "and", "+" reads as more of the same sig ("600 mg nocte",
+    "then 1 g bd", "max 4 g a day"), rather than as the start of another item."""
+    cleaned = _clean(text).lstrip(" ,;:+&(")
+    first = re.match(r"[^\s,;:()]+", cleaned)
+    if first is None:
+        return True
+    word = first[0].lower()
+    return (word[0].isdigit() or word in _SIG_WORDS or word in _COUNT_WORDS or bool(_ROUTE.fullmatch(word))
+            or bool(_PRN.match(cleaned)) or parse_frequency(word) is not None or bool(re.fullmatch(_FORM, word, re.I)))
+
+
+def item_text(text: str) -> str:
+    """The text as one line, each line break a ";" (a new line may start another item)."""
+    return _clean(re.sub(r"\s*[\r\n]+\s*", " ; ", text.strip()))
+
+
+_SEPARATOR = re.compile(r"\s*(?:[,;+&\n]|\band\b)\s*", re.IGNORECASE)
+
+
+def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
+    """Where ``text`` may start another item: a separator after the drug ``name`` (which may
+    itself hold one: "paracetamol and codeine") that is not followed by more of the same sig."""
+    start = len(name) if text.startswith(name) else 0
+    return [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start)
+            if m.end() < len(text) and not continues_sig(text[m.end():])]
+
+
 def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quantity | None,
                prn_max_doses: float | None) -> tuple[Quantity | None, str | None]:
-    """The total daily dose, or None with the reason it cannot be computed."""
+    """The total daily dose, or None with the reason it cannot be computed.
+
+    A dose per kg gives a daily dose per kg (see :func:`weighed`).
+    """
     if dose is not None and dose.unit == "mcg/h":
         return dose, None  # a patch delivers its rate around the clock
+    if dose is not None and dose.unit.endswith("/kg/day"):
+        return Quantity(dose.value, dose.unit.removesuffix("/day")), None
     if frequency is not None and frequency.prn:
         if prn_max is not None:
             return prn_max, "prn, counted at its stated maximum"
         if prn_max_doses is not None and dose is not None:
             return Quantity(dose.value * prn_max_doses, dose.unit), "prn, counted at its stated maximum"
-        return None, "prn with no stated maximum: daily dose unknown"
+        if frequency.per_day is None or dose is None:
+            return None, "prn with no stated maximum: daily dose unknown"
+        total, why = _daily(dose, frequency)
+        return total, why or f"prn, counted at its scheduled maximum, {frequency.label}"
     if dose is None:
         return None, "no dose given: daily dose unknown"
     if frequency is None:
         return None, "no frequency given: daily dose unknown"
     if frequency.per_day is None:
         return dose, "single dose"
-    if dose.unit not in ("mg", "mmol", "units"):
-        return None, f"dose in {dose.unit}: daily dose not computed"
-    return Quantity(dose.value * frequency.per_day, dose.unit), None
+    return _daily(dose, frequency)
