@@ -153,7 +153,12 @@ class Checker:
             return self._by_structure(med, index, found, structures, weight_kg)
         items = self._items(med.name)
         if len(items) > 1:
-            return self._each_item(med, items, index, structures, weight_kg)
+            found_structures: list[StructureMatch] | None = [] if structures is not None else None
+            split = self._each_item(med, items, index, found_structures, weight_kg)
+            if split[0] or found_structures:  # else the whole text is reported as one unrecognised item
+                if structures is not None and found_structures:
+                    structures.extend(found_structures)
+                return split
         result = self._resolve_name(med, index, weight_kg)
         if not result[0] or result[0][0].match == "fuzzy":
             from pharmcheck.inputs.smiles_text import looks_like_smiles

@@ -48,7 +48,8 @@ CASES = [
     ("oxycodone 5 mg 4-6 hourly", "oxycodone", 5, "mg", "q4-6h", 30),
     ("morphine 5-10 mg q4-6h", "morphine", 10, "mg", "q4-6h", 60),
     ("morphine every 4-6 hours", "morphine", None, None, "q4-6h", None),
-    ("morphine 10 mg q4-6h prn", "morphine", 10, "mg", "q4-6h", None),
+    # prn with a schedule and no stated maximum: counted at the scheduled maximum, 6 doses a day
+    ("morphine 10 mg q4-6h prn", "morphine", 10, "mg", "q4-6h", 60),
     ("10 mL Oramorph 10 mg/5 mL every 4 to 6 hours", "Oramorph", 20, "mg", "q4-6h", 120),
     ("morphine 10 mg every 6-4 hours", "morphine", 10, "mg", None, None),
 ]

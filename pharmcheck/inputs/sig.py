@@ -29,12 +29,12 @@ _MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _UNIT_ALIASES = {
     "mg": "mg", "milligram": "mg", "milligrams": "mg", "g": "g", "gm": "g", "gram": "g", "grams": "g",
     "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
-    "ml": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units",
+    "ml": "mL", "mls": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units",
     "mcg/h": "mcg/h", "mcg/hr": "mcg/h", "mcg/hour": "mcg/h", "ug/h": "mcg/h", "ug/hr": "mcg/h",
     "micrograms/hour": "mcg/h", "microgram/hour": "mcg/h", "micrograms/h": "mcg/h",
 }
 _MASS_UNIT = r"(?:milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|units?|iu)"
-_UNIT = r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|ml|mmol|units?|iu)"
+_UNIT = r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)"
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by _number
 _NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 _START = r"(?<![\w.\-/])(?<!\d,)"  # not inside a word, a strength or a number
@@ -58,7 +58,16 @@ _COUNT = re.compile(
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
 _TIMES_AFTER = re.compile(rf"(?<![\w.])x\s*(?P<count>{_NUMBER}){_END}", re.I)
 _TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER})\s*x\s*(?={_NUMBER}\s*{_MASS_UNIT}\b)", re.I)
-_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?" + _END, re.I)
+# "100 mcg/puff", "500 mg per tablet": a strength, read as the amount it is
+_PER_UNIT = r"(?:\s*(?:/|per)\s*(?:dose|puff|actuation|inhalation|spray|tab(?:let)?|cap(?:sule)?)\b)?"
+_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?{_PER_UNIT}" + _END, re.I)
+# "1000 mg/day", "3 g per day": a daily amount
+_PER_DAY = re.compile(_START + _range("day_low") + rf"(?P<day>{_NUMBER})\s*(?P<day_unit>{_MASS_UNIT})\s*"
+                      r"(?:/|per|a)\s*(?:day|d|24\s*h(?:ours?|rs?)?)\b", re.I)
+# "1-2 50 mg tablets", "two 500 mg tablets", "1 200 mg tablet": a count of that strength
+_COUNT_OF_STRENGTH = re.compile(
+    _START + rf"(?:(?P<low>{_COUNT_NUMBER})\s*(?:-|to|or)\s*)?(?P<count>{_COUNT_NUMBER})\s+"
+    rf"(?={_NUMBER}\s*{_MASS_UNIT}\s*{_FORM}\b)", re.I)
 _COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 _STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
 # "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
@@ -72,6 +81,7 @@ _TIME_OF_DAY = ("mane", "midday", "evening", "nocte")  # distinct times of day a
 _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(p, re.IGNORECASE), label, per_day)
     for p, label, per_day in [
+        (r"\b(?:fid|qqid)\b", "5 times a day", 5),
         (r"\b(?:qds|qid|four times (?:a |per |each )?da(?:y|ily)|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
         (r"\b(?:tds|tid|three times (?:a |per |each )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
         (r"\b(?:bd|bid|twice (?:a |per |each )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
@@ -95,7 +105,8 @@ _HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?
                          re.IGNORECASE)
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
 _TIMES_A_DAY = re.compile(r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
-                          + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b", re.IGNORECASE)
+                          + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
+                          re.IGNORECASE)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
@@ -104,7 +115,7 @@ _NOT_DOSES = re.compile(
 _PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.I)
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{_NUMBER})\s*"
-    rf"(?:(?P<unit>{_UNIT})|(?P<form>{_FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
+    rf"(?:(?P<unit>{_UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{_FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
     r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
     re.IGNORECASE,
 )
@@ -183,7 +194,11 @@ class _Part:
     frequencies: tuple[tuple[str, float | None], ...]
 
 
+_FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
+
+
 def _clean(text: str) -> str:
+    text = re.sub(r"(\d?)([½¼¾])", lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½" is 1.5
     text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u").replace("\u2044", "/")
     text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
     return re.sub(r"\s+", " ", text).strip()
@@ -240,8 +255,15 @@ def _atoms(text: str) -> list[_Atom]:
         value = _number(m["kg"])
         value = None if value is None else _mg(value, m["kg_unit"]).value
         add(m.start(), m.end(), "per_kg_day" if m["kg_day"] else "per_kg", value, unit, bool(m["kg_low"]))
+    for m in _PER_DAY.finditer(text):
+        value = _number(m["day"])
+        quantity = _mg(value, m["day_unit"]) if value is not None else None
+        add(m.start(), m.end(), "per_day", quantity.value if quantity else None, quantity.unit if quantity else "",
+            bool(m["day_low"]))
     for m in _CONCENTRATION.finditer(text):
         add(m.start(), m.end(), "concentration", _per_ml(m), "mg/mL")
+    for m in _COUNT_OF_STRENGTH.finditer(text):
+        add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
     for m in _COUNT.finditer(text):
         add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
     for m in _TIMES_STRENGTH.finditer(text):
@@ -251,7 +273,11 @@ def _atoms(text: str) -> list[_Atom]:
     for m in _AMOUNT.finditer(text):
         value = _number(m["num"])
         unit = unit_of(m["unit"])
-        if m["unit"] is None:
+        word = re.match(r"\s*([a-z]+)", text[m.end():], re.I)
+        if m["unit"] is None and word and not _continues(word[1]):
+            # "1 tspful", "2 scoops": a unit pharmcheck does not read
+            add(m.start(), m.end() + word.end(), "ambiguous", None)
+        elif m["unit"] is None:
             add(m.start(), m.end(), "bare", value, "mg", bool(m["low"]))
         elif unit == "mL":
             add(m.start(), m.end(), "volume", value, "mL", bool(m["low"]))
@@ -279,7 +305,8 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
     spans: list[tuple[int, str, float | None]] = []
     padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
 
-    kept = [(m.start(), m.end()) for m in _PER_KG.finditer(padded)]  # "mg/kg per day" is a dose, not "daily"
+    # "mg/kg per day", "1000 mg per day" are doses, not "daily"
+    kept = [(m.start(), m.end()) for pattern in (_PER_KG, _PER_DAY) for m in pattern.finditer(padded)]
 
     def take(pattern: re.Pattern[str], read: object) -> None:
         nonlocal padded
@@ -401,7 +428,11 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
     kinds = {a.kind for a in part.atoms}
     if "ambiguous" in kinds:
         written = next(a.text for a in part.atoms if a.kind == "ambiguous")
-        return None, f"the number {written!r} is ambiguous: daily dose unknown", False
+        return None, f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): daily dose unknown", False
+    per_day = [a for a in part.atoms if a.kind == "per_day"]
+    if per_day:
+        top = max(per_day, key=lambda a: a.value)
+        return Quantity(top.value, f"{top.unit}/day"), None, False
     per_kg = [a for a in part.atoms if a.kind in ("per_kg", "per_kg_day")]
     if per_kg:
         top = max(per_kg, key=lambda a: a.value)
@@ -498,6 +529,8 @@ def parse_sig(text: str) -> Sig:
     if frequency is None and prn:
         frequency = Frequency("prn", None, True)
     route_match = _ROUTE.search(rest) if rest else None
+    if name and body.startswith(name):
+        name = name[:len(masked[:len(name)].rstrip())]  # "morphine every 4-6 hours": the frequency is not the name
     name = name.strip(" ,;:-(")
     if not rest:
         name = _strip_sig_words(name) or name
@@ -514,7 +547,7 @@ def parse_sig(text: str) -> Sig:
     route = _ROUTES[route_match[1].lower()] if route_match else None
     if route is None and re.search(r"\bpatch\b", cleaned, re.IGNORECASE):
         route = "transdermal"
-    prn_max, prn_max_doses = _prn_max(prn_max_match)
+    prn_max, prn_max_doses = _prn_max(prn_max_match, None)
     return Sig(
         name=name, dose=dose, unit_assumed=assumed, frequency=frequency, prn=prn,
         prn_max=prn_max, prn_max_doses=prn_max_doses, route=route,
@@ -523,15 +556,17 @@ def parse_sig(text: str) -> Sig:
     )
 
 
-def _prn_max(match: re.Match[str] | None) -> tuple[Quantity | None, float | None]:
-    if match is None or match["form"]:
-        return None, None
-    value = _number(match["num"])
-    if value is None:
+def _prn_max(match: re.Match[str] | None, strength: Quantity | None) -> tuple[Quantity | None, float | None]:
+    """A stated daily maximum: an amount, or a number of doses; in tablets only with a strength."""
+    value = _number(match["num"]) if match is not None else None
+    if match is None or value is None:
         return None, None
     if match["per"]:
         return None, value
-    return _mg(value, match["unit"]), None
+    if match["form"]:
+        return (Quantity(value * strength.value, strength.unit), None) if strength is not None else (None, None)
+    limit = _mg(value, match["unit"])
+    return (Quantity(limit.value, f"{limit.unit}/kg"), None) if match["kg"] else (limit, None)
 
 
 def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bool,
@@ -542,6 +577,7 @@ def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bo
     dosed = [p for p in parts if p.atoms]
     strength = _strength(dosed, text)
     counting = any(a.kind == "count" for p in dosed for a in p.atoms)
+    limit, limit_doses = _prn_max(prn_max, strength)
     doses: list[tuple[Quantity | None, str | None, Frequency | None]] = []
     assumed = False
     for part in dosed:
@@ -551,31 +587,46 @@ def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bo
         doses.append((dose, why, own if len(dosed) > 1 else frequency))
         if any(a.ranged for a in part.atoms):
             ranged = next(a for a in part.atoms if a.ranged)
-            notes.append(f"range {ranged.text}: screened at the upper bound")
+            notes.append(f"dose range {ranged.text}: screened at the upper bound")
     known = [d for d, _, _ in doses if d is not None]
     largest = max(known, key=lambda q: q.value) if known and len({q.unit for q in known}) == 1 else None
-    if not doses:
-        return None, False, *_prn_daily(None, frequency, prn, prn_max, strength, "no dose given: daily dose unknown")
-    if len(doses) == 1:
-        dose, why, _ = doses[0]
-        return dose, assumed, *_prn_daily(dose, frequency, prn, prn_max, strength, why)
+    if len(doses) <= 1:
+        dose, why, _ = doses[0] if doses else (None, "no dose given: daily dose unknown", None)
+        if dose is None and limit is None:
+            return None, assumed, None, why
+        return dose, assumed, *daily_dose(dose, frequency, limit, limit_doses)
     # A regimen in parts: every part needs a dose and a frequency, or the total is unknown.
+    total, note = _summed(doses)
+    if limit is not None:
+        return largest, assumed, *_capped(total, note, limit)
+    if prn and total is not None:
+        note = f"{note}; prn, counted at its scheduled maximum"
+    return largest, assumed, total, note
+
+
+def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]]) -> tuple[Quantity | None, str]:
+    """The daily dose of a regimen in parts ("300 mg bd + 600 mg nocte"), and how it was summed."""
     for dose, why, own in doses:
         if dose is None:
-            return largest, assumed, None, why
+            return None, why or "no dose given: daily dose unknown"
         if own is None:
-            return largest, assumed, None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
-    if prn_max is not None:
-        return largest, assumed, *_prn_daily(None, frequency, prn, prn_max, strength, None)
+            return None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
     totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
     if any(t[0] is None for t in totals) or len({t[0].unit for t in totals}) != 1:  # type: ignore[union-attr]
-        return largest, assumed, None, next((t[1] for t in totals if t[0] is None), "doses in different units")
+        return None, next((t[1] for t in totals if t[0] is None), None) or "doses in different units"
     total = Quantity(sum(t[0].value for t in totals), totals[0][0].unit)  # type: ignore[union-attr]
     said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
-    note = f"regimen in parts, summed: {said} = {total} a day"
-    if prn:
-        note += "; prn, counted at its scheduled maximum"
-    return largest, assumed, total, note
+    return total, f"regimen in parts, summed: {said} = {total} a day"
+
+
+def _capped(total: Quantity | None, note: str | None, limit: Quantity) -> tuple[Quantity | None, str | None]:
+    """A daily dose with a stated daily maximum: the lower of the two; the maximum alone when the
+    schedule does not give a daily dose (it bounds what can be given)."""
+    if total is None or total.unit != limit.unit:
+        return limit, "counted at its stated maximum"
+    if limit.value < total.value:
+        return limit, f"{note}; counted at its stated maximum, {limit}" if note else "counted at its stated maximum"
+    return total, note
 
 
 def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str | None]:
@@ -586,23 +637,6 @@ def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str |
     if dose.unit in ("mg", "mmol", "units", "mg/kg", "units/kg"):
         return Quantity(dose.value * per_day, dose.unit), None
     return None, f"dose in {dose.unit}: daily dose not computed"
-
-
-def _prn_daily(dose: Quantity | None, frequency: Frequency | None, prn: bool, prn_max: re.Match[str] | None,
-               strength: Quantity | None, why: str | None) -> tuple[Quantity | None, str | None]:
-    """The daily dose of one dose and its frequency, with any stated maximum."""
-    if prn_max is not None and prn_max["form"]:
-        if prn and strength is not None:
-            count = _number(prn_max["num"])
-            if count is not None:
-                return Quantity(count * strength.value, strength.unit), "prn, counted at its stated maximum"
-        prn_max = None  # a maximum in tablets with no strength: not read (it could only lower the dose)
-    limit, limit_doses = _prn_max(prn_max)
-    if dose is None and why is None and limit is None:
-        why = "no dose given: daily dose unknown"
-    if dose is None and limit is None:
-        return None, why
-    return daily_dose(dose, frequency, limit, limit_doses)
 
 
 def weighed(daily: Quantity | None, note: str | None, weight_kg: float | None) -> tuple[Quantity | None, str | None]:
@@ -637,9 +671,14 @@ def continues_sig(text: str) -> bool:
     first = re.match(r"[^\s,;:()]+", cleaned)
     if first is None:
         return True
-    word = first[0].lower()
-    return (word[0].isdigit() or word in _SIG_WORDS or word in _COUNT_WORDS or bool(_ROUTE.fullmatch(word))
-            or bool(_PRN.match(cleaned)) or parse_frequency(word) is not None or bool(re.fullmatch(_FORM, word, re.I)))
+    return first[0][0].isdigit() or bool(_PRN.match(cleaned)) or _continues(first[0])
+
+
+def _continues(word: str) -> bool:
+    """Whether a word belongs to a sig: a frequency, a route, a form, an instruction."""
+    word = word.lower()
+    return (word in _SIG_WORDS or word in _COUNT_WORDS or bool(_ROUTE.fullmatch(word)) or bool(_PRN.fullmatch(word))
+            or parse_frequency(word) is not None or bool(re.fullmatch(_FORM, word, re.I)))
 
 
 def item_text(text: str) -> str:
@@ -647,7 +686,8 @@ def item_text(text: str) -> str:
     return _clean(re.sub(r"\s*[\r\n]+\s*", " ; ", text.strip()))
 
 
-_SEPARATOR = re.compile(r"\s*(?:[,;+&\n]|\band\b)\s*", re.IGNORECASE)
+# "+" and "&" with a space beside them: in a SMILES string they are a charge and a ring bond
+_SEPARATOR = re.compile(r"\s*(?:[,;\n]|\s[+&]|[+&]\s|\band\b)\s*", re.IGNORECASE)
 
 
 def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
@@ -662,25 +702,30 @@ def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quan
                prn_max_doses: float | None) -> tuple[Quantity | None, str | None]:
     """The total daily dose, or None with the reason it cannot be computed.
 
-    A dose per kg gives a daily dose per kg (see :func:`weighed`).
+    A stated daily maximum caps the schedule; with prn and no schedule it is the daily dose.
+    prn with a schedule and no maximum is counted at the schedule. A dose per kg gives a daily
+    dose per kg (see :func:`weighed`).
     """
     if dose is not None and dose.unit == "mcg/h":
         return dose, None  # a patch delivers its rate around the clock
-    if dose is not None and dose.unit.endswith("/kg/day"):
-        return Quantity(dose.value, dose.unit.removesuffix("/day")), None
-    if frequency is not None and frequency.prn:
-        if prn_max is not None:
-            return prn_max, "prn, counted at its stated maximum"
-        if prn_max_doses is not None and dose is not None:
-            return Quantity(dose.value * prn_max_doses, dose.unit), "prn, counted at its stated maximum"
-        if frequency.per_day is None or dose is None:
-            return None, "prn with no stated maximum: daily dose unknown"
-        total, why = _daily(dose, frequency)
-        return total, why or f"prn, counted at its scheduled maximum, {frequency.label}"
-    if dose is None:
-        return None, "no dose given: daily dose unknown"
-    if frequency is None:
-        return None, "no frequency given: daily dose unknown"
-    if frequency.per_day is None:
-        return dose, "single dose"
-    return _daily(dose, frequency)
+    if dose is not None and dose.unit.endswith("/day"):
+        total, note = Quantity(dose.value, dose.unit.removesuffix("/day")), None
+    elif dose is None:
+        total, note = None, "no dose given: daily dose unknown"
+    elif frequency is None or frequency.label == "prn":
+        total, note = None, ("prn with no stated maximum: daily dose unknown" if frequency
+                             else "no frequency given: daily dose unknown")
+    elif frequency.per_day is None:
+        total, note = dose, "single dose"
+    else:
+        total, note = _daily(dose, frequency)
+        if total is not None and frequency.prn:
+            note = f"prn, counted at its scheduled maximum, {frequency.label}"
+    limit = prn_max or (Quantity(dose.value * prn_max_doses, dose.unit)
+                        if dose is not None and prn_max_doses is not None else None)
+    if limit is None:
+        return total, note
+    if total is None:
+        return limit, "prn, counted at its stated maximum" if frequency and frequency.prn else \
+            "counted at its stated maximum"
+    return _capped(total, note, limit)
