@@ -42,32 +42,35 @@ _END = r"(?![\w\-/]|[.,]\d)"
 
 
 def _range(group: str) -> str:
-    return rf"(?:(?P<{group}>{_NUMBER})\s*(?:-|to)\s*)?"
+    return rf"(?:(?P<{group}>{_NUMBER}) ?(?:-|to) ?)?"
 
 
+# " ?" around a "/": the text is read with its frequencies blanked out, and "500 mg bid /kg" is no dose per kg
+_PER = r"(?: ?/ ?| per | a )"
+_PER_DAY_UNIT = r"(?: ?/ ?(?:day|d|24 ?h(?:ours?|rs?)?)| (?:per|a) (?:day|24 ?h(?:ours?|rs?)?))\b"
 _PER_KG = re.compile(
-    _START + _range("kg_low") + rf"(?P<kg>{_NUMBER})\s*(?P<kg_unit>{_MASS_UNIT})\s*(?:/|per)\s*kg"
-    r"(?P<kg_day>\s*(?:/|per|a)\s*(?:day|d|24\s*h(?:ours?|rs?)?)\b)?(?:\s*(?:/|per)\s*dose\b)?", re.I)
+    _START + _range("kg_low") + rf"(?P<kg>{_NUMBER}) ?(?P<kg_unit>{_MASS_UNIT}){_PER}kg"
+    rf"(?P<kg_day>{_PER_DAY_UNIT})?(?:{_PER}dose\b)?", re.I)
 _CONCENTRATION = re.compile(
-    rf"(?P<mass>{_NUMBER})\s*(?P<unit>mg|g|mcg|ug|micrograms?|units?)\s*(?:/|per|in)\s*(?P<vol>{_NUMBER})?\s*ml\b", re.I)
+    rf"(?P<mass>{_NUMBER}) ?(?P<unit>mg|g|mcg|ug|micrograms?|units?)(?: ?/ ?| per | in )(?P<vol>{_NUMBER})? ?ml\b", re.I)
 _FORM = (r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?|lozenges?"
          r"|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?|amp(?:oule)?s?)")
 _COUNT_NUMBER = rf"(?:{_NUMBER}|one|two|three|four|half|½)"
 _COUNT = re.compile(
-    _START + rf"(?:(?P<low>{_COUNT_NUMBER})\s*(?:-|to|or)\s*)?(?P<count>{_COUNT_NUMBER})\s*(?:x\s*)?{_FORM}\b", re.I)
+    _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?{_FORM}\b", re.I)
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
-_TIMES_AFTER = re.compile(rf"(?<![\w.])x\s*(?P<count>{_NUMBER}){_END}", re.I)
-_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER})\s*x\s*(?={_NUMBER}\s*{_MASS_UNIT}\b)", re.I)
+_TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{_NUMBER}){_END}", re.I)
+_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER}) ?x ?(?={_NUMBER} ?{_MASS_UNIT}\b)", re.I)
 # "100 mcg/puff", "500 mg per tablet": a strength, read as the amount it is
-_PER_UNIT = r"(?:\s*(?:/|per)\s*(?:dose|puff|actuation|inhalation|spray|tab(?:let)?|cap(?:sule)?)\b)?"
-_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?{_PER_UNIT}" + _END, re.I)
+_PER_UNIT = r"(?: ?(?:/|per) ?(?:dose|puff|actuation|inhalation|spray|tab(?:let)?|cap(?:sule)?)\b)?"
+_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER}) ?(?P<unit>{_UNIT})?{_PER_UNIT}" + _END, re.I)
 # "1000 mg/day", "3 g per day": a daily amount
-_PER_DAY = re.compile(_START + _range("day_low") + rf"(?P<day>{_NUMBER})\s*(?P<day_unit>{_MASS_UNIT})\s*"
-                      r"(?:/|per|a)\s*(?:day|d|24\s*h(?:ours?|rs?)?)\b", re.I)
+_PER_DAY = re.compile(_START + _range("day_low") + rf"(?P<day>{_NUMBER}) ?(?P<day_unit>{_MASS_UNIT}){_PER_DAY_UNIT}",
+                      re.I)
 # "1-2 50 mg tablets", "two 500 mg tablets", "1 200 mg tablet": a count of that strength
 _COUNT_OF_STRENGTH = re.compile(
-    _START + rf"(?:(?P<low>{_COUNT_NUMBER})\s*(?:-|to|or)\s*)?(?P<count>{_COUNT_NUMBER})\s+"
-    rf"(?={_NUMBER}\s*{_MASS_UNIT}\s*{_FORM}\b)", re.I)
+    _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) "
+    rf"(?={_NUMBER} ?{_MASS_UNIT} ?{_FORM}\b)", re.I)
 _COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 _STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
 # "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
@@ -84,7 +87,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         (r"\b(?:fid|qqid)\b", "5 times a day", 5),
         (r"\b(?:qds|qid|four times (?:a |per |each )?da(?:y|ily)|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
         (r"\b(?:tds|tid|three times (?:a |per |each )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
-        (r"\b(?:bd|bid|twice (?:a |per |each )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
+        (r"\b(?:bd|bid|(?:twice|two times) (?:a |per |each )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
         (r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b", "every other day", 0.5),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
         (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
@@ -111,6 +114,7 @@ _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
     r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
+    r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
     r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b", re.I)
 _PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.I)
 _PRN_MAX = re.compile(
@@ -137,7 +141,8 @@ decrease decreasing wean weaning titrate titrating stop stopping continue review
 week weeks weekly month months morning mornings night nights evening evenings midday noon lunch bedtime food meals
 meal empty stomach water milk plus total dose doses tablet tablets tab tabs capsule capsules cap caps puff puffs
 spray sprays drop drops sachet sachets patch patches ml mg mcg g units unit slowly regular regularly usual pain
-nausea sleep breakthrough required needed directed once twice three four times mane nocte om on
+nausea sleep breakthrough required needed directed once twice three four times mane nocte om on divided
+equal equally separate
 """.split())
 
 _CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
@@ -459,6 +464,11 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
                 return None, f"{form} with no strength given: daily dose unknown", False
             candidates.append(Quantity(count * strength.value, strength.unit))
     else:
+        apart = [b for a, b in zip(masses, masses[1:], strict=False)
+                 if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end:b.start])]
+        if apart:  # "300 mg and 200 mg at night": which dose goes with which time is not said
+            return None, f"doses {masses[0].text} and {apart[0].text} without their own frequencies: " \
+                         "daily dose unknown", False
         candidates.extend(Quantity(m.value, m.unit) for m in masses)
     if bares:
         if masses and any(b.start < m.start for b in bares for m in masses):
@@ -466,6 +476,8 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
         if masses:
             # "500 mg 2 qds": a number after a dose can only be a count of that dose
             count = max(b.value for b in bares)
+            if count < 1:
+                return None, f"the number {bares[0].text!r} after a dose cannot be read: daily dose unknown", False
             candidates = [Quantity(count * c.value, c.unit) for c in candidates]
         elif strength is not None:
             candidates.append(Quantity(max(b.value for b in bares) * strength.value, strength.unit))
@@ -597,6 +609,8 @@ def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bo
         return dose, assumed, *daily_dose(dose, frequency, limit, limit_doses)
     # A regimen in parts: every part needs a dose and a frequency, or the total is unknown.
     total, note = _summed(doses)
+    if limit is not None and prn:
+        return largest, assumed, limit, "prn, counted at its stated maximum"
     if limit is not None:
         return largest, assumed, *_capped(total, note, limit)
     if prn and total is not None:
@@ -725,7 +739,8 @@ def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quan
                         if dose is not None and prn_max_doses is not None else None)
     if limit is None:
         return total, note
+    if frequency is not None and frequency.prn:
+        return limit, "prn, counted at its stated maximum"  # as much as the prescriber allows a day
     if total is None:
-        return limit, "prn, counted at its stated maximum" if frequency and frequency.prn else \
-            "counted at its stated maximum"
+        return limit, "counted at its stated maximum"
     return _capped(total, note, limit)
