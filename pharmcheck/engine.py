@@ -191,8 +191,8 @@ class Checker:
         """Each item of a text that names several drugs, resolved on its own."""
         found: list[ResolvedMedication] = []
         missing: list[Unrecognized] = []
-        notes = [f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose and "
-                 "frequency"]
+        notes = [f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose "
+                 f"and frequency"]
         given = bool(med.dose or med.frequency)
         if given:
             notes.append(f"'{med.name}': the dose and frequency fields are not attributed to any one of its items")

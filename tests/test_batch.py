@@ -274,6 +274,8 @@ RICH_POOL = POOL + [
     "oxycodone 10 mg q6h", "diazepam 5 mg tds", "gabapentin prn", "gabapentin 1600 mg tid",
     "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
+    "valproate 20 mg/kg/day", "levetiracetam 30 mg/kg bd", "sertraline 100 mg, tramadol 50 mg qid",
+    "gabapentin 300mg bd + 600mg nocte",
 ]
 ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(["", "stopped", "active"]),
                     st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
@@ -284,6 +286,7 @@ PEOPLE = st.fixed_dictionaries({
     "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
     "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
+    "weight_kg": st.sampled_from(["", "25", "70"]),
 })
 
 
@@ -294,7 +297,7 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
     def flag(key: str) -> bool | None:
         return {"": None, "yes": True, "no": False}[fields[key]]
 
-    return Patient(id=pid, crcl=number("crcl"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
+    return Patient(id=pid, crcl=number("crcl"), weight_kg=number("weight_kg"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
                    dialysis=fields["dialysis"] or None, hepatic_impairment=fields["hepatic_impairment"] or None,
                    pregnant=flag("pregnant"), childbearing_potential=flag("childbearing_potential"),
                    conditions=tuple(c for c in fields["conditions"].split(";") if c), myoclonus=fields["myoclonus"] or None)

@@ -22,6 +22,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from pharmcheck.domain import Quantity
 
@@ -50,36 +51,36 @@ _PER = r"(?: ?/ ?| per | a )"
 _PER_DAY_UNIT = r"(?: ?/ ?(?:day|d|24 ?h(?:ours?|rs?)?)| (?:per|a) (?:day|24 ?h(?:ours?|rs?)?))\b"
 _PER_KG = re.compile(
     _START + _range("kg_low") + rf"(?P<kg>{_NUMBER}) ?(?P<kg_unit>{_MASS_UNIT}){_PER}kg"
-    rf"(?P<kg_day>{_PER_DAY_UNIT})?(?:{_PER}dose\b)?", re.I)
+    rf"(?P<kg_day>{_PER_DAY_UNIT})?(?:{_PER}dose\b)?", re.IGNORECASE)
 _CONCENTRATION = re.compile(
-    rf"(?P<mass>{_NUMBER}) ?(?P<unit>mg|g|mcg|ug|micrograms?|units?)(?: ?/ ?| per | in )(?P<vol>{_NUMBER})? ?ml\b", re.I)
+    rf"(?P<mass>{_NUMBER}) ?(?P<unit>mg|g|mcg|ug|micrograms?|units?)(?: ?/ ?| per | in )(?P<vol>{_NUMBER})? ?ml\b", re.IGNORECASE)
 _FORM = (r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?|lozenges?"
          r"|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?|amp(?:oule)?s?)")
 _COUNT_NUMBER = rf"(?:{_NUMBER}|one|two|three|four|half|½)"
 _COUNT = re.compile(
-    _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?{_FORM}\b", re.I)
+    _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?{_FORM}\b", re.IGNORECASE)
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
-_TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{_NUMBER}){_END}", re.I)
-_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER}) ?x ?(?={_NUMBER} ?{_MASS_UNIT}\b)", re.I)
+_TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{_NUMBER}){_END}", re.IGNORECASE)
+_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER}) ?x ?(?={_NUMBER} ?{_MASS_UNIT}\b)", re.IGNORECASE)
 # "100 mcg/puff", "500 mg per tablet": a strength, read as the amount it is
 _PER_UNIT = r"(?: ?(?:/|per) ?(?:dose|puff|actuation|inhalation|spray|tab(?:let)?|cap(?:sule)?)\b)?"
-_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER}) ?(?P<unit>{_UNIT})?{_PER_UNIT}" + _END, re.I)
+_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER}) ?(?P<unit>{_UNIT})?{_PER_UNIT}" + _END, re.IGNORECASE)
 # "1000 mg/day", "3 g per day": a daily amount
 _PER_DAY = re.compile(_START + _range("day_low") + rf"(?P<day>{_NUMBER}) ?(?P<day_unit>{_MASS_UNIT}){_PER_DAY_UNIT}",
-                      re.I)
+                      re.IGNORECASE)
 # "1-2 50 mg tablets", "two 500 mg tablets", "1 200 mg tablet": a count of that strength
 _COUNT_OF_STRENGTH = re.compile(
     _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) "
-    rf"(?={_NUMBER} ?{_MASS_UNIT} ?{_FORM}\b)", re.I)
+    rf"(?={_NUMBER} ?{_MASS_UNIT} ?{_FORM}\b)", re.IGNORECASE)
 _COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 _STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
 # "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
-_DOTTED = re.compile(r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.I)
+_DOTTED = re.compile(r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE)
 
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
                  "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
-_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
+_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE)
 _TIME_OF_DAY = ("mane", "midday", "evening", "nocte")  # distinct times of day add up: "mane and nocte" is bid
 _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(p, re.IGNORECASE), label, per_day)
@@ -102,7 +103,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
 ]
 # "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
 _EVERY_N_HOURS = re.compile(r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|"
-                            r"minutes?|months?)\b))|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.I)
+                            r"minutes?|months?)\b))|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.IGNORECASE)
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
 _HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
                          re.IGNORECASE)
@@ -115,8 +116,8 @@ _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 _NOT_DOSES = re.compile(
     r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
     r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
-    r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b", re.I)
-_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.I)
+    r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
+_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.IGNORECASE)
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{_NUMBER})\s*"
     rf"(?:(?P<unit>{_UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{_FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
@@ -132,7 +133,7 @@ _ROUTES = {
     "topical": "topical", "inh": "inhaled", "inhaled": "inhaled", "neb": "inhaled", "ng": "enteral",
     "peg": "enteral", "it": "intrathecal", "intrathecal": "intrathecal", "buccal": "buccal",
 }
-_ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.I)
+_ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.IGNORECASE)
 # Words that continue a sig after a comma, "and", "+": the text that follows belongs to the same drug
 _SIG_WORDS = frozenset("""
 take takes taking give given apply inhale instil insert use then and or with without after before for as at in
@@ -278,7 +279,7 @@ def _atoms(text: str) -> list[_Atom]:
     for m in _AMOUNT.finditer(text):
         value = _number(m["num"])
         unit = unit_of(m["unit"])
-        word = re.match(r"\s*([a-z]+)", text[m.end():], re.I)
+        word = re.match(r"\s*([a-z]+)", text[m.end():], re.IGNORECASE)
         if m["unit"] is None and word and not _continues(word[1]):
             # "1 tspful", "2 scoops": a unit pharmcheck does not read
             add(m.start(), m.end() + word.end(), "ambiguous", None)
@@ -297,7 +298,7 @@ def _atoms(text: str) -> list[_Atom]:
             found.append(_Atom(m.start(), m.end(), "ambiguous", 0.0, "", m[0]))
     found.sort(key=lambda a: a.start)
     # "1 200 mg": one thousand two hundred, or one tablet of 200 mg?
-    for before, after in zip(found, found[1:], strict=False):
+    for before, after in pairwise(found):
         if before.kind == "bare" and re.fullmatch(r" ?", text[before.end:after.start]):
             return [a if a is not before else _Atom(a.start, after.end, "ambiguous", 0.0, "", text[a.start:after.end])
                     for a in found if a is not after]
@@ -464,11 +465,11 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
                 return None, f"{form} with no strength given: daily dose unknown", False
             candidates.append(Quantity(count * strength.value, strength.unit))
     else:
-        apart = [b for a, b in zip(masses, masses[1:], strict=False)
+        apart = [b for a, b in pairwise(masses)
                  if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end:b.start])]
         if apart:  # "300 mg and 200 mg at night": which dose goes with which time is not said
-            return None, f"doses {masses[0].text} and {apart[0].text} without their own frequencies: " \
-                         "daily dose unknown", False
+            why = f"doses {masses[0].text} and {apart[0].text} without their own frequencies: daily dose unknown"
+            return None, why, False
         candidates.extend(Quantity(m.value, m.unit) for m in masses)
     if bares:
         if masses and any(b.start < m.start for b in bares for m in masses):
@@ -530,7 +531,7 @@ def parse_sig(text: str) -> Sig:
         name, rest = body[: atoms[0].start], body[atoms[0].start:]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            name = _strip_sig_words(re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.I).strip())
+            name = _strip_sig_words(re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.IGNORECASE).strip())
     else:
         name, rest = body, ""
     prn = bool(_PRN.search(cleaned))
@@ -692,7 +693,7 @@ def _continues(word: str) -> bool:
     """Whether a word belongs to a sig: a frequency, a route, a form, an instruction."""
     word = word.lower()
     return (word in _SIG_WORDS or word in _COUNT_WORDS or bool(_ROUTE.fullmatch(word)) or bool(_PRN.fullmatch(word))
-            or parse_frequency(word) is not None or bool(re.fullmatch(_FORM, word, re.I)))
+            or parse_frequency(word) is not None or bool(re.fullmatch(_FORM, word, re.IGNORECASE)))
 
 
 def item_text(text: str) -> str:
