@@ -151,7 +151,7 @@ class Checker:
                 raise InputError(f"medication {index + 1} ({med.name!r}): the structure {med.smiles!r} "
                                  f"cannot be read ({found.error})")
             return self._by_structure(med, index, found, structures, weight_kg)
-        items = self._items(med.name)
+        items = _items(med.name)
         if len(items) > 1:
             found_structures: list[StructureMatch] | None = [] if structures is not None else None
             split = self._each_item(med, items, index, found_structures, weight_kg)
@@ -171,28 +171,14 @@ class Checker:
                     return self._by_structure(med, index, found, structures, weight_kg)
         return result
 
-    def _items(self, text: str) -> list[tuple[str, str]]:
-        """The items a medication text holds, each with the separator before it ("" for the
-        first): a new item where the text after a separator is not more of the same sig."""
-        cleaned = item_text(text)
-        breaks = item_breaks(cleaned, parse_sig(cleaned).name)
-        if not breaks:
-            return [("", text)]
-        items, start, separator = [], 0, ""
-        for begin, end in breaks:
-            items.append((separator, cleaned[start:begin]))
-            start, separator = end, cleaned[begin:end].strip() or "a new line"
-        items.append((separator, cleaned[start:]))
-        return items
-
     def _each_item(self, med: Medication, items: list[tuple[str, str]], index: int,
                    structures: list[StructureMatch] | None, weight_kg: float | None,
                    ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         """Each item of a text that names several drugs, resolved on its own."""
         found: list[ResolvedMedication] = []
         missing: list[Unrecognized] = []
-        notes = [f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose "
-                 f"and frequency"]
+        notes = [(f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose "
+                  "and frequency")]
         given = bool(med.dose or med.frequency)
         if given:
             notes.append(f"'{med.name}': the dose and frequency fields are not attributed to any one of its items")
@@ -297,6 +283,21 @@ class Checker:
             else:
                 ids.add(cid)
         return frozenset(ids), notes
+
+
+def _items(text: str) -> list[tuple[str, str]]:
+    """The items a medication text holds, each with the separator before it ("" for the
+    first): a new item where the text after a separator is not more of the same sig."""
+    cleaned = item_text(text)
+    breaks = item_breaks(cleaned, parse_sig(cleaned).name)
+    if not breaks:
+        return [("", text)]
+    items, start, separator = [], 0, ""
+    for begin, end in breaks:
+        items.append((separator, cleaned[start:begin]))
+        start, separator = end, cleaned[begin:end].strip()
+    items.append((separator, cleaned[start:]))
+    return items
 
 
 def _per_administration(dose: Quantity | None, weight_kg: float | None) -> Quantity | None:

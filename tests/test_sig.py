@@ -276,3 +276,9 @@ def test_batch_reads_doses_per_kg_and_several_drugs_as_check_does(checker) -> No
         report = checker.check([Medication(n) for n in names], Patient(id=pid, weight_kg=weight, crcl=20))
         batch = out[(out["patient_id"] == pid) & ~out["category"].isin(["unrecognized", "rejected-row"])]
         assert list(batch["message"]) == [f.message for f in report.findings]
+
+
+def test_a_second_drug_whose_name_starts_with_a_digit_is_not_read_as_a_dose(checker) -> None:  # type: ignore[no-untyped-def]
+    meds, unrecognized = _read(checker, "sertraline 100 mg daily, 5-hydroxytryptophan 100 mg tid")
+    assert meds == [("sertraline", "100 mg"), ("oxitriptan", "300 mg")]  # 5-HTP, by its INN
+    assert not unrecognized

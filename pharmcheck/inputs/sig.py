@@ -25,54 +25,21 @@ from functools import lru_cache
 from itertools import pairwise
 
 from pharmcheck.domain import Quantity
+from pharmcheck.inputs.amounts import (
+    CONCENTRATION,
+    COUNT_WORDS,
+    FORM,
+    NUMBER,
+    PER_DAY,
+    PER_KG,
+    UNIT,
+    Atom,
+    in_mg,
+    number,
+    per_ml,
+    read_atoms,
+)
 
-_MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
-_UNIT_ALIASES = {
-    "mg": "mg", "milligram": "mg", "milligrams": "mg", "g": "g", "gm": "g", "gram": "g", "grams": "g",
-    "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
-    "ml": "mL", "mls": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units",
-    "mcg/h": "mcg/h", "mcg/hr": "mcg/h", "mcg/hour": "mcg/h", "ug/h": "mcg/h", "ug/hr": "mcg/h",
-    "micrograms/hour": "mcg/h", "microgram/hour": "mcg/h", "micrograms/h": "mcg/h",
-}
-_MASS_UNIT = r"(?:milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|units?|iu)"
-_UNIT = r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)"
-# "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by _number
-_NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
-_START = r"(?<![\w.\-/])(?<!\d,)"  # not inside a word, a strength or a number
-_END = r"(?![\w\-/]|[.,]\d)"
-
-
-def _range(group: str) -> str:
-    return rf"(?:(?P<{group}>{_NUMBER}) ?(?:-|to) ?)?"
-
-
-# " ?" around a "/": the text is read with its frequencies blanked out, and "500 mg bid /kg" is no dose per kg
-_PER = r"(?: ?/ ?| per | a )"
-_PER_DAY_UNIT = r"(?: ?/ ?(?:day|d|24 ?h(?:ours?|rs?)?)| (?:per|a) (?:day|24 ?h(?:ours?|rs?)?))\b"
-_PER_KG = re.compile(
-    _START + _range("kg_low") + rf"(?P<kg>{_NUMBER}) ?(?P<kg_unit>{_MASS_UNIT}){_PER}kg"
-    rf"(?P<kg_day>{_PER_DAY_UNIT})?(?:{_PER}dose\b)?", re.IGNORECASE)
-_CONCENTRATION = re.compile(
-    rf"(?P<mass>{_NUMBER}) ?(?P<unit>mg|g|mcg|ug|micrograms?|units?)(?: ?/ ?| per | in )(?P<vol>{_NUMBER})? ?ml\b", re.IGNORECASE)
-_FORM = (r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?|lozenges?"
-         r"|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?|amp(?:oule)?s?)")
-_COUNT_NUMBER = rf"(?:{_NUMBER}|one|two|three|four|half|½)"
-_COUNT = re.compile(
-    _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?{_FORM}\b", re.IGNORECASE)
-# "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
-_TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{_NUMBER}){_END}", re.IGNORECASE)
-_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{_NUMBER}) ?x ?(?={_NUMBER} ?{_MASS_UNIT}\b)", re.IGNORECASE)
-# "100 mcg/puff", "500 mg per tablet": a strength, read as the amount it is
-_PER_UNIT = r"(?: ?(?:/|per) ?(?:dose|puff|actuation|inhalation|spray|tab(?:let)?|cap(?:sule)?)\b)?"
-_AMOUNT = re.compile(_START + _range("low") + rf"(?P<num>{_NUMBER}) ?(?P<unit>{_UNIT})?{_PER_UNIT}" + _END, re.IGNORECASE)
-# "1000 mg/day", "3 g per day": a daily amount
-_PER_DAY = re.compile(_START + _range("day_low") + rf"(?P<day>{_NUMBER}) ?(?P<day_unit>{_MASS_UNIT}){_PER_DAY_UNIT}",
-                      re.IGNORECASE)
-# "1-2 50 mg tablets", "two 500 mg tablets", "1 200 mg tablet": a count of that strength
-_COUNT_OF_STRENGTH = re.compile(
-    _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) "
-    rf"(?={_NUMBER} ?{_MASS_UNIT} ?{_FORM}\b)", re.IGNORECASE)
-_COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 _STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
 # "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
 _DOTTED = re.compile(r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE)
@@ -119,8 +86,8 @@ _NOT_DOSES = re.compile(
     r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
 _PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.IGNORECASE)
 _PRN_MAX = re.compile(
-    rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{_NUMBER})\s*"
-    rf"(?:(?P<unit>{_UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{_FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
+    rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
+    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
     r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
     re.IGNORECASE,
 )
@@ -180,23 +147,10 @@ class Sig:
 
 
 @dataclass(frozen=True)
-class _Atom:
-    """One amount in a sig: where it stands, what it is, and its value (the upper bound of a range)."""
-
-    start: int
-    end: int
-    kind: str  # mass, volume, concentration, per_kg, per_kg_day, count, times, bare, ambiguous
-    value: float
-    unit: str = ""
-    text: str = ""
-    ranged: bool = False
-
-
-@dataclass(frozen=True)
 class _Part:
     """One dose and its frequencies: a regimen in parts has several ("300 mg bd + 600 mg nocte")."""
 
-    atoms: tuple[_Atom, ...]
+    atoms: tuple[Atom, ...]
     frequencies: tuple[tuple[str, float | None], ...]
 
 
@@ -210,101 +164,6 @@ def _clean(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _number(text: str) -> float | None:
-    """A number as written, or None when it is ambiguous ("1.200": 1.2 or 1200?)."""
-    if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", text):
-        return float(text.replace(",", ""))  # "1,200": a thousands separator
-    if re.fullmatch(r"[1-9]\d*\.\d{3}", text):
-        return None  # "1.200": a decimal point, or a thousands point as in much of Europe
-    if re.fullmatch(r"\d+,\d{1,2}|0,\d+", text):
-        return float(text.replace(",", "."))  # "1,5": a decimal comma
-    return None if "," in text else float(text)
-
-
-def _count(text: str) -> float | None:
-    return _COUNT_WORDS.get(text.lower()) or _number(text)
-
-
-def unit_of(text: str | None) -> str | None:
-    return _UNIT_ALIASES.get(text.lower()) if text else None
-
-
-def _mg(value: float, unit: str | None) -> Quantity:
-    unit = unit_of(unit) or "mg"
-    if unit in _MASS_TO_MG:
-        return Quantity(value * _MASS_TO_MG[unit], "mg")
-    return Quantity(value, unit)
-
-
-def _per_ml(match: re.Match[str]) -> float | None:
-    mass, volume = _number(match["mass"]), _number(match["vol"] or "1")
-    if mass is None or not volume:
-        return None
-    return _mg(mass, match["unit"]).value / volume
-
-
-def _atoms(text: str) -> list[_Atom]:
-    """Every amount in ``text`` (frequencies and durations already blanked out), in order."""
-    found: list[_Atom] = []
-    taken = [False] * len(text)
-
-    def add(start: int, end: int, kind: str, value: float | None, unit: str = "", ranged: bool = False) -> None:
-        if any(taken[start:end]):
-            return
-        for i in range(start, end):
-            taken[i] = True
-        found.append(_Atom(start, end, "ambiguous" if value is None else kind, value or 0.0, unit,
-                           text[start:end].strip(), ranged))
-
-    for m in _PER_KG.finditer(text):
-        unit = "units" if m["kg_unit"].lower() in ("unit", "units", "iu") else "mg"
-        value = _number(m["kg"])
-        value = None if value is None else _mg(value, m["kg_unit"]).value
-        add(m.start(), m.end(), "per_kg_day" if m["kg_day"] else "per_kg", value, unit, bool(m["kg_low"]))
-    for m in _PER_DAY.finditer(text):
-        value = _number(m["day"])
-        quantity = _mg(value, m["day_unit"]) if value is not None else None
-        add(m.start(), m.end(), "per_day", quantity.value if quantity else None, quantity.unit if quantity else "",
-            bool(m["day_low"]))
-    for m in _CONCENTRATION.finditer(text):
-        add(m.start(), m.end(), "concentration", _per_ml(m), "mg/mL")
-    for m in _COUNT_OF_STRENGTH.finditer(text):
-        add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
-    for m in _COUNT.finditer(text):
-        add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
-    for m in _TIMES_STRENGTH.finditer(text):
-        add(m.start(), m.end(), "count", _number(m["count"]))
-    for m in _TIMES_AFTER.finditer(text):
-        add(m.start(), m.end(), "count", _number(m["count"]))
-    for m in _AMOUNT.finditer(text):
-        value = _number(m["num"])
-        unit = unit_of(m["unit"])
-        word = re.match(r"\s*([a-z]+)", text[m.end():], re.IGNORECASE)
-        if m["unit"] is None and word and not _continues(word[1]):
-            # "1 tspful", "2 scoops": a unit pharmcheck does not read
-            add(m.start(), m.end() + word.end(), "ambiguous", None)
-        elif m["unit"] is None:
-            add(m.start(), m.end(), "bare", value, "mg", bool(m["low"]))
-        elif unit == "mL":
-            add(m.start(), m.end(), "volume", value, "mL", bool(m["low"]))
-        else:
-            quantity = _mg(value, m["unit"]) if value is not None else None
-            add(m.start(), m.end(), "mass", quantity.value if quantity else None, quantity.unit if quantity else "",
-                bool(m["low"]))
-    # "1 200 mg", "1,2000 mg": numbers run together that no reading above took
-    for m in re.finditer(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])", text):
-        if not all(taken[m.start():m.end()]):
-            found = [a for a in found if a.end <= m.start() or a.start >= m.end()]
-            found.append(_Atom(m.start(), m.end(), "ambiguous", 0.0, "", m[0]))
-    found.sort(key=lambda a: a.start)
-    # "1 200 mg": one thousand two hundred, or one tablet of 200 mg?
-    for before, after in pairwise(found):
-        if before.kind == "bare" and re.fullmatch(r" ?", text[before.end:after.start]):
-            return [a if a is not before else _Atom(a.start, after.end, "ambiguous", 0.0, "", text[a.start:after.end])
-                    for a in found if a is not after]
-    return found
-
-
 def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]]]:
     """The frequencies in ``text`` (position, label, doses a day) and the text with them and
     every other number that is not a dose (durations, clock times) blanked out."""
@@ -312,7 +171,7 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
     padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
 
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
-    kept = [(m.start(), m.end()) for pattern in (_PER_KG, _PER_DAY) for m in pattern.finditer(padded)]
+    kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
 
     def take(pattern: re.Pattern[str], read: object) -> None:
         nonlocal padded
@@ -371,20 +230,20 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     was assumed.
     """
     cleaned = _clean(text)
-    atoms = _atoms(cleaned)
+    atoms = read_atoms(cleaned, _continues)
     if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
         return None, False
     atom = atoms[0]
     rest = (cleaned[:atom.start] + cleaned[atom.end:]).strip(" ()")
-    if atom.kind in ("count", "ambiguous", "concentration") or (rest and not _CONCENTRATION.fullmatch(rest)):
+    if atom.kind in ("count", "ambiguous", "concentration") or (rest and not CONCENTRATION.fullmatch(rest)):
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
     if atom.kind in ("per_kg", "per_kg_day"):
         return Quantity(atom.value, f"{atom.unit}/kg" + ("/day" if atom.kind == "per_kg_day" else "")), False
     if atom.kind == "volume":
-        conc = _CONCENTRATION.search(concentration or rest or "")
-        per_ml = _per_ml(conc) if conc else None
-        if per_ml is not None:
-            return Quantity(atom.value * per_ml, "mg"), False
+        conc = CONCENTRATION.search(concentration or rest or "")
+        each_ml = per_ml(conc) if conc else None
+        if each_ml is not None:
+            return Quantity(atom.value * each_ml, "mg"), False
         return Quantity(atom.value, "mL"), False
     return Quantity(atom.value, atom.unit), atom.kind == "bare"
 
@@ -411,9 +270,9 @@ def _hour_range(text: str) -> tuple[str, int, int] | None:
     return None
 
 
-def _parts(atoms: list[_Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
+def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
     """The doses and their frequencies: a dose written after a frequency starts a new part."""
-    parts: list[tuple[list[_Atom], list[tuple[str, float | None]]]] = []
+    parts: list[tuple[list[Atom], list[tuple[str, float | None]]]] = []
     events = sorted([(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans], key=lambda e: e[:2])
     for _, is_frequency, event in events:
         if is_frequency:
@@ -498,7 +357,7 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
     return max(candidates, key=lambda c: c.value), None, False
 
 
-def _is_total(text: str, count: _Atom, mass: _Atom) -> bool:
+def _is_total(text: str, count: Atom, mass: Atom) -> bool:
     """Whether the mass is the whole dose of the count: "2 capsules (600 mg)", "2 tabs = 100 mg"."""
     return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", text[count.end:mass.start]) is not None
 
@@ -520,7 +379,7 @@ def parse_sig(text: str) -> Sig:
     prn_max_match = _PRN_MAX.search(cleaned)
     body = cleaned[: prn_max_match.start()] + cleaned[prn_max_match.end():] if prn_max_match else cleaned
     masked, spans = _frequency_spans(body)
-    atoms = _atoms(masked)
+    atoms = read_atoms(masked, _continues)
     strength = _STRENGTH.search(body)
     notes: list[str] = []
     if strength and (not atoms or strength.start() <= atoms[0].start):
@@ -571,14 +430,14 @@ def parse_sig(text: str) -> Sig:
 
 def _prn_max(match: re.Match[str] | None, strength: Quantity | None) -> tuple[Quantity | None, float | None]:
     """A stated daily maximum: an amount, or a number of doses; in tablets only with a strength."""
-    value = _number(match["num"]) if match is not None else None
+    value = number(match["num"]) if match is not None else None
     if match is None or value is None:
         return None, None
     if match["per"]:
         return None, value
     if match["form"]:
         return (Quantity(value * strength.value, strength.unit), None) if strength is not None else (None, None)
-    limit = _mg(value, match["unit"])
+    limit = in_mg(value, match["unit"])
     return (Quantity(limit.value, f"{limit.unit}/kg"), None) if match["kg"] else (limit, None)
 
 
@@ -686,14 +545,16 @@ def continues_sig(text: str) -> bool:
     first = re.match(r"[^\s,;:()]+", cleaned)
     if first is None:
         return True
+    if re.match(r"\d+-[a-z]", first[0], re.IGNORECASE):
+        return False  # "5-hydroxytryptophan": a name that starts with a digit
     return first[0][0].isdigit() or bool(_PRN.match(cleaned)) or _continues(first[0])
 
 
 def _continues(word: str) -> bool:
     """Whether a word belongs to a sig: a frequency, a route, a form, an instruction."""
     word = word.lower()
-    return (word in _SIG_WORDS or word in _COUNT_WORDS or bool(_ROUTE.fullmatch(word)) or bool(_PRN.fullmatch(word))
-            or parse_frequency(word) is not None or bool(re.fullmatch(_FORM, word, re.IGNORECASE)))
+    return (word in _SIG_WORDS or word in COUNT_WORDS or bool(_ROUTE.fullmatch(word)) or bool(_PRN.fullmatch(word))
+            or parse_frequency(word) is not None or bool(re.fullmatch(FORM, word, re.IGNORECASE)))
 
 
 def item_text(text: str) -> str:
