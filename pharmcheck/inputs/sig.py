@@ -48,46 +48,55 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6,
                  "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
 _SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE)
-_TIME_OF_DAY = ("mane", "midday", "evening", "nocte")  # distinct times of day add up: "mane and nocte" is bid
+# Distinct times of day add up: "mane and nocte" is twice a day
+_TIME_OF_DAY = ("mane", "midday", "evening", "nocte")
+_TIMES = r" (?:a |per |each )?da(?:y|ily)"
 _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(p, re.IGNORECASE), label, per_day)
     for p, label, per_day in [
         (r"\b(?:fid|qqid)\b", "5 times a day", 5),
-        (r"\b(?:qds|qid|four times (?:a |per |each )?da(?:y|ily)|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
-        (r"\b(?:tds|tid|three times (?:a |per |each )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
-        (r"\b(?:bd|bid|(?:twice|two times) (?:a |per |each )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
+        (rf"\b(?:qds|qid|four times{_TIMES}|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
+        (rf"\b(?:tds|tid|three times{_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
+        (rf"\b(?:bd|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
         (r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b", "every other day", 0.5),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
         (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
         (r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b", "twice weekly", 2 / 7),
         (r"\b(?:once weekly|weekly|qw|q1w|qwk|every week|once a week)\b", "weekly", 1 / 7),
         (r"\b(?:once daily|once a day|daily|od|qd|every day|each day|a day|per day)\b", "daily", 1),
-        (r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night|on(?=\s*(?:$|[,;.)])))\b", "nocte", 1),
+        ((r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
+          r"|on(?=\s*(?:$|[,;.)])))\b"), "nocte", 1),
         (r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?)\b", "mane", 1),
         (r"\b(?:midday|noon|lunchtime|at lunch)\b", "midday", 1),
         (r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime)\b", "evening", 1),
     ]
 ]
 # "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
-_EVERY_N_HOURS = re.compile(r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|"
-                            r"minutes?|months?)\b))|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.IGNORECASE)
+_EVERY_N_HOURS = re.compile(
+    r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
+    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.IGNORECASE)
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
 _HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
                          re.IGNORECASE)
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
-_TIMES_A_DAY = re.compile(r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
-                          + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
-                          re.IGNORECASE)
+_TIMES_A_DAY = re.compile(
+    r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
+    + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
+    re.IGNORECASE)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
-    r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
+    r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?"
+    r"(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
     r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
-    r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b", re.IGNORECASE)
-_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b", re.IGNORECASE)
+    r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE)
+_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b",
+                  re.IGNORECASE)
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
-    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
+    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?"
+    r"\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
     r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
     re.IGNORECASE,
 )
@@ -101,16 +110,17 @@ _ROUTES = {
     "peg": "enteral", "it": "intrathecal", "intrathecal": "intrathecal", "buccal": "buccal",
 }
 _ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.IGNORECASE)
-# Words that continue a sig after a comma, "and", "+": the text that follows belongs to the same drug
+# Words that continue a sig after a comma, "and", "+": what follows belongs to the same drug
 _SIG_WORDS = frozenset("""
-take takes taking give given apply inhale instil insert use then and or with without after before for as at in
-on of if when until while up to max maximum not exceed no more than increase increasing increased reduce reducing
-decrease decreasing wean weaning titrate titrating stop stopping continue review each every per daily day days
-week weeks weekly month months morning mornings night nights evening evenings midday noon lunch bedtime food meals
-meal empty stomach water milk plus total dose doses tablet tablets tab tabs capsule capsules cap caps puff puffs
-spray sprays drop drops sachet sachets patch patches ml mg mcg g units unit slowly regular regularly usual pain
-nausea sleep breakthrough required needed directed once twice three four times mane nocte om on divided
-equal equally separate
+take takes taking give given apply inhale instil insert use then and or with without after before
+for as at in on of if when until while up to max maximum not exceed no more than increase
+increasing increased reduce reducing decrease decreasing wean weaning titrate titrating stop
+stopping continue review each every per daily day days week weeks weekly month months morning
+mornings night nights evening evenings midday noon lunch bedtime food meals meal empty stomach
+water milk plus total dose doses tablet tablets tab tabs capsule capsules cap caps puff puffs
+spray sprays drop drops sachet sachets patch patches ml mg mcg g units unit slowly regular
+regularly usual pain nausea sleep breakthrough required needed directed once twice three four
+times mane nocte om on divided equal equally separate
 """.split())
 
 _CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
@@ -158,8 +168,9 @@ _FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"(\d?)([½¼¾])", lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½" is 1.5
-    text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u").replace("\u2044", "/")
+    text = re.sub(r"(\d?)([½¼¾])", lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½": 1.5
+    text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
+    text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
     text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
     return re.sub(r"\s+", " ", text).strip()
 
@@ -235,10 +246,11 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
         return None, False
     atom = atoms[0]
     rest = (cleaned[:atom.start] + cleaned[atom.end:]).strip(" ()")
-    if atom.kind in ("count", "ambiguous", "concentration") or (rest and not CONCENTRATION.fullmatch(rest)):
+    unread = rest and not CONCENTRATION.fullmatch(rest)
+    if atom.kind in ("count", "ambiguous", "concentration") or unread:
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
     if atom.kind in ("per_kg", "per_kg_day"):
-        return Quantity(atom.value, f"{atom.unit}/kg" + ("/day" if atom.kind == "per_kg_day" else "")), False
+        return Quantity(atom.value, _per_kg_unit(atom)), False
     if atom.kind == "volume":
         conc = CONCENTRATION.search(concentration or rest or "")
         each_ml = per_ml(conc) if conc else None
@@ -248,9 +260,14 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     return Quantity(atom.value, atom.unit), atom.kind == "bare"
 
 
+def _per_kg_unit(atom: Atom) -> str:
+    return f"{atom.unit}/kg" + ("/day" if atom.kind == "per_kg_day" else "")
+
+
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_frequency(text: str) -> Frequency | None:
-    """A frequency such as "tid", "q3h", "b.i.d.", "nocte", "prn", "weekly"; None if none is recognised."""
+    """A frequency such as "tid", "q3h", "b.i.d.", "nocte", "prn", "weekly"; None if none is
+    recognised."""
     cleaned = _clean(text)
     prn = bool(_PRN.search(cleaned))
     _, spans = _frequency_spans(cleaned)
@@ -261,7 +278,7 @@ def parse_frequency(text: str) -> Frequency | None:
 
 
 def _hour_range(text: str) -> tuple[str, int, int] | None:
-    """An interval range in the text ("every 4-6 hours"): its words, the shortest and the longest."""
+    """An interval range in the text ("every 4-6 hours"): its words, the shortest, the longest."""
     found = _HOUR_RANGE.search(text)
     if found:
         low, high = (int(g) for g in found.groups() if g)
@@ -273,7 +290,8 @@ def _hour_range(text: str) -> tuple[str, int, int] | None:
 def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
     """The doses and their frequencies: a dose written after a frequency starts a new part."""
     parts: list[tuple[list[Atom], list[tuple[str, float | None]]]] = []
-    events = sorted([(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans], key=lambda e: e[:2])
+    events = sorted([(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans],
+                    key=lambda e: e[:2])
     for _, is_frequency, event in events:
         if is_frequency:
             if not parts:
@@ -293,7 +311,9 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
     kinds = {a.kind for a in part.atoms}
     if "ambiguous" in kinds:
         written = next(a.text for a in part.atoms if a.kind == "ambiguous")
-        return None, f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): daily dose unknown", False
+        why = (f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): "
+               "daily dose unknown")
+        return None, why, False
     per_day = [a for a in part.atoms if a.kind == "per_day"]
     if per_day:
         top = max(per_day, key=lambda a: a.value)
@@ -301,7 +321,7 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
     per_kg = [a for a in part.atoms if a.kind in ("per_kg", "per_kg_day")]
     if per_kg:
         top = max(per_kg, key=lambda a: a.value)
-        return Quantity(top.value, f"{top.unit}/kg" + ("/day" if top.kind == "per_kg_day" else "")), None, False
+        return Quantity(top.value, _per_kg_unit(top)), None, False
     masses = [a for a in part.atoms if a.kind == "mass"]
     counts = [a for a in part.atoms if a.kind == "count"]
     volumes = [a for a in part.atoms if a.kind == "volume"]
@@ -327,17 +347,20 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
         apart = [b for a, b in pairwise(masses)
                  if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end:b.start])]
         if apart:  # "300 mg and 200 mg at night": which dose goes with which time is not said
-            why = f"doses {masses[0].text} and {apart[0].text} without their own frequencies: daily dose unknown"
+            why = (f"doses {masses[0].text} and {apart[0].text} without their own frequencies: "
+                   "daily dose unknown")
             return None, why, False
         candidates.extend(Quantity(m.value, m.unit) for m in masses)
     if bares:
         if masses and any(b.start < m.start for b in bares for m in masses):
-            return None, f"the number {bares[0].text!r} before a dose is ambiguous: daily dose unknown", False
+            why = f"the number {bares[0].text!r} before a dose is ambiguous: daily dose unknown"
+            return None, why, False
         if masses:
             # "500 mg 2 qds": a number after a dose can only be a count of that dose
             count = max(b.value for b in bares)
             if count < 1:
-                return None, f"the number {bares[0].text!r} after a dose cannot be read: daily dose unknown", False
+                why = f"the number {bares[0].text!r} after a dose cannot be read: daily dose unknown"
+                return None, why, False
             candidates = [Quantity(count * c.value, c.unit) for c in candidates]
         elif strength is not None:
             candidates.append(Quantity(max(b.value for b in bares) * strength.value, strength.unit))
@@ -359,7 +382,8 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
 
 def _is_total(text: str, count: Atom, mass: Atom) -> bool:
     """Whether the mass is the whole dose of the count: "2 capsules (600 mg)", "2 tabs = 100 mg"."""
-    return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", text[count.end:mass.start]) is not None
+    between = text[count.end:mass.start]
+    return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", between) is not None
 
 
 def _strength(parts: list[_Part], text: str) -> Quantity | None:
@@ -390,7 +414,8 @@ def parse_sig(text: str) -> Sig:
         name, rest = body[: atoms[0].start], body[atoms[0].start:]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            name = _strip_sig_words(re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.IGNORECASE).strip())
+            after = re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.IGNORECASE)
+            name = _strip_sig_words(after.strip())
     else:
         name, rest = body, ""
     prn = bool(_PRN.search(cleaned))
@@ -402,7 +427,8 @@ def parse_sig(text: str) -> Sig:
         frequency = Frequency("prn", None, True)
     route_match = _ROUTE.search(rest) if rest else None
     if name and body.startswith(name):
-        name = name[:len(masked[:len(name)].rstrip())]  # "morphine every 4-6 hours": the frequency is not the name
+        # "morphine every 4-6 hours": the frequency is not part of the name
+        name = name[:len(masked[:len(name)].rstrip())]
     name = name.strip(" ,;:-(")
     if not rest:
         name = _strip_sig_words(name) or name
@@ -428,7 +454,8 @@ def parse_sig(text: str) -> Sig:
     )
 
 
-def _prn_max(match: re.Match[str] | None, strength: Quantity | None) -> tuple[Quantity | None, float | None]:
+def _prn_max(match: re.Match[str] | None,
+             strength: Quantity | None) -> tuple[Quantity | None, float | None]:
     """A stated daily maximum: an amount, or a number of doses; in tablets only with a strength."""
     value = number(match["num"]) if match is not None else None
     if match is None or value is None:
@@ -436,7 +463,9 @@ def _prn_max(match: re.Match[str] | None, strength: Quantity | None) -> tuple[Qu
     if match["per"]:
         return None, value
     if match["form"]:
-        return (Quantity(value * strength.value, strength.unit), None) if strength is not None else (None, None)
+        if strength is None:
+            return None, None
+        return Quantity(value * strength.value, strength.unit), None
     limit = in_mg(value, match["unit"])
     return (Quantity(limit.value, f"{limit.unit}/kg"), None) if match["kg"] else (limit, None)
 
@@ -461,7 +490,8 @@ def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bo
             ranged = next(a for a in part.atoms if a.ranged)
             notes.append(f"dose range {ranged.text}: screened at the upper bound")
     known = [d for d, _, _ in doses if d is not None]
-    largest = max(known, key=lambda q: q.value) if known and len({q.unit for q in known}) == 1 else None
+    one_unit = known and len({q.unit for q in known}) == 1
+    largest = max(known, key=lambda q: q.value) if one_unit else None
     if len(doses) <= 1:
         dose, why, _ = doses[0] if doses else (None, "no dose given: daily dose unknown", None)
         if dose is None and limit is None:
@@ -478,7 +508,8 @@ def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bo
     return largest, assumed, total, note
 
 
-def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]]) -> tuple[Quantity | None, str]:
+def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]],
+            ) -> tuple[Quantity | None, str]:
     """The daily dose of a regimen in parts ("300 mg bd + 600 mg nocte"), and how it was summed."""
     for dose, why, own in doses:
         if dose is None:
@@ -486,20 +517,25 @@ def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]]) -
         if own is None:
             return None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
     totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
-    if any(t[0] is None for t in totals) or len({t[0].unit for t in totals}) != 1:  # type: ignore[union-attr]
-        return None, next((t[1] for t in totals if t[0] is None), None) or "doses in different units"
+    unknown = next((why or "" for total, why in totals if total is None), None)
+    if unknown is not None:
+        return None, unknown
+    if len({t[0].unit for t in totals}) != 1:  # type: ignore[union-attr]
+        return None, "doses in different units: daily dose unknown"
     total = Quantity(sum(t[0].value for t in totals), totals[0][0].unit)  # type: ignore[union-attr]
     said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
     return total, f"regimen in parts, summed: {said} = {total} a day"
 
 
-def _capped(total: Quantity | None, note: str | None, limit: Quantity) -> tuple[Quantity | None, str | None]:
+def _capped(total: Quantity | None, note: str | None,
+            limit: Quantity) -> tuple[Quantity | None, str | None]:
     """A daily dose with a stated daily maximum: the lower of the two; the maximum alone when the
     schedule does not give a daily dose (it bounds what can be given)."""
     if total is None or total.unit != limit.unit:
         return limit, "counted at its stated maximum"
     if limit.value < total.value:
-        return limit, f"{note}; counted at its stated maximum, {limit}" if note else "counted at its stated maximum"
+        said = f"counted at its stated maximum, {limit}"
+        return limit, f"{note}; {said}" if note else said
     return total, note
 
 
@@ -513,13 +549,15 @@ def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str |
     return None, f"dose in {dose.unit}: daily dose not computed"
 
 
-def weighed(daily: Quantity | None, note: str | None, weight_kg: float | None) -> tuple[Quantity | None, str | None]:
-    """A daily dose per kg ("mg/kg") for a patient of this weight: mg, or unknown without a weight."""
+def weighed(daily: Quantity | None, note: str | None,
+            weight_kg: float | None) -> tuple[Quantity | None, str | None]:
+    """A daily dose per kg ("mg/kg") for a patient of this weight: mg; unknown without a weight."""
     if daily is None or not daily.unit.endswith("/kg"):
         return daily, note
     unit = daily.unit.removesuffix("/kg")
     if weight_kg is None:
-        return None, f"dose per kg ({daily.value:g} {unit}/kg a day): the patient's weight is needed; daily dose unknown"
+        return None, (f"dose per kg ({daily.value:g} {unit}/kg a day): the patient's weight is needed; "
+                      "daily dose unknown")
     said = f"{daily.value:g} {unit}/kg a day x {weight_kg:g} kg"
     total = Quantity(daily.value * weight_kg, unit)
     return total, f"{note}; {said}" if note else said
@@ -553,8 +591,9 @@ def continues_sig(text: str) -> bool:
 def _continues(word: str) -> bool:
     """Whether a word belongs to a sig: a frequency, a route, a form, an instruction."""
     word = word.lower()
-    return (word in _SIG_WORDS or word in COUNT_WORDS or bool(_ROUTE.fullmatch(word)) or bool(_PRN.fullmatch(word))
-            or parse_frequency(word) is not None or bool(re.fullmatch(FORM, word, re.IGNORECASE)))
+    return (word in _SIG_WORDS or word in COUNT_WORDS or bool(_ROUTE.fullmatch(word))
+            or bool(_PRN.fullmatch(word)) or parse_frequency(word) is not None
+            or bool(re.fullmatch(FORM, word, re.IGNORECASE)))
 
 
 def item_text(text: str) -> str:
