@@ -155,7 +155,9 @@ class Checker:
         if len(items) > 1:
             found_structures: list[StructureMatch] | None = [] if structures is not None else None
             split = self._each_item(med, items, index, found_structures, weight_kg)
-            if split[0] or found_structures:  # else the whole text is reported as one unrecognised item
+            # Split only when an item is a drug known by name; else the text is read whole, as one
+            # unrecognised item or one structure.
+            if any(m.match != "structure" for m in split[0]):
                 if structures is not None and found_structures:
                     structures.extend(found_structures)
                 return split

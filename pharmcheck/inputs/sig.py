@@ -610,7 +610,8 @@ def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
     itself hold one: "paracetamol and codeine") that is not followed by more of the same sig."""
     start = len(name) if text.startswith(name) else 0
     return [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start)
-            if m.end() < len(text) and not continues_sig(text[m.end():])]
+            if re.search(r"\w", text[:m.start()]) and m.end() < len(text)
+            and not continues_sig(text[m.end():])]
 
 
 def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quantity | None,
