@@ -27,7 +27,7 @@ from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
-from pharmcheck.inputs.smiles_text import MAX_CHARS
+from pharmcheck.inputs.smiles_text import MAX_ATOMS, MAX_CHARS, atom_count
 
 RDLogger.DisableLog("rdApp.*")
 
@@ -100,6 +100,8 @@ def parse_mol(text: str) -> Chem.Mol | StructureError:
             # "CCO N" would parse as ethanol; refuse instead (CXSMILES "|...|" excepted).
             if re.search(r"\s", smiles) and not re.search(r"\s\|", smiles):
                 return StructureError(text, "whitespace-in-smiles")
+            if atom_count(smiles) > MAX_ATOMS:
+                return StructureError(text[:80], "too-many-atoms")
             mol = Chem.MolFromSmiles(smiles)
     except Exception as exc:  # RDKit raises on a few malformed inputs; never propagate.
         return StructureError(text, f"unparsable {fmt}: {type(exc).__name__}")
@@ -107,6 +109,8 @@ def parse_mol(text: str) -> Chem.Mol | StructureError:
         return StructureError(text, f"unparsable {fmt}")
     if mol.GetNumAtoms() == 0:
         return StructureError(text, "no-atoms")
+    if mol.GetNumHeavyAtoms() > MAX_ATOMS:  # an InChI or a molfile, counted once parsed
+        return StructureError(text[:80], "too-many-atoms")
     return mol
 
 

@@ -62,8 +62,9 @@ DOC_CASES = [
     ("wrong-top-level", [1, 2, 3], 2, "medication 1"),
     ("garbage-smiles", {"medications": [{"name": "compound X", "smiles": "C1CC((N"}]}, 2, "smiles"),
     ("sql-name", {"medications": ["'); DROP TABLE drugs;--"]}, 1, "not checked"),
-    ("control-characters", {"medications": ["\u0007tram\u0001adol\u001b"]}, 0, "tramadol (fuzzy"),
-    ("ten-thousand-characters", {"medications": ["x" * 10_000]}, 1, "not checked"),
+    ("control-characters", {"medications": ["\u0007gaba\u0001pentin\u001b"]}, 0, "gabapentin (fuzzy"),
+    ("control-characters-look-alike", {"medications": ["\u0007tram\u0001adol\u001b"]}, 1, "trazodone"),
+    ("ten-thousand-characters", {"medications": ["x" * 10_000]}, 2, "at most 1,000"),
 ]
 
 
@@ -165,3 +166,27 @@ def test_output_that_cannot_be_written_is_one_line_and_exit_2(kb_url: str, args:
         done = subprocess.run([sys.executable, "-m", "pharmcheck", *args], stdout=full, stderr=subprocess.PIPE,
                               text=True, env=env, timeout=120)
     assert done.returncode == 2 and done.stderr.strip().splitlines() == ["pharmcheck: error: No space left on device"]
+
+
+GIANT_CHAIN = "C" * 20_000  # RDKit's SMILES writer recursed through it and crashed the process
+
+
+def test_a_giant_structure_as_a_name_is_not_checked_not_a_crash(kb_url: str) -> None:
+    assert_outcome(run(["check", GIANT_CHAIN, "tramadol 50 mg qid", "--as-of", "2026-11-25"], kb_url), 1,
+                   "not checked")
+
+
+def test_a_giant_structure_in_the_smiles_field_is_a_clear_error(tmp_path: Path, kb_url: str) -> None:
+    done = check_doc(tmp_path, kb_url, {"medications": [{"name": "compound X", "smiles": GIANT_CHAIN}]})
+    assert_outcome(done, 2, "at most 1,000 are read")
+    assert len(done.stderr) < 400  # the structure is not echoed back in full
+
+
+def test_a_giant_structure_in_a_ward_does_not_kill_the_screen(tmp_path: Path, kb_url: str) -> None:
+    path = tmp_path / "meds.csv"
+    path.write_text(f"patient_id,name,smiles\np1,compound X,{GIANT_CHAIN}\np2,tramadol 50 mg qid,\n",
+                    encoding="utf-8")
+    done = run(["screen", str(path), "-o", str(tmp_path / "out.csv")], kb_url)
+    assert done.returncode in (0, 1), done.stderr[-500:]
+    findings = (tmp_path / "out.csv").read_text(encoding="utf-8")
+    assert "p2" in findings and "rejected-row" in findings

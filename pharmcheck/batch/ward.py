@@ -1,7 +1,7 @@
 """The ward as columns: every resolved entry of every patient, and the lookups that the
 frame forms of the rules (``pharmcheck.batch.frames``) share.
 
-A patient's active drugs, one group per drug with each distinct regimen once, are the
+A patient's active drugs, one group per drug with every active entry, are the
 same groups ``CheckContext.active_drugs`` builds for one patient, computed for the whole
 ward at once. Anything that depends only on the KB is computed once per drug; anything
 that depends on the patient's context once per distinct context.
@@ -84,24 +84,12 @@ class Ward:
     def drug_names(self) -> dict[int, str]:
         return {m.drug_id: m.drug for m in self.meds}
 
-    @cached_property
-    def _regimen(self) -> np.ndarray:
-        """An id per distinct regimen, as ``CheckContext.active_drugs`` compares them."""
-        ids: dict[tuple[Any, ...], int] = {}
-        return np.fromiter((ids.setdefault((m.drug_id, m.daily_dose, m.dose, m.frequency, m.route, m.prn, m.history),
-                                           len(ids)) for m in self.meds), dtype=np.int64, count=len(self.meds))
-
-    # --- groups: a patient's active drugs, each distinct regimen once, in drug-name order ----
+    # --- groups: a patient's active drugs, each with every active entry, in drug-name order --
 
     @cached_property
     def _groups(self) -> tuple[np.ndarray, ...]:
-        active = ~self.entry_stopped
+        active = ~self.entry_stopped  # every active entry, in list order
         patient, med = self.entry_patient[active], self.entry_med[active]
-        regimen = self._regimen[med]
-        key = patient * (int(regimen.max(initial=0)) + 1) + regimen
-        _, first = np.unique(key, return_index=True)
-        keep = np.sort(first)  # the first entry of each regimen, in list order
-        patient, med = patient[keep], med[keep]
         drug = self.med_drug[med]
         names = self.drug_names
         rank_of = np.zeros(max(names, default=0) + 1, dtype=np.int64)  # drug id -> place in name order
@@ -125,7 +113,7 @@ class Ward:
 
     @cached_property
     def group_signature(self) -> np.ndarray:
-        """An id per distinct tuple of regimens (the med ids kept), into :attr:`signatures`."""
+        """An id per distinct tuple of entries (their med ids), into :attr:`signatures`."""
         return self._signatures[0]
 
     @property
@@ -135,13 +123,13 @@ class Ward:
     @cached_property
     def _signatures(self) -> tuple[np.ndarray, list[tuple[int, ...]]]:
         _, med, _, starts = self._groups
-        signature = med[starts].copy()  # one regimen: the med itself
+        signature = med[starts].copy()  # one entry: the med itself
         tuples: list[tuple[int, ...]] = [(m,) for m in range(len(self.meds))]
         sizes = np.diff(np.r_[starts, len(med)])
         several: dict[tuple[int, ...], int] = {}
         for g in np.flatnonzero(sizes > 1).tolist():
-            regimens = tuple(med[starts[g]:starts[g] + sizes[g]].tolist())
-            signature[g] = several.setdefault(regimens, len(tuples) + len(several))
+            entries = tuple(med[starts[g]:starts[g] + sizes[g]].tolist())
+            signature[g] = several.setdefault(entries, len(tuples) + len(several))
         tuples.extend(several)
         return signature, tuples
 

@@ -19,11 +19,21 @@ from collections import Counter
 #: Longest text treated as a possible SMILES, and the longest :mod:`pharmcheck.chem` parses: real
 #: drug structures are far smaller; the cap keeps a pasted document from tying up the parser.
 MAX_CHARS = 200_000
+#: Most heavy atoms a structure may have. The largest small-molecule drugs have a few hundred
+#: (vancomycin 101, semaglutide about 290); RDKit's writers recurse per atom and crash the
+#: process (SIGSEGV) on chains of some 20,000, so nothing larger reaches them.
+MAX_ATOMS = 1_000
 
 _BRACKET = re.compile(r"\[[^\[\]]{1,20}\]")
 _SMILES_OUTSIDE = re.compile(r"^(?:Cl|Br|[BCNOSPFIbcnosp0-9()=#$:/\\.+\-%@*])+$")
 _STRUCTURE_MARK = re.compile(r"[0-9\[=#]")
 _RING_LABEL = re.compile(r"%\d\d|\d")
+_ATOM = re.compile(r"\[[^\[\]]*\]|Cl|Br|[BCNOSPFI]|[bcnosp]")
+
+
+def atom_count(smiles: str) -> int:
+    """The atoms a SMILES names (bracket atoms and the organic subset), counted without parsing."""
+    return len(_ATOM.findall(smiles))
 
 
 def looks_like_smiles(text: str) -> bool:
@@ -38,6 +48,8 @@ def looks_like_smiles(text: str) -> bool:
         return False
     candidate = text.strip()
     if not candidate or len(candidate) > MAX_CHARS or re.search(r"\s", candidate):
+        return False
+    if atom_count(candidate) > MAX_ATOMS:
         return False
     if candidate.startswith("InChI="):
         return False

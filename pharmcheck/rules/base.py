@@ -141,7 +141,7 @@ class CheckContext:
 
     @cached_property
     def active(self) -> tuple[ResolvedMedication, ...]:
-        return tuple(m for m in self.medications if not m.stopped)
+        return tuple(m for m in self.medications if not m.stopped and not m.void)
 
     @cached_property
     def stopped(self) -> tuple[ResolvedMedication, ...]:
@@ -150,27 +150,15 @@ class CheckContext:
     @cached_property
     def _active_by_drug(self) -> dict[int, list[ResolvedMedication]]:
         grouped: dict[int, list[ResolvedMedication]] = {}
-        regimens: set[tuple[Any, ...]] = set()
         for med in self.active:
-            # An identical regimen written twice is one regimen (PC302 reports the repetition);
-            # different regimens of one drug are summed by the dose rules.
-            regimen = (med.drug_id, med.daily_dose, med.dose, med.frequency, med.route, med.prn, med.history)
-            if regimen in regimens:
-                continue
-            regimens.add(regimen)
+            # Every entry counts: a brand and its generic, or one order written twice, are given
+            # twice, so the dose rules sum them (PC302 reports the repetition).
             grouped.setdefault(med.drug_id, []).append(med)
         return dict(sorted(grouped.items(), key=lambda item: item[1][0].drug))
 
     def active_drugs(self) -> dict[int, list[ResolvedMedication]]:
-        """Active medications grouped by drug, each distinct regimen once, sorted by drug name."""
+        """Every active entry grouped by drug, in list order, the drugs sorted by name."""
         return self._active_by_drug
-
-    def entries_by_drug(self) -> dict[int, list[ResolvedMedication]]:
-        """Every active entry grouped by drug, repeats included."""
-        grouped: dict[int, list[ResolvedMedication]] = {}
-        for med in self.active:
-            grouped.setdefault(med.drug_id, []).append(med)
-        return grouped
 
     def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
         """See :meth:`KnowledgeBase.memo`."""

@@ -23,6 +23,15 @@ def total_daily_mg(meds: list[ResolvedMedication]) -> tuple[float | None, list[s
     return (None if unknown else total), unknown
 
 
+def summed_over(meds: list[ResolvedMedication]) -> str:
+    """For a drug given in several entries, which entries its daily dose sums (else "")."""
+    if len(meds) < 2:
+        return ""
+    parts = [f"'{m.input}' {m.daily_dose}" if m.daily_dose is not None else f"'{m.input}' unknown"
+             for m in meds]
+    return f" (summed over {len(meds)} entries: {' + '.join(parts)})"
+
+
 @rule(
     code="PC401", name="opioid-mme-total", category="dose", severity=Severity.MODERATE,
     evidence="high", title="Opioid load in morphine milligram equivalents",
@@ -49,19 +58,24 @@ def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
         yield from ctx.memo(("PC401", opioids), mme_findings, ctx, opioids)
 
 
-def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]]:
-    """All that PC401 reads of one opioid: (drug id, drug, (daily dose, its note) of each regimen)."""
-    return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note) for m in meds)
+def opioid_regimens(meds: list[ResolvedMedication],
+                    ) -> tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]]:
+    """All that PC401 reads of one opioid: (drug id, drug, (daily dose, its note) of each entry);
+    a drug given in several entries is named by each entry's text."""
+    if len(meds) > 1:
+        return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note, f"'{m.input}'")
+                                                     for m in meds)
+    return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note, m.drug) for m in meds)
 
 
-def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None], ...]], ...],
+def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]], ...],
                   ) -> tuple[Finding, ...]:
-    """The finding for the opioids' (drug id, drug, (daily dose, its note) of each regimen)."""
+    """The finding for the opioids' (drug id, drug, (daily dose, its note, its label) of each entry)."""
     contributions, incomplete, references = [], [], []
     total = 0.0
     for drug_id, drug, regimens in opioids:
         factors = ctx.properties(drug_id, "mme_factor")
-        for daily_dose, note in regimens:
+        for daily_dose, note, label in regimens:
             factor = next((f for f in factors if _factor_applies(f, daily_dose)), None)
             if factor is None:
                 threshold = ctx.property_value(drug_id, "high_dose_threshold")
@@ -70,18 +84,23 @@ def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Q
                 incomplete.append(f"{drug} has no CDC 2022 MME factor{unit}, so it is not converted{own}")
                 continue
             if daily_dose is None:
-                incomplete.append(f"{drug}: {note or 'daily dose unknown'}")
+                incomplete.append(f"{label}: {note or 'daily dose unknown'}")
                 continue
             mme = daily_dose.value * float(factor["value"])
             total += mme
-            contributions.append(f"{drug} {daily_dose} x {float(factor['value']):g} = {mme:.0f}")
+            contributions.append(f"{label} {daily_dose} x {float(factor['value']):g} = {mme:.0f}")
             references.extend(r.cite() for r in factor.references)
     if not contributions and not incomplete:
         return ()
     severity = Severity.MAJOR if total >= MME_MAJOR else Severity.MODERATE if total >= MME_MODERATE else Severity.INFO
     if severity == Severity.INFO and not incomplete:
         return ()
-    message = f"Total {total:.0f} MME/day" + (f" ({'; '.join(contributions)})" if contributions else "") + "."
+    if not contributions:  # nothing converted: the total is unknown, never zero
+        message = "Total MME/day unknown."
+    elif incomplete:
+        message = f"At least {total:.0f} MME/day ({'; '.join(contributions)})."
+    else:
+        message = f"Total {total:.0f} MME/day ({'; '.join(contributions)})."
     if incomplete:
         message += f" Total is INCOMPLETE: {'; '.join(incomplete)}."
     thresholds = f"Thresholds: {MME_MODERATE:.0f} (reassess) and {MME_MAJOR:.0f} MME/day (justify carefully)."
@@ -122,12 +141,14 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         total, _ = total_daily_mg(meds)
         if total is not None:
-            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, age_bands(ctx.patient.age)),
-                                maximum_findings, ctx, drug_id, meds[0], total)
+            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, summed_over(meds),
+                                 age_bands(ctx.patient.age)), maximum_findings, ctx, drug_id, meds, total)
 
 
-def maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, total: float) -> tuple[Finding, ...]:
-    """Reads the drug, its first regimen's route, the summed daily dose and the patient's age."""
+def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
+                     total: float) -> tuple[Finding, ...]:
+    """Reads the drug, its first entry's route, the entries, the summed daily dose and the age."""
+    med = meds[0]
     drug = med.drug
     limits = [f for f in ctx.kb.dose_limits_by_drug.get(drug_id, []) if f["max_daily_mg"] is not None
               and _population_applies(ctx, f["population"])
@@ -141,7 +162,7 @@ def maximum_findings(ctx: CheckContext, drug_id: int, med: ResolvedMedication, t
         return ()
     limit, text, fact = min(over, key=lambda b: b[0])
     return (above_maximum_daily_dose.finding(
-        drugs=[drug], message=f"{drug} {total:g} mg/day exceeds the {text}.",
+        drugs=[drug], message=f"{drug} {total:g} mg/day{summed_over(meds)} exceeds the {text}.",
         recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher dose is needed.",
         references=[r.cite() for _, _, f in over for r in f.references],
     ),)

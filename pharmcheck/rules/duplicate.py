@@ -82,7 +82,7 @@ def class_finding(ctx: CheckContext, class_name: str, drugs_in_class: tuple[tupl
     ),
 )
 def same_drug_listed_twice(ctx: CheckContext) -> Iterator[Finding]:
-    repeated = [meds for meds in ctx.entries_by_drug().values() if len(meds) > 1]
+    repeated = [meds for meds in ctx.active_drugs().values() if len(meds) > 1]
     for meds in sorted(repeated, key=lambda m: m[0].drug):
         entries = list(dict.fromkeys(m.index for m in meds))
         if len(entries) < 2:

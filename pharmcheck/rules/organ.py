@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pharmcheck.domain import Finding, Severity
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, rule
-from pharmcheck.rules.dose import total_daily_mg
+from pharmcheck.rules.dose import summed_over, total_daily_mg
 
 _ACTION_SEVERITY = {
     "contraindicated": Severity.CONTRAINDICATED, "avoid": Severity.MAJOR,
@@ -73,12 +73,15 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         band = band_for(ctx, renal, drug_id)
         if band is not None:
             total, _ = total_daily_mg(meds)
-            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total), band_findings, band, renal,
-                                meds[0].drug, total)
+            summed = summed_over(meds)
+            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total, summed), band_findings, band,
+                                renal, meds[0].drug, total, summed)
 
 
-def band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None) -> tuple[Finding, ...]:
-    prescribed = f"prescribed {total:g} mg/day" if total is not None else "prescribed daily dose unknown"
+def band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None,
+                  summed: str = "") -> tuple[Finding, ...]:
+    """``summed`` names the entries a daily dose was summed over (see :func:`summed_over`)."""
+    prescribed = f"prescribed {total:g} mg/day{summed}" if total is not None else "prescribed daily dose unknown"
     limit = band["max_daily_mg"]
     action = str(band["action"])
     over = total is not None and limit is not None and total > limit

@@ -13,6 +13,7 @@ from pharmcheck.rules.condition import (
     drug_condition_contraindication,
     syndrome_aggravation,
 )
+from pharmcheck.rules.dose import summed_over
 from pharmcheck.rules.organ import band_findings, band_for, renal_unknown_finding, renally_critical
 
 
@@ -25,14 +26,18 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     per_signature = totals(ward)
     total_ids: dict[float | None, int] = {}
     total_of = np.array([total_ids.setdefault(t, len(total_ids)) for t in per_signature], dtype=np.int64)
+    summed_of, _ = ward.signature_reads(summed_over, groups)
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(drugs, renal_of[patients], total_of[ward.group_signature[groups]])
+    signatures = ward.group_signature[groups]
+    first, key = distinct_rows(drugs, renal_of[patients], total_of[signatures], summed_of[signatures])
     results = []
     for g in first.tolist():
         renal = renals[renal_of[patients[g]]]
         band = band_for(ward.lookup, renal, int(drugs[g]))
-        total = per_signature[int(ward.group_signature[groups[g]])]
-        results.append(() if band is None else band_findings(band, renal, ward.drug_names[int(drugs[g])], total))
+        signature = int(signatures[g])
+        results.append(() if band is None else band_findings(
+            band, renal, ward.drug_names[int(drugs[g])], per_signature[signature],
+            summed_over(ward.group_meds(signature))))
     return [ward.emit(patients, key, results)]
 
 

@@ -12,6 +12,7 @@ from pharmcheck.rules.dose import (
     maximum_findings,
     mme_findings,
     opioid_regimens,
+    summed_over,
     total_daily_mg,
     unknown_dose_finding,
 )
@@ -45,15 +46,16 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
     bands: dict[object, int] = {}
     band_of = np.fromiter((bands.setdefault(age_bands(p.age), len(bands)) for p in ward.patients), dtype=np.int64,
                           count=len(ward.patients))
-    # what the finding reads of the regimens: the drug, the summed dose and the first route
-    dose_of, _ = ward.signature_reads(lambda meds: (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route), groups)
+    # what the finding reads of the entries: the drug, the summed dose, the first route, the entries
+    dose_of, _ = ward.signature_reads(lambda meds: (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route,
+                                                    summed_over(meds)), groups)
     first, key = distinct_rows(dose_of[ward.group_signature[groups]], band_of[patients])
     results = []
     for g in first.tolist():
         signature = int(ward.group_signature[groups[g]])
         meds = ward.group_meds(signature)
         ctx = ward.context(int(patients[g]))  # its age band is the group's
-        results.append(maximum_findings(ctx, meds[0].drug_id, meds[0], per_signature[signature]))  # type: ignore[arg-type]
+        results.append(maximum_findings(ctx, meds[0].drug_id, meds, per_signature[signature]))  # type: ignore[arg-type]
     return [ward.emit(patients, key, results)]
 
 
