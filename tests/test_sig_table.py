@@ -20,40 +20,59 @@ from hypothesis import strategies as st
 
 from pharmcheck.inputs.sig import parse_frequency, parse_sig, weighed
 
-SOURCES = {
-    "neurontin-mims": "MIMS Thailand, Neurontin dosage: https://www.mims.com/thailand/drug/info/neurontin/dosage",
-    "gabapentin-dailymed": "Gabapentin capsules label text (DailyMed), https://druggenius.com/dosage/gabapentin/",
-    "gabapentin-once-daily": "Gabapentin once-daily tablets PI, https://prescriberpoint.com/therapies/gabapentin-d592d82",
-    "morphine-solution-uk": "Medscape UK, morphine sulfate oral solution: "
-                            "https://www.medscape.co.uk/drug/morphine-sulfate-oral-solution-2928-2928",
-    "oramorph": "Oramorph 10 mg/5 ml posology (SmPC wording), https://searchandrestore.com/can-you-take-oramorph-every-two-hours/",
-    "oramorph-2mg-ml": "Oramorph syrup 2 mg/ml, Singapore product information, "
-                       "https://www.test-moh-ndf-staging.isomer.gov.sg/automated/list-of-product-information/SIN16036P",
-    "paracetamol-nhs": "NHS, how and when to take paracetamol for adults: https://www.nhs.uk/medicines/paracetamol-for-adults/"
-                       "how-and-when-to-take-paracetamol-for-adults/",
-    "paracetamol-pil": "Paracetamol 500 mg tablets directions, https://www.onlineukchemists.co.uk/product-page/paracetamol",
-    "paracetamol-nhs-zana": "NHS content on paracetamol, https://zana.com/a/paracetamol-paracetamol.5450",
-    "paracetamol-children": "Paracetamol dosing for children (FDA age-based labelling, mg/kg), "
-                            "https://www.droracle.ai/articles/804809/ and /articles/454755/",
-    "tramadol-dailymed": "Tramadol tablets label text (DailyMed), https://druggenius.com/dosage/tramadol/",
-    "tramadol-drugs-com": "Drugs.com, tramadol dosage: https://www.drugs.com/dosage/tramadol.html",
-    "tramadol-tablets": "Tramadol dosage, http://sideeffectz.com/tramadoldosage/",
-    "levetiracetam-paed": "Levetiracetam paediatric dosing (label), https://www.droracle.ai/articles/779140/ and /articles/875041/",
-    "valproate-paed": "Valproate paediatric dosing, https://www.droracle.ai/articles/423351/",
-    "amoxicillin-250": "Amoxicillin 250 mg/5 mL paediatric dosing, https://www.droracle.ai/articles/710749/",
-    "amoxicillin-400": "Amoxicillin 400 mg/5 mL high-dose regimen, https://www.droracle.ai/articles/868148/",
-    "amoxicillin-parent": "Amoxicillin suspension instructions, https://winenfood.com/a-guide-to-typical-amoxicillin-dosage-information",
-    "salbutamol-msf": "MSF essential drugs, salbutamol metered dose inhaler: https://medicalguidelines.msf.org/ (salbutamol MDI)",
-    "salbutamol-teva": "Salbutamol aerosol 100 mcg/dose directions, https://irknotary.ru/en/o-zdorove/salbutamol-teva.html",
-    "salbutamol-nhs": "Salbutamol inhaler usual dose, https://petfriendlymeds.com/product/ventolin-hfa-salbutamol/",
-    "metformin-sig": "Example prescription (Metformin 500 mg tablets, Sig: Take two tablets PO BID), "
-                     "http://www.medpedia.com/questions/2484-how-to-write-prescriptions",
-    "abbreviations": "Sig abbreviation tables: https://rx-pharmacy.blogspot.com/2011/ (fid, qAM, qPM, hs, qhs, qod, q#h), "
-                     "https://ritabay.wordpress.com/2011/04/08/a-doctor%E2%80%99s-prescription/",
-    "sig-codes": "EnterpriseRx sig code reference guide, https://studylib.net/doc/8290558/enterpriserx---sig-code-reference-guide",
-    "snomed-frequencies": "SNOMED CT dose frequencies (Five times daily, Every four hours), "
-                          "https://build.fhir.org/ig/HL7NZ/cca/ValueSet-sact-dose-administration-frequency.json.html",
-    "ward": "ward shorthand (no published source)",
+SOURCES = {  # key: (what, where)
+    "neurontin-mims": ("MIMS Thailand, Neurontin dosage",
+                       "https://www.mims.com/thailand/drug/info/neurontin/dosage"),
+    "gabapentin-dailymed": ("gabapentin capsules label text (DailyMed)",
+                            "https://druggenius.com/dosage/gabapentin/"),
+    "gabapentin-once-daily": ("gabapentin once-daily tablets prescribing information",
+                              "https://prescriberpoint.com/therapies/gabapentin-d592d82"),
+    "morphine-solution-uk": ("Medscape UK, morphine sulfate oral solution",
+                             "https://www.medscape.co.uk/drug/morphine-sulfate-oral-solution-2928-2928"),
+    "oramorph": ("Oramorph 10 mg/5 ml posology (SmPC wording)",
+                 "https://searchandrestore.com/can-you-take-oramorph-every-two-hours/"),
+    "oramorph-2mg-ml": ("Oramorph syrup 2 mg/ml, Singapore product information",
+                        "https://www.test-moh-ndf-staging.isomer.gov.sg/automated/"
+                        "list-of-product-information/SIN16036P"),
+    "paracetamol-nhs": ("NHS, how and when to take paracetamol for adults",
+                        "https://www.nhs.uk/medicines/paracetamol-for-adults/"
+                        "how-and-when-to-take-paracetamol-for-adults/"),
+    "paracetamol-pil": ("paracetamol 500 mg tablets directions",
+                        "https://www.onlineukchemists.co.uk/product-page/paracetamol"),
+    "paracetamol-nhs-zana": ("NHS content on paracetamol",
+                             "https://zana.com/a/paracetamol-paracetamol.5450"),
+    "paracetamol-children": ("paracetamol for children: FDA age-based labelling, mg/kg",
+                             "https://www.droracle.ai/articles/804809/ and /articles/454755/"),
+    "tramadol-dailymed": ("tramadol tablets label text (DailyMed)",
+                          "https://druggenius.com/dosage/tramadol/"),
+    "tramadol-drugs-com": ("Drugs.com, tramadol dosage", "https://www.drugs.com/dosage/tramadol.html"),
+    "tramadol-tablets": ("tramadol dosage", "http://sideeffectz.com/tramadoldosage/"),
+    "levetiracetam-paed": ("levetiracetam paediatric dosing (label)",
+                           "https://www.droracle.ai/articles/779140/ and /articles/875041/"),
+    "valproate-paed": ("valproate paediatric dosing", "https://www.droracle.ai/articles/423351/"),
+    "amoxicillin-250": ("amoxicillin 250 mg/5 mL paediatric dosing",
+                        "https://www.droracle.ai/articles/710749/"),
+    "amoxicillin-400": ("amoxicillin 400 mg/5 mL high-dose regimen",
+                        "https://www.droracle.ai/articles/868148/"),
+    "amoxicillin-parent": ("amoxicillin suspension instructions",
+                           "https://winenfood.com/a-guide-to-typical-amoxicillin-dosage-information"),
+    "salbutamol-msf": ("MSF essential drugs, salbutamol metered dose inhaler",
+                       "https://medicalguidelines.msf.org/ (salbutamol MDI)"),
+    "salbutamol-teva": ("salbutamol aerosol 100 mcg/dose directions",
+                        "https://irknotary.ru/en/o-zdorove/salbutamol-teva.html"),
+    "salbutamol-nhs": ("salbutamol inhaler usual dose",
+                       "https://petfriendlymeds.com/product/ventolin-hfa-salbutamol/"),
+    "metformin-sig": ("example prescription: Metformin 500 mg tablets, Sig: Take two tablets PO BID",
+                      "http://www.medpedia.com/questions/2484-how-to-write-prescriptions"),
+    "abbreviations": ("sig abbreviation tables (fid, qAM, qPM, hs, qhs, qod, q#h)",
+                      "https://rx-pharmacy.blogspot.com/2011/ and "
+                      "https://ritabay.wordpress.com/2011/04/08/a-doctor%E2%80%99s-prescription/"),
+    "sig-codes": ("EnterpriseRx sig code reference guide",
+                  "https://studylib.net/doc/8290558/enterpriserx---sig-code-reference-guide"),
+    "snomed-frequencies": ("SNOMED CT dose frequencies (Five times daily, Every four hours)",
+                           "https://build.fhir.org/ig/HL7NZ/cca/"
+                           "ValueSet-sact-dose-administration-frequency.json.html"),
+    "ward": ("ward shorthand", "no published source"),
 }
 
 UNKNOWN = None
