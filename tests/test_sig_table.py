@@ -32,11 +32,11 @@ SOURCES = {  # key: (what, where)
     "oramorph": ("Oramorph 10 mg/5 ml posology (SmPC wording)",
                  "https://searchandrestore.com/can-you-take-oramorph-every-two-hours/"),
     "oramorph-2mg-ml": ("Oramorph syrup 2 mg/ml, Singapore product information",
-                        "https://www.test-moh-ndf-staging.isomer.gov.sg/automated/"
-                        "list-of-product-information/SIN16036P"),
+                        ("https://www.test-moh-ndf-staging.isomer.gov.sg/automated/"
+                        "list-of-product-information/SIN16036P")),
     "paracetamol-nhs": ("NHS, how and when to take paracetamol for adults",
-                        "https://www.nhs.uk/medicines/paracetamol-for-adults/"
-                        "how-and-when-to-take-paracetamol-for-adults/"),
+                        ("https://www.nhs.uk/medicines/paracetamol-for-adults/"
+                        "how-and-when-to-take-paracetamol-for-adults/")),
     "paracetamol-pil": ("paracetamol 500 mg tablets directions",
                         "https://www.onlineukchemists.co.uk/product-page/paracetamol"),
     "paracetamol-nhs-zana": ("NHS content on paracetamol",
@@ -65,13 +65,13 @@ SOURCES = {  # key: (what, where)
     "metformin-sig": ("example prescription: Metformin 500 mg tablets, Sig: Take two tablets PO BID",
                       "http://www.medpedia.com/questions/2484-how-to-write-prescriptions"),
     "abbreviations": ("sig abbreviation tables (fid, qAM, qPM, hs, qhs, qod, q#h)",
-                      "https://rx-pharmacy.blogspot.com/2011/ and "
-                      "https://ritabay.wordpress.com/2011/04/08/a-doctor%E2%80%99s-prescription/"),
+                      ("https://rx-pharmacy.blogspot.com/2011/ and "
+                      "https://ritabay.wordpress.com/2011/04/08/a-doctor%E2%80%99s-prescription/")),
     "sig-codes": ("EnterpriseRx sig code reference guide",
                   "https://studylib.net/doc/8290558/enterpriserx---sig-code-reference-guide"),
     "snomed-frequencies": ("SNOMED CT dose frequencies (Five times daily, Every four hours)",
-                           "https://build.fhir.org/ig/HL7NZ/cca/"
-                           "ValueSet-sact-dose-administration-frequency.json.html"),
+                           ("https://build.fhir.org/ig/HL7NZ/cca/"
+                           "ValueSet-sact-dose-administration-frequency.json.html")),
     "ward": ("ward shorthand", "no published source"),
 }
 
