@@ -28,6 +28,7 @@ from pharmcheck.batch.medications import (
     Statuses,
     Template,
     build_ward,
+    by_weight,
     distinct_medications,
     for_row,
     resolve_each,
@@ -117,6 +118,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
         runner, medications, parallel, read_and_check_patients)
     notes += patient_notes
+    key, templates = by_weight(runner, key, medications, templates, table["patient_id"], people or {})
     reject, reasons, dates = checked
     unusable = np.array([isinstance(t, str) for t in templates], dtype=bool)  # why, instead of templates
     fresh = unusable[key] & ~reject.to_numpy()
