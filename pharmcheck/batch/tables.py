@@ -15,7 +15,7 @@ MED_COLUMNS: dict[str, tuple[str, ...]] = {
     "name": ("name", "drug", "medication", "med", "drug_name", "medicine"),
     "dose": ("dose",), "frequency": ("frequency", "freq"), "route": ("route",),
     "start": ("start", "start_date"), "stop": ("stop", "stop_date", "end", "end_date"),
-    "status": ("status",), "smiles": ("smiles",),
+    "status": ("status",), "smiles": ("smiles",), "indication": ("indication",),
 }
 PATIENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "patient_id": MED_COLUMNS["patient_id"], "age": ("age",), "sex": ("sex", "gender"),
