@@ -203,7 +203,7 @@ def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: flo
         message += " The dose is above the band maximum."
     if interval is not None and per_day is not None and too_often:
         message += f" It is given {per_day:g} times a day; the band asks for doses at least {interval:g} h apart."
-    elif interval is not None and per_day is None and total is not None:
+    elif interval is not None and per_day is None:
         message += f" The band asks for doses at least {interval:g} h apart; the frequency is not known."
     if action == "adjust" and limit is None and interval is None and fraction is None:
         message += " The label asks for an adjustment here but gives no daily maximum to compare with."
