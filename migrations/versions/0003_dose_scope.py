@@ -1,7 +1,7 @@
 """dose scope: dose limits by formulation and indication, indications, renal bands by route,
 fraction of the usual dose and dosing interval
 
-Revision ID: 0003_dose_scope
+Revision ID: 0003_dose
 Revises: 0002
 Create Date: 2026-12-02 17:45:00.000000
 """
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_dose_scope'
+revision: str = '0003_dose'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
