@@ -1,8 +1,8 @@
 """The controlled values that scope a dose limit or a renal band, parsed once for build and rules.
 
 A population is ``adult``, an age bound (``age>75``, ``age>=65``), a condition the patient has
-(``with:epilepsy``, or several as ``with:epilepsy|myoclonic-seizures``), or an antiseizure regimen (``adjunctive``: another antiseizure drug is
-given; ``monotherapy``: none is). A fraction of the usual dose is written ``a/b``.
+(``with:epilepsy``; several as ``with:epilepsy|myoclonic-seizures``), or an antiseizure regimen
+(``adjunctive``: another antiseizure drug is given; ``monotherapy``: none is). A fraction of the usual dose is written ``a/b``.
 """
 
 from __future__ import annotations
@@ -28,7 +28,8 @@ class Population:
         if self.age_over is not None:
             return f"age {'>=' if self.inclusive else '>'}{self.age_over:g} years"
         if self.conditions:
-            more = f" or {len(self.conditions) - 1} related conditions" if len(self.conditions) > 1 else ""
+            others = len(self.conditions) - 1
+            more = f" or {others} related conditions" if others else ""
             return f"patients with {self.conditions[0]}{more}"
         return self.regimen or self.text
 

@@ -171,7 +171,8 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def _other_antiseizure(ctx: CheckContext, drug_id: int) -> bool:
-    return any(ctx.membership(d, ANTISEIZURE) is not None for d in ctx.active_drugs() if d != drug_id)
+    return any(ctx.membership(d, ANTISEIZURE) is not None
+               for d in ctx.active_drugs() if d != drug_id)
 
 
 ANTISEIZURE = "antiseizure"  # the class whose regimens (adjunctive, monotherapy) scope maxima
@@ -208,9 +209,9 @@ def indication_keys(kb: KnowledgeBase) -> dict[str, str]:
     return keys
 
 
-def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication], myoclonus: str | None,
-               other_antiseizure: bool) -> DoseScope:
-    """Which of the drug's limits apply to these entries in this patient, and why not when unknown."""
+def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
+               myoclonus: str | None, other_antiseizure: bool) -> DoseScope:
+    """Which of the drug's limits apply to these entries in this patient (None: not known)."""
     limits = ctx.kb.dose_limits_by_drug.get(drug_id, [])
     if not limits:
         return DoseScope(())
@@ -229,14 +230,16 @@ def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication], 
              else not fact["indication"] or fact["indication"] == indication),
             _population_applies(ctx, fact["scope_population"], other_antiseizure),
         ]
-        applies = False if any(s is False for _, s in states) else None if any(s is None for _, s in states) else True
-        scoped.append(Scoped(int(fact["id"]), applies, tuple(w for w, s in states if s is None) if applies is None else ()))
+        unknown = tuple(what for what, state in states if state is None)
+        applies = False if any(state is False for _, state in states) else None if unknown else True
+        scoped.append(Scoped(int(fact["id"]), applies, unknown if applies is None else ()))
     return DoseScope(tuple(scoped), indication, basis, note)
 
 
-def _indication(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication], myoclonus: str | None,
-                named: set[str]) -> tuple[str | None, str, str]:
-    """The indication in use (None when unknown), how it is known, and a note on what was not used."""
+def _indication(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
+                myoclonus: str | None, named: set[str]) -> tuple[str | None, str, str]:
+    """The indication in use (None when unknown), how it is known, and a note on what was not
+    used."""
     stated = next((m.indication for m in meds if m.indication), None)
     note = ""
     if stated is not None:
@@ -254,13 +257,14 @@ def _indication(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
     return None, "", note
 
 
-def _inferred_because(ctx: CheckContext, drug_id: int, indication: str, myoclonus: str | None) -> str | None:
+def _inferred_because(ctx: CheckContext, drug_id: int, indication: str,
+                      myoclonus: str | None) -> str | None:
+    """What in the patient the indication is inferred from, for this drug; None if nothing."""
     fact = ctx.kb.indications.get(indication)
     if fact is None or not fact["inferred_from"]:
         return None
     subjects = [s.strip() for s in str(fact["subjects"] or "").split(";") if s.strip()]
-    if not any(ctx.membership(drug_id, s.removeprefix("class:")) is not None if s.startswith("class:")
-               else s == ctx.kb.drug_name(drug_id) for s in subjects):
+    if not any(_is_subject(ctx, drug_id, s) for s in subjects):
         return None
     for source in (s.strip() for s in str(fact["inferred_from"]).split(";")):
         if source == "myoclonus" and myoclonus in _TREATED_MYOCLONUS:
@@ -268,6 +272,12 @@ def _inferred_because(ctx: CheckContext, drug_id: int, indication: str, myoclonu
         if source != "myoclonus" and ctx.has_condition(source):
             return source
     return None
+
+
+def _is_subject(ctx: CheckContext, drug_id: int, subject: str) -> bool:
+    if subject.startswith("class:"):
+        return ctx.membership(drug_id, subject.removeprefix("class:")) is not None
+    return subject == ctx.kb.drug_name(drug_id)
 
 
 def _route_applies(limit_route: str, route: str | None) -> bool | None:
@@ -297,9 +307,10 @@ def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedicat
     """Reads the drug, the entries, the summed daily dose and the scope of each of its limits."""
     drug = meds[0].drug
     facts = {int(f["id"]): f for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])}
-    varies = {c for c in ("route", "formulation") if len({facts[s.limit_id][c] for s in scope.limits}) > 1}
-    limits = [(float(facts[s.limit_id]["max_daily_mg"]), _describe_limit(ctx, facts[s.limit_id], scope, varies), s,
-               facts[s.limit_id]) for s in scope.limits if facts[s.limit_id]["max_daily_mg"] is not None
+    varies = {c for c in ("route", "formulation")
+              if len({facts[s.limit_id][c] for s in scope.limits}) > 1}
+    limits = [(float(fact["max_daily_mg"]), _describe_limit(ctx, fact, scope, varies), s, fact)
+              for s in scope.limits if (fact := facts[s.limit_id])["max_daily_mg"] is not None
               and s.applies is not False]
     firm = [(v, text, fact) for v, text, s, fact in limits if s.applies]
     firm += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f)
@@ -313,15 +324,17 @@ def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedicat
     else:
         return ()
     stricter = [(v, t, s, f) for v, t, s, f in maybe if v < limit and total > v]
-    also = "; ".join(f"the {t}, which may apply ({_unknown_text(s.unknown)})" for _, t, s, _ in stricter)
+    also = "; ".join(f"the {t}, which may apply ({_unknown_text(s.unknown)})"
+                     for _, t, s, _ in stricter)
     note = f" Note: {scope.note}." if scope.note else ""
     prescribed = f"{drug} {total:g} mg/day{summed_over(meds)}"
     references = [r.cite() for f in (fact, *(f for *_, f in stricter)) for r in f.references]
     if total > limit:
-        message = f"{prescribed} exceeds the {text}." + (f" It is also above {also}." if also else "") + note
+        also = f" It is also above {also}." if also else ""
         return (above_maximum_daily_dose.finding(
-            drugs=[drug], message=message, references=references,
-            recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher dose is needed.",
+            drugs=[drug], message=f"{prescribed} exceeds the {text}.{also}{note}", references=references,
+            recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher "
+                           "dose is needed.",
         ),)
     if not stricter:
         return ()
@@ -329,7 +342,8 @@ def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedicat
     return (above_maximum_daily_dose.finding(
         drugs=[drug], severity=Severity.INFO, title="Daily dose above a maximum that may apply",
         message=f"{prescribed} is within the {text}, but above {also}.{note}",
-        recommendation=f"Give {drug}'s {' and '.join(unknown)} so that the maximum in scope is used.",
+        recommendation=f"Give {drug}'s {' and '.join(unknown)} so that the maximum in scope is "
+                       "used.",
         references=references,
     ),)
 

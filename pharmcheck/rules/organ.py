@@ -18,7 +18,8 @@ _ACTION_SEVERITY = {
 _ACTION_RANK = {"caution": 0, "adjust": 1, "avoid": 2, "contraindicated": 3}
 
 
-def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int, route: str | None = None) -> Fact | None:
+def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+             route: str | None = None) -> Fact | None:
     """The drug's CrCl band for this renal function and route (a band of another route never
     applies); on dialysis with no CrCl, the end-stage band (the lowest open-ended one)."""
     bands = [f for f in ctx.kb.renal_by_drug.get(drug_id, [])
@@ -27,12 +28,14 @@ def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int, route: str |
         open_below = [f for f in bands if f["lower"] is None and f["upper"] is not None]
         return min(open_below, key=lambda f: f["upper"], default=None)
     for fact in bands:
-        if (fact["lower"] is None or renal.value >= fact["lower"]) and (fact["upper"] is None or renal.value < fact["upper"]):
+        if ((fact["lower"] is None or renal.value >= fact["lower"])
+                and (fact["upper"] is None or renal.value < fact["upper"])):
             return fact
     return None
 
 
-def dialysis_band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int, route: str | None = None) -> Fact | None:
+def dialysis_band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+                      route: str | None = None) -> Fact | None:
     """The drug's band for the patient's kind of dialysis (or for any dialysis), if on dialysis."""
     if not renal.dialysis:
         return None
@@ -42,7 +45,8 @@ def dialysis_band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int, rou
 
 def band_routes(ctx: CheckContext, drug_id: int) -> tuple[str, ...]:
     """The routes the drug's bands are specific to (aciclovir: intravenous, oral)."""
-    return tuple(sorted({str(f["route"]) for f in ctx.kb.renal_by_drug.get(drug_id, []) if f["route"]}))
+    bands = ctx.kb.renal_by_drug.get(drug_id, [])
+    return tuple(sorted({str(f["route"]) for f in bands if f["route"]}))
 
 
 def usual_maximum(ctx: CheckContext, drug_id: int) -> float | None:
@@ -115,21 +119,25 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         if drug_id in ctx.kb.renal_by_drug:
             total, _ = total_daily_mg(meds)
             reads = (meds[0].route, doses_per_day(meds), total, summed_over(meds))
-            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, reads), renal_findings, ctx, drug_id,
-                                meds[0].drug, renal, *reads)
+            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, reads), renal_findings,
+                                ctx, drug_id, meds[0].drug, renal, *reads)
 
 
-def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunction, route: str | None,
-                   per_day: float | None, total: float | None, summed: str) -> tuple[Finding, ...]:
+def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunction,
+                   route: str | None, per_day: float | None, total: float | None,
+                   summed: str) -> tuple[Finding, ...]:
     """The finding for one drug's entries (first route, doses a day, summed daily dose) at this renal
     function; with no route given and route-specific bands, the least restrictive route's."""
     routes = band_routes(ctx, drug_id)
     usual = usual_maximum(ctx, drug_id)
+
+    def reading(as_route: str | None) -> tuple[Finding, ...]:
+        return band_findings(band_for(ctx, renal, drug_id, as_route), renal, drug, total, summed,
+                             dialysis_band_for(ctx, renal, drug_id, as_route), per_day, usual)
+
     if route is not None or not routes:
-        return band_findings(band_for(ctx, renal, drug_id, route), renal, drug, total, summed,
-                             dialysis_band_for(ctx, renal, drug_id, route), per_day, usual)
-    readings = [(r, band_findings(band_for(ctx, renal, drug_id, r), renal, drug, total, summed,
-                                  dialysis_band_for(ctx, renal, drug_id, r), per_day, usual)) for r in routes]
+        return reading(route)
+    readings = [(r, reading(r)) for r in routes]
     clean = [r for r, found in readings if not found]
     flagged = [(r, found[0]) for r, found in readings if found]
     if not flagged:
@@ -137,8 +145,9 @@ def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunct
     if clean:
         return (renal_dose_band.finding(
             drugs=[drug], severity=Severity.INFO, title="Renal band depends on the route",
-            message=f"Route not given; the label's renal bands differ by route. As {', '.join(clean)}: nothing "
-                    f"to report. " + " ".join(f"If {r}: {f.message}" for r, f in flagged),
+            message=f"Route not given; the label's renal bands differ by route. As "
+                    f"{', '.join(clean)}: nothing to report. "
+                    + " ".join(f"If {r}: {f.message}" for r, f in flagged),
             recommendation=f"Give {drug}'s route so that the band in scope is used.",
             references=[ref for _, f in flagged for ref in f.references],
         ),)
@@ -147,8 +156,8 @@ def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunct
                                    "the least restrictive of its routes."),)
 
 
-def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: float | None, summed: str = "",
-                  dialysis: Fact | None = None, per_day: float | None = None,
+def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: float | None,
+                  summed: str = "", dialysis: Fact | None = None, per_day: float | None = None,
                   usual_max: float | None = None) -> tuple[Finding, ...]:
     """The finding for the CrCl ``band`` (or end-stage band) and the ``dialysis`` band that apply.
     ``summed`` names the entries a daily dose was summed over (see :func:`summed_over`)."""
@@ -159,7 +168,7 @@ def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: flo
     limit = next((float(b["max_daily_mg"]) for b in used if b["max_daily_mg"] is not None), None)
     fraction = next((b for b in used if b["fraction"]), None)
     if limit is None and fraction is not None and usual_max is not None:
-        limit = fraction["fraction_of_usual"] * usual_max  # the fraction of the most a usual dose can be
+        limit = fraction["fraction_of_usual"] * usual_max  # of the most a usual dose can be
     interval = next((float(b["interval_hours"]) for b in used if b["interval_hours"]), None)
     persistent = any(b["persistent"] for b in used)
     over = total is not None and limit is not None and total > limit + 1e-9
@@ -188,34 +197,38 @@ def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: flo
     else:
         return ()
     measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
-    text = [f"label {_band_label(b)}: {str(b['band_text']).rstrip('.')}" for b in (band, dialysis) if b is not None]
-    prescribed = f"prescribed {total:g} mg/day{summed}" if total is not None else "prescribed daily dose unknown"
+    text = [f"label {_band_label(b)}: {str(b['band_text']).rstrip('.')}"
+            for b in (band, dialysis) if b is not None]
+    prescribed = (f"prescribed {total:g} mg/day{summed}" if total is not None
+                  else "prescribed daily dose unknown")
     limit_text = f"; band maximum {limit:g} mg/day" if limit is not None and fraction is None else ""
     message = f"{measure}; {'; '.join(text)}{limit_text}; {prescribed}."
     if fraction is not None:
         share = str(fraction["fraction"])
         ceiling = f" (at most {limit:g} mg/day at the label maximum)" if limit is not None else ""
-        message += (f" The label asks for {share} of the usual daily dose{ceiling}: above that the dose is not "
-                    "reduced." if over else
-                    f" The label asks for {share} of the usual daily dose{ceiling}; the usual dose is not known, "
-                    f"so confirm this is {share} of it.")
+        asks = f" The label asks for {share} of the usual daily dose{ceiling}"
+        message += (f"{asks}: above that the dose is not reduced." if over else
+                    f"{asks}; the usual dose is not known, so confirm this is {share} of it.")
     elif over:
         message += " The dose is above the band maximum."
-    if interval is not None and per_day is not None and too_often:
-        message += f" It is given {per_day:g} times a day; the band asks for doses at least {interval:g} h apart."
+    apart = f"the band asks for doses at least {interval:g} h apart" if interval else ""
+    if too_often:
+        message += f" It is given {per_day:g} times a day; {apart}."
     elif interval is not None and per_day is None:
-        message += f" The band asks for doses at least {interval:g} h apart; the frequency is not known."
+        message += f" {apart[0].upper()}{apart[1:]}; the frequency is not known."
     if action == "adjust" and limit is None and interval is None and fraction is None:
         message += " The label asks for an adjustment here but gives no daily maximum to compare with."
     if persistent and action not in ("contraindicated", "avoid"):
         message += (" Neurotoxicity occurs even with renally adjusted doses." if over or too_often else
-                    " The dose is within the band; neurotoxicity is still reported with renally adjusted doses.")
+                    " The dose is within the band; neurotoxicity is still reported with renally "
+                    "adjusted doses.")
     band_texts = "; ".join(str(b["band_text"]).rstrip(".") for b in used)
     monitor = "and monitor for myoclonus, encephalopathy and seizures."
     if over or too_often:
         adjust = f"Adjust {drug} to the band ({band_texts}) {monitor}"
     elif fraction is not None:
-        adjust = f"Confirm {drug} is {fraction['fraction']} of the patient's usual daily dose ({band_texts}) {monitor}"
+        adjust = (f"Confirm {drug} is {fraction['fraction']} of the patient's usual daily dose "
+                  f"({band_texts}) {monitor}")
     else:
         adjust = f"Keep {drug} within the band ({band_texts}) {monitor}"
     recommendation = {

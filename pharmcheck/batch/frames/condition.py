@@ -27,16 +27,18 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
     groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
     patients = ward.group_patient[groups]
-    # what the finding reads of the entries: the first route, doses a day, the summed dose, the entries
-    reads_of, reads = ward.signature_reads(lambda meds: (meds[0].route, doses_per_day(meds), total_daily_mg(meds)[0],
-                                                         summed_over(meds)), groups)
+    # what the finding reads of the entries: the first route, doses a day, summed dose, entries
+    reads_of, reads = ward.signature_reads(
+        lambda meds: (meds[0].route, doses_per_day(meds), total_daily_mg(meds)[0], summed_over(meds)),
+        groups)
     drugs = ward.group_drug[groups]
     first, key = distinct_rows(drugs, renal_of[patients], reads_of[ward.group_signature[groups]])
     results = []
     for g in first.tolist():
         drug = int(drugs[g])
         read = reads[reads_of[ward.group_signature[groups[g]]]]
-        results.append(renal_findings(ward.lookup, drug, ward.drug_names[drug], renals[renal_of[patients[g]]], *read))
+        renal = renals[renal_of[patients[g]]]
+        results.append(renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read))
     return [ward.emit(patients, key, results)]
 
 
