@@ -2,7 +2,7 @@
 fraction of the usual dose and dosing interval
 
 Revision ID: 0003_dose
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02 17:45:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0003_dose'
-down_revision: str | None = '0002'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

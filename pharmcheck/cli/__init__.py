@@ -80,6 +80,7 @@ def _register() -> None:
     from pharmcheck.cli import (
         check_command,
         classify_command,
+        conditions_command,
         db_commands,
         drug_commands,
         rules_command,
@@ -88,6 +89,7 @@ def _register() -> None:
 
     cli.add_command(check_command.check)
     cli.add_command(classify_command.classify)
+    cli.add_command(conditions_command.conditions)
     cli.add_command(db_commands.db)
     cli.add_command(drug_commands.drug)
     cli.add_command(rules_command.rules)
