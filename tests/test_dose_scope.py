@@ -290,3 +290,18 @@ def test_screen_gives_what_check_gives_for_scoped_doses(checker, ward) -> None: 
         rows = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
         assert list(zip(rows["code"], rows["severity"], rows["title"], rows["message"], strict=True)) == \
             [(f.code, f.severity.label, f.title, f.message) for f in report.findings]
+
+
+def test_a_fraction_band_uses_the_maximum_of_its_own_route(checker) -> None:  # type: ignore[no-untyped-def]
+    # IV aciclovir at CrCl <10: half the usual (mg/kg) dose every 24 h; the oral 4 g maximum is
+    # not an IV usual dose, so 2.1 g IV once daily is "confirm", never compared with half of 4 g.
+    iv = one(checker, ["aciclovir 2100 mg iv daily"], "PC501", crcl=8)
+    assert iv.severity == Severity.MODERATE and "1/2 of the usual daily dose" in iv.message
+    assert "at most" not in iv.message
+
+
+def test_a_route_not_given_is_read_both_ways(checker) -> None:  # type: ignore[no-untyped-def]
+    # aciclovir 400 mg tid at CrCl 20: fine orally (<= 2400 mg/day), too often IV (every 24 h).
+    info = one(checker, ["aciclovir 400 mg tid"], "PC501", crcl=20)
+    assert info.severity == Severity.INFO and info.title == "Renal band depends on the route"
+    assert "As oral: nothing to report" in info.message and "If intravenous:" in info.message

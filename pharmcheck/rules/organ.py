@@ -49,10 +49,18 @@ def band_routes(ctx: CheckContext, drug_id: int) -> tuple[str, ...]:
     return tuple(sorted({str(f["route"]) for f in bands if f["route"]}))
 
 
-def usual_maximum(ctx: CheckContext, drug_id: int) -> float | None:
-    """The drug's most permissive labelled daily maximum in mg: the most a usual dose can be."""
+def usual_maximum(ctx: CheckContext, drug_id: int, route: str | None) -> float | None:
+    """The drug's most permissive labelled daily maximum in mg for the route (any route when not
+    given): the most a usual dose can be."""
     return max((float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
-                if f["max_daily_mg"] is not None), default=None)
+                if f["max_daily_mg"] is not None and _same_route(str(f["route"]), route)),
+               default=None)
+
+
+def _same_route(limit_route: str, route: str | None) -> bool:
+    if route is None or limit_route in ("any", route):
+        return True
+    return limit_route == "parenteral" and route in ("intravenous", "intramuscular", "subcutaneous")
 
 
 def doses_per_day(meds: list[ResolvedMedication]) -> float | None:
@@ -129,11 +137,11 @@ def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunct
     """The finding for one drug's entries (first route, doses a day, summed daily dose) at this renal
     function; with no route given and route-specific bands, the least restrictive route's."""
     routes = band_routes(ctx, drug_id)
-    usual = usual_maximum(ctx, drug_id)
 
     def reading(as_route: str | None) -> tuple[Finding, ...]:
         return band_findings(band_for(ctx, renal, drug_id, as_route), renal, drug, total, summed,
-                             dialysis_band_for(ctx, renal, drug_id, as_route), per_day, usual)
+                             dialysis_band_for(ctx, renal, drug_id, as_route), per_day,
+                             usual_maximum(ctx, drug_id, as_route))
 
     if route is not None or not routes:
         return reading(route)
