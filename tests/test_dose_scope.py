@@ -305,3 +305,12 @@ def test_a_route_not_given_is_read_both_ways(checker) -> None:  # type: ignore[n
     info = one(checker, ["aciclovir 400 mg tid"], "PC501", crcl=20)
     assert info.severity == Severity.INFO and info.title == "Renal band depends on the route"
     assert "As oral: nothing to report" in info.message and "If intravenous:" in info.message
+
+
+def test_an_indication_that_is_not_text_is_a_clear_error(checker) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.errors import InputError
+
+    with pytest.raises(InputError, match="indication must be a text"):
+        checker.check([Medication("clonazepam 1 mg bd", indication=3)], Patient(), as_of=AS_OF)  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="indication"):
+        parse_document('{"medications": [{"name": "clonazepam", "indication": ["epilepsy"]}]}')
