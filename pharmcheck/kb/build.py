@@ -26,6 +26,7 @@ from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb import build_chem, migrate, models
+from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import Row, SourceBundle, read_sources, split_list
 from pharmcheck.paths import sources_dir
@@ -379,6 +380,48 @@ class _Resolver:
             return None
 
 
+def _known(r: _Resolver, row: Row, column: str, allowed: set[str]) -> str | None:
+    if row[column] and row[column] not in allowed:
+        r._problem(row, f"unknown {column} {row[column]!r} (see indications/)")
+    return row[column] or None
+
+
+def _population(r: _Resolver, row: Row) -> str:
+    population = parse_population(row["population"])
+    if population is None:
+        r._problem(row, f"population {row['population']!r} is not adult, age>N, age>=N, with:<condition>, "
+                        f"{' or '.join(REGIMENS)}")
+    for condition in population.conditions if population is not None else ():
+        if condition not in r.conditions:
+            r._problem(row, f"unknown condition {condition!r} in population")
+    return row["population"]
+
+
+def _fraction(r: _Resolver, row: Row) -> str | None:
+    if row["fraction"] and parse_fraction(row["fraction"]) is None:
+        r._problem(row, f"fraction {row['fraction']!r} is not a proper fraction a/b")
+    return row["fraction"] or None
+
+
+def _inferred_from(r: _Resolver, row: Row) -> str | None:
+    """Condition ids, or ``myoclonus`` (the patient's myoclonus is present, worsening or improving)."""
+    for item in split_list(row["inferred_from"]):
+        if item != "myoclonus" and item not in r.conditions:
+            r._problem(row, f"unknown condition {item!r} in inferred_from")
+    return row["inferred_from"] or None
+
+
+def _indication_subjects(r: _Resolver, row: Row) -> str | None:
+    for item in split_list(row["subjects"]):
+        if item.startswith("class:"):
+            r.klass(Row({"subject": item}, row.file, row.line), "subject")
+        elif r.plan.find_drug(item) is None:
+            r._problem(row, f"unknown drug {item!r} in subjects")
+    if row["inferred_from"] and not row["subjects"]:
+        r._problem(row, "an indication inferred from conditions needs the subjects it is inferred for")
+    return row["subjects"] or None
+
+
 def _keyed(plan: _Plan, rows: list[Row], key: str) -> dict[str, int]:
     ids: dict[str, int] = {}
     for row in rows:
@@ -447,17 +490,27 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         properties.setdefault(key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec)
     out[models.DrugProperty] = list(properties.values())
 
+    out[models.Indication] = [
+        {"name": row["indication"], "label": row["label"], "synonyms": row["synonyms"] or None,
+         "inferred_from": _inferred_from(r, row), "subjects": _indication_subjects(r, row),
+         "reference_id": r.ref(row, row["ref_id"]) if row["ref_id"] else None, "notes": row["notes"] or None}
+        for row in _first_per_key(tables["indications"], "indication")
+    ]
+    indications = {row["indication"] for row in tables["indications"]}
     out[models.DoseLimit] = [
-        {"drug_id": r.drug(row, "drug"), "route": row["route"] or None,
+        {"drug_id": r.drug(row, "drug"), "route": row["route"], "formulation": row["formulation"] or None,
+         "indication": _known(r, row, "indication", indications),
          "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"],
-         "population": row["population"] or None, "reference_id": r.ref(row, row["ref_id"]),
+         "population": _population(r, row), "reference_id": r.ref(row, row["ref_id"]),
          "notes": row["notes"] or None}
         for row in tables["dose_limits"]
     ]
     out[models.RenalBand] = [
         {"drug_id": r.drug(row, "drug"), "lower": r.number(row, "lower"), "upper": r.number(row, "upper"),
-         "dialysis": row["dialysis"] or None, "max_daily_dose": r.number(row, "max_daily_dose"),
-         "unit": row["unit"] or None, "action": row["action"], "band_text": row["band_text"],
+         "dialysis": row["dialysis"] or None, "route": row["route"] or None,
+         "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"] or None,
+         "fraction": _fraction(r, row), "interval_hours": r.number(row, "interval_hours"),
+         "action": row["action"], "band_text": row["band_text"],
          "persistent": row["persistent"] == "yes", "reference_id": r.ref(row, row["ref_id"])}
         for row in tables["renal"]
     ]

@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import quote
 
 from pharmcheck.errors import KnowledgeBaseError, SchemaRevisionError
+from pharmcheck.kb.dose_scope import parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.paths import default_db_url
 
@@ -343,11 +344,16 @@ class KnowledgeBase:
         self.dose_limits = self._facts("dose_limits", None)
         self.renal_bands = self._facts("renal_bands", None)
         self.hepatic = self._facts("hepatic_cautions", None)
+        self.indications = {str(f["name"]): f for f in self._facts("indications", None)}
         for fact in (*self.renal_bands, *self.dose_limits):
             # Sources keep the label's unit (piracetam in g); rules compare in mg.
             factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
             dose = fact["max_daily_dose"]
             fact.values["max_daily_mg"] = dose * factor if dose is not None and factor is not None else None  # type: ignore[index]
+        for fact in self.dose_limits:
+            fact.values["scope_population"] = parse_population(str(fact["population"] or "adult"))  # type: ignore[index]
+        for fact in self.renal_bands:
+            fact.values["fraction_of_usual"] = parse_fraction(str(fact["fraction"])) if fact["fraction"] else None  # type: ignore[index]
         self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
         for fact in self.properties:
             self.properties_by_drug[int(fact["drug_id"])].append(fact)
@@ -378,7 +384,7 @@ class KnowledgeBase:
         for row in cursor_rows:
             values = dict(zip(columns, row, strict=True))
             refs = links.get(int(values["id"]), [])
-            if "reference_id" in values:
+            if values.get("reference_id") is not None:
                 refs = [self.references[int(values["reference_id"])]]
             facts.append(Fact(values, tuple(refs)))
         return facts
