@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
@@ -43,10 +44,29 @@ def data_home() -> Path:
     return base / "pharmcheck"
 
 
-def default_db_path() -> Path:
-    """The embedded default KB file; one per pharmcheck version so upgrades never read a stale KB."""
-    return data_home() / f"kb-{__version__}.sqlite"
+def sources_fingerprint(root: Path) -> str:
+    """A cheap key for the sources' state: every file's path, size and modification time.
+
+    Hashing the contents of ``db/`` (12 MB) costs 10-25 ms, too much for every ``check`` start;
+    listing and stat-ing its files costs under 2 ms, and any edit changes a size or an mtime.
+    """
+    digest = hashlib.sha256(str(root.resolve()).encode())
+    for folder, _, files in sorted(os.walk(root)):
+        for name in sorted(files):
+            path = os.path.join(folder, name)
+            stat = os.stat(path)
+            digest.update(f"\0{os.path.relpath(path, root)}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+    return digest.hexdigest()[:16]
 
 
-def default_db_url() -> str:
-    return f"sqlite:///{default_db_path()}"
+DEFAULT_DB_GLOB = "kb-*.sqlite"
+
+
+def default_db_path(sources: Path | None = None) -> Path:
+    """The embedded default KB file, named after this pharmcheck version and the state of the
+    sources it is built from: an upgrade or an edit to ``db/`` gets a fresh build, never a stale KB."""
+    return data_home() / f"kb-{__version__}-{sources_fingerprint(sources or sources_dir())}.sqlite"
+
+
+def default_db_url(sources: Path | None = None) -> str:
+    return f"sqlite:///{default_db_path(sources)}"
