@@ -339,3 +339,18 @@ def test_a_kb_from_a_newer_pharmcheck_is_refused_by_name(tmp_path: Path, kb_path
         assert result.exit_code == 2, (args, result.output)
         assert "pharmcheck 9.9.0 or later" in result.output and "internal error" not in result.output
     assert newer.read_bytes() == before
+
+
+def test_default_kbs_of_older_source_states_are_pruned_to_the_three_newest(tmp_path: Path,
+                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from pharmcheck.kb.store import _prune_default_kbs
+
+    monkeypatch.setenv("PHARMCHECK_HOME", str(tmp_path))
+    kbs = [tmp_path / f"kb-0.1.0-{n:016x}.sqlite" for n in range(5)]
+    for age, kb in enumerate(kbs):
+        kb.write_bytes(b"")
+        os.utime(kb, (1_000_000 + age, 1_000_000 + age))
+    other = tmp_path / "notes.sqlite"
+    other.write_bytes(b"")
+    _prune_default_kbs(keep=kbs[0])  # the one just built, whatever its time
+    assert sorted(tmp_path.glob("*.sqlite")) == sorted([kbs[0], kbs[3], kbs[4], other])

@@ -153,32 +153,30 @@ def _prune_default_kbs(keep: Path) -> None:
 
 
 class _HeldFile:
-    """A KB file held open by descriptor: it stays readable after `db build` replaces its path."""
+    """A KB file held open: it stays readable after `db build` replaces its path."""
 
     def __init__(self, path: Path):
         self.path = path
         try:
-            self.fd = os.open(path, os.O_RDONLY)
+            self._fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
             raise KnowledgeBaseError(f"cannot read the knowledge base {path}: {exc.strerror}") from None
-        weakref.finalize(self, os.close, self.fd)
+        weakref.finalize(self, os.close, self._fd)
+        self.magic = os.read(self._fd, len(_SQLITE_MAGIC))
 
     def is_at_path(self) -> bool:
         """Whether ``path`` still names this file (not yet replaced by a rebuild)."""
-        held = os.fstat(self.fd)
+        held = os.fstat(self._fd)
         try:
             named = os.stat(self.path)
         except OSError:
             return False
         return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
-    def read(self, size: int, offset: int = 0) -> bytes:
-        return os.pread(self.fd, size, offset)
-
     def contents(self) -> bytes:
-        size = os.fstat(self.fd).st_size
+        """The whole file, read at explicit offsets: a forked child shares its parent's file position."""
         chunks, offset = [], 0
-        while offset < size and (chunk := self.read(min(1 << 24, size - offset), offset)):
+        while chunk := os.pread(self._fd, 1 << 24, offset):
             chunks.append(chunk)
             offset += len(chunk)
         return b"".join(chunks)
@@ -190,7 +188,7 @@ def _open_sqlite(path: Path) -> tuple[Query, Callable[[], Query]]:
         raise KnowledgeBaseError(f"{path} is a directory, not a knowledge-base file")
     for _ in range(3):
         held = _HeldFile(path)
-        if held.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+        if held.magic != _SQLITE_MAGIC:
             raise KnowledgeBaseError(
                 f"{path} is not an SQLite knowledge base (left untouched); rebuild it with "
                 f"`pharmcheck db build --db sqlite:///OTHER_PATH` or remove it"
