@@ -27,6 +27,7 @@ from pharmcheck.domain import (
 )
 from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
+from pharmcheck.inputs.conditions import resolve_condition
 from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
@@ -37,6 +38,7 @@ from pharmcheck.inputs.sig import (
     parse_frequency,
     parse_sig,
 )
+from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
@@ -46,6 +48,15 @@ if TYPE_CHECKING:
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
 PLAUSIBLE_RANGES = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
+
+
+@dataclass(frozen=True)
+class PatientConditions:
+    """A patient's conditions as read: the KB ids, notes on how, and those not recognised."""
+
+    ids: frozenset[int]
+    notes: tuple[str, ...]
+    unrecognized: tuple[Unrecognized, ...]
 
 
 @dataclass(frozen=True)
@@ -83,10 +94,13 @@ class Checker:
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
-            found, missing, note = self.resolve_medication(med, index, structures)
+            void = status_meaning(med.status) == VOID  # listed, but its structure feeds no rule either
+            found, missing, note = self.resolve_medication(med, index, [] if void else structures)
             resolved.extend(found)
             unrecognized.extend(missing)
-            notes.extend(note)
+            notes.extend([] if void else note)  # a void medication's only note is that it was not screened
+            status = status_note(med.name, med.status)
+            notes.extend([status] if status else [])
         return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures)
 
     def evaluate(self, patient: Patient, resolved: Sequence[ResolvedMedication],
@@ -98,26 +112,27 @@ class Checker:
         ``structures`` are compounds given as structures that match no KB drug; only the
         structure-based prediction rules (PC8xx) read them.
         """
-        condition_ids, condition_notes = self.conditions_of(patient)
-        ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids, structures=structures)
-        findings = self._run(rules, ctx, min_severity)
+        conditions = self.conditions_of(patient)
+        ctx = CheckContext(self.kb, patient, resolved, as_of, conditions.ids, structures=structures)
+        everything = self._run(rules, ctx)
+        findings = tuple(f for f in everything if f.severity >= min_severity)
         return Report(
             pharmcheck_version=__version__, kb_version=self.kb.version,
             schema_revision=self.kb.schema_revision, as_of=as_of, patient=patient,
-            medications=tuple(resolved), unrecognized=tuple(unrecognized),
-            findings=findings, notes=(*notes, *condition_notes),
+            medications=tuple(resolved), unrecognized=(*unrecognized, *conditions.unrecognized),
+            findings=findings, notes=(*notes, *conditions.notes),
             structures=tuple(_screened(m) for m in structures),
+            hidden=tuple(f for f in everything if f.severity < min_severity),
         )
 
-    def _run(self, rules: list[Rule], ctx: CheckContext, min_severity: Severity) -> tuple[Finding, ...]:
+    def _run(self, rules: list[Rule], ctx: CheckContext) -> tuple[Finding, ...]:
         findings = []
         for rule in rules:
             for finding in rule.check(ctx):
-                if finding.severity >= min_severity:
-                    cited = self._cite(finding.references)
-                    if cited != finding.references:
-                        finding = replace(finding, references=cited)
-                    findings.append(finding)
+                cited = self._cite(finding.references)
+                if cited != finding.references:
+                    finding = replace(finding, references=cited)
+                findings.append(finding)
         return tuple(sorted(findings, key=Finding.sort_key))
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
@@ -229,19 +244,23 @@ class Checker:
         ]
         return out, [], notes
 
-    def conditions_of(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
-        """The KB ids of the patient's conditions, and a note for each one the KB does not know."""
+    def conditions_of(self, patient: Patient) -> PatientConditions:
+        """The KB ids of the patient's conditions, a note for each read fuzzily or by code, and
+        each one not recognised (reported as not checked, like an unrecognised drug)."""
         return self.kb.memo(("conditions", patient.conditions), self._condition_ids, patient.conditions)  # type: ignore[no-any-return]
 
-    def _condition_ids(self, conditions: tuple[str, ...]) -> tuple[frozenset[int], list[str]]:
-        ids, notes = set(), []
+    def _condition_ids(self, conditions: tuple[str, ...]) -> PatientConditions:
+        ids, notes, missing = set(), [], []
         for text in conditions:
-            cid = self.kb.condition_keys.get(lower_key(text))
-            if cid is None:
-                notes.append(f"condition {text!r} is not in the KB's vocabulary: condition rules were not checked for it")
-            else:
-                ids.add(cid)
-        return frozenset(ids), notes
+            found = resolve_condition(self.kb, text)
+            if found.condition_id is None:
+                missing.append(Unrecognized(text, found.suggestions, found.reason, "condition"))
+                continue
+            ids.add(found.condition_id)
+            note = found.note()
+            if note:
+                notes.append(note)
+        return PatientConditions(frozenset(ids), tuple(notes), tuple(missing))
 
 
 def _whole_text_too(text: str, drug_name: str, resolution: Resolution | None) -> bool:

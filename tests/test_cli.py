@@ -152,7 +152,7 @@ def test_output_refuses_to_overwrite_input(tmp_path: Path) -> None:
     path = tmp_path / "req.json"
     path.write_text(json.dumps({"medications": ["tramadol"]}))
     result = CliRunner().invoke(cli, ["check", "--input", str(path), "-o", str(path)])
-    assert result.exit_code == 2 and "refusing to overwrite" in result.output
+    assert result.exit_code == 2 and "refusing to write the report" in result.output
     assert json.loads(path.read_text()) == {"medications": ["tramadol"]}
 
 

@@ -11,6 +11,7 @@ Heavy libraries are imported inside the commands that need them, so
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from typing import Any, NoReturn
 
@@ -34,7 +35,9 @@ class CliError(click.ClickException):
         super().__init__(hide_password(" ".join(str(message).split())))
 
     def show(self, file: Any = None) -> None:
-        click.echo(f"pharmcheck: error: {self.format_message()}", err=True)
+        from pharmcheck.report.escape import visible  # an error may quote the input
+
+        click.echo(f"pharmcheck: error: {visible(self.format_message())}", err=True)
 
 
 class _Group(click.Group):
@@ -79,6 +82,7 @@ def _register() -> None:
     from pharmcheck.cli import (
         check_command,
         classify_command,
+        conditions_command,
         db_commands,
         drug_commands,
         rules_command,
@@ -87,6 +91,7 @@ def _register() -> None:
 
     cli.add_command(check_command.check)
     cli.add_command(classify_command.classify)
+    cli.add_command(conditions_command.conditions)
     cli.add_command(db_commands.db)
     cli.add_command(drug_commands.drug)
     cli.add_command(rules_command.rules)
@@ -105,10 +110,21 @@ def _reader_gone() -> NoReturn:
     raise SystemExit(EXIT_BROKEN_PIPE)
 
 
+def _stop(signum: int, frame: object) -> NoReturn:
+    """SIGINT and SIGTERM end the command as an exception, so that every ``finally`` runs: a file
+    being written is removed and the previous one stays. Exit 128 + the signal (130, 143), never
+    1, which a script would read as "findings"."""
+    name = signal.Signals(signum).name
+    print(f"pharmcheck: stopped by {name}; files being written were left as they were", file=sys.stderr)
+    raise SystemExit(128 + signum)
+
+
 def main() -> NoReturn:
     """Run the command, flush its output, and end the process without freeing every object one by
     one: after a screen of a million rows that teardown alone takes about 0.15 s (as mypy's
     ``hard_exit`` does). The command has closed its files by then."""
+    signal.signal(signal.SIGINT, _stop)
+    signal.signal(signal.SIGTERM, _stop)
     try:
         cli(prog_name="pharmcheck")
         code = 0

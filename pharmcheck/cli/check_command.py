@@ -10,15 +10,17 @@ from pathlib import Path
 import click
 
 from pharmcheck.cli.options import db_option
+from pharmcheck.cli.output import write_stdout
 from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Severity
-from pharmcheck.errors import InputError
+from pharmcheck.files import refuse_clashes, replacing
 
 SEVERITY_NAMES = [s.label for s in Severity]
 
 
 def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # type: ignore[no-untyped-def]
-    """0 clean, 1 a finding at or above ``fail_on`` or an unrecognised input."""
-    if any(f.severity >= fail_on for f in report.findings):
+    """0 clean, 1 a finding at or above ``fail_on`` (shown or hidden by --min-severity) or an
+    unrecognised input."""
+    if report.highest_severity is not None and report.highest_severity >= fail_on:
         return 1
     if report.unrecognized and not allow_unrecognized:
         return 1
@@ -75,6 +77,7 @@ def check(medications: tuple[str, ...], input_file: str | None, age: float | Non
     from pharmcheck.inputs.document import CheckRequest, parse_date, parse_document, read_text
     from pharmcheck.report import render
 
+    refuse_clashes([("report", output)], [("input file", input_file)])
     request = CheckRequest((), Patient(), None)
     if input_file:
         request = parse_document(read_text(input_file), input_file)
@@ -93,10 +96,9 @@ def check(medications: tuple[str, ...], input_file: str | None, age: float | Non
                        min_severity=Severity.parse(min_severity))
     text = render(report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty()))
     if output is not None:
-        if input_file and input_file != "-" and Path(input_file).resolve() == output.resolve():
-            raise InputError(f"refusing to overwrite the input file {output}")
-        output.write_text(text, encoding="utf-8")
+        with replacing(output) as handle:
+            handle.write(text.encode("utf-8"))
     else:
-        click.echo(text, nl=False)
+        write_stdout(text)
     if not exit_zero:
         raise SystemExit(exit_code(report, Severity.parse(fail_on), allow_unrecognized))

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pharmcheck.cli.options import db_option, format_option
+from pharmcheck.cli.output import write_stdout
 
 _MAX_MOLFILE_BYTES = 2_000_000
 
@@ -59,7 +60,7 @@ def classify(structure: str, fmt: str, db_url: str | None) -> None:
     if "\n" in data["input"]:
         data["input"] = structure  # a molfile: report its path, not its whole text
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
+        write_stdout(json.dumps(data, indent=2) + "\n")
         return
     match = data["match"]
     click.echo(f"input        {data['input']}")

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from pharmcheck.cli.options import db_option, format_option
+from pharmcheck.cli.output import write_stdout
 
 
 @click.group()
@@ -92,7 +93,7 @@ def info(db_url: str | None, fmt: str) -> None:
         "sources": kb.sources(),
     }
     if fmt == "json":
-        click.echo(json.dumps(data, indent=2))
+        write_stdout(json.dumps(data, indent=2) + "\n")
         return
     click.echo(f"knowledge base  {data['kb_version']} (schema {data['schema_revision']})")
     click.echo(f"location        {data['url']}")
@@ -117,7 +118,7 @@ def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
     _require_existing(url)
     result = run_verify(url, allow_other_sources=allow_other_sources)
     if fmt == "json":
-        click.echo(json.dumps(result, indent=2))
+        write_stdout(json.dumps(result, indent=2) + "\n")
     else:
         for check in result["checks"]:
             status = "ok" if not check["problems"] else f"{len(check['problems'])} problem(s)"

@@ -7,6 +7,7 @@ import json
 import click
 
 from pharmcheck.cli.options import db_option
+from pharmcheck.cli.output import write_stdout
 
 
 @click.group()
@@ -31,7 +32,7 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
         raise InputError(f"{name!r} is not a drug in the knowledge base ({resolution.reason}){hint}")
     described = [describe_drug(runner.kb, drug_id) | {"match": resolution.match} for drug_id, _ in resolution.drugs]
     if fmt == "json":
-        click.echo(json.dumps(described[0] if len(described) == 1 else described, indent=2))
+        write_stdout(json.dumps(described[0] if len(described) == 1 else described, indent=2) + "\n")
         return
     for info in described:
         click.echo(f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as {info['match']})")

@@ -6,6 +6,8 @@ import json
 
 import click
 
+from pharmcheck.cli.output import write_stdout
+
 
 @click.command()
 @click.argument("code", required=False)
@@ -21,7 +23,7 @@ def rules(code: str | None, fmt: str) -> None:
         if not chosen:
             raise InputError(f"no rule {code!r}; `pharmcheck rules` lists them")
     if fmt == "json":
-        click.echo(json.dumps([_as_dict(r) for r in chosen], indent=2))
+        write_stdout(json.dumps([_as_dict(r) for r in chosen], indent=2) + "\n")
         return
     if not code:
         for r in chosen:

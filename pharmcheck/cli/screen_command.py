@@ -22,6 +22,9 @@ _SHOWN_PATIENTS = 50
 @click.command()
 @click.argument("meds", metavar="MEDS")
 @click.option("--patients", metavar="PATIENTS", help="One row per patient (CSV, TSV, .xlsx or .parquet).")
+@click.option("--sheet", metavar="NAME", help="The sheet of an .xlsx MEDS to read (default: the first; "
+              "the others are named in a note).")
+@click.option("--patients-sheet", metavar="NAME", help="The sheet of an .xlsx PATIENTS to read (default: the first).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write findings here.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json", "parquet"]), default="csv",
               show_default=True)
@@ -35,16 +38,17 @@ _SHOWN_PATIENTS = 50
 @click.option("--allow-unrecognized", is_flag=True, help="Unrecognised inputs and rejected rows do not set exit 1.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
 @db_option
-def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summary_file: Path | None,
-           as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str, fail_on: str,
-           allow_unrecognized: bool, exit_zero: bool, db_url: str | None) -> None:
+def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: str | None, output: Path | None,
+           fmt: str, summary_file: Path | None, as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+           min_severity: str, fail_on: str, allow_unrecognized: bool, exit_zero: bool, db_url: str | None) -> None:
     """Screen MEDS (one row per medication: patient_id, name, and optionally dose, frequency,
     route, start, stop, status) for every patient at once.
 
     \b
     Inputs are CSV, TSV, Excel (.xlsx) or Parquet by extension; `-` reads CSV from stdin.
-    Output has one row per finding; unrecognised names and rejected rows appear as rows
-    with category `unrecognized` / `rejected-row` and their source row numbers.
+    Output has one row per finding; unrecognised names, structures matching no KB drug and
+    rejected rows appear as rows with category `unrecognized` / `structure-only` /
+    `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
     # A screen's large arrays live briefly and it forks: transparent huge pages for them cost about
@@ -66,8 +70,8 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     # Reading and writing a million rows build objects that live to the end, as the screen does.
     with cyclic_gc_paused():
         try:
-            med_table = read_table(meds)
-            patient_table = read_table(patients) if patients else None
+            med_table = read_table(meds, sheet)
+            patient_table = read_table(patients, patients_sheet) if patients else None
             options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
                        "min_severity": Severity.parse(min_severity), "progress": bar.screening if bar else None}
             result = run_screen(med_table, patient_table, **options)
@@ -159,12 +163,13 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
+        rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
         click.echo(f"{row.patient_id}: {row.medications} medication(s), {row.findings} finding(s), "
-                   f"highest {row.highest_severity}, {row.unrecognized} unrecognised", err=True)
+                   f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}", err=True)
     if len(summary) > _SHOWN_PATIENTS:
         click.echo(f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)", err=True)
     counts = ", ".join(f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True))
     click.echo(
         f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
-        f"{result.unrecognized} unrecognised input(s), "
+        f"{result.unrecognized} unrecognised input(s), {result.by_structure} checked by structure only, "
         f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}", err=True)

@@ -27,6 +27,7 @@ PROPERTIES = (
     "cns_depressant", "fraction_renal", "high_dose_threshold",
 )
 RENAL_ACTIONS = ("adjust", "avoid", "contraindicated", "caution")
+CODE_SYSTEMS = ("ICD-10-CM", "SNOMED CT")
 DIALYSIS = ("", "hemodialysis", "peritoneal", "any")
 
 
@@ -45,6 +46,14 @@ TABLES: dict[str, TableSpec] = {
     ),
     "conditions": TableSpec(
         ("condition", "label", "category", "synonyms"), ("condition", "label", "category")
+    ),
+    "condition_codes": TableSpec(
+        ("condition", "system", "code", "title", "ref_id"),
+        ("condition", "system", "code", "title", "ref_id"),
+        {"system": CODE_SYSTEMS},
+    ),
+    "confused_names": TableSpec(
+        ("a", "b", "listed_as", "ref_ids"), ("a", "b", "listed_as", "ref_ids")
     ),
     "classes": TableSpec(
         ("class", "label", "kind", "duplicate_therapy", "description"),

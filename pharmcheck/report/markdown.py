@@ -2,38 +2,45 @@
 
 from __future__ import annotations
 
-from pharmcheck.domain import Report, Severity
+from pharmcheck.domain import Report, Severity, Unrecognized
+from pharmcheck.report.escape import markdown as _cell
+from pharmcheck.report.text import hidden_line
 
 
-def _cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+def _not_checked(item: Unrecognized) -> str:
+    what = "condition " if item.kind == "condition" else ""
+    hint = f" (did you mean {_cell(', '.join(item.suggestions))}?)" if item.suggestions else ""
+    return f"- {what}**{_cell(item.input)}**: {_cell(item.reason)}{hint}"
 
 
 def render(report: Report) -> str:
-    out = [f"# pharmcheck report{' - ' + report.patient.id if report.patient.id else ''}", "",
+    out = [f"# pharmcheck report{' - ' + _cell(report.patient.id) if report.patient.id else ''}", "",
            f"pharmcheck {report.pharmcheck_version}, knowledge base `{report.kb_version}` "
            f"(schema {report.schema_revision}), as of {report.as_of}.", "", "## Medications", "",
            "| input | drug | match | daily dose |", "|---|---|---|---|"]
     for med in report.medications:
-        out.append(f"| {_cell(med.input)} | {med.drug} | {med.match} | {med.daily_dose or 'unknown'} |")
+        out.append(f"| {_cell(med.input)} | {_cell(med.drug)} | {med.match} | {med.daily_dose or 'unknown'} |")
     if report.structures:
         out += ["", "## Checked by structure only (predictions)", ""]
-        out += [f"- `{_cell(s.input)}`: {', '.join(s.classes) or 'no class'}; nearest "
+        out += [f"- {_cell(s.input)}: {', '.join(s.classes) or 'no class'}; nearest "
                 + (", ".join(f"{d} ({sim:.2f})" for d, sim, _ in s.neighbours[:3]) or "none")
                 for s in report.structures]
     if report.unrecognized:
         out += ["", "## Not checked (not recognised)", ""]
-        out += [f"- **{_cell(u.input)}**: {u.reason}" + (f" (did you mean {', '.join(u.suggestions)}?)" if u.suggestions else "")
-                for u in report.unrecognized]
+        out += [_not_checked(u) for u in report.unrecognized]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in report.notes]
     out += ["", "## Findings", ""]
+    hidden = hidden_line(report)
     if not report.findings:
-        out.append("No findings.")
+        out.append(hidden or "No findings.")
+    elif hidden:
+        out += [hidden, ""]
     for severity in sorted(Severity, reverse=True):
         for f in (f for f in report.findings if f.severity == severity):
-            out += [f"### {severity.label.upper()}: {f.title} (`{f.code}` {f.name})", "", _cell(f.message), "",
-                    f"**Recommendation:** {_cell(f.recommendation)}", "", f"Evidence: {f.evidence}. Drugs: {', '.join(f.drugs)}."]
+            out += [f"### {severity.label.upper()}: {_cell(f.title)} (`{f.code}` {f.name})", "", _cell(f.message), "",
+                    f"**Recommendation:** {_cell(f.recommendation)}", "",
+                    f"Evidence: {f.evidence}. Drugs: {_cell(', '.join(f.drugs))}."]
             if f.references:
                 out += [""] + [f"- {_cell(r)}" for r in f.references]
             out.append("")

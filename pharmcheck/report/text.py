@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 from pharmcheck.domain import Report, Severity
+from pharmcheck.report.escape import visible
 
 WIDTH = 80
 _COLOURS = {
@@ -15,14 +16,15 @@ _RESET = "\033[0m"
 
 
 def _wrap(text: str, indent: str) -> list[str]:
-    return textwrap.wrap(text, WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+    """``text`` (which may quote the input: see :mod:`pharmcheck.report.escape`) wrapped."""
+    return textwrap.wrap(visible(text), WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
 
 
 def render(report: Report, color: bool = False) -> str:
     lines = [f"pharmcheck {report.pharmcheck_version} | KB {report.kb_version} "
              f"(schema {report.schema_revision}) | as of {report.as_of}"]
     if report.patient.id:
-        lines.append(f"patient {report.patient.id}")
+        lines.extend(_wrap(f"patient {report.patient.id}", ""))
     lines.append("")
     lines.append("Recognised:")
     if not report.medications:
@@ -35,7 +37,7 @@ def render(report: Report, color: bool = False) -> str:
         seen.add(key)
         match = med.match if med.match != "fuzzy" else f"fuzzy {med.score:.2f}"
         dose = f", {med.daily_dose}/day" if med.daily_dose else ""
-        status = " [stopped]" if med.stopped else ""
+        status = " [stopped]" if med.stopped else f" [{med.status}: not screened]" if med.void else ""
         lines.extend(_wrap(f"{med.input} -> {med.drug} ({match}{dose}){status}", "  "))
     if report.structures:
         lines.append("")
@@ -49,13 +51,17 @@ def render(report: Report, color: bool = False) -> str:
         lines.append("NOT CHECKED (not recognised):")
         for item in report.unrecognized:
             hint = f" - did you mean: {', '.join(item.suggestions)}?" if item.suggestions else ""
-            lines.extend(_wrap(f"{item.input}: {item.reason}{hint}", "  "))
+            what = "condition " if item.kind == "condition" else ""
+            lines.extend(_wrap(f"{what}{item.input}: {item.reason}{hint}", "  "))
     for note in report.notes:
         lines.extend(_wrap(f"note: {note}", ""))
     lines.append("")
+    hidden = hidden_line(report)
     if not report.findings:
-        checked = "No findings." if not report.unrecognized else "No findings for the recognised drugs."
-        lines.append(checked)
+        if hidden:
+            lines.append(hidden)
+        else:
+            lines.append("No findings." if not report.unrecognized else "No findings for the recognised inputs.")
         return "\n".join(lines) + "\n"
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity == severity]
@@ -76,4 +82,15 @@ def render(report: Report, color: bool = False) -> str:
     counts = ", ".join(f"{sum(1 for f in report.findings if f.severity == s)} {s.label}"
                        for s in sorted(Severity, reverse=True) if any(f.severity == s for f in report.findings))
     lines.append(f"{len(report.findings)} finding(s): {counts}")
+    if hidden:
+        lines.append(hidden)
     return "\n".join(lines) + "\n"
+
+
+def hidden_line(report: Report) -> str:
+    """What --min-severity hides, or "" when it hides nothing."""
+    if not report.hidden:
+        return ""
+    counts = ", ".join(f"{sum(1 for f in report.hidden if f.severity == s)} {s.label}"
+                       for s in sorted(Severity, reverse=True) if any(f.severity == s for f in report.hidden))
+    return f"{len(report.hidden)} finding(s) below the minimum severity not shown ({counts})."

@@ -115,36 +115,43 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @rule(
-    code="PC703", name="childbearing-potential-unknown", category="drug-condition", severity=Severity.INFO,
-    evidence="high", title="Childbearing potential needed",
+    code="PC703", name="childbearing-potential-unknown", category="drug-condition",
+    severity=Severity.MODERATE, evidence="high", title="Childbearing potential needed",
     doc=RuleDoc(
-        what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a female "
-             "patient of 12-55 years whose pregnancy and childbearing potential are not given.",
+        what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a patient "
+             "who may be a woman of 12-55 years (female, or sex not given; age in range or not given) "
+             "whose pregnancy status and childbearing potential are not given.",
         why="Valproate must not be used in women of childbearing potential outside the pregnancy "
-            "prevention programme; the check cannot tell without the data.",
-        limits="Informational: it asks for data.",
+            "prevention programme; the check cannot tell without the data, and unknown is never safe.",
+        limits="It asks for data: moderate, because the missing data decides a contraindication.",
         references="the valproate rules' references",
     ),
     examples=(
         Example(("valproic acid 500 mg bd",), {"sex": "female", "age": 24}),
+        Example(("valproic acid 500 mg bd",), {}),
         Example(("valproic acid 500 mg bd",), {"sex": "male", "age": 24}, flagged=False),
+        Example(("valproic acid 500 mg bd",), {"age": 70}, flagged=False),
     ),
 )
 def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
     p = ctx.patient
-    if (p.sex or "").lower() not in ("f", "female", "woman") or p.childbearing_potential is not None \
+    sex = (p.sex or "").lower()
+    if (sex and sex not in ("f", "female", "woman")) or p.childbearing_potential is not None \
             or p.pregnant is not None:
         return
     if p.age is not None and not _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]:
         return
+    missing = "pregnancy status and childbearing potential" if sex else "sex, pregnancy status and childbearing potential"
+    who = "this female patient's" if sex else "this patient's"
     for drug_id, meds in ctx.active_drugs().items():
         facts = ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id)
         if facts:
             yield childbearing_potential_unknown.finding(
                 drugs=[meds[0].drug],
-                message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and this female patient's "
-                        "pregnancy status and childbearing potential are not given.",
-                recommendation="Record pregnancy status and childbearing potential (--pregnant / --childbearing-potential).",
+                message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and {who} {missing} "
+                        "are not given.",
+                recommendation="Record sex, pregnancy status and childbearing potential (--sex, --pregnant / "
+                               "--childbearing-potential).",
                 references=[r.cite() for f in facts for r in f.references],
             )
 

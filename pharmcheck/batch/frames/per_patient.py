@@ -44,9 +44,8 @@ def with_a_stopped_entry(ward: Ward) -> np.ndarray:
 
 
 @patient_filter("PC703")
-def sex_given_and_reproductive_status_not(ward: Ward) -> np.ndarray:
-    return np.array([p.sex is not None and p.pregnant is None and p.childbearing_potential is None
-                     for p in ward.patients], dtype=bool)
+def reproductive_status_not_given(ward: Ward) -> np.ndarray:
+    return np.array([p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool)
 
 
 @patient_filter("PC801", "PC802")
