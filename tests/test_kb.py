@@ -239,8 +239,7 @@ def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type
         tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     import pandas as pd
 
-    from pharmcheck.batch import screening
-    from pharmcheck.batch import screen
+    from pharmcheck.batch import screen, screening
     from pharmcheck.engine import Checker
 
     if not screening.fork_available():
@@ -263,8 +262,7 @@ def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type
 
 def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(  # type: ignore[no-untyped-def]
         tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from pharmcheck.batch import screening
-    from pharmcheck.batch import screen
+    from pharmcheck.batch import screen, screening
     from pharmcheck.engine import Checker
     from pharmcheck.kb.store import KnowledgeBase, _sqlalchemy_query
 
