@@ -91,6 +91,7 @@ def test_db_build_never_replaces_a_file_that_is_not_a_kb(tmp_path: Path, content
     result = invoke("db", "build", "--db", f"sqlite:///{target}")
     assert result.exit_code == 2 and "is not a pharmcheck knowledge base" in result.output
     assert target.read_bytes() == content
+    assert [path.name for path in tmp_path.iterdir()] == ["ward.csv"]
 
 
 def test_db_build_never_replaces_another_sqlite_database(tmp_path: Path) -> None:

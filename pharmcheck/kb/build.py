@@ -51,8 +51,8 @@ def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> B
     if target is None:
         engine = sqlalchemy_engine(url)  # an unusable URL fails before the sources are read
         return _build_in_transaction(engine, url, _checked_plan(sources), log)
+    _refuse_other_files(target)  # before the lock, which would leave its file beside a refused one
     with _build_lock(target):
-        _refuse_other_files(target)
         return _build_sqlite_file(target, _checked_plan(sources), log)
 
 
