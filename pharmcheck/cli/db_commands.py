@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pharmcheck.cli.options import db_option, format_option
+from pharmcheck.cli.options import build_target_option, db_option, format_option
 from pharmcheck.cli.output import write_stdout
 
 
@@ -17,7 +17,7 @@ def db() -> None:
 
 
 @db.command()
-@db_option
+@build_target_option
 @click.option("--sources", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder of KB sources (default: the packaged db/).")
 def build(db_url: str | None, sources: Path | None) -> None:
