@@ -72,7 +72,8 @@ DEFAULT_DB_GLOB = "kb-*.sqlite"
 
 def default_db_path(sources: Path | None = None) -> Path:
     """The embedded default KB file, named after this pharmcheck version and the state of the
-    sources it is built from: an upgrade or an edit to ``db/`` gets a fresh build, never a stale KB."""
+    sources it is built from: an upgrade or an edit to ``db/`` gets a fresh build, never a stale
+    KB."""
     return data_home() / f"kb-{__version__}-{sources_fingerprint(sources or sources_dir())}.sqlite"
 
 

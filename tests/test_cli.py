@@ -207,8 +207,8 @@ def test_text_report_fits_80_columns() -> None:
     "mysql://alice:s3cret-pw@127.0.0.1:1/kb",
     "nosuchdialect://alice:s3cret-pw@host/kb",
 ])
-@pytest.mark.parametrize("command", [("check", "tramadol"), ("db", "info"), ("db", "build"), ("db", "upgrade"),
-                                     ("db", "verify")])
+@pytest.mark.parametrize("command", [("check", "tramadol"), ("db", "info"), ("db", "build"),
+                                     ("db", "upgrade"), ("db", "verify")])
 def test_database_passwords_are_never_shown(url: str, command: tuple[str, ...]) -> None:
     result = CliRunner().invoke(cli, [*command, "--db", url])
     assert result.exit_code == 2, result.output
@@ -217,7 +217,8 @@ def test_database_passwords_are_never_shown(url: str, command: tuple[str, ...]) 
 
 
 @given(user=st.from_regex(r"[A-Za-z0-9_.-]{0,12}", fullmatch=True),
-       password=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1, max_size=30))
+       password=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
+                        max_size=30))
 def test_hide_password_hides_any_password(user: str, password: str) -> None:
     from pharmcheck.kb.store import hide_password
 

@@ -21,7 +21,8 @@ AS_OF = date(2026, 11, 25)
 WARD = ["tramadol 50 mg qid", "Neurontin 600 tid", "sertraline 100 mg daily", "linezolid 600 bd",
         "valproic acid 500 mg bd", "meropenem 1 g tds", "clonazepam 0.5 mg bd", "Keppra 500 mg bd",
         "morphine 10 mg q4h", "lithium 400 mg nocte", "carbamazepine 200 mg bd", "cefepime 2 g q8h",
-        "gabapentin 1600 mg tid", "piracetam 2.4 g tds", "haloperidol 5 mg bd", "amitriptyline 25 mg nocte"]
+        "gabapentin 1600 mg tid", "piracetam 2.4 g tds", "haloperidol 5 mg bd",
+        "amitriptyline 25 mg nocte"]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -55,7 +56,8 @@ def test_missing_default_kb_is_built_on_first_use(tmp_path: Path, monkeypatch: p
     assert list((tmp_path / "home").glob("kb-*.sqlite"))
 
 
-def test_unwritable_location_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_location_is_a_clear_error(tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
     # A path below a plain file cannot be created by anyone, root included.
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
@@ -73,11 +75,13 @@ def test_a_missing_kb_named_by_db_is_an_error_and_nothing_is_created(tmp_path: P
     for args in (("check", "amlodipine"), ("db", "info"), ("db", "upgrade"), ("db", "verify")):
         result = invoke(*args, "--db", f"sqlite:///{typo}")
         assert result.exit_code == 2, (args, result.output)
-        assert f"no knowledge base at {typo}" in result.output and "pharmcheck db build" in result.output
+        assert f"no knowledge base at {typo}" in result.output
+        assert "pharmcheck db build" in result.output
     assert not (tmp_path / "typo").exists()
 
 
-def test_pharmcheck_db_naming_a_missing_file_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pharmcheck_db_naming_a_missing_file_is_an_error(tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PHARMCHECK_DB", f"sqlite:///{tmp_path / 'gone.sqlite'}")
     result = invoke("check", "amlodipine")
     assert result.exit_code == 2 and "pharmcheck db build" in result.output
@@ -208,14 +212,15 @@ def test_any_sqlalchemy_url_path(kb_url: str, checker) -> None:  # type: ignore[
 
 @pytest.fixture(scope="module")
 def rebuilt_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A KB built from the sources plus one drug listed first, so every curated drug id moves by one."""
+    """A KB built from the sources plus one drug listed first: every curated drug id moves by one."""
     from pharmcheck.kb.build import build
 
     folder = tmp_path_factory.mktemp("rebuilt")
     sources = folder / "db"
     shutil.copytree(sources_dir(), sources)
     (sources / "drugs" / "00-added.csv").write_text(
-        "drug,smiles,drugbank_id,atc_codes,rxnorm_cui,structure_source\nzz-added-drug,NCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCCO,,,,test structure\n")
+        "drug,smiles,drugbank_id,atc_codes,rxnorm_cui,structure_source\n"
+        f"zz-added-drug,N{'C' * 40}O,,,,test structure\n")
     build(f"sqlite:///{folder / 'kb.sqlite'}", sources)
     return folder / "kb.sqlite"
 
@@ -272,7 +277,7 @@ def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(
     target = tmp_path / "kb.sqlite"
     shutil.copy(kb_path, target)
     url = f"sqlite:///{target}"
-    runner = Checker(KnowledgeBase(_sqlalchemy_query(url), url))  # reopened by its URL, as a server KB is
+    runner = Checker(KnowledgeBase(_sqlalchemy_query(url), url))  # reopened by URL, as a server KB
     _rebuild_in_place(target, rebuilt_kb)
     monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
     meds, patients = _ward()
@@ -283,7 +288,8 @@ def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(
 # --- the KB you asked for, or an error ------------------------------------------------------
 
 
-def test_edited_sources_get_a_fresh_default_kb(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edited_sources_get_a_fresh_default_kb(tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
     sources = tmp_path / "db"
     shutil.copytree(sources_dir(), sources)
     monkeypatch.delenv("PHARMCHECK_DB")
@@ -295,7 +301,8 @@ def test_edited_sources_get_a_fresh_default_kb(tmp_path: Path, monkeypatch: pyte
     assert "zz-curator-brand" in first.output  # unrecognised: not in the sources yet
     again = invoke("check", "amlodipine")
     assert again.exit_code == 0 and "building" not in again.output
-    (sources / "names" / "zz-curator.csv").write_text("name,drug,kind,source\nzz-curator-brand,tramadol,brand,test\n")
+    (sources / "names" / "zz-curator.csv").write_text(
+        "name,drug,kind,source\nzz-curator-brand,tramadol,brand,test\n")
     edited = invoke("check", "zz-curator-brand", "--format", "json")
     assert "building the knowledge base" in edited.stderr
     assert json.loads(edited.stdout)["medications"][0]["drug"] == "tramadol"
@@ -331,17 +338,19 @@ def test_a_kb_from_a_newer_pharmcheck_is_refused_by_name(tmp_path: Path, kb_path
     newer = _newer_kb(tmp_path, kb_path)
     before = newer.read_bytes()
     url = f"sqlite:///{newer}"
-    with pytest.raises(SchemaRevisionError, match="built by pharmcheck 9.9.0 at schema revision 0099"):
+    with pytest.raises(SchemaRevisionError, match="pharmcheck 9.9.0 at schema revision 0099"):
         open_kb(url)
-    for args in (("check", "tramadol"), ("db", "info"), ("db", "upgrade"), ("db", "downgrade", "0001")):
+    for args in (("check", "tramadol"), ("db", "info"), ("db", "upgrade"),
+                 ("db", "downgrade", "0001")):
         result = invoke(*args, "--db", url)
         assert result.exit_code == 2, (args, result.output)
-        assert "pharmcheck 9.9.0 or later" in result.output and "internal error" not in result.output
+        assert "pharmcheck 9.9.0 or later" in result.output
+        assert "internal error" not in result.output
     assert newer.read_bytes() == before
 
 
-def test_default_kbs_of_older_source_states_are_pruned_to_the_three_newest(tmp_path: Path,
-                                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_kbs_of_older_source_states_are_pruned_to_the_three_newest(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from pharmcheck.kb.store import _prune_default_kbs
 
     monkeypatch.setenv("PHARMCHECK_HOME", str(tmp_path))

@@ -30,7 +30,8 @@ def build(db_url: str | None, sources: Path | None) -> None:
     url = resolve_url(db_url, sources)
     report = build_kb(url, sources, log=lambda line: click.echo(f"  {line}", err=True))
     counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items())
-    click.echo(f"built knowledge base {report.kb_version} at {hide_password(url)}: {counts}", err=True)
+    where = hide_password(url)
+    click.echo(f"built knowledge base {report.kb_version} at {where}: {counts}", err=True)
 
 
 @db.command("check-sources")

@@ -15,8 +15,9 @@ db_option = click.option(
     "db_url",
     metavar="URL",
     envvar=_DB_ENV,
-    help="Knowledge-base SQLAlchemy URL (default: the embedded per-user SQLite KB, built on first use; "
-         "env PHARMCHECK_DB). A SQLite file named here must exist: only `db build` creates one.",
+    help="Knowledge-base SQLAlchemy URL (default: the embedded per-user SQLite KB, built on "
+         "first use; env PHARMCHECK_DB). A SQLite file named here must exist: only `db build` "
+         "creates one.",
 )
 build_target_option = click.option(
     "--db",

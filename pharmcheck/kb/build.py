@@ -56,12 +56,13 @@ def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> B
         return _build_sqlite_file(target, _checked_plan(sources), log)
 
 
-def build_if_missing(target: Path, starting: Callable[[], None] = lambda: None) -> bool:
+def build_if_missing(target: Path, starting: Callable[[], None] = lambda: None,
+                     waiting: Callable[[], None] = lambda: None) -> bool:
     """Build the KB file ``target`` from the packaged sources unless it exists; True if built here.
 
     Processes starting together build it once: the others wait for the lock, then find it built.
     """
-    with _build_lock(target):
+    with _build_lock(target, waiting):
         if target.exists():
             return False
         starting()
@@ -77,8 +78,9 @@ def _checked_plan(sources: Path | None) -> _Plan:
 
 
 @contextmanager
-def _build_lock(target: Path) -> Iterator[None]:
-    """An exclusive ``flock`` on ``.NAME.lock`` beside ``target``, held while building it."""
+def _build_lock(target: Path, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``.NAME.lock`` beside ``target``, held while building it;
+    ``waiting()`` is called first if another process holds it."""
     try:
         import fcntl
     except ImportError:  # Windows: no flock; concurrent builds still each replace the file whole
@@ -90,7 +92,11 @@ def _build_lock(target: Path) -> Iterator[None]:
     except OSError as exc:
         raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
     with handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
         yield
 
 
@@ -110,10 +116,12 @@ def _refuse_other_files(target: Path) -> None:
 
 
 def _may_be_a_kb(path: Path) -> bool:
-    """True for a pharmcheck KB, and for an SQLite file too damaged to tell (a KB needing a rebuild)."""
+    """True for a pharmcheck KB, and for an SQLite file too damaged to tell (a KB to rebuild)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
-        with closing(sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True)) as conn:
-            tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            listed = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in listed}
     except sqlite3.DatabaseError:
         return True
     return {"alembic_version", "kb_metadata"} <= tables

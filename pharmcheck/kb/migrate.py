@@ -40,7 +40,8 @@ def previous_revision(revision: str) -> str | None:
 def is_known_revision(revision: str) -> bool:
     """Whether ``revision`` is one of this pharmcheck's migrations (else a newer one wrote it)."""
     try:
-        return ScriptDirectory.from_config(alembic_config("sqlite://")).get_revision(revision) is not None
+        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        return script.get_revision(revision) is not None
     except CommandError:
         return False
 
@@ -51,7 +52,8 @@ def require_known_revision(url: str) -> None:
         revision = current_revision(url)
     except SQLAlchemyError as exc:
         raise KnowledgeBaseError(
-            hide_password(f"{url} is not a readable pharmcheck KB: {exc.__class__.__name__}")) from None
+            hide_password(f"{url} is not a readable pharmcheck KB: {exc.__class__.__name__}")
+        ) from None
     if revision is None or is_known_revision(revision):
         return
     engine = sqlalchemy_engine(url)
@@ -73,7 +75,8 @@ def migrate_to(url: str, revision: str, *, down: bool) -> None:
     try:
         (downgrade if down else upgrade)(url, revision)
     except CommandError as exc:
-        raise KnowledgeBaseError(hide_password(f"cannot migrate {url} to {revision}: {exc}")) from None
+        message = f"cannot migrate {url} to {revision}: {exc}"
+        raise KnowledgeBaseError(hide_password(message)) from None
 
 
 def current_revision(url: str) -> str | None:

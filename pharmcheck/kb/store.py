@@ -37,7 +37,7 @@ _MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _MISSING = object()
 _MEMO_LIMIT = 500_000
 _KEEP_DEFAULT_KBS = 3  # default KBs of other source states kept, for checkouts used side by side
-# user:password@ in a URL; greedy to the last '@' so a password holding '@', '/' or '?' is hidden whole.
+# user:password@ in a URL; greedy to the last '@', so a password holding '@', '/' or '?' is hidden.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/@\s]*):[^\s]*@")
 _QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd)=)[^&\s'\"`]*")
 
@@ -135,7 +135,11 @@ def _build_default(path: Path) -> None:
         print(f"pharmcheck: building the knowledge base from {sources_dir()} at {path} "
               "(first use of these sources) ...", file=sys.stderr)
 
-    if build_if_missing(path, announce):
+    def wait() -> None:
+        print(f"pharmcheck: waiting for the knowledge base at {path}, which another pharmcheck "
+              "is making ...", file=sys.stderr)
+
+    if build_if_missing(path, announce, wait):
         _prune_default_kbs(keep=path)
 
 
@@ -160,7 +164,8 @@ class _HeldFile:
         try:
             self._fd = os.open(path, os.O_RDONLY)
         except OSError as exc:
-            raise KnowledgeBaseError(f"cannot read the knowledge base {path}: {exc.strerror}") from None
+            message = f"cannot read the knowledge base {path}: {exc.strerror}"
+            raise KnowledgeBaseError(message) from None
         weakref.finalize(self, os.close, self._fd)
         self.magic = os.read(self._fd, len(_SQLITE_MAGIC))
 
@@ -174,7 +179,7 @@ class _HeldFile:
         return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
     def contents(self) -> bytes:
-        """The whole file, read at explicit offsets: a forked child shares its parent's file position."""
+        """The whole file, read at explicit offsets (a forked child shares its parent's offset)."""
         chunks, offset = [], 0
         while chunk := os.pread(self._fd, 1 << 24, offset):
             chunks.append(chunk)
@@ -194,10 +199,11 @@ def _open_sqlite(path: Path) -> tuple[Query, Callable[[], Query]]:
                 f"`pharmcheck db build --db sqlite:///OTHER_PATH` or remove it"
             )
         conn = _connect(path)
-        if held.is_at_path():  # the connection opened the file held, not one a rebuild put there since
+        if held.is_at_path():  # the connection opened the file held, not one a rebuild put there
             return _sqlite_query(conn, held), partial(_reopen, held)
         conn.close()
-    raise KnowledgeBaseError(f"the knowledge base {path} was replaced three times while opening it; try again")
+    raise KnowledgeBaseError(
+        f"the knowledge base {path} was replaced three times while opening it; try again")
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -228,7 +234,8 @@ def _sqlite_query(conn: sqlite3.Connection, held: _HeldFile) -> Query:
             cursor = conn.execute(sql, dict(params))
             return [c[0] for c in cursor.description or ()], cursor.fetchall()
         except sqlite3.DatabaseError as exc:
-            raise KnowledgeBaseError(f"the knowledge base {held.path} is unreadable or corrupt: {exc}") from None
+            message = f"the knowledge base {held.path} is unreadable or corrupt: {exc}"
+            raise KnowledgeBaseError(message) from None
 
     return query  # which keeps ``held``, and so its descriptor, open as long as it is used
 
@@ -240,7 +247,8 @@ def sqlalchemy_engine(url: str) -> Engine:
     try:
         return create_engine(url)
     except Exception as exc:  # a parse error, a port that is not a number, a driver not installed
-        raise KnowledgeBaseError(hide_password(f"cannot use the database URL {url!r}: {exc}")) from None
+        message = f"cannot use the database URL {url!r}: {exc}"
+        raise KnowledgeBaseError(hide_password(message)) from None
 
 
 def _sqlalchemy_query(url: str) -> Query:
@@ -262,7 +270,8 @@ def _sqlalchemy_query(url: str) -> Query:
     return query
 
 
-def schema_revision_error(location: str, revision: str | None, built_by: str | None) -> SchemaRevisionError:
+def schema_revision_error(location: str, revision: str | None,
+                          built_by: str | None) -> SchemaRevisionError:
     """Why a KB at ``revision`` cannot be read: too old (upgrade it) or newer than this code."""
     from pharmcheck.kb import migrate  # Alembic, on this error path only
 
@@ -272,9 +281,9 @@ def schema_revision_error(location: str, revision: str | None, built_by: str | N
             else ("a newer pharmcheck", "the newer pharmcheck that built it")
         )
         return SchemaRevisionError(
-            f"the knowledge base {location} was built by {by} at schema revision {revision}, newer than "
-            f"this pharmcheck {__version__} reads ({SCHEMA_HEAD}); open it with {needed}, or build a KB "
-            "for this version with `pharmcheck db build --db OTHER_URL`"
+            f"the knowledge base {location} was built by {by} at schema revision {revision}, "
+            f"newer than this pharmcheck {__version__} reads ({SCHEMA_HEAD}); open it with "
+            f"{needed}, or build a KB for this version with `pharmcheck db build --db OTHER_URL`"
         )
     return SchemaRevisionError(
         f"the knowledge base is at schema revision {revision or 'none'}, this pharmcheck "
@@ -304,9 +313,9 @@ class KnowledgeBase:
         now = dict(self._q("SELECT key, value FROM kb_metadata", {}))
         if now != self.meta:
             raise KnowledgeBaseError(
-                f"the knowledge base {self.location} was rebuilt while in use (KB {self.version} built "
-                f"{self.meta.get('built_at')}, now KB {now.get('kb_version')} built {now.get('built_at')}); "
-                "run again"
+                f"the knowledge base {self.location} was rebuilt while in use (KB {self.version} "
+                f"built {self.meta.get('built_at')}, now KB {now.get('kb_version')} built "
+                f"{now.get('built_at')}); run again"
             )
 
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
