@@ -207,7 +207,7 @@ def test_screen_cli_formats_and_exit_codes(tmp_path: Path) -> None:
                                     "--exit-zero"]).exit_code == 0
     assert len(pd.read_parquet(parquet)) > 0
     refused = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(meds)])
-    assert refused.exit_code == 2 and "refusing to overwrite" in refused.output
+    assert refused.exit_code == 2 and "it is the medications file" in refused.output
 
 
 def test_screen_output_replaces_the_old_file_only_when_complete(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -283,6 +283,8 @@ RICH_POOL = POOL + [
     "oxycodone 10 mg q6h", "diazepam 5 mg tds", "gabapentin prn", "gabapentin 1600 mg tid",
     "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
+    "valproate 20 mg/kg/day", "levetiracetam 30 mg/kg bd", "sertraline 100 mg, tramadol 50 mg qid",
+    "gabapentin 300mg bd + 600mg nocte",
 ]
 STATUSES = ["", "stopped", "active", "on-hold", "Held", "completed", "D/C", "cancelled", "entered-in-error",
             "not-taken", "unknown", "draft"]
@@ -296,6 +298,7 @@ PEOPLE = st.fixed_dictionaries({
     "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
                                    "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
+    "weight_kg": st.sampled_from(["", "25", "70"]),
 })
 
 
@@ -306,7 +309,7 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
     def flag(key: str) -> bool | None:
         return {"": None, "yes": True, "no": False}[fields[key]]
 
-    return Patient(id=pid, crcl=number("crcl"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
+    return Patient(id=pid, crcl=number("crcl"), weight_kg=number("weight_kg"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
                    dialysis=fields["dialysis"] or None, hepatic_impairment=fields["hepatic_impairment"] or None,
                    pregnant=flag("pregnant"), childbearing_potential=flag("childbearing_potential"),
                    conditions=tuple(c for c in fields["conditions"].split(";") if c), myoclonus=fields["myoclonus"] or None)
@@ -461,8 +464,10 @@ def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[n
 
     from pharmcheck.batch.output import csv_line
 
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerow(fields)
+    from pharmcheck.report.escape import spreadsheet_cell
+
+    expected = io.StringIO()  # what csv.writer writes of the cells once made safe for a spreadsheet
+    csv.writer(expected, lineterminator="\n").writerow([spreadsheet_cell(f) for f in fields])
     assert csv_line(tuple(fields)) == expected.getvalue()
 
 

@@ -225,3 +225,21 @@ def test_hide_password_hides_any_password(user: str, password: str) -> None:
     url = f"postgresql+psycopg://{user}:{password}@db.example:5432/kb"
     assert hide_password(f"cannot use {url} (failed)") == (
         f"cannot use postgresql+psycopg://{user}:***@db.example:5432/kb (failed)")
+
+
+def test_help_lists_each_command_as_its_own_short_help() -> None:
+    from pharmcheck.cli import _Group
+
+    for name, (_, listed) in _Group.COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.get_short_help_str(limit=1000) == listed, name
+
+
+def test_help_imports_no_command() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pharmcheck.cli import cli; cli(['--help'], standalone_mode=False); "
+            "print(sorted(m for m in sys.modules if m.startswith('pharmcheck')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pharmcheck.engine" not in done.stdout and "_command" not in done.stdout, done.stdout

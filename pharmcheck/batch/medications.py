@@ -14,7 +14,7 @@ from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
 from pharmcheck.batch.ward import Ward, distinct_rows
 from pharmcheck.domain import Medication, Patient, ResolvedMedication, Unrecognized
-from pharmcheck.engine import Checker
+from pharmcheck.engine import Checker, needs_weight
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.status import (
     STOPPED,
@@ -39,8 +39,9 @@ def distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[Medicati
     return key, list(zip(*(table[c].take(first).tolist() for c in columns), strict=True))
 
 
-def resolve_each(runner: Checker, medications: list[MedicationKey]) -> list[Template | str]:
-    """Per medication the resolved templates, or why it cannot be screened."""
+def resolve_each(runner: Checker, medications: list[MedicationKey], weight_kg: float | None = None,
+                 ) -> list[Template | str]:
+    """Per medication the resolved templates (for a patient of this weight), or why it cannot be screened."""
     runner.prefetch({name for name, *_ in medications if name})
     templates: list[Template | str] = []
     for name, dose, frequency, route, smiles in medications:
@@ -51,10 +52,31 @@ def resolve_each(runner: Checker, medications: list[MedicationKey]) -> list[Temp
                                 smiles=smiles or None)
         structures: list[Any] = []  # an unidentified structure: screened by the prediction rules
         try:
-            templates.append((*runner.resolve_medication(medication, 0, structures), structures))
+            templates.append((*runner.resolve_medication(medication, 0, structures, weight_kg), structures))
         except InputError as exc:
             templates.append(str(exc).split(": ", 1)[-1])
     return templates
+
+
+def by_weight(runner: Checker, key: np.ndarray, medications: list[MedicationKey], templates: list[Template | str],
+              patient_ids: pd.Series, people: People) -> tuple[np.ndarray, list[Template | str]]:
+    """Medications that may be dosed per kg, resolved again for each weight they are given at,
+    as ``check`` resolves them with the patient's weight: the rows' keys then point to those."""
+    per_kg = [k for k, (name, dose, *_) in enumerate(medications) if needs_weight(Medication(name=name, dose=dose))]
+    rows = np.flatnonzero(np.isin(key, per_kg)) if per_kg else np.zeros(0, dtype=np.int64)
+    if not len(rows):
+        return key, templates
+    key, templates, made = key.copy(), list(templates), {}
+    for row, pid in zip(rows.tolist(), patient_ids.take(rows).tolist(), strict=True):
+        weight = people[pid][0].weight_kg if pid in people else None
+        if weight is None:
+            continue  # resolved without a weight already
+        distinct = (int(key[row]), weight)
+        if distinct not in made:
+            made[distinct] = len(templates)
+            templates.extend(resolve_each(runner, [medications[distinct[0]]], weight))
+        key[row] = made[distinct]
+    return key, templates
 
 
 @dataclass(frozen=True)

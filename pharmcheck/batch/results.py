@@ -33,6 +33,7 @@ class ScreenResult:
     rows_screened: int = 0
     rows_reported: int = 0
     severities: Counter[str] = field(default_factory=Counter)
+    hidden: Counter[str] = field(default_factory=Counter)  # rows per severity below min_severity
     unrecognized: int = 0
     by_structure: int = 0  # medications checked by structure only (no KB drug matches them)
     kb_version: str = ""
@@ -88,6 +89,7 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
     index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     severity = found.severity
     kept = severity[index] >= int(min_severity)
+    hidden = Counter(Severity(int(s)).label for s in severity[index[~kept]].tolist())
     patient, index = patient[kept], index[kept]
     order = np.argsort(patient * max(len(found.items), 1) + found.order()[index], kind="stable")
     patient, index = patient[order], index[order]
@@ -164,7 +166,7 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
     severities = Counter({labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels})
     lines = found.lines + [None] * (len(items) - len(found.items))
     return ScreenResult(FindingRows(patient_ids, all_patient, items, all_item, lines), summary, notes,
-                        rows_screened=screened, rows_reported=len(problems), severities=severities,
+                        rows_screened=screened, rows_reported=len(problems), severities=severities, hidden=hidden,
                         unrecognized=len(missing_patient) - by_structure, by_structure=by_structure,
                         kb_version=runner.kb.version)
 

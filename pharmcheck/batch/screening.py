@@ -28,6 +28,7 @@ from pharmcheck.batch.medications import (
     Statuses,
     Template,
     build_ward,
+    by_weight,
     distinct_medications,
     for_row,
     resolve_each,
@@ -117,6 +118,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
         runner, medications, parallel, read_and_check_patients)
     notes += patient_notes
+    key, templates = by_weight(runner, key, medications, templates, table["patient_id"], people or {})
     reject, reasons, dates = checked
     unusable = np.array([isinstance(t, str) for t in templates], dtype=bool)  # why, instead of templates
     fresh = unusable[key] & ~reject.to_numpy()
@@ -138,7 +140,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
                      "not screened (no rule reads a void or untaken medication)")
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(runner, today, table, good, key, templates, dates, statuses, people or {})
-    emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), min_severity, people or {},
+    emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), people or {},
                                today, step)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
@@ -186,7 +188,7 @@ def _plan(rules: list[Rule], parallel: bool) -> Plan:
     return [c for c in frames if c not in elsewhere], elsewhere, [r for r in rules if r.code not in FRAMES]
 
 
-def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, min_severity: Severity, people: People,
+def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, people: People,
               today: date, step: Callable[[str], None]) -> tuple[list[Emitted], Found]:
     """Every rule's rows: frames (some in a second process), then the per-patient rules on the
     patients they can flag."""
@@ -201,7 +203,7 @@ def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, min_severity:
             step(f"rule {code}")
             emitted += FRAMES[code](ward)
         step("rules read per patient")
-        emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people, today)
+        emitted += _per_patient(runner, ward, rows, per_patient, people, today)
         found = Found.of(ward.found)
         if child:
             step(f"rules {', '.join(elsewhere)} (second process)")
@@ -270,7 +272,7 @@ def _validate(table: pd.DataFrame, statuses: Statuses, people: People | None, pa
     return reject, reasons, dates
 
 
-def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min_severity: Severity,
+def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule],
                  people: People, today: date) -> list[Emitted]:
     """The rules without a frame form, through the engine, on the patients they can flag."""
     if not rules:
@@ -289,7 +291,7 @@ def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min
             resolved.extend(for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found)
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
         applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
-        report = runner.evaluate(patient, resolved, [], [], when, applicable, min_severity, structures)
+        report = runner.evaluate(patient, resolved, [], [], when, applicable, Severity.INFO, structures)
         chosen.append(p)
         results.append(report.findings)
     return [ward.emit(np.array(chosen, dtype=np.int64), np.arange(len(chosen)), results)]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -14,6 +12,8 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.domain import Severity
+from pharmcheck.files import refuse_clashes, replacing
+from pharmcheck.report.escape import spreadsheet_cell, visible
 
 SEVERITY_NAMES = [s.label for s in Severity]
 _SHOWN_PATIENTS = 50
@@ -60,9 +60,8 @@ def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: s
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 
-    for source in (meds, patients):
-        if output is not None and source not in (None, "-") and Path(source).resolve() == output.resolve():
-            raise InputError(f"refusing to overwrite the input file {output}")
+    refuse_clashes([("findings file", output), ("summary file", summary_file)],
+                   [("medications file", meds), ("patients file", patients)])
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     when = parse_date(as_of, "--as-of") if as_of else date.today()
@@ -83,12 +82,13 @@ def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: s
                 bar.close()
     if summary_file is not None:
         with replacing(summary_file) as handle:
-            result.summary.to_csv(handle, index=False)
+            result.summary.map(lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell).to_csv(
+                handle, index=False)
     _print_summary(result)
     if exit_zero:
         return
     threshold = Severity.parse(fail_on)
-    failing = any(Severity.parse(label) >= threshold for label in result.severities)
+    failing = any(Severity.parse(label) >= threshold for label in result.severities + result.hidden)
     uncovered = result.unrecognized or result.rows_reported
     raise SystemExit(1 if failing or (uncovered and not allow_unrecognized) else 0)
 
@@ -138,33 +138,13 @@ def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-u
     {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt](handle)
 
 
-@contextmanager
-def replacing(path: Path) -> Iterator[IO[bytes]]:
-    """A file written beside ``path`` and moved onto it only once complete, so that a screen that
-    fails or is interrupted never leaves a partial file that looks whole (the previous file, if
-    any, stays). A path that is not a regular file (/dev/null, a pipe) is written directly."""
-    target = path.resolve()  # through a symbolic link: the link stays, its target is replaced
-    if target.exists() and not target.is_file():
-        with path.open("wb") as handle:
-            yield handle
-        return
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("xb") as handle:  # created with the usual permissions, as open() gives
-            yield handle
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     summary = result.summary
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {visible(note)}", err=True)
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
         rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
-        click.echo(f"{row.patient_id}: {row.medications} medication(s), {row.findings} finding(s), "
+        click.echo(f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} finding(s), "
                    f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}", err=True)
     if len(summary) > _SHOWN_PATIENTS:
         click.echo(f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)", err=True)
@@ -173,3 +153,8 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
         f"{result.unrecognized} unrecognised input(s), {result.by_structure} checked by structure only, "
         f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}", err=True)
+    if result.hidden:
+        hidden = ", ".join(f"{result.hidden[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
+                           if result.hidden[s.label])
+        click.echo(f"{sum(result.hidden.values())} finding row(s) below the minimum severity not written "
+                   f"({hidden})", err=True)
