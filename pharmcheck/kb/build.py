@@ -3,7 +3,9 @@
 A SQLite build is written to a temporary file beside the target and moved into
 place with ``os.replace``, so readers see either the old KB or the new one,
 never a half-built one, and a build killed partway leaves the old KB intact.
-Other databases are built inside one transaction on an empty database.
+Builds of one file take turns on a lock file beside it, and a file that is not a
+pharmcheck KB is never replaced. Other databases are built inside one transaction
+on an empty database.
 """
 
 from __future__ import annotations
@@ -13,14 +15,15 @@ import re
 import sqlite3
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, create_engine, insert, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
@@ -29,6 +32,7 @@ from pharmcheck.kb import build_chem, migrate, models
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import Row, SourceBundle, read_sources, split_list
+from pharmcheck.kb.store import sqlalchemy_engine, sqlite_file
 from pharmcheck.paths import sources_dir
 
 Log = Callable[[str], None]
@@ -42,30 +46,92 @@ class BuildReport:
     log: list[str] = field(default_factory=list)
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a ``sqlite:///`` URL, or None for other databases and in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
-
-
 def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> BuildReport:
     """Build the KB at ``url`` from ``sources`` (default: the packaged ``db/``)."""
+    target = sqlite_file(url)
+    if target is None:
+        engine = sqlalchemy_engine(url)  # an unusable URL fails before the sources are read
+        return _build_in_transaction(engine, url, _checked_plan(sources), log)
+    _refuse_other_files(target)  # before the lock, which would leave its file beside a refused one
+    with _build_lock(target):
+        return _build_sqlite_file(target, _checked_plan(sources), log)
+
+
+def build_if_missing(target: Path, starting: Callable[[], None] = lambda: None,
+                     waiting: Callable[[], None] = lambda: None) -> bool:
+    """Build the KB file ``target`` from the packaged sources unless it exists; True if built here.
+
+    Processes starting together build it once: the others wait for the lock, then find it built.
+    """
+    with _build_lock(target, waiting):
+        if target.exists():
+            return False
+        starting()
+        _build_sqlite_file(target, _checked_plan(None), lambda _: None)
+        return True
+
+
+def _checked_plan(sources: Path | None) -> _Plan:
     bundle = read_sources(sources or sources_dir())
     plan = _plan(bundle)
     _raise_problems(bundle.problems + plan.problems)
-    target = sqlite_path(url)
-    if target is None:
-        return _build_in_transaction(url, plan, log)
-    return _build_sqlite_file(target, plan, log)
+    return plan
+
+
+@contextmanager
+def _build_lock(target: Path, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``.NAME.lock`` beside ``target``, held while building it;
+    ``waiting()`` is called first if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; concurrent builds still each replace the file whole
+        yield
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = (target.parent / f".{target.name}.lock").open("a")
+    except OSError as exc:
+        raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _refuse_other_files(target: Path) -> None:
+    """`db build` replaces a pharmcheck KB (even a corrupt one), never another file."""
+    if not target.exists() or (target.is_file() and target.stat().st_size == 0):
+        return
+    if target.is_file():
+        with target.open("rb") as handle:
+            is_sqlite = handle.read(16) == b"SQLite format 3\x00"
+        if is_sqlite and _may_be_a_kb(target):
+            return
+    raise KnowledgeBaseError(
+        f"{target} exists and is not a pharmcheck knowledge base; `db build` replaces only a KB "
+        "(choose another path, or remove the file yourself)"
+    )
+
+
+def _may_be_a_kb(path: Path) -> bool:
+    """True for a pharmcheck KB, and for an SQLite file too damaged to tell (a KB to rebuild)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            listed = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in listed}
+    except sqlite3.DatabaseError:
+        return True
+    return {"alembic_version", "kb_metadata"} <= tables
 
 
 def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
     target = target.resolve()
     _remove_stale_partial_builds(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
     except OSError as exc:
         raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
@@ -100,8 +166,7 @@ def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> No
             pass  # another process removed it, or the folder is read-only: nothing to clean
 
 
-def _build_in_transaction(url: str, plan: _Plan, log: Log) -> BuildReport:
-    engine = create_engine(url)
+def _build_in_transaction(engine: Engine, url: str, plan: _Plan, log: Log) -> BuildReport:
     try:
         with engine.begin() as conn:
             if inspect(conn).get_table_names():
