@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
 from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import band_findings, band_for
 from pharmcheck.rules.time import rapid_pair
@@ -215,6 +215,11 @@ def renal_carried(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication
     renal = ctx.renal
     if renal is None or drug_id not in ctx.kb.renal_by_drug:
         return False
+    return renal_band_reported(ctx, renal, drug_id, meds)
+
+
+def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+                        meds: list[ResolvedMedication]) -> bool:
     band = band_for(ctx, renal, drug_id)
     return band is not None and bool(band_findings(band, renal, meds[0].drug, total_daily_mg(meds)[0],
                                                    summed_over(meds)))
