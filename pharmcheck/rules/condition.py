@@ -39,32 +39,62 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     return False, ""
 
 
+# A condition and the broader condition it is a form of: the KB's own rows say so ("ULD is a
+# progressive myoclonus epilepsy", "JME is an IGE"); end-stage renal disease is renal impairment.
+PARENT_CONDITION = {
+    "end-stage-renal-disease": "renal-impairment",
+    "unverricht-lundborg-disease": "progressive-myoclonus-epilepsy",
+    "juvenile-myoclonic-epilepsy": "idiopathic-generalised-epilepsy",
+}
+
+
 def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+    matched: dict[int, list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]] = {}
     for fact, meds, match, label in _matching(ctx, kinds):
-        finding = condition_finding(rule_obj, fact, meds, match, label)
-        if finding is not None:
-            yield finding
+        matched.setdefault(meds[0].drug_id, []).append((fact, meds, match, label))
+    for found in matched.values():
+        for fact, meds, match, label, parents in merge_parents(ctx, found):
+            finding = condition_finding(rule_obj, fact, meds, match, label, parents)
+            if finding is not None:
+                yield finding
+
+
+def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]
+                  ) -> list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str, tuple[tuple[Fact, str], ...]]]:
+    """One entry per clinical problem: a rule whose condition's child also matched is folded into
+    the child's entry (its rule and label in the last field)."""
+    names = {int(f["id"]): ctx.kb.conditions[int(f["condition_id"])][0] for f, _, _, _ in found}
+    present = set(names.values())
+    merged = []
+    for fact, meds, match, label in found:
+        if any(PARENT_CONDITION.get(other) == names[int(fact["id"])] for other in present):
+            continue  # folded into its child's finding
+        parent = PARENT_CONDITION.get(names[int(fact["id"])])
+        parents = tuple((f, lab) for f, _, _, lab in found if names[int(f["id"])] == parent)
+        merged.append((fact, meds, match, label, parents))
+    return merged
 
 
 def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], match: SubjectMatch,  # type: ignore[no-untyped-def]
-                      label: str) -> Finding | None:
+                      label: str, parents: tuple[tuple[Fact, str], ...] = ()) -> Finding | None:
     """The finding for a drug-condition rule whose condition the patient has, unless its route
-    rules it out."""
+    rules it out; ``parents`` are the rules of the broader condition folded into it."""
     applies, route_note = _route_note(fact, meds)
     if not applies:
         return None
     drug = meds[0].drug
-    severity = Severity.parse(fact["severity"])
+    severity = max([Severity.parse(fact["severity"]), *(Severity.parse(p["severity"]) for p, _ in parents)])
     if route_note.startswith(" (applies if"):
         severity = Severity(max(Severity.INFO, severity - 1))
     mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
+    also = "".join(f" Also {p['kind']} in {lab} (evidence {p['evidence']}): {p['management']}" for p, lab in parents)
     return rule_obj.finding(  # type: ignore[no-any-return]
         drugs=[drug], severity=severity,
         title=f"{drug} in {label}",
-        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
+        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}{also}",
         recommendation=str(fact["management"]),
         evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-        references=[r.cite() for r in fact.references],
+        references=[r.cite() for f in (fact, *(p for p, _ in parents)) for r in f.references],
     )
 
 

@@ -11,6 +11,7 @@ from pharmcheck.rules.condition import (
     condition_finding,
     condition_rules_of,
     drug_condition_contraindication,
+    merge_parents,
     syndrome_aggravation,
 )
 from pharmcheck.rules.dose import summed_over
@@ -56,22 +57,30 @@ def renal_function_unknown(ward: Ward) -> list[Emitted]:
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
-    """Each (drug, condition rule) whose condition the patient has, once per distinct regimen set."""
+    """Each drug's condition rules that the patient's conditions match, merged as ``check``
+    merges them, once per distinct (regimen set, matching rules)."""
     rules = ward.per_drug(lambda ctx, d: ctx.memo(("condition-rules", d, kinds), condition_rules_of, ctx, d, kinds))
     emitted = []
     for drug, found in rules.items():
         if not found:
             continue
         groups = np.flatnonzero(ward.group_drug == drug)
-        for fact, match, condition, label in found:
-            has = groups[ward.condition(condition)[ward.group_patient[groups]] == 1]
-            signatures = ward.group_signature[has]
-            first, key = distinct_rows(signatures)
-            results = []
-            for s in signatures[first].tolist():
-                finding = condition_finding(rule_obj, fact, ward.group_meds(s), match, label)
-                results.append(() if finding is None else (finding,))
-            emitted.append(ward.emit(ward.group_patient[has], key, results))
+        mask = np.zeros(len(groups), dtype=np.int64)
+        for i, (_, _, condition, _) in enumerate(found):
+            mask += (ward.condition(condition)[ward.group_patient[groups]] == 1).astype(np.int64) << i
+        has = mask > 0
+        groups, mask = groups[has], mask[has]
+        signatures = ward.group_signature[groups]
+        first, key = distinct_rows(signatures, mask)
+        results = []
+        for g in first.tolist():
+            meds = ward.group_meds(int(signatures[g]))
+            matched = [(fact, meds, match, label) for i, (fact, match, _, label) in enumerate(found)
+                       if int(mask[g]) >> i & 1]
+            findings = [condition_finding(rule_obj, fact, m, match, label, parents)
+                        for fact, m, match, label, parents in merge_parents(ward.lookup, matched)]
+            results.append(tuple(f for f in findings if f is not None))
+        emitted.append(ward.emit(ward.group_patient[groups], key, results))
     return emitted
 
 
