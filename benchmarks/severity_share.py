@@ -17,9 +17,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_ward import generate  # noqa: E402
+from generate_ward import generate
 
-from pharmcheck import screen_frame  # noqa: E402
+from pharmcheck import screen_frame
 
 AS_OF = date(2026, 11, 25)
 MAJOR_OR_ABOVE = ("major", "contraindicated")

@@ -81,7 +81,7 @@ def _effect(fact: Fact, a: str, b: str) -> str:
 def _pair_finding(rows: tuple[tuple[str, SubjectMatch, str, SubjectMatch, Fact], ...]) -> Finding:
     """The finding for one pair: ``rows`` are (a, a's match, b, b's match, rule), each rule once."""
     ranked = sorted(rows, key=lambda r: -Severity.parse(r[4]["severity"]))
-    a, a_match, b, b_match, primary = ranked[0]
+    a, _, b, _, primary = ranked[0]
     inferred = any(r[1].inferred or r[3].inferred for r in rows)
     parts = [f"{r[0]}{r[1].describe()} with {r[2]}{r[3].describe()} ({_effect(r[4], r[0], r[2])}, "
              f"{r[4]['severity']}): {str(r[4]['mechanism']).rstrip('.')}." for r in ranked]
