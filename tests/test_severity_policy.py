@@ -137,6 +137,12 @@ def test_no_context_is_at_most_minor(checker) -> None:  # type: ignore[no-untype
     assert finding.severity == Severity.MINOR and "no risk-raising context" in finding.message
 
 
+def test_a_context_other_than_myoclonus_stops_at_moderate(checker) -> None:  # type: ignore[no-untyped-def]
+    # linezolid is curated major; beside an SSRI the pair finding (PC201) carries the action
+    finding = one(checker, ["linezolid 600 mg bd", "sertraline 50 mg daily"], "linezolid", Patient(crcl=90))
+    assert finding.severity == Severity.MODERATE and "interaction with sertraline" in finding.message
+
+
 def test_myoclonus_present_raises_a_known_cause_to_major(checker) -> None:  # type: ignore[no-untyped-def]
     finding = one(checker, ["morphine 10 mg q4h"], "morphine", Patient(crcl=90, myoclonus="present"))
     assert finding.severity == Severity.MAJOR and "stop it or reduce" in finding.recommendation
@@ -157,12 +163,34 @@ def test_a_renal_band_finding_carries_the_renal_problem(checker) -> None:  # typ
     assert one(checker, ["lithium 400 mg bd"], "lithium", Patient(crcl=40, myoclonus="present"))
 
 
-def test_cefepime_on_dialysis_is_one_renal_problem(checker) -> None:  # type: ignore[no-untyped-def]
-    findings = found(checker, ["cefepime 2 g q8h"], Patient(dialysis="hemodialysis", age=50))
-    by_code = sorted(f.code for f in findings if "cefepime" in f.drugs)
-    assert by_code == ["PC501", "PC702"]  # was PC101, PC501 and PC702 twice
-    caution = next(f for f in findings if f.code == "PC702")
-    assert caution.severity == Severity.MAJOR and "Also caution in Renal impairment" in caution.message
+def test_cefepime_on_dialysis_is_one_finding(checker) -> None:  # type: ignore[no-untyped-def]
+    findings = [f for f in found(checker, ["cefepime 2 g q8h"], Patient(dialysis="hemodialysis", age=50))
+                if "cefepime" in f.drugs]
+    assert [f.code for f in findings] == ["PC501"]  # was PC101, PC501 and PC702 twice
+    band = findings[0]
+    assert band.severity == Severity.MAJOR and "band maximum 1000 mg/day" in band.message
+    assert "Also caution in End-stage renal disease" in band.message
+    assert "Also caution in Renal impairment" in band.message and any(r.startswith("PAY17") for r in band.references)
+
+
+def test_renal_rules_stand_alone_when_pc501_does_not_report(checker) -> None:  # type: ignore[no-untyped-def]
+    # the renal condition given without a renal function: PC501 cannot run, PC702 reports it
+    esrd = Patient(conditions=("ESRD",), age=50)
+    caution = one(checker, ["cefepime 2 g q8h"], "cefepime", esrd, "PC702")
+    assert caution.severity == Severity.MAJOR and caution.title == "cefepime in End-stage renal disease"
+    both = Patient(conditions=("ESRD", "CKD"), age=50)
+    merged = one(checker, ["cefepime 2 g q8h"], "cefepime", both, "PC702")
+    assert "Also caution in Renal impairment" in merged.message
+
+
+def test_hepatic_caution_and_contraindication_are_one_finding(checker) -> None:  # type: ignore[no-untyped-def]
+    patient = Patient(hepatic_impairment="moderate", sex="male", age=50)
+    meds = ["valproic acid 500 mg bd"]
+    assert not found(checker, meds, patient, "PC503")
+    carrier = one(checker, meds, "valproic acid", patient, "PC702")
+    assert carrier.severity == Severity.CONTRAINDICATED and "Hepatic caution [any: contraindicated]" in carrier.message
+    # a drug with only a hepatic caution still gets PC503
+    assert found(checker, ["pethidine 50 mg q4h"], Patient(hepatic_impairment="severe"), "PC503")
 
 
 def test_a_condition_and_its_parent_give_one_finding(checker) -> None:  # type: ignore[no-untyped-def]

@@ -238,9 +238,12 @@ def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
              "this drug's level or adds neurotoxicity to it; (4) a daily dose above the label maximum "
              "or the drug's high-dose threshold, or doubled within 30 days; (5) a condition the "
              "assertion names (urea-cycle disorder for valproate, dehydration, hepatic impairment ...). "
-             "With a context the severity is the curated one; with present or worsening myoclonus and "
-             "a known or probable grade it is one step higher. Age 65 or over is named but does not "
-             "raise it. A drug that treats the patient's myoclonic syndrome or epilepsy (a KB treatment "
+             "With a context other than myoclonus the severity is the curated one but at most moderate "
+             "(the finding for the context itself, such as PC201, PC402 or PC702, carries the action); "
+             "with present or worsening myoclonus it is the curated one, one step higher for a known "
+             "or probable grade: major means 'consider this drug as the cause before the next dose'. "
+             "Age 65 or over is named but does not raise it. A drug that treats the patient's "
+             "myoclonic syndrome or epilepsy (a KB treatment "
              "row for the condition, or any epilepsy for an antiseizure drug the KB does not say "
              "aggravates it) is at most minor and is never told to stop: it gets paradoxical-reaction "
              "wording. A drug whose renal dose band PC501 reports, with no other context, is left to "
@@ -304,8 +307,11 @@ def _causing_finding(ctx: CheckContext, found: tuple[Fact, SubjectMatch], med: R
         notes.append(f"{drug} treats this patient's {treated}")
     elif myoclonus and fact["grade"] in ("known", "probable") and base >= Severity.MINOR:
         severity = base.bumped()
-    elif raised or myoclonus:
+    elif myoclonus:
         severity = base
+    elif raised:
+        # the raising problem's own finding (PC201, PC402, PC501, PC702) carries the action
+        severity = min(base, Severity.MODERATE)
     else:
         severity = min(base, Severity.MINOR)
         notes.append("its conditions are absent" if fact["grade"] == "conditional" and not unknown

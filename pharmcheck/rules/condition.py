@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.causative import renal_carried
+from pharmcheck.rules.organ import RENAL_CONDITIONS
 
 _CHILDBEARING_AGES = (12, 55)
 
@@ -51,12 +53,27 @@ PARENT_CONDITION = {
 def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
     matched: dict[int, list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]] = {}
     for fact, meds, match, label in _matching(ctx, kinds):
+        if _renal(ctx, fact) and renal_carried(ctx, meds[0].drug_id, meds):
+            continue  # PC501 reports this drug and carries its renal rules
         matched.setdefault(meds[0].drug_id, []).append((fact, meds, match, label))
     for found in matched.values():
         for fact, meds, match, label, parents in merge_parents(ctx, found):
-            finding = condition_finding(rule_obj, fact, meds, match, label, parents)
+            finding = condition_finding(rule_obj, fact, meds, match, label, parents,
+                                        hepatic_of(ctx, fact, meds[0].drug_id))
             if finding is not None:
                 yield finding
+
+
+def hepatic_of(ctx: CheckContext, fact: Fact, drug_id: int) -> tuple[Fact, ...]:
+    """For a hepatic-impairment rule, the drug's hepatic cautions (PC503's), which its finding
+    carries."""
+    if fact["kind"] == "paradoxical" or ctx.kb.conditions[int(fact["condition_id"])][0] != "hepatic-impairment":
+        return ()
+    return tuple(ctx.kb.hepatic_by_drug.get(drug_id, ()))
+
+
+def _renal(ctx: CheckContext, fact: Fact) -> bool:
+    return fact["kind"] != "paradoxical" and ctx.kb.conditions[int(fact["condition_id"])][0] in RENAL_CONDITIONS
 
 
 def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]
@@ -76,7 +93,8 @@ def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedica
 
 
 def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], match: SubjectMatch,  # type: ignore[no-untyped-def]
-                      label: str, parents: tuple[tuple[Fact, str], ...] = ()) -> Finding | None:
+                      label: str, parents: tuple[tuple[Fact, str], ...] = (),
+                      hepatic: tuple[Fact, ...] = ()) -> Finding | None:
     """The finding for a drug-condition rule whose condition the patient has, unless its route
     rules it out; ``parents`` are the rules of the broader condition folded into it."""
     applies, route_note = _route_note(fact, meds)
@@ -88,13 +106,15 @@ def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], matc
         severity = Severity(max(Severity.INFO, severity - 1))
     mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
     also = "".join(f" Also {p['kind']} in {lab} (evidence {p['evidence']}): {p['management']}" for p, lab in parents)
+    also += "".join(f" Hepatic caution [{h['impairment']}: {h['action']}]: {h['text']}" for h in hepatic)
     return rule_obj.finding(  # type: ignore[no-any-return]
         drugs=[drug], severity=severity,
         title=f"{drug} in {label}",
         message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}{also}",
         recommendation=str(fact["management"]),
         evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-        references=[r.cite() for f in (fact, *(p for p, _ in parents)) for r in f.references],
+        references=[*(r.cite() for f in (fact, *(p for p, _ in parents)) for r in f.references),
+                    *(r.cite() for h in hepatic for r in h.references)],
     )
 
 
@@ -109,7 +129,9 @@ def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], matc
         why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised epilepsies; "
             "worsening is often mistaken for under-treatment and the dose raised.",
         limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
-               "reported one step lower.",
+               "reported one step lower. A syndrome given with its parent (ULD and progressive "
+               "myoclonus epilepsy, JME and idiopathic generalised epilepsy) gives one finding, for "
+               "the more specific syndrome, at the higher severity with both rules' advice.",
         references="GEN00 and each rule's references",
     ),
     examples=(
@@ -131,7 +153,9 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
         why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention programme; "
             "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
         limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < 15 or "
-               "dialysis = end-stage).",
+               "dialysis = end-stage). A condition and its parent (end-stage renal disease and renal "
+               "impairment) give one finding at the higher severity with both rules' advice. A renal "
+               "rule of a drug whose renal dose band PC501 reports is folded into PC501's finding.",
         references="each rule's references",
     ),
     examples=(

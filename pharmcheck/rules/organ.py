@@ -74,8 +74,53 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         if band is not None:
             total, _ = total_daily_mg(meds)
             summed = summed_over(meds)
-            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, total, summed), band_findings, band,
+            findings = ctx.memo(("PC501", drug_id, meds[0].drug, renal, total, summed), band_findings, band,
                                 renal, meds[0].drug, total, summed)
+            yield from with_cautions(findings, renal_cautions(ctx, drug_id))
+
+
+def hepatic_rule_severity(ctx: CheckContext, drug_id: int) -> Severity:
+    """The highest severity of the drug's caution and contraindication rules for hepatic
+    impairment (PC702's), INFO when it has none."""
+    return max((Severity.parse(f["severity"]) for f, _ in
+                ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
+                if f["kind"] in ("caution", "contraindication")
+                and ctx.kb.conditions[int(f["condition_id"])][0] == "hepatic-impairment"), default=Severity.INFO)
+
+
+RENAL_CONDITIONS = ("end-stage-renal-disease", "renal-impairment")  # the more specific first
+
+
+def renal_cautions(ctx: CheckContext, drug_id: int) -> tuple[tuple[Fact, str], ...]:
+    """The drug's renal condition rules (PC702's) that apply to the patient, with each condition's
+    label: PC501 carries them when it reports the drug, so one renal problem is one finding."""
+    return tuple((fact, label) for fact, name, label in renal_condition_rules(ctx, drug_id)
+                 if ctx.has_condition(name))
+
+
+def renal_condition_rules(ctx: CheckContext, drug_id: int) -> list[tuple[Fact, str, str]]:
+    """(rule, condition name, label) of the drug's caution and contraindication rules for a renal
+    condition, the more specific condition first."""
+    def compute() -> list[tuple[Fact, str, str]]:
+        found = [(fact, *ctx.kb.conditions[int(fact["condition_id"])])
+                 for fact, _ in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
+                 if fact["kind"] in ("caution", "contraindication")
+                 and ctx.kb.conditions[int(fact["condition_id"])][0] in RENAL_CONDITIONS]
+        return sorted(found, key=lambda f: RENAL_CONDITIONS.index(f[1]))
+    return ctx.memo(("renal-condition-rules", drug_id), compute)  # type: ignore[no-any-return]
+
+
+def with_cautions(findings: tuple[Finding, ...], cautions: tuple[tuple[Fact, str], ...]) -> tuple[Finding, ...]:
+    """PC501's findings with the renal condition rules folded in (highest severity, their advice)."""
+    if not cautions:
+        return findings
+    also = "".join(f" Also {f['kind']} in {label} (evidence {f['evidence']}): {f['management']}"
+                   for f, label in cautions)
+    return tuple(renal_dose_band.finding(
+        drugs=f.drugs, message=f.message + also, recommendation=f.recommendation,
+        severity=max([f.severity, *(Severity.parse(c["severity"]) for c, _ in cautions)]),
+        references=[*f.references, *(r.cite() for c, _ in cautions for r in c.references)],
+    ) for f in findings)
 
 
 def band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None,
@@ -175,7 +220,9 @@ HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
              "impairment (a caution for 'any' applies to every degree).",
         why="Hepatic impairment raises levels of hepatically cleared drugs (pethidine, valproate "
             "hepatotoxicity, tramadol) and precipitates encephalopathy.",
-        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not flagged.",
+        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not flagged. "
+               "A drug with a PC702 hepatic-impairment rule at least as severe is left to PC702, "
+               "whose message quotes these cautions.",
         references="each drug's label",
     ),
     examples=(
@@ -194,6 +241,8 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
             continue
         worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
         severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
+        if hepatic_rule_severity(ctx, drug_id) >= severity:
+            continue  # PC702's hepatic-impairment rule carries it, with these cautions in its message
         drug = meds[0].drug
         yield hepatic_caution.finding(
             drugs=[drug], severity=severity,

@@ -109,7 +109,7 @@ def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | Non
     return ids, labels
 
 
-def _carried(ward: Ward, groups: np.ndarray) -> np.ndarray:
+def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
     """Per group, whether PC501 reports its drug for its patient (see ``renal_carried``)."""
     renal_of, renals = ward.renal
     carried = np.zeros(len(groups), dtype=np.int64)
@@ -164,7 +164,7 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
                           count=len(ward.meds))
     partner_id, partner_tuples = _partners(ward, groups)
     treated_id, treated_labels = _treated(ward, groups)
-    carried = _carried(ward, groups)
+    carried = renal_reported(ward, groups)
     first_med = ward.group_first_med[groups]
     patients = ward.group_patient[groups]
     drugs = ward.group_drug[groups]

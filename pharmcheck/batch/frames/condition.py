@@ -5,17 +5,27 @@ from __future__ import annotations
 import numpy as np
 
 from pharmcheck.batch.frames import frame
+from pharmcheck.batch.frames.causative import renal_reported
 from pharmcheck.batch.frames.dose import totals
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.rules.condition import (
     condition_finding,
     condition_rules_of,
     drug_condition_contraindication,
+    hepatic_of,
     merge_parents,
     syndrome_aggravation,
 )
 from pharmcheck.rules.dose import summed_over
-from pharmcheck.rules.organ import band_findings, band_for, renal_unknown_finding, renally_critical
+from pharmcheck.rules.organ import (
+    RENAL_CONDITIONS,
+    band_findings,
+    band_for,
+    renal_condition_rules,
+    renal_unknown_finding,
+    renally_critical,
+    with_cautions,
+)
 
 
 @frame("PC501")
@@ -30,16 +40,31 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     summed_of, _ = ward.signature_reads(summed_over, groups)
     drugs = ward.group_drug[groups]
     signatures = ward.group_signature[groups]
-    first, key = distinct_rows(drugs, renal_of[patients], total_of[signatures], summed_of[signatures])
+    cautions = _renal_caution_mask(ward, groups)
+    first, key = distinct_rows(drugs, renal_of[patients], total_of[signatures], summed_of[signatures], cautions)
     results = []
     for g in first.tolist():
         renal = renals[renal_of[patients[g]]]
         band = band_for(ward.lookup, renal, int(drugs[g]))
         signature = int(signatures[g])
-        results.append(() if band is None else band_findings(
+        rules = renal_condition_rules(ward.lookup, int(drugs[g]))
+        applying = tuple((fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1)
+        results.append(() if band is None else with_cautions(band_findings(
             band, renal, ward.drug_names[int(drugs[g])], per_signature[signature],
-            summed_over(ward.group_meds(signature))))
+            summed_over(ward.group_meds(signature))), applying))
     return [ward.emit(patients, key, results)]
+
+
+def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
+    """Per group, which of its drug's renal condition rules the patient's conditions match (bits)."""
+    mask = np.zeros(len(groups), dtype=np.int64)
+    drugs = ward.group_drug[groups]
+    patients = ward.group_patient[groups]
+    for drug in np.unique(drugs).tolist():
+        at = np.flatnonzero(drugs == drug)
+        for i, (_, name, _) in enumerate(renal_condition_rules(ward.lookup, drug)):
+            mask[at] += (ward.condition(name)[patients[at]] == 1).astype(np.int64) << i
+    return mask
 
 
 def _known(renal_of: np.ndarray, renals: list[object]) -> np.ndarray:
@@ -68,6 +93,10 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
         mask = np.zeros(len(groups), dtype=np.int64)
         for i, (_, _, condition, _) in enumerate(found):
             mask += (ward.condition(condition)[ward.group_patient[groups]] == 1).astype(np.int64) << i
+        renal_bits = sum(1 << i for i, (fact, _, condition, _) in enumerate(found)
+                         if fact["kind"] != "paradoxical" and condition in RENAL_CONDITIONS)
+        if renal_bits:
+            mask[renal_reported(ward, groups) == 1] &= ~renal_bits  # PC501 carries them
         has = mask > 0
         groups, mask = groups[has], mask[has]
         signatures = ward.group_signature[groups]
@@ -77,7 +106,7 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
             meds = ward.group_meds(int(signatures[g]))
             matched = [(fact, meds, match, label) for i, (fact, match, _, label) in enumerate(found)
                        if int(mask[g]) >> i & 1]
-            findings = [condition_finding(rule_obj, fact, m, match, label, parents)
+            findings = [condition_finding(rule_obj, fact, m, match, label, parents, hepatic_of(ward.lookup, fact, drug))
                         for fact, m, match, label, parents in merge_parents(ward.lookup, matched)]
             results.append(tuple(f for f in findings if f is not None))
         emitted.append(ward.emit(ward.group_patient[groups], key, results))
