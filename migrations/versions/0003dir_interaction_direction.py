@@ -1,6 +1,6 @@
 """interaction direction: which participant an interaction acts on, and how
 
-Revision ID: 0003_direction
+Revision ID: 0003dir
 Revises: 0002
 Create Date: 2026-12-02 18:00:00.000000
 """
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003_direction'
+revision: str = '0003dir'
 down_revision: str | None = '0002'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
