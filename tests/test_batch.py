@@ -274,6 +274,7 @@ RICH_POOL = POOL + [
     "oxycodone 10 mg q6h", "diazepam 5 mg tds", "gabapentin prn", "gabapentin 1600 mg tid",
     "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
+    "clozapine 200 mg bd", "ciprofloxacin 500 mg bd", "metronidazole 400 mg tds", "lamotrigine 100 mg bd",
 ]
 ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(["", "stopped", "active"]),
                     st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
@@ -282,7 +283,8 @@ PEOPLE = st.fixed_dictionaries({
     "dialysis": st.sampled_from(["", "none", "hemodialysis"]), "hepatic_impairment": st.sampled_from(["", "none", "severe"]),
     "age": st.sampled_from(["", "16", "30", "70", "80"]), "sex": st.sampled_from(["", "female", "male"]),
     "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
-    "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration"]),
+    "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
+                                   "progressive myoclonus epilepsy;ULD", "ESRD;CKD", "Dravet syndrome"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
 })
 

@@ -33,7 +33,11 @@ ACB_THRESHOLD = 3
     examples=(
         Example(("valproic acid 500 mg bd", "meropenem 1 g tds")),
         Example(("tramadol 50 mg qid", "clonazepam 0.5 mg bd")),
+        Example(("linezolid 600 mg bd", "sertraline 50 mg daily")),
+        Example(("clozapine 200 mg bd", "fluvoxamine 50 mg bd")),
+        Example(("lithium 400 mg bd", "haloperidol 5 mg bd")),
         Example(("valproic acid 500 mg bd", "amlodipine 5 mg daily"), flagged=False),
+        Example(("tramadol 50 mg qid", "metronidazole 400 mg tds"), flagged=False),
     ),
 )
 def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:

@@ -136,6 +136,7 @@ def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], matc
     ),
     examples=(
         Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
+        Example(("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
 )
@@ -160,6 +161,8 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
     ),
     examples=(
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": True, "sex": "female", "age": 24}),
+        Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
+        Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
                 flagged=False),
     ),
