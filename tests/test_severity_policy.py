@@ -105,6 +105,14 @@ def test_pme_treatments_are_not_told_to_stop(checker, drug: str) -> None:  # typ
     assert "paradoxical reaction" in finding.recommendation
 
 
+def test_treatments_are_not_counted_in_the_pro_myoclonic_load(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = ["valproic acid 500 mg bd", "levetiracetam 1000 mg bd", "morphine 10 mg q4h"]
+    untreated = Patient(sex="male", age=30, crcl=90)
+    assert "levetiracetam" in one(checker, meds, "morphine", untreated, "PC204").drugs
+    pme = Patient(sex="male", age=30, crcl=90, conditions=PME)
+    assert not found(checker, meds, pme, "PC204")  # morphine is the only cause left
+
+
 def test_a_treatment_that_aggravates_the_syndrome_is_not_a_treatment(checker) -> None:  # type: ignore[no-untyped-def]
     dravet = Patient(conditions=("Dravet syndrome",), myoclonus="present")
     assert "treats this patient's" not in one(checker, ["lamotrigine 100 mg bd"], "lamotrigine", dravet).recommendation

@@ -8,7 +8,7 @@ from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
 from pharmcheck.rules.dose import summed_over, total_daily_mg
-from pharmcheck.rules.organ import band_findings, band_for
+from pharmcheck.rules.organ import RENAL_CONDITIONS, band_findings, band_for
 from pharmcheck.rules.time import rapid_pair
 
 _CONDITION_WORDS = {
@@ -114,16 +114,20 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
     if not daily:
         return None
     total = sum(d.value for d in daily)
-    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(meds[0].drug_id, [])
-              if f["max_daily_mg"] is not None]
-    threshold = ctx.property_value(meds[0].drug_id, "high_dose_threshold")
-    bounds = limits + ([float(threshold)] if threshold else [])
+    bounds = _dose_bounds(ctx, meds[0].drug_id)
     if not bounds:
         return None
     return total > min(bounds)
 
 
-RENAL_CONDITIONS = ("renal-impairment", "end-stage-renal-disease")
+def _dose_bounds(ctx: CheckContext, drug_id: int) -> list[float]:
+    """The daily doses (mg) above which the drug's dose is high: label maxima and its threshold."""
+    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
+              if f["max_daily_mg"] is not None]
+    threshold = ctx.property_value(drug_id, "high_dose_threshold")
+    return limits + ([float(threshold)] if threshold else [])
+
+
 NOTED_ONLY = ("elderly",)  # a risk factor named in the message that does not raise the severity
 _RENALLY_CLEARED = 0.5  # fraction excreted unchanged in urine
 
@@ -137,8 +141,11 @@ def context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]
 
 
 def _context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]:
-    conditions = [c for c in worsening_conditions(ctx, fact) if c != "interacting-drug"]
-    if "high-dose" not in conditions:
+    # a high dose needs a KB bound to compare with; without one it is not a context
+    judged = bool(_dose_bounds(ctx, drug_id))
+    conditions = [c for c in worsening_conditions(ctx, fact)
+                  if c != "interacting-drug" and (c != "high-dose" or judged)]
+    if judged and "high-dose" not in conditions:
         conditions.append("high-dose")
     fraction = ctx.property_value(drug_id, "fraction_renal")
     cleared = fraction is not None and _number(fraction) >= _RENALLY_CLEARED
@@ -236,8 +243,9 @@ def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
              "drug (at least half excreted unchanged, or renal impairment named by its assertion) "
              "without label renal bands; (3) a KB interaction with another active drug that raises "
              "this drug's level or adds neurotoxicity to it; (4) a daily dose above the label maximum "
-             "or the drug's high-dose threshold, or doubled within 30 days; (5) a condition the "
-             "assertion names (urea-cycle disorder for valproate, dehydration, hepatic impairment ...). "
+             "or the drug's high-dose threshold (for a drug the KB has one for); (5) a condition its "
+             "assertion names (urea-cycle disorder for valproate, dehydration, hepatic impairment, a "
+             "daily dose doubled within 30 days ...). "
              "With a context other than myoclonus the severity is the curated one but at most moderate "
              "(the finding for the context itself, such as PC201, PC402 or PC702, carries the action); "
              "with present or worsening myoclonus it is the curated one, one step higher for a known "

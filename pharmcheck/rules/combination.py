@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pharmcheck.domain import Finding, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, cite, rule
-from pharmcheck.rules.causative import risk_assertion, worsening_status
+from pharmcheck.rules.causative import risk_assertion, treated_condition, worsening_status
 
 ACB_THRESHOLD = 3
 
@@ -198,7 +198,8 @@ def burden_finding(scores: dict[str, Fact]) -> Finding | None:
     doc=RuleDoc(
         what="Two or more active drugs that can cause myoclonus (minor), escalating to moderate at "
              "three or more. Conditional assertions count only when their conditions are present; "
-             "info-level assertions (etomidate at induction) do not count.",
+             "info-level assertions (etomidate at induction) and drugs that treat the patient's "
+             "myoclonic syndrome or epilepsy (as PC101 decides) do not count.",
         why="Myoclonogenic drugs acting on different pathways (GABA, serotonin, glutamate) add up; "
             "reports often involve several culprits at once.",
         limits="A count, not a dose-weighted sum; evidence for additivity is mostly from case reports.",
@@ -218,6 +219,8 @@ def pro_myoclonic_load(ctx: CheckContext) -> Iterator[Finding]:
         fact = found[0]
         if fact["grade"] == "conditional" and not worsening_status(ctx, fact, meds)[0]:
             continue
+        if treated_condition(ctx, drug_id) is not None:
+            continue  # a treatment of the patient's condition is not counted as a cause
         counted[drug_id, meds[0].drug] = fact
     if len(counted) >= 2:
         yield ctx.memo(("PC204", *counted), load_finding, {d: f for (_, d), f in counted.items()})

@@ -189,7 +189,7 @@ def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
     assertion, groups, codes = _asserted(ward)
     partner_id, _ = _partners(ward, groups)
     drugs = ward.group_drug[groups]
-    counted = np.ones(len(groups), dtype=bool)
+    counted = _treated(ward, groups)[0] == 0
     for drug in np.unique(drugs).tolist():
         fact = assertion[drug][0]  # type: ignore[index]
         at = drugs == drug
@@ -203,6 +203,6 @@ def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
                     present |= (codes[at] // 3 ** digit) % 3 == 1
             if "interacting-drug" in own:
                 present |= partner_id[at] > 0
-            counted[at] = present
+            counted[at] &= present
     facts = {d: found[0] for d, found in assertion.items() if found is not None}  # type: ignore[index]
     return [ward.per_drug_set(groups[counted], facts, load_finding, at_least=2)]
