@@ -11,6 +11,9 @@ from datetime import date
 from enum import IntEnum
 from typing import Any
 
+from pharmcheck.errors import InputError
+from pharmcheck.inputs.status import STOPPED, VOID, status_meaning, status_problem
+
 
 class Severity(IntEnum):
     """Finding severity, ordered: info < minor < moderate < major < contraindicated."""
@@ -96,6 +99,11 @@ class Medication:
     smiles: str | None = None
     concentration: str | None = None
 
+    def __post_init__(self) -> None:
+        problem = status_problem(self.status)
+        if problem:
+            raise InputError(f"medication {self.name!r}: {problem}")
+
 
 MYOCLONUS_STATES = ("absent", "present", "worsening", "improving")
 DIALYSIS_KINDS = ("none", "hemodialysis", "peritoneal")
@@ -153,7 +161,13 @@ class ResolvedMedication:
 
     @property
     def stopped(self) -> bool:
-        return self.status in ("stopped", "discontinued", "held") or self.stop is not None
+        """No longer given (a stop date, or a stopped or held status): read by the withdrawal rules."""
+        return not self.void and (status_meaning(self.status) == STOPPED or self.stop is not None)
+
+    @property
+    def void(self) -> bool:
+        """Never given or recorded in error (pharmcheck.inputs.status): no rule reads it."""
+        return status_meaning(self.status) == VOID
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -180,16 +194,29 @@ class ResolvedMedication:
         return data
 
 
+UNRECOGNIZED_KINDS = ("drug", "condition")
+
+
 @dataclass(frozen=True)
 class Unrecognized:
-    """An input that was not checked, and why. Its presence makes the exit code 1."""
+    """An input that was not checked, and why. Its presence makes the exit code 1.
+
+    ``kind`` says what the input was meant to be: a ``drug`` (a medication) or a ``condition``.
+    """
 
     input: str
     suggestions: tuple[str, ...] = ()
     reason: str = "no drug of that name in the knowledge base"
+    kind: str = "drug"
+
+    @property
+    def title(self) -> str:
+        """How a report heads it: "Not checked: X", naming a condition as one."""
+        return f"Not checked: {'condition ' if self.kind == 'condition' else ''}{self.input}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"input": self.input, "suggestions": list(self.suggestions), "reason": self.reason}
+        return {"input": self.input, "kind": self.kind, "suggestions": list(self.suggestions),
+                "reason": self.reason}
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ lists (a ward, a batch, a test suite) pays for loading once.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -19,6 +20,7 @@ from pharmcheck.domain import (
     Finding,
     Medication,
     Patient,
+    Quantity,
     Report,
     ResolvedMedication,
     ScreenedStructure,
@@ -27,16 +29,21 @@ from pharmcheck.domain import (
 )
 from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
+from pharmcheck.inputs.conditions import resolve_condition
 from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
     daily_dose,
+    item_breaks,
+    item_text,
     normalize_route,
     parse_dose,
     parse_frequency,
     parse_sig,
+    weighed,
 )
+from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
@@ -46,6 +53,15 @@ if TYPE_CHECKING:
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
 PLAUSIBLE_RANGES = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
+
+
+@dataclass(frozen=True)
+class PatientConditions:
+    """A patient's conditions as read: the KB ids, notes on how, and those not recognised."""
+
+    ids: frozenset[int]
+    notes: tuple[str, ...]
+    unrecognized: tuple[Unrecognized, ...]
 
 
 @dataclass(frozen=True)
@@ -83,10 +99,14 @@ class Checker:
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
-            found, missing, note = self.resolve_medication(med, index, structures)
+            void = status_meaning(med.status) == VOID  # listed, but its structure feeds no rule either
+            found, missing, note = self.resolve_medication(med, index, [] if void else structures,
+                                                           patient.weight_kg)
             resolved.extend(found)
             unrecognized.extend(missing)
-            notes.extend(note)
+            notes.extend([] if void else note)  # a void medication's only note is that it was not screened
+            status = status_note(med.name, med.status)
+            notes.extend([status] if status else [])
         return self.evaluate(patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures)
 
     def evaluate(self, patient: Patient, resolved: Sequence[ResolvedMedication],
@@ -98,15 +118,15 @@ class Checker:
         ``structures`` are compounds given as structures that match no KB drug; only the
         structure-based prediction rules (PC8xx) read them.
         """
-        condition_ids, condition_notes = self.conditions_of(patient)
-        ctx = CheckContext(self.kb, patient, resolved, as_of, condition_ids, structures=structures)
+        conditions = self.conditions_of(patient)
+        ctx = CheckContext(self.kb, patient, resolved, as_of, conditions.ids, structures=structures)
         everything = self._run(rules, ctx)
         findings = tuple(f for f in everything if f.severity >= min_severity)
         return Report(
             pharmcheck_version=__version__, kb_version=self.kb.version,
             schema_revision=self.kb.schema_revision, as_of=as_of, patient=patient,
-            medications=tuple(resolved), unrecognized=tuple(unrecognized),
-            findings=findings, notes=(*notes, *condition_notes),
+            medications=tuple(resolved), unrecognized=(*unrecognized, *conditions.unrecognized),
+            findings=findings, notes=(*notes, *conditions.notes),
             structures=tuple(_screened(m) for m in structures),
             hidden=tuple(f for f in everything if f.severity < min_severity),
         )
@@ -130,8 +150,14 @@ class Checker:
         return tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
 
     def resolve_medication(self, med: Medication, index: int, structures: list[StructureMatch] | None = None,
+                           weight_kg: float | None = None,
                            ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         """One medication: its resolved drugs, or why it was not recognised, plus notes.
+
+        A name that holds a second drug after a comma, "and", "+", "&", ";" or a new line
+        ("sertraline 100 mg, tramadol 50 mg qid") is read as one medication per drug, each
+        with only its own dose and frequency; text there that names no known drug is reported
+        as not checked. A dose per kg is computed with ``weight_kg``, unknown without it.
 
         A medication with a ``smiles`` field, or whose name is a SMILES that is not a drug
         name, is matched by structure (RDKit is imported only then): an exact InChIKey match
@@ -146,8 +172,18 @@ class Checker:
             if not found.ok:
                 raise InputError(f"medication {index + 1} ({med.name!r:.60}): the structure {med.smiles!r:.80} "
                                  f"cannot be read ({found.error})")
-            return self._by_structure(med, index, found, structures)
-        result = self._resolve_name(med, index)
+            return self._by_structure(med, index, found, structures, weight_kg)
+        items = _items(med.name)
+        if len(items) > 1:
+            found_structures: list[StructureMatch] | None = [] if structures is not None else None
+            split = self._each_item(med, items, index, found_structures, weight_kg)
+            # Split only when an item is a drug known by name; else the text is read whole, as one
+            # unrecognised item or one structure.
+            if any(m.match != "structure" for m in split[0]):
+                if structures is not None and found_structures:
+                    structures.extend(found_structures)
+                return split
+        result = self._resolve_name(med, index, weight_kg)
         if not result[0] or result[0][0].match == "fuzzy":
             from pharmcheck.inputs.smiles_text import looks_like_smiles
 
@@ -156,16 +192,40 @@ class Checker:
 
                 found = match_structure(self.kb, med.name.strip())
                 if found.ok:
-                    return self._by_structure(med, index, found, structures)
+                    return self._by_structure(med, index, found, structures, weight_kg)
         return result
 
+    def _each_item(self, med: Medication, items: list[tuple[str, str]], index: int,
+                   structures: list[StructureMatch] | None, weight_kg: float | None,
+                   ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+        """Each item of a text that names several drugs, resolved on its own."""
+        found: list[ResolvedMedication] = []
+        missing: list[Unrecognized] = []
+        notes = [(f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose "
+                  "and frequency")]
+        given = bool(med.dose or med.frequency)
+        if given:
+            notes.append(f"'{med.name}': the dose and frequency fields are not attributed to any one of its items")
+        for position, (separator, text) in enumerate(items):
+            item = replace(med, name=text, dose=None, frequency=None, concentration=None,
+                           history=med.history if position == 0 and not given else ())
+            result = self.resolve_medication(item, index, structures, weight_kg)
+            found.extend(result[0])
+            notes.extend(result[2])
+            for unread in result[1]:
+                reason = (unread.reason if position == 0 else
+                          f"text after '{separator}' in '{med.name}' is not read as part of the dose before it "
+                          f"and {unread.reason}: not checked")
+                missing.append(Unrecognized(unread.input, unread.suggestions, reason))
+        return found, missing, notes
+
     def _by_structure(self, med: Medication, index: int, found: StructureMatch,
-                      structures: list[StructureMatch] | None,
+                      structures: list[StructureMatch] | None, weight_kg: float | None,
                       ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         if found.drug_id is not None and found.drug is not None:
             sig = Sig(name=med.name) if not med.smiles else parse_sig(med.name)
             resolution = Resolution(((found.drug_id, found.drug),), "structure", 1.0)
-            out, missing, notes = self._medications(med, sig, resolution, index)
+            out, missing, notes = self._medications(med, sig, resolution, index, weight_kg)
             if found.fragments > 1:
                 notes.append(f"'{med.name}': structure standardised to its parent {found.drug} "
                              "(counter-ions and solvent removed)")
@@ -185,7 +245,8 @@ class Checker:
         self.resolver.prefetch(name for name, d in drug_names.items()
                                if _whole_text_too(name, d, self.resolver.resolve(d) if d else None))
 
-    def _resolve_name(self, med: Medication, index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    def _resolve_name(self, med: Medication, index: int, weight_kg: float | None,
+                      ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         sig = parse_sig(med.name)
         resolution = self.resolver.resolve(sig.name) if sig.name else None
         if _whole_text_too(med.name, sig.name, resolution):
@@ -195,10 +256,10 @@ class Checker:
         assert resolution is not None
         if not resolution.resolved:
             return [], [Unrecognized(med.name, resolution.suggestions, resolution.reason)], []
-        return self._medications(med, sig, resolution, index)
+        return self._medications(med, sig, resolution, index, weight_kg)
 
-    def _medications(self, med: Medication, sig: Sig, resolution: Resolution,
-                     index: int) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    def _medications(self, med: Medication, sig: Sig, resolution: Resolution, index: int,
+                     weight_kg: float | None) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
         notes = []
         dose, assumed = (parse_dose(med.dose, med.concentration) if med.dose else (sig.dose, sig.unit_assumed))
         if med.dose and dose is None:
@@ -215,8 +276,11 @@ class Checker:
         combination = tuple(name for _, name in resolution.drugs) if len(resolution.drugs) > 1 else ()
         if combination:
             total, total_note = None, "combination product: dose per ingredient not known"
+        elif med.dose or med.frequency:
+            total, total_note = weighed(*daily_dose(dose, frequency, sig.prn_max, sig.prn_max_doses), weight_kg)
         else:
-            total, total_note = daily_dose(dose, frequency, sig.prn_max, sig.prn_max_doses)
+            total, total_note = weighed(sig.daily, sig.daily_note, weight_kg)
+        dose = _per_administration(dose, weight_kg)
         prn = sig.prn or bool(frequency and frequency.prn)
         out = [
             ResolvedMedication(
@@ -230,19 +294,52 @@ class Checker:
         ]
         return out, [], notes
 
-    def conditions_of(self, patient: Patient) -> tuple[frozenset[int], list[str]]:
-        """The KB ids of the patient's conditions, and a note for each one the KB does not know."""
+    def conditions_of(self, patient: Patient) -> PatientConditions:
+        """The KB ids of the patient's conditions, a note for each read fuzzily or by code, and
+        each one not recognised (reported as not checked, like an unrecognised drug)."""
         return self.kb.memo(("conditions", patient.conditions), self._condition_ids, patient.conditions)  # type: ignore[no-any-return]
 
-    def _condition_ids(self, conditions: tuple[str, ...]) -> tuple[frozenset[int], list[str]]:
-        ids, notes = set(), []
+    def _condition_ids(self, conditions: tuple[str, ...]) -> PatientConditions:
+        ids, notes, missing = set(), [], []
         for text in conditions:
-            cid = self.kb.condition_keys.get(lower_key(text))
-            if cid is None:
-                notes.append(f"condition {text!r} is not in the KB's vocabulary: condition rules were not checked for it")
-            else:
-                ids.add(cid)
-        return frozenset(ids), notes
+            found = resolve_condition(self.kb, text)
+            if found.condition_id is None:
+                missing.append(Unrecognized(text, found.suggestions, found.reason, "condition"))
+                continue
+            ids.add(found.condition_id)
+            note = found.note()
+            if note:
+                notes.append(note)
+        return PatientConditions(frozenset(ids), tuple(notes), tuple(missing))
+
+
+def _items(text: str) -> list[tuple[str, str]]:
+    """The items a medication text holds, each with the separator before it ("" for the
+    first): a new item where the text after a separator is not more of the same sig."""
+    cleaned = item_text(text)
+    breaks = item_breaks(cleaned, parse_sig(cleaned).name)
+    if not breaks:
+        return [("", text)]
+    items, start, separator = [], 0, ""
+    for begin, end in breaks:
+        items.append((separator, cleaned[start:begin]))
+        start, separator = end, cleaned[begin:end].strip()
+    items.append((separator, cleaned[start:]))
+    return items
+
+
+def _per_administration(dose: Quantity | None, weight_kg: float | None) -> Quantity | None:
+    """A dose per kg as the dose for this patient's weight; None without a weight or per day."""
+    if dose is None or "/kg" not in dose.unit:
+        return dose
+    if weight_kg is None or dose.unit.endswith("/day"):
+        return None
+    return Quantity(dose.value * weight_kg, dose.unit.removesuffix("/kg"))
+
+
+def needs_weight(med: Medication) -> bool:
+    """Whether the medication may be dosed per kg, so that its daily dose depends on the weight."""
+    return any(re.search(r"kg\b", text, re.IGNORECASE) for text in (med.name, med.dose or "") if text)
 
 
 def _whole_text_too(text: str, drug_name: str, resolution: Resolution | None) -> bool:

@@ -73,9 +73,8 @@ def test_a_datetime_as_of_is_read_as_its_date(checker) -> None:  # type: ignore[
 @given(field=st.sampled_from(["dose", "frequency", "route", "start", "stop", "status", "history",
                               "smiles", "concentration", "name"]), value=ANY_VALUE)
 def test_any_value_in_any_medication_field_gives_a_report_or_a_pharmcheck_error(checker, field, value) -> None:  # type: ignore[no-untyped-def]
-    med = Medication(**{"name": "tramadol 50 mg qid", field: value})
     try:
-        report = checker.check([med], as_of=AS_OF)
+        report = checker.check([Medication(**{"name": "tramadol 50 mg qid", field: value})], as_of=AS_OF)
     except PharmcheckError:
         return
     assert report.medications or report.unrecognized
@@ -92,3 +91,8 @@ def test_any_value_in_any_patient_field_gives_a_report_or_a_pharmcheck_error(che
     checked: Any = getattr(report.patient, field)
     # a value that was accepted is checked as given, not coerced (a list of conditions as a tuple)
     assert checked is value or (field == "conditions" and checked == tuple(value))
+
+
+def test_a_giant_structure_is_refused_before_rdkit_sees_it(checker) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(InputError, match="too-many-atoms"):
+        checker.check([Medication("compound X", smiles="C" * 20_000)], as_of=AS_OF)

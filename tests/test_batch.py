@@ -17,6 +17,7 @@ from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
+NOT_FINDINGS = ["unrecognized", "structure-only", "rejected-row"]  # rows about the input, not findings
 MEDS = pd.DataFrame({
     "patient_id": ["p1", "p1", "p1", "p2", "p2"],
     "name": ["tramadol 50 mg qid", "Neurontin 600 tid", "xyzzy", "sertraline", "linezolid 600 bd"],
@@ -118,8 +119,9 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path, check
     path.write_text('patient_id,name\np1,morphine\n\np2,\np3,"tramadol\n50 mg"\n , \np4,\n')
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
-    # the blank line is row 3 and the blank cells row 6: skipped, yet counted
-    assert list(rejected["title"]) == ["Row 4 not screened", "Row 7 not screened"]
+    # the blank line is row 3 and the blank cells row 6: skipped, yet counted; a line break in a
+    # name is how a quote left open looks, so row 5 is rejected, not read as a name
+    assert list(rejected["title"]) == ["Row 4 not screened", "Row 5 not screened", "Row 7 not screened"]
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
@@ -147,15 +149,21 @@ def test_malformed_rows_name_their_patient_and_row(tmp_path: Path, checker) -> N
 
 
 def _csv_module_reading(text: str) -> tuple[list[str], list[tuple[int, list[str]]], list[int]]:
-    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows."""
+    """What Python's csv module reads: header, (row number, cells) of the rows kept, rejected rows.
+    A row with too many cells, or a line break in a cell (every column here is one pharmcheck
+    reads: a quote left open), is rejected; a short row's missing trailing cells are blank."""
     import csv
     import io
 
     header, *records = list(csv.reader(io.StringIO(text, newline="")))
     kept, rejected = [], []
     for number, cells in enumerate(records, start=2):
-        if any(c.strip() for c in cells):
-            (kept.append((number, cells)) if len(cells) == len(header) else rejected.append(number))
+        if not any(c.strip() for c in cells):
+            continue
+        if len(cells) > len(header) or any("\n" in c or "\r" in c for c in cells):
+            rejected.append(number)
+        else:
+            kept.append((number, cells + [""] * (len(header) - len(cells))))
     return header, kept, rejected
 
 
@@ -199,7 +207,7 @@ def test_screen_cli_formats_and_exit_codes(tmp_path: Path) -> None:
                                     "--exit-zero"]).exit_code == 0
     assert len(pd.read_parquet(parquet)) > 0
     refused = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(meds)])
-    assert refused.exit_code == 2 and "refusing to overwrite" in refused.output
+    assert refused.exit_code == 2 and "it is the medications file" in refused.output
 
 
 def test_screen_output_replaces_the_old_file_only_when_complete(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -247,7 +255,8 @@ POOL = ["tramadol 50 mg qid", "Neurontin 600 tid", "sertraline 100 mg daily", "l
 WARDS = st.lists(
     st.tuples(st.lists(st.sampled_from(POOL), min_size=1, max_size=6),
               st.none() | st.integers(10, 120), st.none() | st.integers(18, 95),
-              st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration"])),
+              st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "Dravet's syndrome",
+                               "made-up syndrome"])),
     min_size=1, max_size=6,
 )
 
@@ -263,7 +272,7 @@ def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-u
     for i, (names, crcl, age, cond) in enumerate(ward):
         patient = Patient(id=f"p{i}", crcl=crcl, age=age, conditions=(cond,) if cond else ())
         report = checker.check([Medication(n) for n in names], patient, as_of=AS_OF)
-        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.message) for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["message"], strict=True)) == expected
         assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(report.unrecognized)
@@ -274,9 +283,13 @@ RICH_POOL = POOL + [
     "oxycodone 10 mg q6h", "diazepam 5 mg tds", "gabapentin prn", "gabapentin 1600 mg tid",
     "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
+    "valproate 20 mg/kg/day", "levetiracetam 30 mg/kg bd", "sertraline 100 mg, tramadol 50 mg qid",
+    "gabapentin 300mg bd + 600mg nocte",
     "clozapine 200 mg bd", "ciprofloxacin 500 mg bd", "metronidazole 400 mg tds", "lamotrigine 100 mg bd",
 ]
-ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(["", "stopped", "active"]),
+STATUSES = ["", "stopped", "active", "on-hold", "Held", "completed", "D/C", "cancelled", "entered-in-error",
+            "not-taken", "unknown", "draft"]
+ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(STATUSES),
                     st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
 PEOPLE = st.fixed_dictionaries({
     "crcl": st.sampled_from(["", "8", "25", "45", "90"]), "egfr": st.sampled_from(["", "12", "50"]),
@@ -284,8 +297,10 @@ PEOPLE = st.fixed_dictionaries({
     "age": st.sampled_from(["", "16", "30", "70", "80"]), "sex": st.sampled_from(["", "female", "male"]),
     "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
     "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
+                                   "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834",
                                    "progressive myoclonus epilepsy;ULD", "ESRD;CKD", "Dravet syndrome"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
+    "weight_kg": st.sampled_from(["", "25", "70"]),
 })
 
 
@@ -296,7 +311,7 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
     def flag(key: str) -> bool | None:
         return {"": None, "yes": True, "no": False}[fields[key]]
 
-    return Patient(id=pid, crcl=number("crcl"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
+    return Patient(id=pid, crcl=number("crcl"), weight_kg=number("weight_kg"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
                    dialysis=fields["dialysis"] or None, hepatic_impairment=fields["hepatic_impairment"] or None,
                    pregnant=flag("pregnant"), childbearing_potential=flag("childbearing_potential"),
                    conditions=tuple(c for c in fields["conditions"].split(";") if c), myoclonus=fields["myoclonus"] or None)
@@ -314,7 +329,7 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                                   stop=date.fromisoformat(stop) if stop else None)
                        for name, status, start, stop in entries]
         report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
-        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [(f.code, f.severity.label, ";".join(f.drugs), f.title, f.message, f.recommendation, f.evidence)
                     for f in report.findings]
         assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["title"], batch["message"],
@@ -340,9 +355,11 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
     for i, example in enumerate(examples):
         report = checker.check(medications_from(example), patient_from({"id": f"e{i}", **example.patient}),
                                as_of=date.fromisoformat(example.patient.get("as_of", AS_OF.isoformat())))
-        batch = out[out["patient_id"] == f"e{i}"]
+        batch = out[(out["patient_id"] == f"e{i}") & ~out["category"].isin(NOT_FINDINGS)]
         assert list(zip(batch["code"], batch["severity"], batch["message"], strict=True)) == \
             [(f.code, f.severity.label, f.message) for f in report.findings], example
+        by_structure = out[(out["patient_id"] == f"e{i}") & (out["category"] == "structure-only")]
+        assert list(by_structure["title"]) == [f"Checked by structure only: {s.input}" for s in report.structures]
         flagged += bool(report.findings)
     assert len(examples) > 30 and flagged > 20
 
@@ -449,8 +466,10 @@ def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[n
 
     from pharmcheck.batch.output import csv_line
 
-    expected = io.StringIO()
-    csv.writer(expected, lineterminator="\n").writerow(fields)
+    from pharmcheck.report.escape import spreadsheet_cell
+
+    expected = io.StringIO()  # what csv.writer writes of the cells once made safe for a spreadsheet
+    csv.writer(expected, lineterminator="\n").writerow([spreadsheet_cell(f) for f in fields])
     assert csv_line(tuple(fields)) == expected.getvalue()
 
 
@@ -517,3 +536,40 @@ def test_blank_status_cells_are_not_given(checker) -> None:  # type: ignore[no-u
                           "status": ["", "stopped"]})
     out = screen_frame(frame, runner=checker, as_of=AS_OF)
     assert "PC611" in set(out["code"]) and "PC101" in set(out["code"])
+
+
+def test_unrecognised_conditions_are_rows_with_their_patients_row(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame({"patient_id": ["p1", "p2"], "name": ["carbamazepine 200 mg bd", "amlodipine 5 mg daily"]})
+    patients = pd.DataFrame({"patient_id": ["p1", "p2", "p3"],
+                             "conditions": ["Juvenile Myoclonic Epilepsy (JME)", "made-up syndrome;Dravet's syndrome",
+                                            "xyzzy disease"]})
+    result = screen(meds, patients, runner=checker, as_of=AS_OF)
+    out = result.findings
+    missing = out[out["category"] == "unrecognized"]
+    assert list(zip(missing["patient_id"], missing["title"], strict=True)) == [
+        ("p2", "Not checked: condition made-up syndrome"), ("p3", "Not checked: condition xyzzy disease")]
+    assert [m.split(":")[0] for m in missing["message"]] == ["patients row 3", "patients row 4"]
+    assert "PC701" in set(out[out["patient_id"] == "p1"]["code"])  # JME as written is read
+    assert result.unrecognized == 2
+    summary = result.summary.set_index("patient_id")
+    assert (summary.loc["p2", "unrecognized"], summary.loc["p3", "unrecognized"]) == (1, 1)
+
+
+def test_screen_exit_code_for_an_unrecognised_condition(tmp_path: Path) -> None:
+    meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
+    pd.DataFrame({"patient_id": ["p1"], "name": ["amlodipine 5 mg daily"]}).to_csv(meds, index=False)
+    pd.DataFrame({"patient_id": ["p1"], "conditions": ["made-up syndrome"]}).to_csv(patients, index=False)
+    args = ["screen", str(meds), "--patients", str(patients), "-o", str(tmp_path / "out.csv")]
+    assert CliRunner().invoke(cli, args).exit_code == 1
+    assert CliRunner().invoke(cli, [*args, "--allow-unrecognized"]).exit_code == 0
+    pd.DataFrame({"patient_id": ["p1"], "conditions": ["Dravet's syndrome"]}).to_csv(patients, index=False)
+    assert CliRunner().invoke(cli, args).exit_code == 0
+
+
+def test_a_look_alike_near_miss_in_a_ward_is_not_screened_as_either(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["trazodol 50 mg nocte", "sertraline 100 mg daily"]})
+    out = screen_frame(meds, runner=checker, as_of=AS_OF)
+    missing = out[out["category"] == "unrecognized"]
+    assert list(missing["title"]) == ["Not checked: trazodol 50 mg nocte"]
+    assert "row 2" in missing["message"].iloc[0] and "trazodone" in missing["recommendation"].iloc[0]
+    assert not out["drugs"].str.contains("tramadol|trazodone").any()

@@ -197,3 +197,21 @@ def test_text_report_fits_80_columns() -> None:
     out = run("check", "tramadol", "Neurontin 600 tid", "Demerol 75 mg IM q3h", "xyzzy", "co-codamol 30/500 2 qds",
               "--crcl", "28", "--condition", "juvenile myoclonic epilepsy", "--myoclonus", "worsening").output
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+def test_help_lists_each_command_as_its_own_short_help() -> None:
+    from pharmcheck.cli import _Group
+
+    for name, (_, listed) in _Group.COMMANDS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None and command.get_short_help_str(limit=1000) == listed, name
+
+
+def test_help_imports_no_command() -> None:
+    import subprocess
+    import sys
+
+    code = ("import sys; from pharmcheck.cli import cli; cli(['--help'], standalone_mode=False); "
+            "print(sorted(m for m in sys.modules if m.startswith('pharmcheck')))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "pharmcheck.engine" not in done.stdout and "_command" not in done.stdout, done.stdout

@@ -165,3 +165,71 @@ def test_a_patient_id_cannot_start_a_fake_report(checker) -> None:  # type: igno
     assert "\\x1b[2J" in out and "\\u202e" in out and "\x1b" not in out
     md = render(report, "markdown")
     assert "No findings." not in md.splitlines() and "\x1b" not in md
+
+
+# --- the same for a screen -----------------------------------------------------------------------
+
+WARD = "patient_id,name\nP1,tramadol 50 mg qid\nP1,sertraline 100 mg daily\n"
+
+
+@pytest.mark.parametrize("clash", ["summary-is-meds", "summary-is-output", "output-links-to-patients"])
+def test_screen_refuses_outputs_over_inputs_or_each_other(tmp_path: Path, kb_url: str, clash: str) -> None:
+    meds, patients, out = tmp_path / "meds.csv", tmp_path / "patients.csv", tmp_path / "out.csv"
+    meds.write_text(WARD, encoding="utf-8")
+    patients.write_text("patient_id,age\nP1,70\n", encoding="utf-8")
+    summary = {"summary-is-meds": meds, "summary-is-output": out}.get(clash, tmp_path / "summary.csv")
+    if clash == "output-links-to-patients":
+        os.link(patients, out)
+    done = run(["screen", str(meds), "--patients", str(patients), "-o", str(out), "--summary", str(summary)],
+               kb_url)
+    assert done.returncode == 2 and "refusing to write the" in done.stderr
+    assert meds.read_text(encoding="utf-8") == WARD
+    assert patients.read_text(encoding="utf-8") == "patient_id,age\nP1,70\n"
+
+
+def test_screen_outputs_keep_their_permissions(tmp_path: Path, kb_url: str) -> None:
+    meds, out, summary = tmp_path / "meds.csv", tmp_path / "out.csv", tmp_path / "summary.csv"
+    meds.write_text(WARD, encoding="utf-8")
+    for target in (out, summary):
+        target.write_text("previous", encoding="utf-8")
+        target.chmod(0o600)
+    done = run(["screen", str(meds), "-o", str(out), "--summary", str(summary), "--exit-zero"], kb_url)
+    assert done.returncode == 0, done.stderr
+    assert out.stat().st_mode & 0o777 == 0o600 and summary.stat().st_mode & 0o777 == 0o600
+    assert "tramadol" in out.read_text(encoding="utf-8")
+
+
+def test_a_hostile_patient_id_cannot_steer_a_screen(tmp_path: Path, kb_url: str) -> None:
+    meds, out, summary = tmp_path / "meds.csv", tmp_path / "out.csv", tmp_path / "summary.csv"
+    hostile = '"\x1b]0;x\x07\x1b[2J\x1b[1;1H ALL CLEAR"'
+    meds.write_text(f"patient_id,name\n{hostile},tramadol 50 mg qid\n=HYPERLINK(1),sertraline 100 mg daily\n",
+                    encoding="utf-8")
+    done = run(["screen", str(meds), "-o", str(out), "--summary", str(summary)], kb_url)
+    assert done.returncode in (0, 1), done.stderr
+    assert "\x1b" not in done.stderr and "\\x1b[2J" in done.stderr
+    for written in (out, summary):
+        cells = [cell for row in csv.reader(io.StringIO(written.read_text(encoding="utf-8"))) for cell in row]
+        assert "'=HYPERLINK(1)" in cells and not any(c.startswith("=") for c in cells)
+        assert not any(_is_hidden(c) for cell in cells for c in cell)
+
+
+def test_screen_fail_on_sees_findings_that_min_severity_hides(tmp_path: Path, kb_url: str) -> None:
+    meds = tmp_path / "meds.csv"
+    meds.write_text("patient_id,name\nP1,tramadol 50 mg qid\n", encoding="utf-8")
+    done = run(["screen", str(meds), "--fail-on", "minor", "--min-severity", "major",
+                "--as-of", "2026-11-25"], kb_url)
+    assert done.returncode == 1
+    assert "below the minimum severity not written (1 minor" in done.stderr
+    assert "PC101" not in done.stdout
+
+
+def test_a_stopped_screen_is_143_and_leaves_its_output(tmp_path: Path, kb_url: str) -> None:
+    out = tmp_path / "out.csv"
+    out.write_text("previous", encoding="utf-8")
+    process = start(["screen", "-", "-o", str(out)], kb_url)  # waits on stdin
+    time.sleep(2)
+    process.send_signal(signal.SIGTERM)
+    _, errors = process.communicate(timeout=60)
+    assert process.returncode == 143, errors
+    assert out.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]

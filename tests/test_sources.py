@@ -16,12 +16,12 @@ def test_sources_have_no_problems() -> None:
 def test_every_assertion_names_a_reference() -> None:
     bundle = read_sources(sources_dir())
     refs = {row["ref_id"] for row in bundle.tables["references"]}
-    for table in ("risks", "condition_rules", "interactions", "treatments"):
+    for table in ("risks", "condition_rules", "interactions", "treatments", "confused_names"):
         for row in bundle.tables[table]:
             cited = [r for r in row["ref_ids"].split(";") if r.strip()]
             assert cited, f"{row.where} has no reference"
             assert set(cited) <= refs, f"{row.where} cites unknown {set(cited) - refs}"
-    for table in ("properties", "dose_limits", "renal", "hepatic", "class_members"):
+    for table in ("properties", "dose_limits", "renal", "hepatic", "class_members", "condition_codes"):
         for row in bundle.tables[table]:
             assert row["ref_id"] in refs, f"{row.where} cites unknown {row['ref_id']}"
 
@@ -87,3 +87,31 @@ def test_levetiracetam_label_bands(kb) -> None:  # type: ignore[no-untyped-def]
 def test_piracetam_contraindicated_below_20(kb) -> None:  # type: ignore[no-untyped-def]
     lowest = [b for b in _bands(kb, "piracetam") if not b["dialysis"] and b["lower"] is None]
     assert lowest and lowest[0]["upper"] == 20 and lowest[0]["action"] == "contraindicated"
+
+
+def _with_rows(tmp_path, table: str, lines: list[str]):  # type: ignore[no-untyped-def]
+    import shutil
+
+    copy = tmp_path / "db"
+    shutil.copytree(sources_dir(), copy)
+    with (copy / table / "extra.csv").open("w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+    return check_sources(copy)
+
+
+@pytest.mark.parametrize(("table", "lines", "problem"), [
+    ("condition_codes", ["condition,system,code,title,ref_id", "dravet-syndrome,ICD-11,8A61.11,Dravet,ICD10CM-HCCB"],
+     "condition_codes.system='ICD-11'"),
+    ("condition_codes", ["condition,system,code,title,ref_id", "epilepsy,ICD-10-CM,G40.834,Dravet,ICD10CM-HCCB"],
+     "given to two conditions"),
+    ("condition_codes", ["condition,system,code,title,ref_id", "no-such-condition,ICD-10-CM,Z99.9,x,ICD10CM-HCCB"],
+     "unknown condition"),
+    ("condition_codes", ["condition,system,code,title,ref_id", "epilepsy,ICD-10-CM,G40.9,Epilepsy,NO-SUCH-REF"],
+     "unknown reference"),
+    ("confused_names", ["a,b,listed_as,ref_ids", "tramadol,Ultram,x,ISMP23-CDN"], "one drug"),
+    ("confused_names", ["a,b,listed_as,ref_ids", "tramadol,xyzzyplox,x,ISMP23-CDN"], "unknown drug"),
+    ("confused_names", ["a,b,listed_as,ref_ids", "tramadol,trazodone,x,"], "ref_ids is empty"),
+])
+def test_new_tables_are_validated(tmp_path, table: str, lines: list[str], problem: str) -> None:  # type: ignore[no-untyped-def]
+    problems = _with_rows(tmp_path, table, lines)
+    assert any(problem in p for p in problems), problems

@@ -11,6 +11,8 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from pharmcheck.report.escape import spreadsheet_cell
+
 OUT_COLUMNS = ("patient_id", "code", "name", "category", "severity", "drugs", "title", "message",
                "recommendation", "evidence")
 # Rows per write: a block of about 100 KB is joined in memory the allocator reuses; blocks of
@@ -109,9 +111,11 @@ def _json(value: Any) -> str:
 
 
 def csv_field(text: str) -> str:
-    """One field as ``csv.writer(lineterminator="\n")`` writes it in a row of several fields:
-    quoted when it holds a comma, a quote or a newline (a lone carriage return is not quoted)."""
-    return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text or "\n" in text) else text
+    """One field as ``csv.writer(lineterminator="\n")`` writes it in a row of several fields, once
+    made safe for a spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`): quoted when
+    it holds a comma or a quote."""
+    text = spreadsheet_cell(text)
+    return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
 
 
 def csv_line(values: tuple[str, ...]) -> str:

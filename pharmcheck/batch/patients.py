@@ -17,12 +17,14 @@ from pharmcheck.batch.tables import (
     PATIENT_COLUMNS,
     cell_of,
     normalise_columns,
+    read_dates,
     row_numbers,
     text_cells,
 )
 from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Patient
 from pharmcheck.engine import PLAUSIBLE_RANGES, validate_patient
 from pharmcheck.errors import InputError
+from pharmcheck.inputs.document import parse_date
 
 _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
@@ -72,10 +74,9 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
         values[column] = np.where(lowered == "", None, lowered)
     when = pd.Series(pd.Timestamp(today), index=table.index)
     if text["as_of"] is not None:
-        given = text["as_of"]
-        parsed = pd.to_datetime(given.str.slice(0, 10), format="%Y-%m-%d", errors="coerce")
-        bad |= ((given != "") & parsed.isna()).to_numpy()
-        when = parsed.where(given != "", pd.Timestamp(today))
+        parsed, why = read_dates(text["as_of"])
+        bad |= why != ""
+        when = parsed.where(text["as_of"] != "", pd.Timestamp(today))
     conditions = text["conditions"]
 
     people: People = {}
@@ -143,12 +144,7 @@ def _one_patient(pid: str, record: dict[str, str], today: date) -> tuple[Patient
             return False
         raise InputError(f"{key} {value!r} is not yes/no")
 
-    when = today
-    if text("as_of"):
-        try:
-            when = date.fromisoformat(str(text("as_of"))[:10])
-        except ValueError:
-            raise InputError(f"as_of {text('as_of')!r} is not a date") from None
+    when = parse_date(text("as_of"), "as_of") if text("as_of") else today
     conditions = tuple(c.strip() for c in (text("conditions") or "").split(";") if c.strip())
     patient = Patient(
         id=pid, age=number("age"), sex=(text("sex") or "").lower() or None, weight_kg=number("weight_kg"),

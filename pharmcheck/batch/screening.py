@@ -25,8 +25,10 @@ from pharmcheck.batch.frames import FILTERS, FRAMES
 from pharmcheck.batch.medications import (
     MedicationKey,
     Rows,
+    Statuses,
     Template,
     build_ward,
+    by_weight,
     distinct_medications,
     for_row,
     resolve_each,
@@ -35,9 +37,19 @@ from pharmcheck.batch.medications import (
 from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.results import Found, ScreenResult, lay_out
-from pharmcheck.batch.tables import MED_COLUMNS, cell_of, normalise_columns, row_numbers, text_cells
+from pharmcheck.batch.tables import (
+    MED_COLUMNS,
+    PATIENT_COLUMNS,
+    canonical_name,
+    cell_of,
+    listed_rows,
+    normalise_columns,
+    read_dates,
+    row_numbers,
+    text_cells,
+)
 from pharmcheck.batch.ward import Emitted, Ward
-from pharmcheck.domain import ResolvedMedication, Severity
+from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
@@ -93,6 +105,7 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     problems = [(cell_of(cells, meds.columns, "patient_id", MED_COLUMNS), row, reason)
                 for row, reason, cells in meds.attrs.get("rejected_rows", [])]
     key, medications = distinct_medications(table)
+    statuses = Statuses.of(table["status"])
     parallel = _parallel(len(table))
     here, elsewhere, per_patient = _plan(rules, parallel)
     step = _Steps(progress, 4 + len(here) + bool(elsewhere))  # resolve, ward, each frame, per patient, [second], lay out
@@ -100,11 +113,12 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
 
     def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
         people, patient_problems, patient_notes = read_patients(patients, today)
-        return people, patient_problems, patient_notes, _validate(table, people, patient_problems, today)
+        return people, patient_problems, patient_notes, _validate(table, statuses, people, patient_problems, today)
 
     templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
         runner, medications, parallel, read_and_check_patients)
     notes += patient_notes
+    key, templates = by_weight(runner, key, medications, templates, table["patient_id"], people or {})
     reject, reasons, dates = checked
     unusable = np.array([isinstance(t, str) for t in templates], dtype=bool)  # why, instead of templates
     fresh = unusable[key] & ~reject.to_numpy()
@@ -117,13 +131,37 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
         problems.append((str(pid), int(row), str(reason)))
 
     good = ~bad
+    unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
+    if unknown:
+        notes.append(f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active")
+    void = table["row"].to_numpy()[good & statuses.void].tolist()
+    if void:
+        notes.append(f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
+                     "not screened (no rule reads a void or untaken medication)")
     step(f"building the ward ({int(good.sum()):,} rows)")
-    ward, rows = build_ward(runner, today, table, good, key, templates, dates, people or {})
-    emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), min_severity, people or {},
+    ward, rows = build_ward(runner, today, table, good, key, templates, dates, statuses, people or {})
+    emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), people or {},
                                today, step)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
-    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {}, notes, int(good.sum()))
+    conditions = _unrecognized_conditions(runner, patients, people or {})
+    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {},
+                   patient_problems, notes, int(good.sum()), conditions)
+
+
+def _unrecognized_conditions(runner: Checker, patients: pd.DataFrame | None,
+                             people: People) -> list[tuple[str, int, Unrecognized]]:
+    """Each condition of the patients table that is not recognised: (patient id, its row in the
+    patients table, why), in patient order; ``check`` reports them as not checked too."""
+    missing = {pid: runner.conditions_of(patient).unrecognized
+               for pid, (patient, _) in people.items() if patient.conditions}
+    missing = {pid: found for pid, found in missing.items() if found}
+    if not missing or patients is None:
+        return []
+    column = next(c for c in patients.columns if canonical_name(c, PATIENT_COLUMNS) == "patient_id")
+    ids = text_cells(patients[column]).tolist()
+    row_of = dict(zip(ids, row_numbers(patients).tolist(), strict=True))
+    return [(pid, int(row_of[pid]), u) for pid in sorted(missing) for u in missing[pid]]
 
 
 def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bool,
@@ -150,7 +188,7 @@ def _plan(rules: list[Rule], parallel: bool) -> Plan:
     return [c for c in frames if c not in elsewhere], elsewhere, [r for r in rules if r.code not in FRAMES]
 
 
-def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, min_severity: Severity, people: People,
+def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, people: People,
               today: date, step: Callable[[str], None]) -> tuple[list[Emitted], Found]:
     """Every rule's rows: frames (some in a second process), then the per-patient rules on the
     patients they can flag."""
@@ -165,7 +203,7 @@ def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, min_severity:
             step(f"rule {code}")
             emitted += FRAMES[code](ward)
         step("rules read per patient")
-        emitted += _per_patient(runner, ward, rows, per_patient, min_severity, people, today)
+        emitted += _per_patient(runner, ward, rows, per_patient, people, today)
         found = Found.of(ward.found)
         if child:
             step(f"rules {', '.join(elsewhere)} (second process)")
@@ -195,7 +233,7 @@ def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
     return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:], render=True)
 
 
-def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict[str, str],
+def _validate(table: pd.DataFrame, statuses: Statuses, people: People | None, patient_problems: dict[str, str],
               today: date) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
     """Rows that cannot be screened, with the first reason for each, and the parsed dates."""
     reject = pd.Series(False, index=table.index)
@@ -210,6 +248,7 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
     pid = table["patient_id"]
     mark(pid == "", "missing patient_id")
     mark(table["name"] == "", "missing medication name")
+    mark(statuses.problem != "", lambda rows: statuses.problem[rows])
     if people is not None:
         codes, distinct = pd.factorize(pid)  # each distinct id looked up once
         ids = np.array(distinct.tolist(), dtype=object)
@@ -219,8 +258,8 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
         mark(troubled, lambda rows: [patient_problems[p] for p in ids[codes[rows]]])
     dates = {}
     for column in ("start", "stop"):
-        parsed = pd.to_datetime(table[column], errors="coerce", format="ISO8601")
-        mark((table[column] != "") & parsed.isna(), f"unparsable {column} date")
+        parsed, why = read_dates(table[column])
+        mark(why != "", lambda rows, why=why, column=column: [f"unparsable {column} date {w}" for w in why[rows]])
         dates[column] = parsed
     mark(dates["stop"].notna() & dates["start"].notna() & (dates["stop"] < dates["start"]), "stop date before start date")
     row_as_of: Any = pd.Timestamp(today)
@@ -233,7 +272,7 @@ def _validate(table: pd.DataFrame, people: People | None, patient_problems: dict
     return reject, reasons, dates
 
 
-def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min_severity: Severity,
+def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule],
                  people: People, today: date) -> list[Emitted]:
     """The rules without a frame form, through the engine, on the patients they can flag."""
     if not rules:
@@ -247,12 +286,12 @@ def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], min
         structures: list[Any] = []
         for i in range(first_row[p], first_row[p + 1]):
             found, _, _, med_structures = rows.templates[rows.key[i]]
-            structures.extend(med_structures)
+            structures.extend([] if rows.void[i] else med_structures)
             start, stop = row_date(rows.start[i]), row_date(rows.stop[i])  # only here: few rows need dates
             resolved.extend(for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found)
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
         applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
-        report = runner.evaluate(patient, resolved, [], [], when, applicable, min_severity, structures)
+        report = runner.evaluate(patient, resolved, [], [], when, applicable, Severity.INFO, structures)
         chosen.append(p)
         results.append(report.findings)
     return [ward.emit(np.array(chosen, dtype=np.int64), np.arange(len(chosen)), results)]

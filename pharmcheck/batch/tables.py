@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 import numpy as np
@@ -10,26 +12,39 @@ import pandas as pd
 
 from pharmcheck.errors import InputError
 
+# Headers are compared in lower case with runs of spaces, hyphens and underscores as one "_".
 MED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "patient_id": ("patient_id", "patient", "id", "mrn", "patientid", "patient id"),
-    "name": ("name", "drug", "medication", "med", "drug_name", "medicine"),
-    "dose": ("dose",), "frequency": ("frequency", "freq"), "route": ("route",),
-    "start": ("start", "start_date"), "stop": ("stop", "stop_date", "end", "end_date"),
-    "status": ("status",), "smiles": ("smiles",),
+    "patient_id": ("patient_id", "patient", "id", "mrn", "patientid", "patient_number", "patient_no",
+                   "hospital_number", "nhs_number"),
+    "name": ("name", "drug", "medication", "med", "drug_name", "medicine", "medication_name", "medicine_name",
+             "med_name", "generic_name", "drug_description", "medication_description"),
+    "dose": ("dose", "dosage", "strength"), "frequency": ("frequency", "freq", "dosing_frequency"),
+    "route": ("route", "route_of_administration"),
+    "start": ("start", "start_date", "date_started", "start_datetime"),
+    "stop": ("stop", "stop_date", "end", "end_date", "date_stopped", "stop_datetime"),
+    "status": ("status", "medication_status", "order_status", "drug_status"), "smiles": ("smiles",),
 }
 PATIENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "patient_id": MED_COLUMNS["patient_id"], "age": ("age",), "sex": ("sex", "gender"),
-    "weight_kg": ("weight_kg", "weight"), "egfr": ("egfr",), "crcl": ("crcl",),
+    "patient_id": MED_COLUMNS["patient_id"], "age": ("age", "age_years"), "sex": ("sex", "gender"),
+    "weight_kg": ("weight_kg", "weight", "weight_(kg)"), "egfr": ("egfr",), "crcl": ("crcl",),
     "dialysis": ("dialysis",), "hepatic_impairment": ("hepatic_impairment", "hepatic"),
     "pregnant": ("pregnant",), "childbearing_potential": ("childbearing_potential",),
-    "conditions": ("conditions", "condition"), "myoclonus": ("myoclonus",), "as_of": ("as_of",),
+    "conditions": ("conditions", "condition", "diagnoses", "diagnosis", "problems"),
+    "myoclonus": ("myoclonus",), "as_of": ("as_of", "screening_date"),
 }
+#: A cell longer than this, or with a line break, is suspect: a quote left open swallows the
+#: rows after it into one cell. A real medication line or condition list is far shorter.
+MAX_CELL_CHARS = 1000
+#: A workbook whose parts unpack to more than this is refused before it is opened (a zip bomb).
+MAX_WORKBOOK_UNPACKED_BYTES = 200 * 1024 * 1024
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+
 
 def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], required: Sequence[str],
                       what: str) -> tuple[pd.DataFrame, list[str]]:
     """Rename aliased, case-insensitive columns to their canonical names; note unknown ones."""
     mapping: dict[str, str] = {}
-    notes = []
+    notes = list(frame.attrs.get("notes", []))  # what reading the table noted
     for column in frame.columns:
         canonical = canonical_name(column, spec)
         if canonical is None:
@@ -40,15 +55,17 @@ def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], req
         mapping[column] = canonical
     missing = [c for c in required if c not in mapping.values()]
     if missing:
+        delimiter = frame.attrs.get("delimiter")
+        read_as = f" (read as {_DELIMITERS[delimiter]}-separated)" if delimiter else ""
         raise InputError(f"{what}: missing required column(s) {', '.join(missing)}; "
-                         f"found {', '.join(map(str, frame.columns)) or 'none'}")
+                         f"found {', '.join(map(str, frame.columns)) or 'none'}{read_as}")
     out = frame[list(mapping)].rename(columns=mapping)
     return out, notes
 
 
 def canonical_name(column: Any, spec: dict[str, tuple[str, ...]]) -> str | None:
     """The canonical name a column header stands for (case, spaces and aliases aside), if any."""
-    key = str(column).strip().lower().lstrip("\ufeff")
+    key = re.sub(r"[\s_-]+", "_", str(column).lstrip("\ufeff").strip().lower())
     return next((c for c, aliases in spec.items() if key in aliases), None)
 
 
@@ -63,14 +80,39 @@ def text_cells(column: pd.Series) -> pd.Series:
     return column.astype("string").str.strip().fillna("")
 
 
+def natural_key(text: str) -> tuple[tuple[Any, ...], str]:
+    """Sorts ids as people read them: P2 before P10 (runs of digits compare as numbers)."""
+    parts = re.split(r"(\d+)", text)
+    return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts)), text
+
+
+def read_dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
+    """A text column's days (NaT where blank or unreadable) and, per row, why its date cannot be
+    read ("" where it can): each distinct text read once, as ``check`` reads a date."""
+    from pharmcheck.inputs.document import read_date
+
+    codes, distinct = pd.factorize(column)
+    days: list[Any] = []
+    reasons: list[str] = []
+    for value in distinct.tolist():
+        read = read_date(value) if value else None
+        days.append(np.datetime64(read, "D") if isinstance(read, date) else np.datetime64("NaT"))
+        reasons.append(f"{value!r} {read}" if isinstance(read, str) else "")
+    day = np.array(days + [np.datetime64("NaT")], dtype="datetime64[D]")[codes]
+    why = np.array(reasons + [""], dtype=object)[codes]
+    return pd.Series(day.astype("datetime64[s]"), index=column.index), why
+
+
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Each row's number in its source as :func:`read_table` counted them (the header is row 1)."""
     given = frame.attrs.get("source_rows")
     return np.asarray(given, dtype=np.int64) if given else np.arange(2, len(frame) + 2, dtype=np.int64)
 
 
-def read_table(source: str) -> pd.DataFrame:
-    """Read CSV, TSV, Excel (.xlsx) or Parquet by extension; ``-`` reads CSV from stdin."""
+def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
+    """Read CSV, TSV, Excel (.xlsx) or Parquet by extension; ``-`` reads CSV from stdin. A CSV's
+    delimiter (comma, semicolon or tab) is read from its header. Of a workbook, ``sheet`` (by
+    default the first) is read; the others are named in a note (``frame.attrs["notes"]``)."""
     import sys
     from pathlib import Path
 
@@ -84,10 +126,7 @@ def read_table(source: str) -> pd.DataFrame:
     suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
-            sheets = pd.read_excel(path, sheet_name=None, dtype="string")
-            if not sheets:
-                raise InputError(f"{source}: the workbook has no sheets")
-            return _skip_blank_rows(next(iter(sheets.values())))
+            return _read_workbook(path, source, sheet)
         if suffix == ".parquet":
             return _skip_blank_rows(pd.read_parquet(path))
     except InputError:
@@ -101,11 +140,40 @@ def read_table(source: str) -> pd.DataFrame:
     return _read_csv(path, source, "\t" if suffix in (".tsv", ".tab") else ",")
 
 
+def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
+    """One sheet as text cells, after checking that the workbook does not unpack to a giant."""
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(path) as archive:
+            unpacked = sum(item.file_size for item in archive.infolist())  # zipfile reads no more than this
+    except zipfile.BadZipFile:
+        raise InputError(f"{source}: not an .xlsx workbook (it is not a zip archive)") from None
+    if unpacked > MAX_WORKBOOK_UNPACKED_BYTES:
+        raise InputError(f"{source}: the workbook unpacks to {unpacked // 2**20:,} MB; at most "
+                         f"{MAX_WORKBOOK_UNPACKED_BYTES // 2**20} MB is read (split it, or save it as CSV)")
+    with pd.ExcelFile(path) as book:
+        names = [str(n) for n in book.sheet_names]
+        if not names:
+            raise InputError(f"{source}: the workbook has no sheets")
+        chosen = names[0] if sheet is None else sheet
+        if chosen not in names:
+            raise InputError(f"{source}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}")
+        frame = _skip_blank_rows(pd.read_excel(book, sheet_name=chosen, dtype="string"))
+    others = [n for n in names if n != chosen]
+    if others:
+        frame.attrs["notes"] = [(f"{source}: only sheet {chosen!r} was read; not read: "
+                                 f"{', '.join(map(repr, others))} (choose a sheet by name to screen it)")]
+    return frame
+
+
 def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     """Every cell as text. Rows are numbered as a spreadsheet shows them (the header is row 1, a
     quoted line break stays in its cell); a row with every cell blank is skipped, its number kept
-    (``frame.attrs["source_rows"]``). A malformed row is recorded with its number, the reason
-    and its cells (``frame.attrs["rejected_rows"]``), and every good row kept."""
+    (``frame.attrs["source_rows"]``). A malformed or suspect row (a cell with a line break or
+    longer than MAX_CELL_CHARS: a quote left open) is recorded with its number, the reason and
+    its cells (``frame.attrs["rejected_rows"]``), and every good row kept. ``sep`` is the
+    delimiter expected; the header's own is used when it shows another."""
     data = source.read() if hasattr(source, "read") else source.read_bytes()
     if isinstance(data, str):
         data = data.encode("utf-8")
@@ -119,6 +187,7 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         data = text.encode("utf-8")
     if not text.strip():
         raise InputError(f"{name} is empty")
+    sep = _delimiter(text, sep)
     header = _header(text, sep)
     duplicated = sorted({c for c in header if c and header.count(c) > 1})
     if duplicated:
@@ -126,8 +195,35 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     try:
         cells = _arrow_csv(data, header, sep)
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
-        return _tolerant_csv(text, header, sep)
-    return _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get))
+        frame = _tolerant_csv(text, header, sep, name)
+    else:
+        if not _has_line_break(cells) and _longest_cell(cells) <= MAX_CELL_CHARS:
+            frame = _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get))
+        else:  # a cell spans lines (a quote left open?) or is a giant: find the rows, by line
+            frame = _tolerant_csv(text, header, sep, name)
+    frame.attrs["delimiter"] = sep
+    return frame
+
+
+def _delimiter(text: str, expected: str) -> str:
+    """The delimiter the header line uses most (quoted text aside); ``expected`` on a tie."""
+    line = re.sub(r'"[^"]*"', "", text.split("\n", 1)[0])
+    counts = {sep: line.count(sep) for sep in _DELIMITERS}
+    best = max(counts, key=counts.__getitem__)
+    return best if counts[best] > counts[expected] else expected
+
+
+def _has_line_break(cells: Any) -> bool:
+    import pyarrow.compute as pc
+
+    return any(pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in cells.columns)
+
+
+def _longest_cell(cells: Any) -> int:
+    import pyarrow.compute as pc
+
+    lengths = [pc.max(pc.utf8_length(column)).as_py() for column in cells.columns]
+    return max((n for n in lengths if n is not None), default=0)
 
 
 def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
@@ -178,22 +274,61 @@ def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
     return blank
 
 
-def _tolerant_csv(text: str, header: list[str], sep: str) -> pd.DataFrame:
+def _tolerant_csv(text: str, header: list[str], sep: str, name: str) -> pd.DataFrame:
+    """Row by row, with each row's lines: a row with a suspect cell or too many cells is
+    rejected; one with too few reads the missing trailing cells as blank (noted)."""
     import csv as csvlib
     import io
 
-    rows, numbers, rejected = [], [], []
+    rows, numbers, rejected, short = [], [], [], []
     records = csvlib.reader(io.StringIO(text, newline=""), delimiter=sep)
     next(records)
-    for number, cells in enumerate(records, start=2):
-        if not any(c.strip() for c in cells):
-            continue
-        if len(cells) != len(header):
-            rejected.append((number, f"{len(cells)} fields, expected {len(header)}", cells))
-            continue
-        rows.append(cells)
-        numbers.append(number)
+    number, first_line = 1, records.line_num + 1
+    try:
+        for cells in records:
+            number += 1
+            lines, first_line = (first_line, records.line_num), records.line_num + 1
+            if not any(c.strip() for c in cells):
+                continue
+            suspect = _suspect_cell(cells, header, sep, lines)
+            if suspect or len(cells) > len(header):
+                rejected.append((number, suspect or f"{len(cells)} fields, expected {len(header)}", cells))
+                continue
+            if len(cells) < len(header):
+                short.append(number)
+                cells += [""] * (len(header) - len(cells))
+            rows.append(cells)
+            numbers.append(number)
+    except csvlib.Error as exc:
+        raise InputError(f"{name}: line {records.line_num}: {exc} (a quote left open?)") from None
     frame = pd.DataFrame(rows, columns=header, dtype="string")
     frame.attrs["source_rows"] = numbers
     frame.attrs["rejected_rows"] = rejected
+    notes = []
+    if short:
+        notes.append(f"{name}: {len(short)} row(s) end early ({listed_rows(short)}); their missing trailing "
+                     "cells read as blank")
+    if records.line_num != number:
+        notes.append(f"{name}: {records.line_num} lines hold {number} rows: a cell runs across lines")
+    frame.attrs["notes"] = notes
     return frame
+
+
+def _suspect_cell(cells: list[str], header: list[str], sep: str, lines: tuple[int, int]) -> str | None:
+    """Why a row's cells look like a quote left open, if they do: a giant cell, or a line break in a
+    column pharmcheck reads or in a cell holding the delimiter (the mark of swallowed rows; a
+    line break in a free-text column it does not read is left alone)."""
+    for column, cell in zip(header, cells, strict=False):
+        read = canonical_name(column, MED_COLUMNS) or canonical_name(column, PATIENT_COLUMNS)
+        if ("\n" in cell or "\r" in cell) and (read or sep in cell):
+            return (f"the {column} cell runs across lines {lines[0]}-{lines[1]}: a quote left open? "
+                    "The rows in it were not read")
+        if len(cell) > MAX_CELL_CHARS:
+            return f"the {column} cell holds {len(cell):,} characters (at most {MAX_CELL_CHARS:,} are read)"
+    return None
+
+
+def listed_rows(rows: list[int], shown: int = 10) -> str:
+    """Row numbers for a note: the first ``shown``, then how many more."""
+    more = f" and {len(rows) - shown} more" if len(rows) > shown else ""
+    return "rows " + ", ".join(map(str, rows[:shown])) + more

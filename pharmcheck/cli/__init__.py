@@ -10,6 +10,7 @@ Heavy libraries are imported inside the commands that need them, so
 
 from __future__ import annotations
 
+import importlib
 import os
 import signal
 import sys
@@ -39,6 +40,37 @@ class CliError(click.ClickException):
 
 
 class _Group(click.Group):
+    """Subcommands are imported when they run (or are listed), so ``--help`` costs little."""
+
+    # name: (module, the command's short help, listed by --help; a test keeps the two equal)
+    COMMANDS = {
+        "check": ("check_command", "Check MEDICATIONS (names or whole sig strings) for myoclonus risks."),
+        "classify": ("classify_command", "Identify and classify STRUCTURE (a SMILES, an InChI or a molfile "
+                                         "path) against the KB."),
+        "conditions": ("conditions_command", "List the conditions `--condition` understands, or those whose "
+                                             "name, synonym or code (ICD-10-CM, SNOMED CT) contains TEXT."),
+        "db": ("db_commands", "Build, migrate, describe and verify the knowledge base."),
+        "drug": ("drug_commands", "Look up what the knowledge base knows about a drug."),
+        "rules": ("rules_command", "List every rule, or show one rule's documentation (by code or name)."),
+        "screen": ("screen_command", "Screen MEDS (one row per medication: patient_id, name, and optionally "
+                                     "dose, frequency, route, start, stop, status) for every patient at once."),
+    }
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(self.COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.COMMANDS:
+            return None
+        module = importlib.import_module(f"pharmcheck.cli.{self.COMMANDS[cmd_name][0]}")
+        command = getattr(module, cmd_name)
+        assert isinstance(command, click.Command)
+        return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, self.COMMANDS[name][1]) for name in self.list_commands(ctx)])
+
     def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
         try:  # --help and --version print here, before invoke
             return super().make_context(*args, **kwargs)
@@ -76,25 +108,6 @@ def cli() -> None:
     """
 
 
-def _register() -> None:
-    from pharmcheck.cli import (
-        check_command,
-        classify_command,
-        db_commands,
-        drug_commands,
-        rules_command,
-        screen_command,
-    )
-
-    cli.add_command(check_command.check)
-    cli.add_command(classify_command.classify)
-    cli.add_command(db_commands.db)
-    cli.add_command(drug_commands.drug)
-    cli.add_command(rules_command.rules)
-    cli.add_command(screen_command.screen)
-
-
-_register()
 
 
 def _reader_gone() -> NoReturn:

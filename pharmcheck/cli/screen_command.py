@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import IO
@@ -14,6 +12,8 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.domain import Severity
+from pharmcheck.files import refuse_clashes, replacing
+from pharmcheck.report.escape import spreadsheet_cell, visible
 
 SEVERITY_NAMES = [s.label for s in Severity]
 _SHOWN_PATIENTS = 50
@@ -22,6 +22,9 @@ _SHOWN_PATIENTS = 50
 @click.command()
 @click.argument("meds", metavar="MEDS")
 @click.option("--patients", metavar="PATIENTS", help="One row per patient (CSV, TSV, .xlsx or .parquet).")
+@click.option("--sheet", metavar="NAME", help="The sheet of an .xlsx MEDS to read (default: the first; "
+              "the others are named in a note).")
+@click.option("--patients-sheet", metavar="NAME", help="The sheet of an .xlsx PATIENTS to read (default: the first).")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write findings here.")
 @click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json", "parquet"]), default="csv",
               show_default=True)
@@ -35,16 +38,17 @@ _SHOWN_PATIENTS = 50
 @click.option("--allow-unrecognized", is_flag=True, help="Unrecognised inputs and rejected rows do not set exit 1.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
 @db_option
-def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summary_file: Path | None,
-           as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str, fail_on: str,
-           allow_unrecognized: bool, exit_zero: bool, db_url: str | None) -> None:
+def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: str | None, output: Path | None,
+           fmt: str, summary_file: Path | None, as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
+           min_severity: str, fail_on: str, allow_unrecognized: bool, exit_zero: bool, db_url: str | None) -> None:
     """Screen MEDS (one row per medication: patient_id, name, and optionally dose, frequency,
     route, start, stop, status) for every patient at once.
 
     \b
     Inputs are CSV, TSV, Excel (.xlsx) or Parquet by extension; `-` reads CSV from stdin.
-    Output has one row per finding; unrecognised names and rejected rows appear as rows
-    with category `unrecognized` / `rejected-row` and their source row numbers.
+    Output has one row per finding; unrecognised names, structures matching no KB drug and
+    rejected rows appear as rows with category `unrecognized` / `structure-only` /
+    `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
     # A screen's large arrays live briefly and it forks: transparent huge pages for them cost about
@@ -56,9 +60,8 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 
-    for source in (meds, patients):
-        if output is not None and source not in (None, "-") and Path(source).resolve() == output.resolve():
-            raise InputError(f"refusing to overwrite the input file {output}")
+    refuse_clashes([("findings file", output), ("summary file", summary_file)],
+                   [("medications file", meds), ("patients file", patients)])
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     when = parse_date(as_of, "--as-of") if as_of else date.today()
@@ -66,8 +69,8 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
     # Reading and writing a million rows build objects that live to the end, as the screen does.
     with cyclic_gc_paused():
         try:
-            med_table = read_table(meds)
-            patient_table = read_table(patients) if patients else None
+            med_table = read_table(meds, sheet)
+            patient_table = read_table(patients, patients_sheet) if patients else None
             options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
                        "min_severity": Severity.parse(min_severity), "progress": bar.screening if bar else None}
             result = run_screen(med_table, patient_table, **options)
@@ -79,12 +82,13 @@ def screen(meds: str, patients: str | None, output: Path | None, fmt: str, summa
                 bar.close()
     if summary_file is not None:
         with replacing(summary_file) as handle:
-            result.summary.to_csv(handle, index=False)
+            result.summary.map(lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell).to_csv(
+                handle, index=False)
     _print_summary(result)
     if exit_zero:
         return
     threshold = Severity.parse(fail_on)
-    failing = any(Severity.parse(label) >= threshold for label in result.severities)
+    failing = any(Severity.parse(label) >= threshold for label in result.severities + result.hidden)
     uncovered = result.unrecognized or result.rows_reported
     raise SystemExit(1 if failing or (uncovered and not allow_unrecognized) else 0)
 
@@ -134,37 +138,23 @@ def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-u
     {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt](handle)
 
 
-@contextmanager
-def replacing(path: Path) -> Iterator[IO[bytes]]:
-    """A file written beside ``path`` and moved onto it only once complete, so that a screen that
-    fails or is interrupted never leaves a partial file that looks whole (the previous file, if
-    any, stays). A path that is not a regular file (/dev/null, a pipe) is written directly."""
-    target = path.resolve()  # through a symbolic link: the link stays, its target is replaced
-    if target.exists() and not target.is_file():
-        with path.open("wb") as handle:
-            yield handle
-        return
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
-    try:
-        with partial.open("xb") as handle:  # created with the usual permissions, as open() gives
-            yield handle
-        os.replace(partial, target)
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
-
-
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
     summary = result.summary
     for note in result.notes:
-        click.echo(f"note: {note}", err=True)
+        click.echo(f"note: {visible(note)}", err=True)
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
-        click.echo(f"{row.patient_id}: {row.medications} medication(s), {row.findings} finding(s), "
-                   f"highest {row.highest_severity}, {row.unrecognized} unrecognised", err=True)
+        rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
+        click.echo(f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} finding(s), "
+                   f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}", err=True)
     if len(summary) > _SHOWN_PATIENTS:
         click.echo(f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)", err=True)
     counts = ", ".join(f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True))
     click.echo(
         f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
-        f"{result.unrecognized} unrecognised input(s), "
+        f"{result.unrecognized} unrecognised input(s), {result.by_structure} checked by structure only, "
         f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}", err=True)
+    if result.hidden:
+        hidden = ", ".join(f"{result.hidden[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
+                           if result.hidden[s.label])
+        click.echo(f"{sum(result.hidden.values())} finding row(s) below the minimum severity not written "
+                   f"({hidden})", err=True)

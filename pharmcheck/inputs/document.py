@@ -10,16 +10,21 @@ from __future__ import annotations
 import json
 import sys
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from pharmcheck.domain import DoseChange, Medication, Patient
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.sig import parse_dose
+from pharmcheck.inputs.status import status_problem
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_MEDICATIONS = 1000
+#: Objects and lists inside one another: a request needs four (medications, one, its history, one change).
+MAX_NESTING_DEPTH = 10
+#: A text field longer than this is refused: no drug name, sig or condition comes near it.
+MAX_TEXT_CHARS = 1000
 _PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
 _PATIENT_TEXT = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
 _PATIENT_FLAGS = ("pregnant", "childbearing_potential")
@@ -67,19 +72,80 @@ def parse_document(text: str, source: str = "input") -> CheckRequest:
         raise InputError(f"{source} is empty")
     if stripped[0] in "{[":
         try:
-            data = json.loads(text)
+            data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
             raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+        except RecursionError:
+            raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels") from None
+        except InputError as exc:
+            raise InputError(f"{source}: {exc}") from None
+        _check_depth(data, source)
     else:
-        import yaml
-
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" at line {mark.line + 1}" if mark else ""
-            raise InputError(f"{source}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        data = _load_yaml(text, source)
     return request_from_data(data, source)
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (the last would silently win)."""
+    data: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in data:
+            raise InputError(f"the key {key!r} is given twice in one object")
+        data[key] = value
+    return data
+
+
+def _check_depth(data: Any, source: str) -> None:
+    """Refuse objects and lists nested deeper than MAX_NESTING_DEPTH."""
+    level: list[Any] = [data]
+    for _ in range(MAX_NESTING_DEPTH):
+        level = [v for item in level if isinstance(item, dict | list)
+                 for v in (item.values() if isinstance(item, dict) else item)]
+        if not level:
+            return
+    raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
+
+
+def _load_yaml(text: str, source: str) -> Any:
+    """YAML without aliases (a request has no use for them, and they make small documents
+    expand without bound), without a key given twice, and no deeper than MAX_NESTING_DEPTH:
+    all refused while the document is composed, before any value is built."""
+    import yaml
+
+    class RequestLoader(yaml.SafeLoader):
+        depth = 0
+
+        def compose_node(self, parent: Any, index: Any) -> Any:
+            if self.check_event(yaml.AliasEvent):
+                mark = self.peek_event().start_mark
+                raise InputError(f"{source}: line {mark.line + 1}: YAML aliases (*name) are not accepted; "
+                                 "write the value out")
+            self.depth += 1
+            if self.depth > MAX_NESTING_DEPTH:
+                raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
+            try:
+                return super().compose_node(parent, index)
+            finally:
+                self.depth -= 1
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
+            seen = set()
+            for key_node, _ in node.value:
+                key = self.construct_object(key_node, deep=deep)
+                if not isinstance(key, str | int | float | bool | date):
+                    continue  # an unhashable key: the constructor refuses it below
+                if key in seen:
+                    raise InputError(f"{source}: line {key_node.start_mark.line + 1}: the key {key!r} is given "
+                                     "twice in one mapping")
+                seen.add(key)
+            return super().construct_mapping(node, deep)
+
+    try:
+        return yaml.load(text, Loader=RequestLoader)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        raise InputError(f"{source}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
 
 
 def request_from_data(data: Any, source: str = "input") -> CheckRequest:
@@ -128,6 +194,9 @@ def patient_from_data(data: Any) -> Patient:
         conditions = [c for c in conditions.split(";") if c.strip()]
     if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be a list of text")
+    for text in [*conditions, *(str(values[key]) for key in _PATIENT_TEXT if values[key] is not None)]:
+        if len(text) > MAX_TEXT_CHARS:
+            raise InputError(f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
     return Patient(conditions=tuple(c.strip() for c in conditions), **values)
 
 
@@ -148,6 +217,13 @@ def medication_from_data(data: Any, number: int) -> Medication:
         if value is not None and not isinstance(value, str | int | float) or isinstance(value, bool):
             raise InputError(f"medication {number} ({name}): {key} must be text, got {value!r}")
         text[key] = str(value) if value is not None else None
+    for key, value in (("name", name), *text.items()):
+        if value is not None and len(value) > MAX_TEXT_CHARS:
+            raise InputError(f"medication {number}: {key} is {len(value):,} characters long; "
+                             f"at most {MAX_TEXT_CHARS:,} are read")
+    problem = status_problem(text["status"])
+    if problem:
+        raise InputError(f"medication {number} ({name}): {problem}")
     if text["dose"] is not None and text["dose"].replace(".", "", 1).isdigit():
         text["dose"] += " mg"
     history = data.get("history") or []
@@ -170,11 +246,31 @@ def _dose_change(item: Any, number: int, name: str) -> DoseChange:
 
 
 def parse_date(value: Any, field: str) -> date:
-    if isinstance(value, date):
-        return value
-    if not isinstance(value, str):
+    """A date from a document (YAML gives date and datetime objects) or a text: see :func:`read_date`."""
+    read = read_date(value) if isinstance(value, str | date) else None
+    if read is None:
         raise InputError(f"{field} must be a date (YYYY-MM-DD), got {value!r}")
-    try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise InputError(f"{field}: {value!r} is not a date (YYYY-MM-DD)") from None
+    if isinstance(read, str):
+        raise InputError(f"{field}: {value if isinstance(value, str) else value.isoformat()!r} {read}")
+    return read
+
+
+def read_date(value: str | date) -> date | str:
+    """The day a value gives, or why it gives none. YYYY-MM-DD (as ``date.fromisoformat`` reads
+    it) or a date and time without a time zone (its day) is read; a time zone is refused, as the
+    day it falls on depends on where. ``check`` and ``screen`` both read dates with this."""
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        return value
+    else:
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            try:
+                moment = datetime.fromisoformat(value.strip())
+            except ValueError:
+                return "is not a date (YYYY-MM-DD)"
+    if moment.tzinfo is not None:
+        return "has a time zone, so its day depends on where it is read; give the date as YYYY-MM-DD"
+    return moment.date()

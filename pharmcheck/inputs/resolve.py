@@ -1,8 +1,9 @@
 """Name resolution: exact generic, then brand/synonym/salt, then the normalised name, then fuzzy.
 
-A fuzzy match is used only when it is confident (see :func:`_confident`);
-otherwise the input is returned as unresolved with its closest suggestions, so
-a misspelling is never silently turned into the wrong drug.
+A fuzzy match is used only when it is confident (see :func:`confident_fuzzy`) and when the drug
+it lands on is not one of a published pair of confused (look-alike, sound-alike) names: then
+the input is ambiguous between the two. Otherwise the input is returned as unresolved with
+its closest suggestions, so a misspelling is never silently turned into the wrong drug.
 """
 
 from __future__ import annotations
@@ -147,13 +148,24 @@ class Resolver:
         if candidates:
             text, score, index = candidates[0]
             rivals = {drug_ids[i][0] for _, s, i in candidates if s == score}
-            if len(rivals) == 1 and len(drug_ids[index]) == 1 and _confident(key, text, score):
+            if len(rivals) == 1 and len(drug_ids[index]) == 1 and confident_fuzzy(key, text, score):
                 drug_id = drug_ids[index][0]
+                confused = self.kb.confused_with.get(drug_id)
+                if confused:
+                    return self._look_alike(drug_id, confused)
                 return Resolution(((drug_id, self.kb.drug_name(drug_id)),), "fuzzy", score / 100, suggestions)
         return Resolution((), "none", 0.0, suggestions, "no drug of that name in the knowledge base")
 
+    def _look_alike(self, drug_id: int, confused: set[int]) -> Resolution:
+        """A near miss of one member of a confused-name pair could be either: ask, never guess."""
+        names = (self.kb.drug_name(drug_id), *sorted(self.kb.drug_name(d) for d in confused))
+        others = " and ".join(names[1:])
+        return Resolution((), "ambiguous", 0.0, names,
+                          f"ambiguous: close to {names[0]}, whose name is confused with {others} "
+                          "(look-alike, sound-alike names: ISMP); not checked")
 
-def _confident(query: str, candidate: str, score: float) -> bool:
+
+def confident_fuzzy(query: str, candidate: str, score: float) -> bool:
     """Accept a fuzzy match only when it is one slip away from a real name."""
     from rapidfuzz.distance import OSA
 

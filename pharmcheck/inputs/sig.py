@@ -1,10 +1,19 @@
 """Parsing sig strings as people write them: "Neurontin 600 tid", "Demerol 75 mg IM q3h".
 
-The parser never guesses. It reads a dose only where a number stands as a dose,
-a frequency only from a recognised abbreviation, and computes a daily dose only
-when both are known; otherwise the daily dose is None and ``note`` says why.
-A bare number with no unit ("Lexapro 10") is read as mg, as it is written on
-wards, and flagged with ``unit_assumed``.
+The parser never guesses, and never reads a dose smaller than the one written: a
+value is read correctly, or the daily dose is None and ``note`` says why.
+
+- Numbers: "1,200" is 1200 (a comma followed by exactly three digits is a thousands
+  separator); "1,5" is 1.5 (a decimal comma). "1.200" (a point followed by exactly three
+  digits after a non-zero whole part), "1,2000" and "1 200 mg" are ambiguous: not read.
+- A dose is a mass ("2.4g"), a tablet/capsule/puff count with a strength ("50 mg 2 tabs",
+  "2 x 50 mg", "2 capsules (600 mg)"), a volume with a concentration ("10 mL of 10 mg/5 mL"),
+  or a dose per kg ("15 mg/kg", "20 mg/kg/day", needing the patient's weight). A range
+  ("1-2 tabs", "5-10 mg") is read at its upper bound. A count without a strength is unknown.
+- A regimen in parts ("300 mg bd + 600 mg nocte", "100 mg mane 200 mg nocte") is summed.
+- A bare number with no unit ("Lexapro 10") is read as mg, as it is written on wards, and
+  flagged with ``unit_assumed``.
+- prn: counted at its stated maximum, else at its scheduled maximum ("qid prn"), else unknown.
 """
 
 from __future__ import annotations
@@ -13,57 +22,82 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from itertools import pairwise
 
 from pharmcheck.domain import Quantity
-
-_MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
-_UNIT_ALIASES = {
-    "mg": "mg", "milligram": "mg", "milligrams": "mg", "g": "g", "gm": "g", "gram": "g", "grams": "g",
-    "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
-    "ml": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units", "mg/kg": "mg/kg",
-    "mcg/h": "mcg/h", "mcg/hr": "mcg/h", "mcg/hour": "mcg/h", "ug/h": "mcg/h", "ug/hr": "mcg/h",
-    "micrograms/hour": "mcg/h", "microgram/hour": "mcg/h", "micrograms/h": "mcg/h",
-}
-_UNIT = r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?|mg/kg|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|ml|mmol|units?|iu)"
-_NUMBER = r"\d+(?:[.,]\d+)?"
-_DOSE = re.compile(rf"(?<![\w.\-/])(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?(?![\w\-/])", re.IGNORECASE)
-_DOSE_RANGE = re.compile(rf"(?<![\w.\-/])(?P<low>{_NUMBER})\s*-\s*(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?(?![\w\-/])", re.I)
-_STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
-_CONCENTRATION = re.compile(
-    rf"(?P<mass>{_NUMBER})\s*(?P<unit>mg|g|mcg|ug)\s*(?:/|per|in)\s*(?P<vol>{_NUMBER})?\s*ml", re.IGNORECASE
+from pharmcheck.inputs.amounts import (
+    CONCENTRATION,
+    COUNT_WORDS,
+    FORM,
+    NUMBER,
+    PER_DAY,
+    PER_KG,
+    UNIT,
+    Atom,
+    in_mg,
+    number,
+    per_ml,
+    read_atoms,
 )
 
-_PER_DAY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
+_STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
+# "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
+_DOTTED = re.compile(r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE)
+
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
+                 "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
+# "every eight hours", "four hourly": the interval spelled out, read as its digits
+_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE)
+# Distinct times of day add up: "mane and nocte" is twice a day
+_TIME_OF_DAY = ("mane", "midday", "evening", "nocte")
+_TIMES = r" (?:a |per |each )?da(?:y|ily)"
+_FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(p, re.IGNORECASE), label, per_day)
     for p, label, per_day in [
-        (r"\b(?:qds|qid|four times (?:a |per )?da(?:y|ily)|4 ?x ?(?:/|a |per )?day|x ?4)\b", "qid", 4),
-        (r"\b(?:tds|tid|three times (?:a |per )?da(?:y|ily)|3 ?x ?(?:/|a |per )?day|x ?3)\b", "tid", 3),
-        (r"\b(?:bd|bid|twice (?:a |per )?da(?:y|ily)|2 ?x ?(?:/|a |per )?day|x ?2|q12h)\b", "bid", 2),
-        (r"\b(?:every other day|alternate days|qod|eod)\b", "every other day", 0.5),
+        (r"\b(?:fid|qqid)\b", "5 times a day", 5),
+        (rf"\b(?:qds|qid|four times{_TIMES}|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
+        (rf"\b(?:tds|tid|three times{_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
+        (rf"\b(?:bd|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
+        (r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b", "every other day", 0.5),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
         (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
         (r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b", "twice weekly", 2 / 7),
         (r"\b(?:once weekly|weekly|qw|q1w|qwk|every week|once a week)\b", "weekly", 1 / 7),
-        (r"\b(?:nocte|qhs|hs|at night|at bedtime|on)\b", "nocte", 1),
-        (r"\b(?:od|qd|daily|once daily|once a day|mane|om|qam|qpm|q24h|every morning|each morning)\b", "daily", 1),
+        (r"\b(?:once daily|once a day|daily|od|qd|every day|each day|a day|per day)\b", "daily", 1),
+        ((r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
+          r"|on(?=\s*(?:$|[,;.)])))\b"), "nocte", 1),
+        (r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?)\b", "mane", 1),
+        (r"\b(?:midday|noon|lunchtime|at lunch)\b", "midday", 1),
+        (r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime)\b", "evening", 1),
     ]
 ]
-_EVERY_N_HOURS = re.compile(r"\b(?:q\s?(\d+)\s?h(?:rs?|ours?)?|every (\d+) ?h(?:rs?|ours?)?|(\d+) ?hourly)\b", re.I)
+# "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
+_EVERY_N_HOURS = re.compile(
+    r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
+    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.IGNORECASE)
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
-_HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s?(\d+)\s?(?:-|to)\s?(\d+)\s?h(?:rs?|ours?)?|(\d+)\s?(?:-|to)\s?(\d+)\s?hourly)\b",
+_HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
                          re.IGNORECASE)
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                 "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
-# "every eight hours", "four hourly": the interval spelled out, read as its digits
-_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.I)
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
-_TIMES_A_DAY = re.compile(r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
-                          + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily)\b", re.IGNORECASE)
-_ONCE = re.compile(r"\b(?:stat|once|single dose|one dose|x ?1)\b", re.IGNORECASE)
-_PRN = re.compile(r"\b(?:prn|p\.r\.n\.?|as needed|as required|when required|if needed)\b", re.IGNORECASE)
+_TIMES_A_DAY = re.compile(
+    r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
+    + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
+    re.IGNORECASE)
+_ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
+# Numbers that are not doses: durations, days of a course, clock times
+_NOT_DOSES = re.compile(
+    r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?"
+    r"(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
+    r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
+    r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
+    re.IGNORECASE)
+_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b",
+                  re.IGNORECASE)
 _PRN_MAX = re.compile(
-    rf"\bmax(?:imum)?\.?\s*(?:of\s*)?(?P<num>{_NUMBER})\s*(?P<unit>{_UNIT})?\s*"
-    r"(?P<per>doses?|times|x)?\s*(?:/|per|in|a)\s*(?:day|24 ?h(?:ours?)?|daily)",
+    rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
+    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?"
+    r"\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
+    r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
     re.IGNORECASE,
 )
 _ROUTES = {
@@ -75,7 +109,19 @@ _ROUTES = {
     "topical": "topical", "inh": "inhaled", "inhaled": "inhaled", "neb": "inhaled", "ng": "enteral",
     "peg": "enteral", "it": "intrathecal", "intrathecal": "intrathecal", "buccal": "buccal",
 }
-_ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.I)
+_ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+# Words that continue a sig after a comma, "and", "+": what follows belongs to the same drug
+_SIG_WORDS = frozenset("""
+take takes taking give given apply inhale instil insert use then and or with without after before
+for as at in on of if when until while up to max maximum not exceed no more than increase
+increasing increased reduce reducing decrease decreasing wean weaning titrate titrating stop
+stopping continue review each every per daily day days week weeks weekly month months morning
+mornings night nights evening evenings midday noon lunch bedtime food meals meal empty stomach
+water milk plus total dose doses tablet tablets tab tabs capsule capsules cap caps puff puffs
+spray sprays drop drops sachet sachets patch patches ml mg mcg g units unit slowly regular
+regularly usual pain nausea sleep breakthrough required needed directed once twice three four
+times mane nocte om on divided equal equally separate
+""".split())
 
 _CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
 
@@ -89,7 +135,12 @@ class Frequency:
 
 @dataclass(frozen=True)
 class Sig:
-    """What a sig string says. Fields that the text does not state are None."""
+    """What a sig string says. Fields that the text does not state are None.
+
+    ``daily`` is the daily dose the whole sig states (the parts of a split regimen summed),
+    in mg (or units, mmol, mcg/h), or per kg ("mg/kg", a daily dose per kg of body weight,
+    see :func:`weighed`); None when it cannot be read, and ``daily_note`` says why.
+    """
 
     name: str
     dose: Quantity | None = None
@@ -101,82 +152,247 @@ class Sig:
     route: str | None = None
     strength: str | None = None
     note: str | None = None
+    daily: Quantity | None = None
+    daily_note: str | None = None
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One dose and its frequencies: a regimen in parts has several ("300 mg bd + 600 mg nocte")."""
+
+    atoms: tuple[Atom, ...]
+    frequencies: tuple[tuple[str, float | None], ...]
+
+
+_FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
 
 
 def _clean(text: str) -> str:
+    text = re.sub(r"(\d?)([½¼¾])", lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½": 1.5
     text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
+    text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
+    text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _number(text: str) -> float:
-    return float(text.replace(",", "."))
+def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]]]:
+    """The frequencies in ``text`` (position, label, doses a day) and the text with them and
+    every other number that is not a dose (durations, clock times) blanked out."""
+    spans: list[tuple[int, str, float | None]] = []
+    padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
+
+    # "mg/kg per day", "1000 mg per day" are doses, not "daily"
+    kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
+
+    def take(pattern: re.Pattern[str], read: object) -> None:
+        nonlocal padded
+        for m in list(pattern.finditer(padded)):
+            if any(m.start() < end and start < m.end() for start, end in kept):
+                continue
+            label_per_day = read(m)  # type: ignore[operator]
+            if label_per_day is not None:
+                spans.append((m.start(), *label_per_day))
+            padded = padded[:m.start()] + " " * (m.end() - m.start()) + padded[m.end():]
+
+    def hour_range(m: re.Match[str]) -> tuple[str, float] | None:
+        low, high = (int(g) for g in m.groups() if g)
+        return (f"q{low}-{high}h", 24 / low) if 0 < low <= high else None
+
+    def every(m: re.Match[str]) -> tuple[str, float] | None:
+        hours = int(next(g for g in m.groups() if g))
+        return (f"q{hours}h", 24 / hours) if hours > 0 else None
+
+    def times(m: re.Match[str]) -> tuple[str, float] | None:
+        count = int(_NUMBER_WORDS.get(m[1].lower(), m[1]))
+        return (f"{count} times a day", float(count)) if count > 0 else None
+
+    take(_HOUR_RANGE, hour_range)
+    take(_EVERY_N_HOURS, every)
+    take(_TIMES_A_DAY, times)
+    for pattern, label, per_day in _FREQUENCY_WORDS:
+        take(pattern, lambda m, label=label, per_day=per_day: (label, per_day))
+    take(_ONCE, lambda m: ("once", None))
+    padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
+    return padded, sorted(spans)
 
 
-def unit_of(text: str | None) -> str | None:
-    return _UNIT_ALIASES.get(text.lower()) if text else None
+def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | None:
+    """The frequencies one dose is written with: the most often, or the times of day added up
+    ("mane and nocte" is twice a day); once, when that is all it says."""
+    if not labels:
+        return None
+    daily = [(label, n) for label, n in labels if n is not None]
+    if not daily:
+        return Frequency("once", None, prn)
+    times_of_day = list(dict.fromkeys(label for label, _ in daily if label in _TIME_OF_DAY))
+    generic = [(label, n) for label, n in daily if label not in _TIME_OF_DAY]
+    best = max(generic, key=lambda item: item[1], default=None)
+    if best is not None and best[1] >= len(times_of_day):  # type: ignore[operator]
+        return Frequency(best[0], best[1], prn)
+    return Frequency(" + ".join(times_of_day), float(len(times_of_day)), prn)
 
 
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | None, bool]:
-    """A dose such as "2 mg", "2.4g", "25 mcg/h" or "10 mL" (with a concentration), and nothing else.
+    """A dose such as "2 mg", "1,200 mg", "2.4g", "25 mcg/h", "15 mg/kg", "20 mg/kg/day", or
+    "10 mL" (with a concentration), and nothing else.
 
-    Returns the dose (mg, mcg/h, or the unit as written) and whether the unit was assumed.
+    Returns the dose (mg, mcg/h, mg/kg, mg/kg/day, or the unit as written) and whether the unit
+    was assumed.
     """
     cleaned = _clean(text)
-    match = _DOSE.match(cleaned)
-    rest = cleaned[match.end():].strip(" ()") if match else cleaned
-    if not match or (rest and not _CONCENTRATION.fullmatch(rest)):
+    atoms = read_atoms(cleaned, _continues)
+    if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
+        return None, False
+    atom = atoms[0]
+    rest = (cleaned[:atom.start] + cleaned[atom.end:]).strip(" ()")
+    unread = rest and not CONCENTRATION.fullmatch(rest)
+    if atom.kind in ("count", "ambiguous", "concentration") or unread:
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
-    value = _number(match["num"])
-    unit = unit_of(match["unit"])
-    if unit is None:
-        return Quantity(value, "mg"), True
-    if unit in _MASS_TO_MG:
-        return Quantity(value * _MASS_TO_MG[unit], "mg"), False
-    if unit == "mL":
-        conc = _CONCENTRATION.search(concentration or cleaned[match.end():] or "")
-        if conc:
-            per_ml = _number(conc["mass"]) * _MASS_TO_MG[unit_of(conc["unit"]) or "mg"] / _number(conc["vol"] or "1")
-            return Quantity(value * per_ml, "mg"), False
-    return Quantity(value, unit), False
+    if atom.kind in ("per_kg", "per_kg_day"):
+        return Quantity(atom.value, _per_kg_unit(atom)), False
+    if atom.kind == "volume":
+        conc = CONCENTRATION.search(concentration or rest or "")
+        each_ml = per_ml(conc) if conc else None
+        if each_ml is not None:
+            return Quantity(atom.value * each_ml, "mg"), False
+        return Quantity(atom.value, "mL"), False
+    return Quantity(atom.value, atom.unit), atom.kind == "bare"
+
+
+def _per_kg_unit(atom: Atom) -> str:
+    return f"{atom.unit}/kg" + ("/day" if atom.kind == "per_kg_day" else "")
 
 
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
 def parse_frequency(text: str) -> Frequency | None:
-    """A frequency such as "tid", "q3h", "nocte", "prn", "weekly"; None if none is recognised."""
+    """A frequency such as "tid", "q3h", "b.i.d.", "nocte", "prn", "weekly"; None if none is
+    recognised."""
     cleaned = _clean(text)
     prn = bool(_PRN.search(cleaned))
-    interval = _hour_range(cleaned)
-    if interval:  # the shortest interval: the most doses a day, as a dose range is read at its top
-        _, low, high = interval
-        return Frequency(f"q{low}-{high}h", 24 / low, prn)
-    every = _EVERY_N_HOURS.search(_SPELLED_HOURS.sub(lambda word: str(_NUMBER_WORDS[word[1].lower()]), cleaned))
-    if every:
-        hours = int(next(g for g in every.groups() if g))
-        if hours > 0:
-            return Frequency(f"q{hours}h", 24 / hours, prn)
-    # Before the words: "5 times daily" must not read as "daily".
-    times = _TIMES_A_DAY.search(cleaned)
-    count = int(_NUMBER_WORDS.get(times[1].lower(), times[1])) if times else 0
-    if count > 0:
-        return Frequency(f"{count} times a day", float(count), prn)
-    for pattern, label, per_day in _PER_DAY_WORDS:
-        if pattern.search(cleaned):
-            return Frequency(label, per_day, prn)
-    if _ONCE.search(cleaned):
-        return Frequency("once", None, prn)
-    if prn:
+    _, spans = _frequency_spans(cleaned)
+    frequency = _combined([(label, n) for _, label, n in spans], prn)
+    if frequency is None and prn:
         return Frequency("prn", None, True)
-    return None
+    return frequency
 
 
 def _hour_range(text: str) -> tuple[str, int, int] | None:
-    """An interval range in the text ("every 4-6 hours"): its words, the shortest and the longest."""
+    """An interval range in the text ("every 4-6 hours"): its words, the shortest, the longest."""
     found = _HOUR_RANGE.search(text)
     if found:
         low, high = (int(g) for g in found.groups() if g)
         if 0 < low <= high:
             return found[0].strip(), low, high
+    return None
+
+
+def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
+    """The doses and their frequencies: a dose written after a frequency starts a new part."""
+    parts: list[tuple[list[Atom], list[tuple[str, float | None]]]] = []
+    events = sorted([(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans],
+                    key=lambda e: e[:2])
+    for _, is_frequency, event in events:
+        if is_frequency:
+            if not parts:
+                parts.append(([], []))
+            parts[-1][1].append(event[1:])  # type: ignore[index]
+        else:
+            if not parts or (parts[-1][0] and parts[-1][1]):
+                parts.append(([], []))
+            parts[-1][0].append(event)  # type: ignore[arg-type]
+    return [_Part(tuple(a), tuple(f)) for a, f in parts]
+
+
+def _part_dose(part: _Part, text: str, strength: Quantity | None,
+               counting: bool) -> tuple[Quantity | None, str | None, bool]:
+    """One part's dose per administration (mg, or mg/kg with the per-day flag in the unit),
+    why it is unknown, and whether its unit was assumed."""
+    kinds = {a.kind for a in part.atoms}
+    if "ambiguous" in kinds:
+        written = next(a.text for a in part.atoms if a.kind == "ambiguous")
+        why = (f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): "
+               "daily dose unknown")
+        return None, why, False
+    per_day = [a for a in part.atoms if a.kind == "per_day"]
+    if per_day:
+        top = max(per_day, key=lambda a: a.value)
+        return Quantity(top.value, f"{top.unit}/day"), None, False
+    per_kg = [a for a in part.atoms if a.kind in ("per_kg", "per_kg_day")]
+    if per_kg:
+        top = max(per_kg, key=lambda a: a.value)
+        return Quantity(top.value, _per_kg_unit(top)), None, False
+    masses = [a for a in part.atoms if a.kind == "mass"]
+    counts = [a for a in part.atoms if a.kind == "count"]
+    volumes = [a for a in part.atoms if a.kind == "volume"]
+    concentrations = [a for a in part.atoms if a.kind == "concentration"]
+    bares = [a for a in part.atoms if a.kind == "bare"]
+    candidates: list[Quantity] = []
+    if volumes and concentrations:
+        candidates.append(Quantity(max(v.value for v in volumes) * concentrations[0].value, "mg"))
+    if counts:
+        count = max(c.value for c in counts)
+        total = [m for m in masses if any(_is_total(text, c, m) for c in counts)]
+        each = [m for m in masses if m not in total]
+        if total:
+            candidates.extend(Quantity(m.value, m.unit) for m in total)
+        if each:
+            candidates.extend(Quantity(count * m.value, m.unit) for m in each)
+        elif not total:
+            if strength is None:
+                form = counts[0].text
+                return None, f"{form} with no strength given: daily dose unknown", False
+            candidates.append(Quantity(count * strength.value, strength.unit))
+    else:
+        apart = [b for a, b in pairwise(masses)
+                 if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end:b.start])]
+        if apart:  # "300 mg and 200 mg at night": which dose goes with which time is not said
+            why = (f"doses {masses[0].text} and {apart[0].text} without their own frequencies: "
+                   "daily dose unknown")
+            return None, why, False
+        candidates.extend(Quantity(m.value, m.unit) for m in masses)
+    if bares:
+        if masses and any(b.start < m.start for b in bares for m in masses):
+            why = f"the number {bares[0].text!r} before a dose is ambiguous: daily dose unknown"
+            return None, why, False
+        if masses:
+            # "500 mg 2 qds": a number after a dose can only be a count of that dose
+            count = max(b.value for b in bares)
+            if count < 1:
+                why = f"the number {bares[0].text!r} after a dose cannot be read: daily dose unknown"
+                return None, why, False
+            candidates = [Quantity(count * c.value, c.unit) for c in candidates]
+        elif strength is not None:
+            candidates.append(Quantity(max(b.value for b in bares) * strength.value, strength.unit))
+        elif counting and not candidates:
+            # "1 tab mane 2 nocte": a number among tablet counts is a count
+            return None, f"{bares[0].text} with no strength given: daily dose unknown", False
+        elif not candidates:
+            top = max(bares, key=lambda b: b.value)
+            return Quantity(top.value, "mg"), None, True
+    if not candidates:
+        if volumes:
+            return Quantity(max(v.value for v in volumes), "mL"), None, False
+        return None, "no dose given: daily dose unknown", False
+    units = {c.unit for c in candidates}
+    if len(units) > 1:
+        return None, f"doses in {' and '.join(sorted(units))}: daily dose unknown", False
+    return max(candidates, key=lambda c: c.value), None, False
+
+
+def _is_total(text: str, count: Atom, mass: Atom) -> bool:
+    """Whether the mass is the whole dose of the count: "2 capsules (600 mg)", "2 tabs = 100 mg"."""
+    between = text[count.end:mass.start]
+    return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", between) is not None
+
+
+def _strength(parts: list[_Part], text: str) -> Quantity | None:
+    """The product strength: a mass written with a count of tablets, capsules or puffs."""
+    for part in parts:
+        counts = [a for a in part.atoms if a.kind == "count"]
+        for mass in (a for a in part.atoms if a.kind == "mass"):
+            if counts and not any(_is_total(text, c, mass) for c in counts):
+                return Quantity(mass.value, mass.unit)
     return None
 
 
@@ -186,58 +402,165 @@ def parse_sig(text: str) -> Sig:
     cleaned = _clean(text)
     prn_max_match = _PRN_MAX.search(cleaned)
     body = cleaned[: prn_max_match.start()] + cleaned[prn_max_match.end():] if prn_max_match else cleaned
+    masked, spans = _frequency_spans(body)
+    atoms = read_atoms(masked, _continues)
     strength = _STRENGTH.search(body)
-    note = None
-    unmasked = body  # the interval range's numbers blanked out, so that they are not read as a dose
-    body = _HOUR_RANGE.sub(lambda interval: " " * len(interval[0]), body)
-    dose_match = _DOSE_RANGE.search(body) or _DOSE.search(body)
-    if strength and (dose_match is None or strength.start() <= dose_match.start()):
+    notes: list[str] = []
+    if strength and (not atoms or strength.start() <= atoms[0].start):
         # "co-codamol 30/500": a product strength, not a dose pharmcheck can attribute.
-        name = body[: strength.start()]
-        dose, assumed, rest = None, False, body[strength.end():]
-    elif dose_match:
-        name = body[: dose_match.start()]
-        written = dose_match.group(0)
-        if dose_match.groupdict().get("low"):
-            # A range ("0.5-1 mg") is screened at its upper bound, and says so.
-            written = f"{dose_match['num']} {dose_match['unit'] or ''}"
-            note = f"dose range {dose_match.group(0).strip()}: screened at the upper bound"
-        dose, assumed = parse_dose(written, body[dose_match.end():])
-        rest = unmasked[dose_match.end():]
+        name, rest = body[: strength.start()], body[strength.end():]
+        atoms, spans = [], [s for s in spans if s[0] >= strength.end()]
+    elif atoms:
+        name, rest = body[: atoms[0].start], body[atoms[0].start:]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            name = _CONCENTRATION.sub(" ", body[dose_match.end():])
-            name = _strip_sig_words(_EVERY_N_HOURS.sub(" ", name).strip())
+            after = re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.IGNORECASE)
+            name = _strip_sig_words(after.strip())
     else:
-        name, dose, assumed, rest = body, None, False, ""
-    # No dose after the name: frequency and route words may follow it directly ("morphine prn").
-    frequency = parse_frequency(rest) if rest else parse_frequency(unmasked[:len(name)])
-    route_match = _ROUTE.search(rest) if rest else None
-    name = name.strip(" ,;:-(")
-    if not rest:
-        trimmed = _strip_sig_words(name)
-        name = trimmed or name
-    prn_max, prn_max_doses = None, None
-    if prn_max_match:
-        if prn_max_match["per"]:
-            prn_max_doses = _number(prn_max_match["num"])
-        else:
-            prn_max, _ = parse_dose(prn_max_match["num"] + (prn_max_match["unit"] or ""))
+        name, rest = body, ""
     prn = bool(_PRN.search(cleaned))
+    parts = _parts(atoms, spans)
+    frequency = _combined([f for part in parts for f in part.frequencies], prn) if parts else None
+    if frequency is None:
+        frequency = parse_frequency(body[:len(name)]) if not rest else None
     if frequency is None and prn:
         frequency = Frequency("prn", None, True)
-    interval = _hour_range(unmasked)
-    if interval and frequency is not None and frequency.label == f"q{interval[1]}-{interval[2]}h":
-        said = f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h"
-        note = f"{note}; {said}" if note else said
+    route_match = _ROUTE.search(rest) if rest else None
+    if name and body.startswith(name):
+        # "morphine every 4-6 hours": the frequency is not part of the name
+        name = name[:len(masked[:len(name)].rstrip())]
+    name = name.strip(" ,;:-(")
+    if not rest:
+        name = _strip_sig_words(name) or name
+    dose, assumed, daily, daily_note = _regimen(parts, masked, frequency, prn, prn_max_match, notes)
+    dosed = [p for p in parts if p.atoms]
+    if len(dosed) > 1:  # "300 mg bd + 600 mg nocte": every part's frequency
+        each = [_combined(list(p.frequencies), prn) for p in dosed]
+        if all(f is not None for f in each):
+            frequency = Frequency(" + ".join(f.label for f in each),  # type: ignore[union-attr]
+                                  sum(f.per_day or 1.0 for f in each), prn)  # type: ignore[union-attr]
+    interval = _hour_range(body)
+    if interval and any(label == f"q{interval[1]}-{interval[2]}h" for _, label, _ in spans):
+        notes.append(f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h")
     route = _ROUTES[route_match[1].lower()] if route_match else None
     if route is None and re.search(r"\bpatch\b", cleaned, re.IGNORECASE):
         route = "transdermal"
+    prn_max, prn_max_doses = _prn_max(prn_max_match, None)
     return Sig(
         name=name, dose=dose, unit_assumed=assumed, frequency=frequency, prn=prn,
         prn_max=prn_max, prn_max_doses=prn_max_doses, route=route,
-        strength=strength.group(0) if strength else None, note=note,
+        strength=strength.group(0) if strength else None, note="; ".join(notes) or None,
+        daily=daily, daily_note=daily_note,
     )
+
+
+def _prn_max(match: re.Match[str] | None,
+             strength: Quantity | None) -> tuple[Quantity | None, float | None]:
+    """A stated daily maximum: an amount, or a number of doses; in tablets only with a strength."""
+    value = number(match["num"]) if match is not None else None
+    if match is None or value is None:
+        return None, None
+    if match["per"]:
+        return None, value
+    if match["form"]:
+        if strength is None:
+            return None, None
+        return Quantity(value * strength.value, strength.unit), None
+    limit = in_mg(value, match["unit"])
+    return (Quantity(limit.value, f"{limit.unit}/kg"), None) if match["kg"] else (limit, None)
+
+
+def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bool,
+             prn_max: re.Match[str] | None, notes: list[str],
+             ) -> tuple[Quantity | None, bool, Quantity | None, str | None]:
+    """The largest dose per administration, whether its unit was assumed, and the daily dose
+    of all the parts together (or None and why)."""
+    dosed = [p for p in parts if p.atoms]
+    strength = _strength(dosed, text)
+    counting = any(a.kind == "count" for p in dosed for a in p.atoms)
+    limit, limit_doses = _prn_max(prn_max, strength)
+    doses: list[tuple[Quantity | None, str | None, Frequency | None]] = []
+    assumed = False
+    for part in dosed:
+        dose, why, unit_assumed = _part_dose(part, text, strength, counting)
+        assumed = assumed or unit_assumed
+        own = _combined(list(part.frequencies), prn)
+        doses.append((dose, why, own if len(dosed) > 1 else frequency))
+        if any(a.ranged for a in part.atoms):
+            ranged = next(a for a in part.atoms if a.ranged)
+            notes.append(f"dose range {ranged.text}: screened at the upper bound")
+    known = [d for d, _, _ in doses if d is not None]
+    one_unit = known and len({q.unit for q in known}) == 1
+    largest = max(known, key=lambda q: q.value) if one_unit else None
+    if len(doses) <= 1:
+        dose, why, _ = doses[0] if doses else (None, "no dose given: daily dose unknown", None)
+        if dose is None and limit is None:
+            return None, assumed, None, why
+        return dose, assumed, *daily_dose(dose, frequency, limit, limit_doses)
+    # A regimen in parts: every part needs a dose and a frequency, or the total is unknown.
+    total, note = _summed(doses)
+    if limit is not None and prn:
+        return largest, assumed, limit, "prn, counted at its stated maximum"
+    if limit is not None:
+        return largest, assumed, *_capped(total, note, limit)
+    if prn and total is not None:
+        note = f"{note}; prn, counted at its scheduled maximum"
+    return largest, assumed, total, note
+
+
+def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]],
+            ) -> tuple[Quantity | None, str]:
+    """The daily dose of a regimen in parts ("300 mg bd + 600 mg nocte"), and how it was summed."""
+    for dose, why, own in doses:
+        if dose is None:
+            return None, why or "no dose given: daily dose unknown"
+        if own is None:
+            return None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
+    totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
+    unknown = next((why or "" for total, why in totals if total is None), None)
+    if unknown is not None:
+        return None, unknown
+    if len({t[0].unit for t in totals}) != 1:  # type: ignore[union-attr]
+        return None, "doses in different units: daily dose unknown"
+    total = Quantity(sum(t[0].value for t in totals), totals[0][0].unit)  # type: ignore[union-attr]
+    said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
+    return total, f"regimen in parts, summed: {said} = {total} a day"
+
+
+def _capped(total: Quantity | None, note: str | None,
+            limit: Quantity) -> tuple[Quantity | None, str | None]:
+    """A daily dose with a stated daily maximum: the lower of the two; the maximum alone when the
+    schedule does not give a daily dose (it bounds what can be given)."""
+    if total is None or total.unit != limit.unit:
+        return limit, "counted at its stated maximum"
+    if limit.value < total.value:
+        said = f"counted at its stated maximum, {limit}"
+        return limit, f"{note}; {said}" if note else said
+    return total, note
+
+
+def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str | None]:
+    """A scheduled dose a day (a dose per kg gives a daily dose per kg)."""
+    if dose.unit.endswith("/kg/day"):
+        return Quantity(dose.value, dose.unit.removesuffix("/day")), None
+    per_day = 1.0 if frequency.per_day is None else frequency.per_day
+    if dose.unit in ("mg", "mmol", "units", "mg/kg", "units/kg"):
+        return Quantity(dose.value * per_day, dose.unit), None
+    return None, f"dose in {dose.unit}: daily dose not computed"
+
+
+def weighed(daily: Quantity | None, note: str | None,
+            weight_kg: float | None) -> tuple[Quantity | None, str | None]:
+    """A daily dose per kg ("mg/kg") for a patient of this weight: mg; unknown without a weight."""
+    if daily is None or not daily.unit.endswith("/kg"):
+        return daily, note
+    unit = daily.unit.removesuffix("/kg")
+    if weight_kg is None:
+        return None, (f"dose per kg ({daily.value:g} {unit}/kg a day): the patient's weight is needed; "
+                      "daily dose unknown")
+    said = f"{daily.value:g} {unit}/kg a day x {weight_kg:g} kg"
+    total = Quantity(daily.value * weight_kg, unit)
+    return total, f"{note}; {said}" if note else said
 
 
 def normalize_route(text: str) -> str:
@@ -253,23 +576,73 @@ def _strip_sig_words(name: str) -> str:
     return " ".join(words)
 
 
+def continues_sig(text: str) -> bool:
+    """Whether text after a comma, "and", "+" reads as more of the same sig ("600 mg nocte",
+    "then 1 g bd", "max 4 g a day"), rather than as the start of another item."""
+    cleaned = _clean(text).lstrip(" ,;:+&(")
+    first = re.match(r"[^\s,;:()]+", cleaned)
+    if first is None:
+        return True
+    if re.match(r"\d+-[a-z]", first[0], re.IGNORECASE):
+        return False  # "5-hydroxytryptophan": a name that starts with a digit
+    return first[0][0].isdigit() or bool(_PRN.match(cleaned)) or _continues(first[0])
+
+
+def _continues(word: str) -> bool:
+    """Whether a word belongs to a sig: a frequency, a route, a form, an instruction."""
+    word = word.lower()
+    return (word in _SIG_WORDS or word in COUNT_WORDS or bool(_ROUTE.fullmatch(word))
+            or bool(_PRN.fullmatch(word)) or parse_frequency(word) is not None
+            or bool(re.fullmatch(FORM, word, re.IGNORECASE)))
+
+
+def item_text(text: str) -> str:
+    """The text as one line, each line break a ";" (a new line may start another item)."""
+    return _clean(re.sub(r"\s*[\r\n]+\s*", " ; ", text.strip()))
+
+
+# "+" and "&" with a space beside them: in a SMILES string they are a charge and a ring bond
+_SEPARATOR = re.compile(r"\s*(?:[,;\n]|\s[+&]|[+&]\s|\band\b)\s*", re.IGNORECASE)
+
+
+def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
+    """Where ``text`` may start another item: a separator after the drug ``name`` (which may
+    itself hold one: "paracetamol and codeine") that is not followed by more of the same sig."""
+    start = len(name) if text.startswith(name) else 0
+    return [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start)
+            if re.search(r"\w", text[:m.start()]) and m.end() < len(text)
+            and not continues_sig(text[m.end():])]
+
+
 def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quantity | None,
                prn_max_doses: float | None) -> tuple[Quantity | None, str | None]:
-    """The total daily dose, or None with the reason it cannot be computed."""
+    """The total daily dose, or None with the reason it cannot be computed.
+
+    A stated daily maximum caps the schedule; with prn and no schedule it is the daily dose.
+    prn with a schedule and no maximum is counted at the schedule. A dose per kg gives a daily
+    dose per kg (see :func:`weighed`).
+    """
     if dose is not None and dose.unit == "mcg/h":
         return dose, None  # a patch delivers its rate around the clock
+    if dose is not None and dose.unit.endswith("/day"):
+        total, note = Quantity(dose.value, dose.unit.removesuffix("/day")), None
+    elif dose is None:
+        total, note = None, "no dose given: daily dose unknown"
+    elif frequency is None or frequency.label == "prn":
+        total, note = None, ("prn with no stated maximum: daily dose unknown" if frequency
+                             else "no frequency given: daily dose unknown")
+    elif frequency.per_day is None:
+        total, note = dose, "single dose"
+    else:
+        total, note = _daily(dose, frequency)
+        if total is not None and frequency.prn:
+            note = f"prn, counted at its scheduled maximum, {frequency.label}"
+    limit = prn_max or (Quantity(dose.value * prn_max_doses, dose.unit)
+                        if dose is not None and prn_max_doses is not None else None)
+    if limit is None:
+        return total, note
     if frequency is not None and frequency.prn:
-        if prn_max is not None:
-            return prn_max, "prn, counted at its stated maximum"
-        if prn_max_doses is not None and dose is not None:
-            return Quantity(dose.value * prn_max_doses, dose.unit), "prn, counted at its stated maximum"
-        return None, "prn with no stated maximum: daily dose unknown"
-    if dose is None:
-        return None, "no dose given: daily dose unknown"
-    if frequency is None:
-        return None, "no frequency given: daily dose unknown"
-    if frequency.per_day is None:
-        return dose, "single dose"
-    if dose.unit not in ("mg", "mmol", "units"):
-        return None, f"dose in {dose.unit}: daily dose not computed"
-    return Quantity(dose.value * frequency.per_day, dose.unit), None
+        return limit, "prn, counted at its stated maximum"  # as much as the prescriber allows a day
+    if total is None:
+        return limit, "counted at its stated maximum"
+    return _capped(total, note, limit)

@@ -361,6 +361,13 @@ class _Resolver:
             return {drug_key: None, class_key: self.klass(row, column)}
         return {drug_key: self.drug(row, column), class_key: None}
 
+    def name_pair(self, row: Row) -> dict[str, Any]:
+        pair = {"a_drug_id": self.drug(row, "a"), "b_drug_id": self.drug(row, "b"),
+                "listed_as": row["listed_as"]}
+        if pair["a_drug_id"] is not None and pair["a_drug_id"] == pair["b_drug_id"]:
+            self._problem(row, f"{row['a']!r} and {row['b']!r} are one drug: not a confused pair")
+        return pair
+
     def number(self, row: Row, column: str, integer: bool = False) -> float | None:
         text = row[column]
         if not text:
@@ -419,6 +426,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             key = lower_key(synonym)
             synonyms.setdefault((condition_id, key), {"condition_id": condition_id, "synonym": synonym, "lower_key": key})
     out[models.ConditionSynonym] = list(synonyms.values())
+    out[models.ConditionCode] = _condition_codes(r, tables["condition_codes"])
 
     memberships: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in tables["class_members"]:
@@ -488,6 +496,8 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
                    "withdrawal_risk": row["withdrawal_risk"] or None,
                    "withdrawal_text": row["withdrawal_text"] or None})
             for row in tables["treatments"]]),
+        "confused_name_pairs": (models.ConfusedNamePair, [
+            (row, r.name_pair(row)) for row in tables["confused_names"]]),
     }
     for table, (model, rows) in facts.items():
         records, links = [], []
@@ -498,6 +508,20 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         out[model] = records
         out[models.FACT_REFERENCE_TABLES[table]] = links
     return out
+
+
+def _condition_codes(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
+    """One record per (system, code); a code may name only one condition."""
+    records: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        key = (row["system"], row["code"].upper())
+        condition_id = r.condition(row)
+        if key in records and records[key]["condition_id"] != condition_id:
+            r._problem(row, f"{row['system']} code {row['code']!r} is given to two conditions")
+        records.setdefault(key, {"condition_id": condition_id, "system": row["system"],
+                                 "code": key[1], "title": row["title"],
+                                 "reference_id": r.ref(row, row["ref_id"])})
+    return list(records.values())
 
 
 def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:

@@ -141,6 +141,29 @@ class ConditionSynonym(Base):
     lower_key: Mapped[str] = mapped_column(String(200), index=True)
 
 
+class ConditionCode(Base):
+    """A code (ICD-10-CM, SNOMED CT) that names a condition of the vocabulary, with its source."""
+
+    __tablename__ = "condition_codes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"), index=True)
+    system: Mapped[str] = mapped_column(String(20))
+    code: Mapped[str] = mapped_column(String(40), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    reference_id: Mapped[int] = mapped_column(ForeignKey("references.id"))
+    __table_args__ = (CheckConstraint("system IN ('ICD-10-CM','SNOMED CT')", name="system"),)
+
+
+class ConfusedNamePair(Base):
+    """Two drugs whose names a published list gives as look-alike or sound-alike."""
+
+    __tablename__ = "confused_name_pairs"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    a_drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), index=True)
+    b_drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), index=True)
+    listed_as: Mapped[str] = mapped_column(Text)
+
+
 class RiskAssertion(Base):
     """A myoclonus-risk assertion about a drug or a class."""
 
@@ -310,12 +333,14 @@ risk_assertion_references = _fact_references("risk_assertions")
 condition_rule_references = _fact_references("condition_rules")
 interaction_rule_references = _fact_references("interaction_rules")
 treatment_references = _fact_references("treatments")
+confused_name_pair_references = _fact_references("confused_name_pairs")
 
 FACT_REFERENCE_TABLES = {
     "risk_assertions": risk_assertion_references,
     "condition_rules": condition_rule_references,
     "interaction_rules": interaction_rule_references,
     "treatments": treatment_references,
+    "confused_name_pairs": confused_name_pair_references,
 }
 
 

@@ -30,6 +30,7 @@ INTERACTION_EFFECTS = (
     "level-raised", "level-lowered", "additive-neurotoxicity", "additive-toxicity", "loss-of-effect",
 )
 RENAL_ACTIONS = ("adjust", "avoid", "contraindicated", "caution")
+CODE_SYSTEMS = ("ICD-10-CM", "SNOMED CT")
 DIALYSIS = ("", "hemodialysis", "peritoneal", "any")
 
 
@@ -48,6 +49,14 @@ TABLES: dict[str, TableSpec] = {
     ),
     "conditions": TableSpec(
         ("condition", "label", "category", "synonyms"), ("condition", "label", "category")
+    ),
+    "condition_codes": TableSpec(
+        ("condition", "system", "code", "title", "ref_id"),
+        ("condition", "system", "code", "title", "ref_id"),
+        {"system": CODE_SYSTEMS},
+    ),
+    "confused_names": TableSpec(
+        ("a", "b", "listed_as", "ref_ids"), ("a", "b", "listed_as", "ref_ids")
     ),
     "classes": TableSpec(
         ("class", "label", "kind", "duplicate_therapy", "description"),

@@ -325,6 +325,16 @@ class KnowledgeBase:
         self.condition_keys = {
             str(key): int(cid) for cid, key in q("SELECT condition_id, lower_key FROM condition_synonyms", {})
         }
+        self.condition_codes = {
+            (str(system), str(code)): int(cid)
+            for cid, system, code in q(
+                "SELECT condition_id, system, code FROM condition_codes ORDER BY id", {})
+        }
+        self.confused_names = self._facts("confused_name_pairs", "confused_name_pairs_references")
+        self.confused_with: dict[int, set[int]] = defaultdict(set)
+        for pair in self.confused_names:
+            self.confused_with[int(pair["a_drug_id"])].add(int(pair["b_drug_id"]))
+            self.confused_with[int(pair["b_drug_id"])].add(int(pair["a_drug_id"]))
         self.risks = self._facts("risk_assertions", "risk_assertions_references")
         self.condition_rules = self._facts("condition_rules", "condition_rules_references")
         self.interactions = self._facts("interaction_rules", "interaction_rules_references")
@@ -373,6 +383,24 @@ class KnowledgeBase:
             facts.append(Fact(values, tuple(refs)))
         return facts
 
+    def condition_vocabulary(self) -> list[dict[str, Any]]:
+        """Every condition with its category, synonyms and codes, by name."""
+        synonyms: dict[int, list[str]] = defaultdict(list)
+        for cid, synonym in self._q(
+            "SELECT condition_id, synonym FROM condition_synonyms ORDER BY id", {}
+        ):
+            synonyms[int(cid)].append(str(synonym))
+        codes: dict[int, list[dict[str, str]]] = defaultdict(list)
+        for cid, system, code, title in self._q(
+            "SELECT condition_id, system, code, title FROM condition_codes ORDER BY id", {}
+        ):
+            codes[int(cid)].append({"system": str(system), "code": str(code), "title": str(title)})
+        rows = self._q("SELECT id, name, label, category FROM conditions ORDER BY name", {})
+        return [{"condition": str(name), "label": str(label), "category": str(category),
+                 "synonyms": [s for s in synonyms[int(cid)]
+                              if s.lower() not in (str(name), str(label).lower())],
+                 "codes": codes[int(cid)]} for cid, name, label, category in rows]
+
     def counts(self) -> dict[str, int]:
         def one(sql: str) -> int:
             return int(self._q(sql, {})[0][0])
@@ -390,6 +418,8 @@ class KnowledgeBase:
             "renal_bands": len(self.renal_bands),
             "treatments": len(self.treatments),
             "conditions": len(self.conditions),
+            "condition_codes": len(self.condition_codes),
+            "confused_name_pairs": len(self.confused_names),
         }
 
     def sources(self) -> list[dict[str, str]]:

@@ -9,10 +9,10 @@ from sqlalchemy import create_engine, text
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.kb import models
 from pharmcheck.kb.schema import SCHEMA_HEAD
-from pharmcheck.kb.sources import EVIDENCE, GRADES, SEVERITIES, content_version
+from pharmcheck.kb.sources import CODE_SYSTEMS, EVIDENCE, GRADES, SEVERITIES, content_version
 from pharmcheck.paths import sources_dir
 
-_FACT_TABLES = ("risk_assertions", "condition_rules", "interaction_rules", "treatments")
+_FACT_TABLES = tuple(models.FACT_REFERENCE_TABLES)
 
 
 def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
@@ -110,6 +110,11 @@ def _controlled_values(rows: Any) -> list[str]:
             ok = False
         if not ok:
             problems.append(f"{drug}: MME factor {value!r} is not a positive number")
+    for system, code in rows("SELECT DISTINCT system, code FROM condition_codes"):
+        if system not in CODE_SYSTEMS:
+            problems.append(f"condition code {code!r}: system {system!r}")
+    problems += [f"confused-name pair #{pair_id} names one drug twice" for (pair_id,) in rows(
+        "SELECT id FROM confused_name_pairs WHERE a_drug_id = b_drug_id")]
     uncovered = rows(
         "SELECT d.name FROM drugs d WHERE d.curated = 1 AND NOT EXISTS "
         "(SELECT 1 FROM risk_assertions r WHERE r.drug_id = d.id)"

@@ -22,7 +22,7 @@ def render(report: Report) -> str:
     pid = report.patient.id or ""
     rows = [[pid, f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
              f.recommendation, f.evidence, report.kb_version] for f in report.findings]
-    rows += [[pid, "", "", "unrecognized", "", "", f"Not checked: {u.input}", u.reason,
+    rows += [[pid, "", "", "unrecognized", "", "", u.title, u.reason,
               f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", "", report.kb_version]
              for u in report.unrecognized]
     writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-from pharmcheck.domain import Report, Severity
+from pharmcheck.domain import Report, Severity, Unrecognized
 from pharmcheck.report.escape import markdown as _cell
 from pharmcheck.report.text import hidden_line
+
+
+def _not_checked(item: Unrecognized) -> str:
+    what = "condition " if item.kind == "condition" else ""
+    hint = f" (did you mean {_cell(', '.join(item.suggestions))}?)" if item.suggestions else ""
+    return f"- {what}**{_cell(item.input)}**: {_cell(item.reason)}{hint}"
 
 
 def render(report: Report) -> str:
@@ -21,9 +27,7 @@ def render(report: Report) -> str:
                 for s in report.structures]
     if report.unrecognized:
         out += ["", "## Not checked (not recognised)", ""]
-        out += [f"- **{_cell(u.input)}**: {_cell(u.reason)}"
-                + (f" (did you mean {_cell(', '.join(u.suggestions))}?)" if u.suggestions else "")
-                for u in report.unrecognized]
+        out += [_not_checked(u) for u in report.unrecognized]
     if report.notes:
         out += ["", "## Notes", ""] + [f"- {_cell(n)}" for n in report.notes]
     out += ["", "## Findings", ""]

@@ -37,7 +37,7 @@ def render(report: Report, color: bool = False) -> str:
         seen.add(key)
         match = med.match if med.match != "fuzzy" else f"fuzzy {med.score:.2f}"
         dose = f", {med.daily_dose}/day" if med.daily_dose else ""
-        status = " [stopped]" if med.stopped else ""
+        status = " [stopped]" if med.stopped else f" [{med.status}: not screened]" if med.void else ""
         lines.extend(_wrap(f"{med.input} -> {med.drug} ({match}{dose}){status}", "  "))
     if report.structures:
         lines.append("")
@@ -51,7 +51,8 @@ def render(report: Report, color: bool = False) -> str:
         lines.append("NOT CHECKED (not recognised):")
         for item in report.unrecognized:
             hint = f" - did you mean: {', '.join(item.suggestions)}?" if item.suggestions else ""
-            lines.extend(_wrap(f"{item.input}: {item.reason}{hint}", "  "))
+            what = "condition " if item.kind == "condition" else ""
+            lines.extend(_wrap(f"{what}{item.input}: {item.reason}{hint}", "  "))
     for note in report.notes:
         lines.extend(_wrap(f"note: {note}", ""))
     lines.append("")
@@ -60,7 +61,7 @@ def render(report: Report, color: bool = False) -> str:
         if hidden:
             lines.append(hidden)
         else:
-            lines.append("No findings." if not report.unrecognized else "No findings for the recognised drugs.")
+            lines.append("No findings." if not report.unrecognized else "No findings for the recognised inputs.")
         return "\n".join(lines) + "\n"
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity == severity]

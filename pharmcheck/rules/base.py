@@ -141,7 +141,7 @@ class CheckContext:
 
     @cached_property
     def active(self) -> tuple[ResolvedMedication, ...]:
-        return tuple(m for m in self.medications if not m.stopped)
+        return tuple(m for m in self.medications if not m.stopped and not m.void)
 
     @cached_property
     def stopped(self) -> tuple[ResolvedMedication, ...]:

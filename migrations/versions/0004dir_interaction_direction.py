@@ -1,7 +1,7 @@
 """interaction direction: which participant an interaction acts on, and how
 
-Revision ID: 0003dir
-Revises: 0002
+Revision ID: 0004dir
+Revises: 0003
 Create Date: 2026-12-02 18:00:00.000000
 """
 
@@ -10,8 +10,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0003dir'
-down_revision: str | None = '0002'
+revision: str = '0004dir'
+down_revision: str | None = '0003'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
