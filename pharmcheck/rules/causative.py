@@ -233,7 +233,7 @@ def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
 
 
 @rule(
-    code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MODERATE,
+    code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MINOR,
     evidence="moderate", title="Drug that can cause myoclonus",
     doc=RuleDoc(
         what="Each active drug with a myoclonus-risk assertion in the KB, for the drug itself or for "
