@@ -165,17 +165,20 @@ def test_renal_impairment_raises_a_renally_cleared_drug_without_bands(checker, k
 
 
 def test_a_renal_band_finding_carries_the_renal_problem(checker) -> None:  # type: ignore[no-untyped-def]
-    # lithium has label renal bands: PC501 reports it at CrCl 40, and PC101 has no other context
-    assert not found(checker, ["lithium 400 mg bd"], Patient(crcl=40), "PC101")
+    # lithium has label renal bands: PC501 reports it at CrCl 40 and PC101 stays awareness
     assert found(checker, ["lithium 400 mg bd"], Patient(crcl=40), "PC501")
-    assert one(checker, ["lithium 400 mg bd"], "lithium", Patient(crcl=40, myoclonus="present"))
+    causing = one(checker, ["lithium 400 mg bd"], "lithium", Patient(crcl=40))
+    assert causing.severity == Severity.MINOR and "checked against the label bands by PC501" in causing.message
 
 
-def test_cefepime_on_dialysis_is_one_finding(checker) -> None:  # type: ignore[no-untyped-def]
+def test_cefepime_on_dialysis_is_one_renal_finding(checker) -> None:  # type: ignore[no-untyped-def]
     findings = [f for f in found(checker, ["cefepime 2 g q8h"], Patient(dialysis="hemodialysis", age=50))
                 if "cefepime" in f.drugs]
-    assert [f.code for f in findings] == ["PC501"]  # was PC101, PC501 and PC702 twice
-    band = findings[0]
+    # was PC101 (major, raised by the renal failure), PC501 and PC702 twice: now the renal problem
+    # is PC501's and PC101 is awareness that names it
+    assert sorted(f.code for f in findings) == ["PC101", "PC501"]
+    assert next(f for f in findings if f.code == "PC101").severity == Severity.MINOR
+    band = next(f for f in findings if f.code == "PC501")
     assert band.severity == Severity.MAJOR and "band maximum 1000 mg/day" in band.message
     assert "Also caution in End-stage renal disease" in band.message
     assert "Also caution in Renal impairment" in band.message and any(r.startswith("PAY17") for r in band.references)

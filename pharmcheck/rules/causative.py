@@ -6,9 +6,8 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
-from pharmcheck.rules.dose import summed_over, total_daily_mg
-from pharmcheck.rules.organ import RENAL_CONDITIONS, band_findings, band_for
+from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.organ import RENAL_CONDITIONS
 from pharmcheck.rules.time import rapid_pair
 
 _CONDITION_WORDS = {
@@ -217,21 +216,6 @@ def treatment_types(ctx: CheckContext, drug_id: int) -> list[str]:
     return [t for f in ctx.kb.treatments_by_drug.get(drug_id, []) for t in _conditions(f["myoclonus_types"])]
 
 
-def renal_carried(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> bool:
-    """Whether PC501 reports this drug for this patient (it then carries the renal problem)."""
-    renal = ctx.renal
-    if renal is None or drug_id not in ctx.kb.renal_by_drug:
-        return False
-    return renal_band_reported(ctx, renal, drug_id, meds)
-
-
-def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
-                        meds: list[ResolvedMedication]) -> bool:
-    band = band_for(ctx, renal, drug_id)
-    return band is not None and bool(band_findings(band, renal, meds[0].drug, total_daily_mg(meds)[0],
-                                                   summed_over(meds)))
-
-
 @rule(
     code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MINOR,
     evidence="moderate", title="Drug that can cause myoclonus",
@@ -254,8 +238,8 @@ def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
              "myoclonic syndrome or epilepsy (a KB treatment "
              "row for the condition, or any epilepsy for an antiseizure drug the KB does not say "
              "aggravates it) is at most minor and is never told to stop: it gets paradoxical-reaction "
-             "wording. A drug whose renal dose band PC501 reports, with no other context, is left to "
-             "PC501.",
+             "wording. For a drug with label renal bands, renal impairment is named but PC501 judges "
+             "it (its finding carries the renal problem).",
         why="Drug-induced myoclonus is common and reversible: stopping the drug or reducing its dose, and "
             "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017). A flag "
             "on every such drug regardless of context tells a pharmacist nothing; treatments of "
@@ -286,25 +270,19 @@ def myoclonus_causing_drug(ctx: CheckContext) -> Iterator[Finding]:
         states = context_states(ctx, drug_id, found[0], meds)
         partners = raising_partners(ctx, drug_id, _others(ctx, drug_id))
         treated = treated_condition(ctx, drug_id)
-        carried = renal_carried(ctx, drug_id, meds)
         # The finding reads nothing else of the patient or the regimen: one per distinct key.
-        key = ("PC101", drug_id, states, partners, treated, carried, ctx.patient.myoclonus, meds[0].daily_dose)
-        finding = ctx.memo(key, _causing_finding, ctx, found, meds[0], states, partners, treated, carried)
-        if finding is not None:
-            yield finding
+        key = ("PC101", drug_id, states, partners, treated, ctx.patient.myoclonus, meds[0].daily_dose)
+        yield ctx.memo(key, _causing_finding, ctx, found, meds[0], states, partners, treated)
 
 
 def _causing_finding(ctx: CheckContext, found: tuple[Fact, SubjectMatch], med: ResolvedMedication,
-                     states: tuple[bool | None, ...], partners: tuple[str, ...], treated: str | None,
-                     carried: bool) -> Finding | None:
+                     states: tuple[bool | None, ...], partners: tuple[str, ...], treated: str | None) -> Finding:
     fact, match = found
     drug = med.drug
     raising, noted, unknown = classify_context(ctx, med.drug_id, fact, states)
     base = Severity.parse(fact["severity"])
     myoclonus = ctx.myoclonus_present
     raised = bool(raising or partners)
-    if carried and not (raised or myoclonus or treated):
-        return None  # PC501 reports the renal problem of this drug, which is its only context
     notes = []
     if raising:
         notes.append(f"risk raised by {', '.join(raising)}")

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
-from pharmcheck.rules.causative import renal_carried
-from pharmcheck.rules.organ import RENAL_CONDITIONS
+from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.dose import summed_over, total_daily_mg
+from pharmcheck.rules.organ import RENAL_CONDITIONS, band_findings, band_for
 
 _CHILDBEARING_AGES = (12, 55)
 
@@ -70,6 +70,21 @@ def hepatic_of(ctx: CheckContext, fact: Fact, drug_id: int) -> tuple[Fact, ...]:
     if fact["kind"] == "paradoxical" or ctx.kb.conditions[int(fact["condition_id"])][0] != "hepatic-impairment":
         return ()
     return tuple(ctx.kb.hepatic_by_drug.get(drug_id, ()))
+
+
+def renal_carried(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> bool:
+    """Whether PC501 reports this drug for this patient (it then carries the renal problem)."""
+    renal = ctx.renal
+    if renal is None or drug_id not in ctx.kb.renal_by_drug:
+        return False
+    return renal_band_reported(ctx, renal, drug_id, meds)
+
+
+def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+                        meds: list[ResolvedMedication]) -> bool:
+    band = band_for(ctx, renal, drug_id)
+    return band is not None and bool(band_findings(band, renal, meds[0].drug, total_daily_mg(meds)[0],
+                                                   summed_over(meds)))
 
 
 def _renal(ctx: CheckContext, fact: Fact) -> bool:

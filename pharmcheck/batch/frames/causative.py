@@ -22,7 +22,6 @@ from pharmcheck.rules.causative import (
     context_conditions,
     raises_risk,
     regimen_condition,
-    renal_band_reported,
     risk_assertion,
     treatment_candidates,
     worsening_conditions,
@@ -109,26 +108,6 @@ def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | Non
     return ids, labels
 
 
-def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
-    """Per group, whether PC501 reports its drug for its patient (see ``renal_carried``)."""
-    renal_of, renals = ward.renal
-    carried = np.zeros(len(groups), dtype=np.int64)
-    banded = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug))[groups])
-    if not len(banded):
-        return carried
-    patients = ward.group_patient[groups[banded]]
-    drugs = ward.group_drug[groups[banded]]
-    signatures = ward.group_signature[groups[banded]]
-    first, key = distinct_rows(drugs, renal_of[patients], signatures)
-    states = []
-    for i in first.tolist():
-        renal = renals[renal_of[patients[i]]]
-        meds = ward.group_meds(int(signatures[i]))
-        states.append(False if renal is None else renal_band_reported(ward.lookup, renal, int(drugs[i]), meds))
-    carried[banded] = np.array(states, dtype=np.int64)[key]
-    return carried
-
-
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
     """Per signature of the asserted groups, the state of a condition read from the regimens."""
     def compute() -> np.ndarray:
@@ -164,12 +143,10 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
                           count=len(ward.meds))
     partner_id, partner_tuples = _partners(ward, groups)
     treated_id, treated_labels = _treated(ward, groups)
-    carried = renal_reported(ward, groups)
     first_med = ward.group_first_med[groups]
     patients = ward.group_patient[groups]
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id,
-                               carried)
+    first, key = distinct_rows(drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id)
     contexts = {m: CheckContext(ward.kb, Patient(myoclonus=m), (), ward.today, frozenset()) for m in states}
     results = []
     for g in first.tolist():
@@ -178,9 +155,8 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
         fact = found[0]  # type: ignore[index]
         ctx = contexts[states[myoclonus[patients[g]]]]
         count = len(context_conditions(ctx, drug, fact))
-        finding = _causing_finding(ctx, found, ward.meds[first_med[g]], decode(int(codes[g]), count),  # type: ignore[arg-type]
-                                   partner_tuples[partner_id[g]], treated_labels[treated_id[g]], bool(carried[g]))
-        results.append(() if finding is None else (finding,))
+        results.append((_causing_finding(ctx, found, ward.meds[first_med[g]], decode(int(codes[g]), count),  # type: ignore[arg-type]
+                                         partner_tuples[partner_id[g]], treated_labels[treated_id[g]]),))
     return [ward.emit(patients, key, results)]
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from pharmcheck.batch.frames import frame
-from pharmcheck.batch.frames.causative import renal_reported
 from pharmcheck.batch.frames.dose import totals
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.rules.condition import (
@@ -14,6 +13,7 @@ from pharmcheck.rules.condition import (
     drug_condition_contraindication,
     hepatic_of,
     merge_parents,
+    renal_band_reported,
     syndrome_aggravation,
 )
 from pharmcheck.rules.dose import summed_over
@@ -111,6 +111,26 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
             results.append(tuple(f for f in findings if f is not None))
         emitted.append(ward.emit(ward.group_patient[groups], key, results))
     return emitted
+
+
+def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
+    """Per group, whether PC501 reports its drug for its patient (see ``renal_carried``)."""
+    renal_of, renals = ward.renal
+    carried = np.zeros(len(groups), dtype=np.int64)
+    banded = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug))[groups])
+    if not len(banded):
+        return carried
+    patients = ward.group_patient[groups[banded]]
+    drugs = ward.group_drug[groups[banded]]
+    signatures = ward.group_signature[groups[banded]]
+    first, key = distinct_rows(drugs, renal_of[patients], signatures)
+    states = []
+    for i in first.tolist():
+        renal = renals[renal_of[patients[i]]]
+        meds = ward.group_meds(int(signatures[i]))
+        states.append(False if renal is None else renal_band_reported(ward.lookup, renal, int(drugs[i]), meds))
+    carried[banded] = np.array(states, dtype=np.int64)[key]
+    return carried
 
 
 @frame("PC701")
