@@ -38,6 +38,9 @@ def test_unrelated_myoclonic_drug_does_not_raise_tramadol(checker) -> None:  # t
     assert beside.severity == alone.severity <= Severity.MINOR
     assert "interaction" not in beside.message
     assert not found(checker, ["tramadol 50 mg qid", "metronidazole 400 mg tds"], Patient(crcl=90), "PC201")
+    # so the exit code (major by default) does not change either
+    both = checker.check(["tramadol 50 mg qid", "metronidazole 400 mg tds"], Patient(crcl=90), as_of=AS_OF)
+    assert both.highest_severity < Severity.MAJOR
 
 
 def test_meropenem_lowers_valproate_so_does_not_raise_its_risk(checker) -> None:  # type: ignore[no-untyped-def]
