@@ -318,3 +318,16 @@ def test_an_indication_that_is_not_text_is_a_clear_error(checker) -> None:  # ty
         checker.check([Medication("clonazepam 1 mg bd", indication=3)], Patient(), as_of=AS_OF)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="indication"):
         parse_document('{"medications": [{"name": "clonazepam", "indication": ["epilepsy"]}]}')
+
+
+def test_pc101_high_dose_is_judged_against_the_most_permissive_maximum(checker) -> None:  # type: ignore[no-untyped-def]
+    """Tramadol IR 400 mg/day is the IR label maximum: not a high dose for PC101, although the ER
+    maximum (300 mg/day) is lower; 400 mg/day of ER is."""
+    from pharmcheck.domain import Severity
+    from tests.helpers import AS_OF
+
+    immediate = {f.code: f for f in checker.check(["tramadol 100 mg qid"], as_of=AS_OF).findings}
+    assert immediate["PC101"].severity == Severity.MINOR and "high dose" not in immediate["PC101"].message
+    extended = {f.code: f for f in checker.check(["tramadol ER 400 mg daily"], as_of=AS_OF).findings}
+    assert extended["PC101"].severity == Severity.MODERATE and "a high dose" in extended["PC101"].message
+    assert extended["PC402"].message.startswith("tramadol 400 mg/day exceeds the label maximum 300 mg/day")

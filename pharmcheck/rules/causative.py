@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.dose import most_permissive_maximum
 from pharmcheck.rules.organ import RENAL_CONDITIONS
 from pharmcheck.rules.time import rapid_pair
 
@@ -113,18 +114,20 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
     if not daily:
         return None
     total = sum(d.value for d in daily)
-    bounds = _dose_bounds(ctx, meds[0].drug_id)
+    bounds = _dose_bounds(ctx, meds)
     if not bounds:
         return None
     return total > min(bounds)
 
 
-def _dose_bounds(ctx: CheckContext, drug_id: int) -> list[float]:
-    """The daily doses (mg) above which the drug's dose is high: label maxima and its threshold."""
-    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
-              if f["max_daily_mg"] is not None]
+def _dose_bounds(ctx: CheckContext, meds: list[ResolvedMedication]) -> list[float]:
+    """The daily doses (mg) above which the drug's dose is high: the most permissive labelled
+    maximum for the route (a stricter one may be out of scope: clonazepam's panic-disorder 4 mg
+    in a patient treated for myoclonus) and the drug's toxicity threshold."""
+    drug_id = meds[0].drug_id
+    maximum = most_permissive_maximum(ctx, drug_id, meds)
     threshold = ctx.property_value(drug_id, "high_dose_threshold")
-    return limits + ([float(threshold)] if threshold else [])
+    return ([maximum] if maximum is not None else []) + ([float(threshold)] if threshold else [])
 
 
 NOTED_ONLY = ("elderly",)  # a risk factor named in the message that does not raise the severity
@@ -141,7 +144,8 @@ def context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]
 
 def _context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]:
     # a high dose needs a KB bound to compare with; without one it is not a context
-    judged = bool(_dose_bounds(ctx, drug_id))
+    judged = ctx.property_value(drug_id, "high_dose_threshold") is not None or any(
+        f["max_daily_mg"] is not None for f in ctx.kb.dose_limits_by_drug.get(drug_id, []))
     conditions = [c for c in worsening_conditions(ctx, fact)
                   if c != "interacting-drug" and (c != "high-dose" or judged)]
     if judged and "high-dose" not in conditions:

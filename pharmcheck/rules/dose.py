@@ -282,6 +282,16 @@ def _is_subject(ctx: CheckContext, drug_id: int, subject: str) -> bool:
     return subject == ctx.kb.drug_name(drug_id)
 
 
+def most_permissive_maximum(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> float | None:
+    """The highest labelled daily maximum (mg) for these entries' route and formulation, whatever
+    the indication or population: a dose above it is high in any reading of the label."""
+    route, formulation = meds[0].route, formulation_of(meds[0].input)
+    maxima = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
+              if f["max_daily_mg"] is not None and _route_applies(str(f["route"]), route) is not False
+              and not (f["formulation"] and formulation and f["formulation"] != formulation)]
+    return max(maxima, default=None)
+
+
 def _route_applies(limit_route: str, route: str | None) -> bool | None:
     if limit_route == "any":
         return True

@@ -15,6 +15,7 @@ from pharmcheck.batch.ward import (
     state_code,
 )
 from pharmcheck.domain import Patient
+from pharmcheck.inputs.formulation import formulation_of
 from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.causative import (
     REGIMEN_CONDITIONS,
@@ -111,12 +112,14 @@ def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | Non
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
     """Per signature of the asserted groups, the state of a condition read from the regimens."""
     def compute() -> np.ndarray:
-        # All the condition reads of a regimen: its drug, daily dose and history; one call per distinct.
+        # All the condition reads of a regimen: its drug, daily dose, history, route and formulation
+        # (a high dose is judged against the maximum for them); one call per distinct.
         reads: dict[tuple[object, ...], int] = {}
         first: list[int] = []
         read_of = np.empty(len(ward.meds), dtype=np.int64)
         for i, m in enumerate(ward.meds):
-            read_of[i] = reads.setdefault((m.drug_id, m.daily_dose, m.history), len(reads))
+            read_of[i] = reads.setdefault((m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)),
+                                          len(reads))
             if read_of[i] == len(first):
                 first.append(i)
         per_read = np.array([state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
