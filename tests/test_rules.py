@@ -24,6 +24,9 @@ def test_rule_examples(checker, rule, example) -> None:  # type: ignore[no-untyp
     codes = [f.code for f in report.findings]
     if example.flagged:
         assert rule.code in codes, f"{rule.code} did not fire on {example.medications}: {codes}"
+        if example.severity is not None:
+            own = [(f.severity, f.message) for f in report.findings if f.code == rule.code]
+            assert any(severity == example.severity and example.says in message for severity, message in own), own
     else:
         assert rule.code not in codes, f"{rule.code} fired on clean example {example.medications}"
 

@@ -28,6 +28,8 @@ class Example:
     flagged: bool = True
     history: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     stopped: tuple[str, ...] = ()
+    severity: Severity | None = None  # of the finding a flagged example must give
+    says: str = ""  # a distinctive part of that finding's message
 
 
 @dataclass(frozen=True)

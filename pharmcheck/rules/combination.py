@@ -31,11 +31,11 @@ ACB_THRESHOLD = 3
         references="see each interaction's references",
     ),
     examples=(
-        Example(("valproic acid 500 mg bd", "meropenem 1 g tds")),
-        Example(("tramadol 50 mg qid", "clonazepam 0.5 mg bd")),
-        Example(("linezolid 600 mg bd", "sertraline 50 mg daily")),
-        Example(("clozapine 200 mg bd", "fluvoxamine 50 mg bd")),
-        Example(("lithium 400 mg bd", "haloperidol 5 mg bd")),
+        Example(("valproic acid 500 mg bd", "meropenem 1 g tds"), severity=Severity.MAJOR, says="lowers valproic acid's level"),
+        Example(("tramadol 50 mg qid", "clonazepam 0.5 mg bd"), severity=Severity.MAJOR, says='tramadol (as a member of class opioid, curated) with clonazepam'),
+        Example(("linezolid 600 mg bd", "sertraline 50 mg daily"), severity=Severity.CONTRAINDICATED, says='linezolid (as a member of class maoi, curated) with sertraline'),
+        Example(("clozapine 200 mg bd", "fluvoxamine 50 mg bd"), severity=Severity.MAJOR, says="raises clozapine's level"),
+        Example(("lithium 400 mg bd", "haloperidol 5 mg bd"), severity=Severity.MODERATE, says='adds neurotoxicity to lithium'),
         Example(("valproic acid 500 mg bd", "amlodipine 5 mg daily"), flagged=False),
         Example(("tramadol 50 mg qid", "metronidazole 400 mg tds"), flagged=False),
     ),
@@ -112,8 +112,8 @@ def _pair_finding(rows: tuple[tuple[str, SubjectMatch, str, SubjectMatch, Fact],
         references="DUN03 and the serotonergic-role references of each drug",
     ),
     examples=(
-        Example(("sertraline 100 mg daily", "tramadol 50 mg qid")),
-        Example(("linezolid 600 mg bd", "citalopram 20 mg daily")),
+        Example(("sertraline 100 mg daily", "tramadol 50 mg qid"), severity=Severity.MODERATE, says='2 serotonergic drugs: sertraline'),
+        Example(("linezolid 600 mg bd", "citalopram 20 mg daily"), severity=Severity.MAJOR, says='linezolid inhibits MAO'),
         Example(("sertraline 100 mg daily",), flagged=False),
     ),
 )
@@ -156,7 +156,7 @@ def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
         references="the ACB scale (Boustani 2008; 2012 update)",
     ),
     examples=(
-        Example(("amitriptyline 25 mg nocte", "oxybutynin 5 mg bd")),
+        Example(("amitriptyline 25 mg nocte", "oxybutynin 5 mg bd"), severity=Severity.MAJOR, says='ACB total 6 (threshold 3)'),
         Example(("morphine 10 mg q4h",), flagged=False),
     ),
 )
@@ -206,7 +206,7 @@ def burden_finding(scores: dict[str, Fact]) -> Finding | None:
         references="RIS25 (Rissardo 2025), JAN17 (Janssen 2017)",
     ),
     examples=(
-        Example(("morphine 10 mg q4h", "gabapentin 300 mg tid")),
+        Example(("morphine 10 mg q4h", "gabapentin 300 mg tid"), severity=Severity.MINOR, says='2 drugs that can cause myoclonus'),
         Example(("morphine 10 mg q4h", "amlodipine 5 mg daily"), flagged=False),
     ),
 )

@@ -50,8 +50,8 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
     examples=(
-        Example(("morphine 30 mg q4h",)),
-        Example(("fentanyl 50 mcg/h patch", "oxycodone 10 mg q6h")),
+        Example(("morphine 30 mg q4h",), severity=Severity.MAJOR, says='Total 180 MME/day'),
+        Example(("fentanyl 50 mcg/h patch", "oxycodone 10 mg q6h"), severity=Severity.MAJOR, says='fentanyl 50 mcg/h x 2.4 = 120'),
         Example(("codeine 30 mg qid",), flagged=False),
     ),
 )
@@ -147,18 +147,18 @@ def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignor
         references="each drug's label",
     ),
     examples=(
-        Example(("gabapentin 1600 mg tid",)),
-        Example(("pethidine 100 mg q3h",)),
+        Example(("gabapentin 1600 mg tid",), severity=Severity.MAJOR, says='gabapentin 4800 mg/day exceeds the label maximum 3600 mg/day'),
+        Example(("pethidine 100 mg q3h",), severity=Severity.MAJOR, says='pethidine 800 mg/day exceeds the label maximum 600 mg/day'),
         Example(("gabapentin 300 mg tid",), flagged=False),
         Example(("clonazepam 3 mg tid",), {"myoclonus": "present"}, flagged=False),
         Example(("amantadine 100 mg tid",), {"myoclonus": "present"}, flagged=False),
-        Example(("amantadine 150 mg bd",), {"conditions": ["epilepsy"]}),
+        Example(("amantadine 150 mg bd",), {"conditions": ["epilepsy"]}, severity=Severity.INFO, says='amantadine 300 mg/day is within the label maximum 400 mg/day'),
         Example(("lacosamide 300 mg bd",), flagged=False),
-        Example(("lacosamide 300 mg bd", "levetiracetam 500 mg bd")),
+        Example(("lacosamide 300 mg bd", "levetiracetam 500 mg bd"), severity=Severity.MAJOR, says='exceeds the label maximum 400 mg/day (adjunctive)'),
         Example(("tramadol IR 100 mg qid",), {"age": 50}, flagged=False),
-        Example(("tramadol ER 200 mg bd",)),
+        Example(("tramadol ER 200 mg bd",), severity=Severity.MAJOR, says='exceeds the label maximum 300 mg/day (extended-release)'),
         Example(("ciprofloxacin 750 mg bd po",), flagged=False),
-        Example(("ciprofloxacin 750 mg bd iv",)),
+        Example(("ciprofloxacin 750 mg bd iv",), severity=Severity.MAJOR, says='exceeds the label maximum 1200 mg/day (intravenous)'),
         Example(("pethidine 50 mg q4h im",), flagged=False),
     ),
 )
@@ -399,7 +399,7 @@ def dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
         references="none needed",
     ),
     examples=(
-        Example(("gabapentin",)),
+        Example(("gabapentin",), severity=Severity.INFO, says='gabapentin: daily dose unknown'),
         Example(("gabapentin 300 mg tid",), flagged=False),
     ),
 )

@@ -22,8 +22,8 @@ from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
         references="KB class definitions",
     ),
     examples=(
-        Example(("morphine 10 mg q4h", "oxycodone 5 mg q6h")),
-        Example(("clonazepam 0.5 mg bd", "diazepam 5 mg tds")),
+        Example(("morphine 10 mg q4h", "oxycodone 5 mg q6h"), severity=Severity.MODERATE, says='2 drugs of class opioid: morphine, oxycodone'),
+        Example(("clonazepam 0.5 mg bd", "diazepam 5 mg tds"), severity=Severity.MODERATE, says='2 drugs of class benzodiazepine'),
         Example(("morphine 10 mg q4h", "clonazepam 0.5 mg bd"), flagged=False),
     ),
 )
@@ -77,7 +77,7 @@ def class_finding(ctx: CheckContext, class_name: str, drugs_in_class: tuple[tupl
         references="none needed: a property of the list",
     ),
     examples=(
-        Example(("Keppra 500 mg bd", "levetiracetam 250 mg bd")),
+        Example(("Keppra 500 mg bd", "levetiracetam 250 mg bd"), severity=Severity.MINOR, says='levetiracetam appears in 2 entries'),
         Example(("levetiracetam 500 mg bd",), flagged=False),
     ),
 )

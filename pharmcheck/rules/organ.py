@@ -106,17 +106,17 @@ def _band_label(fact: Fact) -> str:
         references="each drug's label",
     ),
     examples=(
-        Example(("gabapentin 600 mg tid",), {"crcl": 20}),
-        Example(("piracetam 2.4 g tds",), {"crcl": 15}),
+        Example(("gabapentin 600 mg tid",), {"crcl": 20}, severity=Severity.MAJOR, says='band maximum 700 mg/day; prescribed 1800 mg/day'),
+        Example(("piracetam 2.4 g tds",), {"crcl": 15}, severity=Severity.CONTRAINDICATED, says='CrCl <20 mL/min / end-stage renal disease: contraindicated'),
         Example(("levetiracetam 250 mg bd",), {"crcl": 40}, flagged=False),
-        Example(("gabapentin 300 mg tid",), {"crcl": 10, "dialysis": "hemodialysis"}),
-        Example(("piracetam 2.4 g tid",), {"crcl": 40}),
-        Example(("tramadol 50 mg qid",), {"crcl": 25}),
+        Example(("gabapentin 300 mg tid",), {"crcl": 10, "dialysis": "hemodialysis"}, severity=Severity.MAJOR, says='on hemodialysis, CrCl 10 mL/min; label band <15'),
+        Example(("piracetam 2.4 g tid",), {"crcl": 40}, severity=Severity.MODERATE, says='1/3 of usual daily dose'),
+        Example(("tramadol 50 mg qid",), {"crcl": 25}, severity=Severity.MAJOR, says='increase dosing interval to 12 h'),
         Example(("tramadol 50 mg bd",), {"crcl": 25}, flagged=False),
-        Example(("aciclovir 700 mg iv q8h",), {"crcl": 20}),
+        Example(("aciclovir 700 mg iv q8h",), {"crcl": 20}, severity=Severity.MAJOR, says='IV: usual dose every 24 h for CrCl 10-25'),
         Example(("aciclovir 700 mg iv q24h",), {"crcl": 20}, flagged=False),
         Example(("ciprofloxacin 400 mg bd iv",), {"crcl": 40}, flagged=False),
-        Example(("baclofen 10 mg tid",), {"crcl": 40}),
+        Example(("baclofen 10 mg tid",), {"crcl": 40}, severity=Severity.MODERATE, says='caution and a reduced dose'),
     ),
 )
 def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
@@ -307,7 +307,7 @@ def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: flo
         references="none needed",
     ),
     examples=(
-        Example(("gabapentin 300 mg tid",)),
+        Example(("gabapentin 300 mg tid",), severity=Severity.INFO, says='Renally critical drug(s) gabapentin'),
         Example(("gabapentin 300 mg tid",), {"crcl": 90}, flagged=False),
     ),
 )
@@ -360,7 +360,7 @@ HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
         references="each drug's label",
     ),
     examples=(
-        Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "severe"}),
+        Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "severe"}, severity=Severity.MAJOR, says='severe hepatic impairment; pethidine'),
         Example(("pethidine 50 mg q4h",), {"hepatic_impairment": "none"}, flagged=False),
     ),
 )

@@ -47,7 +47,8 @@ def _label(found: Any) -> str:
                    "class's risk assertion",
     ),
     examples=(
-        Example((_CIPROFLOXACIN_8_CHLORO,)),
+        Example((_CIPROFLOXACIN_8_CHLORO,), severity=Severity.MINOR,
+                says="predicted to belong to class fluoroquinolone"),
         Example((_UNRELATED,), flagged=False),
         Example(("ciprofloxacin 500 mg bd",), flagged=False),
     ),
@@ -91,7 +92,7 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
                    "structures",
     ),
     examples=(
-        Example((_PETHIDINE_PROPYL_ESTER,)),
+        Example((_PETHIDINE_PROPYL_ESTER,), severity=Severity.MINOR, says="structurally similar to pethidine"),
         Example((_UNRELATED,), flagged=False),
         Example(("pethidine 50 mg q4h",), flagged=False),
     ),

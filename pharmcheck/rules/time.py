@@ -42,7 +42,8 @@ def _start(med: ResolvedMedication) -> object:
         references="the Klonopin label",
     ),
     examples=(
-        Example(("clonazepam 2 mg tid",), {"as_of": "2026-11-25"}, history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY}),
+        Example(("clonazepam 2 mg tid",), {"as_of": "2026-11-25"}, history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY},
+                severity=Severity.MODERATE, says="tolerance threshold 90 days"),
         Example(("clonazepam 0.5 mg bd",), flagged=False),
     ),
 )
@@ -89,7 +90,8 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
     ),
     examples=(
         Example(("morphine 30 mg q4h",), {"myoclonus": "worsening", "as_of": "2026-11-25"},
-                history={"morphine 30 mg q4h": (("2026-11-01", "60 mg"), ("2026-11-20", "180 mg"))}),
+                history={"morphine 30 mg q4h": (("2026-11-01", "60 mg"), ("2026-11-20", "180 mg"))},
+                severity=Severity.MAJOR, says="morphine daily dose rose x3.0 in 19 days"),
         Example(("morphine 30 mg q4h",), flagged=False),
     ),
 )
@@ -141,7 +143,8 @@ def rapid_pair(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange]
         references="labels of clonazepam, piracetam, baclofen",
     ),
     examples=(
-        Example(("clonazepam 1 mg bd",), stopped=("clonazepam 1 mg bd",)),
+        Example(("clonazepam 1 mg bd",), stopped=("clonazepam 1 mg bd",), severity=Severity.MAJOR,
+                says="clonazepam is stopped; withdrawal risk high"),
         Example(("clonazepam 1 mg bd",), flagged=False),
     ),
 )
@@ -182,7 +185,8 @@ def _tapered(history: tuple[DoseChange, ...]) -> bool:
         references="GEN00 (paradoxical aggravation by antiseizure drugs)",
     ),
     examples=(
-        Example(("clonazepam 2 mg tid",), {"myoclonus": "worsening"}, history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY}),
+        Example(("clonazepam 2 mg tid",), {"myoclonus": "worsening"}, history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY},
+                severity=Severity.MAJOR, says="while myoclonus is worsening"),
         Example(("clonazepam 2 mg tid",), {"myoclonus": "improving"}, flagged=False,
                 history={"clonazepam 2 mg tid": _CLONAZEPAM_HISTORY}),
     ),
