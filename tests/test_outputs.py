@@ -233,3 +233,25 @@ def test_a_stopped_screen_is_143_and_leaves_its_output(tmp_path: Path, kb_url: s
     assert process.returncode == 143, errors
     assert out.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+
+
+def test_a_signal_while_a_file_is_being_written_removes_the_partial_file(tmp_path: Path) -> None:
+    target = tmp_path / "findings.csv"
+    target.write_text("previous", encoding="utf-8")
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from pharmcheck.cli import _stop\n"
+        "from pharmcheck.files import replacing\n"
+        "signal.signal(signal.SIGTERM, _stop)\n"
+        f"with replacing(Path({str(target)!r})) as handle:\n"
+        "    handle.write(b'half a screen')\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    handle.write(b'never written')\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=60,
+                          check=False)
+    assert done.returncode == 143, done.stderr
+    assert target.read_text(encoding="utf-8") == "previous"
+    assert [p.name for p in tmp_path.iterdir()] == ["findings.csv"]
