@@ -217,6 +217,7 @@ def read_sources(root: Path) -> SourceBundle:
                         )
                 rows.append(row)
         tables[table] = rows
+    problems.extend(grade_evidence_problems(tables["risks"]))
     vocab = root / "vocabulary"
     vocabulary_drugs = list(_read_vocab(vocab / "drugs.csv", root, VOCABULARY_DRUG_COLUMNS, problems))
     vocabulary_names = list(_read_vocab(vocab / "names.csv", root, VOCABULARY_NAME_COLUMNS, problems))
@@ -236,3 +237,25 @@ def _read_vocab(path: Path, root: Path, columns: tuple[str, ...], problems: list
 def split_list(cell: str) -> list[str]:
     """Split a ``;``-separated cell into its non-empty, stripped items."""
     return [item.strip() for item in cell.split(";") if item.strip()]
+
+
+#: The evidence codes each myoclonus-risk grade may rest on (db/README.md, "Controlled values"):
+#: known needs level A, probable many reports (MR), possible few reports or mechanism only;
+#: conditional describes when the risk arises, so it may rest on any evidence.
+GRADE_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "known": ("A",),
+    "probable": ("MR",),
+    "possible": ("FR", "M"),
+    "conditional": EVIDENCE,
+}
+
+
+def grade_evidence_problems(risks: list[Row]) -> list[str]:
+    """Each risk row whose grade claims more, or less, than its evidence code supports."""
+    return [
+        f"{row.where}: risks grade {row['grade']!r} needs evidence "
+        f"{' or '.join(GRADE_EVIDENCE[row['grade']])}, not {row['evidence']!r}"
+        for row in risks
+        if row["grade"] in GRADE_EVIDENCE and row["evidence"] in EVIDENCE
+        and row["evidence"] not in GRADE_EVIDENCE[row["grade"]]
+    ]
