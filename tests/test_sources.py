@@ -143,3 +143,22 @@ def test_check_sources_rejects_a_grade_its_evidence_does_not_support(tmp_path) -
 
 def test_every_risk_grade_in_db_matches_its_evidence_code() -> None:
     assert grade_evidence_problems(read_sources(sources_dir()).tables["risks"]) == []
+
+
+def test_evidence_a_cannot_rest_on_a_secondary_copy_of_a_label(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    copy = tmp_path / "db"
+    shutil.copytree(sources_dir(), copy)
+    (copy / "references" / "extra.csv").write_text(
+        "ref_id,kind,citation,pmid,doi,url,verified_via,notes\n"
+        "AI-QUOTE,secondary,A label sentence quoted by an AI answer page.,,,,,\n", encoding="utf-8")
+    (copy / "risks" / "extra.csv").write_text(
+        "subject,grade,evidence,severity,dose_dependent,worsening_conditions,mechanism,summary,ref_ids\n"
+        "amlodipine,known,A,minor,unknown,,,Quoted label.,AI-QUOTE\n"
+        "atenolol,known,A,minor,unknown,,,Quoted label and the review.,AI-QUOTE;RIS25\n", encoding="utf-8")
+    problems = [p for p in check_sources(copy) if "evidence 'A' needs" in p]
+    assert problems == [
+        "risks/extra.csv:2: evidence 'A' needs a cited reference of kind systematic-review or label "
+        "or guideline"
+    ]
