@@ -158,7 +158,7 @@ def test_evidence_a_cannot_rest_on_a_secondary_copy_of_a_label(tmp_path) -> None
         "amlodipine,known,A,minor,unknown,,,Quoted label.,AI-QUOTE\n"
         "atenolol,known,A,minor,unknown,,,Quoted label and the review.,AI-QUOTE;RIS25\n", encoding="utf-8")
     problems = [p for p in check_sources(copy) if "evidence 'A' needs" in p]
-    assert problems == [
+    assert problems == [(
         "risks/extra.csv:2: evidence 'A' needs a cited reference of kind systematic-review or label "
         "or guideline"
-    ]
+    )]
