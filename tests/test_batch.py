@@ -285,6 +285,7 @@ RICH_POOL = POOL + [
     "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
     "valproate 20 mg/kg/day", "levetiracetam 30 mg/kg bd", "sertraline 100 mg, tramadol 50 mg qid",
     "gabapentin 300mg bd + 600mg nocte",
+    "clozapine 200 mg bd", "ciprofloxacin 500 mg bd", "metronidazole 400 mg tds", "lamotrigine 100 mg bd",
 ]
 STATUSES = ["", "stopped", "active", "on-hold", "Held", "completed", "D/C", "cancelled", "entered-in-error",
             "not-taken", "unknown", "draft"]
@@ -296,7 +297,8 @@ PEOPLE = st.fixed_dictionaries({
     "age": st.sampled_from(["", "16", "30", "70", "80"]), "sex": st.sampled_from(["", "female", "male"]),
     "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
     "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
-                                   "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834"]),
+                                   "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834",
+                                   "progressive myoclonus epilepsy;ULD", "ESRD;CKD", "Dravet syndrome"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
     "weight_kg": st.sampled_from(["", "25", "70"]),
 })

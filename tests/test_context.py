@@ -81,8 +81,12 @@ def test_renal_function_unknown_asks_for_crcl(checker) -> None:  # type: ignore[
 
 
 def test_hepatic_caution(checker) -> None:  # type: ignore[no-untyped-def]
-    found = codes(checker.check(["valproic acid 500 mg bd"], Patient(hepatic_impairment="severe"), as_of=AS_OF), "PC503")
+    found = codes(checker.check(["pethidine 50 mg q4h"], Patient(hepatic_impairment="severe"), as_of=AS_OF), "PC503")
     assert found and found[0].severity >= Severity.MAJOR
+    # valproate's hepatic contraindication is one finding: PC702 carries the hepatic caution
+    report = checker.check(["valproic acid 500 mg bd"], Patient(hepatic_impairment="severe"), as_of=AS_OF)
+    assert not codes(report, "PC503")
+    assert [f.severity for f in codes(report, "PC702") if "Hepatic" in f.title] == [Severity.CONTRAINDICATED]
 
 
 CLONAZEPAM = Medication("clonazepam", dose="2 mg", frequency="tid", start=date(2026, 7, 15),

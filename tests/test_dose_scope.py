@@ -243,7 +243,9 @@ def test_baclofen_bands_between_end_stage_and_normal(checker) -> None:  # type: 
 
 def test_lithium_bands_cite_the_current_label(checker) -> None:  # type: ignore[no-untyped-def]
     caution = one(checker, ["lithium 400 mg bd"], "PC501", crcl=45)
-    assert caution.severity == Severity.MODERATE and caution.title == "Caution at this renal function"
+    # the band is a caution (moderate); PC501 carries lithium's major renal-impairment rule (PC702's)
+    assert caution.title == "Caution at this renal function" and "Also caution in Renal impairment" in caution.message
+    assert caution.severity == Severity.MAJOR
     assert any(r.startswith("LITH-MPR") for r in caution.references)
     severe = one(checker, ["lithium 400 mg bd"], "PC501", crcl=20)
     assert severe.severity == Severity.MAJOR and "not recommended" in severe.message
@@ -296,7 +298,9 @@ def test_a_fraction_band_uses_the_maximum_of_its_own_route(checker) -> None:  # 
     # IV aciclovir at CrCl <10: half the usual (mg/kg) dose every 24 h; the oral 4 g maximum is
     # not an IV usual dose, so 2.1 g IV once daily is "confirm", never compared with half of 4 g.
     iv = one(checker, ["aciclovir 2100 mg iv daily"], "PC501", crcl=8)
-    assert iv.severity == Severity.MODERATE and "1/2 of the usual daily dose" in iv.message
+    # "confirm" (moderate) for the band; PC501 carries aciclovir's major end-stage rule (PC702's)
+    assert iv.title == "Renal band: confirm the dose is reduced" and "1/2 of the usual daily dose" in iv.message
+    assert iv.severity == Severity.MAJOR and "Also caution in End-stage renal disease" in iv.message
     assert "at most" not in iv.message
 
 

@@ -111,18 +111,18 @@ def test_a_large_report_into_a_reader_that_stops_is_141(kb_url: str) -> None:
 # --- exit codes ----------------------------------------------------------------------------------
 
 def test_fail_on_sees_findings_that_min_severity_hides(kb_url: str) -> None:
-    # tramadol alone: a moderate causative finding, nothing major
-    done = run(["check", "tramadol 50 mg qid", "--fail-on", "moderate", "--min-severity", "major",
+    # tramadol alone: a minor causative finding (no risk-raising context), nothing major
+    done = run(["check", "tramadol 50 mg qid", "--fail-on", "minor", "--min-severity", "major",
                 "--as-of", "2026-11-25"], kb_url)
     assert done.returncode == 1
     assert "No findings." not in done.stdout
-    assert "below the minimum severity not shown (1 moderate" in done.stdout
+    assert "below the minimum severity not shown (1 minor" in done.stdout
 
 
 def test_the_library_counts_what_min_severity_hides(checker) -> None:  # type: ignore[no-untyped-def]
     report = checker.check(["tramadol 50 mg qid"], as_of=AS_OF, min_severity=Severity.MAJOR)
     assert report.findings == ()
-    assert report.highest_severity == Severity.MODERATE
+    assert report.highest_severity == Severity.MINOR
     assert report.to_dict()["hidden_findings"] == len(report.hidden) > 0
 
 
@@ -216,10 +216,10 @@ def test_a_hostile_patient_id_cannot_steer_a_screen(tmp_path: Path, kb_url: str)
 def test_screen_fail_on_sees_findings_that_min_severity_hides(tmp_path: Path, kb_url: str) -> None:
     meds = tmp_path / "meds.csv"
     meds.write_text("patient_id,name\nP1,tramadol 50 mg qid\n", encoding="utf-8")
-    done = run(["screen", str(meds), "--fail-on", "moderate", "--min-severity", "major",
+    done = run(["screen", str(meds), "--fail-on", "minor", "--min-severity", "major",
                 "--as-of", "2026-11-25"], kb_url)
     assert done.returncode == 1
-    assert "below the minimum severity not written (1 moderate" in done.stderr
+    assert "below the minimum severity not written (1 minor" in done.stderr
     assert "PC101" not in done.stdout
 
 

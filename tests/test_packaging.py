@@ -32,10 +32,15 @@ def test_the_wheel_installed_elsewhere_runs_a_check(tmp_path: Path) -> None:
     installed = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
                       "--no-index", str(wheel)])
     assert installed.returncode == 0, installed.stderr[-2000:]
-    # The dependencies come from this environment's site-packages; pharmcheck only from the wheel
-    # (an editable install's import hook is not loaded from a PYTHONPATH folder).
+    # The dependencies come from this environment's site-packages, without pharmcheck itself
+    # (installed or editable): pharmcheck comes only from the wheel.
+    deps = tmp_path / "deps"
+    deps.mkdir()
+    for entry in Path(sysconfig.get_paths()["purelib"]).iterdir():
+        if not entry.name.lower().startswith(("pharmcheck", "__editable__")):
+            (deps / entry.name).symlink_to(entry)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMCHECK_")}
-    env.update(PYTHONPATH=sysconfig.get_paths()["purelib"], PHARMCHECK_HOME=str(tmp_path / "home"))
+    env.update(PYTHONPATH=str(deps), PHARMCHECK_HOME=str(tmp_path / "home"))
     where = _run([str(python), "-c", "import pharmcheck; print(pharmcheck.__file__)"], cwd=tmp_path, env=env)
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
     done = _run([str(python), "-m", "pharmcheck", "check", "tramadol 50 mg qid", "Neurontin 600 tid",

@@ -72,6 +72,12 @@ def test_a_repeated_entry_never_lowers_or_removes_a_finding(checker, meds, patie
     for f in repeated.findings:
         highest[(f.code, f.drugs)] = max(highest.get((f.code, f.drugs), f.severity), f.severity)
     for f in base.findings:
+        if f.code == "PC702" and (f.code, f.drugs) not in highest:
+            # a renal rule folds into PC501 once the summed dose makes PC501 report the drug
+            carrier = [r for r in repeated.findings if r.code == "PC501" and r.drugs == f.drugs]
+            label = f.title.split(" in ", 1)[1]
+            assert carrier and f" in {label} (evidence" in carrier[0].message and carrier[0].severity >= f.severity, f
+            continue
         assert (f.code, f.drugs) in highest, f
         assert highest[(f.code, f.drugs)] >= f.severity, f
 

@@ -602,6 +602,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             (row, {**r.subject(row, "a", "a_drug_id", "a_class_id"),
                    **r.subject(row, "b", "b_drug_id", "b_class_id"),
                    "severity": row["severity"], "evidence": row["evidence"],
+                   "affected": row["affected"], "effect": row["effect"],
                    "mechanism": row["mechanism"], "management": row["management"]})
             for row in tables["interactions"]]),
         "treatments": (models.Treatment, [

@@ -26,6 +26,9 @@ PROPERTIES = (
     "acb_score", "mme_factor", "serotonergic_role", "lowers_seizure_threshold",
     "cns_depressant", "fraction_renal", "high_dose_threshold",
 )
+INTERACTION_EFFECTS = (
+    "level-raised", "level-lowered", "additive-neurotoxicity", "additive-toxicity", "loss-of-effect",
+)
 RENAL_ACTIONS = ("adjust", "avoid", "contraindicated", "caution")
 CODE_SYSTEMS = ("ICD-10-CM", "SNOMED CT")
 DIALYSIS = ("", "hemodialysis", "peritoneal", "any")
@@ -113,9 +116,10 @@ TABLES: dict[str, TableSpec] = {
          "evidence": EVIDENCE},
     ),
     "interactions": TableSpec(
-        ("a", "b", "severity", "evidence", "mechanism", "management", "ref_ids"),
-        ("a", "b", "severity", "evidence", "mechanism", "management", "ref_ids"),
-        {"severity": SEVERITIES, "evidence": EVIDENCE},
+        ("a", "b", "severity", "evidence", "affected", "effect", "mechanism", "management", "ref_ids"),
+        ("a", "b", "severity", "evidence", "affected", "effect", "mechanism", "management", "ref_ids"),
+        {"severity": SEVERITIES, "evidence": EVIDENCE, "affected": ("a", "b", "both"),
+         "effect": INTERACTION_EFFECTS},
     ),
     "smarts": TableSpec(
         ("class", "smarts", "ref_id", "positives", "negatives"), ("class", "smarts", "ref_id", "positives")

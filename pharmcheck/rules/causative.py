@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.organ import RENAL_CONDITIONS
 from pharmcheck.rules.time import rapid_pair
 
 _CONDITION_WORDS = {
@@ -32,16 +33,46 @@ def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch
 
 
 def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedication]) -> tuple[list[str], list[str]]:
-    """The fact's worsening conditions split into (present, unknown)."""
-    states = []
+    """The fact's worsening conditions split into (present, unknown); an interacting drug is
+    present only when a KB interaction raises this drug's risk (see :func:`raising_partners`)."""
+    states: list[bool | None] = []
     for condition in worsening_conditions(ctx, fact):
         if condition == "interacting-drug":
-            states.append(any(d != meds[0].drug_id and risk_assertion(ctx, d) for d in ctx.active_drugs()))
+            states.append(bool(raising_partners(ctx, meds[0].drug_id, _others(ctx, meds[0].drug_id))))
         elif condition in REGIMEN_CONDITIONS:
             states.append(regimen_condition(ctx, condition, meds))
         else:
             states.append(ctx.has_condition(condition))
     return split_worsening(ctx, fact, tuple(states))
+
+
+def _others(ctx: CheckContext, drug_id: int) -> dict[int, str]:
+    return {d: meds[0].drug for d, meds in ctx.active_drugs().items() if d != drug_id}
+
+
+RAISING_EFFECTS = ("level-raised", "additive-neurotoxicity")
+
+
+def raises_risk(ctx: CheckContext, drug_id: int, other_id: int) -> bool:
+    """Whether a KB interaction between the two drugs acts on ``drug_id`` by raising its level
+    or adding neurotoxicity (the only interactions that raise its myoclonus risk)."""
+    return ctx.memo(("raises-risk", drug_id, other_id), _raises_risk, ctx, drug_id, other_id)  # type: ignore[no-any-return]
+
+
+def _raises_risk(ctx: CheckContext, drug_id: int, other_id: int) -> bool:
+    for side, other_side in (("a", "b"), ("b", "a")):
+        facts = ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, f"{side}_drug_id", f"{side}_class_id")
+        for fact, _ in facts:
+            if fact["effect"] not in RAISING_EFFECTS or fact["affected"] not in (side, "both"):
+                continue
+            if ctx.subject_match(fact, other_id, f"{other_side}_drug_id", f"{other_side}_class_id") is not None:
+                return True
+    return False
+
+
+def raising_partners(ctx: CheckContext, drug_id: int, others: dict[int, str]) -> tuple[str, ...]:
+    """The names of ``others`` (drug id -> name) with a KB interaction raising this drug's risk."""
+    return tuple(sorted(name for other, name in others.items() if raises_risk(ctx, drug_id, other)))
 
 
 REGIMEN_CONDITIONS = ("high-dose", "rapid-dose-escalation")  # read from the drug's own regimens
@@ -82,35 +113,154 @@ def _high_dose(ctx: CheckContext, meds: list[ResolvedMedication]) -> bool | None
     if not daily:
         return None
     total = sum(d.value for d in daily)
-    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(meds[0].drug_id, [])
-              if f["max_daily_mg"] is not None]
-    threshold = ctx.property_value(meds[0].drug_id, "high_dose_threshold")
-    bounds = limits + ([float(threshold)] if threshold else [])
+    bounds = _dose_bounds(ctx, meds[0].drug_id)
     if not bounds:
         return None
     return total > min(bounds)
 
 
+def _dose_bounds(ctx: CheckContext, drug_id: int) -> list[float]:
+    """The daily doses (mg) above which the drug's dose is high: label maxima and its threshold."""
+    limits = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
+              if f["max_daily_mg"] is not None]
+    threshold = ctx.property_value(drug_id, "high_dose_threshold")
+    return limits + ([float(threshold)] if threshold else [])
+
+
+NOTED_ONLY = ("elderly",)  # a risk factor named in the message that does not raise the severity
+_RENALLY_CLEARED = 0.5  # fraction excreted unchanged in urine
+
+
+def context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]:
+    """The conditions PC101 reads for this drug: its assertion's worsening conditions (an
+    interacting drug is read from the KB interactions instead), a high dose for every drug, and
+    renal impairment for a renally cleared drug."""
+    return ctx.memo(("context-conditions", drug_id, fact["worsening_conditions"]), _context_conditions,  # type: ignore[no-any-return]
+                    ctx, drug_id, fact)
+
+
+def _context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]:
+    # a high dose needs a KB bound to compare with; without one it is not a context
+    judged = bool(_dose_bounds(ctx, drug_id))
+    conditions = [c for c in worsening_conditions(ctx, fact)
+                  if c != "interacting-drug" and (c != "high-dose" or judged)]
+    if judged and "high-dose" not in conditions:
+        conditions.append("high-dose")
+    fraction = ctx.property_value(drug_id, "fraction_renal")
+    cleared = fraction is not None and _number(fraction) >= _RENALLY_CLEARED
+    if cleared and not set(RENAL_CONDITIONS) & set(conditions):
+        conditions.append("renal-impairment")
+    return conditions
+
+
+def _number(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return 0.0
+
+
+def context_states(ctx: CheckContext, drug_id: int, fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool | None, ...]:
+    return tuple(regimen_condition(ctx, c, meds) if c in REGIMEN_CONDITIONS else ctx.has_condition(c)
+                 for c in context_conditions(ctx, drug_id, fact))
+
+
+def classify_context(ctx: CheckContext, drug_id: int, fact: Fact,
+                     states: tuple[bool | None, ...]) -> tuple[list[str], list[str], list[str]]:
+    """(raising, noted, unknown) in words. Renal impairment does not raise PC101 for a drug with
+    label renal bands: PC501 compares its dose with the band."""
+    banded = drug_id in ctx.kb.renal_by_drug
+    raising: list[str] = []
+    noted: list[str] = []
+    unknown: list[str] = []
+    for condition, state in zip(context_conditions(ctx, drug_id, fact), states, strict=True):
+        if state is None:
+            if condition not in NOTED_ONLY:
+                unknown.append(_describe(ctx, condition))
+        elif state:
+            quiet = condition in NOTED_ONLY or (banded and condition in RENAL_CONDITIONS)
+            (noted if quiet else raising).append(_describe(ctx, condition))
+    return raising, noted, unknown
+
+
+def treated_condition(ctx: CheckContext, drug_id: int) -> str | None:
+    """The label of the patient's condition this drug treats (a KB treatment row for the
+    condition, or any epilepsy for a curated antiseizure drug), unless the KB says the drug
+    aggravates one of the patient's conditions."""
+    candidates, aggravated = treatment_candidates(ctx, drug_id)
+    if any(ctx.has_condition(c) for c in aggravated):
+        return None
+    return next((_describe(ctx, c) for c in candidates if ctx.has_condition(c)), None)
+
+
+def treatment_candidates(ctx: CheckContext, drug_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(conditions the drug treats, in order; conditions its paradoxical rules name)."""
+    return ctx.memo(("treatment-candidates", drug_id), _treatment_candidates, ctx, drug_id)  # type: ignore[no-any-return]
+
+
+def _treatment_candidates(ctx: CheckContext, drug_id: int) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    types = treatment_types(ctx, drug_id)
+    if not types:
+        return (), ()
+    aggravated = tuple(ctx.kb.conditions[int(f["condition_id"])][0] for f, _ in
+                       ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id) if f["kind"] == "paradoxical")
+    candidates = list(types)
+    if ctx.membership(drug_id, "antiseizure") is not None:
+        epilepsies = {t for f in ctx.kb.treatments for t in _conditions(f["myoclonus_types"])}
+        epilepsies |= {ctx.kb.conditions[int(f["condition_id"])][0] for f in ctx.kb.condition_rules
+                       if f["kind"] == "paradoxical"}
+        candidates += ["epilepsy", *sorted(epilepsies - set(types))]
+    return tuple(dict.fromkeys(candidates)), aggravated
+
+
+def treatment_types(ctx: CheckContext, drug_id: int) -> list[str]:
+    """The myoclonus types and syndromes of the drug's KB treatment rows."""
+    return [t for f in ctx.kb.treatments_by_drug.get(drug_id, []) for t in _conditions(f["myoclonus_types"])]
+
+
 @rule(
-    code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MODERATE,
+    code="PC101", name="myoclonus-causing-drug", category="causative", severity=Severity.MINOR,
     evidence="moderate", title="Drug that can cause myoclonus",
     doc=RuleDoc(
         what="Each active drug with a myoclonus-risk assertion in the KB, for the drug itself or for "
-             "one of its classes. The severity starts from the curated one and rises one step when the "
-             "assertion's worsening conditions (renal impairment, high dose, an interacting drug ...) are "
-             "present, and one step when the patient has present or worsening myoclonus and the grade is "
-             "known or probable. A conditional assertion whose conditions are known to be absent is minor.",
+             "one of its classes. Without a risk-raising context it is at most minor (awareness). The "
+             "risk-raising contexts are exactly: (1) the patient's myoclonus is present or worsening; "
+             "(2) renal impairment (CrCl < 60, dialysis, or the condition given) for a renally cleared "
+             "drug (at least half excreted unchanged, or renal impairment named by its assertion) "
+             "without label renal bands; (3) a KB interaction with another active drug that raises "
+             "this drug's level or adds neurotoxicity to it; (4) a daily dose above the label maximum "
+             "or the drug's high-dose threshold (for a drug the KB has one for); (5) a condition its "
+             "assertion names (urea-cycle disorder for valproate, dehydration, hepatic impairment, a "
+             "daily dose doubled within 30 days ...). "
+             "With a context other than myoclonus the severity is the curated one but at most moderate "
+             "(the finding for the context itself, such as PC201, PC402 or PC702, carries the action); "
+             "with present or worsening myoclonus it is the curated one, one step higher for a known "
+             "or probable grade: major means 'consider this drug as the cause before the next dose'. "
+             "Age 65 or over is named but does not raise it. A drug that treats the patient's "
+             "myoclonic syndrome or epilepsy (a KB treatment "
+             "row for the condition, or any epilepsy for an antiseizure drug the KB does not say "
+             "aggravates it) is at most minor and is never told to stop: it gets paradoxical-reaction "
+             "wording. For a drug with label renal bands, renal impairment is named but PC501 judges "
+             "it (its finding carries the renal problem).",
         why="Drug-induced myoclonus is common and reversible: stopping the drug or reducing its dose, and "
-            "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017).",
+            "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017). A flag "
+            "on every such drug regardless of context tells a pharmacist nothing; treatments of "
+            "myoclonus cause it paradoxically at most.",
         limits="The grade is the KB's; a drug missing from the curated tables is not flagged here. "
-               "'Rapid dose escalation' means the daily dose at least doubled within 30 days of the dose "
-               "history, as in PC602; a slower rise does not raise the severity. "
-               "Anaesthetic induction myoclonus (etomidate) is info: it is transient.",
+               "A myoclonus status not given is read as not reported, so only (2)-(5) can raise the "
+               "severity. An unknown context (no CrCl, no dose) is named but does not raise it; PC502 "
+               "and PC403 ask for the data. 'Rapid dose escalation' means the daily dose at least "
+               "doubled within 30 days of the dose history, as in PC602. Anaesthetic induction "
+               "myoclonus (etomidate) is info: it is transient.",
         references="RIS25 (Rissardo 2025), JAN17 (Janssen 2017), BRE06 (Brefel-Courbon 2006)",
     ),
     examples=(
         Example(("morphine 30 mg q4h",), {"myoclonus": "present"}),
-        Example(("cefepime 2 g q8h",), {"crcl": 20}),
+        Example(("gabapentin 300 mg tid",), {"crcl": 90}),
+        Example(("tramadol 50 mg qid", "sertraline 50 mg daily")),
+        Example(("clozapine 100 mg bd", "ciprofloxacin 500 mg bd"), {"crcl": 90}),
+        Example(("valproic acid 500 mg bd", "levetiracetam 1000 mg bd", "clonazepam 0.5 mg tds"),
+                {"conditions": ["progressive myoclonus epilepsy"], "myoclonus": "present", "sex": "male"}),
         Example(("amlodipine 5 mg daily",), flagged=False),
     ),
 )
@@ -119,29 +269,50 @@ def myoclonus_causing_drug(ctx: CheckContext) -> Iterator[Finding]:
         found = risk_assertion(ctx, drug_id)
         if found is None:
             continue
-        present, unknown = worsening_status(ctx, found[0], meds)
+        states = context_states(ctx, drug_id, found[0], meds)
+        partners = raising_partners(ctx, drug_id, _others(ctx, drug_id))
+        treated = treated_condition(ctx, drug_id)
         # The finding reads nothing else of the patient or the regimen: one per distinct key.
-        key = ("PC101", drug_id, tuple(present), tuple(unknown), ctx.patient.myoclonus, meds[0].daily_dose)
-        yield ctx.memo(key, _causing_finding, ctx, found, meds[0], present, unknown)
+        key = ("PC101", drug_id, states, partners, treated, ctx.patient.myoclonus, meds[0].daily_dose)
+        yield ctx.memo(key, _causing_finding, ctx, found, meds[0], states, partners, treated)
 
 
 def _causing_finding(ctx: CheckContext, found: tuple[Fact, SubjectMatch], med: ResolvedMedication,
-                     present: list[str], unknown: list[str]) -> Finding:
+                     states: tuple[bool | None, ...], partners: tuple[str, ...], treated: str | None) -> Finding:
     fact, match = found
     drug = med.drug
-    severity = Severity.parse(fact["severity"])
+    raising, noted, unknown = classify_context(ctx, med.drug_id, fact, states)
+    base = Severity.parse(fact["severity"])
+    myoclonus = ctx.myoclonus_present
+    raised = bool(raising or partners)
     notes = []
-    if present:
-        severity = severity.bumped()
-        notes.append(f"risk raised by {', '.join(present)}")
-    elif fact["grade"] == "conditional" and not unknown:
-        severity = min(severity, Severity.MINOR)
-        notes.append("its conditions are absent")
+    if raising:
+        notes.append(f"risk raised by {', '.join(raising)}")
+    if partners:
+        notes.append(f"risk raised by an interaction with {', '.join(partners)} (level raised or added "
+                     "neurotoxicity; see PC201)")
+    if myoclonus:
+        notes.append(f"patient's myoclonus is {ctx.patient.myoclonus}")
+    if treated:
+        severity = min(base, Severity.MINOR)
+        notes.append(f"{drug} treats this patient's {treated}")
+    elif myoclonus and fact["grade"] in ("known", "probable") and base >= Severity.MINOR:
+        severity = base.bumped()
+    elif myoclonus:
+        severity = base
+    elif raised:
+        # the raising problem's own finding (PC201, PC402, PC501, PC702) carries the action
+        severity = min(base, Severity.MODERATE)
+    else:
+        severity = min(base, Severity.MINOR)
+        notes.append("its conditions are absent" if fact["grade"] == "conditional" and not unknown
+                     else "no risk-raising context, so at most minor")
+    if noted:
+        notes.append(f"{', '.join(noted)} noted (does not by itself raise the severity"
+                     + ("; renal dosing is checked against the label bands by PC501)"
+                        if med.drug_id in ctx.kb.renal_by_drug else ")"))
     if unknown:
         notes.append(f"risk depends on {', '.join(unknown)}, which the input does not give")
-    if ctx.myoclonus_present and fact["grade"] in ("known", "probable") and severity >= Severity.MINOR:
-        severity = severity.bumped()
-        notes.append(f"patient's myoclonus is {ctx.patient.myoclonus}")
     daily = med.daily_dose
     dose_text = f"; daily dose {daily}" if daily else ""
     dependence = {"yes": "dose-dependent", "no": "not clearly dose-dependent"}.get(fact["dose_dependent"], "")
@@ -150,14 +321,25 @@ def _causing_finding(ctx: CheckContext, found: tuple[Fact, SubjectMatch], med: R
         f"(evidence {fact['evidence']}{', ' + dependence if dependence else ''}){dose_text}. "
         f"{fact['summary']}" + (f" Context: {'; '.join(notes)}." if notes else "")
     )
-    if ctx.myoclonus_present:
-        recommendation = (f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if "
-                          "clinically possible, and correct renal, hepatic and electrolyte problems.")
-    else:
-        recommendation = (f"Monitor for myoclonus while on {drug}; use the lowest effective dose and "
-                          "adjust for renal function.")
     return myoclonus_causing_drug.finding(
-        drugs=[drug], severity=severity, message=message, recommendation=recommendation,
+        drugs=[drug], severity=severity, message=message,
+        recommendation=_recommendation(ctx, med, treated, myoclonus),
         evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
         references=[r.cite() for r in fact.references],
     )
+
+
+def _recommendation(ctx: CheckContext, med: ResolvedMedication, treated: str | None, myoclonus: bool) -> str:
+    drug = med.drug
+    paradoxical = (f"if myoclonus worsens after a dose rise, consider a paradoxical reaction and do not "
+                   f"raise {drug} further")
+    if treated:
+        return f"{drug} treats this patient's {treated}: do not stop it for this finding; {paradoxical}."
+    if myoclonus and treatment_types(ctx, med.drug_id):
+        return (f"If {drug} is given for this patient's myoclonus or epilepsy, do not stop it: {paradoxical}. "
+                f"Otherwise consider {drug} as a cause of the myoclonus: reduce or stop it if clinically "
+                "possible.")
+    if myoclonus:
+        return (f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if clinically "
+                "possible, and correct renal, hepatic and electrolyte problems.")
+    return f"Monitor for myoclonus while on {drug}; use the lowest effective dose and adjust for renal function."

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pharmcheck.domain import Finding, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, cite, rule
-from pharmcheck.rules.causative import risk_assertion, worsening_status
+from pharmcheck.rules.causative import risk_assertion, treated_condition, worsening_status
 
 ACB_THRESHOLD = 3
 
@@ -23,13 +23,21 @@ ACB_THRESHOLD = 3
         why="Interactions raise levels of myoclonogenic drugs, add serotonergic or CNS-depressant effects, "
             "or collapse the level of a treatment (valproate with carbapenems).",
         limits="Only pairs curated in the KB. A pair matched through a structurally inferred class gets "
-               "a lower evidence level. A pair is reported once per rule.",
+               "a lower evidence level. A pair is reported once: when several KB rows match it (a drug "
+               "row and a class row, linezolid as an MAO inhibitor and as itself), the finding has the "
+               "highest severity, every row's mechanism and management, and every reference. Each row "
+               "says which drug it acts on and how (level raised or lowered, added neurotoxicity, other "
+               "additive toxicity, loss of effect); PC101 reads the same rows.",
         references="see each interaction's references",
     ),
     examples=(
         Example(("valproic acid 500 mg bd", "meropenem 1 g tds")),
         Example(("tramadol 50 mg qid", "clonazepam 0.5 mg bd")),
+        Example(("linezolid 600 mg bd", "sertraline 50 mg daily")),
+        Example(("clozapine 200 mg bd", "fluvoxamine 50 mg bd")),
+        Example(("lithium 400 mg bd", "haloperidol 5 mg bd")),
         Example(("valproic acid 500 mg bd", "amlodipine 5 mg daily"), flagged=False),
+        Example(("tramadol 50 mg qid", "metronidazole 400 mg tds"), flagged=False),
     ),
 )
 def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
@@ -37,23 +45,22 @@ def interacting_pair(ctx: CheckContext) -> Iterator[Finding]:
 
 
 def pair_findings(ctx: CheckContext, drugs: dict[int, str]) -> Iterator[Finding]:
-    """Each interaction between two of ``drugs`` (drug id -> name), once per rule and pair."""
+    """One finding per pair of ``drugs`` (drug id -> name) with KB interactions: every rule that
+    matches the pair, at the highest severity, with every reference."""
     b_sides: dict[int, list[tuple[int, SubjectMatch]]] = defaultdict(list)  # rule id -> its b-side drugs
     for b_id in drugs:
         for fact, b_match in ctx.matching_facts("interactions", ctx.kb.interactions, b_id, "b_drug_id", "b_class_id"):
             b_sides[int(fact["id"])].append((b_id, b_match))
-    found = []
+    by_pair: dict[frozenset[int], dict[int, tuple[str, SubjectMatch, str, SubjectMatch, Fact]]] = defaultdict(dict)
     for a_id, a in drugs.items():
         for fact, a_match in ctx.matching_facts("interactions", ctx.kb.interactions, a_id, "a_drug_id", "a_class_id"):
-            fact_id = int(fact["id"])
-            for b_id, b_match in b_sides.get(fact_id, ()):
-                if b_id != a_id:
-                    found.append((fact_id, a, drugs[b_id], frozenset((a_id, b_id)), fact, a_match, b_match))
-    seen: set[tuple[int, frozenset[int]]] = set()
-    for fact_id, a, b, pair, fact, a_match, b_match in sorted(found, key=lambda x: x[:3]):
-        if (fact_id, pair) not in seen:  # a symmetric rule matches both ways round: report it once
-            seen.add((fact_id, pair))
-            yield ctx.memo(("PC201", fact_id, a, a_match, b, b_match), _pair_finding, fact, a, a_match, b, b_match)
+            for b_id, b_match in b_sides.get(int(fact["id"]), ()):
+                if b_id != a_id:  # a symmetric rule matches both ways round: it is kept once
+                    by_pair[frozenset((a_id, b_id))].setdefault(int(fact["id"]), (a, a_match, drugs[b_id], b_match, fact))
+    for _, matched in sorted(by_pair.items(), key=lambda item: sorted(drugs[d] for d in item[0])):
+        rows = tuple(matched[fact_id] for fact_id in sorted(matched))
+        key = ("PC201", *((fact_id, a, am, b, bm) for fact_id, (a, am, b, bm, _) in sorted(matched.items())))
+        yield ctx.memo(key, _pair_finding, rows)
 
 
 def interacts(ctx: CheckContext, drug_id: int) -> bool:
@@ -62,15 +69,33 @@ def interacts(ctx: CheckContext, drug_id: int) -> bool:
                 or ctx.matching_facts("interactions", ctx.kb.interactions, drug_id, "b_drug_id", "b_class_id"))
 
 
-def _pair_finding(fact, a: str, a_match: SubjectMatch, b: str, b_match: SubjectMatch) -> Finding:  # type: ignore[no-untyped-def]
-    inferred = a_match.inferred or b_match.inferred
-    message = (f"{a}{a_match.describe()} with {b}{b_match.describe()}: {fact['mechanism']}"
+_EFFECT_WORDS = {
+    "level-raised": "raises {x}'s level", "level-lowered": "lowers {x}'s level",
+    "additive-neurotoxicity": "adds neurotoxicity to {x}", "additive-toxicity": "adds to {x}'s toxicity",
+    "loss-of-effect": "reduces {x}'s effect",
+}
+
+
+def _effect(fact: Fact, a: str, b: str) -> str:
+    """What the rule does, in words, naming the drug it acts on."""
+    affected = {"a": a, "b": b}.get(str(fact["affected"]), f"{a} and {b}")
+    return _EFFECT_WORDS[str(fact["effect"])].format(x=affected)
+
+
+def _pair_finding(rows: tuple[tuple[str, SubjectMatch, str, SubjectMatch, Fact], ...]) -> Finding:
+    """The finding for one pair: ``rows`` are (a, a's match, b, b's match, rule), each rule once."""
+    ranked = sorted(rows, key=lambda r: -Severity.parse(r[4]["severity"]))
+    a, _, b, _, primary = ranked[0]
+    inferred = any(r[1].inferred or r[3].inferred for r in rows)
+    parts = [f"{r[0]}{r[1].describe()} with {r[2]}{r[3].describe()} ({_effect(r[4], r[0], r[2])}, "
+             f"{r[4]['severity']}): {str(r[4]['mechanism']).rstrip('.')}." for r in ranked]
+    message = (" Also: ".join(parts)
                + (" One participant's class membership is inferred from structure." if inferred else ""))
     return interacting_pair.finding(
-        drugs=[a, b], severity=Severity.parse(fact["severity"]), message=message,
-        recommendation=str(fact["management"]),
-        evidence=evidence_level(fact["evidence"], lowered=1 if inferred else 0),
-        title=f"Interaction: {a} + {b}", references=[r.cite() for r in fact.references],
+        drugs=[a, b], severity=Severity.parse(primary["severity"]), message=message,
+        recommendation=" ".join(dict.fromkeys(str(r[4]["management"]) for r in ranked)),
+        evidence=evidence_level(primary["evidence"], lowered=1 if inferred else 0),
+        title=f"Interaction: {a} + {b}", references=[ref.cite() for r in ranked for ref in r[4].references],
     )
 
 
@@ -173,7 +198,8 @@ def burden_finding(scores: dict[str, Fact]) -> Finding | None:
     doc=RuleDoc(
         what="Two or more active drugs that can cause myoclonus (minor), escalating to moderate at "
              "three or more. Conditional assertions count only when their conditions are present; "
-             "info-level assertions (etomidate at induction) do not count.",
+             "info-level assertions (etomidate at induction) and drugs that treat the patient's "
+             "myoclonic syndrome or epilepsy (as PC101 decides) do not count.",
         why="Myoclonogenic drugs acting on different pathways (GABA, serotonin, glutamate) add up; "
             "reports often involve several culprits at once.",
         limits="A count, not a dose-weighted sum; evidence for additivity is mostly from case reports.",
@@ -193,6 +219,8 @@ def pro_myoclonic_load(ctx: CheckContext) -> Iterator[Finding]:
         fact = found[0]
         if fact["grade"] == "conditional" and not worsening_status(ctx, fact, meds)[0]:
             continue
+        if treated_condition(ctx, drug_id) is not None:
+            continue  # a treatment of the patient's condition is not counted as a cause
         counted[drug_id, meds[0].drug] = fact
     if len(counted) >= 2:
         yield ctx.memo(("PC204", *counted), load_finding, {d: f for (_, d), f in counted.items()})

@@ -6,7 +6,9 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.dose import summed_over, total_daily_mg
+from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findings
 
 _CHILDBEARING_AGES = (12, 55)
 
@@ -39,32 +41,96 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     return False, ""
 
 
+# A condition and the broader condition it is a form of: the KB's own rows say so ("ULD is a
+# progressive myoclonus epilepsy", "JME is an IGE"); end-stage renal disease is renal impairment.
+PARENT_CONDITION = {
+    "end-stage-renal-disease": "renal-impairment",
+    "unverricht-lundborg-disease": "progressive-myoclonus-epilepsy",
+    "juvenile-myoclonic-epilepsy": "idiopathic-generalised-epilepsy",
+}
+
+
 def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+    matched: dict[int, list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]] = {}
     for fact, meds, match, label in _matching(ctx, kinds):
-        finding = condition_finding(rule_obj, fact, meds, match, label)
-        if finding is not None:
-            yield finding
+        if _renal(ctx, fact) and renal_carried(ctx, meds[0].drug_id, meds):
+            continue  # PC501 reports this drug and carries its renal rules
+        matched.setdefault(meds[0].drug_id, []).append((fact, meds, match, label))
+    for found in matched.values():
+        for fact, meds, match, label, parents in merge_parents(ctx, found):
+            finding = condition_finding(rule_obj, fact, meds, match, label, parents,
+                                        hepatic_of(ctx, fact, meds[0].drug_id))
+            if finding is not None:
+                yield finding
+
+
+def hepatic_of(ctx: CheckContext, fact: Fact, drug_id: int) -> tuple[Fact, ...]:
+    """For a hepatic-impairment rule, the drug's hepatic cautions (PC503's), which its finding
+    carries."""
+    if fact["kind"] == "paradoxical" or ctx.kb.conditions[int(fact["condition_id"])][0] != "hepatic-impairment":
+        return ()
+    return tuple(ctx.kb.hepatic_by_drug.get(drug_id, ()))
+
+
+def renal_carried(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> bool:
+    """Whether PC501 reports this drug for this patient (it then carries the renal problem)."""
+    renal = ctx.renal
+    if renal is None or drug_id not in ctx.kb.renal_by_drug:
+        return False
+    return renal_band_reported(ctx, renal, drug_id, meds)
+
+
+def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+                        meds: list[ResolvedMedication]) -> bool:
+    """Whether PC501 reports the drug above info (and so carries its renal condition rules)."""
+    total, _ = total_daily_mg(meds)
+    return any(f.severity > Severity.INFO for f in renal_findings(
+        ctx, drug_id, meds[0].drug, renal, meds[0].route, doses_per_day(meds), total, summed_over(meds)))
+
+
+def _renal(ctx: CheckContext, fact: Fact) -> bool:
+    return fact["kind"] != "paradoxical" and ctx.kb.conditions[int(fact["condition_id"])][0] in RENAL_CONDITIONS
+
+
+def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]
+                  ) -> list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str, tuple[tuple[Fact, str], ...]]]:
+    """One entry per clinical problem: a rule whose condition's child also matched is folded into
+    the child's entry (its rule and label in the last field)."""
+    names = {int(f["id"]): ctx.kb.conditions[int(f["condition_id"])][0] for f, _, _, _ in found}
+    present = set(names.values())
+    merged = []
+    for fact, meds, match, label in found:
+        if any(PARENT_CONDITION.get(other) == names[int(fact["id"])] for other in present):
+            continue  # folded into its child's finding
+        parent = PARENT_CONDITION.get(names[int(fact["id"])])
+        parents = tuple((f, lab) for f, _, _, lab in found if names[int(f["id"])] == parent)
+        merged.append((fact, meds, match, label, parents))
+    return merged
 
 
 def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], match: SubjectMatch,  # type: ignore[no-untyped-def]
-                      label: str) -> Finding | None:
+                      label: str, parents: tuple[tuple[Fact, str], ...] = (),
+                      hepatic: tuple[Fact, ...] = ()) -> Finding | None:
     """The finding for a drug-condition rule whose condition the patient has, unless its route
-    rules it out."""
+    rules it out; ``parents`` are the rules of the broader condition folded into it."""
     applies, route_note = _route_note(fact, meds)
     if not applies:
         return None
     drug = meds[0].drug
-    severity = Severity.parse(fact["severity"])
+    severity = max([Severity.parse(fact["severity"]), *(Severity.parse(p["severity"]) for p, _ in parents)])
     if route_note.startswith(" (applies if"):
         severity = Severity(max(Severity.INFO, severity - 1))
     mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
+    also = "".join(f" Also {p['kind']} in {lab} (evidence {p['evidence']}): {p['management']}" for p, lab in parents)
+    also += "".join(f" Hepatic caution [{h['impairment']}: {h['action']}]: {h['text']}" for h in hepatic)
     return rule_obj.finding(  # type: ignore[no-any-return]
         drugs=[drug], severity=severity,
         title=f"{drug} in {label}",
-        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}",
+        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}{also}",
         recommendation=str(fact["management"]),
         evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-        references=[r.cite() for r in fact.references],
+        references=[*(r.cite() for f in (fact, *(p for p, _ in parents)) for r in f.references),
+                    *(r.cite() for h in hepatic for r in h.references)],
     )
 
 
@@ -79,11 +145,14 @@ def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], matc
         why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised epilepsies; "
             "worsening is often mistaken for under-treatment and the dose raised.",
         limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
-               "reported one step lower.",
+               "reported one step lower. A syndrome given with its parent (ULD and progressive "
+               "myoclonus epilepsy, JME and idiopathic generalised epilepsy) gives one finding, for "
+               "the more specific syndrome, at the higher severity with both rules' advice.",
         references="GEN00 and each rule's references",
     ),
     examples=(
         Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
+        Example(("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
 )
@@ -101,11 +170,15 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
         why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention programme; "
             "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
         limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < 15 or "
-               "dialysis = end-stage).",
+               "dialysis = end-stage). A condition and its parent (end-stage renal disease and renal "
+               "impairment) give one finding at the higher severity with both rules' advice. A renal "
+               "rule of a drug whose renal dose band PC501 reports is folded into PC501's finding.",
         references="each rule's references",
     ),
     examples=(
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": True, "sex": "female", "age": 24}),
+        Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
+        Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
                 flagged=False),
     ),

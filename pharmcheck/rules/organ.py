@@ -127,8 +127,54 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         if drug_id in ctx.kb.renal_by_drug:
             total, _ = total_daily_mg(meds)
             reads = (meds[0].route, doses_per_day(meds), total, summed_over(meds))
-            yield from ctx.memo(("PC501", drug_id, meds[0].drug, renal, reads), renal_findings,
+            findings = ctx.memo(("PC501", drug_id, meds[0].drug, renal, reads), renal_findings,
                                 ctx, drug_id, meds[0].drug, renal, *reads)
+            yield from with_cautions(findings, renal_cautions(ctx, drug_id))
+
+
+def hepatic_rule_severity(ctx: CheckContext, drug_id: int) -> Severity:
+    """The highest severity of the drug's caution and contraindication rules for hepatic
+    impairment (PC702's), INFO when it has none."""
+    return max((Severity.parse(f["severity"]) for f, _ in
+                ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
+                if f["kind"] in ("caution", "contraindication")
+                and ctx.kb.conditions[int(f["condition_id"])][0] == "hepatic-impairment"), default=Severity.INFO)
+
+
+RENAL_CONDITIONS = ("end-stage-renal-disease", "renal-impairment")  # the more specific first
+
+
+def renal_cautions(ctx: CheckContext, drug_id: int) -> tuple[tuple[Fact, str], ...]:
+    """The drug's renal condition rules (PC702's) that apply to the patient, with each condition's
+    label: PC501 carries them when it reports the drug, so one renal problem is one finding."""
+    return tuple((fact, label) for fact, name, label in renal_condition_rules(ctx, drug_id)
+                 if ctx.has_condition(name))
+
+
+def renal_condition_rules(ctx: CheckContext, drug_id: int) -> list[tuple[Fact, str, str]]:
+    """(rule, condition name, label) of the drug's caution and contraindication rules for a renal
+    condition, the more specific condition first."""
+    def compute() -> list[tuple[Fact, str, str]]:
+        found = [(fact, *ctx.kb.conditions[int(fact["condition_id"])])
+                 for fact, _ in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
+                 if fact["kind"] in ("caution", "contraindication")
+                 and ctx.kb.conditions[int(fact["condition_id"])][0] in RENAL_CONDITIONS]
+        return sorted(found, key=lambda f: RENAL_CONDITIONS.index(f[1]))
+    return ctx.memo(("renal-condition-rules", drug_id), compute)  # type: ignore[no-any-return]
+
+
+def with_cautions(findings: tuple[Finding, ...], cautions: tuple[tuple[Fact, str], ...]) -> tuple[Finding, ...]:
+    """PC501's findings with the renal condition rules folded in (highest severity, their advice);
+    a finding that only asks for data (info) carries none."""
+    if not cautions or all(f.severity == Severity.INFO for f in findings):
+        return findings
+    also = "".join(f" Also {f['kind']} in {label} (evidence {f['evidence']}): {f['management']}"
+                   for f, label in cautions)
+    return tuple(replace(
+        f, message=f.message + also,
+        severity=max([f.severity, *(Severity.parse(c["severity"]) for c, _ in cautions)]),
+        references=tuple(dict.fromkeys([*f.references, *(r.cite() for c, _ in cautions for r in c.references)])),
+    ) for f in findings)
 
 
 def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunction,
@@ -308,7 +354,9 @@ HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
              "impairment (a caution for 'any' applies to every degree).",
         why="Hepatic impairment raises levels of hepatically cleared drugs (pethidine, valproate "
             "hepatotoxicity, tramadol) and precipitates encephalopathy.",
-        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not flagged.",
+        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not flagged. "
+               "A drug with a PC702 hepatic-impairment rule at least as severe is left to PC702, "
+               "whose message quotes these cautions.",
         references="each drug's label",
     ),
     examples=(
@@ -327,6 +375,8 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
             continue
         worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
         severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
+        if hepatic_rule_severity(ctx, drug_id) >= severity:
+            continue  # PC702's hepatic-impairment rule carries it, with these cautions in its message
         drug = meds[0].drug
         yield hepatic_caution.finding(
             drugs=[drug], severity=severity,

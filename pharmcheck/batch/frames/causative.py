@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
 from pharmcheck.batch.frames import frame
 from pharmcheck.batch.ward import (
@@ -18,44 +19,93 @@ from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.causative import (
     REGIMEN_CONDITIONS,
     _causing_finding,
+    context_conditions,
+    raises_risk,
     regimen_condition,
     risk_assertion,
-    split_worsening,
+    treatment_candidates,
     worsening_conditions,
 )
-from pharmcheck.rules.combination import load_finding
+from pharmcheck.rules.causative import _describe as describe
+from pharmcheck.rules.combination import interacts, load_finding
 
 
 def _asserted(ward: Ward) -> tuple[dict[int, object], np.ndarray, np.ndarray]:
-    """Each drug's risk assertion, the groups whose drug has one, and their worsening codes."""
+    """Each drug's risk assertion, the groups whose drug has one, and their context codes."""
     return ward.memo("asserted", _compute_asserted, ward)  # type: ignore[no-any-return]
 
 
 def _compute_asserted(ward: Ward) -> tuple[dict[int, object], np.ndarray, np.ndarray]:
     assertion = ward.per_drug(risk_assertion)
     groups = np.flatnonzero(ward.drug_mask({d for d, a in assertion.items() if a is not None}))
-    return assertion, groups, worsening_codes(ward, assertion, groups)
+    return assertion, groups, context_codes(ward, assertion, groups)
 
 
-def worsening_codes(ward: Ward, assertion: dict[int, object], groups: np.ndarray) -> np.ndarray:
-    """Per group, the states of its assertion's worsening conditions as base-3 digits (the
-    digits' order is the conditions' order)."""
+def context_codes(ward: Ward, assertion: dict[int, object], groups: np.ndarray) -> np.ndarray:
+    """Per group, the states of PC101's context conditions as base-3 digits (the digits' order
+    is the conditions' order)."""
     codes = np.zeros(len(groups), dtype=np.int64)
     drugs = ward.group_drug[groups]
     patients = ward.group_patient[groups]
-    asserted_per_patient = np.bincount(patients, minlength=len(ward.patients))
     for drug in np.unique(drugs).tolist():
         at = np.flatnonzero(drugs == drug)
         fact = assertion[drug][0]  # type: ignore[index]
-        for digit, condition in enumerate(worsening_conditions(ward.lookup, fact)):
-            if condition == "interacting-drug":
-                state = (asserted_per_patient[patients[at]] > 1).astype(np.int64)
-            elif condition in REGIMEN_CONDITIONS:
+        for digit, condition in enumerate(context_conditions(ward.lookup, drug, fact)):
+            if condition in REGIMEN_CONDITIONS:
                 state = _regimen_states(ward, condition, groups)[ward.group_signature[groups[at]]]
             else:
                 state = ward.condition(condition)[patients[at]].astype(np.int64)
             codes[at] += state * 3 ** digit
     return codes
+
+
+def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
+    """Per group of ``groups``, an id into the distinct tuples of the patient's other drugs with a
+    KB interaction raising this drug's risk (id 0 is the empty tuple)."""
+    def compute() -> tuple[np.ndarray, list[tuple[str, ...]]]:
+        participating = ward.per_drug(interacts)
+        inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
+        side = pd.DataFrame({"patient": ward.group_patient[inter], "drug": ward.group_drug[inter], "group": inter})
+        pairs = side.merge(side, on="patient")
+        pairs = pairs[pairs["drug_x"] != pairs["drug_y"]]
+        x, y = pairs["drug_x"].to_numpy(), pairs["drug_y"].to_numpy()
+        first, key = distinct_rows(x, y)
+        raising = np.array([raises_risk(ward.lookup, int(x[i]), int(y[i])) for i in first.tolist()], dtype=bool)
+        kept = pairs[raising[key] if len(key) else np.zeros(0, dtype=bool)]
+        names = ward.drug_names
+        found: dict[int, list[str]] = {}
+        for g, other in zip(kept["group_x"].tolist(), kept["drug_y"].tolist(), strict=True):
+            found.setdefault(g, []).append(names[other])
+        ids: dict[tuple[str, ...], int] = {(): 0}
+        per_group = np.zeros(len(ward.group_drug), dtype=np.int64)
+        for g, partners in found.items():
+            per_group[g] = ids.setdefault(tuple(sorted(partners)), len(ids))
+        return per_group, list(ids)
+    per_group, tuples = ward.memo("raising-partners", compute)
+    return per_group[groups], tuples
+
+
+def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | None]]:
+    """Per group, an id into the labels of the condition its drug treats (id 0 is None)."""
+    labels: list[str | None] = [None]
+    ids = np.zeros(len(groups), dtype=np.int64)
+    drugs = ward.group_drug[groups]
+    patients = ward.group_patient[groups]
+    for drug in np.unique(drugs).tolist():
+        candidates, aggravated = treatment_candidates(ward.lookup, drug)
+        if not candidates:
+            continue
+        at = np.flatnonzero(drugs == drug)
+        choice = np.full(len(at), -1, dtype=np.int64)
+        for i, condition in enumerate(candidates):
+            has = (ward.condition(condition)[patients[at]] == 1) & (choice < 0)
+            choice[has] = i
+        for condition in aggravated:
+            choice[ward.condition(condition)[patients[at]] == 1] = -1
+        for i in np.unique(choice[choice >= 0]).tolist():
+            labels.append(describe(ward.lookup, candidates[i]))
+            ids[at[choice == i]] = len(labels) - 1
+    return ids, labels
 
 
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
@@ -91,36 +141,44 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
     doses: dict[object, int] = {}
     dose_id = np.fromiter((doses.setdefault(m.daily_dose, len(doses)) for m in ward.meds), dtype=np.int64,
                           count=len(ward.meds))
+    partner_id, partner_tuples = _partners(ward, groups)
+    treated_id, treated_labels = _treated(ward, groups)
     first_med = ward.group_first_med[groups]
     patients = ward.group_patient[groups]
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(drugs, codes, myoclonus[patients], dose_id[first_med])
+    first, key = distinct_rows(drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id)
     contexts = {m: CheckContext(ward.kb, Patient(myoclonus=m), (), ward.today, frozenset()) for m in states}
     results = []
     for g in first.tolist():
-        found = assertion[int(drugs[g])]
+        drug = int(drugs[g])
+        found = assertion[drug]
         fact = found[0]  # type: ignore[index]
         ctx = contexts[states[myoclonus[patients[g]]]]
-        present, unknown = split_worsening(ctx, fact, decode(int(codes[g]), len(worsening_conditions(ctx, fact))))
-        results.append((_causing_finding(ctx, found, ward.meds[first_med[g]], present, unknown),))  # type: ignore[arg-type]
+        count = len(context_conditions(ctx, drug, fact))
+        results.append((_causing_finding(ctx, found, ward.meds[first_med[g]], decode(int(codes[g]), count),  # type: ignore[arg-type]
+                                         partner_tuples[partner_id[g]], treated_labels[treated_id[g]]),))
     return [ward.emit(patients, key, results)]
 
 
 @frame("PC204")
 def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
     assertion, groups, codes = _asserted(ward)
+    partner_id, _ = _partners(ward, groups)
     drugs = ward.group_drug[groups]
-    counted = np.ones(len(groups), dtype=bool)
+    counted = _treated(ward, groups)[0] == 0
     for drug in np.unique(drugs).tolist():
         fact = assertion[drug][0]  # type: ignore[index]
         at = drugs == drug
         if fact["severity"] == "info":
             counted[at] = False
         elif fact["grade"] == "conditional":
-            count = len(worsening_conditions(ward.lookup, fact))
+            own = worsening_conditions(ward.lookup, fact)
             present = np.zeros(int(at.sum()), dtype=bool)
-            for digit in range(count):
-                present |= (codes[at] // 3 ** digit) % 3 == 1
-            counted[at] = present
+            for digit, condition in enumerate(context_conditions(ward.lookup, drug, fact)):
+                if condition in own:
+                    present |= (codes[at] // 3 ** digit) % 3 == 1
+            if "interacting-drug" in own:
+                present |= partner_id[at] > 0
+            counted[at] &= present
     facts = {d: found[0] for d, found in assertion.items() if found is not None}  # type: ignore[index]
     return [ward.per_drug_set(groups[counted], facts, load_finding, at_least=2)]

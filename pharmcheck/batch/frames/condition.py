@@ -10,14 +10,20 @@ from pharmcheck.rules.condition import (
     condition_finding,
     condition_rules_of,
     drug_condition_contraindication,
+    hepatic_of,
+    merge_parents,
+    renal_band_reported,
     syndrome_aggravation,
 )
 from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import (
+    RENAL_CONDITIONS,
     doses_per_day,
+    renal_condition_rules,
     renal_findings,
     renal_unknown_finding,
     renally_critical,
+    with_cautions,
 )
 
 
@@ -32,14 +38,30 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
         lambda meds: (meds[0].route, doses_per_day(meds), total_daily_mg(meds)[0], summed_over(meds)),
         groups)
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(drugs, renal_of[patients], reads_of[ward.group_signature[groups]])
+    cautions = _renal_caution_mask(ward, groups)
+    first, key = distinct_rows(drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions)
     results = []
     for g in first.tolist():
         drug = int(drugs[g])
         read = reads[reads_of[ward.group_signature[groups[g]]]]
         renal = renals[renal_of[patients[g]]]
-        results.append(renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read))
+        rules = renal_condition_rules(ward.lookup, drug)
+        applying = tuple((fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1)
+        results.append(with_cautions(renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read),
+                                     applying))
     return [ward.emit(patients, key, results)]
+
+
+def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
+    """Per group, which of its drug's renal condition rules the patient's conditions match (bits)."""
+    mask = np.zeros(len(groups), dtype=np.int64)
+    drugs = ward.group_drug[groups]
+    patients = ward.group_patient[groups]
+    for drug in np.unique(drugs).tolist():
+        at = np.flatnonzero(drugs == drug)
+        for i, (_, name, _) in enumerate(renal_condition_rules(ward.lookup, drug)):
+            mask[at] += (ward.condition(name)[patients[at]] == 1).astype(np.int64) << i
+    return mask
 
 
 def _known(renal_of: np.ndarray, renals: list[object]) -> np.ndarray:
@@ -57,23 +79,55 @@ def renal_function_unknown(ward: Ward) -> list[Emitted]:
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
-    """Each (drug, condition rule) whose condition the patient has, once per distinct regimen set."""
+    """Each drug's condition rules that the patient's conditions match, merged as ``check``
+    merges them, once per distinct (regimen set, matching rules)."""
     rules = ward.per_drug(lambda ctx, d: ctx.memo(("condition-rules", d, kinds), condition_rules_of, ctx, d, kinds))
     emitted = []
     for drug, found in rules.items():
         if not found:
             continue
         groups = np.flatnonzero(ward.group_drug == drug)
-        for fact, match, condition, label in found:
-            has = groups[ward.condition(condition)[ward.group_patient[groups]] == 1]
-            signatures = ward.group_signature[has]
-            first, key = distinct_rows(signatures)
-            results = []
-            for s in signatures[first].tolist():
-                finding = condition_finding(rule_obj, fact, ward.group_meds(s), match, label)
-                results.append(() if finding is None else (finding,))
-            emitted.append(ward.emit(ward.group_patient[has], key, results))
+        mask = np.zeros(len(groups), dtype=np.int64)
+        for i, (_, _, condition, _) in enumerate(found):
+            mask += (ward.condition(condition)[ward.group_patient[groups]] == 1).astype(np.int64) << i
+        renal_bits = sum(1 << i for i, (fact, _, condition, _) in enumerate(found)
+                         if fact["kind"] != "paradoxical" and condition in RENAL_CONDITIONS)
+        if renal_bits:
+            mask[renal_reported(ward, groups) == 1] &= ~renal_bits  # PC501 carries them
+        has = mask > 0
+        groups, mask = groups[has], mask[has]
+        signatures = ward.group_signature[groups]
+        first, key = distinct_rows(signatures, mask)
+        results = []
+        for g in first.tolist():
+            meds = ward.group_meds(int(signatures[g]))
+            matched = [(fact, meds, match, label) for i, (fact, match, _, label) in enumerate(found)
+                       if int(mask[g]) >> i & 1]
+            findings = [condition_finding(rule_obj, fact, m, match, label, parents, hepatic_of(ward.lookup, fact, drug))
+                        for fact, m, match, label, parents in merge_parents(ward.lookup, matched)]
+            results.append(tuple(f for f in findings if f is not None))
+        emitted.append(ward.emit(ward.group_patient[groups], key, results))
     return emitted
+
+
+def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
+    """Per group, whether PC501 reports its drug for its patient (see ``renal_carried``)."""
+    renal_of, renals = ward.renal
+    carried = np.zeros(len(groups), dtype=np.int64)
+    banded = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug))[groups])
+    if not len(banded):
+        return carried
+    patients = ward.group_patient[groups[banded]]
+    drugs = ward.group_drug[groups[banded]]
+    signatures = ward.group_signature[groups[banded]]
+    first, key = distinct_rows(drugs, renal_of[patients], signatures)
+    states = []
+    for i in first.tolist():
+        renal = renals[renal_of[patients[i]]]
+        meds = ward.group_meds(int(signatures[i]))
+        states.append(False if renal is None else renal_band_reported(ward.lookup, renal, int(drugs[i]), meds))
+    carried[banded] = np.array(states, dtype=np.int64)[key]
+    return carried
 
 
 @frame("PC701")
