@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from pharmcheck.kb.build import check_sources
-from pharmcheck.kb.sources import read_sources
+from pharmcheck.kb.sources import EVIDENCE, GRADES, Row, grade_evidence_problems, read_sources
 from pharmcheck.paths import sources_dir
 
 
@@ -115,3 +115,50 @@ def _with_rows(tmp_path, table: str, lines: list[str]):  # type: ignore[no-untyp
 def test_new_tables_are_validated(tmp_path, table: str, lines: list[str], problem: str) -> None:  # type: ignore[no-untyped-def]
     problems = _with_rows(tmp_path, table, lines)
     assert any(problem in p for p in problems), problems
+
+
+# Written from db/README.md's definitions, not from the code's table: known rests on level A,
+# probable on many reports, possible on few reports or mechanism only; conditional on any evidence.
+_README_ALLOWS = {("known", "A"), ("probable", "MR"), ("possible", "FR"), ("possible", "M")} | {
+    ("conditional", code) for code in ("A", "MR", "FR", "M")
+}
+
+
+@pytest.mark.parametrize("grade", GRADES)
+@pytest.mark.parametrize("evidence", EVIDENCE)
+def test_grade_must_match_its_evidence_code(grade: str, evidence: str) -> None:
+    row = Row({"subject": "x", "grade": grade, "evidence": evidence}, "risks/x.csv", 2)
+    assert bool(grade_evidence_problems([row])) == ((grade, evidence) not in _README_ALLOWS)
+
+
+def test_check_sources_rejects_a_grade_its_evidence_does_not_support(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    header = "subject,grade,evidence,severity,dose_dependent,worsening_conditions,mechanism,summary,ref_ids"
+    problems = _with_rows(tmp_path, "risks", [
+        header, "amlodipine,known,FR,minor,unknown,,,A single case report.,RIS25",
+    ])
+    assert [p for p in problems if "needs evidence" in p] == [
+        "risks/extra.csv:2: risks grade 'known' needs evidence A, not 'FR'"
+    ]
+
+
+def test_every_risk_grade_in_db_matches_its_evidence_code() -> None:
+    assert grade_evidence_problems(read_sources(sources_dir()).tables["risks"]) == []
+
+
+def test_evidence_a_cannot_rest_on_a_secondary_copy_of_a_label(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+
+    copy = tmp_path / "db"
+    shutil.copytree(sources_dir(), copy)
+    (copy / "references" / "extra.csv").write_text(
+        "ref_id,kind,citation,pmid,doi,url,verified_via,notes\n"
+        "AI-QUOTE,secondary,A label sentence quoted by an AI answer page.,,,,,\n", encoding="utf-8")
+    (copy / "risks" / "extra.csv").write_text(
+        "subject,grade,evidence,severity,dose_dependent,worsening_conditions,mechanism,summary,ref_ids\n"
+        "amlodipine,known,A,minor,unknown,,,Quoted label.,AI-QUOTE\n"
+        "atenolol,known,A,minor,unknown,,,Quoted label and the review.,AI-QUOTE;RIS25\n", encoding="utf-8")
+    problems = [p for p in check_sources(copy) if "evidence 'A' needs" in p]
+    assert problems == [(
+        "risks/extra.csv:2: evidence 'A' needs a cited reference of kind systematic-review or label "
+        "or guideline"
+    )]

@@ -19,7 +19,7 @@ EVIDENCE = ("A", "MR", "FR", "M")
 GRADES = ("known", "probable", "possible", "conditional")
 REFERENCE_KINDS = (
     "systematic-review", "review", "label", "guideline", "case-series", "case-report",
-    "cohort-study", "experimental", "scale", "database",
+    "cohort-study", "experimental", "scale", "database", "secondary",
 )
 NAME_KINDS = ("brand", "synonym", "salt", "misspelling", "abbreviation")
 PROPERTIES = (
@@ -221,6 +221,8 @@ def read_sources(root: Path) -> SourceBundle:
                         )
                 rows.append(row)
         tables[table] = rows
+    problems.extend(grade_evidence_problems(tables["risks"]))
+    problems.extend(level_a_source_problems(tables))
     vocab = root / "vocabulary"
     vocabulary_drugs = list(_read_vocab(vocab / "drugs.csv", root, VOCABULARY_DRUG_COLUMNS, problems))
     vocabulary_names = list(_read_vocab(vocab / "names.csv", root, VOCABULARY_NAME_COLUMNS, problems))
@@ -240,3 +242,42 @@ def _read_vocab(path: Path, root: Path, columns: tuple[str, ...], problems: list
 def split_list(cell: str) -> list[str]:
     """Split a ``;``-separated cell into its non-empty, stripped items."""
     return [item.strip() for item in cell.split(";") if item.strip()]
+
+
+#: The evidence codes each myoclonus-risk grade may rest on (db/README.md, "Controlled values"):
+#: known needs level A, probable many reports (MR), possible few reports or mechanism only;
+#: conditional describes when the risk arises, so it may rest on any evidence.
+GRADE_EVIDENCE: dict[str, tuple[str, ...]] = {
+    "known": ("A",),
+    "probable": ("MR",),
+    "possible": ("FR", "M"),
+    "conditional": EVIDENCE,
+}
+
+
+def grade_evidence_problems(risks: list[Row]) -> list[str]:
+    """Each risk row whose grade claims more, or less, than its evidence code supports."""
+    return [
+        f"{row.where}: risks grade {row['grade']!r} needs evidence "
+        f"{' or '.join(GRADE_EVIDENCE[row['grade']])}, not {row['evidence']!r}"
+        for row in risks
+        if row["grade"] in GRADE_EVIDENCE and row["evidence"] in EVIDENCE
+        and row["evidence"] not in GRADE_EVIDENCE[row["grade"]]
+    ]
+
+
+#: Evidence A is level A in a systematic review, or a label or guideline statement read in the source.
+LEVEL_A_KINDS = ("systematic-review", "label", "guideline")
+#: The graded tables whose evidence A must rest on one such reference.
+LEVEL_A_TABLES = ("risks", "condition_rules")
+
+
+def level_a_source_problems(tables: dict[str, list[Row]]) -> list[str]:
+    """Each evidence-A row citing no systematic review, label or guideline (secondary copies are not)."""
+    kinds = {row["ref_id"]: row["kind"] for row in tables["references"]}
+    return [
+        f"{row.where}: evidence 'A' needs a cited reference of kind {' or '.join(LEVEL_A_KINDS)}"
+        for table in LEVEL_A_TABLES for row in tables[table]
+        if row["evidence"] == "A"
+        and not any(kinds.get(ref) in LEVEL_A_KINDS for ref in split_list(row["ref_ids"]))
+    ]
