@@ -269,7 +269,7 @@ def grade_evidence_problems(risks: list[Row]) -> list[str]:
 #: Evidence A is level A in a systematic review, or a label or guideline statement read in the source.
 LEVEL_A_KINDS = ("systematic-review", "label", "guideline")
 #: The graded tables whose evidence A must rest on one such reference.
-LEVEL_A_TABLES = ("risks", "condition_rules")
+LEVEL_A_TABLES = ("risks", "condition_rules", "interactions")
 
 
 def level_a_source_problems(tables: dict[str, list[Row]]) -> list[str]:

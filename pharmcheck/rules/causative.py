@@ -261,7 +261,7 @@ def treatment_types(ctx: CheckContext, drug_id: int) -> list[str]:
     examples=(
         Example(("morphine 30 mg q4h",), {"myoclonus": "present"}, severity=Severity.MAJOR, says='morphine: myoclonus risk graded known'),
         Example(("gabapentin 300 mg tid",), {"crcl": 90}, severity=Severity.MINOR, says='gabapentin: myoclonus risk graded known'),
-        Example(("tramadol 50 mg qid", "sertraline 50 mg daily"), severity=Severity.MODERATE, says='tramadol: myoclonus risk graded probable'),
+        Example(("tramadol 50 mg qid", "sertraline 50 mg daily"), severity=Severity.MODERATE, says='tramadol: myoclonus risk graded possible'),
         Example(("clozapine 100 mg bd", "ciprofloxacin 500 mg bd"), {"crcl": 90}, severity=Severity.MODERATE, says='clozapine: myoclonus risk graded known'),
         Example(("valproic acid 500 mg bd", "levetiracetam 1000 mg bd", "clonazepam 0.5 mg tds"),
                 {"conditions": ["progressive myoclonus epilepsy"], "myoclonus": "present", "sex": "male"}, severity=Severity.MINOR, says='valproic acid: myoclonus risk graded known'),
