@@ -330,6 +330,15 @@ class KnowledgeBase:
             for cid, system, code in q(
                 "SELECT condition_id, system, code FROM condition_codes ORDER BY id", {})
         }
+        parents: dict[int, set[int]] = defaultdict(set)
+        for cid, parent in q("SELECT condition_id, parent_id FROM condition_parents ORDER BY id", {}):
+            parents[int(cid)].add(int(parent))
+        self.condition_ancestors = {cid: _above(cid, parents) for cid in self.conditions}
+        below: dict[int, set[int]] = defaultdict(set)
+        for cid, above in self.condition_ancestors.items():
+            for ancestor in above:
+                below[ancestor].add(cid)
+        self.condition_descendants = {cid: frozenset(below[cid]) for cid in self.conditions}
         self.confused_names = self._facts("confused_name_pairs", "confused_name_pairs_references")
         self.confused_with: dict[int, set[int]] = defaultdict(set)
         for pair in self.confused_names:
@@ -427,3 +436,15 @@ class KnowledgeBase:
             {"name": str(n), "version": str(v), "licence": str(lic or ""), "detail": str(d or "")}
             for n, v, lic, d in self._q("SELECT name, version, licence, detail FROM kb_sources ORDER BY id", {})
         ]
+
+
+def _above(condition_id: int, parents: dict[int, set[int]]) -> frozenset[int]:
+    """Every condition above this one in the is-a hierarchy (the build rejects cycles)."""
+    seen: set[int] = set()
+    todo = list(parents.get(condition_id, ()))
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(parents.get(current, ()))
+    return frozenset(seen)
