@@ -98,6 +98,7 @@ class Medication:
     history: tuple[DoseChange, ...] = ()
     smiles: str | None = None
     concentration: str | None = None
+    indication: str | None = None  # what it is given for, as written ("epilepsy", "panic disorder")
 
     def __post_init__(self) -> None:
         problem = status_problem(self.status)
@@ -158,6 +159,7 @@ class ResolvedMedication:
     history: tuple[DoseChange, ...] = ()
     combination: tuple[str, ...] = ()
     index: int = 0
+    indication: str | None = None
 
     @property
     def stopped(self) -> bool:
@@ -179,6 +181,8 @@ class ResolvedMedication:
             data["daily_dose_note"] = self.daily_dose_note
         if self.route:
             data["route"] = self.route
+        if self.indication:
+            data["indication"] = self.indication
         if self.prn:
             data["prn"] = True
         if self.combination:

@@ -289,6 +289,7 @@ class Checker:
                 daily_dose=total, daily_dose_note=total_note, route=normalize_route(med.route) if med.route else sig.route,
                 prn=prn, start=med.start, stop=med.stop, status=(med.status or None) and med.status.lower(),
                 history=med.history, combination=combination, index=index,
+                indication=(med.indication or "").strip() or None,
             )
             for drug_id, drug in resolution.drugs
         ]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
 
 from pharmcheck._version import __version__
+from pharmcheck.errors import KnowledgeBaseError
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -43,10 +45,37 @@ def data_home() -> Path:
     return base / "pharmcheck"
 
 
-def default_db_path() -> Path:
-    """The embedded default KB file; one per pharmcheck version so upgrades never read a stale KB."""
-    return data_home() / f"kb-{__version__}.sqlite"
+def sources_fingerprint(root: Path) -> str:
+    """A cheap key for the sources' state: every file's path, size and modification time.
+
+    Hashing the contents of ``db/`` (12 MB) costs 10-25 ms, too much for every ``check`` start;
+    listing and stat-ing its files costs 1-2 ms, and any edit changes a size or an mtime.
+    """
+    if not root.is_dir():
+        raise KnowledgeBaseError(f"the knowledge-base sources folder {root} does not exist")
+    digest = hashlib.sha256(str(root.resolve()).encode())
+
+    def add(folder: str, prefix: str) -> None:
+        for entry in sorted(os.scandir(folder), key=lambda entry: entry.name):
+            if entry.is_dir():
+                add(entry.path, f"{prefix}{entry.name}/")
+            else:
+                stat = entry.stat()
+                digest.update(f"\0{prefix}{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+
+    add(str(root), "")
+    return digest.hexdigest()[:16]
 
 
-def default_db_url() -> str:
-    return f"sqlite:///{default_db_path()}"
+DEFAULT_DB_GLOB = "kb-*.sqlite"
+
+
+def default_db_path(sources: Path | None = None) -> Path:
+    """The embedded default KB file, named after this pharmcheck version and the state of the
+    sources it is built from: an upgrade or an edit to ``db/`` gets a fresh build, never a stale
+    KB."""
+    return data_home() / f"kb-{__version__}-{sources_fingerprint(sources or sources_dir())}.sqlite"
+
+
+def default_db_url(sources: Path | None = None) -> str:
+    return f"sqlite:///{default_db_path(sources)}"

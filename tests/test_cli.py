@@ -10,6 +10,8 @@ from pathlib import Path
 import click
 import pytest
 from click.testing import CliRunner
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pharmcheck.cli import cli
 
@@ -197,6 +199,32 @@ def test_text_report_fits_80_columns() -> None:
     out = run("check", "tramadol", "Neurontin 600 tid", "Demerol 75 mg IM q3h", "xyzzy", "co-codamol 30/500 2 qds",
               "--crcl", "28", "--condition", "juvenile myoclonic epilepsy", "--myoclonus", "worsening").output
     assert max(len(line) for line in out.splitlines()) <= 80
+
+
+@pytest.mark.parametrize("url", [
+    "postgresql://alice:s3cret-pw@127.0.0.1:1/kb",  # no driver installed, or no server
+    "postgresql://alice:s3cret-pw@db.example:notaport/kb",  # an unusable URL
+    "mysql://alice:s3cret-pw@127.0.0.1:1/kb",
+    "nosuchdialect://alice:s3cret-pw@host/kb",
+])
+@pytest.mark.parametrize("command", [("check", "tramadol"), ("db", "info"), ("db", "build"),
+                                     ("db", "upgrade"), ("db", "verify")])
+def test_database_passwords_are_never_shown(url: str, command: tuple[str, ...]) -> None:
+    result = CliRunner().invoke(cli, [*command, "--db", url])
+    assert result.exit_code == 2, result.output
+    assert "s3cret" not in result.output and "alice:***@" in result.output
+    assert "internal error" not in result.output
+
+
+@given(user=st.from_regex(r"[A-Za-z0-9_.-]{0,12}", fullmatch=True),
+       password=st.text(st.characters(min_codepoint=33, max_codepoint=126), min_size=1,
+                        max_size=30))
+def test_hide_password_hides_any_password(user: str, password: str) -> None:
+    from pharmcheck.kb.store import hide_password
+
+    url = f"postgresql+psycopg://{user}:{password}@db.example:5432/kb"
+    assert hide_password(f"cannot use {url} (failed)") == (
+        f"cannot use postgresql+psycopg://{user}:***@db.example:5432/kb (failed)")
 
 
 def test_help_lists_each_command_as_its_own_short_help() -> None:

@@ -31,9 +31,10 @@ def test_every_band_boundary_below_at_above(kb) -> None:  # type: ignore[no-unty
     checked = 0
     for drug, fact in _band_cases(kb):
         lower = float(fact["lower"])
-        at = band_for(ctx, RenalFunction(lower, "CrCl"), fact["drug_id"])
-        above = band_for(ctx, RenalFunction(lower + 0.5, "CrCl"), fact["drug_id"])
-        below = band_for(ctx, RenalFunction(lower - 0.5, "CrCl"), fact["drug_id"])
+        route = fact["route"]  # a route-specific band (aciclovir IV, oral) applies to its route only
+        at = band_for(ctx, RenalFunction(lower, "CrCl"), fact["drug_id"], route)
+        above = band_for(ctx, RenalFunction(lower + 0.5, "CrCl"), fact["drug_id"], route)
+        below = band_for(ctx, RenalFunction(lower - 0.5, "CrCl"), fact["drug_id"], route)
         assert at is not None and at["id"] == fact["id"], (drug, lower)
         assert above is not None and (above["lower"] or 0) <= lower + 0.5
         assert below is None or below["id"] != fact["id"], (drug, lower)

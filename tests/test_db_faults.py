@@ -19,8 +19,9 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def cli(*args: str, quiet: bool = False) -> subprocess.Popen[str]:
-    env = {**os.environ, "PYTHONPATH": str(REPO)}
+def cli(*args: str, quiet: bool = False,
+        env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+    env = {**(env or os.environ), "PYTHONPATH": str(REPO)}
     out = subprocess.DEVNULL if quiet else subprocess.PIPE
     return subprocess.Popen([sys.executable, "-m", "pharmcheck", *args], stdout=out, stderr=out, text=True, env=env)
 
@@ -77,3 +78,15 @@ def test_checks_during_a_rebuild_see_the_old_or_the_new_kb(tmp_path: Path, kb_pa
     assert results, "the rebuild finished before any check started"
     failures = [err for code, err in results if code not in (0, 1)]
     assert not failures, failures[:3]
+
+
+def test_runs_starting_together_build_the_default_kb_once(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "PHARMCHECK_DB"}
+    env["PHARMCHECK_HOME"] = str(tmp_path / "home")
+    runs = [cli("check", "tramadol 50 mg qid", env=env) for _ in range(3)]
+    outcomes = [(run.communicate(timeout=300), run.returncode) for run in runs]
+    assert all(code in (0, 1) for _, code in outcomes), outcomes
+    assert all("tramadol" in out for (out, _), _ in outcomes)
+    assert sum("building the knowledge base" in err for (_, err), _ in outcomes) == 1
+    assert all(len(err.splitlines()) <= 1 for (_, err), _ in outcomes)  # a note to build or to wait
+    assert len(list((tmp_path / "home").glob("kb-*.sqlite"))) == 1

@@ -1,7 +1,7 @@
 """interaction direction: which participant an interaction acts on, and how
 
 Revision ID: 0004dir
-Revises: 0003
+Revises: 0003_dose
 Create Date: 2026-12-02 18:00:00.000000
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0004dir'
-down_revision: str | None = '0003'
+down_revision: str | None = '0003_dose'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -28,12 +28,12 @@ from pharmcheck.inputs.status import (
 Template = tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]]
 
 
-MedicationKey = tuple[str, str, str, str, str]  # name, dose, frequency, route, smiles
+MedicationKey = tuple[str, str, str, str, str, str]  # name, dose, frequency, route, smiles, indication
 
 
 def distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[MedicationKey]]:
-    """Each row's id of its distinct (name, dose, frequency, route, smiles), and those."""
-    columns = ("name", "dose", "frequency", "route", "smiles")
+    """Each row's id of its distinct (name, dose, frequency, route, smiles, indication), and those."""
+    columns = ("name", "dose", "frequency", "route", "smiles", "indication")
     given = [c for c in columns if c == "name" or (table[c] != "").any()]  # a blank column adds nothing
     first, key = distinct_rows(*(pd.factorize(table[c])[0] for c in given))
     return key, list(zip(*(table[c].take(first).tolist() for c in columns), strict=True))
@@ -44,12 +44,12 @@ def resolve_each(runner: Checker, medications: list[MedicationKey], weight_kg: f
     """Per medication the resolved templates (for a patient of this weight), or why it cannot be screened."""
     runner.prefetch({name for name, *_ in medications if name})
     templates: list[Template | str] = []
-    for name, dose, frequency, route, smiles in medications:
+    for name, dose, frequency, route, smiles, indication in medications:
         if not name:
             templates.append("missing medication name")
             continue
         medication = Medication(name=name, dose=dose or None, frequency=frequency or None, route=route or None,
-                                smiles=smiles or None)
+                                smiles=smiles or None, indication=indication or None)
         structures: list[Any] = []  # an unidentified structure: screened by the prediction rules
         try:
             templates.append((*runner.resolve_medication(medication, 0, structures, weight_kg), structures))

@@ -1,8 +1,9 @@
 """Run part of a batch in a forked process on the second core.
 
-The child inherits everything in memory (the KB, the ward) by fork, opens its own KB
-connection, sends back only its result, pickled through a pipe, and exits at once (no
-teardown of a large heap). Elsewhere than Linux, or with one CPU, the work runs in this process.
+The child inherits everything in memory (the KB, the ward) by fork, opens its own connection
+to the very KB file its parent read (a KB rebuilt since is never mixed in), sends back only
+its result, pickled through a pipe, and exits at once (no teardown of a large heap).
+Elsewhere than Linux, or with one CPU, the work runs in this process.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class Background:
         if pid == 0:  # the child: never returns
             os.close(read_end)
             try:
-                kb.reconnect()  # a forked process must not use its parent's connection
+                kb.reconnect()  # its own connection to the parent's KB, or a KnowledgeBaseError
                 payload: tuple[bool, Any] = (True, work(*args))
             except BaseException as exc:  # noqa: BLE001  (re-raised in the parent)
                 payload = (False, exc)

@@ -23,6 +23,7 @@ MED_COLUMNS: dict[str, tuple[str, ...]] = {
     "start": ("start", "start_date", "date_started", "start_datetime"),
     "stop": ("stop", "stop_date", "end", "end_date", "date_stopped", "stop_datetime"),
     "status": ("status", "medication_status", "order_status", "drug_status"), "smiles": ("smiles",),
+    "indication": ("indication",),
 }
 PATIENT_COLUMNS: dict[str, tuple[str, ...]] = {
     "patient_id": MED_COLUMNS["patient_id"], "age": ("age", "age_years"), "sex": ("sex", "gender"),

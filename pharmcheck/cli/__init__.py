@@ -31,7 +31,9 @@ class CliError(click.ClickException):
     exit_code = EXIT_ERROR
 
     def __init__(self, message: str):
-        super().__init__(" ".join(str(message).split()))
+        from pharmcheck.kb.store import hide_password  # a database password is never shown
+
+        super().__init__(hide_password(" ".join(str(message).split())))
 
     def show(self, file: Any = None) -> None:
         from pharmcheck.report.escape import visible  # an error may quote the input

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from pharmcheck.cli.options import db_option, format_option
+from pharmcheck.cli.options import build_target_option, db_option, format_option
 from pharmcheck.cli.output import write_stdout
 
 
@@ -17,18 +17,21 @@ def db() -> None:
 
 
 @db.command()
-@db_option
+@build_target_option
 @click.option("--sources", type=click.Path(file_okay=False, exists=True, path_type=Path),
               help="Folder of KB sources (default: the packaged db/).")
 def build(db_url: str | None, sources: Path | None) -> None:
-    """Build the KB from db/ (migrate an empty database to head, then load), atomically."""
-    from pharmcheck.kb.build import build as build_kb
-    from pharmcheck.kb.store import resolve_url
+    """Build the KB from db/ (migrate an empty database to head, then load), atomically.
 
-    url = resolve_url(db_url)
+    Only a pharmcheck KB is replaced; any other existing file is left alone with an error."""
+    from pharmcheck.kb.build import build as build_kb
+    from pharmcheck.kb.store import hide_password, resolve_url
+
+    url = resolve_url(db_url, sources)
     report = build_kb(url, sources, log=lambda line: click.echo(f"  {line}", err=True))
     counts = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in report.counts.items())
-    click.echo(f"built knowledge base {report.kb_version} at {url}: {counts}", err=True)
+    where = hide_password(url)
+    click.echo(f"built knowledge base {report.kb_version} at {where}: {counts}", err=True)
 
 
 @db.command("check-sources")
@@ -55,7 +58,7 @@ def upgrade(db_url: str | None, revision: str) -> None:
 
     url = resolve_url(db_url)
     _require_existing(url)
-    migrate.upgrade(url, revision)
+    migrate.migrate_to(url, revision, down=False)
     click.echo(f"schema at {migrate.current_revision(url)}", err=True)
 
 
@@ -69,7 +72,7 @@ def downgrade(db_url: str | None, revision: str) -> None:
 
     url = resolve_url(db_url)
     _require_existing(url)
-    migrate.downgrade(url, revision)
+    migrate.migrate_to(url, revision, down=True)
     click.echo(f"schema at {migrate.current_revision(url) or 'base'}", err=True)
 
 
@@ -82,7 +85,7 @@ def info(db_url: str | None, fmt: str) -> None:
 
     kb = open_kb(db_url)
     data = {
-        "url": kb.url,
+        "url": kb.location,
         "schema_revision": kb.schema_revision,
         "kb_version": kb.version,
         "built_at": kb.meta.get("built_at"),

@@ -8,13 +8,24 @@ from typing import Any, TypeVar
 import click
 
 F = TypeVar("F", bound=Callable[..., Any])
+_DB_ENV = "PHARMCHECK_DB"
 
 db_option = click.option(
     "--db",
     "db_url",
     metavar="URL",
-    envvar="PHARMCHECK_DB",
-    help="Knowledge-base SQLAlchemy URL (default: the embedded per-user SQLite KB; env PHARMCHECK_DB).",
+    envvar=_DB_ENV,
+    help="Knowledge-base SQLAlchemy URL (default: the embedded per-user SQLite KB, built on "
+         "first use; env PHARMCHECK_DB). A SQLite file named here must exist: only `db build` "
+         "creates one.",
+)
+build_target_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    envvar=_DB_ENV,
+    help="Where to build the KB, as an SQLAlchemy URL (default: the embedded per-user SQLite KB; "
+         "env PHARMCHECK_DB). An existing file is replaced only if it is a pharmcheck KB.",
 )
 
 

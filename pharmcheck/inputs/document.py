@@ -29,7 +29,7 @@ _PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
 _PATIENT_TEXT = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
 _PATIENT_FLAGS = ("pregnant", "childbearing_potential")
 _MEDICATION_FIELDS = {"name", "dose", "frequency", "route", "start", "stop", "status", "history", "smiles",
-                      "concentration"}
+                      "concentration", "indication"}
 
 
 @dataclass(frozen=True)
@@ -212,7 +212,7 @@ def medication_from_data(data: Any, number: int) -> Medication:
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"medication {number}: 'name' must be a non-empty text, got {name!r}")
     text = {}
-    for key in ("dose", "frequency", "route", "status", "smiles", "concentration"):
+    for key in ("dose", "frequency", "route", "status", "smiles", "concentration", "indication"):
         value = data.get(key)
         if value is not None and not isinstance(value, str | int | float) or isinstance(value, bool):
             raise InputError(f"medication {number} ({name}): {key} must be text, got {value!r}")

@@ -17,7 +17,7 @@ from typing import Any
 from pharmcheck.domain import DoseChange, Medication, Patient, Quantity, Severity
 from pharmcheck.errors import InputError
 
-_MEDICATION_TEXTS = ("dose", "frequency", "route", "status", "smiles", "concentration")
+_MEDICATION_TEXTS = ("dose", "frequency", "route", "status", "smiles", "concentration", "indication")
 _PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
 _PATIENT_TEXTS = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
 _PATIENT_FLAGS = ("pregnant", "childbearing_potential")

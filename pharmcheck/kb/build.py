@@ -3,7 +3,9 @@
 A SQLite build is written to a temporary file beside the target and moved into
 place with ``os.replace``, so readers see either the old KB or the new one,
 never a half-built one, and a build killed partway leaves the old KB intact.
-Other databases are built inside one transaction on an empty database.
+Builds of one file take turns on a lock file beside it, and a file that is not a
+pharmcheck KB is never replaced. Other databases are built inside one transaction
+on an empty database.
 """
 
 from __future__ import annotations
@@ -13,19 +15,21 @@ import re
 import sqlite3
 import tempfile
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
-from sqlalchemy import Connection, create_engine, insert, inspect
-from sqlalchemy.engine import make_url
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb import build_chem, migrate, models
+from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import (
     Row,
@@ -34,6 +38,7 @@ from pharmcheck.kb.sources import (
     read_sources,
     split_list,
 )
+from pharmcheck.kb.store import sqlalchemy_engine, sqlite_file
 from pharmcheck.paths import sources_dir
 
 Log = Callable[[str], None]
@@ -47,30 +52,92 @@ class BuildReport:
     log: list[str] = field(default_factory=list)
 
 
-def sqlite_path(url: str) -> Path | None:
-    """The file behind a ``sqlite:///`` URL, or None for other databases and in-memory SQLite."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
-        return None
-    return Path(parsed.database)
-
-
 def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> BuildReport:
     """Build the KB at ``url`` from ``sources`` (default: the packaged ``db/``)."""
+    target = sqlite_file(url)
+    if target is None:
+        engine = sqlalchemy_engine(url)  # an unusable URL fails before the sources are read
+        return _build_in_transaction(engine, url, _checked_plan(sources), log)
+    _refuse_other_files(target)  # before the lock, which would leave its file beside a refused one
+    with _build_lock(target):
+        return _build_sqlite_file(target, _checked_plan(sources), log)
+
+
+def build_if_missing(target: Path, starting: Callable[[], None] = lambda: None,
+                     waiting: Callable[[], None] = lambda: None) -> bool:
+    """Build the KB file ``target`` from the packaged sources unless it exists; True if built here.
+
+    Processes starting together build it once: the others wait for the lock, then find it built.
+    """
+    with _build_lock(target, waiting):
+        if target.exists():
+            return False
+        starting()
+        _build_sqlite_file(target, _checked_plan(None), lambda _: None)
+        return True
+
+
+def _checked_plan(sources: Path | None) -> _Plan:
     bundle = read_sources(sources or sources_dir())
     plan = _plan(bundle)
     _raise_problems(bundle.problems + plan.problems)
-    target = sqlite_path(url)
-    if target is None:
-        return _build_in_transaction(url, plan, log)
-    return _build_sqlite_file(target, plan, log)
+    return plan
+
+
+@contextmanager
+def _build_lock(target: Path, waiting: Callable[[], None] = lambda: None) -> Iterator[None]:
+    """An exclusive ``flock`` on ``.NAME.lock`` beside ``target``, held while building it;
+    ``waiting()`` is called first if another process holds it."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: no flock; concurrent builds still each replace the file whole
+        yield
+        return
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        handle = (target.parent / f".{target.name}.lock").open("a")
+    except OSError as exc:
+        raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            waiting()
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+
+
+def _refuse_other_files(target: Path) -> None:
+    """`db build` replaces a pharmcheck KB (even a corrupt one), never another file."""
+    if not target.exists() or (target.is_file() and target.stat().st_size == 0):
+        return
+    if target.is_file():
+        with target.open("rb") as handle:
+            is_sqlite = handle.read(16) == b"SQLite format 3\x00"
+        if is_sqlite and _may_be_a_kb(target):
+            return
+    raise KnowledgeBaseError(
+        f"{target} exists and is not a pharmcheck knowledge base; `db build` replaces only a KB "
+        "(choose another path, or remove the file yourself)"
+    )
+
+
+def _may_be_a_kb(path: Path) -> bool:
+    """True for a pharmcheck KB, and for an SQLite file too damaged to tell (a KB to rebuild)."""
+    uri = f"file:{quote(str(path.resolve()))}?mode=ro"
+    try:
+        with closing(sqlite3.connect(uri, uri=True)) as conn:
+            listed = conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+            tables = {row[0] for row in listed}
+    except sqlite3.DatabaseError:
+        return True
+    return {"alembic_version", "kb_metadata"} <= tables
 
 
 def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
     target = target.resolve()
     _remove_stale_partial_builds(target)
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
     except OSError as exc:
         raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
@@ -105,8 +172,7 @@ def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> No
             pass  # another process removed it, or the folder is read-only: nothing to clean
 
 
-def _build_in_transaction(url: str, plan: _Plan, log: Log) -> BuildReport:
-    engine = create_engine(url)
+def _build_in_transaction(engine: Engine, url: str, plan: _Plan, log: Log) -> BuildReport:
     try:
         with engine.begin() as conn:
             if inspect(conn).get_table_names():
@@ -385,6 +451,48 @@ class _Resolver:
             return None
 
 
+def _known(r: _Resolver, row: Row, column: str, allowed: set[str]) -> str | None:
+    if row[column] and row[column] not in allowed:
+        r._problem(row, f"unknown {column} {row[column]!r} (see indications/)")
+    return row[column] or None
+
+
+def _population(r: _Resolver, row: Row) -> str:
+    population = parse_population(row["population"])
+    if population is None:
+        r._problem(row, f"population {row['population']!r} is not adult, age>N, age>=N, with:<condition>, "
+                        f"{' or '.join(REGIMENS)}")
+    for condition in population.conditions if population is not None else ():
+        if condition not in r.conditions:
+            r._problem(row, f"unknown condition {condition!r} in population")
+    return row["population"]
+
+
+def _fraction(r: _Resolver, row: Row) -> str | None:
+    if row["fraction"] and parse_fraction(row["fraction"]) is None:
+        r._problem(row, f"fraction {row['fraction']!r} is not a proper fraction a/b")
+    return row["fraction"] or None
+
+
+def _inferred_from(r: _Resolver, row: Row) -> str | None:
+    """Condition ids, or ``myoclonus`` (the patient's myoclonus is present, worsening or improving)."""
+    for item in split_list(row["inferred_from"]):
+        if item != "myoclonus" and item not in r.conditions:
+            r._problem(row, f"unknown condition {item!r} in inferred_from")
+    return row["inferred_from"] or None
+
+
+def _indication_subjects(r: _Resolver, row: Row) -> str | None:
+    for item in split_list(row["subjects"]):
+        if item.startswith("class:"):
+            r.klass(Row({"subject": item}, row.file, row.line), "subject")
+        elif r.plan.find_drug(item) is None:
+            r._problem(row, f"unknown drug {item!r} in subjects")
+    if row["inferred_from"] and not row["subjects"]:
+        r._problem(row, "an indication inferred from conditions needs the subjects it is inferred for")
+    return row["subjects"] or None
+
+
 def _keyed(plan: _Plan, rows: list[Row], key: str) -> dict[str, int]:
     ids: dict[str, int] = {}
     for row in rows:
@@ -454,17 +562,27 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         properties.setdefault(key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec)
     out[models.DrugProperty] = list(properties.values())
 
+    out[models.Indication] = [
+        {"name": row["indication"], "label": row["label"], "synonyms": row["synonyms"] or None,
+         "inferred_from": _inferred_from(r, row), "subjects": _indication_subjects(r, row),
+         "reference_id": r.ref(row, row["ref_id"]) if row["ref_id"] else None, "notes": row["notes"] or None}
+        for row in _first_per_key(tables["indications"], "indication")
+    ]
+    indications = {row["indication"] for row in tables["indications"]}
     out[models.DoseLimit] = [
-        {"drug_id": r.drug(row, "drug"), "route": row["route"] or None,
+        {"drug_id": r.drug(row, "drug"), "route": row["route"], "formulation": row["formulation"] or None,
+         "indication": _known(r, row, "indication", indications),
          "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"],
-         "population": row["population"] or None, "reference_id": r.ref(row, row["ref_id"]),
+         "population": _population(r, row), "reference_id": r.ref(row, row["ref_id"]),
          "notes": row["notes"] or None}
         for row in tables["dose_limits"]
     ]
     out[models.RenalBand] = [
         {"drug_id": r.drug(row, "drug"), "lower": r.number(row, "lower"), "upper": r.number(row, "upper"),
-         "dialysis": row["dialysis"] or None, "max_daily_dose": r.number(row, "max_daily_dose"),
-         "unit": row["unit"] or None, "action": row["action"], "band_text": row["band_text"],
+         "dialysis": row["dialysis"] or None, "route": row["route"] or None,
+         "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"] or None,
+         "fraction": _fraction(r, row), "interval_hours": r.number(row, "interval_hours"),
+         "action": row["action"], "band_text": row["band_text"],
          "persistent": row["persistent"] == "yes", "reference_id": r.ref(row, row["ref_id"])}
         for row in tables["renal"]
     ]

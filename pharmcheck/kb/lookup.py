@@ -19,8 +19,9 @@ def describe_drug(kb: KnowledgeBase, drug_id: int) -> dict[str, Any]:
     mme = prop("mme_factor")
     treatments = [f for f in kb.treatments if f["drug_id"] == drug_id]
     renal = [f for f in kb.renal_bands if f["drug_id"] == drug_id]
+    limits = kb.dose_limits_by_drug.get(drug_id, [])
     refs: dict[str, str] = {}
-    for fact in [*props, *treatments, *renal, *([risk[0]] if risk else [])]:
+    for fact in [*props, *treatments, *limits, *renal, *([risk[0]] if risk else [])]:
         for ref in fact.references:
             refs.setdefault(ref.ref_id, ref.cite())
     return {
@@ -41,8 +42,12 @@ def describe_drug(kb: KnowledgeBase, drug_id: int) -> dict[str, Any]:
         "anticholinergic_burden": int(acb[0]["value"]) if acb else None,
         "mme_factor": [{"value": float(f["value"]), "unit": f["unit"]} for f in mme][0]["value"] if mme else None,
         "serotonergic": [str(f["value"]) for f in prop("serotonergic_role")],
-        "renal": [{"lower": f["lower"], "upper": f["upper"], "dialysis": f["dialysis"], "action": f["action"],
-                   "max_daily_dose": f["max_daily_dose"], "unit": f["unit"], "text": f["band_text"],
+        "dose_limits": [{"max_daily_dose": f["max_daily_dose"], "unit": f["unit"], "route": f["route"],
+                         "formulation": f["formulation"], "indication": f["indication"],
+                         "population": f["population"]} for f in limits],
+        "renal": [{"lower": f["lower"], "upper": f["upper"], "dialysis": f["dialysis"], "route": f["route"],
+                   "action": f["action"], "max_daily_dose": f["max_daily_dose"], "unit": f["unit"],
+                   "fraction": f["fraction"], "interval_hours": f["interval_hours"], "text": f["band_text"],
                    "persistent": bool(f["persistent"])} for f in renal],
         "treats_myoclonus": [{"types": (f["myoclonus_types"] or "").split(";"), "role": f["role"],
                               "tolerance": f["tolerance"], "tolerance_days": f["tolerance_days"],

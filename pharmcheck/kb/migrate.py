@@ -6,8 +6,12 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, create_engine
+from alembic.util import CommandError
+from sqlalchemy import Connection, text
+from sqlalchemy.exc import SQLAlchemyError
 
+from pharmcheck.errors import KnowledgeBaseError
+from pharmcheck.kb.store import hide_password, schema_revision_error, sqlalchemy_engine
 from pharmcheck.paths import migrations_dir
 
 
@@ -33,8 +37,50 @@ def previous_revision(revision: str) -> str | None:
     return down if isinstance(down, str) else None
 
 
+def is_known_revision(revision: str) -> bool:
+    """Whether ``revision`` is one of this pharmcheck's migrations (else a newer one wrote it)."""
+    try:
+        script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+        return script.get_revision(revision) is not None
+    except CommandError:
+        return False
+
+
+def require_known_revision(url: str) -> None:
+    """Refuse a KB whose schema a newer pharmcheck wrote: these migrations cannot move it."""
+    try:
+        revision = current_revision(url)
+    except SQLAlchemyError as exc:
+        raise KnowledgeBaseError(
+            hide_password(f"{url} is not a readable pharmcheck KB: {exc.__class__.__name__}")
+        ) from None
+    if revision is None or is_known_revision(revision):
+        return
+    engine = sqlalchemy_engine(url)
+    try:
+        with engine.connect() as conn:
+            built_by = conn.execute(
+                text("SELECT value FROM kb_metadata WHERE key = 'pharmcheck_version'")).scalar()
+    except SQLAlchemyError:
+        built_by = None
+    finally:
+        engine.dispose()
+    raise schema_revision_error(hide_password(url), revision, built_by)
+
+
+def migrate_to(url: str, revision: str, *, down: bool) -> None:
+    """``db upgrade`` / ``db downgrade``: a KB at a revision this code does not know is refused, and
+    Alembic's complaints (a revision that does not exist) are one-line errors."""
+    require_known_revision(url)
+    try:
+        (downgrade if down else upgrade)(url, revision)
+    except CommandError as exc:
+        message = f"cannot migrate {url} to {revision}: {exc}"
+        raise KnowledgeBaseError(hide_password(message)) from None
+
+
 def current_revision(url: str) -> str | None:
-    engine = create_engine(url)
+    engine = sqlalchemy_engine(url)
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -207,16 +207,33 @@ class DrugProperty(Base):
     notes: Mapped[str | None] = mapped_column(Text)
 
 
+class Indication(Base):
+    """An indication a dose limit can be scoped to, the names it is written as, and the patient
+    conditions it is inferred from for its subjects (a drug or ``class:x``)."""
+
+    __tablename__ = "indications"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    synonyms: Mapped[str | None] = mapped_column(Text)
+    inferred_from: Mapped[str | None] = mapped_column(Text)
+    subjects: Mapped[str | None] = mapped_column(Text)
+    reference_id: Mapped[int | None] = mapped_column(ForeignKey("references.id"))
+    notes: Mapped[str | None] = mapped_column(Text)
+
+
 class DoseLimit(Base):
-    """A maximum daily dose."""
+    """A maximum daily dose, scoped by route, formulation, indication and population."""
 
     __tablename__ = "dose_limits"
     id: Mapped[int] = mapped_column(primary_key=True)
     drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), index=True)
     route: Mapped[str | None] = mapped_column(String(30))
+    formulation: Mapped[str | None] = mapped_column(String(30))
+    indication: Mapped[str | None] = mapped_column(String(60))
     max_daily_dose: Mapped[float] = mapped_column(Float)
     unit: Mapped[str] = mapped_column(String(20))
-    population: Mapped[str | None] = mapped_column(String(60))
+    population: Mapped[str | None] = mapped_column(String(400))
     reference_id: Mapped[int] = mapped_column(ForeignKey("references.id"))
     notes: Mapped[str | None] = mapped_column(Text)
 
@@ -230,8 +247,11 @@ class RenalBand(Base):
     lower: Mapped[float | None] = mapped_column(Float)
     upper: Mapped[float | None] = mapped_column(Float)
     dialysis: Mapped[str | None] = mapped_column(String(20))
+    route: Mapped[str | None] = mapped_column(String(30))
     max_daily_dose: Mapped[float | None] = mapped_column(Float)
     unit: Mapped[str | None] = mapped_column(String(20))
+    fraction: Mapped[str | None] = mapped_column(String(10))
+    interval_hours: Mapped[float | None] = mapped_column(Float)
     action: Mapped[str] = mapped_column(String(20))
     band_text: Mapped[str] = mapped_column(Text)
     persistent: Mapped[bool] = mapped_column(Boolean, default=False)

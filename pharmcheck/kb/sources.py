@@ -32,6 +32,10 @@ INTERACTION_EFFECTS = (
 RENAL_ACTIONS = ("adjust", "avoid", "contraindicated", "caution")
 CODE_SYSTEMS = ("ICD-10-CM", "SNOMED CT")
 DIALYSIS = ("", "hemodialysis", "peritoneal", "any")
+#: Routes as the sig parser names them; ``parenteral`` is any of intravenous, intramuscular, subcutaneous.
+DOSE_ROUTES = ("oral", "intravenous", "intramuscular", "subcutaneous", "parenteral", "any")
+FORMULATIONS = ("", "immediate-release", "extended-release")
+RENAL_ROUTES = ("", "oral", "intravenous")
 
 
 @dataclass(frozen=True)
@@ -83,15 +87,22 @@ TABLES: dict[str, TableSpec] = {
         {"grade": GRADES, "evidence": EVIDENCE, "severity": SEVERITIES,
          "dose_dependent": ("yes", "no", "unknown", "")},
     ),
+    "indications": TableSpec(
+        ("indication", "label", "synonyms", "inferred_from", "subjects", "ref_id", "notes"),
+        ("indication", "label"),
+    ),
     "dose_limits": TableSpec(
-        ("drug", "route", "max_daily_dose", "unit", "population", "ref_id", "notes"),
-        ("drug", "max_daily_dose", "unit", "ref_id"),
+        ("drug", "route", "formulation", "indication", "population", "max_daily_dose", "unit",
+         "ref_id", "notes"),
+        ("drug", "route", "population", "max_daily_dose", "unit", "ref_id"),
+        {"route": DOSE_ROUTES, "formulation": FORMULATIONS},
     ),
     "renal": TableSpec(
-        ("drug", "lower", "upper", "dialysis", "max_daily_dose", "unit", "action", "band_text",
-         "persistent", "ref_id"),
+        ("drug", "lower", "upper", "dialysis", "route", "max_daily_dose", "unit", "fraction",
+         "interval_hours", "action", "band_text", "persistent", "ref_id"),
         ("drug", "action", "band_text", "ref_id"),
-        {"action": RENAL_ACTIONS, "dialysis": DIALYSIS, "persistent": ("yes", "no", "")},
+        {"action": RENAL_ACTIONS, "dialysis": DIALYSIS, "route": RENAL_ROUTES,
+         "persistent": ("yes", "no", "")},
     ),
     "hepatic": TableSpec(
         ("drug", "impairment", "action", "text", "ref_id"),

@@ -2,31 +2,45 @@
 
 A check must start in a fraction of a second, so this module reads SQLite with
 :mod:`sqlite3` and imports SQLAlchemy only for other database URLs. It refuses a
-KB at another schema revision, a file that is not SQLite and a corrupt file,
-each with a one-line :class:`KnowledgeBaseError`; it never overwrites anything.
+missing file other than the default KB, a KB at another schema revision, a file that
+is not SQLite and a corrupt file, each with a one-line :class:`KnowledgeBaseError`;
+it never overwrites anything. An opened KB keeps its file open, so every process of
+one screen reads that file even after `db build` replaces it.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import sqlite3
 import sys
+import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError, SchemaRevisionError
+from pharmcheck.kb.dose_scope import parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
-from pharmcheck.paths import default_db_url
+from pharmcheck.paths import DEFAULT_DB_GLOB, data_home, default_db_url, sources_dir
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]]]]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _MISSING = object()
 _MEMO_LIMIT = 500_000
+_KEEP_DEFAULT_KBS = 3  # default KBs of other source states kept, for checkouts used side by side
+# user:password@ in a URL; greedy to the last '@', so a password holding '@', '/' or '?' is hidden.
+_URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/@\s]*):[^\s]*@")
+_QUERY_PASSWORD = re.compile(r"(?i)(?P<head>[?&](?:password|passwd|pwd)=)[^&\s'\"`]*")
 
 
 @dataclass(frozen=True)
@@ -76,9 +90,14 @@ def _by_drug(facts: list[Fact]) -> dict[int, list[Fact]]:
     return grouped
 
 
-def resolve_url(url: str | None) -> str:
-    """``--db`` beats ``$PHARMCHECK_DB``, which beats the embedded default."""
-    return url or os.environ.get("PHARMCHECK_DB") or default_db_url()
+def resolve_url(url: str | None, sources: Path | None = None) -> str:
+    """``--db`` beats ``$PHARMCHECK_DB``, which beats the embedded default (for ``sources``)."""
+    return url or os.environ.get("PHARMCHECK_DB") or default_db_url(sources)
+
+
+def hide_password(text: str) -> str:
+    """``text`` with the password of every database URL in it replaced by ``***``."""
+    return _QUERY_PASSWORD.sub(r"\g<head>***", _URL_PASSWORD.sub(r"\g<head>:***@", text))
 
 
 def sqlite_file(url: str) -> Path | None:
@@ -91,59 +110,153 @@ def sqlite_file(url: str) -> Path | None:
 
 
 def open_kb(url: str | None = None, *, build_if_missing: bool = True) -> KnowledgeBase:
-    """Open the KB at ``url`` (or the configured default), building it on first use."""
+    """Open the KB at ``url`` (or the configured default).
+
+    Only the embedded default KB is built on first use (once, however many processes start
+    together); any other SQLite file that does not exist is an error naming `pharmcheck db build`.
+    """
     url = resolve_url(url)
     path = sqlite_file(url)
     if path is None:
         return KnowledgeBase(_sqlalchemy_query(url), url)
     if not path.exists():
-        if not build_if_missing:
-            raise KnowledgeBaseError(f"no knowledge base at {path}; run `pharmcheck db build`")
-        print(f"pharmcheck: building the knowledge base at {path} (first use) ...", file=sys.stderr)
-        from pharmcheck.kb.build import build
+        if not build_if_missing or url != default_db_url():
+            raise KnowledgeBaseError(
+                f"no knowledge base at {path}; build one with `pharmcheck db build --db {url}`"
+            )
+        _build_default(path)
+    query, reopen = _open_sqlite(path)
+    return KnowledgeBase(query, url, reopen)
 
-        build(f"sqlite:///{path}")
-    return KnowledgeBase(_sqlite_query(path), url)
+
+def _build_default(path: Path) -> None:
+    from pharmcheck.kb.build import build_if_missing
+
+    def announce() -> None:
+        print(f"pharmcheck: building the knowledge base from {sources_dir()} at {path} "
+              "(first use of these sources) ...", file=sys.stderr)
+
+    def wait() -> None:
+        print(f"pharmcheck: waiting for the knowledge base at {path}, which another pharmcheck "
+              "is making ...", file=sys.stderr)
+
+    if build_if_missing(path, announce, wait):
+        _prune_default_kbs(keep=path)
 
 
-def _sqlite_query(path: Path) -> Query:
+def _prune_default_kbs(keep: Path) -> None:
+    """Default KBs of earlier source states are never read again once newer ones exist."""
+    def age(kb: Path) -> float:
+        try:
+            return -kb.stat().st_mtime
+        except OSError:
+            return 0.0
+
+    others = sorted((kb for kb in data_home().glob(DEFAULT_DB_GLOB) if kb != keep), key=age)
+    for stale in others[_KEEP_DEFAULT_KBS - 1:]:
+        stale.unlink(missing_ok=True)
+
+
+class _HeldFile:
+    """A KB file held open: it stays readable after `db build` replaces its path."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        try:
+            self._fd = os.open(path, os.O_RDONLY)
+        except OSError as exc:
+            message = f"cannot read the knowledge base {path}: {exc.strerror}"
+            raise KnowledgeBaseError(message) from None
+        weakref.finalize(self, os.close, self._fd)
+        self.magic = os.read(self._fd, len(_SQLITE_MAGIC))
+
+    def is_at_path(self) -> bool:
+        """Whether ``path`` still names this file (not yet replaced by a rebuild)."""
+        held = os.fstat(self._fd)
+        try:
+            named = os.stat(self.path)
+        except OSError:
+            return False
+        return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
+
+    def contents(self) -> bytes:
+        """The whole file, read at explicit offsets (a forked child shares its parent's offset)."""
+        chunks, offset = [], 0
+        while chunk := os.pread(self._fd, 1 << 24, offset):
+            chunks.append(chunk)
+            offset += len(chunk)
+        return b"".join(chunks)
+
+
+def _open_sqlite(path: Path) -> tuple[Query, Callable[[], Query]]:
+    """A query on the KB file at ``path``, and how a forked process reopens that very file."""
     if path.is_dir():
         raise KnowledgeBaseError(f"{path} is a directory, not a knowledge-base file")
-    try:
-        with path.open("rb") as handle:
-            magic = handle.read(len(_SQLITE_MAGIC))
-    except OSError as exc:
-        raise KnowledgeBaseError(f"cannot read the knowledge base {path}: {exc.strerror}") from None
-    if magic != _SQLITE_MAGIC:
-        raise KnowledgeBaseError(
-            f"{path} is not an SQLite knowledge base (left untouched); rebuild it with "
-            f"`pharmcheck db build --db sqlite:///OTHER_PATH` or remove it"
-        )
+    for _ in range(3):
+        held = _HeldFile(path)
+        if held.magic != _SQLITE_MAGIC:
+            raise KnowledgeBaseError(
+                f"{path} is not an SQLite knowledge base (left untouched); rebuild it with "
+                f"`pharmcheck db build --db sqlite:///OTHER_PATH` or remove it"
+            )
+        conn = _connect(path)
+        if held.is_at_path():  # the connection opened the file held, not one a rebuild put there
+            return _sqlite_query(conn, held), partial(_reopen, held)
+        conn.close()
+    raise KnowledgeBaseError(
+        f"the knowledge base {path} was replaced three times while opening it; try again")
+
+
+def _connect(path: Path) -> sqlite3.Connection:
     # Read-only, so a KB on a read-only file or directory still serves checks.
     uri = f"file:{quote(str(path.resolve()))}?mode=ro"
     try:
-        conn = sqlite3.connect(uri, uri=True, check_same_thread=False)
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
     except sqlite3.Error as exc:
         raise KnowledgeBaseError(f"cannot open the knowledge base {path}: {exc}") from None
 
+
+def _reopen(held: _HeldFile) -> Query:
+    """A new connection to the held file: by its path while the path still names it, else a copy
+    of its contents in memory (SQLite cannot open a replaced file through /proc/self/fd)."""
+    if held.is_at_path():
+        conn = _connect(held.path)
+        if held.is_at_path():
+            return _sqlite_query(conn, held)
+        conn.close()
+    conn = sqlite3.connect(":memory:", check_same_thread=False)
+    conn.deserialize(held.contents())
+    return _sqlite_query(conn, held)
+
+
+def _sqlite_query(conn: sqlite3.Connection, held: _HeldFile) -> Query:
     def query(sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
             cursor = conn.execute(sql, dict(params))
             return [c[0] for c in cursor.description or ()], cursor.fetchall()
         except sqlite3.DatabaseError as exc:
-            raise KnowledgeBaseError(f"the knowledge base {path} is unreadable or corrupt: {exc}") from None
+            message = f"the knowledge base {held.path} is unreadable or corrupt: {exc}"
+            raise KnowledgeBaseError(message) from None
 
-    return query
+    return query  # which keeps ``held``, and so its descriptor, open as long as it is used
+
+
+def sqlalchemy_engine(url: str) -> Engine:
+    """An SQLAlchemy engine for ``url``; an unusable URL or a missing driver is a one-line error."""
+    from sqlalchemy import create_engine
+
+    try:
+        return create_engine(url)
+    except Exception as exc:  # a parse error, a port that is not a number, a driver not installed
+        message = f"cannot use the database URL {url!r}: {exc}"
+        raise KnowledgeBaseError(hide_password(message)) from None
 
 
 def _sqlalchemy_query(url: str) -> Query:
-    try:
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.exc import SQLAlchemyError
+    from sqlalchemy import text
+    from sqlalchemy.exc import SQLAlchemyError
 
-        engine = create_engine(url)
-    except Exception as exc:  # an unusable URL or a missing driver: report it in one line
-        raise KnowledgeBaseError(f"cannot use the database URL {url!r}: {exc}") from None
+    engine = sqlalchemy_engine(url)
 
     def query(sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
@@ -151,17 +264,42 @@ def _sqlalchemy_query(url: str) -> Query:
                 result = conn.execute(text(sql), dict(params))
                 return list(result.keys()), [tuple(row) for row in result]
         except SQLAlchemyError as exc:
-            raise KnowledgeBaseError(f"knowledge-base query failed: {exc.__class__.__name__}: {exc}") from None
+            raise KnowledgeBaseError(
+                hide_password(f"knowledge-base query failed: {exc.__class__.__name__}: {exc}")
+            ) from None
 
     return query
+
+
+def schema_revision_error(location: str, revision: str | None,
+                          built_by: str | None) -> SchemaRevisionError:
+    """Why a KB at ``revision`` cannot be read: too old (upgrade it) or newer than this code."""
+    from pharmcheck.kb import migrate  # Alembic, on this error path only
+
+    if revision is not None and not migrate.is_known_revision(revision):
+        by, needed = (
+            (f"pharmcheck {built_by}", f"pharmcheck {built_by} or later") if built_by
+            else ("a newer pharmcheck", "the newer pharmcheck that built it")
+        )
+        return SchemaRevisionError(
+            f"the knowledge base {location} was built by {by} at schema revision {revision}, "
+            f"newer than this pharmcheck {__version__} reads ({SCHEMA_HEAD}); open it with "
+            f"{needed}, or build a KB for this version with `pharmcheck db build --db OTHER_URL`"
+        )
+    return SchemaRevisionError(
+        f"the knowledge base is at schema revision {revision or 'none'}, this pharmcheck "
+        f"needs {SCHEMA_HEAD}; run `pharmcheck db upgrade` (or `pharmcheck db build`)"
+    )
 
 
 class KnowledgeBase:
     """Read access to a built KB: name lookup, drugs, classes and every curated fact."""
 
-    def __init__(self, query: Query, url: str):
+    def __init__(self, query: Query, url: str, reopen: Callable[[], Query] | None = None):
         self.url = url
+        self.location = hide_password(url)
         self._query = query
+        self._reopen = reopen or (lambda: _sqlalchemy_query(url))
         self._check_revision()
         self.meta = dict(self._q("SELECT key, value FROM kb_metadata", {}))
         self._drug_cache: dict[int, tuple[str, bool, str | None, str | None]] = {}
@@ -170,9 +308,16 @@ class KnowledgeBase:
         self._load_facts()
 
     def reconnect(self) -> None:
-        """A connection of its own: a forked process must not use its parent's."""
-        path = sqlite_file(self.url)
-        self._query = _sqlalchemy_query(self.url) if path is None else _sqlite_query(path)
+        """A connection of its own to the KB this object read (a forked process must not use its
+        parent's); a KB rebuilt since is refused, never mixed with the facts already loaded."""
+        self._query = self._reopen()
+        now = dict(self._q("SELECT key, value FROM kb_metadata", {}))
+        if now != self.meta:
+            raise KnowledgeBaseError(
+                f"the knowledge base {self.location} was rebuilt while in use (KB {self.version} "
+                f"built {self.meta.get('built_at')}, now KB {now.get('kb_version')} built "
+                f"{now.get('built_at')}); run again"
+            )
 
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         return self._query(sql, params)[1]
@@ -203,16 +348,20 @@ class KnowledgeBase:
         except KnowledgeBaseError as exc:
             if "no such table" in str(exc) or "does not exist" in str(exc):
                 raise KnowledgeBaseError(
-                    f"{self.url} is not a pharmcheck knowledge base (no schema revision); "
+                    f"{self.location} is not a pharmcheck knowledge base (no schema revision); "
                     "build one with `pharmcheck db build`"
                 ) from None
             raise
         self.revision = rows[0][0] if rows else None
         if self.revision != SCHEMA_HEAD:
-            raise SchemaRevisionError(
-                f"the knowledge base is at schema revision {self.revision or 'none'}, this pharmcheck "
-                f"needs {SCHEMA_HEAD}; run `pharmcheck db upgrade` (or `pharmcheck db build`)"
-            )
+            raise schema_revision_error(self.location, self.revision, self._built_by())
+
+    def _built_by(self) -> str | None:
+        try:
+            rows = self._q("SELECT value FROM kb_metadata WHERE key = 'pharmcheck_version'", {})
+        except KnowledgeBaseError:  # a KB too old or too new to have this table as we know it
+            return None
+        return str(rows[0][0]) if rows else None
 
     # --- names ----------------------------------------------------------------------------
 
@@ -352,11 +501,16 @@ class KnowledgeBase:
         self.dose_limits = self._facts("dose_limits", None)
         self.renal_bands = self._facts("renal_bands", None)
         self.hepatic = self._facts("hepatic_cautions", None)
+        self.indications = {str(f["name"]): f for f in self._facts("indications", None)}
         for fact in (*self.renal_bands, *self.dose_limits):
             # Sources keep the label's unit (piracetam in g); rules compare in mg.
             factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
             dose = fact["max_daily_dose"]
             fact.values["max_daily_mg"] = dose * factor if dose is not None and factor is not None else None  # type: ignore[index]
+        for fact in self.dose_limits:
+            fact.values["scope_population"] = parse_population(str(fact["population"] or "adult"))  # type: ignore[index]
+        for fact in self.renal_bands:
+            fact.values["fraction_of_usual"] = parse_fraction(str(fact["fraction"])) if fact["fraction"] else None  # type: ignore[index]
         self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
         for fact in self.properties:
             self.properties_by_drug[int(fact["drug_id"])].append(fact)
@@ -387,7 +541,7 @@ class KnowledgeBase:
         for row in cursor_rows:
             values = dict(zip(columns, row, strict=True))
             refs = links.get(int(values["id"]), [])
-            if "reference_id" in values:
+            if values.get("reference_id") is not None:
                 refs = [self.references[int(values["reference_id"])]]
             facts.append(Fact(values, tuple(refs)))
         return facts

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.kb import models
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import CODE_SYSTEMS, EVIDENCE, GRADES, SEVERITIES, content_version
+from pharmcheck.kb.store import hide_password, sqlalchemy_engine
 from pharmcheck.paths import sources_dir
 
 _FACT_TABLES = tuple(models.FACT_REFERENCE_TABLES)
@@ -24,7 +25,7 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
     primidone a deoxybarbiturate, and the vocabulary holds members nobody curated), so they
     are reported for review rather than counted as integrity problems.
     """
-    engine = create_engine(url)
+    engine = sqlalchemy_engine(url)
     try:
         with engine.connect() as conn:
             def rows(sql: str) -> list[Any]:
@@ -34,7 +35,9 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
                 revision = rows("SELECT version_num FROM alembic_version")
                 meta = dict(rows("SELECT key, value FROM kb_metadata"))
             except Exception as exc:
-                raise KnowledgeBaseError(f"{url} is not a readable pharmcheck KB: {exc.__class__.__name__}") from None
+                raise KnowledgeBaseError(
+                    f"{hide_password(url)} is not a readable pharmcheck KB: {exc.__class__.__name__}"
+                ) from None
             checks = [
                 ("schema revision", _revision(revision)),
                 ("foreign keys", _foreign_keys(rows)),

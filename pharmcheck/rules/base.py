@@ -117,14 +117,15 @@ class SubjectMatch:
 
 @dataclass(frozen=True)
 class RenalFunction:
-    value: float | None
-    measure: str  # "CrCl", "eGFR", or "dialysis"
+    value: float | None  # CrCl or eGFR in mL/min; None on dialysis with neither given
+    measure: str  # "CrCl", "eGFR", or "dialysis" (neither given)
     dialysis: str | None = None
 
     def describe(self) -> str:
+        measured = f"{self.measure} {self.value:g} mL/min" if self.value is not None else ""
         if self.dialysis:
-            return f"on {self.dialysis} (treated as end-stage)"
-        return f"{self.measure} {self.value:g} mL/min"
+            return f"on {self.dialysis}" + (f", {measured}" if measured else " (CrCl not given: end-stage)")
+        return measured
 
 
 class CheckContext:
@@ -217,13 +218,12 @@ class CheckContext:
     @cached_property
     def renal(self) -> RenalFunction | None:
         p = self.patient
-        if p.dialysis and p.dialysis != "none":
-            return RenalFunction(None, "dialysis", p.dialysis)
+        dialysis = p.dialysis if p.dialysis and p.dialysis != "none" else None
         if p.crcl is not None:
-            return RenalFunction(p.crcl, "CrCl")
+            return RenalFunction(p.crcl, "CrCl", dialysis)
         if p.egfr is not None:
-            return RenalFunction(p.egfr, "eGFR")
-        return None
+            return RenalFunction(p.egfr, "eGFR", dialysis)
+        return RenalFunction(None, "dialysis", dialysis) if dialysis else None
 
     def has_condition(self, condition: str) -> bool | None:
         """True, False, or None when the patient data cannot tell. A condition is had when it or

@@ -8,7 +8,7 @@ from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_le
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
 from pharmcheck.rules.dose import summed_over, total_daily_mg
-from pharmcheck.rules.organ import RENAL_CONDITIONS, band_findings, band_for
+from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findings
 
 _CHILDBEARING_AGES = (12, 55)
 
@@ -83,9 +83,10 @@ def renal_carried(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication
 
 def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
                         meds: list[ResolvedMedication]) -> bool:
-    band = band_for(ctx, renal, drug_id)
-    return band is not None and bool(band_findings(band, renal, meds[0].drug, total_daily_mg(meds)[0],
-                                                   summed_over(meds)))
+    """Whether PC501 reports the drug above info (and so carries its renal condition rules)."""
+    total, _ = total_daily_mg(meds)
+    return any(f.severity > Severity.INFO for f in renal_findings(
+        ctx, drug_id, meds[0].drug, renal, meds[0].route, doses_per_day(meds), total, summed_over(meds)))
 
 
 def _renal(ctx: CheckContext, fact: Fact) -> bool:

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity
-from pharmcheck.kb.store import KnowledgeBase
+from pharmcheck.inputs.formulation import formulation_of
+from pharmcheck.inputs.normalize import lower_key
+from pharmcheck.kb.dose_scope import Population
+from pharmcheck.kb.store import Fact, KnowledgeBase
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 MME_MODERATE = 50.0
@@ -124,64 +128,245 @@ def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignor
     code="PC402", name="above-maximum-daily-dose", category="dose", severity=Severity.MAJOR,
     evidence="high", title="Daily dose above the maximum",
     doc=RuleDoc(
-        what="A drug whose summed daily dose exceeds the KB's maximum daily dose (from the label), or "
-             "its own toxicity threshold (pethidine above 600 mg/day).",
+        what="A drug whose summed daily dose exceeds the KB's maximum daily dose in scope (from the "
+             "label), or its own toxicity threshold (pethidine above 600 mg/day). Each maximum carries "
+             "its route, formulation, indication and population; only the maxima in scope apply. The "
+             "indication is the entry's own, or inferred from the patient (an antiseizure drug in a "
+             "patient with epilepsy or myoclonus is dosed as for a seizure disorder). When the route, "
+             "formulation, indication or population cannot be told, the most permissive maximum that may "
+             "apply is compared, and stricter ones the dose exceeds are named as information.",
         why="Most drug-induced myoclonus is dose-related; overdosing relative to the label is the "
-            "commonest finding in case series (68% of antibiotic cases were overdosed).",
-        limits="Population-specific maxima apply only when the patient's age places them in it.",
+            "commonest finding in case series (68% of antibiotic cases were overdosed). A maximum "
+            "applied out of its scope (the panic-disorder maximum to clonazepam for myoclonus) pushes "
+            "under-treatment.",
+        limits="Populations are adult, age bounds, a condition the patient has, or the antiseizure "
+               "regimen (adjunctive when another antiseizure drug is on the list). A text that names no "
+               "release form leaves the formulation unknown.",
         references="each drug's label",
     ),
     examples=(
         Example(("gabapentin 1600 mg tid",)),
         Example(("pethidine 100 mg q3h",)),
         Example(("gabapentin 300 mg tid",), flagged=False),
+        Example(("clonazepam 3 mg tid",), {"myoclonus": "present"}, flagged=False),
+        Example(("amantadine 100 mg tid",), {"myoclonus": "present"}, flagged=False),
+        Example(("amantadine 150 mg bd",), {"conditions": ["epilepsy"]}),
+        Example(("lacosamide 300 mg bd",), flagged=False),
+        Example(("lacosamide 300 mg bd", "levetiracetam 500 mg bd")),
+        Example(("tramadol IR 100 mg qid",), {"age": 50}, flagged=False),
+        Example(("tramadol ER 200 mg bd",)),
+        Example(("ciprofloxacin 750 mg bd po",), flagged=False),
+        Example(("ciprofloxacin 750 mg bd iv",)),
+        Example(("pethidine 50 mg q4h im",), flagged=False),
     ),
 )
 def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
+    myoclonus = ctx.patient.myoclonus
     for drug_id, meds in ctx.active_drugs().items():
         total, _ = total_daily_mg(meds)
         if total is not None:
-            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, meds[0].route, summed_over(meds),
-                                 age_bands(ctx.patient.age)), maximum_findings, ctx, drug_id, meds, total)
+            scope = dose_scope(ctx, drug_id, meds, myoclonus, _other_antiseizure(ctx, drug_id))
+            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, summed_over(meds), scope),
+                                maximum_findings, ctx, drug_id, meds, total, scope)
 
 
-def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
-                     total: float) -> tuple[Finding, ...]:
-    """Reads the drug, its first entry's route, the entries, the summed daily dose and the age."""
-    med = meds[0]
-    drug = med.drug
-    limits = [f for f in ctx.kb.dose_limits_by_drug.get(drug_id, []) if f["max_daily_mg"] is not None
-              and _population_applies(ctx, f["population"])
-              and (f["route"] in (None, "", "any") or med.route in (None, f["route"]))]
-    threshold = ctx.properties(drug_id, "high_dose_threshold")
-    breached = [(float(f["max_daily_mg"]), f"label maximum {float(f['max_daily_mg']):g} mg/day"
-                 + (f" ({f['population']})" if f["population"] else ""), f) for f in limits]
-    breached += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f) for f in threshold]
-    over = [b for b in breached if total > b[0]]
-    if not over:
+def _other_antiseizure(ctx: CheckContext, drug_id: int) -> bool:
+    return any(ctx.membership(d, ANTISEIZURE) is not None
+               for d in ctx.active_drugs() if d != drug_id)
+
+
+ANTISEIZURE = "antiseizure"  # the class whose regimens (adjunctive, monotherapy) scope maxima
+_PARENTERAL = ("intravenous", "intramuscular", "subcutaneous")
+_TREATED_MYOCLONUS = ("present", "worsening", "improving")
+
+
+@dataclass(frozen=True)
+class Scoped:
+    """Whether one dose limit applies: True, False, or None with what is not known."""
+
+    limit_id: int
+    applies: bool | None
+    unknown: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DoseScope:
+    """All PC402 reads of the patient and the entries for one drug, besides the dose."""
+
+    limits: tuple[Scoped, ...]
+    indication: str | None = None       # the indication in use, and how it is known
+    basis: str = ""
+    note: str = ""                      # e.g. an indication the KB does not know
+
+
+def indication_keys(kb: KnowledgeBase) -> dict[str, str]:
+    """Every name an indication is written as (its id, label, synonyms) -> its id."""
+    keys: dict[str, str] = {}
+    for name, fact in kb.indications.items():
+        for text in (name, str(fact["label"]), *str(fact["synonyms"] or "").split(";")):
+            if text.strip():
+                keys.setdefault(lower_key(text), name)
+    return keys
+
+
+def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
+               myoclonus: str | None, other_antiseizure: bool) -> DoseScope:
+    """Which of the drug's limits apply to these entries in this patient (None: not known)."""
+    limits = ctx.kb.dose_limits_by_drug.get(drug_id, [])
+    if not limits:
+        return DoseScope(())
+    named = {str(f["indication"]) for f in limits if f["indication"]}
+    indication, basis, note = _indication(ctx, drug_id, meds, myoclonus, named)
+    route, formulation = meds[0].route, formulation_of(meds[0].input)
+    # A route not given matters only when the drug's maxima differ by route.
+    by_route = len({str(f["route"]) for f in limits} - {"any"}) > 1
+    scoped = []
+    for fact in limits:
+        states = [
+            ("route", _route_applies(str(fact["route"]), route) if route or by_route else True),
+            ("formulation", None if fact["formulation"] and formulation is None
+             else not fact["formulation"] or fact["formulation"] == formulation),
+            ("indication", None if fact["indication"] and indication is None
+             else not fact["indication"] or fact["indication"] == indication),
+            _population_applies(ctx, fact["scope_population"], other_antiseizure),
+        ]
+        unknown = tuple(what for what, state in states if state is None)
+        applies = False if any(state is False for _, state in states) else None if unknown else True
+        scoped.append(Scoped(int(fact["id"]), applies, unknown if applies is None else ()))
+    return DoseScope(tuple(scoped), indication, basis, note)
+
+
+def _indication(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
+                myoclonus: str | None, named: set[str]) -> tuple[str | None, str, str]:
+    """The indication in use (None when unknown), how it is known, and a note on what was not
+    used."""
+    stated = next((m.indication for m in meds if m.indication), None)
+    note = ""
+    if stated is not None:
+        known = ctx.memo(("indication-keys",), indication_keys, ctx.kb).get(lower_key(stated))
+        if known is None:
+            note = f"indication '{stated}' is not in the KB's vocabulary"
+        elif named and known not in named:
+            note = f"no maximum in the KB for {ctx.kb.indications[known]['label'].lower()}"
+        else:
+            return known, "as stated", ""
+    inferred = [(name, why) for name in sorted(named)
+                if (why := _inferred_because(ctx, drug_id, name, myoclonus)) is not None]
+    if len(inferred) == 1:
+        return inferred[0][0], f"inferred from the patient's {inferred[0][1]}", note
+    return None, "", note
+
+
+def _inferred_because(ctx: CheckContext, drug_id: int, indication: str,
+                      myoclonus: str | None) -> str | None:
+    """What in the patient the indication is inferred from, for this drug; None if nothing."""
+    fact = ctx.kb.indications.get(indication)
+    if fact is None or not fact["inferred_from"]:
+        return None
+    subjects = [s.strip() for s in str(fact["subjects"] or "").split(";") if s.strip()]
+    if not any(_is_subject(ctx, drug_id, s) for s in subjects):
+        return None
+    for source in (s.strip() for s in str(fact["inferred_from"]).split(";")):
+        if source == "myoclonus" and myoclonus in _TREATED_MYOCLONUS:
+            return f"myoclonus ({myoclonus})"
+        if source != "myoclonus" and ctx.has_condition(source):
+            return source
+    return None
+
+
+def _is_subject(ctx: CheckContext, drug_id: int, subject: str) -> bool:
+    if subject.startswith("class:"):
+        return ctx.membership(drug_id, subject.removeprefix("class:")) is not None
+    return subject == ctx.kb.drug_name(drug_id)
+
+
+def _route_applies(limit_route: str, route: str | None) -> bool | None:
+    if limit_route == "any":
+        return True
+    if route is None:
+        return None
+    return route in _PARENTERAL if limit_route == "parenteral" else route == limit_route
+
+
+def _population_applies(ctx: CheckContext, population: Population, other_antiseizure: bool,
+                        ) -> tuple[str, bool | None]:
+    if population.age_over is not None:
+        age = ctx.patient.age
+        return "age", (None if age is None else age >= population.age_over if population.inclusive
+                       else age > population.age_over)
+    if population.conditions:
+        states = [ctx.has_condition(c) for c in population.conditions]
+        return population.conditions[0], True if any(states) else None if None in states else False
+    if population.regimen is not None:
+        return "regimen", other_antiseizure == (population.regimen == "adjunctive")
+    return "population", True
+
+
+def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication], total: float,
+                     scope: DoseScope) -> tuple[Finding, ...]:
+    """Reads the drug, the entries, the summed daily dose and the scope of each of its limits."""
+    drug = meds[0].drug
+    facts = {int(f["id"]): f for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])}
+    varies = {c for c in ("route", "formulation")
+              if len({facts[s.limit_id][c] for s in scope.limits}) > 1}
+    limits = [(float(fact["max_daily_mg"]), _describe_limit(ctx, fact, scope, varies), s, fact)
+              for s in scope.limits if (fact := facts[s.limit_id])["max_daily_mg"] is not None
+              and s.applies is not False]
+    firm = [(v, text, fact) for v, text, s, fact in limits if s.applies]
+    firm += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f)
+             for f in ctx.properties(drug_id, "high_dose_threshold")]
+    maybe = [(v, text, s, fact) for v, text, s, fact in limits if s.applies is None]
+    if firm:
+        limit, text, fact = min(firm, key=lambda b: b[0])
+    elif maybe:  # nothing known to apply: the most permissive that may
+        limit, text, unsure, fact = max(maybe, key=lambda b: b[0])
+        text += f", the most permissive that may apply ({_unknown_text(unsure.unknown)})"
+    else:
         return ()
-    limit, text, fact = min(over, key=lambda b: b[0])
+    stricter = [(v, t, s, f) for v, t, s, f in maybe if v < limit and total > v]
+    also = "; ".join(f"the {t}, which may apply ({_unknown_text(s.unknown)})"
+                     for _, t, s, _ in stricter)
+    note = f" Note: {scope.note}." if scope.note else ""
+    prescribed = f"{drug} {total:g} mg/day{summed_over(meds)}"
+    references = [r.cite() for f in (fact, *(f for *_, f in stricter)) for r in f.references]
+    if total > limit:
+        also = f" It is also above {also}." if also else ""
+        return (above_maximum_daily_dose.finding(
+            drugs=[drug], message=f"{prescribed} exceeds the {text}.{also}{note}", references=references,
+            recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher "
+                           "dose is needed.",
+        ),)
+    if not stricter:
+        return ()
+    unknown = sorted({w for *_, s, _ in stricter for w in s.unknown})
     return (above_maximum_daily_dose.finding(
-        drugs=[drug], message=f"{drug} {total:g} mg/day{summed_over(meds)} exceeds the {text}.",
-        recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher dose is needed.",
-        references=[r.cite() for _, _, f in over for r in f.references],
+        drugs=[drug], severity=Severity.INFO, title="Daily dose above a maximum that may apply",
+        message=f"{prescribed} is within the {text}, but above {also}.{note}",
+        recommendation=f"Give {drug}'s {' and '.join(unknown)} so that the maximum in scope is "
+                       "used.",
+        references=references,
     ),)
 
 
-def age_bands(age: float | None) -> tuple[bool, ...] | None:
-    """All that :func:`_population_applies` reads of the age."""
-    return None if age is None else (age > 75, age >= 65, age >= 60, age < 18)
+def _describe_limit(ctx: CheckContext, fact: Fact, scope: DoseScope, varies: set[str]) -> str:
+    parts = []
+    if fact["indication"]:
+        label = str(ctx.kb.indications[str(fact["indication"])]["label"]).lower()
+        known = scope.basis if scope.indication == fact["indication"] else ""
+        parts.append(f"{label}, {known}" if known else label)
+    population: Population = fact["scope_population"]
+    if population.text != "adult":
+        parts.append(population.describe())
+    if fact["route"] != "any" and "route" in varies:
+        parts.append(str(fact["route"]))
+    if fact["formulation"] and "formulation" in varies:
+        parts.append(str(fact["formulation"]))
+    scope_text = f" ({'; '.join(parts)})" if parts else ""
+    return f"label maximum {float(fact['max_daily_mg']):g} mg/day{scope_text}"
 
 
-def _population_applies(ctx: CheckContext, population: str | None) -> bool:
-    text = (population or "adult").lower()
-    if "75" in text:
-        return ctx.patient.age is not None and ctx.patient.age > 75
-    if "elderly" in text or "65" in text or "60" in text:
-        return ctx.patient.age is not None and ctx.patient.age >= (60 if "60" in text else 65)
-    if "child" in text or "paediatric" in text or "pediatric" in text:
-        return ctx.patient.age is not None and ctx.patient.age < 18
-    return True
+def _unknown_text(unknown: tuple[str, ...]) -> str:
+    return f"{' and '.join(unknown)} not known"
 
 
 def dose_rule_drugs(kb: KnowledgeBase) -> set[int]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 
-from pharmcheck.domain import Finding, Severity
+from pharmcheck.domain import Finding, ResolvedMedication, Severity
+from pharmcheck.inputs.sig import parse_frequency
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, rule
 from pharmcheck.rules.dose import summed_over, total_daily_mg
@@ -13,24 +15,63 @@ _ACTION_SEVERITY = {
     "contraindicated": Severity.CONTRAINDICATED, "avoid": Severity.MAJOR,
     "adjust": Severity.MAJOR, "caution": Severity.MODERATE,
 }
+_ACTION_RANK = {"caution": 0, "adjust": 1, "avoid": 2, "contraindicated": 3}
 
 
-def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int) -> Fact | None:
-    """The drug's band for this renal function; dialysis uses a dialysis band, else the lowest band."""
-    bands = ctx.kb.renal_by_drug.get(drug_id, [])
-    if renal.dialysis:
-        dialysis = [f for f in bands if f["dialysis"] in (renal.dialysis, "any")]
-        if dialysis:
-            return dialysis[0]
-        open_below = [f for f in bands if not f["dialysis"] and f["lower"] is None]
-        return min(open_below, key=lambda f: f["upper"] or 0, default=None)
-    value = renal.value or 0.0
+def band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+             route: str | None = None) -> Fact | None:
+    """The drug's CrCl band for this renal function and route (a band of another route never
+    applies); on dialysis with no CrCl, the end-stage band (the lowest open-ended one)."""
+    bands = [f for f in ctx.kb.renal_by_drug.get(drug_id, [])
+             if not f["dialysis"] and f["route"] in (None, route)]
+    if renal.value is None:
+        open_below = [f for f in bands if f["lower"] is None and f["upper"] is not None]
+        return min(open_below, key=lambda f: f["upper"], default=None)
     for fact in bands:
-        if fact["dialysis"]:
-            continue
-        if (fact["lower"] is None or value >= fact["lower"]) and (fact["upper"] is None or value < fact["upper"]):
+        if ((fact["lower"] is None or renal.value >= fact["lower"])
+                and (fact["upper"] is None or renal.value < fact["upper"])):
             return fact
     return None
+
+
+def dialysis_band_for(ctx: CheckContext, renal: RenalFunction, drug_id: int,
+                      route: str | None = None) -> Fact | None:
+    """The drug's band for the patient's kind of dialysis (or for any dialysis), if on dialysis."""
+    if not renal.dialysis:
+        return None
+    return next((f for f in ctx.kb.renal_by_drug.get(drug_id, [])
+                 if f["dialysis"] in (renal.dialysis, "any") and f["route"] in (None, route)), None)
+
+
+def band_routes(ctx: CheckContext, drug_id: int) -> tuple[str, ...]:
+    """The routes the drug's bands are specific to (aciclovir: intravenous, oral)."""
+    bands = ctx.kb.renal_by_drug.get(drug_id, [])
+    return tuple(sorted({str(f["route"]) for f in bands if f["route"]}))
+
+
+def usual_maximum(ctx: CheckContext, drug_id: int, route: str | None) -> float | None:
+    """The drug's most permissive labelled daily maximum in mg for the route (any route when not
+    given): the most a usual dose can be."""
+    return max((float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
+                if f["max_daily_mg"] is not None and _same_route(str(f["route"]), route)),
+               default=None)
+
+
+def _same_route(limit_route: str, route: str | None) -> bool:
+    if route is None or limit_route in ("any", route):
+        return True
+    return limit_route == "parenteral" and route in ("intravenous", "intramuscular", "subcutaneous")
+
+
+def doses_per_day(meds: list[ResolvedMedication]) -> float | None:
+    """How many doses a day the entries give together, or None when a frequency is not known."""
+    count = 0.0
+    for med in meds:
+        frequency = parse_frequency(med.frequency) if med.frequency else None
+        if frequency is None or frequency.per_day is None:
+            return None
+        count += frequency.per_day
+    return count
 
 
 def _band_label(fact: Fact) -> str:
@@ -47,22 +88,35 @@ def _band_label(fact: Fact) -> str:
     code="PC501", name="renal-dose-band", category="organ-function", severity=Severity.MAJOR,
     evidence="high", title="Dose not adjusted for renal function",
     doc=RuleDoc(
-        what="A drug with label renal dose bands, when the patient's CrCl (or eGFR, said so; dialysis "
-             "counts as end-stage) falls in a band that contraindicates or avoids the drug, or whose "
-             "maximum the prescribed daily dose exceeds. Bands marked persistent (cefepime) are reported "
-             "even when the dose is adjusted, because neurotoxicity still occurs.",
+        what="A drug with label renal dose bands, when the patient's CrCl (or eGFR, said so) falls in a "
+             "band that contraindicates or avoids the drug, whose maximum the daily dose exceeds, or whose "
+             "dosing interval the frequency breaks (tramadol every 12 h below CrCl 30). On dialysis the "
+             "CrCl band applies (the end-stage band when no CrCl is given), with the dialysis band's "
+             "maximum where it gives one and its note. A band given as a fraction of the usual dose "
+             "(piracetam 1/3) is always reported, stating the fraction: major when the dose is above that "
+             "fraction of the label maximum. Bands marked persistent (cefepime) are reported even when "
+             "the dose is within the band, because neurotoxicity still occurs.",
         why="Renal accumulation is the leading cause of drug-induced myoclonus with gabapentinoids, "
             "cefepime, aciclovir, pethidine (normeperidine) and morphine (M3G).",
         limits="Bands are the label's; eGFR is used only when CrCl is not given. Band text is quoted "
-               "verbatim; the daily maximum is the band's upper daily dose. Bands are not route-specific: "
-               "where a label gives IV and oral regimens (aciclovir) the maximum is the oral one and the "
-               "text quotes both. A band that asks for an adjustment without a maximum is always reported.",
+               "verbatim. Route-specific bands (aciclovir IV and oral) apply by route; with no route "
+               "given, each route is assessed and the least restrictive reading reported. A band that "
+               "asks for an adjustment without a maximum, fraction or interval is always reported. A "
+               "post-dialysis supplement is not added to the band maximum.",
         references="each drug's label",
     ),
     examples=(
         Example(("gabapentin 600 mg tid",), {"crcl": 20}),
         Example(("piracetam 2.4 g tds",), {"crcl": 15}),
         Example(("levetiracetam 250 mg bd",), {"crcl": 40}, flagged=False),
+        Example(("gabapentin 300 mg tid",), {"crcl": 10, "dialysis": "hemodialysis"}),
+        Example(("piracetam 2.4 g tid",), {"crcl": 40}),
+        Example(("tramadol 50 mg qid",), {"crcl": 25}),
+        Example(("tramadol 50 mg bd",), {"crcl": 25}, flagged=False),
+        Example(("aciclovir 700 mg iv q8h",), {"crcl": 20}),
+        Example(("aciclovir 700 mg iv q24h",), {"crcl": 20}, flagged=False),
+        Example(("ciprofloxacin 400 mg bd iv",), {"crcl": 40}, flagged=False),
+        Example(("baclofen 10 mg tid",), {"crcl": 40}),
     ),
 )
 def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
@@ -70,12 +124,11 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
     if renal is None:
         return
     for drug_id, meds in ctx.active_drugs().items():
-        band = band_for(ctx, renal, drug_id)
-        if band is not None:
+        if drug_id in ctx.kb.renal_by_drug:
             total, _ = total_daily_mg(meds)
-            summed = summed_over(meds)
-            findings = ctx.memo(("PC501", drug_id, meds[0].drug, renal, total, summed), band_findings, band,
-                                renal, meds[0].drug, total, summed)
+            reads = (meds[0].route, doses_per_day(meds), total, summed_over(meds))
+            findings = ctx.memo(("PC501", drug_id, meds[0].drug, renal, reads), renal_findings,
+                                ctx, drug_id, meds[0].drug, renal, *reads)
             yield from with_cautions(findings, renal_cautions(ctx, drug_id))
 
 
@@ -111,53 +164,134 @@ def renal_condition_rules(ctx: CheckContext, drug_id: int) -> list[tuple[Fact, s
 
 
 def with_cautions(findings: tuple[Finding, ...], cautions: tuple[tuple[Fact, str], ...]) -> tuple[Finding, ...]:
-    """PC501's findings with the renal condition rules folded in (highest severity, their advice)."""
-    if not cautions:
+    """PC501's findings with the renal condition rules folded in (highest severity, their advice);
+    a finding that only asks for data (info) carries none."""
+    if not cautions or all(f.severity == Severity.INFO for f in findings):
         return findings
     also = "".join(f" Also {f['kind']} in {label} (evidence {f['evidence']}): {f['management']}"
                    for f, label in cautions)
-    return tuple(renal_dose_band.finding(
-        drugs=f.drugs, message=f.message + also, recommendation=f.recommendation,
+    return tuple(replace(
+        f, message=f.message + also,
         severity=max([f.severity, *(Severity.parse(c["severity"]) for c, _ in cautions)]),
-        references=[*f.references, *(r.cite() for c, _ in cautions for r in c.references)],
+        references=tuple(dict.fromkeys([*f.references, *(r.cite() for c, _ in cautions for r in c.references)])),
     ) for f in findings)
 
 
-def band_findings(band: Fact, renal: RenalFunction, drug: str, total: float | None,
-                  summed: str = "") -> tuple[Finding, ...]:
-    """``summed`` names the entries a daily dose was summed over (see :func:`summed_over`)."""
-    prescribed = f"prescribed {total:g} mg/day{summed}" if total is not None else "prescribed daily dose unknown"
-    limit = band["max_daily_mg"]
-    action = str(band["action"])
-    over = total is not None and limit is not None and total > limit
-    unchecked = action == "adjust" and limit is None  # the label adjusts without a daily maximum
+def renal_findings(ctx: CheckContext, drug_id: int, drug: str, renal: RenalFunction,
+                   route: str | None, per_day: float | None, total: float | None,
+                   summed: str) -> tuple[Finding, ...]:
+    """The finding for one drug's entries (first route, doses a day, summed daily dose) at this renal
+    function; with no route given and route-specific bands, the least restrictive route's."""
+    routes = band_routes(ctx, drug_id)
+
+    def reading(as_route: str | None) -> tuple[Finding, ...]:
+        return band_findings(band_for(ctx, renal, drug_id, as_route), renal, drug, total, summed,
+                             dialysis_band_for(ctx, renal, drug_id, as_route), per_day,
+                             usual_maximum(ctx, drug_id, as_route))
+
+    if route is not None or not routes:
+        return reading(route)
+    readings = [(r, reading(r)) for r in routes]
+    clean = [r for r, found in readings if not found]
+    flagged = [(r, found[0]) for r, found in readings if found]
+    if not flagged:
+        return ()
+    if clean:
+        return (renal_dose_band.finding(
+            drugs=[drug], severity=Severity.INFO, title="Renal band depends on the route",
+            message=f"Route not given; the label's renal bands differ by route. As "
+                    f"{', '.join(clean)}: nothing to report. "
+                    + " ".join(f"If {r}: {f.message}" for r, f in flagged),
+            recommendation=f"Give {drug}'s route so that the band in scope is used.",
+            references=[ref for _, f in flagged for ref in f.references],
+        ),)
+    route_used, least = min(flagged, key=lambda item: item[1].severity)
+    return (replace(least, message=f"{least.message} Route not given: assessed as {route_used}, "
+                                   "the least restrictive of its routes."),)
+
+
+def band_findings(band: Fact | None, renal: RenalFunction, drug: str, total: float | None,
+                  summed: str = "", dialysis: Fact | None = None, per_day: float | None = None,
+                  usual_max: float | None = None) -> tuple[Finding, ...]:
+    """The finding for the CrCl ``band`` (or end-stage band) and the ``dialysis`` band that apply.
+    ``summed`` names the entries a daily dose was summed over (see :func:`summed_over`)."""
+    used = [b for b in (dialysis, band) if b is not None]
+    if not used:
+        return ()
+    action = max((str(b["action"]) for b in used), key=_ACTION_RANK.__getitem__)
+    limit = next((float(b["max_daily_mg"]) for b in used if b["max_daily_mg"] is not None), None)
+    fraction = next((b for b in used if b["fraction"]), None)
+    if limit is None and fraction is not None and usual_max is not None:
+        limit = fraction["fraction_of_usual"] * usual_max  # of the most a usual dose can be
+    interval = next((float(b["interval_hours"]) for b in used if b["interval_hours"]), None)
+    persistent = any(b["persistent"] for b in used)
+    over = total is not None and limit is not None and total > limit + 1e-9
+    too_often = per_day is not None and interval is not None and per_day > 24 / interval + 1e-9
     # The open-ended top band is usual dosing: only an overdose there is a renal finding.
-    usual_dosing = band["upper"] is None and not band["dialysis"]
+    usual_dosing = dialysis is None and band is not None and band["upper"] is None
     if action in ("contraindicated", "avoid"):
-        severity = _ACTION_SEVERITY[action]
-    elif over:
-        severity = Severity.MAJOR
+        severity, title = _ACTION_SEVERITY[action], f"{action.capitalize()} at this renal function"
+        title = "Contraindicated at this renal function" if action == "contraindicated" else title
+    elif over or too_often:
+        severity, title = Severity.MAJOR, "Dose not adjusted for renal function"
     elif usual_dosing:
         return ()
-    elif band["persistent"] or action == "caution" or unchecked or total is None:
-        severity = Severity.MODERATE
+    elif total is None:
+        severity, title = Severity.MODERATE, "Renal band applies; daily dose unknown"
+    elif interval is not None and per_day is None:
+        severity, title = Severity.MODERATE, "Renal band asks for a longer dosing interval"
+    elif fraction is not None:
+        severity, title = Severity.MODERATE, "Renal band: confirm the dose is reduced"
+    elif action == "caution":
+        severity, title = Severity.MODERATE, "Caution at this renal function"
+    elif action == "adjust" and limit is None and interval is None:
+        severity, title = Severity.MODERATE, "Renal adjustment needed; no maximum to check against"
+    elif persistent:
+        severity, title = Severity.MODERATE, "Within the renal band; neurotoxicity still reported"
     else:
         return ()
     measure = renal.describe() + (" (eGFR used: CrCl not given)" if renal.measure == "eGFR" else "")
-    limit_text = f"; band maximum {limit:g} mg/day" if limit is not None else ""
-    message = f"{measure}; label {_band_label(band)}: {band['band_text']}{limit_text}; {prescribed}."
-    if unchecked:
+    text = [f"label {_band_label(b)}: {str(b['band_text']).rstrip('.')}"
+            for b in (band, dialysis) if b is not None]
+    prescribed = (f"prescribed {total:g} mg/day{summed}" if total is not None
+                  else "prescribed daily dose unknown")
+    limit_text = f"; band maximum {limit:g} mg/day" if limit is not None and fraction is None else ""
+    message = f"{measure}; {'; '.join(text)}{limit_text}; {prescribed}."
+    if fraction is not None:
+        share = str(fraction["fraction"])
+        ceiling = f" (at most {limit:g} mg/day at the label maximum)" if limit is not None else ""
+        asks = f" The label asks for {share} of the usual daily dose{ceiling}"
+        message += (f"{asks}: above that the dose is not reduced." if over else
+                    f"{asks}; the usual dose is not known, so confirm this is {share} of it.")
+    elif over:
+        message += " The dose is above the band maximum."
+    apart = f"the band asks for doses at least {interval:g} h apart" if interval else ""
+    if too_often:
+        message += f" It is given {per_day:g} times a day; {apart}."
+    elif interval is not None and per_day is None:
+        message += f" {apart[0].upper()}{apart[1:]}; the frequency is not known."
+    if action == "adjust" and limit is None and interval is None and fraction is None:
         message += " The label asks for an adjustment here but gives no daily maximum to compare with."
-    if band["persistent"] and not over and action not in ("contraindicated", "avoid"):
-        message += " Neurotoxicity occurs even with renally adjusted doses."
+    if persistent and action not in ("contraindicated", "avoid"):
+        message += (" Neurotoxicity occurs even with renally adjusted doses." if over or too_often else
+                    " The dose is within the band; neurotoxicity is still reported with renally "
+                    "adjusted doses.")
+    band_texts = "; ".join(str(b["band_text"]).rstrip(".") for b in used)
+    monitor = "and monitor for myoclonus, encephalopathy and seizures."
+    if over or too_often:
+        adjust = f"Adjust {drug} to the band ({band_texts}) {monitor}"
+    elif fraction is not None:
+        adjust = (f"Confirm {drug} is {fraction['fraction']} of the patient's usual daily dose "
+                  f"({band_texts}) {monitor}")
+    else:
+        adjust = f"Keep {drug} within the band ({band_texts}) {monitor}"
     recommendation = {
         "contraindicated": f"Do not use {drug} at this renal function; choose an alternative.",
         "avoid": f"Avoid {drug} at this renal function; choose an alternative.",
-    }.get(action, f"Adjust {drug} to the band ({band['band_text']}) and monitor for myoclonus, "
-                  "encephalopathy and seizures.")
+    }.get(action, adjust)
     return (renal_dose_band.finding(
-        drugs=[drug], severity=severity, message=message, recommendation=recommendation,
-        references=[r.cite() for r in band.references],
+        drugs=[drug], severity=severity, title=title, message=message, recommendation=recommendation,
+        references=[r.cite() for b in used for r in b.references],
     ),)
 
 

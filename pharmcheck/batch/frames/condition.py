@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from pharmcheck.batch.frames import frame
-from pharmcheck.batch.frames.dose import totals
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.rules.condition import (
     as_had,
@@ -17,12 +16,12 @@ from pharmcheck.rules.condition import (
     renal_band_reported,
     syndrome_aggravation,
 )
-from pharmcheck.rules.dose import summed_over
+from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import (
     RENAL_CONDITIONS,
-    band_findings,
-    band_for,
+    doses_per_day,
     renal_condition_rules,
+    renal_findings,
     renal_unknown_finding,
     renally_critical,
     with_cautions,
@@ -35,24 +34,22 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
     groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
     patients = ward.group_patient[groups]
-    per_signature = totals(ward)
-    total_ids: dict[float | None, int] = {}
-    total_of = np.array([total_ids.setdefault(t, len(total_ids)) for t in per_signature], dtype=np.int64)
-    summed_of, _ = ward.signature_reads(summed_over, groups)
+    # what the finding reads of the entries: the first route, doses a day, summed dose, entries
+    reads_of, reads = ward.signature_reads(
+        lambda meds: (meds[0].route, doses_per_day(meds), total_daily_mg(meds)[0], summed_over(meds)),
+        groups)
     drugs = ward.group_drug[groups]
-    signatures = ward.group_signature[groups]
     cautions = _renal_caution_mask(ward, groups)
-    first, key = distinct_rows(drugs, renal_of[patients], total_of[signatures], summed_of[signatures], cautions)
+    first, key = distinct_rows(drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions)
     results = []
     for g in first.tolist():
+        drug = int(drugs[g])
+        read = reads[reads_of[ward.group_signature[groups[g]]]]
         renal = renals[renal_of[patients[g]]]
-        band = band_for(ward.lookup, renal, int(drugs[g]))
-        signature = int(signatures[g])
-        rules = renal_condition_rules(ward.lookup, int(drugs[g]))
+        rules = renal_condition_rules(ward.lookup, drug)
         applying = tuple((fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1)
-        results.append(() if band is None else with_cautions(band_findings(
-            band, renal, ward.drug_names[int(drugs[g])], per_signature[signature],
-            summed_over(ward.group_meds(signature))), applying))
+        results.append(with_cautions(renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read),
+                                     applying))
     return [ward.emit(patients, key, results)]
 
 

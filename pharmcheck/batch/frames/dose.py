@@ -6,9 +6,11 @@ import numpy as np
 
 from pharmcheck.batch.frames import frame
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows, distinct_sets
+from pharmcheck.domain import ResolvedMedication
 from pharmcheck.rules.dose import (
-    age_bands,
+    ANTISEIZURE,
     dose_rule_drugs,
+    dose_scope,
     maximum_findings,
     mme_findings,
     opioid_regimens,
@@ -43,20 +45,32 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
     groups = np.flatnonzero(ward.drug_mask(limited))
     groups = groups[known[ward.group_signature[groups]]]
     patients = ward.group_patient[groups]
-    bands: dict[object, int] = {}
-    band_of = np.fromiter((bands.setdefault(age_bands(p.age), len(bands)) for p in ward.patients), dtype=np.int64,
-                          count=len(ward.patients))
-    # what the finding reads of the entries: the drug, the summed dose, the first route, the entries
-    dose_of, _ = ward.signature_reads(lambda meds: (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route,
-                                                    summed_over(meds)), groups)
-    first, key = distinct_rows(dose_of[ward.group_signature[groups]], band_of[patients])
+    antiseizure = ward.per_drug(lambda ctx, d: ctx.membership(d, ANTISEIZURE) is not None)
+    is_antiseizure = ward.drug_mask({d for d, yes in antiseizure.items() if yes})
+    count = np.bincount(ward.group_patient[is_antiseizure], minlength=len(ward.patients))
+    other = (count[patients] - is_antiseizure[groups]) > 0
+    myoclonus_of, myoclonus_states = ward.myoclonus
+    dose_of, _ = ward.signature_reads(_dose_reads, groups)
+    first, key = distinct_rows(dose_of[ward.group_signature[groups]], ward.patient_state[patients],
+                               myoclonus_of[patients], other)
     results = []
     for g in first.tolist():
         signature = int(ward.group_signature[groups[g]])
         meds = ward.group_meds(signature)
-        ctx = ward.context(int(patients[g]))  # its age band is the group's
-        results.append(maximum_findings(ctx, meds[0].drug_id, meds, per_signature[signature]))  # type: ignore[arg-type]
+        ctx = ward.context(int(patients[g]))  # its state (age, conditions) is the group's
+        myoclonus = myoclonus_states[myoclonus_of[patients[g]]]
+        scope = dose_scope(ctx, meds[0].drug_id, meds, myoclonus, bool(other[g]))
+        total = per_signature[signature]
+        results.append(maximum_findings(ctx, meds[0].drug_id, meds, total, scope))  # type: ignore[arg-type]
     return [ward.emit(patients, key, results)]
+
+
+def _dose_reads(meds: list[ResolvedMedication]) -> tuple[object, ...]:
+    """All PC402 reads of a drug's entries: the drug, the summed dose, the first route and text,
+    the stated indication, the entries."""
+    indication = next((m.indication for m in meds if m.indication), None)
+    return (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route, meds[0].input, indication,
+            summed_over(meds))
 
 
 @frame("PC403")
