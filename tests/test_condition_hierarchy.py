@@ -187,3 +187,10 @@ def test_check_sources_rejects_a_bad_edge(tmp_path, line: str, problem: str) -> 
 
 def test_check_sources_accepts_a_second_parent(tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert _with_parents(tmp_path, ["merrf,mitochondrial-disease,"]) == []
+
+
+def test_the_vocabulary_lists_each_conditions_parents(kb) -> None:  # type: ignore[no-untyped-def]
+    by_name = {e["condition"]: e for e in kb.condition_vocabulary()}
+    assert by_name["lafora-disease"]["is_a"] == ["progressive-myoclonus-epilepsy"]
+    assert by_name["dravet-syndrome"]["is_a"] == ["epilepsy"]
+    assert by_name["angelman-syndrome"]["is_a"] == []

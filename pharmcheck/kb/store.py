@@ -482,6 +482,7 @@ class KnowledgeBase:
         parents: dict[int, set[int]] = defaultdict(set)
         for cid, parent in q("SELECT condition_id, parent_id FROM condition_parents ORDER BY id", {}):
             parents[int(cid)].add(int(parent))
+        self.condition_parents = {cid: frozenset(parents[cid]) for cid in self.conditions}
         self.condition_ancestors = {cid: _above(cid, parents) for cid in self.conditions}
         below: dict[int, set[int]] = defaultdict(set)
         for cid, above in self.condition_ancestors.items():
@@ -547,7 +548,7 @@ class KnowledgeBase:
         return facts
 
     def condition_vocabulary(self) -> list[dict[str, Any]]:
-        """Every condition with its category, synonyms and codes, by name."""
+        """Every condition with its category, synonyms, codes and parents (is-a), by name."""
         synonyms: dict[int, list[str]] = defaultdict(list)
         for cid, synonym in self._q(
             "SELECT condition_id, synonym FROM condition_synonyms ORDER BY id", {}
@@ -562,7 +563,9 @@ class KnowledgeBase:
         return [{"condition": str(name), "label": str(label), "category": str(category),
                  "synonyms": [s for s in synonyms[int(cid)]
                               if s.lower() not in (str(name), str(label).lower())],
-                 "codes": codes[int(cid)]} for cid, name, label, category in rows]
+                 "codes": codes[int(cid)],
+                 "is_a": sorted(self.conditions[p][0] for p in self.condition_parents[int(cid)])}
+                for cid, name, label, category in rows]
 
     def counts(self) -> dict[str, int]:
         def one(sql: str) -> int:
