@@ -187,6 +187,7 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
     examples=(
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": True, "sex": "female", "age": 24}),
         Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
+        Example(("tramadol 50 mg qid",), {"conditions": ["juvenile myoclonic epilepsy"]}),
         Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
                 flagged=False),
