@@ -29,7 +29,7 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from pharmcheck.inputs.smiles_text import MAX_ATOMS, MAX_CHARS, atom_count
 
-RDLogger.DisableLog("rdApp.*")
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
 
 InputFormat = Literal["smiles", "inchi", "molfile"]
 
@@ -277,7 +277,7 @@ def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
 
 
 def fingerprint_from_bytes(data: bytes) -> DataStructs.ExplicitBitVect:
-    return DataStructs.ExplicitBitVect(data)
+    return DataStructs.ExplicitBitVect(data)  # type: ignore[call-overload]
 
 
 def bulk_tanimoto(query: DataStructs.ExplicitBitVect, fingerprints: list[DataStructs.ExplicitBitVect]) -> list[float]:

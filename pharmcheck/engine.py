@@ -95,7 +95,10 @@ class Checker:
         except ValueError as exc:
             raise InputError(str(exc)) from None
         meds = typecheck.medication_list(medications)
-        resolved, unrecognized, notes, structures = [], [], [], []
+        resolved: list[ResolvedMedication] = []
+        unrecognized: list[Unrecognized] = []
+        notes: list[str] = []
+        structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
@@ -274,6 +277,7 @@ class Checker:
         if sig.note:
             notes.append(f"'{med.name}': {sig.note}")
         combination = tuple(name for _, name in resolution.drugs) if len(resolution.drugs) > 1 else ()
+        total_note: str | None
         if combination:
             total, total_note = None, "combination product: dose per ingredient not known"
         elif med.dose or med.frequency:

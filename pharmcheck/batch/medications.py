@@ -119,7 +119,7 @@ def build_ward(runner: Checker, today: date, table: pd.DataFrame, good: np.ndarr
         start=dates["start"].to_numpy(dtype="datetime64[D]")[good][order],
         stop=dates["stop"].to_numpy(dtype="datetime64[D]")[good][order],
         # A blank status is "not given" (None), never pandas' NA, which breaks truth tests later.
-        status=np.where(status == "", None, status), void=void, templates=templates,
+        status=np.asarray(np.where(status == "", None, status)), void=void, templates=templates,
     )
     meds: list[ResolvedMedication] = []
     offset = np.zeros(len(templates) + 1, dtype=np.int64)

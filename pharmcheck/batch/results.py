@@ -59,8 +59,8 @@ class Found:
         """With ``render``, each item's CSV text too (the second process does it for its findings)."""
         rank = np.empty(len(findings), dtype=np.int64)
         rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(len(findings))
-        items = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
-                  f.recommendation, f.evidence) for f in findings]
+        items: list[tuple[str, ...]] = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs),
+                                         f.title, f.message, f.recommendation, f.evidence) for f in findings]
         return cls(items, np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
                    [f.code for f in findings], rank, [csv_line(i) for i in items] if render else [None] * len(items))
 

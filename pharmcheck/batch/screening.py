@@ -16,6 +16,7 @@ import gc
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -164,6 +165,11 @@ def _unrecognized_conditions(runner: Checker, patients: pd.DataFrame | None,
     return [(pid, int(row_of[pid]), u) for pid in sorted(missing) for u in missing[pid]]
 
 
+
+def _unparsable_dates(why: np.ndarray, column: str, rows: np.ndarray) -> list[str]:
+    return [f"unparsable {column} date {w}" for w in why[rows]]
+
+
 def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bool,
                  meanwhile: Callable[[], Any]) -> tuple[list[Template | str], Any]:
     """Every distinct medication resolved, and what ``meanwhile()`` gives; with ``parallel`` a
@@ -259,7 +265,7 @@ def _validate(table: pd.DataFrame, statuses: Statuses, people: People | None, pa
     dates = {}
     for column in ("start", "stop"):
         parsed, why = read_dates(table[column])
-        mark(why != "", lambda rows, why=why, column=column: [f"unparsable {column} date {w}" for w in why[rows]])
+        mark(why != "", partial(_unparsable_dates, why, column))
         dates[column] = parsed
     mark(dates["stop"].notna() & dates["start"].notna() & (dates["stop"] < dates["start"]), "stop date before start date")
     row_as_of: Any = pd.Timestamp(today)

@@ -178,7 +178,7 @@ class Ward:
     def _contexts(self) -> tuple[np.ndarray, list[CheckContext]]:
         """One context per distinct patient state that the rules read (not the id or the myoclonus)."""
         ids: dict[tuple[Any, ...], int] = {}
-        contexts = []
+        contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)
         for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
             key = (p.age, p.sex, p.crcl, p.egfr, p.dialysis, p.hepatic_impairment, p.pregnant,

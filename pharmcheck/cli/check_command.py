@@ -6,6 +6,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -84,7 +85,7 @@ def check(medications: tuple[str, ...], input_file: str | None, age: float | Non
     meds = request.medications + tuple(Medication(name=m) for m in medications)
     if not meds:
         raise click.UsageError("give at least one medication (or --input FILE)")
-    overrides = {k: v for k, v in {
+    overrides: dict[str, Any] = {k: v for k, v in {
         "age": age, "sex": sex, "weight_kg": weight, "crcl": crcl, "egfr": egfr, "dialysis": dialysis,
         "hepatic_impairment": hepatic, "pregnant": pregnant,
         "childbearing_potential": childbearing_potential, "myoclonus": myoclonus,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 from pathlib import Path
 
 import click
@@ -84,7 +85,7 @@ def info(db_url: str | None, fmt: str) -> None:
     from pharmcheck.kb.store import open_kb
 
     kb = open_kb(db_url)
-    data = {
+    data: dict[str, Any] = {
         "url": kb.location,
         "schema_revision": kb.schema_revision,
         "kb_version": kb.version,

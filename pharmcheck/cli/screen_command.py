@@ -71,9 +71,9 @@ def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: s
         try:
             med_table = read_table(meds, sheet)
             patient_table = read_table(patients, patients_sheet) if patients else None
-            options = {"db_url": db_url, "as_of": when, "select": select, "ignore": ignore,
-                       "min_severity": Severity.parse(min_severity), "progress": bar.screening if bar else None}
-            result = run_screen(med_table, patient_table, **options)
+            result = run_screen(med_table, patient_table, db_url=db_url, as_of=when, select=select,
+                                ignore=ignore, min_severity=Severity.parse(min_severity),
+                                progress=bar.screening if bar else None)
             if bar:
                 bar.writing()
             _write(result, output, fmt)

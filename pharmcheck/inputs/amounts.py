@@ -161,14 +161,13 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])
-        unit = unit_of(m["unit"])
         word = re.match(r"\s*([a-z]+)", text[m.end():], re.IGNORECASE)
         if m["unit"] is None and word and not is_sig_word(word[1]):
             # "1 tspful", "2 scoops": a unit pharmcheck does not read
             add(m.start(), m.end() + word.end(), "ambiguous", None)
         elif m["unit"] is None:
             add(m.start(), m.end(), "bare", value, "mg", bool(m["low"]))
-        elif unit == "mL":
+        elif unit_of(m["unit"]) == "mL":
             add(m.start(), m.end(), "volume", value, "mL", bool(m["low"]))
         else:
             add_mass(m, "mass", value, m["unit"], bool(m["low"]))

@@ -72,8 +72,8 @@ class Resolver:
             scores = process.cdist(chunk, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_SUGGEST, dtype=np.float64,
                                    workers=-1)
             for query, row in zip(chunk, scores, strict=True):
-                found = np.flatnonzero(row >= FUZZY_SUGGEST)
-                best = found[np.lexsort((found, -row[found]))][:_CANDIDATES]  # as process.extract ranks them
+                close = np.flatnonzero(row >= FUZZY_SUGGEST)
+                best = close[np.lexsort((close, -row[close]))][:_CANDIDATES]  # as process.extract ranks them
                 self._candidates[query] = [(choices[i], float(row[i]), int(i)) for i in best.tolist()]
 
     def resolve(self, text: str) -> Resolution:

@@ -435,10 +435,9 @@ def parse_sig(text: str) -> Sig:
     dose, assumed, daily, daily_note = _regimen(parts, masked, frequency, prn, prn_max_match, notes)
     dosed = [p for p in parts if p.atoms]
     if len(dosed) > 1:  # "300 mg bd + 600 mg nocte": every part's frequency
-        each = [_combined(list(p.frequencies), prn) for p in dosed]
-        if all(f is not None for f in each):
-            frequency = Frequency(" + ".join(f.label for f in each),  # type: ignore[union-attr]
-                                  sum(f.per_day or 1.0 for f in each), prn)  # type: ignore[union-attr]
+        each = [f for f in (_combined(list(p.frequencies), prn) for p in dosed) if f is not None]
+        if len(each) == len(dosed):
+            frequency = Frequency(" + ".join(f.label for f in each), sum(f.per_day or 1.0 for f in each), prn)
     interval = _hour_range(body)
     if interval and any(label == f"q{interval[1]}-{interval[2]}h" for _, label, _ in spans):
         notes.append(f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h")
@@ -518,11 +517,12 @@ def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]],
             return None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
     totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
     unknown = next((why or "" for total, why in totals if total is None), None)
-    if unknown is not None:
-        return None, unknown
-    if len({t[0].unit for t in totals}) != 1:  # type: ignore[union-attr]
+    known = [total for total, _ in totals if total is not None]
+    if unknown is not None or not known:
+        return None, unknown or "no dose given: daily dose unknown"
+    if len({t.unit for t in known}) != 1:
         return None, "doses in different units: daily dose unknown"
-    total = Quantity(sum(t[0].value for t in totals), totals[0][0].unit)  # type: ignore[union-attr]
+    total = Quantity(sum(t.value for t in known), known[0].unit)
     said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
     return total, f"regimen in parts, summed: {said} = {total} a day"
 

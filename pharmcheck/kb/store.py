@@ -340,7 +340,7 @@ class KnowledgeBase:
 
     @property
     def schema_revision(self) -> str:
-        return self.revision
+        return str(self.revision)  # _check_revision refused a KB without one
 
     def _check_revision(self) -> None:
         try:

@@ -49,10 +49,10 @@ def render(report: Report, color: bool = False) -> str:
     if report.unrecognized:
         lines.append("")
         lines.append("NOT CHECKED (not recognised):")
-        for item in report.unrecognized:
-            hint = f" - did you mean: {', '.join(item.suggestions)}?" if item.suggestions else ""
-            what = "condition " if item.kind == "condition" else ""
-            lines.extend(_wrap(f"{what}{item.input}: {item.reason}{hint}", "  "))
+        for missing in report.unrecognized:
+            hint = f" - did you mean: {', '.join(missing.suggestions)}?" if missing.suggestions else ""
+            what = "condition " if missing.kind == "condition" else ""
+            lines.extend(_wrap(f"{what}{missing.input}: {missing.reason}{hint}", "  "))
     for note in report.notes:
         lines.extend(_wrap(f"note: {note}", ""))
     lines.append("")

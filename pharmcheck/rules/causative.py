@@ -35,7 +35,7 @@ def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch
 def worsening_status(ctx: CheckContext, fact: Fact, meds: list[ResolvedMedication]) -> tuple[list[str], list[str]]:
     """The fact's worsening conditions split into (present, unknown); an interacting drug is
     present only when a KB interaction raises this drug's risk (see :func:`raising_partners`)."""
-    states = []
+    states: list[bool | None] = []
     for condition in worsening_conditions(ctx, fact):
         if condition == "interacting-drug":
             states.append(bool(raising_partners(ctx, meds[0].drug_id, _others(ctx, meds[0].drug_id))))
@@ -170,7 +170,9 @@ def classify_context(ctx: CheckContext, drug_id: int, fact: Fact,
     """(raising, noted, unknown) in words. Renal impairment does not raise PC101 for a drug with
     label renal bands: PC501 compares its dose with the band."""
     banded = drug_id in ctx.kb.renal_by_drug
-    raising, noted, unknown = [], [], []
+    raising: list[str] = []
+    noted: list[str] = []
+    unknown: list[str] = []
     for condition, state in zip(context_conditions(ctx, drug_id, fact), states, strict=True):
         if state is None:
             if condition not in NOTED_ONLY:

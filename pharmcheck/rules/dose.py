@@ -75,7 +75,9 @@ def opioid_regimens(meds: list[ResolvedMedication],
 def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]], ...],
                   ) -> tuple[Finding, ...]:
     """The finding for the opioids' (drug id, drug, (daily dose, its note, its label) of each entry)."""
-    contributions, incomplete, references = [], [], []
+    contributions: list[str] = []
+    incomplete: list[str] = []
+    references: list[str] = []
     total = 0.0
     for drug_id, drug, regimens in opioids:
         factors = ctx.properties(drug_id, "mme_factor")
