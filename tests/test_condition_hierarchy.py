@@ -194,3 +194,30 @@ def test_the_vocabulary_lists_each_conditions_parents(kb) -> None:  # type: igno
     assert by_name["lafora-disease"]["is_a"] == ["progressive-myoclonus-epilepsy"]
     assert by_name["dravet-syndrome"]["is_a"] == ["epilepsy"]
     assert by_name["angelman-syndrome"]["is_a"] == []
+
+
+EPILEPSY_FAMILY = ["ULD", "Lafora disease", "MERRF", "Batten disease", "JME", "Jeavons syndrome",
+                   "Dravet syndrome", "Lennox-Gastaut syndrome", "myoclonic seizures", "Angelman syndrome"]
+DRUGS = ["carbamazepine 200 mg bd", "phenytoin 100 mg tds", "oxcarbazepine 300 mg bd",
+         "lamotrigine 100 mg bd", "vigabatrin 500 mg bd", "tramadol 50 mg qid", "valproic acid 500 mg bd"]
+
+
+def _condition_findings(checker, drugs: list[str], conditions: tuple[str, ...]):  # type: ignore[no-untyped-def]
+    report = checker.check([Medication(d) for d in drugs], Patient(conditions=conditions, sex="male", age=30),
+                           as_of=AS_OF)
+    return sorted((f.code, f.drugs, int(f.severity), frozenset(f.references))
+                  for f in report.findings if f.code in ("PC701", "PC702"))
+
+
+@settings(max_examples=25, deadline=None)
+@given(given_names=st.lists(st.sampled_from(EPILEPSY_FAMILY), min_size=1, max_size=2, unique=True),
+       drugs=st.lists(st.sampled_from(DRUGS), min_size=1, max_size=3, unique=True), data=st.data())
+def test_naming_an_implied_ancestor_changes_nothing(checker, kb, given_names, drugs, data) -> None:  # type: ignore[no-untyped-def]
+    # a patient given ULD already has PME and epilepsy: saying so again adds no finding, no severity
+    child = resolve_condition(kb, data.draw(st.sampled_from(given_names))).condition_id
+    ancestors = sorted(kb.conditions[a][0] for a in kb.condition_ancestors[child])
+    if not ancestors:
+        return
+    ancestor = data.draw(st.sampled_from(ancestors))
+    assert (_condition_findings(checker, drugs, (*given_names, ancestor))
+            == _condition_findings(checker, drugs, tuple(given_names)))
