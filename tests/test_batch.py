@@ -298,7 +298,8 @@ PEOPLE = st.fixed_dictionaries({
     "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
     "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
                                    "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834",
-                                   "progressive myoclonus epilepsy;ULD", "ESRD;CKD", "Dravet syndrome"]),
+                                   "progressive myoclonus epilepsy;ULD", "ESRD;CKD", "Dravet syndrome",
+                                   "Lafora disease", "Jeavons syndrome;epilepsy", "MERRF;ULD"]),
     "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
     "weight_kg": st.sampled_from(["", "25", "70"]),
 })

@@ -29,5 +29,7 @@ def conditions(text: str, db_url: str | None, fmt: str) -> None:
         click.echo(f"{'':<32} synonyms: {', '.join(entry['synonyms']) or '-'}")  # type: ignore[arg-type]
         if codes:
             click.echo(f"{'':<32} codes: {codes}")
+        if entry["is_a"]:
+            click.echo(f"{'':<32} is a: {', '.join(entry['is_a'])}")  # type: ignore[arg-type]
     if not found:
         click.echo(f"no condition matches {text!r}", err=True)

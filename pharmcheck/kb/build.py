@@ -31,7 +31,13 @@ from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb import build_chem, migrate, models
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
-from pharmcheck.kb.sources import Row, SourceBundle, read_sources, split_list
+from pharmcheck.kb.sources import (
+    Row,
+    SourceBundle,
+    condition_hierarchy_problems,
+    read_sources,
+    split_list,
+)
 from pharmcheck.kb.store import sqlalchemy_engine, sqlite_file
 from pharmcheck.paths import sources_dir
 
@@ -535,6 +541,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             synonyms.setdefault((condition_id, key), {"condition_id": condition_id, "synonym": synonym, "lower_key": key})
     out[models.ConditionSynonym] = list(synonyms.values())
     out[models.ConditionCode] = _condition_codes(r, tables["condition_codes"])
+    out[models.ConditionParent] = _condition_parents(r, tables["condition_parents"])
 
     memberships: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in tables["class_members"]:
@@ -639,6 +646,19 @@ def _condition_codes(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
         records.setdefault(key, {"condition_id": condition_id, "system": row["system"],
                                  "code": key[1], "title": row["title"],
                                  "reference_id": r.ref(row, row["ref_id"])})
+    return list(records.values())
+
+
+def _condition_parents(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
+    """One record per is-a edge; unknown names and cycles are problems."""
+    r.plan.problems.extend(condition_hierarchy_problems(rows, set(r.conditions)))
+    records: dict[tuple[int, int], dict[str, Any]] = {}
+    for row in rows:
+        condition_id, parent_id = r.conditions.get(row["condition"]), r.conditions.get(row["parent"])
+        if condition_id is not None and parent_id is not None:
+            reference_id = r.ref(row, row["ref_id"]) if row["ref_id"] else None
+            records.setdefault((condition_id, parent_id), {
+                "condition_id": condition_id, "parent_id": parent_id, "reference_id": reference_id})
     return list(records.values())
 
 

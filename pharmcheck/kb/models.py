@@ -154,6 +154,16 @@ class ConditionCode(Base):
     __table_args__ = (CheckConstraint("system IN ('ICD-10-CM','SNOMED CT')", name="system"),)
 
 
+class ConditionParent(Base):
+    """An is-a edge of the condition hierarchy: a rule for the parent applies to the condition."""
+
+    __tablename__ = "condition_parents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    condition_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"), index=True)
+    parent_id: Mapped[int] = mapped_column(ForeignKey("conditions.id"), index=True)
+    reference_id: Mapped[int | None] = mapped_column(ForeignKey("references.id"))
+
+
 class ConfusedNamePair(Base):
     """Two drugs whose names a published list gives as look-alike or sound-alike."""
 

@@ -59,6 +59,7 @@ TABLES: dict[str, TableSpec] = {
         ("condition", "system", "code", "title", "ref_id"),
         {"system": CODE_SYSTEMS},
     ),
+    "condition_parents": TableSpec(("condition", "parent", "ref_id"), ("condition", "parent")),
     "confused_names": TableSpec(
         ("a", "b", "listed_as", "ref_ids"), ("a", "b", "listed_as", "ref_ids")
     ),
@@ -281,3 +282,29 @@ def level_a_source_problems(tables: dict[str, list[Row]]) -> list[str]:
         if row["evidence"] == "A"
         and not any(kinds.get(ref) in LEVEL_A_KINDS for ref in split_list(row["ref_ids"]))
     ]
+
+
+def condition_hierarchy_problems(rows: list[Row], conditions: set[str]) -> list[str]:
+    """Edges of ``condition_parents`` naming an unknown condition or parent, or closing a cycle."""
+    problems: list[str] = []
+    parents: dict[str, set[str]] = {}
+    for row in rows:
+        for column in ("condition", "parent"):
+            if row[column] and row[column] not in conditions:
+                problems.append(f"{row.where}: unknown {column} {row[column]!r}")
+        parents.setdefault(row["condition"], set()).add(row["parent"])
+    for row in rows:
+        if row["condition"] in _ancestors(row["parent"], parents):
+            problems.append(f"{row.where}: {row['condition']!r} is-a {row['parent']!r} closes a cycle")
+    return problems
+
+
+def _ancestors(name: str, parents: dict[str, set[str]]) -> set[str]:
+    """``name`` and every condition above it."""
+    seen, todo = set(), [name]
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(parents.get(current, ()))
+    return seen

@@ -479,6 +479,16 @@ class KnowledgeBase:
             for cid, system, code in q(
                 "SELECT condition_id, system, code FROM condition_codes ORDER BY id", {})
         }
+        parents: dict[int, set[int]] = defaultdict(set)
+        for cid, parent in q("SELECT condition_id, parent_id FROM condition_parents ORDER BY id", {}):
+            parents[int(cid)].add(int(parent))
+        self.condition_parents = {cid: frozenset(parents[cid]) for cid in self.conditions}
+        self.condition_ancestors = {cid: _above(cid, parents) for cid in self.conditions}
+        below: dict[int, set[int]] = defaultdict(set)
+        for cid, above in self.condition_ancestors.items():
+            for ancestor in above:
+                below[ancestor].add(cid)
+        self.condition_descendants = {cid: frozenset(below[cid]) for cid in self.conditions}
         self.confused_names = self._facts("confused_name_pairs", "confused_name_pairs_references")
         self.confused_with: dict[int, set[int]] = defaultdict(set)
         for pair in self.confused_names:
@@ -538,7 +548,7 @@ class KnowledgeBase:
         return facts
 
     def condition_vocabulary(self) -> list[dict[str, Any]]:
-        """Every condition with its category, synonyms and codes, by name."""
+        """Every condition with its category, synonyms, codes and parents (is-a), by name."""
         synonyms: dict[int, list[str]] = defaultdict(list)
         for cid, synonym in self._q(
             "SELECT condition_id, synonym FROM condition_synonyms ORDER BY id", {}
@@ -553,7 +563,9 @@ class KnowledgeBase:
         return [{"condition": str(name), "label": str(label), "category": str(category),
                  "synonyms": [s for s in synonyms[int(cid)]
                               if s.lower() not in (str(name), str(label).lower())],
-                 "codes": codes[int(cid)]} for cid, name, label, category in rows]
+                 "codes": codes[int(cid)],
+                 "is_a": sorted(self.conditions[p][0] for p in self.condition_parents[int(cid)])}
+                for cid, name, label, category in rows]
 
     def counts(self) -> dict[str, int]:
         def one(sql: str) -> int:
@@ -581,3 +593,15 @@ class KnowledgeBase:
             {"name": str(n), "version": str(v), "licence": str(lic or ""), "detail": str(d or "")}
             for n, v, lic, d in self._q("SELECT name, version, licence, detail FROM kb_sources ORDER BY id", {})
         ]
+
+
+def _above(condition_id: int, parents: dict[int, set[int]]) -> frozenset[int]:
+    """Every condition above this one in the is-a hierarchy (the build rejects cycles)."""
+    seen: set[int] = set()
+    todo = list(parents.get(condition_id, ()))
+    while todo:
+        current = todo.pop()
+        if current not in seen:
+            seen.add(current)
+            todo.extend(parents.get(current, ()))
+    return frozenset(seen)

@@ -228,9 +228,12 @@ class CheckContext:
         return RenalFunction(None, "dialysis", dialysis) if dialysis else None
 
     def has_condition(self, condition: str) -> bool | None:
-        """True, False, or None when the patient data cannot tell."""
+        """True, False, or None when the patient data cannot tell. A condition is had when it or
+        one of its descendants in the KB's is-a hierarchy is given (ULD is a progressive myoclonus
+        epilepsy)."""
         cid = self.kb.condition_by_name.get(condition)
-        if cid is not None and cid in self._condition_ids:
+        if cid is not None and (cid in self._condition_ids
+                                or self._condition_ids & self.kb.condition_descendants[cid]):
             return True
         p, renal = self.patient, self.renal
         if condition == "renal-impairment":
@@ -250,6 +253,17 @@ class CheckContext:
         if condition == "elderly":
             return None if p.age is None else p.age >= 65
         return False
+
+    def condition_via(self, condition: str) -> tuple[str, ...]:
+        """When the patient has ``condition`` only through given descendants, their labels; else
+        ()."""
+        cid = self.kb.condition_by_name.get(condition)
+        if cid is None or cid in self._condition_ids:
+            return ()
+        below = self._condition_ids & self.kb.condition_descendants[cid]
+        # a given condition under another given one is named by the more specific only
+        specific = [c for c in below if not any(c in self.kb.condition_ancestors[o] for o in below)]
+        return tuple(sorted(self.kb.conditions[c][1] for c in specific))
 
     @property
     def myoclonus_present(self) -> bool:

@@ -17,7 +17,17 @@ def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact,
     for drug_id, meds in ctx.active_drugs().items():
         for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), condition_rules_of, ctx, drug_id, kinds):
             if ctx.has_condition(condition):
-                yield fact, meds, match, label
+                yield fact, meds, match, as_had(ctx, condition, label)
+
+
+def as_had(ctx: CheckContext, condition: str, label: str) -> str:
+    """The rule's condition as the patient has it: the given descendants it applies through, if
+    any ("Lafora disease (a form of progressive myoclonus epilepsy)")."""
+    via = ctx.condition_via(condition)
+    if not via:
+        return label
+    lowered = label[0].lower() + label[1:] if label[1:2].islower() else label
+    return f"{', '.join(via)} (a form of {lowered})"
 
 
 def condition_rules_of(ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]) -> list[tuple[Fact, SubjectMatch, str, str]]:
@@ -39,15 +49,6 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     if routes == {None}:
         return True, f" (applies if given {wanted}; route not stated)"
     return False, ""
-
-
-# A condition and the broader condition it is a form of: the KB's own rows say so ("ULD is a
-# progressive myoclonus epilepsy", "JME is an IGE"); end-stage renal disease is renal impairment.
-PARENT_CONDITION = {
-    "end-stage-renal-disease": "renal-impairment",
-    "unverricht-lundborg-disease": "progressive-myoclonus-epilepsy",
-    "juvenile-myoclonic-epilepsy": "idiopathic-generalised-epilepsy",
-}
 
 
 def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
@@ -94,16 +95,20 @@ def _renal(ctx: CheckContext, fact: Fact) -> bool:
 
 def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]
                   ) -> list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str, tuple[tuple[Fact, str], ...]]]:
-    """One entry per clinical problem: a rule whose condition's child also matched is folded into
-    the child's entry (its rule and label in the last field)."""
-    names = {int(f["id"]): ctx.kb.conditions[int(f["condition_id"])][0] for f, _, _, _ in found}
-    present = set(names.values())
+    """One entry per clinical problem: a rule for an ancestor (in the KB's is-a hierarchy) of
+    another matched rule's condition is folded into that rule's entry (its rule and its
+    condition's label in the last field, the nearest ancestor first)."""
+    kb = ctx.kb
+    conditions = {int(f["id"]): int(f["condition_id"]) for f, _, _, _ in found}
+    present = set(conditions.values())
     merged = []
     for fact, meds, match, label in found:
-        if any(PARENT_CONDITION.get(other) == names[int(fact["id"])] for other in present):
-            continue  # folded into its child's finding
-        parent = PARENT_CONDITION.get(names[int(fact["id"])])
-        parents = tuple((f, lab) for f, _, _, lab in found if names[int(f["id"])] == parent)
+        cid = conditions[int(fact["id"])]
+        if any(cid in kb.condition_ancestors[other] for other in present):
+            continue  # folded into a more specific condition's finding
+        above = sorted((f for f, _, _, _ in found if conditions[int(f["id"])] in kb.condition_ancestors[cid]),
+                       key=lambda f: -len(kb.condition_ancestors[conditions[int(f["id"])]]))
+        parents = tuple((f, kb.conditions[conditions[int(f["id"])]][1]) for f in above)
         merged.append((fact, meds, match, label, parents))
     return merged
 
@@ -145,14 +150,17 @@ def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], matc
         why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised epilepsies; "
             "worsening is often mistaken for under-treatment and the dose raised.",
         limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
-               "reported one step lower. A syndrome given with its parent (ULD and progressive "
-               "myoclonus epilepsy, JME and idiopathic generalised epilepsy) gives one finding, for "
-               "the more specific syndrome, at the higher severity with both rules' advice.",
+               "reported one step lower. A rule for a broader syndrome applies to the syndromes "
+               "under it in the KB's hierarchy (progressive myoclonus epilepsy to ULD and Lafora "
+               "disease, idiopathic generalised epilepsy to JME); rules for a syndrome and its "
+               "ancestors give one finding, for the more specific syndrome, at the highest "
+               "severity with every rule's advice.",
         references="GEN00 and each rule's references",
     ),
     examples=(
         Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
         Example(("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}),
+        Example(("oxcarbazepine 300 mg bd",), {"conditions": ["Lafora disease"]}),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
 )
@@ -170,14 +178,16 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
         why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention programme; "
             "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
         limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < 15 or "
-               "dialysis = end-stage). A condition and its parent (end-stage renal disease and renal "
-               "impairment) give one finding at the higher severity with both rules' advice. A renal "
+               "dialysis = end-stage). A rule for a condition applies to the conditions under it in the "
+               "KB's hierarchy; a condition and its ancestors (end-stage renal disease and renal "
+               "impairment) give one finding at the highest severity with every rule's advice. A renal "
                "rule of a drug whose renal dose band PC501 reports is folded into PC501's finding.",
         references="each rule's references",
     ),
     examples=(
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": True, "sex": "female", "age": 24}),
         Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
+        Example(("tramadol 50 mg qid",), {"conditions": ["juvenile myoclonic epilepsy"]}),
         Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
         Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
                 flagged=False),

@@ -7,6 +7,7 @@ import numpy as np
 from pharmcheck.batch.frames import frame
 from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.rules.condition import (
+    as_had,
     condition_finding,
     condition_rules_of,
     drug_condition_contraindication,
@@ -97,17 +98,32 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
         has = mask > 0
         groups, mask = groups[has], mask[has]
         signatures = ward.group_signature[groups]
-        first, key = distinct_rows(signatures, mask)
+        patients = ward.group_patient[groups]
+        first, key = distinct_rows(signatures, mask, *(_via(ward, c)[patients] for _, _, c, _ in found))
         results = []
         for g in first.tolist():
             meds = ward.group_meds(int(signatures[g]))
-            matched = [(fact, meds, match, label) for i, (fact, match, _, label) in enumerate(found)
-                       if int(mask[g]) >> i & 1]
+            ctx = ward.context(int(patients[g]))
+            matched = [(fact, meds, match, as_had(ctx, condition, label))
+                       for i, (fact, match, condition, label) in enumerate(found) if int(mask[g]) >> i & 1]
             findings = [condition_finding(rule_obj, fact, m, match, label, parents, hepatic_of(ward.lookup, fact, drug))
                         for fact, m, match, label, parents in merge_parents(ward.lookup, matched)]
             results.append(tuple(f for f in findings if f is not None))
         emitted.append(ward.emit(ward.group_patient[groups], key, results))
     return emitted
+
+
+def _via(ward: Ward, condition: str) -> np.ndarray:
+    """Per patient, an id of the given descendants through which the patient has ``condition``
+    (``CheckContext.condition_via``), which name it in the finding."""
+    def compute() -> np.ndarray:
+        states, first = np.unique(ward.patient_state, return_index=True)
+        ids: dict[tuple[str, ...], int] = {}
+        per_state = np.zeros(int(states.max()) + 1 if len(states) else 0, dtype=np.int64)
+        for state, patient in zip(states.tolist(), first.tolist(), strict=True):
+            per_state[state] = ids.setdefault(ward.context(patient).condition_via(condition), len(ids))
+        return per_state[ward.patient_state]
+    return ward.memo(("condition-via", condition), compute)  # type: ignore[no-any-return]
 
 
 def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
