@@ -5,8 +5,9 @@ noroxycodone, labetalol as dilevalol). A structure is trusted only when an indep
 DrugCentral's ``structures.smiles.tsv``, gives the same compound under the same name or a
 generic synonym. Both sides are compared by the InChIKey of their standardised neutral parent
 (``chem.standardize``); where the connectivity differs, by the InChIKey of each parent's
-canonical tautomer instead, because a tautomer drawn differently (chlordiazepoxide as N-hydroxy
-amidine or as N-oxide) is the same compound. The keys compared are the *comparison keys* stored in
+canonical tautomer instead, because a tautomer drawn differently (atovaquone as a 1,2- or a
+1,4-naphthoquinone) is the same compound. Forms RDKit does not treat as tautomers (chlordiazepoxide as
+N-oxide or as N-hydroxy amidine) stay "disagrees": a false alarm costs a structure, never a wrong one. The keys compared are the *comparison keys* stored in
 the extract (tautomer search is slow, so it runs only for the pairs that need it):
 
 * ``agrees``: the same InChIKey connectivity (first block) and stereo (second block);
