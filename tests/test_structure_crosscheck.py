@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import importlib.util
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -47,7 +48,7 @@ def test_named_wrong_compounds_are_no_longer_trusted(vocabulary, extract, drug: 
 def test_labetalol_is_corrected_to_the_racemate(vocabulary, extract) -> None:  # type: ignore[no-untyped-def]
     assert vocabulary["labetalol"]["structure_status"] == "trusted"
     assert vocabulary["labetalol"]["inchikey"] == LABETALOL != DILEVALOL
-    assert extract["labetalol"]["vocabulary_key"] == DILEVALOL  # what the first source drew
+    assert extract["labetalol"]["vocabulary_inchikey"] == DILEVALOL  # what the first source drew
     assert extract["labetalol"]["agreement"] == "stereo-differs"
 
 
@@ -159,7 +160,8 @@ def _import_rows(drug: str, smiles: str, second_key: str) -> tuple[dict[str, str
 
     parent = chem.parse_structure(smiles)
     row = {"drug": drug, "smiles": parent.smiles, "inchikey": parent.inchikey, "structure_status": "trusted"}
-    extract = {drug: {"vocabulary_key": parent.inchikey, "second_source_key": second_key,
+    extract = {drug: {"vocabulary_inchikey": parent.inchikey, "vocabulary_key": parent.inchikey,
+                      "second_source_key": second_key,
                       "second_source_inchikey": second_key}}
     statuses: Counter[str] = Counter(trusted=1)
     vocabulary_import._apply_second_source(chem, [row], extract, statuses, {})
@@ -224,3 +226,36 @@ def test_build_refuses_a_trusted_record_the_extract_does_not_confirm(tmp_path: P
     structure_crosscheck.write(extract_path, list(extract.values()))
     with pytest.raises(KnowledgeBaseError, match="'sparfloxacin' is marked trusted but"):
         build(f"sqlite:///{tmp_path / 'kb.sqlite'}", sources)
+
+
+def test_curated_structures_agree_with_the_second_source(extract) -> None:  # type: ignore[no-untyped-def]
+    """Curated structures are hand-checked; where DrugCentral has the drug, it names the same compound."""
+    checked, contradicted = 0, []
+    for path in sorted((sources_dir() / "drugs").glob("*.csv")):
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                second = extract.get(row["drug"].lower(), {}).get("second_source_key")
+                if not row["smiles"] or not second:
+                    continue
+                checked += 1
+                keys = {structure_crosscheck.parent_key(row["smiles"], tautomer=tautomer)
+                        for tautomer in (False, True)}
+                if not any(structure_crosscheck.compare(key, second) in structure_crosscheck.CONFIRMED
+                           for key in keys):
+                    contradicted.append(row["drug"])
+    assert checked > 100
+    assert contradicted == []
+
+
+@pytest.mark.skipif(importlib.util.find_spec("drug_named_entity_recognition") is None,
+                    reason="the vocabulary's source package (drug-named-entity-recognition) is not installed")
+def test_import_reproduces_the_committed_files_offline(tmp_path: Path) -> None:
+    committed = sources_dir() / "vocabulary"
+    shutil.copy(committed / "crosscheck.csv", tmp_path / "crosscheck.csv")
+    vocabulary_import.build(tmp_path)  # no second-source file: the committed extract decides
+    for name in ("drugs.csv", "crosscheck.csv", "names.csv"):
+        assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
+    fresh = (tmp_path / "SOURCE.txt").read_text(encoding="utf-8").splitlines()
+    kept = (committed / "SOURCE.txt").read_text(encoding="utf-8").splitlines()
+    assert [line for line in fresh if not line.startswith("date:")] == \
+        [line for line in kept if not line.startswith("date:")]

@@ -312,7 +312,8 @@ def _trusted_vocabulary_structures(plan: _Plan) -> dict[str, str]:
         if row["structure_status"] != "trusted":
             continue
         second = extract.get(row["drug"])
-        if second is not None and structure_crosscheck.agreement(second) in structure_crosscheck.CONFIRMED:
+        confirmed = structure_crosscheck.agreement(second) in structure_crosscheck.CONFIRMED
+        if second is not None and confirmed:
             trusted[row["drug"]] = (
                 f"{row['source']}, confirmed by {second['source']} {second['second_source_id']} "
                 f"({second['second_source_name']}, {second['agreement']})"
@@ -690,7 +691,7 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
          "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only"},
         {"name": structure_crosscheck.SOURCE, "version": structure_crosscheck.VERSION,
          "licence": structure_crosscheck.LICENCE,
-         "detail": "second source for vocabulary structures (db/vocabulary/crosscheck.csv); build time only"},
+         "detail": "second source of vocabulary structures (db/vocabulary/crosscheck.csv); build time only"},
     ])
     for line in plan.log:
         log(line)

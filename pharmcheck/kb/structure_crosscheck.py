@@ -6,9 +6,11 @@ DrugCentral's ``structures.smiles.tsv``, gives the same compound under the same 
 generic synonym. Both sides are compared by the InChIKey of their standardised neutral parent
 (``chem.standardize``); where the connectivity differs, by the InChIKey of each parent's
 canonical tautomer instead, because a tautomer drawn differently (atovaquone as a 1,2- or a
-1,4-naphthoquinone) is the same compound. Forms RDKit does not treat as tautomers (chlordiazepoxide as
-N-oxide or as N-hydroxy amidine) stay "disagrees": a false alarm costs a structure, never a wrong one. The keys compared are the *comparison keys* stored in
-the extract (tautomer search is slow, so it runs only for the pairs that need it):
+1,4-naphthoquinone) is the same compound. Forms RDKit does not treat as tautomers
+(chlordiazepoxide as N-oxide or as N-hydroxy amidine) stay "disagrees": a false alarm costs a
+structure, never a wrong one. The keys compared are the *comparison keys* stored in the extract
+(tautomer search is slow, so it runs only for the pairs that need it), beside the vocabulary's
+parent InChIKey, which ties a row to the structure it was made for:
 
 * ``agrees``: the same InChIKey connectivity (first block) and stereo (second block);
 * ``stereo-differs``: the same connectivity, other or missing stereo. The compound is confirmed
@@ -42,8 +44,8 @@ URL = ("https://raw.githubusercontent.com/unmtransinfo/DrugCentral-2023/"
 LICENCE = "CC BY-SA 4.0 (DrugCentral, University of New Mexico)"
 
 COLUMNS = (
-    "drug", "vocabulary_key", "second_source_id", "second_source_name", "second_source_inchikey",
-    "second_source_key", "agreement", "source", "version", "url", "licence",
+    "drug", "vocabulary_inchikey", "vocabulary_key", "second_source_id", "second_source_name",
+    "second_source_inchikey", "second_source_key", "agreement", "source", "version", "url", "licence",
 )
 AGREEMENTS = ("agrees", "stereo-differs", "disagrees", "missing")
 #: Agreements under which the vocabulary's compound is confirmed and may be trusted.
@@ -71,7 +73,7 @@ def parent_key(smiles: str, tautomer: bool = False) -> str:
 
 
 def comparison_keys(first_smiles: str, second_smiles: str) -> tuple[str, str]:
-    """The two keys to compare: parent keys, or canonical-tautomer keys if their connectivity differs."""
+    """The two keys to compare: parent keys, or canonical-tautomer keys if connectivity differs."""
     first, second = parent_key(first_smiles), parent_key(second_smiles)
     if first.split("-")[0] == second.split("-")[0]:
         return first, second
@@ -115,7 +117,7 @@ def extract(
         best = min(pairs, key=lambda pair: AGREEMENTS.index(compare(*pair[1])), default=None)
         record, (key, second_key) = best if best else (None, (parent_key(smiles), ""))
         rows.append({
-            "drug": drug, "vocabulary_key": key,
+            "drug": drug, "vocabulary_inchikey": parent_key(smiles), "vocabulary_key": key,
             "second_source_id": record.record_id if record else "",
             "second_source_name": record.name if record else "",
             "second_source_inchikey": record.inchikey if record else "",

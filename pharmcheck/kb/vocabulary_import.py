@@ -457,13 +457,12 @@ def _apply_second_source(
             continue
         entry = crosscheck.get(row["drug"])
         outcome = structure_crosscheck.agreement(entry)
-        if entry and entry["vocabulary_key"] not in (
-            row["inchikey"], structure_crosscheck.parent_key(row["smiles"], tautomer=True)
-        ):
+        if entry and entry["vocabulary_inchikey"] != row["inchikey"]:
             outcome = None  # the extract was made for another structure of this drug
         outcomes.setdefault(outcome or "not-cross-checked", []).append(row["drug"])
         if outcome == "stereo-differs":
-            flat = chem.to_structure(chem.without_stereo(chem.mol_from_parent_smiles(row["smiles"])))
+            flat_mol = chem.without_stereo(chem.mol_from_parent_smiles(row["smiles"]))
+            flat = chem.to_structure(flat_mol)
             again = chem.parse_structure(getattr(flat, "smiles", ""))
             if isinstance(again, chem.Structure) and again.inchikey == flat.inchikey:
                 row.update(smiles=flat.smiles, inchikey=flat.inchikey)
@@ -486,14 +485,14 @@ def _second_source_report(found: dict[str, list[str]]) -> list[str]:
     compared = agree + stereo + len(disagree)
     rate = f"{100 * (agree + stereo) / compared:.1f}%" if compared else "n/a"
     return [
-        f"second source: {structure_crosscheck.SOURCE} structures.smiles.tsv "
-        f"({structure_crosscheck.VERSION}), licence {structure_crosscheck.LICENCE}",
+        (f"second source: {structure_crosscheck.SOURCE} structures.smiles.tsv "
+         f"({structure_crosscheck.VERSION}), licence {structure_crosscheck.LICENCE}"),
         f"second source url: {structure_crosscheck.URL}",
-        "second source extract: crosscheck.csv (one row per structure that passed the checks above)",
+        ("second source extract: crosscheck.csv, a row per structure that passed the checks above "
+         f"(licence {structure_crosscheck.LICENCE}, as its source)"),
         f"cross-checked structures: {compared + missing + len(found.get('not-cross-checked', []))}",
-        f"  found in the second source: {compared}; agreement rate {rate} "
-        f"({agree} identical, {stereo} same compound with stereo removed, {len(disagree)} another "
-        "compound)",
+        (f"  found in the second source: {compared}; agreement rate {rate} ({agree} identical, "
+         f"{stereo} same compound with stereo removed, {len(disagree)} another compound)"),
         f"  not in the second source: {missing} (dropped; listed in crosscheck.csv as missing)",
         f"  not cross-checked: {len(found.get('not-cross-checked', []))}",
         f"second source disagrees ({len(disagree)}): " + "; ".join(sorted(disagree)),
