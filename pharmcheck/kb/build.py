@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, insert, inspect
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.inputs.normalize import loose_key, lower_key
-from pharmcheck.kb import build_chem, migrate, models
+from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import (
@@ -308,10 +308,37 @@ def _standardise_curated_structures(plan: _Plan) -> None:
         drug["smiles"], drug["inchikey"] = structure.smiles, structure.inchikey
 
 
+def _trusted_vocabulary_structures(plan: _Plan) -> dict[str, str]:
+    """Vocabulary drugs whose structure is trusted: marked so, and confirmed by the second source's
+    extract (db/vocabulary/crosscheck.csv). A record marked trusted without that confirmation is a
+    stale or hand-edited file, and a build problem. Returns the structure's provenance by drug."""
+    extract = structure_crosscheck.read(plan.bundle.root / "vocabulary" / "crosscheck.csv")
+    trusted = {}
+    for row in plan.bundle.vocabulary_drugs:
+        if row["structure_status"] != "trusted":
+            continue
+        second = extract.get(row["drug"])
+        confirmed = structure_crosscheck.agreement(second) in structure_crosscheck.CONFIRMED
+        if second is not None and confirmed:
+            trusted[row["drug"]] = (
+                f"{row['source']}, confirmed by {second['source']} {second['second_source_id']} "
+                f"({second['second_source_name']}, {second['agreement']})"
+            )
+        else:
+            plan.problems.append(
+                f"{row.where}: structure of {row['drug']!r} is marked trusted but "
+                "db/vocabulary/crosscheck.csv does not confirm it; rerun "
+                "python -m pharmcheck.kb.vocabulary_import"
+            )
+    return trusted
+
+
 def _merge_vocabulary(plan: _Plan) -> None:
     """Fold the broad vocabulary in: a vocabulary drug that is a curated drug (by name, synonym
-    or parent InChIKey) adds its identifiers and names to it; any other becomes a plain drug."""
+    or parent InChIKey) adds its identifiers and names to it; any other becomes a plain drug.
+    Only structures confirmed by the second source are used."""
     bundle = plan.bundle
+    trusted_drugs = _trusted_vocabulary_structures(plan)
     curated_by_inchikey = {
         drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]
     }
@@ -320,13 +347,14 @@ def _merge_vocabulary(plan: _Plan) -> None:
     for row in bundle.vocabulary_drugs:
         name = lower_key(row["drug"])
         target = plan.find_drug(name)
-        if target is None and row["inchikey"] and row["structure_status"] == "trusted":
+        trusted = row["drug"] in trusted_drugs
+        if target is None and row["inchikey"] and trusted:
             target = curated_by_inchikey.get(row["inchikey"])
         if target is not None and plan.drugs[target - 1]["curated"]:
             drug = plan.drugs[target - 1]
             for column in ("drugbank_id", "mesh_id"):
                 drug[column] = drug.get(column) or row[column] or None
-            if row["structure_status"] == "trusted" and row["inchikey"] not in ("", drug["inchikey"]):
+            if trusted and row["inchikey"] not in ("", drug["inchikey"]):
                 plan.log.append(
                     f"structure check: curated {drug['name']} ({drug['inchikey']}) differs from the "
                     f"vocabulary's {row['drug']} ({row['inchikey']}); the curated structure is kept"
@@ -334,13 +362,12 @@ def _merge_vocabulary(plan: _Plan) -> None:
             plan.add_name(row["drug"], target, "synonym", row["source"])
             merged += 1
         elif target is None:
-            trusted = row["structure_status"] == "trusted"
             target = plan.add_drug(
                 name=name, label=row["label"] or row["drug"], curated=False,
                 drugbank_id=row["drugbank_id"] or None, mesh_id=row["mesh_id"] or None,
                 smiles=row["smiles"] if trusted else None,
                 inchikey=row["inchikey"] if trusted else None,
-                structure_source=row["source"] if trusted else None, source=row["source"],
+                structure_source=trusted_drugs.get(row["drug"]), source=row["source"],
             )
         vocab_target[name] = target
     for row in bundle.vocabulary_names:
@@ -683,6 +710,9 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
          "detail": f"{len(records[models.Reference])} references"},
         {"name": "drug-named-entity-recognition", "version": vocabulary_version, "licence": "MIT",
          "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only"},
+        {"name": structure_crosscheck.SOURCE, "version": structure_crosscheck.VERSION,
+         "licence": structure_crosscheck.LICENCE,
+         "detail": "second source of vocabulary structures (db/vocabulary/crosscheck.csv); build time only"},
     ])
     for line in plan.log:
         log(line)

@@ -1,8 +1,11 @@
 """Build-time import of the broad drug vocabulary into reviewable CSV files.
 
-Run as ``python -m pharmcheck.kb.vocabulary_import``. It reads the dictionary that ships
-inside the ``drug-named-entity-recognition`` package (MIT, Fast Data Science Ltd) and
-writes ``db/vocabulary/drugs.csv``, ``names.csv`` and ``SOURCE.txt``.
+Run as ``python -m pharmcheck.kb.vocabulary_import [OUT_DIR] [--second-source TSV]``. It reads
+the dictionary that ships inside the ``drug-named-entity-recognition`` package (MIT, Fast Data
+Science Ltd) and writes ``db/vocabulary/drugs.csv``, ``names.csv`` and ``SOURCE.txt``. With
+``--second-source`` (DrugCentral's ``structures.smiles.tsv``, see
+:mod:`pharmcheck.kb.structure_crosscheck`) it also rewrites ``crosscheck.csv``; without it the
+existing ``crosscheck.csv`` is used, so the result is the same offline.
 
 Why a separate, offline step:
 
@@ -14,12 +17,14 @@ Why a separate, offline step:
 * Its structures are third-party data with known errors (a SMILES whose formula is not the
   record's formula, combination records whose SMILES is a mixture, a wrong structure
   for oxybutynin). A structure is only kept (``structure_status=trusted``) when it passes
-  the cross-checks below; otherwise the drug keeps its names and ids but no structure,
-  and the reason is recorded.
+  the cross-checks below *and* a second, independent source (DrugCentral) names the same
+  compound; otherwise the drug keeps its names and ids but no structure, and the reason is
+  recorded.
 """
 
 from __future__ import annotations
 
+import argparse
 import bz2
 import csv
 import datetime as dt
@@ -33,6 +38,8 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from pharmcheck.kb import structure_crosscheck
 
 PACKAGE = "drug_named_entity_recognition"
 DISTRIBUTION = "drug-named-entity-recognition"
@@ -251,8 +258,12 @@ def check_structure(chem: Any, drug: str, record: dict[str, Any], names: list[st
     return Checked("trusted", structure.smiles, structure.inchikey, note, len(own_parts))
 
 
-def build(out_dir: Path) -> dict[str, Any]:
-    """Write drugs.csv, names.csv and SOURCE.txt into ``out_dir`` and return the counts."""
+def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
+    """Write drugs.csv, names.csv and SOURCE.txt into ``out_dir`` and return the counts.
+
+    ``second_source`` (DrugCentral's structures.smiles.tsv) regenerates ``crosscheck.csv``;
+    without it the existing ``crosscheck.csv`` in ``out_dir`` decides which structures are trusted.
+    """
     from pharmcheck import chem  # RDKit: build time only
 
     started = time.monotonic()
@@ -275,7 +286,7 @@ def build(out_dir: Path) -> dict[str, Any]:
 
     drug_rows: list[dict[str, str]] = []
     statuses: Counter[str] = Counter()
-    notes: Counter[str] = Counter()
+    row_notes: dict[str, str] = {}
     fragment_counts: dict[str, int] = {}
     for key, record in canonical_to_data.items():
         drug = clean(key)
@@ -284,8 +295,7 @@ def build(out_dir: Path) -> dict[str, Any]:
         names = [drug, *generic_names.get(drug, [])]
         checked = check_structure(chem, drug, record, names)
         statuses[checked.status] += 1
-        if checked.note and checked.status == "trusted":
-            notes[checked.note] += 1
+        row_notes[drug] = checked.note
         drug_rows.append({
             "drug": drug,
             "label": " ".join(str(record.get("name") or key).split()),
@@ -298,8 +308,25 @@ def build(out_dir: Path) -> dict[str, Any]:
             "source": SOURCE,
         })
         fragment_counts[drug] = checked.fragments
+    out_dir.mkdir(parents=True, exist_ok=True)
+    crosscheck_path = out_dir / "crosscheck.csv"
+    if second_source is not None:
+        candidates = [
+            (row["drug"], row["smiles"], generic_names.get(row["drug"], []))
+            for row in drug_rows if row["structure_status"] == "trusted"
+        ]
+        extract = structure_crosscheck.extract(
+            candidates, structure_crosscheck.read_second_source(second_source)
+        )
+        structure_crosscheck.write(crosscheck_path, extract)
+    crosscheck = structure_crosscheck.read(crosscheck_path)
+    found = _apply_second_source(chem, drug_rows, crosscheck, statuses, row_notes)
     _drop_unrelated_shared_parents(drug_rows, generic_names, fragment_counts, statuses)
     drug_rows.sort(key=lambda row: row["drug"])
+    notes = Counter(
+        row_notes[row["drug"]] for row in drug_rows
+        if row["structure_status"] == "trusted" and row_notes.get(row["drug"])
+    )
     known_drugs = {row["drug"] for row in drug_rows}
 
     name_rows: set[tuple[str, str, str, str]] = set()
@@ -322,7 +349,6 @@ def build(out_dir: Path) -> dict[str, Any]:
     for row in name_rows:
         kinds[row[2]] += 1
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     _write_csv(out_dir / "drugs.csv", DRUG_COLUMNS, [[row[c] for c in DRUG_COLUMNS] for row in drug_rows])
     _write_csv(out_dir / "names.csv", NAME_COLUMNS, sorted(name_rows))
 
@@ -357,6 +383,7 @@ def build(out_dir: Path) -> dict[str, Any]:
         f"no structure given: {counts['none']}",
         f"structures dropped: {sum(dropped.values())}",
         *(f"  dropped {reason}: {n}" for reason, n in counts["dropped"].items()),
+        *_second_source_report(found),
     ]
     (out_dir / "SOURCE.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return counts | {"log": lines}
@@ -409,6 +436,69 @@ def _drop_unrelated_shared_parents(
             statuses["parent-shared-with-unrelated-drug"] += 1
 
 
+SECOND_SOURCE_DROPS = {
+    "disagrees": "second-source-disagrees", "missing": "not-in-second-source",
+    None: "not-cross-checked",
+}
+
+
+def _apply_second_source(
+    chem: Any, rows: list[dict[str, str]], crosscheck: dict[str, dict[str, Any]],
+    statuses: Counter[str], row_notes: dict[str, str],
+) -> dict[str, list[str]]:
+    """Keep a structure only when the second source confirms its compound; return drugs by outcome.
+
+    A confirmed compound whose stereo the second source does not confirm keeps its connectivity
+    only (see :mod:`pharmcheck.kb.structure_crosscheck`).
+    """
+    outcomes: dict[str, list[str]] = {}
+    for row in rows:
+        if row["structure_status"] != "trusted":
+            continue
+        entry = crosscheck.get(row["drug"])
+        outcome = structure_crosscheck.agreement(entry)
+        if entry and entry["vocabulary_inchikey"] != row["inchikey"]:
+            outcome = None  # the extract was made for another structure of this drug
+        outcomes.setdefault(outcome or "not-cross-checked", []).append(row["drug"])
+        if outcome == "stereo-differs":
+            flat_mol = chem.without_stereo(chem.mol_from_parent_smiles(row["smiles"]))
+            flat = chem.to_structure(flat_mol)
+            again = chem.parse_structure(getattr(flat, "smiles", ""))
+            if isinstance(again, chem.Structure) and again.inchikey == flat.inchikey:
+                row.update(smiles=flat.smiles, inchikey=flat.inchikey)
+                row_notes[row["drug"]] = "second-source-stereo-removed"
+                continue
+            outcome = "disagrees"  # cannot be made stereo-free: not trusted
+        if outcome in structure_crosscheck.CONFIRMED:
+            continue
+        status = SECOND_SOURCE_DROPS[outcome]
+        row.update(smiles="", inchikey="", structure_status=status)
+        statuses["trusted"] -= 1
+        statuses[status] += 1
+    return outcomes
+
+
+def _second_source_report(found: dict[str, list[str]]) -> list[str]:
+    """SOURCE.txt lines: second source, agreement rate and the names it contradicts."""
+    agree, stereo = len(found.get("agrees", [])), len(found.get("stereo-differs", []))
+    disagree, missing = found.get("disagrees", []), len(found.get("missing", []))
+    compared = agree + stereo + len(disagree)
+    rate = f"{100 * (agree + stereo) / compared:.1f}%" if compared else "n/a"
+    return [
+        (f"second source: {structure_crosscheck.SOURCE} structures.smiles.tsv "
+         f"({structure_crosscheck.VERSION}), licence {structure_crosscheck.LICENCE}"),
+        f"second source url: {structure_crosscheck.URL}",
+        ("second source extract: crosscheck.csv, a row per structure that passed the checks above "
+         f"(licence {structure_crosscheck.LICENCE}, as its source)"),
+        f"cross-checked structures: {compared + missing + len(found.get('not-cross-checked', []))}",
+        (f"  found in the second source: {compared}; agreement rate {rate} ({agree} identical, "
+         f"{stereo} same compound with stereo removed, {len(disagree)} another compound)"),
+        f"  not in the second source: {missing} (dropped; listed in crosscheck.csv as missing)",
+        f"  not cross-checked: {len(found.get('not-cross-checked', []))}",
+        f"second source disagrees ({len(disagree)}): " + "; ".join(sorted(disagree)),
+    ]
+
+
 def _write_csv(path: Path, header: tuple[str, ...], rows: list[Any]) -> None:
     with path.open("w", encoding="utf-8", newline="") as handle:
         writer = csv.writer(handle, lineterminator="\n")
@@ -417,11 +507,15 @@ def _write_csv(path: Path, header: tuple[str, ...], rows: list[Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = sys.argv[1:] if argv is None else argv
     from pharmcheck.paths import sources_dir
 
-    out_dir = Path(args[0]) if args else sources_dir() / "vocabulary"
-    counts = build(out_dir)
+    parser = argparse.ArgumentParser(prog="python -m pharmcheck.kb.vocabulary_import")
+    parser.add_argument("out_dir", nargs="?", type=Path, default=sources_dir() / "vocabulary")
+    parser.add_argument("--second-source", type=Path, default=None,
+                        help="DrugCentral structures.smiles.tsv; rewrites crosscheck.csv")
+    args = parser.parse_args(sys.argv[1:] if argv is None else argv)
+    out_dir = args.out_dir
+    counts = build(out_dir, args.second_source)
     for line in counts["log"]:
         print(line)
     print(f"wrote {out_dir} in {counts['seconds']} s")
