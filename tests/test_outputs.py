@@ -255,3 +255,17 @@ def test_a_signal_while_a_file_is_being_written_removes_the_partial_file(tmp_pat
     assert done.returncode == 143, done.stderr
     assert target.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["findings.csv"]
+
+
+def test_a_large_screen_into_a_reader_that_stops_is_141(tmp_path: Path, kb_url: str) -> None:
+    meds = tmp_path / "meds.csv"
+    rows = "".join(f"P{i},tramadol 50 mg qid\nP{i},sertraline 100 mg daily\n" for i in range(400))
+    meds.write_text("patient_id,name\n" + rows, encoding="utf-8")  # findings far beyond a pipe's buffer
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PHARMCHECK_DB": kb_url, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen([sys.executable, "-m", "pharmcheck", "screen", str(meds)], stdout=subprocess.PIPE,
+                               stderr=subprocess.DEVNULL, env=env)
+    assert process.stdout is not None
+    process.stdout.read(100)
+    process.stdout.close()
+    process.wait(timeout=120)
+    assert process.returncode == 141

@@ -11,6 +11,7 @@ from typing import IO
 import click
 
 from pharmcheck.cli.options import db_option
+from pharmcheck.cli.output import stdout_bytes
 from pharmcheck.domain import Severity
 from pharmcheck.files import refuse_clashes, replacing
 from pharmcheck.report.escape import spreadsheet_cell, visible
@@ -120,9 +121,8 @@ class ProgressBar:
 
 def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
     if output is None:
-        sys.stdout.flush()
-        _write_to(result, sys.stdout.buffer, fmt)
-        sys.stdout.buffer.flush()
+        with stdout_bytes() as handle:
+            _write_to(result, handle, fmt)
     else:
         with replacing(output) as handle:
             _write_to(result, handle, fmt)
