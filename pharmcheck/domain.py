@@ -106,6 +106,11 @@ class Medication:
             raise InputError(f"medication {self.name!r}: {problem}")
 
 
+#: Patient fields by type, as a document, the library's type checks and the CLI read them.
+PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
+PATIENT_TEXTS = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
+PATIENT_FLAGS = ("pregnant", "childbearing_potential")
+
 MYOCLONUS_STATES = ("absent", "present", "worsening", "improving")
 DIALYSIS_KINDS = ("none", "hemodialysis", "peritoneal")
 HEPATIC_LEVELS = ("none", "mild", "moderate", "severe")

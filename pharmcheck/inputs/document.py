@@ -14,7 +14,14 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pharmcheck.domain import DoseChange, Medication, Patient
+from pharmcheck.domain import (
+    PATIENT_FLAGS,
+    PATIENT_NUMBERS,
+    PATIENT_TEXTS,
+    DoseChange,
+    Medication,
+    Patient,
+)
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.sig import parse_dose
 from pharmcheck.inputs.status import status_problem
@@ -25,9 +32,6 @@ MAX_MEDICATIONS = 1000
 MAX_NESTING_DEPTH = 10
 #: A text field longer than this is refused: no drug name, sig or condition comes near it.
 MAX_TEXT_CHARS = 1000
-_PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
-_PATIENT_TEXT = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
-_PATIENT_FLAGS = ("pregnant", "childbearing_potential")
 _MEDICATION_FIELDS = {"name", "dose", "frequency", "route", "start", "stop", "status", "history", "smiles",
                       "concentration", "indication"}
 
@@ -172,19 +176,19 @@ def request_from_data(data: Any, source: str = "input") -> CheckRequest:
 def patient_from_data(data: Any) -> Patient:
     if not isinstance(data, dict):
         raise InputError("'patient' must be an object")
-    unknown = set(data) - set(_PATIENT_NUMBERS) - set(_PATIENT_TEXT) - set(_PATIENT_FLAGS) - {"conditions"}
+    unknown = set(data) - set(PATIENT_NUMBERS) - set(PATIENT_TEXTS) - set(PATIENT_FLAGS) - {"conditions"}
     if unknown:
         raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     # Numbers are type- and range-checked by engine.validate_patient, as for every caller.
-    values: dict[str, Any] = {key: data.get(key) for key in _PATIENT_NUMBERS}
-    for key in _PATIENT_TEXT:
+    values: dict[str, Any] = {key: data.get(key) for key in PATIENT_NUMBERS}
+    for key in PATIENT_TEXTS:
         value = data.get(key)
         if value is not None and not isinstance(value, str | int):
             raise InputError(f"patient {key} must be text, got {value!r}")
         values[key] = str(value).strip().lower() if value is not None and key != "id" else value
     if values["id"] is not None:
         values["id"] = str(values["id"])
-    for key in _PATIENT_FLAGS:
+    for key in PATIENT_FLAGS:
         value = data.get(key)
         if value is not None and not isinstance(value, bool):
             raise InputError(f"patient {key} must be true or false, got {value!r}")
@@ -194,7 +198,7 @@ def patient_from_data(data: Any) -> Patient:
         conditions = [c for c in conditions.split(";") if c.strip()]
     if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be a list of text")
-    for text in [*conditions, *(str(values[key]) for key in _PATIENT_TEXT if values[key] is not None)]:
+    for text in [*conditions, *(str(values[key]) for key in PATIENT_TEXTS if values[key] is not None)]:
         if len(text) > MAX_TEXT_CHARS:
             raise InputError(f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
     return Patient(conditions=tuple(c.strip() for c in conditions), **values)

@@ -14,13 +14,19 @@ from datetime import date, datetime
 from numbers import Real
 from typing import Any
 
-from pharmcheck.domain import DoseChange, Medication, Patient, Quantity, Severity
+from pharmcheck.domain import (
+    PATIENT_FLAGS,
+    PATIENT_NUMBERS,
+    PATIENT_TEXTS,
+    DoseChange,
+    Medication,
+    Patient,
+    Quantity,
+    Severity,
+)
 from pharmcheck.errors import InputError
 
 _MEDICATION_TEXTS = ("dose", "frequency", "route", "status", "smiles", "concentration", "indication")
-_PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
-_PATIENT_TEXTS = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
-_PATIENT_FLAGS = ("pregnant", "childbearing_potential")
 
 
 def _kind(value: Any) -> str:
@@ -78,15 +84,15 @@ def check_patient(patient: Any) -> Patient:
         return Patient()
     if not isinstance(patient, Patient):
         raise InputError(f"patient must be a Patient, not {_kind(patient)}")
-    for field in _PATIENT_NUMBERS:
+    for field in PATIENT_NUMBERS:
         value = getattr(patient, field)
         if value is not None and not _is_number(value):
             raise InputError(f"patient {field} must be a number, got {value!r:.60}")
-    for field in _PATIENT_TEXTS:
+    for field in PATIENT_TEXTS:
         value = getattr(patient, field)
         if value is not None and not isinstance(value, str):
             raise InputError(f"patient {field} must be a text, not {_kind(value)}")
-    for field in _PATIENT_FLAGS:
+    for field in PATIENT_FLAGS:
         value = getattr(patient, field)
         if value is not None and not isinstance(value, bool):
             raise InputError(f"patient {field} must be True, False or None, got {value!r:.60}")

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import textwrap
+from collections import Counter
 
-from pharmcheck.domain import Report, Severity
+from pharmcheck.domain import Finding, Report, Severity
 from pharmcheck.report.escape import visible
 
 WIDTH = 80
@@ -79,9 +80,7 @@ def render(report: Report, color: bool = False) -> str:
                 keys = ", ".join(dict.fromkeys(r.split(" ", 1)[0] for r in f.references))
                 lines.extend(_wrap(f"references: {keys}", "    "))
         lines.append("")
-    counts = ", ".join(f"{sum(1 for f in report.findings if f.severity == s)} {s.label}"
-                       for s in sorted(Severity, reverse=True) if any(f.severity == s for f in report.findings))
-    lines.append(f"{len(report.findings)} finding(s): {counts}")
+    lines.append(f"{len(report.findings)} finding(s): {_counts(report.findings)}")
     if hidden:
         lines.append(hidden)
     return "\n".join(lines) + "\n"
@@ -91,6 +90,10 @@ def hidden_line(report: Report) -> str:
     """What --min-severity hides, or "" when it hides nothing."""
     if not report.hidden:
         return ""
-    counts = ", ".join(f"{sum(1 for f in report.hidden if f.severity == s)} {s.label}"
-                       for s in sorted(Severity, reverse=True) if any(f.severity == s for f in report.hidden))
-    return f"{len(report.hidden)} finding(s) below the minimum severity not shown ({counts})."
+    return f"{len(report.hidden)} finding(s) below the minimum severity not shown ({_counts(report.hidden)})."
+
+
+def _counts(findings: tuple[Finding, ...]) -> str:
+    """"2 major, 1 info": each severity present, highest first."""
+    found = Counter(f.severity for f in findings)
+    return ", ".join(f"{found[s]} {s.label}" for s in sorted(found, reverse=True))
