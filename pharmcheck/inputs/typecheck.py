@@ -16,7 +16,6 @@ from typing import Any
 
 from pharmcheck.domain import (
     PATIENT_FLAGS,
-    PATIENT_NUMBERS,
     PATIENT_TEXTS,
     DoseChange,
     Medication,
@@ -78,16 +77,13 @@ def check_medication(med: Medication, number: int) -> Medication:
 
 
 def check_patient(patient: Any) -> Patient:
-    """A :class:`Patient` (or None, for an unknown patient) whose fields have their declared types;
-    a conditions list becomes a tuple."""
+    """A :class:`Patient` (or None, for an unknown patient) whose text and flag fields have their
+    declared types (numbers are checked with their ranges by ``engine.validate_patient``, for every
+    caller); a conditions list becomes a tuple."""
     if patient is None:
         return Patient()
     if not isinstance(patient, Patient):
         raise InputError(f"patient must be a Patient, not {_kind(patient)}")
-    for field in PATIENT_NUMBERS:
-        value = getattr(patient, field)
-        if value is not None and not _is_number(value):
-            raise InputError(f"patient {field} must be a number, got {value!r:.60}")
     for field in PATIENT_TEXTS:
         value = getattr(patient, field)
         if value is not None and not isinstance(value, str):
