@@ -225,9 +225,7 @@ def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
     scoped = []
     for fact in limits:
         states = [
-            ("route", _route_applies(str(fact["route"]), route) if route or by_route else True),
-            ("formulation", None if fact["formulation"] and formulation is None
-             else not fact["formulation"] or fact["formulation"] == formulation),
+            *_form_states(fact, route, formulation, by_route),
             ("indication", None if fact["indication"] and indication is None
              else not fact["indication"] or fact["indication"] == indication),
             _population_applies(ctx, fact["scope_population"], other_antiseizure),
@@ -287,9 +285,20 @@ def most_permissive_maximum(ctx: CheckContext, drug_id: int, meds: list[Resolved
     the indication or population: a dose above it is high in any reading of the label."""
     route, formulation = meds[0].route, formulation_of(meds[0].input)
     maxima = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
-              if f["max_daily_mg"] is not None and _route_applies(str(f["route"]), route) is not False
-              and not (f["formulation"] and formulation and f["formulation"] != formulation)]
+              if f["max_daily_mg"] is not None
+              and all(state is not False for _, state in _form_states(f, route, formulation, True))]
     return max(maxima, default=None)
+
+
+def _form_states(fact: Fact, route: str | None, formulation: str | None,
+                 by_route: bool) -> list[tuple[str, bool | None]]:
+    """Whether a limit's route and formulation apply to the entries (None: not known); a route
+    not given matters only ``by_route`` (when the drug's maxima differ by route)."""
+    return [
+        ("route", _route_applies(str(fact["route"]), route) if route or by_route else True),
+        ("formulation", None if fact["formulation"] and formulation is None
+         else not fact["formulation"] or fact["formulation"] == formulation),
+    ]
 
 
 def _route_applies(limit_route: str, route: str | None) -> bool | None:
