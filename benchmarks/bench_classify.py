@@ -46,16 +46,22 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--db", help="KB URL (default: the configured KB)")
     args = parser.parse_args()
-    exe = shutil.which("pharmcheck", path=str(Path(sys.executable).parent)) or shutil.which("pharmcheck")
+    exe = shutil.which("pharmcheck", path=str(Path(sys.executable).parent)) or shutil.which(
+        "pharmcheck"
+    )
     cli = [exe] if exe else [sys.executable, "-m", "pharmcheck"]
     db = ["--db", args.db] if args.db else []
     print(f"command: {' '.join(cli)}")
     floor = wall([sys.executable, "-c", "pass"], args.runs)
-    print(f"python -c pass                      median {floor[0]*1000:7.1f} ms  "
-          f"(min {floor[1]*1000:.1f}, max {floor[2]*1000:.1f})")
+    print(
+        f"python -c pass                      median {floor[0] * 1000:7.1f} ms  "
+        f"(min {floor[1] * 1000:.1f}, max {floor[2] * 1000:.1f})"
+    )
     fresh = wall([*cli, "classify", STRUCTURE, *db], args.runs)
-    print(f"pharmcheck classify (fresh process) median {fresh[0]*1000:7.1f} ms  "
-          f"(min {fresh[1]*1000:.1f}, max {fresh[2]*1000:.1f})  target <= 500 ms")
+    print(
+        f"pharmcheck classify (fresh process) median {fresh[0] * 1000:7.1f} ms  "
+        f"(min {fresh[1] * 1000:.1f}, max {fresh[2] * 1000:.1f})  target <= 500 ms"
+    )
 
     from pharmcheck.kb.store import open_kb
     from pharmcheck.structures import index, match_structure
@@ -64,8 +70,10 @@ def main() -> None:
     start = time.perf_counter()
     loaded = index(kb)
     load_ms = (time.perf_counter() - start) * 1000
-    print(f"load patterns + fingerprints        {load_ms:7.1f} ms  ({len(loaded.fingerprints)} fingerprints, "
-          f"{len(loaded.patterns)} class SMARTS; once per KB)")
+    print(
+        f"load patterns + fingerprints        {load_ms:7.1f} ms  ({len(loaded.fingerprints)} fingerprints, "
+        f"{len(loaded.patterns)} class SMARTS; once per KB)"
+    )
     for text in [STRUCTURE, *OTHERS]:
         match_structure(kb, text)  # warm
         times = []
@@ -74,8 +82,10 @@ def main() -> None:
             match_structure(kb, text)
             times.append(time.perf_counter() - start)
         label = text if len(text) <= 40 else text[:37] + "..."
-        print(f"in-process classify {label:<40} median {statistics.median(times)*1000:6.2f} ms  "
-              f"(min {min(times)*1000:.2f})  target <= 5 ms")
+        print(
+            f"in-process classify {label:<40} median {statistics.median(times) * 1000:6.2f} ms  "
+            f"(min {min(times) * 1000:.2f})  target <= 5 ms"
+        )
 
 
 if __name__ == "__main__":

@@ -40,7 +40,11 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/pharmcheck-bench"))
     args = parser.parse_args()
     folder = args.dir / str(args.rows)
-    meds_csv, patients_csv, out_csv = folder / "meds.csv", folder / "patients.csv", folder / "findings.csv"
+    meds_csv, patients_csv, out_csv = (
+        folder / "meds.csv",
+        folder / "patients.csv",
+        folder / "findings.csv",
+    )
     if not meds_csv.exists():
         folder.mkdir(parents=True, exist_ok=True)
         meds, people = generate(args.rows)
@@ -48,21 +52,43 @@ def main() -> None:
         people.to_csv(patients_csv, index=False)
     exe = shutil.which("pharmcheck", path=str(Path(sys.executable).parent))
     cli = [exe] if exe else [sys.executable, "-m", "pharmcheck"]
-    subprocess.run([*cli, "db", "info"], capture_output=True, check=True)  # the KB exists before timing
+    subprocess.run(
+        [*cli, "db", "info"], capture_output=True, check=True
+    )  # the KB exists before timing
     start = time.perf_counter()
-    done = subprocess.run([*cli, "screen", str(meds_csv), "--patients", str(patients_csv), "-o", str(out_csv),
-                           "--as-of", "2026-11-25", "--exit-zero"], capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            *cli,
+            "screen",
+            str(meds_csv),
+            "--patients",
+            str(patients_csv),
+            "-o",
+            str(out_csv),
+            "--as-of",
+            "2026-11-25",
+            "--exit-zero",
+        ],
+        capture_output=True,
+        text=True,
+    )
     wall = time.perf_counter() - start
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     if done.returncode != 0:
         print(done.stderr[-2000:])
         raise SystemExit(done.returncode)
     print(f"rows: {args.rows}   {done.stderr.strip().splitlines()[-1]}")
-    print(f"pharmcheck screen (CSV in, CSV out): wall {wall:.1f} s, {args.rows / wall:,.0f} rows/s, "
-          f"peak RSS {peak:,.0f} MiB (largest process)   targets: <= 10 s, <= 2048 MiB")
+    print(
+        f"pharmcheck screen (CSV in, CSV out): wall {wall:.1f} s, {args.rows / wall:,.0f} rows/s, "
+        f"peak RSS {peak:,.0f} MiB (largest process)   targets: <= 10 s, <= 2048 MiB"
+    )
 
-    naive = subprocess.run([sys.executable, __file__, "--naive", str(meds_csv), str(patients_csv), str(args.sample)],
-                           capture_output=True, text=True, check=True)
+    naive = subprocess.run(
+        [sys.executable, __file__, "--naive", str(meds_csv), str(patients_csv), str(args.sample)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     run = json.loads(naive.stdout)
     agree = same_findings(out_csv, run["findings"])
     sampled, patients = len(run["findings"]), run["patients"]
@@ -71,10 +97,14 @@ def main() -> None:
     else:  # the second half's rate for each patient after the sample
         rate = (run["seconds"] - run["seconds_half"]) / (sampled - sampled // 2)
         naive_wall = run["seconds"] + rate * (patients - sampled)
-        how = (f"{sampled:,} of {patients:,} patients in {run['seconds']:.1f} s, then {rate * 1000:.3f} ms/patient "
-               f"for the rest: an upper bound, as the loop keeps getting faster")
-    print(f"naive baseline (check per patient; {how}): wall {naive_wall:.1f} s, {args.rows / naive_wall:,.0f} rows/s, "
-          f"peak RSS {run['peak_mib']:,.0f} MiB; {agree}")
+        how = (
+            f"{sampled:,} of {patients:,} patients in {run['seconds']:.1f} s, then {rate * 1000:.3f} ms/patient "
+            f"for the rest: an upper bound, as the loop keeps getting faster"
+        )
+    print(
+        f"naive baseline (check per patient; {how}): wall {naive_wall:.1f} s, {args.rows / naive_wall:,.0f} rows/s, "
+        f"peak RSS {run['peak_mib']:,.0f} MiB; {agree}"
+    )
     print(f"speed-up {naive_wall / wall:.1f}x (target >= 20x)")
 
 
@@ -82,11 +112,15 @@ def same_findings(out_csv: Path, naive_counts: dict[str, int]) -> str:
     """Whether the screen wrote as many finding rows as `check` gave, for each sampled patient."""
     import pandas as pd
 
-    rows = pd.read_csv(out_csv, usecols=["patient_id", "code"], dtype=str, keep_default_na=False, engine="pyarrow")
+    rows = pd.read_csv(
+        out_csv, usecols=["patient_id", "code"], dtype=str, keep_default_na=False, engine="pyarrow"
+    )
     screened = rows[rows["code"] != ""].groupby("patient_id").size()
     differ = [pid for pid, count in naive_counts.items() if int(screened.get(pid, 0)) != count]
     if differ:
-        raise SystemExit(f"the naive loop and the screen disagree for {len(differ)} patients, e.g. {differ[:5]}")
+        raise SystemExit(
+            f"the naive loop and the screen disagree for {len(differ)} patients, e.g. {differ[:5]}"
+        )
     return f"same finding counts as the screen for all {len(naive_counts):,} sampled patients"
 
 
@@ -99,13 +133,19 @@ def naive_baseline(meds_csv: str, patients_csv: str, sample: str) -> None:
     from pharmcheck.engine import checker
 
     meds = pd.read_csv(meds_csv, dtype=str, keep_default_na=False)
-    people = pd.read_csv(patients_csv, dtype=str, keep_default_na=False).set_index("patient_id").to_dict("index")
+    people = (
+        pd.read_csv(patients_csv, dtype=str, keep_default_na=False)
+        .set_index("patient_id")
+        .to_dict("index")
+    )
     every_id = list(dict.fromkeys(meds["patient_id"]))
-    sample_ids = every_id if sample == "all" else every_id[:int(sample)]
+    sample_ids = every_id if sample == "all" else every_id[: int(sample)]
     runner = checker()
     rows_of: dict[str, list[tuple[str, ...]]] = {pid: [] for pid in sample_ids}
     chosen = meds[meds["patient_id"].isin(sample_ids)]
-    for pid, *row in zip(*(chosen[c] for c in ("patient_id", "name", "dose", "frequency", "start")), strict=True):
+    for pid, *row in zip(
+        *(chosen[c] for c in ("patient_id", "name", "dose", "frequency", "start")), strict=True
+    ):
         rows_of[pid].append(row)
     findings: dict[str, int] = {}
     half = len(sample_ids) // 2
@@ -114,16 +154,32 @@ def naive_baseline(meds_csv: str, patients_csv: str, sample: str) -> None:
         if number == half:
             seconds_half = time.perf_counter() - start
         row = people[pid]
-        patient = Patient(id=pid, age=float(row["age"]) if row["age"] else None,
-                          crcl=float(row["crcl"]) if row["crcl"] else None,
-                          conditions=(row["conditions"],) if row["conditions"] else (),
-                          myoclonus=row["myoclonus"] or None)
-        medications = [Medication(n, dose=d or None, frequency=f or None, start=date.fromisoformat(s) if s else None)
-                       for n, d, f, s in rows_of[pid]]
+        patient = Patient(
+            id=pid,
+            age=float(row["age"]) if row["age"] else None,
+            crcl=float(row["crcl"]) if row["crcl"] else None,
+            conditions=(row["conditions"],) if row["conditions"] else (),
+            myoclonus=row["myoclonus"] or None,
+        )
+        medications = [
+            Medication(
+                n, dose=d or None, frequency=f or None, start=date.fromisoformat(s) if s else None
+            )
+            for n, d, f, s in rows_of[pid]
+        ]
         findings[pid] = len(runner.check(medications, patient, as_of=date(2026, 11, 25)).findings)
     seconds = time.perf_counter() - start
-    print(json.dumps({"seconds_half": seconds_half, "seconds": seconds, "patients": len(every_id),
-                      "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "findings": findings}))
+    print(
+        json.dumps(
+            {
+                "seconds_half": seconds_half,
+                "seconds": seconds,
+                "patients": len(every_id),
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                "findings": findings,
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -32,10 +32,21 @@ if TYPE_CHECKING:
 
 # Imported on first use, so that ``import pharmcheck.cli`` (every command's start) stays light.
 _HOMES = {
-    "DoseChange": "domain", "Finding": "domain", "Medication": "domain", "Patient": "domain",
-    "Quantity": "domain", "Report": "domain", "ResolvedMedication": "domain", "Severity": "domain",
-    "Unrecognized": "domain", "Checker": "engine", "check": "engine", "InputError": "errors",
-    "KnowledgeBaseError": "errors", "PharmcheckError": "errors", "open_kb": "kb.store",
+    "DoseChange": "domain",
+    "Finding": "domain",
+    "Medication": "domain",
+    "Patient": "domain",
+    "Quantity": "domain",
+    "Report": "domain",
+    "ResolvedMedication": "domain",
+    "Severity": "domain",
+    "Unrecognized": "domain",
+    "Checker": "engine",
+    "check": "engine",
+    "InputError": "errors",
+    "KnowledgeBaseError": "errors",
+    "PharmcheckError": "errors",
+    "open_kb": "kb.store",
     "screen_frame": "batch",
 }
 

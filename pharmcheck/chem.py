@@ -146,32 +146,65 @@ def standardize(mol: Chem.Mol, canonical_tautomer: bool = False) -> Chem.Mol:
 # Deliberately left out: ions that are themselves active drugs (salicylate, nicotinate,
 # choline, procaine), so a salt of two actives stays visible as a mixture.
 COUNTER_IONS: dict[str, str] = {
-    "water": "O", "ammonia": "N", "hydrogen peroxide": "OO",
-    "sulfuric acid": "OS(=O)(=O)O", "phosphoric acid": "OP(=O)(O)O", "nitric acid": "O[N+](=O)[O-]",
-    "perchloric acid": "OCl(=O)(=O)=O", "carbonic acid": "OC(=O)O",
-    "acetic acid": "CC(=O)O", "trifluoroacetic acid": "OC(=O)C(F)(F)F", "formic acid": "OC=O",
-    "lactic acid": "CC(O)C(=O)O", "maleic acid": "OC(=O)C=CC(=O)O", "succinic acid": "OC(=O)CCC(=O)O",
-    "malic acid": "OC(=O)CC(O)C(=O)O", "tartaric acid": "OC(=O)C(O)C(O)C(=O)O",
-    "citric acid": "OC(=O)CC(O)(CC(=O)O)C(=O)O", "oxalic acid": "OC(=O)C(=O)O",
-    "gluconic acid": "OCC(O)C(O)C(O)C(O)C(=O)O", "benzoic acid": "OC(=O)c1ccccc1",
-    "methanesulfonic acid": "CS(=O)(=O)O", "ethanesulfonic acid": "CCS(=O)(=O)O",
-    "isethionic acid": "OCCS(=O)(=O)O", "benzenesulfonic acid": "OS(=O)(=O)c1ccccc1",
-    "p-toluenesulfonic acid": "Cc1ccc(cc1)S(=O)(=O)O", "naphthalene-2-sulfonic acid": "OS(=O)(=O)c1ccc2ccccc2c1",
+    "water": "O",
+    "ammonia": "N",
+    "hydrogen peroxide": "OO",
+    "sulfuric acid": "OS(=O)(=O)O",
+    "phosphoric acid": "OP(=O)(O)O",
+    "nitric acid": "O[N+](=O)[O-]",
+    "perchloric acid": "OCl(=O)(=O)=O",
+    "carbonic acid": "OC(=O)O",
+    "acetic acid": "CC(=O)O",
+    "trifluoroacetic acid": "OC(=O)C(F)(F)F",
+    "formic acid": "OC=O",
+    "lactic acid": "CC(O)C(=O)O",
+    "maleic acid": "OC(=O)C=CC(=O)O",
+    "succinic acid": "OC(=O)CCC(=O)O",
+    "malic acid": "OC(=O)CC(O)C(=O)O",
+    "tartaric acid": "OC(=O)C(O)C(O)C(=O)O",
+    "citric acid": "OC(=O)CC(O)(CC(=O)O)C(=O)O",
+    "oxalic acid": "OC(=O)C(=O)O",
+    "gluconic acid": "OCC(O)C(O)C(O)C(O)C(=O)O",
+    "benzoic acid": "OC(=O)c1ccccc1",
+    "methanesulfonic acid": "CS(=O)(=O)O",
+    "ethanesulfonic acid": "CCS(=O)(=O)O",
+    "isethionic acid": "OCCS(=O)(=O)O",
+    "benzenesulfonic acid": "OS(=O)(=O)c1ccccc1",
+    "p-toluenesulfonic acid": "Cc1ccc(cc1)S(=O)(=O)O",
+    "naphthalene-2-sulfonic acid": "OS(=O)(=O)c1ccc2ccccc2c1",
     "naphthalene-1,5-disulfonic acid": "OS(=O)(=O)c1cccc2c(S(=O)(=O)O)cccc12",
     "ethane-1,2-disulfonic acid": "OS(=O)(=O)CCS(=O)(=O)O",
     "camphorsulfonic acid": "CC1(C)C2CCC1(CS(=O)(=O)O)C(=O)C2",
-    "xinafoic acid": "OC(=O)c1cc2ccccc2cc1O", "xinafoic acid (1,2)": "OC(=O)c1ccc2ccccc2c1O",
+    "xinafoic acid": "OC(=O)c1cc2ccccc2cc1O",
+    "xinafoic acid (1,2)": "OC(=O)c1ccc2ccccc2c1O",
     "pamoic acid": "OC(=O)c1cc2ccccc2c(Cc2c(O)c(C(=O)O)cc3ccccc23)c1O",
-    "stearic acid": "CCCCCCCCCCCCCCCCCC(=O)O", "dodecyl sulfate": "CCCCCCCCCCCCOS(=O)(=O)O",
-    "tromethamine": "NC(CO)(CO)CO", "meglumine": "CNCC(O)C(O)C(O)C(O)CO",
-    "ethanolamine": "NCCO", "diethanolamine": "OCCNCCO", "diethylamine": "CCNCC",
-    "tert-butylamine": "CC(C)(C)N", "triethanolamine": "OCCN(CCO)CCO",
-    "aminomethylpropanol": "CC(C)(N)CO", "glycine": "NCC(=O)O", "aspartic acid": "NC(CC(=O)O)C(=O)O",
-    "methylsulfuric acid": "COS(=O)(=O)O", "octanesulfonic acid": "CCCCCCCCS(=O)(=O)O",
-    "butane-1,4-disulfonic acid": "OS(=O)(=O)CCCCS(=O)(=O)O", "adipic acid": "OC(=O)CCCCC(=O)O",
-    "malonic acid": "OC(=O)CC(=O)O", "hibenzic acid": "OC(=O)c1ccccc1C(=O)c1ccc(O)cc1", "ethylenediamine": "NCCN", "dicyclohexylamine": "C1CCC(CC1)NC1CCCCC1",
-    "benzathine": "c1ccc(CNCCNCc2ccccc2)cc1", "lysine": "NCCCCC(N)C(=O)O", "arginine": "NC(=N)NCCCC(N)C(=O)O",
-    "ethanol": "CCO", "methanol": "CO", "propylene glycol": "CC(O)CO", "acetone": "CC(C)=O",
+    "stearic acid": "CCCCCCCCCCCCCCCCCC(=O)O",
+    "dodecyl sulfate": "CCCCCCCCCCCCOS(=O)(=O)O",
+    "tromethamine": "NC(CO)(CO)CO",
+    "meglumine": "CNCC(O)C(O)C(O)C(O)CO",
+    "ethanolamine": "NCCO",
+    "diethanolamine": "OCCNCCO",
+    "diethylamine": "CCNCC",
+    "tert-butylamine": "CC(C)(C)N",
+    "triethanolamine": "OCCN(CCO)CCO",
+    "aminomethylpropanol": "CC(C)(N)CO",
+    "glycine": "NCC(=O)O",
+    "aspartic acid": "NC(CC(=O)O)C(=O)O",
+    "methylsulfuric acid": "COS(=O)(=O)O",
+    "octanesulfonic acid": "CCCCCCCCS(=O)(=O)O",
+    "butane-1,4-disulfonic acid": "OS(=O)(=O)CCCCS(=O)(=O)O",
+    "adipic acid": "OC(=O)CCCCC(=O)O",
+    "malonic acid": "OC(=O)CC(=O)O",
+    "hibenzic acid": "OC(=O)c1ccccc1C(=O)c1ccc(O)cc1",
+    "ethylenediamine": "NCCN",
+    "dicyclohexylamine": "C1CCC(CC1)NC1CCCCC1",
+    "benzathine": "c1ccc(CNCCNCc2ccccc2)cc1",
+    "lysine": "NCCCCC(N)C(=O)O",
+    "arginine": "NC(=N)NCCCC(N)C(=O)O",
+    "ethanol": "CCO",
+    "methanol": "CO",
+    "propylene glycol": "CC(O)CO",
+    "acetone": "CC(C)=O",
     "tannic acid": (
         "O=C(OCC1OC(OC(=O)c2cc(O)c(O)c(OC(=O)c3cc(O)c(O)c(O)c3)c2)C(OC(=O)c2cc(O)c(O)c(OC(=O)"
         "c3cc(O)c(O)c(O)c3)c2)C(OC(=O)c2cc(O)c(O)c(OC(=O)c3cc(O)c(O)c(O)c3)c2)C1OC(=O)c1cc(O)"
@@ -188,7 +221,9 @@ def _skeleton(mol: Chem.Mol) -> str:
 def is_counter_ion(fragment: Chem.Mol) -> bool:
     """True for a single atom/ion (Na+, Cl-, Ca2+), a listed counter-ion or a solvent."""
     global _counter_ion_skeletons
-    if fragment.GetNumHeavyAtoms() <= 1 and not any(a.GetAtomicNum() == 6 for a in fragment.GetAtoms()):
+    if fragment.GetNumHeavyAtoms() <= 1 and not any(
+        a.GetAtomicNum() == 6 for a in fragment.GetAtoms()
+    ):
         return True  # halides, metal ions, water, ammonia, hydroxide
     if _counter_ion_skeletons is None:
         _counter_ion_skeletons = frozenset(
@@ -230,7 +265,9 @@ def parse_structure(text: str, canonical_tautomer: bool = False) -> Structure | 
     return parsed if isinstance(parsed, StructureError) else parsed[0]
 
 
-def parse_parent(text: str, canonical_tautomer: bool = False) -> tuple[Structure, Chem.Mol] | StructureError:
+def parse_parent(
+    text: str, canonical_tautomer: bool = False
+) -> tuple[Structure, Chem.Mol] | StructureError:
     """Like :func:`parse_structure`, and also return the standardised parent molecule itself
     (for substructure matching and fingerprints without parsing the parent SMILES again)."""
     mol = parse_mol(text)
@@ -280,7 +317,9 @@ def fingerprint_from_bytes(data: bytes) -> DataStructs.ExplicitBitVect:
     return DataStructs.ExplicitBitVect(data)  # type: ignore[call-overload]
 
 
-def bulk_tanimoto(query: DataStructs.ExplicitBitVect, fingerprints: list[DataStructs.ExplicitBitVect]) -> list[float]:
+def bulk_tanimoto(
+    query: DataStructs.ExplicitBitVect, fingerprints: list[DataStructs.ExplicitBitVect]
+) -> list[float]:
     """Tanimoto similarity of one fingerprint to many, computed in C++ (never a Python loop)."""
     return list(DataStructs.BulkTanimotoSimilarity(query, fingerprints))
 

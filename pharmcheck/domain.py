@@ -33,7 +33,9 @@ class Severity(IntEnum):
         try:
             return cls[text.strip().upper()]
         except KeyError:
-            raise ValueError(f"unknown severity {text!r}; use one of {', '.join(s.label for s in cls)}") from None
+            raise ValueError(
+                f"unknown severity {text!r}; use one of {', '.join(s.label for s in cls)}"
+            ) from None
 
     def bumped(self, steps: int = 1, ceiling: Severity | None = None) -> Severity:
         top = ceiling if ceiling is not None else Severity.MAJOR
@@ -41,15 +43,27 @@ class Severity(IntEnum):
 
 
 CATEGORIES = (
-    "causative", "combination", "dose", "organ-function", "tolerance", "withdrawal",
-    "paradoxical", "duplicate-therapy", "drug-condition",
+    "causative",
+    "combination",
+    "dose",
+    "organ-function",
+    "tolerance",
+    "withdrawal",
+    "paradoxical",
+    "duplicate-therapy",
+    "drug-condition",
 )
 
 #: How strong the evidence behind a finding is. KB grades map onto it:
 #: A (level A / label / guideline) -> high, MR (many reports) -> moderate,
 #: FR (few reports) -> low, M (mechanistic only) and structural predictions -> very-low.
 EVIDENCE_LEVELS = ("high", "moderate", "low", "very-low")
-GRADE_ORDER = ("known", "probable", "conditional", "possible")  # myoclonus-risk grades, strongest first
+GRADE_ORDER = (
+    "known",
+    "probable",
+    "conditional",
+    "possible",
+)  # myoclonus-risk grades, strongest first
 _KB_EVIDENCE = {"A": "high", "MR": "moderate", "FR": "low", "M": "very-low"}
 
 
@@ -135,11 +149,18 @@ class Patient:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "id": self.id, "age": self.age, "sex": self.sex, "weight_kg": self.weight_kg,
-            "crcl": self.crcl, "egfr": self.egfr, "dialysis": self.dialysis,
-            "hepatic_impairment": self.hepatic_impairment, "pregnant": self.pregnant,
+            "id": self.id,
+            "age": self.age,
+            "sex": self.sex,
+            "weight_kg": self.weight_kg,
+            "crcl": self.crcl,
+            "egfr": self.egfr,
+            "dialysis": self.dialysis,
+            "hepatic_impairment": self.hepatic_impairment,
+            "pregnant": self.pregnant,
             "childbearing_potential": self.childbearing_potential,
-            "conditions": list(self.conditions), "myoclonus": self.myoclonus,
+            "conditions": list(self.conditions),
+            "myoclonus": self.myoclonus,
         }
 
 
@@ -178,8 +199,12 @@ class ResolvedMedication:
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
-            "input": self.input, "drug": self.drug, "match": self.match, "score": round(self.score, 3),
-            "dose": self.dose.to_dict() if self.dose else None, "frequency": self.frequency,
+            "input": self.input,
+            "drug": self.drug,
+            "match": self.match,
+            "score": round(self.score, 3),
+            "dose": self.dose.to_dict() if self.dose else None,
+            "frequency": self.frequency,
             "daily_dose": self.daily_dose.to_dict() if self.daily_dose else None,
         }
         if self.daily_dose_note:
@@ -199,7 +224,10 @@ class ResolvedMedication:
         if self.stop:
             data["stop"] = self.stop.isoformat()
         if self.history:
-            data["history"] = [{"date": h.date.isoformat(), "daily_dose": h.daily_dose.to_dict()} for h in self.history]
+            data["history"] = [
+                {"date": h.date.isoformat(), "daily_dose": h.daily_dose.to_dict()}
+                for h in self.history
+            ]
         return data
 
 
@@ -224,8 +252,12 @@ class Unrecognized:
         return f"Not checked: {'condition ' if self.kind == 'condition' else ''}{self.input}"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"input": self.input, "kind": self.kind, "suggestions": list(self.suggestions),
-                "reason": self.reason}
+        return {
+            "input": self.input,
+            "kind": self.kind,
+            "suggestions": list(self.suggestions),
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)
@@ -241,14 +273,20 @@ class ScreenedStructure:
     smiles: str
     inchikey: str
     classes: tuple[str, ...] = ()
-    neighbours: tuple[tuple[str, float, str | None], ...] = ()  # (drug, similarity, myoclonus grade)
+    neighbours: tuple[
+        tuple[str, float, str | None], ...
+    ] = ()  # (drug, similarity, myoclonus grade)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "input": self.input, "smiles": self.smiles, "inchikey": self.inchikey,
+            "input": self.input,
+            "smiles": self.smiles,
+            "inchikey": self.inchikey,
             "classes": list(self.classes),
-            "neighbours": [{"drug": d, "similarity": round(s, 2), "myoclonus_grade": g}
-                           for d, s, g in self.neighbours],
+            "neighbours": [
+                {"drug": d, "similarity": round(s, 2), "myoclonus_grade": g}
+                for d, s, g in self.neighbours
+            ],
         }
 
 
@@ -267,10 +305,16 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "code": self.code, "name": self.name, "category": self.category,
-            "severity": self.severity.label, "drugs": list(self.drugs), "title": self.title,
-            "message": self.message, "recommendation": self.recommendation,
-            "evidence": self.evidence, "references": list(self.references),
+            "code": self.code,
+            "name": self.name,
+            "category": self.category,
+            "severity": self.severity.label,
+            "drugs": list(self.drugs),
+            "title": self.title,
+            "message": self.message,
+            "recommendation": self.recommendation,
+            "evidence": self.evidence,
+            "references": list(self.references),
         }
 
     def sort_key(self) -> tuple[Any, ...]:
@@ -289,7 +333,9 @@ class Report:
     findings: tuple[Finding, ...]
     notes: tuple[str, ...] = field(default=())
     structures: tuple[ScreenedStructure, ...] = field(default=())
-    hidden: tuple[Finding, ...] = field(default=())  # below the caller's min_severity: counted, not shown
+    hidden: tuple[Finding, ...] = field(
+        default=()
+    )  # below the caller's min_severity: counted, not shown
 
     @property
     def highest_severity(self) -> Severity | None:

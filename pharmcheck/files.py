@@ -28,8 +28,9 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return found.st_dev, found.st_ino
 
 
-def refuse_clashes(outputs: Iterable[tuple[str, Path | None]],
-                   inputs: Iterable[tuple[str, str | Path | None]]) -> None:
+def refuse_clashes(
+    outputs: Iterable[tuple[str, Path | None]], inputs: Iterable[tuple[str, str | Path | None]]
+) -> None:
     """Refuse (InputError) an output that names an input, or another output, by any path."""
     seen: dict[tuple[int, int] | str, str] = {}
     for role, given in inputs:

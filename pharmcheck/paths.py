@@ -61,7 +61,9 @@ def sources_fingerprint(root: Path) -> str:
                 add(entry.path, f"{prefix}{entry.name}/")
             else:
                 stat = entry.stat()
-                digest.update(f"\0{prefix}{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode())
+                digest.update(
+                    f"\0{prefix}{entry.name}\0{stat.st_size}\0{stat.st_mtime_ns}".encode()
+                )
 
     add(str(root), "")
     return digest.hexdigest()[:16]

@@ -73,22 +73,33 @@ class StructureMatch:
         """Whether the structure is myoclonus-relevant, and on what basis (never a curated fact)."""
         if self.drug is not None:
             grade = myoclonus_grade(kb, self.drug_id) if self.drug_id is not None else None
-            basis = (f"identical to {self.drug} (InChIKey); its curated myoclonus grade is {grade}" if grade
-                     else f"identical to {self.drug} (InChIKey), which has no myoclonus-risk assertion")
+            basis = (
+                f"identical to {self.drug} (InChIKey); its curated myoclonus grade is {grade}"
+                if grade
+                else f"identical to {self.drug} (InChIKey), which has no myoclonus-risk assertion"
+            )
             return {"myoclonus_relevant": grade is not None, "basis": basis}
         reasons = []
         for hit in self.classes:
             grade = class_grade(kb, hit.name)
             if grade is not None:
-                reasons.append(f"matches the {hit.name} substructure (class myoclonus grade {grade})")
+                reasons.append(
+                    f"matches the {hit.name} substructure (class myoclonus grade {grade})"
+                )
         for neighbour in self.graded_neighbours()[:3]:
-            reasons.append(f"similar to {neighbour.drug} (Tanimoto {neighbour.similarity:.2f}, "
-                           f"myoclonus grade {neighbour.myoclonus_grade})")
+            reasons.append(
+                f"similar to {neighbour.drug} (Tanimoto {neighbour.similarity:.2f}, "
+                f"myoclonus grade {neighbour.myoclonus_grade})"
+            )
         if not reasons:
-            return {"myoclonus_relevant": False,
-                    "basis": "no myoclonus-relevant class substructure and no close neighbour with a myoclonus grade"}
-        return {"myoclonus_relevant": True,
-                "basis": "predicted, not curated (grade at most possible): " + "; ".join(reasons)}
+            return {
+                "myoclonus_relevant": False,
+                "basis": "no myoclonus-relevant class substructure and no close neighbour with a myoclonus grade",
+            }
+        return {
+            "myoclonus_relevant": True,
+            "basis": "predicted, not curated (grade at most possible): " + "; ".join(reasons),
+        }
 
     def to_dict(self, kb: KnowledgeBase) -> dict[str, Any]:
         """The ``pharmcheck classify`` JSON."""
@@ -98,8 +109,14 @@ class StructureMatch:
             "inchikey": self.inchikey,
             "match": {"drug": self.drug, "by": "inchikey"} if self.drug is not None else None,
             "classes": [{"class": c.name, "by": "smarts"} for c in self.classes],
-            "neighbours": [{"drug": n.drug, "similarity": round(n.similarity, 2),
-                            "myoclonus_grade": n.myoclonus_grade} for n in self.neighbours],
+            "neighbours": [
+                {
+                    "drug": n.drug,
+                    "similarity": round(n.similarity, 2),
+                    "myoclonus_grade": n.myoclonus_grade,
+                }
+                for n in self.neighbours
+            ],
             "prediction": self.prediction(kb),
         }
 
@@ -130,7 +147,9 @@ def index(kb: KnowledgeBase) -> _Index:
     return found
 
 
-def match_structure(kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_THRESHOLD) -> StructureMatch:
+def match_structure(
+    kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_THRESHOLD
+) -> StructureMatch:
     """Parse ``text`` (SMILES, InChI or molfile block) and describe it against ``kb``."""
     from pharmcheck import chem
 
@@ -140,7 +159,11 @@ def match_structure(kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_
     structure, mol = parsed
     idx = index(kb)
     exact = kb.drug_by_inchikey(structure.inchikey)
-    classes = tuple(ClassHit(name, ref) for name, pattern, ref in idx.patterns if chem.has_substructure(mol, pattern))
+    classes = tuple(
+        ClassHit(name, ref)
+        for name, pattern, ref in idx.patterns
+        if chem.has_substructure(mol, pattern)
+    )
     neighbours: list[Neighbour] = []
     if idx.fingerprints:
         scores = chem.bulk_tanimoto(chem.fingerprint(mol), idx.fingerprints)
@@ -149,13 +172,22 @@ def match_structure(kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_
             drug_id = idx.drug_ids[position]
             if exact is not None and drug_id == exact[0]:
                 continue
-            neighbours.append(Neighbour(kb.drug_name(drug_id), float(score), myoclonus_grade(kb, drug_id), drug_id))
+            neighbours.append(
+                Neighbour(
+                    kb.drug_name(drug_id), float(score), myoclonus_grade(kb, drug_id), drug_id
+                )
+            )
             if len(neighbours) >= MAX_NEIGHBOURS:
                 break
     return StructureMatch(
-        input=text, standardized_smiles=structure.smiles, inchikey=structure.inchikey,
-        drug_id=exact[0] if exact else None, drug=exact[1] if exact else None,
-        classes=classes, neighbours=tuple(neighbours), fragments=structure.fragments,
+        input=text,
+        standardized_smiles=structure.smiles,
+        inchikey=structure.inchikey,
+        drug_id=exact[0] if exact else None,
+        drug=exact[1] if exact else None,
+        classes=classes,
+        neighbours=tuple(neighbours),
+        fragments=structure.fragments,
     )
 
 
@@ -172,8 +204,13 @@ def myoclonus_grade(kb: KnowledgeBase, drug_id: int) -> str | None:
     if own:
         return _best(own)
     classes = {m.class_name for m in kb.classes_of(drug_id) if m.basis == "curated"}
-    return _best([str(f["grade"]) for f in kb.risks
-                  if f.values.get("class_id") is not None and kb.classes[int(f["class_id"])][0] in classes])
+    return _best(
+        [
+            str(f["grade"])
+            for f in kb.risks
+            if f.values.get("class_id") is not None and kb.classes[int(f["class_id"])][0] in classes
+        ]
+    )
 
 
 def class_grade(kb: KnowledgeBase, class_name: str) -> str | None:

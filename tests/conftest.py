@@ -9,10 +9,18 @@ import pytest
 from hypothesis import HealthCheck, settings
 
 # The normal suite runs every property at least 200 examples; PHARMCHECK_HYPOTHESIS=thorough runs 2000.
-settings.register_profile("default", max_examples=200, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
-settings.register_profile("thorough", max_examples=2000, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+settings.register_profile(
+    "default",
+    max_examples=200,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
+settings.register_profile(
+    "thorough",
+    max_examples=2000,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+)
 settings.load_profile(os.environ.get("PHARMCHECK_HYPOTHESIS", "default"))
 
 REPO = Path(__file__).resolve().parent.parent

@@ -25,6 +25,12 @@ def medications_from(example: Example) -> list[Medication]:
             for day, dose in example.history.get(text, ())
         )
         stopped = text in example.stopped
-        meds.append(Medication(name=text, history=history, status="stopped" if stopped else None,
-                               start=history[0].date if history else None))
+        meds.append(
+            Medication(
+                name=text,
+                history=history,
+                status="stopped" if stopped else None,
+                start=history[0].date if history else None,
+            )
+        )
     return meds

@@ -17,12 +17,26 @@ from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
-NOT_FINDINGS = ["unrecognized", "structure-only", "rejected-row"]  # rows about the input, not findings
-MEDS = pd.DataFrame({
-    "patient_id": ["p1", "p1", "p1", "p2", "p2"],
-    "name": ["tramadol 50 mg qid", "Neurontin 600 tid", "xyzzy", "sertraline", "linezolid 600 bd"],
-})
-PATIENTS = pd.DataFrame({"patient_id": ["p1", "p2", "p3"], "crcl": ["28", "", "90"], "age": ["70", "40", "50"]})
+NOT_FINDINGS = [
+    "unrecognized",
+    "structure-only",
+    "rejected-row",
+]  # rows about the input, not findings
+MEDS = pd.DataFrame(
+    {
+        "patient_id": ["p1", "p1", "p1", "p2", "p2"],
+        "name": [
+            "tramadol 50 mg qid",
+            "Neurontin 600 tid",
+            "xyzzy",
+            "sertraline",
+            "linezolid 600 bd",
+        ],
+    }
+)
+PATIENTS = pd.DataFrame(
+    {"patient_id": ["p1", "p2", "p3"], "crcl": ["28", "", "90"], "age": ["70", "40", "50"]}
+)
 
 
 def test_output_schema(checker) -> None:  # type: ignore[no-untyped-def]
@@ -30,7 +44,10 @@ def test_output_schema(checker) -> None:  # type: ignore[no-untyped-def]
     assert tuple(out.columns) == OUT_COLUMNS
     assert set(out["patient_id"]) == {"p1", "p2"}
     unrecognized = out[out["category"] == "unrecognized"]
-    assert list(unrecognized["title"]) == ["Not checked: xyzzy"] and "row 4" in unrecognized["message"].iloc[0]
+    assert (
+        list(unrecognized["title"]) == ["Not checked: xyzzy"]
+        and "row 4" in unrecognized["message"].iloc[0]
+    )
 
 
 def test_patients_without_findings_are_in_the_summary_only(checker) -> None:  # type: ignore[no-untyped-def]
@@ -41,8 +58,11 @@ def test_patients_without_findings_are_in_the_summary_only(checker) -> None:  # 
 
 def test_batch_equals_check_for_each_patient(checker) -> None:  # type: ignore[no-untyped-def]
     out = screen_frame(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
-    report = checker.check(["tramadol 50 mg qid", "Neurontin 600 tid", "xyzzy"], Patient(id="p1", crcl=28, age=70),
-                           as_of=AS_OF)
+    report = checker.check(
+        ["tramadol 50 mg qid", "Neurontin 600 tid", "xyzzy"],
+        Patient(id="p1", crcl=28, age=70),
+        as_of=AS_OF,
+    )
     batch = out[(out["patient_id"] == "p1") & (out["code"] != "")]
     assert list(batch["code"]) == [f.code for f in report.findings]
     assert list(batch["message"]) == [f.message for f in report.findings]
@@ -61,13 +81,24 @@ def test_missing_required_column_names_the_columns_found(checker) -> None:  # ty
 
 
 def test_every_bad_row_is_reported_and_the_rest_screened(checker) -> None:  # type: ignore[no-untyped-def]
-    frame = pd.DataFrame({
-        "patient_id": ["p1", "p1", "", "p1", "p9", "p1", "p1", "p1"],
-        "name": ["morphine 10 mg q4h", "", "tramadol", "amlodipine", "tramadol", "lithium", "sertraline", "clonazepam"],
-        "dose": ["", "", "", "12 parsecs", "", "", "", ""],
-        "start": ["", "", "", "", "", "not a date", "2026-05-01", "2027-05-01"],
-        "stop": ["", "", "", "", "", "", "2026-01-01", ""],
-    })
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p1", "", "p1", "p9", "p1", "p1", "p1"],
+            "name": [
+                "morphine 10 mg q4h",
+                "",
+                "tramadol",
+                "amlodipine",
+                "tramadol",
+                "lithium",
+                "sertraline",
+                "clonazepam",
+            ],
+            "dose": ["", "", "", "12 parsecs", "", "", "", ""],
+            "start": ["", "", "", "", "", "not a date", "2026-05-01", "2027-05-01"],
+            "stop": ["", "", "", "", "", "", "2026-01-01", ""],
+        }
+    )
     patients = pd.DataFrame({"patient_id": ["p1"], "age": ["70"]})
     result = screen(frame, patients, runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
@@ -105,7 +136,11 @@ def test_each_input_format(tmp_path: Path, suffix: str) -> None:
 
 def test_ragged_bom_and_latin1_csv(tmp_path: Path, checker) -> None:  # type: ignore[no-untyped-def]
     path = tmp_path / "meds.csv"
-    path.write_bytes("\ufeffpatient_id,name\np1,morphine 10 mg q4h\np1,tramadol,extra,cells\np2,café\n".encode("utf-8"))
+    path.write_bytes(
+        "\ufeffpatient_id,name\np1,morphine 10 mg q4h\np1,tramadol,extra,cells\np2,café\n".encode(
+            "utf-8"
+        )
+    )
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     assert list(rejected["title"]) == ["Row 3 not screened"]
@@ -121,12 +156,23 @@ def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them(tmp_path: Path, check
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     # the blank line is row 3 and the blank cells row 6: skipped, yet counted; a line break in a
     # name is how a quote left open looks, so row 5 is rejected, not read as a name
-    assert list(rejected["title"]) == ["Row 4 not screened", "Row 5 not screened", "Row 7 not screened"]
+    assert list(rejected["title"]) == [
+        "Row 4 not screened",
+        "Row 5 not screened",
+        "Row 7 not screened",
+    ]
 
 
 @pytest.mark.parametrize("suffix", [".xlsx", ".parquet"])
-def test_blank_rows_of_a_sheet_are_skipped_and_counted(tmp_path: Path, checker, suffix: str) -> None:  # type: ignore[no-untyped-def]
-    table = pd.DataFrame({"patient_id": ["p1", None, "p2", " ", "p3"], "name": ["morphine", None, "", "", "tramadol"]})
+def test_blank_rows_of_a_sheet_are_skipped_and_counted(
+    tmp_path: Path, checker, suffix: str
+) -> None:  # type: ignore[no-untyped-def]
+    table = pd.DataFrame(
+        {
+            "patient_id": ["p1", None, "p2", " ", "p3"],
+            "name": ["morphine", None, "", "", "tramadol"],
+        }
+    )
     path = tmp_path / f"meds{suffix}"
     table.to_excel(path, index=False) if suffix == ".xlsx" else table.to_parquet(path, index=False)
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
@@ -167,7 +213,11 @@ def _csv_module_reading(text: str) -> tuple[list[str], list[tuple[int, list[str]
     return header, kept, rejected
 
 
-@given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r\u00e9'), max_size=12), min_size=1, max_size=6))
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab ,"\n\r\u00e9'), max_size=12), min_size=1, max_size=6
+    )
+)
 def test_csv_reading_matches_the_csv_module(tmp_path_factory, lines) -> None:  # type: ignore[no-untyped-def]
     text = "patient_id,name\n" + "\n".join(lines) + "\n"
     path = tmp_path_factory.mktemp("csv") / "meds.csv"
@@ -175,8 +225,12 @@ def test_csv_reading_matches_the_csv_module(tmp_path_factory, lines) -> None:  #
     header, kept, rejected = _csv_module_reading(text)
     frame = read_table(str(path))
     assert list(frame.columns) == header
-    assert [list(r) for r in frame.astype(object).itertuples(index=False)] == [cells for _, cells in kept]
-    assert (frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))) == [n for n, _ in kept]
+    assert [list(r) for r in frame.astype(object).itertuples(index=False)] == [
+        cells for _, cells in kept
+    ]
+    assert (frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))) == [
+        n for n, _ in kept
+    ]
     assert [n for n, _, _ in frame.attrs.get("rejected_rows", [])] == rejected
 
 
@@ -203,14 +257,22 @@ def test_screen_cli_formats_and_exit_codes(tmp_path: Path) -> None:
     assert "screened 5 medication row(s)" in result.output
     assert pd.read_json(out, lines=True).columns.tolist() == list(OUT_COLUMNS)
     parquet = tmp_path / "out.parquet"
-    assert CliRunner().invoke(cli, ["screen", str(meds), "-o", str(parquet), "--format", "parquet",
-                                    "--exit-zero"]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(
+            cli, ["screen", str(meds), "-o", str(parquet), "--format", "parquet", "--exit-zero"]
+        )
+        .exit_code
+        == 0
+    )
     assert len(pd.read_parquet(parquet)) > 0
     refused = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(meds)])
     assert refused.exit_code == 2 and "it is the medications file" in refused.output
 
 
-def test_screen_output_replaces_the_old_file_only_when_complete(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_screen_output_replaces_the_old_file_only_when_complete(
+    tmp_path: Path, monkeypatch
+) -> None:  # type: ignore[no-untyped-def]
     from pharmcheck.batch.output import FindingRows
 
     meds, out, summary = tmp_path / "meds.csv", tmp_path / "out.csv", tmp_path / "summary.csv"
@@ -225,15 +287,25 @@ def test_screen_output_replaces_the_old_file_only_when_complete(tmp_path: Path, 
         patched.setattr(FindingRows, "write_csv", fails_midway)
         failed = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(out)])
     assert failed.exit_code == 2 and "No space left on device" in failed.output
-    assert out.read_text() == "yesterday\n" and sorted(p.name for p in tmp_path.iterdir()) == ["meds.csv", "out.csv"]
+    assert out.read_text() == "yesterday\n" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "meds.csv",
+        "out.csv",
+    ]
     done = CliRunner().invoke(cli, ["screen", str(meds), "-o", str(out), "--summary", str(summary)])
     assert done.exit_code == 1
     assert pd.read_csv(out, dtype="string").columns.tolist() == list(OUT_COLUMNS)
     assert pd.read_csv(summary)["patient_id"].tolist() == ["p1", "p2"]
     fresh = tmp_path / "fresh"
     fresh.write_text("")
-    assert out.stat().st_mode == summary.stat().st_mode == fresh.stat().st_mode  # the usual permissions
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "meds.csv", "out.csv", "summary.csv"]
+    assert (
+        out.stat().st_mode == summary.stat().st_mode == fresh.stat().st_mode
+    )  # the usual permissions
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "fresh",
+        "meds.csv",
+        "out.csv",
+        "summary.csv",
+    ]
 
 
 def test_screen_output_through_a_link_and_to_a_device(tmp_path: Path) -> None:
@@ -241,68 +313,168 @@ def test_screen_output_through_a_link_and_to_a_device(tmp_path: Path) -> None:
     MEDS.to_csv(meds, index=False)
     real.write_text("old\n")
     link.symlink_to(real)
-    assert CliRunner().invoke(cli, ["screen", str(meds), "-o", str(link), "--exit-zero"]).exit_code == 0
+    assert (
+        CliRunner().invoke(cli, ["screen", str(meds), "-o", str(link), "--exit-zero"]).exit_code
+        == 0
+    )
     assert link.is_symlink() and real.read_text().startswith("patient_id,code,")
     if Path("/dev/null").exists():
-        assert CliRunner().invoke(cli, ["screen", str(meds), "-o", "/dev/null", "--exit-zero"]).exit_code == 0
+        assert (
+            CliRunner()
+            .invoke(cli, ["screen", str(meds), "-o", "/dev/null", "--exit-zero"])
+            .exit_code
+            == 0
+        )
         assert Path("/dev/null").is_char_device()
 
 
-POOL = ["tramadol 50 mg qid", "Neurontin 600 tid", "sertraline 100 mg daily", "linezolid 600 bd",
-        "valproic acid 500 mg bd", "meropenem 1 g tds", "clonazepam 0.5 mg bd", "Keppra 500 mg bd",
-        "amlodipine 5 mg daily", "morphine 10 mg q4h", "lithium 400 mg nocte", "lisinopril 10 mg",
-        "carbamazepine 200 mg bd", "cefepime 2 g q8h", "xyzzy", "amitriptyline 25 mg nocte"]
+POOL = [
+    "tramadol 50 mg qid",
+    "Neurontin 600 tid",
+    "sertraline 100 mg daily",
+    "linezolid 600 bd",
+    "valproic acid 500 mg bd",
+    "meropenem 1 g tds",
+    "clonazepam 0.5 mg bd",
+    "Keppra 500 mg bd",
+    "amlodipine 5 mg daily",
+    "morphine 10 mg q4h",
+    "lithium 400 mg nocte",
+    "lisinopril 10 mg",
+    "carbamazepine 200 mg bd",
+    "cefepime 2 g q8h",
+    "xyzzy",
+    "amitriptyline 25 mg nocte",
+]
 WARDS = st.lists(
-    st.tuples(st.lists(st.sampled_from(POOL), min_size=1, max_size=6),
-              st.none() | st.integers(10, 120), st.none() | st.integers(18, 95),
-              st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "Dravet's syndrome",
-                               "made-up syndrome"])),
-    min_size=1, max_size=6,
+    st.tuples(
+        st.lists(st.sampled_from(POOL), min_size=1, max_size=6),
+        st.none() | st.integers(10, 120),
+        st.none() | st.integers(18, 95),
+        st.sampled_from(
+            [
+                "",
+                "juvenile myoclonic epilepsy",
+                "dehydration",
+                "Dravet's syndrome",
+                "made-up syndrome",
+            ]
+        ),
+    ),
+    min_size=1,
+    max_size=6,
 )
 
 
 @given(WARDS)
 def test_batch_equals_single_checks(checker, ward) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame([(f"p{i}", name) for i, (names, *_ignored) in enumerate(ward) for name in names],
-                        columns=["patient_id", "name"])
-    patients = pd.DataFrame([(f"p{i}", "" if crcl is None else str(crcl), "" if age is None else str(age), cond)
-                             for i, (_, crcl, age, cond) in enumerate(ward)],
-                            columns=["patient_id", "crcl", "age", "conditions"])
+    meds = pd.DataFrame(
+        [(f"p{i}", name) for i, (names, *_ignored) in enumerate(ward) for name in names],
+        columns=["patient_id", "name"],
+    )
+    patients = pd.DataFrame(
+        [
+            (f"p{i}", "" if crcl is None else str(crcl), "" if age is None else str(age), cond)
+            for i, (_, crcl, age, cond) in enumerate(ward)
+        ],
+        columns=["patient_id", "crcl", "age", "conditions"],
+    )
     out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
     for i, (names, crcl, age, cond) in enumerate(ward):
         patient = Patient(id=f"p{i}", crcl=crcl, age=age, conditions=(cond,) if cond else ())
         report = checker.check([Medication(n) for n in names], patient, as_of=AS_OF)
         batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
-        expected = [(f.code, f.severity.label, ";".join(f.drugs), f.message) for f in report.findings]
-        assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["message"], strict=True)) == expected
-        assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(report.unrecognized)
+        expected = [
+            (f.code, f.severity.label, ";".join(f.drugs), f.message) for f in report.findings
+        ]
+        assert (
+            list(
+                zip(batch["code"], batch["severity"], batch["drugs"], batch["message"], strict=True)
+            )
+            == expected
+        )
+        assert sum(out[out["patient_id"] == f"p{i}"]["category"] == "unrecognized") == len(
+            report.unrecognized
+        )
 
 
 RICH_POOL = POOL + [
-    "Demerol 75 mg IM q3h", "pethidine 100 mg q3h", "co-codamol 30/500 2 qid", "fentanyl 25 mcg/h patch",
-    "oxycodone 10 mg q6h", "diazepam 5 mg tds", "gabapentin prn", "gabapentin 1600 mg tid",
-    "levetiracetam 250 mg bd", "piracetam 2.4 g tds", "phenytoin 300 mg daily", "haloperidol 5 mg bd",
-    "lithium carbonate 400 mg nocte", "morphine 30 mg q4h", "tramadol", "etomidate 20 mg iv", "oxybutynin 5 mg bd",
-    "valproate 20 mg/kg/day", "levetiracetam 30 mg/kg bd", "sertraline 100 mg, tramadol 50 mg qid",
+    "Demerol 75 mg IM q3h",
+    "pethidine 100 mg q3h",
+    "co-codamol 30/500 2 qid",
+    "fentanyl 25 mcg/h patch",
+    "oxycodone 10 mg q6h",
+    "diazepam 5 mg tds",
+    "gabapentin prn",
+    "gabapentin 1600 mg tid",
+    "levetiracetam 250 mg bd",
+    "piracetam 2.4 g tds",
+    "phenytoin 300 mg daily",
+    "haloperidol 5 mg bd",
+    "lithium carbonate 400 mg nocte",
+    "morphine 30 mg q4h",
+    "tramadol",
+    "etomidate 20 mg iv",
+    "oxybutynin 5 mg bd",
+    "valproate 20 mg/kg/day",
+    "levetiracetam 30 mg/kg bd",
+    "sertraline 100 mg, tramadol 50 mg qid",
     "gabapentin 300mg bd + 600mg nocte",
-    "clozapine 200 mg bd", "ciprofloxacin 500 mg bd", "metronidazole 400 mg tds", "lamotrigine 100 mg bd",
+    "clozapine 200 mg bd",
+    "ciprofloxacin 500 mg bd",
+    "metronidazole 400 mg tds",
+    "lamotrigine 100 mg bd",
 ]
-STATUSES = ["", "stopped", "active", "on-hold", "Held", "completed", "D/C", "cancelled", "entered-in-error",
-            "not-taken", "unknown", "draft"]
-ENTRIES = st.tuples(st.sampled_from(RICH_POOL), st.sampled_from(STATUSES),
-                    st.sampled_from(["", "2026-01-10", "2026-10-01"]), st.sampled_from(["", "2026-11-20"]))
-PEOPLE = st.fixed_dictionaries({
-    "crcl": st.sampled_from(["", "8", "25", "45", "90"]), "egfr": st.sampled_from(["", "12", "50"]),
-    "dialysis": st.sampled_from(["", "none", "hemodialysis"]), "hepatic_impairment": st.sampled_from(["", "none", "severe"]),
-    "age": st.sampled_from(["", "16", "30", "70", "80"]), "sex": st.sampled_from(["", "female", "male"]),
-    "pregnant": st.sampled_from(["", "no", "yes"]), "childbearing_potential": st.sampled_from(["", "no", "yes"]),
-    "conditions": st.sampled_from(["", "juvenile myoclonic epilepsy", "dehydration", "epilepsy;dehydration",
-                                   "Juvenile Myoclonic Epilepsy (JME);made-up syndrome", "G40.834",
-                                   "progressive myoclonus epilepsy;ULD", "ESRD;CKD", "Dravet syndrome",
-                                   "Lafora disease", "Jeavons syndrome;epilepsy", "MERRF;ULD"]),
-    "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
-    "weight_kg": st.sampled_from(["", "25", "70"]),
-})
+STATUSES = [
+    "",
+    "stopped",
+    "active",
+    "on-hold",
+    "Held",
+    "completed",
+    "D/C",
+    "cancelled",
+    "entered-in-error",
+    "not-taken",
+    "unknown",
+    "draft",
+]
+ENTRIES = st.tuples(
+    st.sampled_from(RICH_POOL),
+    st.sampled_from(STATUSES),
+    st.sampled_from(["", "2026-01-10", "2026-10-01"]),
+    st.sampled_from(["", "2026-11-20"]),
+)
+PEOPLE = st.fixed_dictionaries(
+    {
+        "crcl": st.sampled_from(["", "8", "25", "45", "90"]),
+        "egfr": st.sampled_from(["", "12", "50"]),
+        "dialysis": st.sampled_from(["", "none", "hemodialysis"]),
+        "hepatic_impairment": st.sampled_from(["", "none", "severe"]),
+        "age": st.sampled_from(["", "16", "30", "70", "80"]),
+        "sex": st.sampled_from(["", "female", "male"]),
+        "pregnant": st.sampled_from(["", "no", "yes"]),
+        "childbearing_potential": st.sampled_from(["", "no", "yes"]),
+        "conditions": st.sampled_from(
+            [
+                "",
+                "juvenile myoclonic epilepsy",
+                "dehydration",
+                "epilepsy;dehydration",
+                "Juvenile Myoclonic Epilepsy (JME);made-up syndrome",
+                "G40.834",
+                "progressive myoclonus epilepsy;ULD",
+                "ESRD;CKD",
+                "Dravet syndrome",
+                "Lafora disease",
+                "Jeavons syndrome;epilepsy",
+                "MERRF;ULD",
+            ]
+        ),
+        "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
+        "weight_kg": st.sampled_from(["", "25", "70"]),
+    }
+)
 
 
 def _patient(pid: str, fields: dict[str, str]) -> Patient:
@@ -312,29 +484,77 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
     def flag(key: str) -> bool | None:
         return {"": None, "yes": True, "no": False}[fields[key]]
 
-    return Patient(id=pid, crcl=number("crcl"), weight_kg=number("weight_kg"), egfr=number("egfr"), age=number("age"), sex=fields["sex"] or None,
-                   dialysis=fields["dialysis"] or None, hepatic_impairment=fields["hepatic_impairment"] or None,
-                   pregnant=flag("pregnant"), childbearing_potential=flag("childbearing_potential"),
-                   conditions=tuple(c for c in fields["conditions"].split(";") if c), myoclonus=fields["myoclonus"] or None)
+    return Patient(
+        id=pid,
+        crcl=number("crcl"),
+        weight_kg=number("weight_kg"),
+        egfr=number("egfr"),
+        age=number("age"),
+        sex=fields["sex"] or None,
+        dialysis=fields["dialysis"] or None,
+        hepatic_impairment=fields["hepatic_impairment"] or None,
+        pregnant=flag("pregnant"),
+        childbearing_potential=flag("childbearing_potential"),
+        conditions=tuple(c for c in fields["conditions"].split(";") if c),
+        myoclonus=fields["myoclonus"] or None,
+    )
 
 
-@given(st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=8), PEOPLE), min_size=1, max_size=5))
+@given(
+    st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=8), PEOPLE), min_size=1, max_size=5)
+)
 def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame([(f"p{i}", name, status, start, stop) for i, (entries, _) in enumerate(ward)
-                         for name, status, start, stop in entries],
-                        columns=["patient_id", "name", "status", "start", "stop"])
-    patients = pd.DataFrame([{"patient_id": f"p{i}", **fields} for i, (_, fields) in enumerate(ward)])
+    meds = pd.DataFrame(
+        [
+            (f"p{i}", name, status, start, stop)
+            for i, (entries, _) in enumerate(ward)
+            for name, status, start, stop in entries
+        ],
+        columns=["patient_id", "name", "status", "start", "stop"],
+    )
+    patients = pd.DataFrame(
+        [{"patient_id": f"p{i}", **fields} for i, (_, fields) in enumerate(ward)]
+    )
     out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
     for i, (entries, fields) in enumerate(ward):
-        medications = [Medication(name, status=status or None, start=date.fromisoformat(start) if start else None,
-                                  stop=date.fromisoformat(stop) if stop else None)
-                       for name, status, start, stop in entries]
+        medications = [
+            Medication(
+                name,
+                status=status or None,
+                start=date.fromisoformat(start) if start else None,
+                stop=date.fromisoformat(stop) if stop else None,
+            )
+            for name, status, start, stop in entries
+        ]
         report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
         batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
-        expected = [(f.code, f.severity.label, ";".join(f.drugs), f.title, f.message, f.recommendation, f.evidence)
-                    for f in report.findings]
-        assert list(zip(batch["code"], batch["severity"], batch["drugs"], batch["title"], batch["message"],
-                        batch["recommendation"], batch["evidence"], strict=True)) == expected
+        expected = [
+            (
+                f.code,
+                f.severity.label,
+                ";".join(f.drugs),
+                f.title,
+                f.message,
+                f.recommendation,
+                f.evidence,
+            )
+            for f in report.findings
+        ]
+        assert (
+            list(
+                zip(
+                    batch["code"],
+                    batch["severity"],
+                    batch["drugs"],
+                    batch["title"],
+                    batch["message"],
+                    batch["recommendation"],
+                    batch["evidence"],
+                    strict=True,
+                )
+            )
+            == expected
+        )
 
 
 def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:  # type: ignore[no-untyped-def]
@@ -346,43 +566,95 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
     examples = [e for r in REGISTRY.values() for e in r.examples if not e.history]
     meds, people = [], []
     for i, example in enumerate(examples):
-        meds += [(f"e{i}", text, "stopped" if text in example.stopped else "") for text in example.medications]
-        fields = {k: ";".join(v) if k == "conditions" else {True: "yes", False: "no"}.get(v, v) if isinstance(v, bool)
-                  else str(v) for k, v in example.patient.items()}
+        meds += [
+            (f"e{i}", text, "stopped" if text in example.stopped else "")
+            for text in example.medications
+        ]
+        fields = {
+            k: ";".join(v)
+            if k == "conditions"
+            else {True: "yes", False: "no"}.get(v, v)
+            if isinstance(v, bool)
+            else str(v)
+            for k, v in example.patient.items()
+        }
         people.append({"patient_id": f"e{i}", **fields})
-    out = screen_frame(pd.DataFrame(meds, columns=["patient_id", "name", "status"]), pd.DataFrame(people).fillna(""),
-                       runner=checker, as_of=AS_OF)
+    out = screen_frame(
+        pd.DataFrame(meds, columns=["patient_id", "name", "status"]),
+        pd.DataFrame(people).fillna(""),
+        runner=checker,
+        as_of=AS_OF,
+    )
     flagged = 0
     for i, example in enumerate(examples):
-        report = checker.check(medications_from(example), patient_from({"id": f"e{i}", **example.patient}),
-                               as_of=date.fromisoformat(example.patient.get("as_of", AS_OF.isoformat())))
+        report = checker.check(
+            medications_from(example),
+            patient_from({"id": f"e{i}", **example.patient}),
+            as_of=date.fromisoformat(example.patient.get("as_of", AS_OF.isoformat())),
+        )
         batch = out[(out["patient_id"] == f"e{i}") & ~out["category"].isin(NOT_FINDINGS)]
-        assert list(zip(batch["code"], batch["severity"], batch["message"], strict=True)) == \
-            [(f.code, f.severity.label, f.message) for f in report.findings], example
+        assert list(zip(batch["code"], batch["severity"], batch["message"], strict=True)) == [
+            (f.code, f.severity.label, f.message) for f in report.findings
+        ], example
         by_structure = out[(out["patient_id"] == f"e{i}") & (out["category"] == "structure-only")]
-        assert list(by_structure["title"]) == [f"Checked by structure only: {s.input}" for s in report.structures]
+        assert list(by_structure["title"]) == [
+            f"Checked by structure only: {s.input}" for s in report.structures
+        ]
         flagged += bool(report.findings)
     assert len(examples) > 30 and flagged > 20
 
 
-@pytest.mark.parametrize("options", [{"min_severity": Severity.MAJOR}, {"select": ["PC2"]},
-                                     {"ignore": ["PC101", "PC5"]}, {"select": ["PC611", "PC503"]}])
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"min_severity": Severity.MAJOR},
+        {"select": ["PC2"]},
+        {"ignore": ["PC101", "PC5"]},
+        {"select": ["PC611", "PC503"]},
+    ],
+)
 def test_severity_floor_select_and_ignore_match_check(checker, options) -> None:  # type: ignore[no-untyped-def]
     names = RICH_POOL * 3
-    meds = pd.DataFrame({"patient_id": [f"p{i % 13}" for i in range(len(names))], "name": names,
-                         "status": ["stopped" if i % 11 == 0 else "" for i in range(len(names))]})
-    people = [Patient(id=f"p{i}", crcl=10 + 7 * i, myoclonus="present" if i % 2 else None,
-                      hepatic_impairment="severe" if i % 3 == 0 else None) for i in range(13)]
-    patients = pd.DataFrame({"patient_id": [p.id for p in people], "crcl": [str(p.crcl) for p in people],
-                             "myoclonus": [p.myoclonus or "" for p in people],
-                             "hepatic_impairment": [p.hepatic_impairment or "" for p in people]})
+    meds = pd.DataFrame(
+        {
+            "patient_id": [f"p{i % 13}" for i in range(len(names))],
+            "name": names,
+            "status": ["stopped" if i % 11 == 0 else "" for i in range(len(names))],
+        }
+    )
+    people = [
+        Patient(
+            id=f"p{i}",
+            crcl=10 + 7 * i,
+            myoclonus="present" if i % 2 else None,
+            hepatic_impairment="severe" if i % 3 == 0 else None,
+        )
+        for i in range(13)
+    ]
+    patients = pd.DataFrame(
+        {
+            "patient_id": [p.id for p in people],
+            "crcl": [str(p.crcl) for p in people],
+            "myoclonus": [p.myoclonus or "" for p in people],
+            "hepatic_impairment": [p.hepatic_impairment or "" for p in people],
+        }
+    )
     out = screen_frame(meds, patients, runner=checker, as_of=AS_OF, **options)
     for patient in people:
         rows = meds[meds["patient_id"] == patient.id]
-        report = checker.check([Medication(n, status=s or None) for n, s in zip(rows["name"], rows["status"], strict=True)],
-                               patient, as_of=AS_OF, **options)
+        report = checker.check(
+            [
+                Medication(n, status=s or None)
+                for n, s in zip(rows["name"], rows["status"], strict=True)
+            ],
+            patient,
+            as_of=AS_OF,
+            **options,
+        )
         batch = out[(out["patient_id"] == patient.id) & (out["code"] != "")]
-        assert list(zip(batch["code"], batch["message"], strict=True)) == [(f.code, f.message) for f in report.findings]
+        assert list(zip(batch["code"], batch["message"], strict=True)) == [
+            (f.code, f.message) for f in report.findings
+        ]
     assert len(out[out["code"] != ""]) >= 5  # each option set leaves findings to compare
 
 
@@ -399,8 +671,13 @@ def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  
 
     names = RICH_POOL * 6
     meds = pd.DataFrame({"patient_id": [f"p{i % 40}" for i in range(len(names))], "name": names})
-    patients = pd.DataFrame({"patient_id": [f"p{i}" for i in range(40)], "crcl": [str(10 + 3 * i) for i in range(40)],
-                             "myoclonus": ["present" if i % 3 else "" for i in range(40)]})
+    patients = pd.DataFrame(
+        {
+            "patient_id": [f"p{i}" for i in range(40)],
+            "crcl": [str(10 + 3 * i) for i in range(40)],
+            "myoclonus": ["present" if i % 3 else "" for i in range(40)],
+        }
+    )
     alone = screen(meds, patients, runner=checker, as_of=AS_OF)
     monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
     if not screening.fork_available():
@@ -420,9 +697,18 @@ def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_proce
             pytest.skip("no fork on this platform")
         monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
     told: list[tuple[str, int, int]] = []
-    screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, ignore=["PC5"], progress=lambda *step: told.append(step))
+    screen(
+        MEDS,
+        PATIENTS,
+        runner=checker,
+        as_of=AS_OF,
+        ignore=["PC5"],
+        progress=lambda *step: told.append(step),
+    )
     steps = [what for what, _, _ in told]
-    assert [done for _, done, _ in told] == list(range(len(told))) and {total for _, _, total in told} == {len(told)}
+    assert [done for _, done, _ in told] == list(range(len(told))) and {
+        total for _, _, total in told
+    } == {len(told)}
     assert steps[0] == "resolving 5 distinct medications and reading the patients"
     assert steps[1] == "building the ward (5 rows)" and steps[-1] == "laying out the finding rows"
     assert "rule PC201" in steps and "rule PC501" not in steps and "rules read per patient" in steps
@@ -430,13 +716,21 @@ def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_proce
 
 
 @pytest.mark.parametrize("enabled", [True, False])
-def test_the_cyclic_collector_is_paused_while_screening_and_restored(checker, enabled: bool) -> None:  # type: ignore[no-untyped-def]
+def test_the_cyclic_collector_is_paused_while_screening_and_restored(
+    checker, enabled: bool
+) -> None:  # type: ignore[no-untyped-def]
     import gc
 
     seen: list[bool] = []
     (gc.enable if enabled else gc.disable)()
     try:
-        screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, progress=lambda *_: seen.append(gc.isenabled()))
+        screen(
+            MEDS,
+            PATIENTS,
+            runner=checker,
+            as_of=AS_OF,
+            progress=lambda *_: seen.append(gc.isenabled()),
+        )
         assert seen and not any(seen) and gc.isenabled() is enabled
         with pytest.raises(InputError):
             screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, select=["PC999"])
@@ -457,10 +751,19 @@ def test_progress_bar_shows_each_step() -> None:
     bar.close()
     text = shown.getvalue()
     assert "reading the tables" in text and "0/2 steps" in text
-    assert "rule PC201" in text and "3/8 steps" in text and "writing the findings" in text and "7/8 steps" in text
+    assert (
+        "rule PC201" in text
+        and "3/8 steps" in text
+        and "writing the findings" in text
+        and "7/8 steps" in text
+    )
 
 
-@given(st.lists(st.text(alphabet=st.sampled_from('ab ,"\n\r;\t\u00e9'), max_size=6), min_size=2, max_size=5))
+@given(
+    st.lists(
+        st.text(alphabet=st.sampled_from('ab ,"\n\r;\t\u00e9'), max_size=6), min_size=2, max_size=5
+    )
+)
 def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[no-untyped-def]
     import csv
     import io
@@ -483,7 +786,9 @@ def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[
 
 
 @pytest.mark.parametrize("block_rows", [256, 2])  # one block, and many
-def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path, monkeypatch, block_rows: int) -> None:  # type: ignore[no-untyped-def]
+def test_written_csv_reads_back_as_the_findings_frame(
+    checker, tmp_path: Path, monkeypatch, block_rows: int
+) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     path = tmp_path / "out.csv"
@@ -495,7 +800,9 @@ def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path, m
 
 @pytest.mark.parametrize("block_rows", [256, 2])
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
-def test_written_json_holds_the_findings_frame(checker, monkeypatch, fmt: str, block_rows: int) -> None:  # type: ignore[no-untyped-def]
+def test_written_json_holds_the_findings_frame(
+    checker, monkeypatch, fmt: str, block_rows: int
+) -> None:  # type: ignore[no-untyped-def]
     import gc
     import io
     import json
@@ -504,7 +811,14 @@ def test_written_json_holds_the_findings_frame(checker, monkeypatch, fmt: str, b
 
     monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
 
-    meds = pd.concat([MEDS, pd.DataFrame({"patient_id": ['p"4', "p\u00e95"], "name": ["caf\u00e9 \\ 1", "tramadol"]})])
+    meds = pd.concat(
+        [
+            MEDS,
+            pd.DataFrame(
+                {"patient_id": ['p"4', "p\u00e95"], "name": ["caf\u00e9 \\ 1", "tramadol"]}
+            ),
+        ]
+    )
     result = screen(meds, runner=checker, as_of=AS_OF)
     written = io.BytesIO()
     gc.collect()
@@ -512,43 +826,74 @@ def test_written_json_holds_the_findings_frame(checker, monkeypatch, fmt: str, b
         (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(written)
         assert gc.collect() == 0  # no cyclic garbage piles up while a screen pauses the collector
     text = written.getvalue().decode("utf-8")
-    records = [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
+    records = (
+        [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
+    )
     assert records == result.findings.to_dict(orient="records") and len(records) > 5
     assert all(list(r) == list(OUT_COLUMNS) for r in records)
-    expected = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records] if fmt == "jsonl" \
+    expected = (
+        [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records]
+        if fmt == "jsonl"
         else [json.dumps(records, ensure_ascii=False, indent=2)]
+    )
     assert text == "\n".join(expected) + "\n"  # byte for byte what json.dumps writes
 
 
 def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-untyped-def]
     ciprofloxacin_hcl = "OC(=O)C1=CN(C2CC2)c2cc(N3CCNCC3)c(F)cc2C1=O.Cl"
     analogue = "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCN(C)CC3)cc21"  # a quinolone core, pefloxacin-like
-    frame = pd.DataFrame({"patient_id": ["s1", "s1"], "name": ["antibiotic A", "compound B"],
-                          "smiles": [ciprofloxacin_hcl, analogue]})
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["s1", "s1"],
+            "name": ["antibiotic A", "compound B"],
+            "smiles": [ciprofloxacin_hcl, analogue],
+        }
+    )
     out = screen_frame(frame, runner=checker, as_of=AS_OF)
-    report = checker.check([Medication("antibiotic A", smiles=ciprofloxacin_hcl),
-                            Medication("compound B", smiles=analogue)], as_of=AS_OF)
+    report = checker.check(
+        [
+            Medication("antibiotic A", smiles=ciprofloxacin_hcl),
+            Medication("compound B", smiles=analogue),
+        ],
+        as_of=AS_OF,
+    )
     assert list(out["code"]) == [f.code for f in report.findings]
     assert "ciprofloxacin" in set(";".join(out["drugs"]).split(";"))
 
 
 def test_blank_status_cells_are_not_given(checker) -> None:  # type: ignore[no-untyped-def]
-    frame = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["morphine 10 mg q4h", "clonazepam 1 mg bd"],
-                          "status": ["", "stopped"]})
+    frame = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p1"],
+            "name": ["morphine 10 mg q4h", "clonazepam 1 mg bd"],
+            "status": ["", "stopped"],
+        }
+    )
     out = screen_frame(frame, runner=checker, as_of=AS_OF)
     assert "PC611" in set(out["code"]) and "PC101" in set(out["code"])
 
 
 def test_unrecognised_conditions_are_rows_with_their_patients_row(checker) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame({"patient_id": ["p1", "p2"], "name": ["carbamazepine 200 mg bd", "amlodipine 5 mg daily"]})
-    patients = pd.DataFrame({"patient_id": ["p1", "p2", "p3"],
-                             "conditions": ["Juvenile Myoclonic Epilepsy (JME)", "made-up syndrome;Dravet's syndrome",
-                                            "xyzzy disease"]})
+    meds = pd.DataFrame(
+        {"patient_id": ["p1", "p2"], "name": ["carbamazepine 200 mg bd", "amlodipine 5 mg daily"]}
+    )
+    patients = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p2", "p3"],
+            "conditions": [
+                "Juvenile Myoclonic Epilepsy (JME)",
+                "made-up syndrome;Dravet's syndrome",
+                "xyzzy disease",
+            ],
+        }
+    )
     result = screen(meds, patients, runner=checker, as_of=AS_OF)
     out = result.findings
     missing = out[out["category"] == "unrecognized"]
     assert list(zip(missing["patient_id"], missing["title"], strict=True)) == [
-        ("p2", "Not checked: condition made-up syndrome"), ("p3", "Not checked: condition xyzzy disease")]
+        ("p2", "Not checked: condition made-up syndrome"),
+        ("p3", "Not checked: condition xyzzy disease"),
+    ]
     assert [m.split(":")[0] for m in missing["message"]] == ["patients row 3", "patients row 4"]
     assert "PC701" in set(out[out["patient_id"] == "p1"]["code"])  # JME as written is read
     assert result.unrecognized == 2
@@ -558,19 +903,29 @@ def test_unrecognised_conditions_are_rows_with_their_patients_row(checker) -> No
 
 def test_screen_exit_code_for_an_unrecognised_condition(tmp_path: Path) -> None:
     meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
-    pd.DataFrame({"patient_id": ["p1"], "name": ["amlodipine 5 mg daily"]}).to_csv(meds, index=False)
-    pd.DataFrame({"patient_id": ["p1"], "conditions": ["made-up syndrome"]}).to_csv(patients, index=False)
+    pd.DataFrame({"patient_id": ["p1"], "name": ["amlodipine 5 mg daily"]}).to_csv(
+        meds, index=False
+    )
+    pd.DataFrame({"patient_id": ["p1"], "conditions": ["made-up syndrome"]}).to_csv(
+        patients, index=False
+    )
     args = ["screen", str(meds), "--patients", str(patients), "-o", str(tmp_path / "out.csv")]
     assert CliRunner().invoke(cli, args).exit_code == 1
     assert CliRunner().invoke(cli, [*args, "--allow-unrecognized"]).exit_code == 0
-    pd.DataFrame({"patient_id": ["p1"], "conditions": ["Dravet's syndrome"]}).to_csv(patients, index=False)
+    pd.DataFrame({"patient_id": ["p1"], "conditions": ["Dravet's syndrome"]}).to_csv(
+        patients, index=False
+    )
     assert CliRunner().invoke(cli, args).exit_code == 0
 
 
 def test_a_look_alike_near_miss_in_a_ward_is_not_screened_as_either(checker) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["trazodol 50 mg nocte", "sertraline 100 mg daily"]})
+    meds = pd.DataFrame(
+        {"patient_id": ["p1", "p1"], "name": ["trazodol 50 mg nocte", "sertraline 100 mg daily"]}
+    )
     out = screen_frame(meds, runner=checker, as_of=AS_OF)
     missing = out[out["category"] == "unrecognized"]
     assert list(missing["title"]) == ["Not checked: trazodol 50 mg nocte"]
-    assert "row 2" in missing["message"].iloc[0] and "trazodone" in missing["recommendation"].iloc[0]
+    assert (
+        "row 2" in missing["message"].iloc[0] and "trazodone" in missing["recommendation"].iloc[0]
+    )
     assert not out["drugs"].str.contains("tramadol|trazodone").any()

@@ -13,8 +13,21 @@ from tests.conftest import REPO
 
 @pytest.mark.parametrize("sample", ["all", "100"])
 def test_screen_benchmark_compares_like_with_like(tmp_path: Path, sample: str) -> None:
-    done = subprocess.run([sys.executable, str(REPO / "benchmarks" / "bench_screen.py"), "--rows", "2000",
-                           "--sample", sample, "--dir", str(tmp_path)], capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(REPO / "benchmarks" / "bench_screen.py"),
+            "--rows",
+            "2000",
+            "--sample",
+            sample,
+            "--dir",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     lines = done.stdout.splitlines()
     assert lines[0].startswith("rows: 2000   screened 2000 medication row(s) for 250 patient(s)")

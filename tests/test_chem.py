@@ -56,10 +56,14 @@ def test_counter_ion_larger_than_drug_is_still_dropped() -> None:
 
 def test_charged_forms_are_uncharged() -> None:
     assert inchikey("CCCC(CCC)C(=O)[O-].[Na+]") == inchikey("CCCC(CCC)C(=O)O")
-    assert inchikey("C[NH+](C)CCCN1c2ccccc2CCc2ccccc21.[Cl-]") == inchikey("CN(C)CCCN1c2ccccc2CCc2ccccc21")
+    assert inchikey("C[NH+](C)CCCN1c2ccccc2CCc2ccccc21.[Cl-]") == inchikey(
+        "CN(C)CCCN1c2ccccc2CCc2ccccc21"
+    )
 
 
-@pytest.mark.parametrize("text", ["C1CC", "C(C", "not a smiles", "", "   ", "Xy", "c1ccccc", "InChI=1S/garbage"])
+@pytest.mark.parametrize(
+    "text", ["C1CC", "C(C", "not a smiles", "", "   ", "Xy", "c1ccccc", "InChI=1S/garbage"]
+)
 def test_bad_input_is_an_error_value(text: str) -> None:
     result = chem.parse_structure(text)
     assert isinstance(result, chem.StructureError)
@@ -138,7 +142,11 @@ def test_standardisation_is_idempotent(smiles: str) -> None:
     assert isinstance(first, chem.Structure)
     again = chem.parse_structure(first.smiles)
     assert isinstance(again, chem.Structure)
-    assert (again.smiles, again.inchikey, again.formula) == (first.smiles, first.inchikey, first.formula)
+    assert (again.smiles, again.inchikey, again.formula) == (
+        first.smiles,
+        first.inchikey,
+        first.formula,
+    )
 
 
 @settings(max_examples=100, deadline=None)

@@ -11,18 +11,30 @@ from pharmcheck.kb.sources import split_list
 from pharmcheck.paths import sources_dir
 
 PATTERN_ROWS = [
-    row for path in sorted((sources_dir() / "smarts").glob("*.csv"))
+    row
+    for path in sorted((sources_dir() / "smarts").glob("*.csv"))
     for row in csv.DictReader(path.read_text(encoding="utf-8").splitlines())
 ]
 REQUIRED_CLASSES = {
-    "fluoroquinolone", "cephalosporin", "carbapenem", "penicillin", "benzodiazepine", "morphinan",
-    "phenylpiperidine", "dibenzazepine", "barbiturate", "phenothiazine",
+    "fluoroquinolone",
+    "cephalosporin",
+    "carbapenem",
+    "penicillin",
+    "benzodiazepine",
+    "morphinan",
+    "phenylpiperidine",
+    "dibenzazepine",
+    "barbiturate",
+    "phenothiazine",
 }
 
 
 def _cases(kind: str) -> list[object]:
-    return [pytest.param(row["class"], row["smarts"], drug, id=f"{row['class']}-{drug}")
-            for row in PATTERN_ROWS for drug in split_list(row[kind])]
+    return [
+        pytest.param(row["class"], row["smarts"], drug, id=f"{row['class']}-{drug}")
+        for row in PATTERN_ROWS
+        for drug in split_list(row[kind])
+    ]
 
 
 def _structure(kb, name: str):  # type: ignore[no-untyped-def]
@@ -49,21 +61,37 @@ def test_every_required_class_has_a_pattern_with_a_reference(kb) -> None:  # typ
 def test_positive_matches(kb, class_name: str, smarts: str, drug: str) -> None:  # type: ignore[no-untyped-def]
     pattern = chem.compile_smarts(smarts)
     assert not isinstance(pattern, chem.StructureError)
-    assert chem.has_substructure(_structure(kb, drug), pattern), f"{class_name} SMARTS misses {drug}"
+    assert chem.has_substructure(_structure(kb, drug), pattern), (
+        f"{class_name} SMARTS misses {drug}"
+    )
 
 
 @pytest.mark.parametrize(("class_name", "smarts", "drug"), _cases("negatives"))
 def test_negative_does_not_match(kb, class_name: str, smarts: str, drug: str) -> None:  # type: ignore[no-untyped-def]
     pattern = chem.compile_smarts(smarts)
     assert not isinstance(pattern, chem.StructureError)
-    assert not chem.has_substructure(_structure(kb, drug), pattern), f"{class_name} SMARTS matches {drug}"
+    assert not chem.has_substructure(_structure(kb, drug), pattern), (
+        f"{class_name} SMARTS matches {drug}"
+    )
 
 
-@pytest.mark.parametrize(("smiles", "class_name"), [
-    ("CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCNCC3)cc21.Cl", "fluoroquinolone"),  # norfloxacin hydrochloride
-    ("CC1(C)S[C@@H]2[C@H](NC(=O)Cc3ccccc3)C(=O)N2[C@H]1C(=O)[O-].[K+]", "penicillin"),  # penicillin G potassium
-    ("CCC1(c2ccccc2)C(=O)N=C(O)NC1=O", "barbiturate"),  # phenobarbital drawn as its enol tautomer
-])
+@pytest.mark.parametrize(
+    ("smiles", "class_name"),
+    [
+        (
+            "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCNCC3)cc21.Cl",
+            "fluoroquinolone",
+        ),  # norfloxacin hydrochloride
+        (
+            "CC1(C)S[C@@H]2[C@H](NC(=O)Cc3ccccc3)C(=O)N2[C@H]1C(=O)[O-].[K+]",
+            "penicillin",
+        ),  # penicillin G potassium
+        (
+            "CCC1(c2ccccc2)C(=O)N=C(O)NC1=O",
+            "barbiturate",
+        ),  # phenobarbital drawn as its enol tautomer
+    ],
+)
 def test_salts_and_tautomers_still_match(kb, smiles: str, class_name: str) -> None:  # type: ignore[no-untyped-def]
     from pharmcheck.structures import match_structure
 
@@ -73,8 +101,17 @@ def test_salts_and_tautomers_still_match(kb, smiles: str, class_name: str) -> No
 # Fluoroquinolones in the vocabulary; curators may add some of them to the curated tables over time,
 # and only structures the second source confirms are stored, so the tests use whichever are still
 # uncurated and have a structure.
-FLUOROQUINOLONE_CANDIDATES = ("delafloxacin", "gemifloxacin", "sitafloxacin", "besifloxacin", "trovafloxacin",
-                              "gatifloxacin", "grepafloxacin", "sparfloxacin", "lomefloxacin")
+FLUOROQUINOLONE_CANDIDATES = (
+    "delafloxacin",
+    "gemifloxacin",
+    "sitafloxacin",
+    "besifloxacin",
+    "trovafloxacin",
+    "gatifloxacin",
+    "grepafloxacin",
+    "sparfloxacin",
+    "lomefloxacin",
+)
 
 
 def _uncurated_fluoroquinolones(kb) -> list[tuple[int, str]]:  # type: ignore[no-untyped-def]
@@ -86,7 +123,10 @@ def _uncurated_fluoroquinolones(kb) -> list[tuple[int, str]]:  # type: ignore[no
         drug_id = hits[0].drug_id
         if not kb.drug_row(drug_id)["smiles"]:
             continue
-        if not any(m.class_name == "fluoroquinolone" and m.basis == "curated" for m in kb.classes_of(drug_id)):
+        if not any(
+            m.class_name == "fluoroquinolone" and m.basis == "curated"
+            for m in kb.classes_of(drug_id)
+        ):
             found.append((drug_id, name))
     return found
 
@@ -120,7 +160,9 @@ def test_inferred_class_gives_a_class_finding_that_says_so(kb, checker) -> None:
     cipro = next(f for f in curated.findings if f.code == "PC101")
     order = ("high", "moderate", "low", "very-low")
     assert "inferred" not in cipro.message
-    assert order.index(causative[0].evidence) > order.index("moderate")  # MR lowered one step for the inference
+    assert order.index(causative[0].evidence) > order.index(
+        "moderate"
+    )  # MR lowered one step for the inference
 
 
 def test_verify_lists_class_disagreements_for_review_without_failing(kb_url: str) -> None:

@@ -25,8 +25,13 @@ N_ETHYL_NORMORPHINE = "CCN1CC[C@]23c4c5ccc(O)c4O[C@H]2[C@@H](O)C=C[C@H]3[C@H]1C5
 CIPROFLOXACIN_METHYLPIPERAZINE = "CC1CN(c2cc3c(cc2F)c(=O)c(C(=O)O)cn3C2CC2)CC(C)N1"
 CEFEPIME_ETHYL_ANALOGUE = "CON=C(C(=O)NC1C(=O)N2C(C(=O)[O-])=C(C[N+]3(CC)CCCC3)CSC12)c1csc(N)n1"
 CIPROFLOXACIN_8_CHLORO = "O=C(O)c1cn(C2CC2)c2c(Cl)c(N3CCNCC3)c(F)cc2c1=O"
-ANALOGUES = [PETHIDINE_PROPYL_ESTER, N_ETHYL_NORMORPHINE, CIPROFLOXACIN_METHYLPIPERAZINE,
-             CEFEPIME_ETHYL_ANALOGUE, CIPROFLOXACIN_8_CHLORO]
+ANALOGUES = [
+    PETHIDINE_PROPYL_ESTER,
+    N_ETHYL_NORMORPHINE,
+    CIPROFLOXACIN_METHYLPIPERAZINE,
+    CEFEPIME_ETHYL_ANALOGUE,
+    CIPROFLOXACIN_8_CHLORO,
+]
 UNRELATED = "OCc1ccc(-c2ccccn2)cc1C#N"
 
 
@@ -41,7 +46,15 @@ def test_classify_salt_matches_its_parent_drug() -> None:
     result = run("classify", TRAMADOL_HCL)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
-    assert list(data) == ["input", "standardized_smiles", "inchikey", "match", "classes", "neighbours", "prediction"]
+    assert list(data) == [
+        "input",
+        "standardized_smiles",
+        "inchikey",
+        "match",
+        "classes",
+        "neighbours",
+        "prediction",
+    ]
     assert data["input"] == TRAMADOL_HCL
     assert data["match"] == {"drug": "tramadol", "by": "inchikey"}
     assert data["inchikey"] == "TVYLLZQTGLZFBW-UHFFFAOYSA-N"
@@ -54,7 +67,11 @@ def test_classify_novel_analogue_shows_class_neighbour_and_prediction() -> None:
     assert data["match"] is None
     assert {"class": "phenylpiperidine", "by": "smarts"} in data["classes"]
     top = data["neighbours"][0]
-    assert top["drug"] == "pethidine" and top["similarity"] >= 0.7 and top["myoclonus_grade"] == "known"
+    assert (
+        top["drug"] == "pethidine"
+        and top["similarity"] >= 0.7
+        and top["myoclonus_grade"] == "known"
+    )
     assert all(n["similarity"] >= 0.7 for n in data["neighbours"])
     assert data["prediction"]["myoclonus_relevant"] is True
     assert "predicted" in data["prediction"]["basis"] and "pethidine" in data["prediction"]["basis"]
@@ -109,10 +126,13 @@ def test_classify_missing_molfile_exits_2(tmp_path: Path) -> None:
 # --- structures in medication lists ------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("salt", "drug"), [
-    (TRAMADOL_HCL, "tramadol"),
-    ("CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCNCC3)cc21.CS(=O)(=O)O", "norfloxacin"),
-])
+@pytest.mark.parametrize(
+    ("salt", "drug"),
+    [
+        (TRAMADOL_HCL, "tramadol"),
+        ("CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCNCC3)cc21.CS(=O)(=O)O", "norfloxacin"),
+    ],
+)
 def test_smiles_field_salt_resolves_by_structure(checker, salt: str, drug: str) -> None:  # type: ignore[no-untyped-def]
     report = checker.check([Medication("unnamed tablet 1 tab bd", smiles=salt)])
     assert not report.unrecognized and not report.structures
@@ -121,11 +141,14 @@ def test_smiles_field_salt_resolves_by_structure(checker, salt: str, drug: str) 
     assert any(f.code == "PC101" and f.drugs == (drug,) for f in report.findings)
 
 
-@pytest.mark.parametrize(("salt", "drug"), [
-    (TRAMADOL_HCL, "tramadol"),
-    ("CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCNCC3)cc21.Cl", "norfloxacin"),
-    ("CCCC(CCC)C(=O)[O-].[Na+]", "valproic acid"),
-])
+@pytest.mark.parametrize(
+    ("salt", "drug"),
+    [
+        (TRAMADOL_HCL, "tramadol"),
+        ("CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCNCC3)cc21.Cl", "norfloxacin"),
+        ("CCCC(CCC)C(=O)[O-].[Na+]", "valproic acid"),
+    ],
+)
 def test_salt_given_as_name_resolves_to_parent(checker, salt: str, drug: str) -> None:  # type: ignore[no-untyped-def]
     report = checker.check([salt])
     assert [(m.drug, m.match) for m in report.medications] == [(drug, "structure")]
@@ -190,12 +213,16 @@ def test_novel_analogue_is_no_kb_drug_and_gets_capped_predictions(checker, analo
 
 
 def test_neighbour_finding_names_neighbour_and_score(checker) -> None:  # type: ignore[no-untyped-def]
-    (finding,) = [f for f in _predicted(checker.check([PETHIDINE_PROPYL_ESTER])) if f.code == "PC802"]
+    (finding,) = [
+        f for f in _predicted(checker.check([PETHIDINE_PROPYL_ESTER])) if f.code == "PC802"
+    ]
     assert "pethidine" in finding.message and "Tanimoto similarity 0.79" in finding.message
 
 
 def test_class_finding_names_the_class(checker) -> None:  # type: ignore[no-untyped-def]
-    (finding,) = [f for f in _predicted(checker.check([CIPROFLOXACIN_8_CHLORO])) if f.code == "PC801"]
+    (finding,) = [
+        f for f in _predicted(checker.check([CIPROFLOXACIN_8_CHLORO])) if f.code == "PC801"
+    ]
     assert "class fluoroquinolone" in finding.message
     assert finding.category == "causative"
 
@@ -206,8 +233,10 @@ def test_predicted_rules_stay_silent_for_named_drugs(checker) -> None:  # type: 
 
 
 @settings(max_examples=30, deadline=None)
-@given(base=st.sampled_from(ANALOGUES + [TRAMADOL_HCL, UNRELATED]),
-       seed=st.integers(min_value=0, max_value=2**31 - 1))
+@given(
+    base=st.sampled_from(ANALOGUES + [TRAMADOL_HCL, UNRELATED]),
+    seed=st.integers(min_value=0, max_value=2**31 - 1),
+)
 def test_structure_match_is_independent_of_smiles_writing(kb, base: str, seed: int) -> None:  # type: ignore[no-untyped-def]
     from rdkit import Chem
 
@@ -215,7 +244,11 @@ def test_structure_match_is_independent_of_smiles_writing(kb, base: str, seed: i
 
     (randomised,) = Chem.MolToRandomSmilesVect(Chem.MolFromSmiles(base), 1, randomSeed=seed)
     first, again = match_structure(kb, base), match_structure(kb, randomised)
-    assert (again.inchikey, again.drug, again.class_names) == (first.inchikey, first.drug, first.class_names)
+    assert (again.inchikey, again.drug, again.class_names) == (
+        first.inchikey,
+        first.drug,
+        first.class_names,
+    )
     assert [n.drug for n in again.neighbours] == [n.drug for n in first.neighbours]
 
 
@@ -231,11 +264,23 @@ def test_predictions_never_exceed_possible_with_any_patient(checker, base: str) 
 # --- the light SMILES guess and the no-RDKit check path ----------------------------------------
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("tramadol", False), ("Neurontin 600 tid", False), ("Demerol 75 mg IM q3h", False), ("CO", False),
-    ("C1CC", False), ("CC(C", False), ("co-codamol", False), ("5-FU", False),
-    (TRAMADOL_HCL, True), ("c1ccccc1", True), ("[Na+].[Cl-]", True), (PETHIDINE_PROPYL_ESTER, True),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tramadol", False),
+        ("Neurontin 600 tid", False),
+        ("Demerol 75 mg IM q3h", False),
+        ("CO", False),
+        ("C1CC", False),
+        ("CC(C", False),
+        ("co-codamol", False),
+        ("5-FU", False),
+        (TRAMADOL_HCL, True),
+        ("c1ccccc1", True),
+        ("[Na+].[Cl-]", True),
+        (PETHIDINE_PROPYL_ESTER, True),
+    ],
+)
 def test_light_smiles_guess(text: str, expected: bool) -> None:
     assert looks_like_smiles(text) is expected
 
@@ -246,7 +291,13 @@ def test_check_without_structures_never_imports_rdkit(kb_url: str) -> None:
         f"r = check(['tramadol 50 mg qid', 'Neurontin 600 tid', 'xyzzy', 'CO'], db_url={kb_url!r}); "
         "assert r.medications; assert 'rdkit' not in sys.modules, 'rdkit imported'; print('ok')"
     )
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO,
-                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

@@ -25,28 +25,36 @@ def _name(kb, text: str) -> str | None:  # type: ignore[no-untyped-def]
     return kb.conditions[found.condition_id][0] if found.resolved else None
 
 
-@pytest.mark.parametrize(("text", "condition"), [
-    ("Juvenile Myoclonic Epilepsy (JME)", "juvenile-myoclonic-epilepsy"),
-    ("Lennox Gastaut syndrome", "lennox-gastaut-syndrome"),
-    ("Lennox–Gastaut", "lennox-gastaut-syndrome"),  # an en dash, as word processors write it
-    ("Dravet's syndrome", "dravet-syndrome"),
-    ("Dravet syndrome (SMEI)", "dravet-syndrome"),
-    ("unverricht-lundborg disease", "unverricht-lundborg-disease"),
-    ("JME", "juvenile-myoclonic-epilepsy"),
-    ("  juvenile   MYOCLONIC epilepsy ", "juvenile-myoclonic-epilepsy"),
-    ("HUNTINGTON'S DISEASE", "huntington-disease"),
-    ("Lance-Adams syndrome", "posthypoxic-myoclonus"),
-])
+@pytest.mark.parametrize(
+    ("text", "condition"),
+    [
+        ("Juvenile Myoclonic Epilepsy (JME)", "juvenile-myoclonic-epilepsy"),
+        ("Lennox Gastaut syndrome", "lennox-gastaut-syndrome"),
+        ("Lennox–Gastaut", "lennox-gastaut-syndrome"),  # an en dash, as word processors write it
+        ("Dravet's syndrome", "dravet-syndrome"),
+        ("Dravet syndrome (SMEI)", "dravet-syndrome"),
+        ("unverricht-lundborg disease", "unverricht-lundborg-disease"),
+        ("JME", "juvenile-myoclonic-epilepsy"),
+        ("  juvenile   MYOCLONIC epilepsy ", "juvenile-myoclonic-epilepsy"),
+        ("HUNTINGTON'S DISEASE", "huntington-disease"),
+        ("Lance-Adams syndrome", "posthypoxic-myoclonus"),
+    ],
+)
 def test_written_forms_of_a_condition(kb, text: str, condition: str) -> None:  # type: ignore[no-untyped-def]
     found = resolve_condition(kb, text)
     assert _name(kb, text) == condition
     assert found.match in ("exact", "normalized") and found.score == 1.0
 
 
-@pytest.mark.parametrize(("code", "condition"), [
-    ("G40.834", "dravet-syndrome"), ("g40.812", "lennox-gastaut-syndrome"),
-    ("G40.B19", "juvenile-myoclonic-epilepsy"), ("G40.A", "absence-seizures"),
-])
+@pytest.mark.parametrize(
+    ("code", "condition"),
+    [
+        ("G40.834", "dravet-syndrome"),
+        ("g40.812", "lennox-gastaut-syndrome"),
+        ("G40.B19", "juvenile-myoclonic-epilepsy"),
+        ("G40.A", "absence-seizures"),
+    ],
+)
 def test_icd10cm_codes(kb, code: str, condition: str) -> None:  # type: ignore[no-untyped-def]
     found = resolve_condition(kb, code)
     assert (_name(kb, code), found.match) == (condition, "code")
@@ -54,7 +62,9 @@ def test_icd10cm_codes(kb, code: str, condition: str) -> None:  # type: ignore[n
 
 
 def test_a_code_not_in_the_vocabulary_is_not_guessed(kb) -> None:  # type: ignore[no-untyped-def]
-    found = resolve_condition(kb, "G40.B09")  # a JME code no source read here lists: never read as its parent
+    found = resolve_condition(
+        kb, "G40.B09"
+    )  # a JME code no source read here lists: never read as its parent
     assert not found.resolved and "G40.B09" in found.reason
 
 
@@ -64,11 +74,23 @@ def test_a_near_miss_is_accepted_with_its_score(checker) -> None:  # type: ignor
     assert 0.8 < found.score < 1
     report = checker.check(["carbamazepine"], Patient(conditions=("Dravett syndrom",)), as_of=AS_OF)
     assert not report.unrecognized
-    assert any("Dravett syndrom" in n and "fuzzy" in n and f"{found.score:.2f}" in n for n in report.notes)
+    assert any(
+        "Dravett syndrom" in n and "fuzzy" in n and f"{found.score:.2f}" in n for n in report.notes
+    )
 
 
-@pytest.mark.parametrize("text", ["xyzzy syndrome", "renal", "myoclonus-dystonia", "epi", "dravet (ruled out)",
-                                  "Juvenile myoclonic epilepsy (LGS)", "(JME)x(LGS)"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "xyzzy syndrome",
+        "renal",
+        "myoclonus-dystonia",
+        "epi",
+        "dravet (ruled out)",
+        "Juvenile myoclonic epilepsy (LGS)",
+        "(JME)x(LGS)",
+    ],
+)
 def test_far_misses_and_contradictions_are_not_read(kb, text: str) -> None:  # type: ignore[no-untyped-def]
     assert not resolve_condition(kb, text).resolved
 
@@ -100,9 +122,14 @@ def test_any_text_is_read_or_reported(checker, text: str) -> None:  # type: igno
 
 
 def test_carbamazepine_in_jme_as_written_is_flagged(checker) -> None:  # type: ignore[no-untyped-def]
-    report = checker.check(["carbamazepine 200 mg bd"], Patient(conditions=("Juvenile Myoclonic Epilepsy (JME)",)),
-                           as_of=AS_OF)
-    assert any(f.code == "PC701" and "Juvenile myoclonic epilepsy" in f.title for f in report.findings)
+    report = checker.check(
+        ["carbamazepine 200 mg bd"],
+        Patient(conditions=("Juvenile Myoclonic Epilepsy (JME)",)),
+        as_of=AS_OF,
+    )
+    assert any(
+        f.code == "PC701" and "Juvenile myoclonic epilepsy" in f.title for f in report.findings
+    )
     assert not report.unrecognized
 
 
@@ -112,10 +139,17 @@ def test_unrecognised_condition_in_every_format(checker) -> None:  # type: ignor
     assert "No findings for the recognised inputs." in render(report, "text")
     assert "condition **made-up syndrome**" in render(report, "markdown")
     assert json.loads(render(report, "json"))["unrecognized"] == [
-        {"input": "made-up syndrome", "kind": "condition", "suggestions": [],
-         "reason": "not a condition in the knowledge base's vocabulary: condition rules were not checked for it"}]
+        {
+            "input": "made-up syndrome",
+            "kind": "condition",
+            "suggestions": [],
+            "reason": "not a condition in the knowledge base's vocabulary: condition rules were not checked for it",
+        }
+    ]
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
-    assert [(r["category"], r["title"]) for r in rows] == [("unrecognized", "Not checked: condition made-up syndrome")]
+    assert [(r["category"], r["title"]) for r in rows] == [
+        ("unrecognized", "Not checked: condition made-up syndrome")
+    ]
 
 
 def test_unrecognised_drug_is_marked_as_a_drug(checker) -> None:  # type: ignore[no-untyped-def]
@@ -127,15 +161,26 @@ def test_cli_exit_1_for_an_unrecognised_condition_unless_allowed() -> None:
     assert CliRunner().invoke(cli, ["check", "amlodipine 5 mg daily"]).exit_code == 0
     args = ["check", "amlodipine 5 mg daily", "--condition", "made-up syndrome"]
     result = CliRunner().invoke(cli, args)
-    assert result.exit_code == 1 and "NOT CHECKED" in result.output and "made-up syndrome" in result.output
+    assert (
+        result.exit_code == 1
+        and "NOT CHECKED" in result.output
+        and "made-up syndrome" in result.output
+    )
     assert CliRunner().invoke(cli, [*args, "--allow-unrecognized"]).exit_code == 0
-    assert CliRunner().invoke(cli, ["check", "amlodipine 5 mg daily", "--condition", "Dravet's syndrome"]).exit_code == 0
+    assert (
+        CliRunner()
+        .invoke(cli, ["check", "amlodipine 5 mg daily", "--condition", "Dravet's syndrome"])
+        .exit_code
+        == 0
+    )
 
 
 def test_conditions_command_searches_labels_synonyms_and_codes() -> None:
     found = CliRunner().invoke(cli, ["conditions", "jme"])
     assert found.exit_code == 0 and found.output.startswith("juvenile-myoclonic-epilepsy")
-    listed = json.loads(CliRunner().invoke(cli, ["conditions", "G40.81", "--format", "json"]).output)
+    listed = json.loads(
+        CliRunner().invoke(cli, ["conditions", "G40.81", "--format", "json"]).output
+    )
     assert [c["condition"] for c in listed] == ["lennox-gastaut-syndrome"]
     assert {c["code"] for c in listed[0]["codes"]} == {"G40.811", "G40.812", "G40.813", "G40.814"}
     none = CliRunner().invoke(cli, ["conditions", "zzzzqq"])
@@ -144,5 +189,7 @@ def test_conditions_command_searches_labels_synonyms_and_codes() -> None:
 
 def test_conditions_command_lists_the_whole_vocabulary(kb) -> None:  # type: ignore[no-untyped-def]
     listed = json.loads(CliRunner().invoke(cli, ["conditions", "--format", "json"]).output)
-    assert sorted(c["condition"] for c in listed) == sorted(name for name, _ in kb.conditions.values())
+    assert sorted(c["condition"] for c in listed) == sorted(
+        name for name, _ in kb.conditions.values()
+    )
     assert search_conditions(kb, "Dravet's")[0]["condition"] == "dravet-syndrome"

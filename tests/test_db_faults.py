@@ -19,11 +19,14 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow
 
 
-def cli(*args: str, quiet: bool = False,
-        env: dict[str, str] | None = None) -> subprocess.Popen[str]:
+def cli(
+    *args: str, quiet: bool = False, env: dict[str, str] | None = None
+) -> subprocess.Popen[str]:
     env = {**(env or os.environ), "PYTHONPATH": str(REPO)}
     out = subprocess.DEVNULL if quiet else subprocess.PIPE
-    return subprocess.Popen([sys.executable, "-m", "pharmcheck", *args], stdout=out, stderr=out, text=True, env=env)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pharmcheck", *args], stdout=out, stderr=out, text=True, env=env
+    )
 
 
 def test_old_schema_revision_is_refused_then_upgraded(tmp_path: Path, kb_path: Path) -> None:
@@ -68,8 +71,10 @@ def test_checks_during_a_rebuild_see_the_old_or_the_new_kb(tmp_path: Path, kb_pa
     results = []
     deadline = time.time() + 120
     while builder.poll() is None and time.time() < deadline:
-        checkers = [cli("check", "tramadol 50 mg qid", "sertraline 100 mg", "--format", "json", "--db", url)
-                    for _ in range(8)]
+        checkers = [
+            cli("check", "tramadol 50 mg qid", "sertraline 100 mg", "--format", "json", "--db", url)
+            for _ in range(8)
+        ]
         for proc in checkers:
             out, err = proc.communicate(timeout=120)
             results.append((proc.returncode, err))

@@ -18,11 +18,24 @@ from pharmcheck.kb.store import open_kb
 from pharmcheck.paths import sources_dir
 
 AS_OF = date(2026, 11, 25)
-WARD = ["tramadol 50 mg qid", "Neurontin 600 tid", "sertraline 100 mg daily", "linezolid 600 bd",
-        "valproic acid 500 mg bd", "meropenem 1 g tds", "clonazepam 0.5 mg bd", "Keppra 500 mg bd",
-        "morphine 10 mg q4h", "lithium 400 mg nocte", "carbamazepine 200 mg bd", "cefepime 2 g q8h",
-        "gabapentin 1600 mg tid", "piracetam 2.4 g tds", "haloperidol 5 mg bd",
-        "amitriptyline 25 mg nocte"]
+WARD = [
+    "tramadol 50 mg qid",
+    "Neurontin 600 tid",
+    "sertraline 100 mg daily",
+    "linezolid 600 bd",
+    "valproic acid 500 mg bd",
+    "meropenem 1 g tds",
+    "clonazepam 0.5 mg bd",
+    "Keppra 500 mg bd",
+    "morphine 10 mg q4h",
+    "lithium 400 mg nocte",
+    "carbamazepine 200 mg bd",
+    "cefepime 2 g q8h",
+    "gabapentin 1600 mg tid",
+    "piracetam 2.4 g tds",
+    "haloperidol 5 mg bd",
+    "amitriptyline 25 mg nocte",
+]
 
 
 def invoke(*args: str):  # type: ignore[no-untyped-def]
@@ -47,7 +60,9 @@ def test_build_is_deterministic(tmp_path: Path, kb) -> None:  # type: ignore[no-
     assert report.kb_version == kb.version
 
 
-def test_missing_default_kb_is_built_on_first_use(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb_path: Path) -> None:
+def test_missing_default_kb_is_built_on_first_use(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, kb_path: Path
+) -> None:
     monkeypatch.delenv("PHARMCHECK_DB")
     monkeypatch.setenv("PHARMCHECK_HOME", str(tmp_path / "home"))
     result = CliRunner().invoke(cli, ["check", "amlodipine"])
@@ -56,8 +71,9 @@ def test_missing_default_kb_is_built_on_first_use(tmp_path: Path, monkeypatch: p
     assert list((tmp_path / "home").glob("kb-*.sqlite"))
 
 
-def test_unwritable_location_is_a_clear_error(tmp_path: Path,
-                                              monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_location_is_a_clear_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A path below a plain file cannot be created by anyone, root included.
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("")
@@ -80,8 +96,9 @@ def test_a_missing_kb_named_by_db_is_an_error_and_nothing_is_created(tmp_path: P
     assert not (tmp_path / "typo").exists()
 
 
-def test_pharmcheck_db_naming_a_missing_file_is_an_error(tmp_path: Path,
-                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+def test_pharmcheck_db_naming_a_missing_file_is_an_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("PHARMCHECK_DB", f"sqlite:///{tmp_path / 'gone.sqlite'}")
     result = invoke("check", "amlodipine")
     assert result.exit_code == 2 and "pharmcheck db build" in result.output
@@ -111,7 +128,8 @@ def test_db_build_never_replaces_another_sqlite_database(tmp_path: Path) -> None
 
 
 def test_db_build_replaces_a_kb_even_a_damaged_one_and_fills_an_empty_file(  # type: ignore[no-untyped-def]
-        tmp_path: Path, kb_path: Path, kb) -> None:
+    tmp_path: Path, kb_path: Path, kb
+) -> None:
     old = tmp_path / "old.sqlite"
     shutil.copy(kb_path, old)
     damaged = tmp_path / "damaged.sqlite"
@@ -177,7 +195,8 @@ def test_bad_sources_stop_the_build_and_keep_the_old_kb(tmp_path: Path, kb_path:
     shutil.copytree(sources_dir(), sources)
     (sources / "risks" / "zz-bad.csv").write_text(
         "subject,grade,evidence,severity,dose_dependent,worsening_conditions,mechanism,summary,ref_ids\n"
-        "tramadol,certain,A,major,yes,,,invented,NOPE\n")
+        "tramadol,certain,A,major,yes,,,invented,NOPE\n"
+    )
     target = tmp_path / "kb.sqlite"
     shutil.copy(kb_path, target)
     before = target.read_bytes()
@@ -220,7 +239,8 @@ def rebuilt_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
     shutil.copytree(sources_dir(), sources)
     (sources / "drugs" / "00-added.csv").write_text(
         "drug,smiles,drugbank_id,atc_codes,rxnorm_cui,structure_source\n"
-        f"zz-added-drug,N{'C' * 40}O,,,,test structure\n")
+        f"zz-added-drug,N{'C' * 40}O,,,,test structure\n"
+    )
     build(f"sqlite:///{folder / 'kb.sqlite'}", sources)
     return folder / "kb.sqlite"
 
@@ -230,8 +250,9 @@ def _ward() -> tuple[object, object]:
 
     names = WARD * 10
     meds = pd.DataFrame({"patient_id": [f"p{i % 40}" for i in range(len(names))], "name": names})
-    patients = pd.DataFrame({"patient_id": [f"p{i}" for i in range(40)],
-                             "crcl": [str(10 + 3 * i) for i in range(40)]})
+    patients = pd.DataFrame(
+        {"patient_id": [f"p{i}" for i in range(40)], "crcl": [str(10 + 3 * i) for i in range(40)]}
+    )
     return meds, patients
 
 
@@ -242,7 +263,8 @@ def _rebuild_in_place(target: Path, rebuilt: Path) -> None:
 
 
 def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type: ignore[no-untyped-def]
-        tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import pandas as pd
 
     from pharmcheck.batch import screen, screening
@@ -267,7 +289,8 @@ def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type
 
 
 def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(  # type: ignore[no-untyped-def]
-        tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pharmcheck.batch import screen, screening
     from pharmcheck.engine import Checker
     from pharmcheck.kb.store import KnowledgeBase, _sqlalchemy_query
@@ -288,8 +311,9 @@ def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(
 # --- the KB you asked for, or an error ------------------------------------------------------
 
 
-def test_edited_sources_get_a_fresh_default_kb(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
+def test_edited_sources_get_a_fresh_default_kb(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     sources = tmp_path / "db"
     shutil.copytree(sources_dir(), sources)
     monkeypatch.delenv("PHARMCHECK_DB")
@@ -302,7 +326,8 @@ def test_edited_sources_get_a_fresh_default_kb(tmp_path: Path,
     again = invoke("check", "amlodipine")
     assert again.exit_code == 0 and "building" not in again.output
     (sources / "names" / "zz-curator.csv").write_text(
-        "name,drug,kind,source\nzz-curator-brand,tramadol,brand,test\n")
+        "name,drug,kind,source\nzz-curator-brand,tramadol,brand,test\n"
+    )
     edited = invoke("check", "zz-curator-brand", "--format", "json")
     assert "building the knowledge base" in edited.stderr
     assert json.loads(edited.stdout)["medications"][0]["drug"] == "tramadol"
@@ -340,8 +365,12 @@ def test_a_kb_from_a_newer_pharmcheck_is_refused_by_name(tmp_path: Path, kb_path
     url = f"sqlite:///{newer}"
     with pytest.raises(SchemaRevisionError, match="pharmcheck 9.9.0 at schema revision 0099"):
         open_kb(url)
-    for args in (("check", "tramadol"), ("db", "info"), ("db", "upgrade"),
-                 ("db", "downgrade", "0001")):
+    for args in (
+        ("check", "tramadol"),
+        ("db", "info"),
+        ("db", "upgrade"),
+        ("db", "downgrade", "0001"),
+    ):
         result = invoke(*args, "--db", url)
         assert result.exit_code == 2, (args, result.output)
         assert "pharmcheck 9.9.0 or later" in result.output
@@ -350,7 +379,8 @@ def test_a_kb_from_a_newer_pharmcheck_is_refused_by_name(tmp_path: Path, kb_path
 
 
 def test_default_kbs_of_older_source_states_are_pruned_to_the_three_newest(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from pharmcheck.kb.store import _prune_default_kbs
 
     monkeypatch.setenv("PHARMCHECK_HOME", str(tmp_path))

@@ -53,11 +53,24 @@ def codes_of(result: pd.DataFrame, pid: str) -> set[str]:
 # (on-hold: "temporarily halted": not given now); withdrawn before any administration, not taken,
 # or recorded in error -> void.
 FHIR_MEANINGS = [
-    ("active", ACTIVE), ("intended", ACTIVE), ("draft", ACTIVE), ("unknown", ACTIVE),
-    ("on-hold", STOPPED), ("completed", STOPPED), ("stopped", STOPPED),
-    ("cancelled", VOID), ("entered-in-error", VOID), ("not-taken", VOID),
-    ("D/C", STOPPED), ("Discontinued", STOPPED), ("held", STOPPED), ("Suspended", STOPPED), ("ceased", STOPPED),
-    ("On Hold", STOPPED), ("entered in error", VOID), ("NOT_TAKEN", VOID),
+    ("active", ACTIVE),
+    ("intended", ACTIVE),
+    ("draft", ACTIVE),
+    ("unknown", ACTIVE),
+    ("on-hold", STOPPED),
+    ("completed", STOPPED),
+    ("stopped", STOPPED),
+    ("cancelled", VOID),
+    ("entered-in-error", VOID),
+    ("not-taken", VOID),
+    ("D/C", STOPPED),
+    ("Discontinued", STOPPED),
+    ("held", STOPPED),
+    ("Suspended", STOPPED),
+    ("ceased", STOPPED),
+    ("On Hold", STOPPED),
+    ("entered in error", VOID),
+    ("NOT_TAKEN", VOID),
 ]
 
 
@@ -79,28 +92,59 @@ def test_case_and_spacing_do_not_change_a_status(status: str, pad: str, upper: b
 
 
 # sertraline under the status, tramadol active: PC201 (their interaction) iff sertraline counts as given
-INTERACTION_CASES = [("active", True), ("unknown", True), ("intended", True), ("on-hold", False),
-                     ("completed", False), ("d/c", False), ("entered-in-error", False), ("not-taken", False),
-                     ("cancelled", False)]
+INTERACTION_CASES = [
+    ("active", True),
+    ("unknown", True),
+    ("intended", True),
+    ("on-hold", False),
+    ("completed", False),
+    ("d/c", False),
+    ("entered-in-error", False),
+    ("not-taken", False),
+    ("cancelled", False),
+]
 
 
 def test_screen_and_check_read_every_status_alike(checker) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame([(f"p{i}", name, status) for i, (status, _) in enumerate(INTERACTION_CASES)
-                         for name, status in (("tramadol 50 mg qid", ""), ("sertraline 100 mg daily", status))],
-                        columns=["patient_id", "name", "status"])
+    meds = pd.DataFrame(
+        [
+            (f"p{i}", name, status)
+            for i, (status, _) in enumerate(INTERACTION_CASES)
+            for name, status in (("tramadol 50 mg qid", ""), ("sertraline 100 mg daily", status))
+        ],
+        columns=["patient_id", "name", "status"],
+    )
     out = screen(meds, runner=checker, as_of=AS_OF).findings
     for i, (status, interacts) in enumerate(INTERACTION_CASES):
-        report = checker.check([Medication("tramadol 50 mg qid"), Medication("sertraline 100 mg daily", status=status)],
-                               Patient(id=f"p{i}"), as_of=AS_OF)
+        report = checker.check(
+            [
+                Medication("tramadol 50 mg qid"),
+                Medication("sertraline 100 mg daily", status=status),
+            ],
+            Patient(id=f"p{i}"),
+            as_of=AS_OF,
+        )
         assert ("PC201" in codes_of(out, f"p{i}")) is interacts, status
         assert ("PC201" in {f.code for f in report.findings}) is interacts, status
 
 
-@pytest.mark.parametrize(("status", "withdrawal"), [("d/c", True), ("on-hold", True), ("completed", True),
-                                                     ("entered-in-error", False), ("not-taken", False),
-                                                     ("cancelled", False), ("active", False)])
-def test_only_a_drug_that_was_given_and_stopped_feeds_the_withdrawal_rule(checker, status: str,  # type: ignore[no-untyped-def]
-                                                                         withdrawal: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "withdrawal"),
+    [
+        ("d/c", True),
+        ("on-hold", True),
+        ("completed", True),
+        ("entered-in-error", False),
+        ("not-taken", False),
+        ("cancelled", False),
+        ("active", False),
+    ],
+)
+def test_only_a_drug_that_was_given_and_stopped_feeds_the_withdrawal_rule(
+    checker,
+    status: str,  # type: ignore[no-untyped-def]
+    withdrawal: bool,
+) -> None:
     meds = pd.DataFrame({"patient_id": ["p1"], "name": ["clonazepam 1 mg bd"], "status": [status]})
     out = screen(meds, runner=checker, as_of=AS_OF).findings
     report = checker.check([Medication("clonazepam 1 mg bd", status=status)], as_of=AS_OF)
@@ -109,8 +153,9 @@ def test_only_a_drug_that_was_given_and_stopped_feeds_the_withdrawal_rule(checke
 
 
 def test_a_void_medication_feeds_no_rule_at_all(checker) -> None:  # type: ignore[no-untyped-def]
-    report = checker.check([Medication("tramadol 50 mg qid", status="entered-in-error")], Patient(crcl=10),
-                           as_of=AS_OF)
+    report = checker.check(
+        [Medication("tramadol 50 mg qid", status="entered-in-error")], Patient(crcl=10), as_of=AS_OF
+    )
     assert report.findings == ()
     assert report.medications[0].drug == "tramadol"  # listed, not dropped
     assert any("entered-in-error" in note and "not screened" in note for note in report.notes)
@@ -120,36 +165,61 @@ def test_unknown_status_is_screened_as_active_and_said(checker) -> None:  # type
     report = checker.check([Medication("sertraline", status="unknown")], as_of=AS_OF)
     assert "PC101" in {f.code for f in report.findings}
     assert any("status unknown" in note for note in report.notes)
-    result = screen(pd.DataFrame({"patient_id": ["p1"], "name": ["sertraline"], "status": ["Unknown"]}),
-                    runner=checker, as_of=AS_OF)
+    result = screen(
+        pd.DataFrame({"patient_id": ["p1"], "name": ["sertraline"], "status": ["Unknown"]}),
+        runner=checker,
+        as_of=AS_OF,
+    )
     assert any("status unknown" in note and "rows 2" in note for note in result.notes)
 
 
 def test_screen_notes_the_rows_it_does_not_count(checker) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["tramadol", "sertraline"],
-                         "status": ["Entered in error", ""]})
+    meds = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p1"],
+            "name": ["tramadol", "sertraline"],
+            "status": ["Entered in error", ""],
+        }
+    )
     result = screen(meds, runner=checker, as_of=AS_OF)
     assert any("rows 2" in note and "not screened" in note for note in result.notes)
     assert "PC201" not in codes_of(result.findings, "p1")
 
 
 def test_screen_rejects_a_status_it_does_not_know(checker) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame({"patient_id": ["p1", "p1", "p2"], "name": ["tramadol 50 mg qid", "sertraline", "sertraline"],
-                         "status": ["", "xyz", "active"]})
+    meds = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p1", "p2"],
+            "name": ["tramadol 50 mg qid", "sertraline", "sertraline"],
+            "status": ["", "xyz", "active"],
+        }
+    )
     result = screen(meds, runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     assert list(rejected["title"]) == ["Row 3 not screened"]
-    assert "unknown status 'xyz'" in rejected["message"].iloc[0] and "on-hold" in rejected["message"].iloc[0]
+    assert (
+        "unknown status 'xyz'" in rejected["message"].iloc[0]
+        and "on-hold" in rejected["message"].iloc[0]
+    )
     assert "PC201" not in codes_of(result.findings, "p1")  # never "active" by default
 
 
 def test_check_input_with_an_unknown_status_exits_2(tmp_path: Path) -> None:
     path = tmp_path / "request.json"
-    path.write_text(json.dumps({"medications": ["sertraline", {"name": "tramadol", "status": "d/c?"}]}))
-    one_line_error(invoke("check", "--input", str(path)), "medication 2 (tramadol)", "d/c?", "on-hold", "not-taken")
+    path.write_text(
+        json.dumps({"medications": ["sertraline", {"name": "tramadol", "status": "d/c?"}]})
+    )
+    one_line_error(
+        invoke("check", "--input", str(path)),
+        "medication 2 (tramadol)",
+        "d/c?",
+        "on-hold",
+        "not-taken",
+    )
 
 
 # --- 6. ward files as they come ----------------------------------------------------------------
+
 
 def stray_quote_ward(path: Path) -> None:
     rows = ["patient_id,name,dose,frequency"]
@@ -167,7 +237,9 @@ def test_a_stray_quote_is_a_rejected_row_never_a_swallowed_ward(tmp_path: Path) 
     out = tmp_path / "out.csv"
     result = invoke("screen", str(path), "-o", str(out), "--as-of", "2026-11-25")
     assert result.exit_code == 1, result.output
-    rejected = pd.read_csv(out, dtype=str, keep_default_na=False).query("category == 'rejected-row'")
+    rejected = pd.read_csv(out, dtype=str, keep_default_na=False).query(
+        "category == 'rejected-row'"
+    )
     assert list(rejected["title"]) == ["Row 10 not screened"]
     assert "lines 10-501" in rejected["message"].iloc[0] and "quote" in rejected["message"].iloc[0]
     assert "1 rejected row" in result.output
@@ -179,7 +251,9 @@ def test_an_unclosed_quote_at_the_end_is_a_rejected_row(tmp_path: Path, checker)
     path.write_text('patient_id,name\np1,sertraline\np2,"tramadol\np3,lithium\n')
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
-    assert list(rejected["title"]) == ["Row 3 not screened"] and list(rejected["patient_id"]) == ["p2"]
+    assert list(rejected["title"]) == ["Row 3 not screened"] and list(rejected["patient_id"]) == [
+        "p2"
+    ]
 
 
 def test_a_giant_cell_is_a_rejected_row(tmp_path: Path, checker) -> None:  # type: ignore[no-untyped-def]
@@ -187,17 +261,30 @@ def test_a_giant_cell_is_a_rejected_row(tmp_path: Path, checker) -> None:  # typ
     path.write_text(f"patient_id,name\np1,sertraline\np2,{'x' * (MAX_CELL_CHARS + 1)}\n")
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
-    assert list(rejected["title"]) == ["Row 3 not screened"] and "characters" in rejected["message"].iloc[0]
+    assert (
+        list(rejected["title"]) == ["Row 3 not screened"]
+        and "characters" in rejected["message"].iloc[0]
+    )
 
 
-@pytest.mark.parametrize(("text", "suffix"), [
-    ("Patient ID;Drug Name;Dose\np1;tramadol;50 mg\np1;sertraline;100 mg\n", ".csv"),
-    ("patient_id\tMedication Name\tdose\np1\ttramadol\t50 mg\np1\tsertraline\t100 mg\n", ".csv"),
-    ("MRN,Medication-Name,Start Date\np1,tramadol 50 mg,2026-01-01\np1,sertraline,\n", ".csv"),
-    ("patient id;medicine name\np1;tramadol\np1;\"sertraline; 100 mg\"\n", ".txt"),
-])
-def test_delimiters_and_header_aliases_are_read(tmp_path: Path, checker, text: str,  # type: ignore[no-untyped-def]
-                                                suffix: str) -> None:
+@pytest.mark.parametrize(
+    ("text", "suffix"),
+    [
+        ("Patient ID;Drug Name;Dose\np1;tramadol;50 mg\np1;sertraline;100 mg\n", ".csv"),
+        (
+            "patient_id\tMedication Name\tdose\np1\ttramadol\t50 mg\np1\tsertraline\t100 mg\n",
+            ".csv",
+        ),
+        ("MRN,Medication-Name,Start Date\np1,tramadol 50 mg,2026-01-01\np1,sertraline,\n", ".csv"),
+        ('patient id;medicine name\np1;tramadol\np1;"sertraline; 100 mg"\n', ".txt"),
+    ],
+)
+def test_delimiters_and_header_aliases_are_read(
+    tmp_path: Path,
+    checker,
+    text: str,  # type: ignore[no-untyped-def]
+    suffix: str,
+) -> None:
     path = tmp_path / f"ward{suffix}"
     path.write_text(text)
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
@@ -210,7 +297,9 @@ def test_a_missing_column_names_the_delimiter_seen(tmp_path: Path) -> None:
     one_line_error(invoke("screen", str(path)), "missing required column", "semicolon-separated")
 
 
-def test_a_patients_row_with_a_missing_trailing_field_reads_it_blank(tmp_path: Path, checker) -> None:  # type: ignore[no-untyped-def]
+def test_a_patients_row_with_a_missing_trailing_field_reads_it_blank(
+    tmp_path: Path, checker
+) -> None:  # type: ignore[no-untyped-def]
     patients = tmp_path / "patients.csv"
     patients.write_text("patient_id,age,crcl\np1,70,25\np2,40\n")
     meds = pd.DataFrame({"patient_id": ["p1", "p2"], "name": ["tramadol 50 mg qid"] * 2})
@@ -221,14 +310,25 @@ def test_a_patients_row_with_a_missing_trailing_field_reads_it_blank(tmp_path: P
 
 
 def test_the_summary_lists_every_patient_in_natural_order(checker) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame({"patient_id": ["P10", "P2", "P1", "P3", "P4"],
-                         "name": ["sertraline", "sertraline", "", "sertraline", "sertraline"]})
-    patients = pd.DataFrame({"patient_id": ["P10", "P2", "P1", "P3", "P20", "P7"],
-                             "age": ["50", "50", "50", "400", "50", "500"]})
+    meds = pd.DataFrame(
+        {
+            "patient_id": ["P10", "P2", "P1", "P3", "P4"],
+            "name": ["sertraline", "sertraline", "", "sertraline", "sertraline"],
+        }
+    )
+    patients = pd.DataFrame(
+        {
+            "patient_id": ["P10", "P2", "P1", "P3", "P20", "P7"],
+            "age": ["50", "50", "50", "400", "50", "500"],
+        }
+    )
     result = screen(meds, patients, runner=checker, as_of=AS_OF)
     summary = result.summary.set_index("patient_id")
     assert list(summary.index) == ["P1", "P2", "P3", "P4", "P7", "P10", "P20"]
-    assert summary.loc["P1", "highest_severity"] == "not screened" and summary.loc["P1", "rejected"] == 1
+    assert (
+        summary.loc["P1", "highest_severity"] == "not screened"
+        and summary.loc["P1", "rejected"] == 1
+    )
     assert summary.loc["P3", "rejected"] == 1  # its patients row is invalid
     assert summary.loc["P4", "rejected"] == 1  # not in the patients file
     assert summary.loc["P20", "highest_severity"] == "no medications"
@@ -249,20 +349,31 @@ def workbook(path: Path, sheets: dict[str, pd.DataFrame]) -> None:
 
 def test_a_workbook_names_the_sheets_it_did_not_read(tmp_path: Path) -> None:
     path = tmp_path / "wards.xlsx"
-    workbook(path, {"Ward A": pd.DataFrame({"patient_id": ["a1"], "name": ["sertraline"]}),
-                    "Ward B": pd.DataFrame({"patient_id": ["b1", "b1"], "name": ["sertraline", "tramadol"]})})
+    workbook(
+        path,
+        {
+            "Ward A": pd.DataFrame({"patient_id": ["a1"], "name": ["sertraline"]}),
+            "Ward B": pd.DataFrame(
+                {"patient_id": ["b1", "b1"], "name": ["sertraline", "tramadol"]}
+            ),
+        },
+    )
     first = invoke("screen", str(path), "--as-of", "2026-11-25")
     assert "only sheet 'Ward A' was read; not read: 'Ward B'" in first.output
     second = invoke("screen", str(path), "--sheet", "Ward B", "--as-of", "2026-11-25")
     assert "b1: 2 medication(s)" in second.output and "PC201" in second.output
-    one_line_error(invoke("screen", str(path), "--sheet", "Ward C"), "no sheet 'Ward C'", "'Ward B'")
+    one_line_error(
+        invoke("screen", str(path), "--sheet", "Ward C"), "no sheet 'Ward C'", "'Ward B'"
+    )
 
 
 def test_a_workbook_that_unpacks_to_a_giant_is_refused_before_it_is_opened(tmp_path: Path) -> None:
     path = tmp_path / "bomb.xlsx"
     zeros = b"0" * 2**20
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, \
-            archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
+    with (
+        zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive,
+        archive.open("xl/worksheets/sheet1.xml", "w") as sheet,
+    ):
         for _ in range(260):
             sheet.write(zeros)
     assert path.stat().st_size < 2**20
@@ -271,12 +382,22 @@ def test_a_workbook_that_unpacks_to_a_giant_is_refused_before_it_is_opened(tmp_p
     assert time.monotonic() - started < 5
 
 
-@pytest.mark.parametrize(("start", "reason"), [
-    ("2026-01-01T00:00:00Z", "time zone"), ("2026-01-01T08:00:00+02:00", "time zone"), ("31/02/2026", "not a date"),
-    ("2026-01-01 08:30", None), ("2026-01-01T00:00:00", None), ("2026-01-01", None), ("20260101", None),
-])
+@pytest.mark.parametrize(
+    ("start", "reason"),
+    [
+        ("2026-01-01T00:00:00Z", "time zone"),
+        ("2026-01-01T08:00:00+02:00", "time zone"),
+        ("31/02/2026", "not a date"),
+        ("2026-01-01 08:30", None),
+        ("2026-01-01T00:00:00", None),
+        ("2026-01-01", None),
+        ("20260101", None),
+    ],
+)
 def test_screen_reads_dates_as_check_does(checker, start: str, reason: str | None) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame({"patient_id": ["p1", "p2"], "name": ["tramadol", "sertraline"], "start": [start, ""]})
+    meds = pd.DataFrame(
+        {"patient_id": ["p1", "p2"], "name": ["tramadol", "sertraline"], "start": [start, ""]}
+    )
     result = screen(meds, runner=checker, as_of=AS_OF)  # one bad date never aborts the screen
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     document = {"medications": [{"name": "tramadol", "start": start}]}
@@ -284,14 +405,19 @@ def test_screen_reads_dates_as_check_does(checker, start: str, reason: str | Non
         assert rejected.empty
         assert parse_document(json.dumps(document)).medications[0].start == date(2026, 1, 1)
     else:
-        assert list(rejected["title"]) == ["Row 2 not screened"] and reason in rejected["message"].iloc[0]
+        assert (
+            list(rejected["title"]) == ["Row 2 not screened"]
+            and reason in rejected["message"].iloc[0]
+        )
         with pytest.raises(InputError, match=reason):
             parse_document(json.dumps(document))
     assert "PC101" in codes_of(result.findings, "p2")
 
 
 @given(st.dates(date(1900, 1, 1), date(2200, 1, 1)), st.times(), st.integers(-12, 12))
-def test_a_date_with_a_time_is_its_day_and_one_with_a_zone_is_refused(day: date, moment, hours: int) -> None:  # type: ignore[no-untyped-def]
+def test_a_date_with_a_time_is_its_day_and_one_with_a_zone_is_refused(
+    day: date, moment, hours: int
+) -> None:  # type: ignore[no-untyped-def]
     naive = datetime.combine(day, moment)
     assert read_date(naive.isoformat()) == day
     assert read_date(naive.isoformat(sep=" ")) == day
@@ -301,25 +427,36 @@ def test_a_date_with_a_time_is_its_day_and_one_with_a_zone_is_refused(day: date,
 
 def test_a_structure_only_medication_appears_as_check_lists_it(checker) -> None:  # type: ignore[no-untyped-def]
     smiles = "CCCCCCCCN(C)C"
-    meds = pd.DataFrame({"patient_id": ["p1", "p1"], "name": ["compound X", "sertraline"], "smiles": [smiles, ""]})
+    meds = pd.DataFrame(
+        {"patient_id": ["p1", "p1"], "name": ["compound X", "sertraline"], "smiles": [smiles, ""]}
+    )
     result = screen(meds, runner=checker, as_of=AS_OF)
-    report = checker.check([Medication("compound X", smiles=smiles), Medication("sertraline")], as_of=AS_OF)
+    report = checker.check(
+        [Medication("compound X", smiles=smiles), Medication("sertraline")], as_of=AS_OF
+    )
     assert [s.input for s in report.structures] == ["compound X"]
     listed = result.findings[result.findings["category"] == "structure-only"]
     assert list(listed["title"]) == ["Checked by structure only: compound X"]
-    assert "row 2" in listed["message"].iloc[0] and report.structures[0].smiles in listed["message"].iloc[0]
+    assert (
+        "row 2" in listed["message"].iloc[0]
+        and report.structures[0].smiles in listed["message"].iloc[0]
+    )
     assert result.by_structure == 1 and result.unrecognized == 0
 
 
 # --- 8. documents ------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("text", "key"), [
-    ('{"medications": ["tramadol"], "medications": ["sertraline"]}', "medications"),
-    ('{"medications": [{"name": "tramadol", "dose": "50 mg", "dose": "5 mg"}]}', "dose"),
-    ('{"patient": {"age": 70, "age": 7}, "medications": ["tramadol"]}', "age"),
-    ("medications: [tramadol]\nmedications: [sertraline]\n", "medications"),
-    ("medications:\n  - name: tramadol\n    status: stopped\n    status: active\n", "status"),
-])
+
+@pytest.mark.parametrize(
+    ("text", "key"),
+    [
+        ('{"medications": ["tramadol"], "medications": ["sertraline"]}', "medications"),
+        ('{"medications": [{"name": "tramadol", "dose": "50 mg", "dose": "5 mg"}]}', "dose"),
+        ('{"patient": {"age": 70, "age": 7}, "medications": ["tramadol"]}', "age"),
+        ("medications: [tramadol]\nmedications: [sertraline]\n", "medications"),
+        ("medications:\n  - name: tramadol\n    status: stopped\n    status: active\n", "status"),
+    ],
+)
 def test_a_key_given_twice_is_an_error(tmp_path: Path, text: str, key: str) -> None:
     path = tmp_path / "request.yaml"
     path.write_text(text)
@@ -342,31 +479,60 @@ def test_even_one_yaml_alias_is_refused() -> None:
         parse_document("x: &name tramadol\nmedications: [*name]\n")
 
 
-@pytest.mark.parametrize("text", ["[" * 5000 + "]" * 5000, "medications: " + "[" * 5000 + "]" * 5000,
-                                  '{"medications": [{"name": "x", "history": ' + "[" * 12 + "]" * 12 + "}]}"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "[" * 5000 + "]" * 5000,
+        "medications: " + "[" * 5000 + "]" * 5000,
+        '{"medications": [{"name": "x", "history": ' + "[" * 12 + "]" * 12 + "}]}",
+    ],
+)
 def test_nesting_deeper_than_the_limit_is_refused(text: str) -> None:
     with pytest.raises(InputError, match=f"nested deeper than {MAX_NESTING_DEPTH}"):
         parse_document(text)
 
 
 def test_a_request_at_the_usual_depth_is_read() -> None:
-    request = parse_document(json.dumps({"medications": [{"name": "clonazepam", "history": [
-        {"date": "2026-01-01", "daily_dose": "2 mg"}, {"date": "2026-02-01", "daily_dose": "1 mg"}]}]}))
+    request = parse_document(
+        json.dumps(
+            {
+                "medications": [
+                    {
+                        "name": "clonazepam",
+                        "history": [
+                            {"date": "2026-01-01", "daily_dose": "2 mg"},
+                            {"date": "2026-02-01", "daily_dose": "1 mg"},
+                        ],
+                    }
+                ]
+            }
+        )
+    )
     assert len(request.medications[0].history) == 2
 
 
 def test_a_text_longer_than_the_limit_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "request.json"
     path.write_text(json.dumps({"medications": ["tramadol", {"name": "x" * (MAX_TEXT_CHARS + 1)}]}))
-    one_line_error(invoke("check", "--input", str(path)), "medication 2", f"at most {MAX_TEXT_CHARS:,}")
+    one_line_error(
+        invoke("check", "--input", str(path)), "medication 2", f"at most {MAX_TEXT_CHARS:,}"
+    )
     with pytest.raises(InputError, match="at most"):
-        parse_document(json.dumps({"patient": {"conditions": ["y" * (MAX_TEXT_CHARS + 1)]}, "medications": ["x"]}))
+        parse_document(
+            json.dumps(
+                {"patient": {"conditions": ["y" * (MAX_TEXT_CHARS + 1)]}, "medications": ["x"]}
+            )
+        )
 
 
-def test_a_line_break_in_a_free_text_column_pharmcheck_does_not_read_is_left_alone(tmp_path: Path,  # type: ignore[no-untyped-def]
-                                                                                    checker) -> None:
+def test_a_line_break_in_a_free_text_column_pharmcheck_does_not_read_is_left_alone(
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    checker,
+) -> None:
     path = tmp_path / "ward.csv"
-    path.write_text('patient_id,name,comment\np1,sertraline,"seen by\npsychiatry"\np2,tramadol,"a, b\nc"\n')
+    path.write_text(
+        'patient_id,name,comment\np1,sertraline,"seen by\npsychiatry"\np2,tramadol,"a, b\nc"\n'
+    )
     result = screen(read_table(str(path)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     assert list(rejected["title"]) == ["Row 3 not screened"]  # its comment holds the delimiter too

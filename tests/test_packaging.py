@@ -15,13 +15,26 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
-    return subprocess.run(command, capture_output=True, text=True, timeout=600, check=False, **kwargs)
+    return subprocess.run(
+        command, capture_output=True, text=True, timeout=600, check=False, **kwargs
+    )
 
 
 @pytest.mark.slow
 def test_the_wheel_installed_elsewhere_runs_a_check(tmp_path: Path) -> None:
-    built = _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path / "dist"),
-                  str(ROOT)])
+    built = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "wheel",
+            "--no-deps",
+            "-q",
+            "-w",
+            str(tmp_path / "dist"),
+            str(ROOT),
+        ]
+    )
     if built.returncode != 0 and "No matching distribution found for setuptools" in built.stderr:
         pytest.skip("no package index to fetch the build backend from")
     assert built.returncode == 0, built.stderr[-2000:]
@@ -29,8 +42,20 @@ def test_the_wheel_installed_elsewhere_runs_a_check(tmp_path: Path) -> None:
     venv = tmp_path / "venv"
     assert _run([sys.executable, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
     python = venv / "bin" / "python"
-    installed = _run([sys.executable, "-m", "pip", "--python", str(python), "install", "-q", "--no-deps",
-                      "--no-index", str(wheel)])
+    installed = _run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "-q",
+            "--no-deps",
+            "--no-index",
+            str(wheel),
+        ]
+    )
     assert installed.returncode == 0, installed.stderr[-2000:]
     # The dependencies come from this environment's site-packages, without pharmcheck itself
     # (installed or editable): pharmcheck comes only from the wheel.
@@ -41,13 +66,33 @@ def test_the_wheel_installed_elsewhere_runs_a_check(tmp_path: Path) -> None:
             (deps / entry.name).symlink_to(entry)
     env = {k: v for k, v in os.environ.items() if not k.startswith("PHARMCHECK_")}
     env.update(PYTHONPATH=str(deps), PHARMCHECK_HOME=str(tmp_path / "home"))
-    where = _run([str(python), "-c", "import pharmcheck; print(pharmcheck.__file__)"], cwd=tmp_path, env=env)
+    where = _run(
+        [str(python), "-c", "import pharmcheck; print(pharmcheck.__file__)"], cwd=tmp_path, env=env
+    )
     assert where.stdout.startswith(str(venv)), where.stdout + where.stderr
-    done = _run([str(python), "-m", "pharmcheck", "check", "tramadol 50 mg qid", "Neurontin 600 tid",
-                 "--crcl", "28", "--format", "json"], cwd=tmp_path, env=env)
+    done = _run(
+        [
+            str(python),
+            "-m",
+            "pharmcheck",
+            "check",
+            "tramadol 50 mg qid",
+            "Neurontin 600 tid",
+            "--crcl",
+            "28",
+            "--format",
+            "json",
+        ],
+        cwd=tmp_path,
+        env=env,
+    )
     assert done.returncode == 1, done.stderr[-2000:]  # major findings
     assert '"drug": "gabapentin"' in done.stdout and '"code": "PC501"' in done.stdout
     assert "building the knowledge base" in done.stderr
-    screened = _run([str(python), "-m", "pharmcheck", "screen", "-"], cwd=tmp_path, env=env,
-                    input="patient_id,name\np1,tramadol 50 mg qid\n")
+    screened = _run(
+        [str(python), "-m", "pharmcheck", "screen", "-"],
+        cwd=tmp_path,
+        env=env,
+        input="patient_id,name\np1,tramadol 50 mg qid\n",
+    )
     assert screened.returncode in (0, 1) and "p1" in screened.stdout, screened.stderr[-2000:]

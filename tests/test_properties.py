@@ -12,28 +12,54 @@ from pharmcheck.domain import Medication, Patient
 
 AS_OF = date(2026, 11, 25)
 POOL = [
-    "tramadol 50 mg qid", "morphine 10 mg q4h", "Neurontin 600 tid", "sertraline 100 mg daily",
-    "linezolid 600 mg bd", "valproic acid 500 mg bd", "meropenem 1 g tds", "clonazepam 0.5 mg bd",
-    "Keppra 500 mg bd", "amitriptyline 25 mg nocte", "oxybutynin 5 mg bd", "cefepime 2 g q8h",
-    "lithium carbonate 400 mg nocte", "lisinopril 10 mg daily", "carbamazepine 200 mg bd",
-    "amlodipine 5 mg daily", "metformin 500 mg bd", "Demerol 75 mg IM q3h", "ciprofloxacin 500 mg bd",
-    "fentanyl 25 mcg/h patch", "levodopa/carbidopa 100/25 tid", "piracetam 2.4 g tds", "quetiapine 50 mg",
-    "xyzzy", "pregabalin 150 mg bd", "diazepam 5 mg tds", "lamotrigine 100 mg bd", "etomidate 20 mg iv stat",
+    "tramadol 50 mg qid",
+    "morphine 10 mg q4h",
+    "Neurontin 600 tid",
+    "sertraline 100 mg daily",
+    "linezolid 600 mg bd",
+    "valproic acid 500 mg bd",
+    "meropenem 1 g tds",
+    "clonazepam 0.5 mg bd",
+    "Keppra 500 mg bd",
+    "amitriptyline 25 mg nocte",
+    "oxybutynin 5 mg bd",
+    "cefepime 2 g q8h",
+    "lithium carbonate 400 mg nocte",
+    "lisinopril 10 mg daily",
+    "carbamazepine 200 mg bd",
+    "amlodipine 5 mg daily",
+    "metformin 500 mg bd",
+    "Demerol 75 mg IM q3h",
+    "ciprofloxacin 500 mg bd",
+    "fentanyl 25 mcg/h patch",
+    "levodopa/carbidopa 100/25 tid",
+    "piracetam 2.4 g tds",
+    "quetiapine 50 mg",
+    "xyzzy",
+    "pregabalin 150 mg bd",
+    "diazepam 5 mg tds",
+    "lamotrigine 100 mg bd",
+    "etomidate 20 mg iv stat",
 ]
 PATIENTS = st.builds(
     Patient,
     age=st.none() | st.integers(16, 95),
     crcl=st.none() | st.integers(5, 140),
     myoclonus=st.none() | st.sampled_from(["absent", "present", "worsening", "improving"]),
-    conditions=st.lists(st.sampled_from(["juvenile myoclonic epilepsy", "Dravet syndrome", "dehydration"]),
-                        max_size=2).map(tuple),
+    conditions=st.lists(
+        st.sampled_from(["juvenile myoclonic epilepsy", "Dravet syndrome", "dehydration"]),
+        max_size=2,
+    ).map(tuple),
 )
 LISTS = st.lists(st.sampled_from(POOL), min_size=1, max_size=8, unique=True)
 
 
 def _findings(report, drop_duplicates: bool = False) -> list[str]:  # type: ignore[no-untyped-def]
-    return sorted(json.dumps(f.to_dict(), sort_keys=True) for f in report.findings
-                  if not (drop_duplicates and f.category == "duplicate-therapy"))
+    return sorted(
+        json.dumps(f.to_dict(), sort_keys=True)
+        for f in report.findings
+        if not (drop_duplicates and f.category == "duplicate-therapy")
+    )
 
 
 @given(LISTS, PATIENTS, st.randoms())
@@ -43,7 +69,9 @@ def test_order_does_not_matter(checker, meds, patient, rnd) -> None:  # type: ig
     first = checker.check(meds, patient, as_of=AS_OF)
     second = checker.check(shuffled, patient, as_of=AS_OF)
     assert _findings(first) == _findings(second)
-    assert sorted(u.input for u in first.unrecognized) == sorted(u.input for u in second.unrecognized)
+    assert sorted(u.input for u in first.unrecognized) == sorted(
+        u.input for u in second.unrecognized
+    )
 
 
 def _asserted(report):  # type: ignore[no-untyped-def]
@@ -76,7 +104,11 @@ def test_a_repeated_entry_never_lowers_or_removes_a_finding(checker, meds, patie
             # a renal rule folds into PC501 once the summed dose makes PC501 report the drug
             carrier = [r for r in repeated.findings if r.code == "PC501" and r.drugs == f.drugs]
             label = f.title.split(" in ", 1)[1]
-            assert carrier and f" in {label} (evidence" in carrier[0].message and carrier[0].severity >= f.severity, f
+            assert (
+                carrier
+                and f" in {label} (evidence" in carrier[0].message
+                and carrier[0].severity >= f.severity
+            ), f
             continue
         assert (f.code, f.drugs) in highest, f
         assert highest[(f.code, f.drugs)] >= f.severity, f
@@ -84,10 +116,16 @@ def test_a_repeated_entry_never_lowers_or_removes_a_finding(checker, meds, patie
 
 @given(LISTS, st.sampled_from(POOL), PATIENTS)
 def test_adding_a_drug_never_removes_a_pairwise_finding(checker, meds, extra, patient) -> None:  # type: ignore[no-untyped-def]
-    before = {(f.code, f.drugs, f.message) for f in checker.check(meds, patient, as_of=AS_OF).findings
-              if f.code == "PC201"}
-    after = {(f.code, f.drugs, f.message) for f in checker.check([*meds, extra], patient, as_of=AS_OF).findings
-             if f.code == "PC201"}
+    before = {
+        (f.code, f.drugs, f.message)
+        for f in checker.check(meds, patient, as_of=AS_OF).findings
+        if f.code == "PC201"
+    }
+    after = {
+        (f.code, f.drugs, f.message)
+        for f in checker.check([*meds, extra], patient, as_of=AS_OF).findings
+        if f.code == "PC201"
+    }
     assert before <= after
 
 

@@ -27,4 +27,3 @@ def test_readme_lists_every_rule() -> None:
 
     for code, rule in REGISTRY.items():
         assert f"| {code} | `{rule.name}` | {rule.category} |" in README, code
-

@@ -7,31 +7,45 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 
-@pytest.mark.parametrize(("text", "drugs", "match"), [
-    ("gabapentin", {"gabapentin"}, "exact"),
-    ("Neurontin", {"gabapentin"}, "brand"),
-    ("KEPPRA", {"levetiracetam"}, "brand"),
-    ("tramadol hydrochloride", {"tramadol"}, "salt"),
-    ("Tramadol HCl", {"tramadol"}, "normalized"),
-    ("meperidine", {"pethidine"}, "synonym"),
-    ("acetaminophen", {"paracetamol"}, "synonym"),
-    ("levodopa/carbidopa", {"levodopa", "carbidopa"}, "combination"),
-    ("co-codamol", {"codeine", "paracetamol"}, "combination"),
-    ("Bactrim", {"sulfamethoxazole", "trimethoprim"}, "combination"),
-    ("Zosyn", {"piperacillin", "tazobactam"}, "combination"),  # also a brand of piperacillin alone
-    ("Percocet", {"oxycodone", "paracetamol"}, "combination"),
-    ("amlodipine", {"amlodipine"}, "exact"),
-    ("metformin", {"metformin"}, "exact"),
-    ("atorvastatin", {"atorvastatin"}, "exact"),
-])
+@pytest.mark.parametrize(
+    ("text", "drugs", "match"),
+    [
+        ("gabapentin", {"gabapentin"}, "exact"),
+        ("Neurontin", {"gabapentin"}, "brand"),
+        ("KEPPRA", {"levetiracetam"}, "brand"),
+        ("tramadol hydrochloride", {"tramadol"}, "salt"),
+        ("Tramadol HCl", {"tramadol"}, "normalized"),
+        ("meperidine", {"pethidine"}, "synonym"),
+        ("acetaminophen", {"paracetamol"}, "synonym"),
+        ("levodopa/carbidopa", {"levodopa", "carbidopa"}, "combination"),
+        ("co-codamol", {"codeine", "paracetamol"}, "combination"),
+        ("Bactrim", {"sulfamethoxazole", "trimethoprim"}, "combination"),
+        (
+            "Zosyn",
+            {"piperacillin", "tazobactam"},
+            "combination",
+        ),  # also a brand of piperacillin alone
+        ("Percocet", {"oxycodone", "paracetamol"}, "combination"),
+        ("amlodipine", {"amlodipine"}, "exact"),
+        ("metformin", {"metformin"}, "exact"),
+        ("atorvastatin", {"atorvastatin"}, "exact"),
+    ],
+)
 def test_resolves(checker, text: str, drugs: set[str], match: str) -> None:  # type: ignore[no-untyped-def]
     resolution = checker.resolver.resolve(text)
     assert {d for _, d in resolution.drugs} == drugs
     assert resolution.match == match
 
 
-@pytest.mark.parametrize(("text", "drug"), [("clonazepan", "clonazepam"), ("levetiracetem", "levetiracetam"),
-                                            ("gabapentine", "gabapentin"), ("sertralin", "sertraline")])
+@pytest.mark.parametrize(
+    ("text", "drug"),
+    [
+        ("clonazepan", "clonazepam"),
+        ("levetiracetem", "levetiracetam"),
+        ("gabapentine", "gabapentin"),
+        ("sertralin", "sertraline"),
+    ],
+)
 def test_confident_misspellings(checker, text: str, drug: str) -> None:  # type: ignore[no-untyped-def]
     resolution = checker.resolver.resolve(text)
     assert [d for _, d in resolution.drugs] == [drug]
@@ -63,25 +77,61 @@ def test_any_unicode_name_resolves_or_is_reported(checker, text: str) -> None:  
     if not text.strip():
         return
     report = checker.check([Medication(text)])
-    inputs = ({m.input for m in report.medications} | {u.input for u in report.unrecognized}
-              | {s.input for s in report.structures})  # a valid SMILES is screened by structure
-    split = any("items: each is read on its own" in note for note in report.notes)  # "a 5 mg, b 10 mg"
+    inputs = (
+        {m.input for m in report.medications}
+        | {u.input for u in report.unrecognized}
+        | {s.input for s in report.structures}
+    )  # a valid SMILES is screened by structure
+    split = any(
+        "items: each is read on its own" in note for note in report.notes
+    )  # "a 5 mg, b 10 mg"
     assert inputs == {text} or split
 
 
-NAMES = ["gabapentin", "levetiracetam", "clonazepam", "morphine", "tramadol", "sertraline", "Neurontin", "Keppra",
-         "piracetam", "cefepime", "lithium", "enoxaparin", "vitamin d", "amlodipine", "valproic acid", "quetiapine"]
+NAMES = [
+    "gabapentin",
+    "levetiracetam",
+    "clonazepam",
+    "morphine",
+    "tramadol",
+    "sertraline",
+    "Neurontin",
+    "Keppra",
+    "piracetam",
+    "cefepime",
+    "lithium",
+    "enoxaparin",
+    "vitamin d",
+    "amlodipine",
+    "valproic acid",
+    "quetiapine",
+]
 
 
 def _misspelt(draw_name: str, position: int, kind: int, letter: str) -> str:
     i = position % max(1, len(draw_name))
-    return [draw_name[:i] + draw_name[i + 1:], draw_name[:i] + letter + draw_name[i:],
-            draw_name[:i] + letter + draw_name[i + 1:], draw_name][kind]
+    return [
+        draw_name[:i] + draw_name[i + 1 :],
+        draw_name[:i] + letter + draw_name[i:],
+        draw_name[:i] + letter + draw_name[i + 1 :],
+        draw_name,
+    ][kind]
 
 
-@given(st.lists(st.builds(_misspelt, st.sampled_from(NAMES), st.integers(0, 20), st.integers(0, 3),
-                          st.sampled_from("aeioxyz ")) | st.text(alphabet="abcdefgilmnoprstuz", min_size=4, max_size=12),
-                min_size=1, max_size=12))
+@given(
+    st.lists(
+        st.builds(
+            _misspelt,
+            st.sampled_from(NAMES),
+            st.integers(0, 20),
+            st.integers(0, 3),
+            st.sampled_from("aeioxyz "),
+        )
+        | st.text(alphabet="abcdefgilmnoprstuz", min_size=4, max_size=12),
+        min_size=1,
+        max_size=12,
+    )
+)
 def test_prefetched_fuzzy_candidates_resolve_as_one_at_a_time(kb, texts: list[str]) -> None:  # type: ignore[no-untyped-def]
     from pharmcheck.inputs.resolve import Resolver
 
@@ -114,7 +164,9 @@ def test_remembered_resolutions_are_bounded(kb, monkeypatch) -> None:  # type: i
 
 
 def test_look_alike_near_miss_is_ambiguous_not_the_nearest_drug(checker) -> None:  # type: ignore[no-untyped-def]
-    report = checker.check(["trazodol 50 mg nocte"])  # between tramadol and trazodone (ISMP confused names)
+    report = checker.check(
+        ["trazodol 50 mg nocte"]
+    )  # between tramadol and trazodone (ISMP confused names)
     assert not report.medications
     [missing] = report.unrecognized
     assert (missing.input, missing.kind) == ("trazodol 50 mg nocte", "drug")
@@ -122,11 +174,19 @@ def test_look_alike_near_miss_is_ambiguous_not_the_nearest_drug(checker) -> None
     assert "tramadol" in missing.reason and "trazodone" in missing.reason
 
 
-@pytest.mark.parametrize(("text", "drug", "match"), [
-    ("tramadol", "tramadol", "exact"), ("Ultram", "tramadol", "brand"), ("trazodone", "trazodone", "exact"),
-    ("trazadone", "trazodone", "misspelling"), ("Klonopin", "clonazepam", "brand"),
-])
-def test_look_alike_names_written_exactly_still_resolve(checker, text: str, drug: str, match: str) -> None:  # type: ignore[no-untyped-def]
+@pytest.mark.parametrize(
+    ("text", "drug", "match"),
+    [
+        ("tramadol", "tramadol", "exact"),
+        ("Ultram", "tramadol", "brand"),
+        ("trazodone", "trazodone", "exact"),
+        ("trazadone", "trazodone", "misspelling"),
+        ("Klonopin", "clonazepam", "brand"),
+    ],
+)
+def test_look_alike_names_written_exactly_still_resolve(
+    checker, text: str, drug: str, match: str
+) -> None:  # type: ignore[no-untyped-def]
     resolution = checker.resolver.resolve(text)
     assert ([d for _, d in resolution.drugs], resolution.match) == ([drug], match)
 
@@ -138,7 +198,12 @@ def _confused_names(kb) -> list[str]:  # type: ignore[no-untyped-def]
 @given(st.data())
 def test_a_fuzzy_match_never_lands_on_a_confused_name(checker, data) -> None:  # type: ignore[no-untyped-def]
     name = data.draw(st.sampled_from(_confused_names(checker.kb)))
-    text = _misspelt(name, data.draw(st.integers(0, 20)), data.draw(st.integers(0, 2)), data.draw(st.sampled_from("aeioxz")))
+    text = _misspelt(
+        name,
+        data.draw(st.integers(0, 20)),
+        data.draw(st.integers(0, 2)),
+        data.draw(st.sampled_from("aeioxz")),
+    )
     resolution = checker.resolver.resolve(text)
     if resolution.match == "fuzzy":
         assert not set(checker.kb.confused_with) & {d for d, _ in resolution.drugs}
@@ -149,5 +214,9 @@ def test_a_fuzzy_match_never_lands_on_a_confused_name(checker, data) -> None:  #
 def test_confused_pairs_include_tramadol_and_trazodone(kb) -> None:  # type: ignore[no-untyped-def]
     tramadol = next(d for d in kb.confused_with if kb.drug_name(d) == "tramadol")
     assert {kb.drug_name(d) for d in kb.confused_with[tramadol]} == {"trazodone"}
-    pair = next(p for p in kb.confused_names if {p["a_drug_id"], p["b_drug_id"]} == {tramadol, *kb.confused_with[tramadol]})
+    pair = next(
+        p
+        for p in kb.confused_names
+        if {p["a_drug_id"], p["b_drug_id"]} == {tramadol, *kb.confused_with[tramadol]}
+    )
     assert any(r.ref_id == "ISMP23-CDN" for r in pair.references)

@@ -26,7 +26,10 @@ def test_rule_examples(checker, rule, example) -> None:  # type: ignore[no-untyp
         assert rule.code in codes, f"{rule.code} did not fire on {example.medications}: {codes}"
         if example.severity is not None:
             own = [(f.severity, f.message) for f in report.findings if f.code == rule.code]
-            assert any(severity == example.severity and example.says in message for severity, message in own), own
+            assert any(
+                severity == example.severity and example.says in message
+                for severity, message in own
+            ), own
     else:
         assert rule.code not in codes, f"{rule.code} fired on clean example {example.medications}"
 
@@ -64,7 +67,9 @@ def _check(checker, *meds: str, **patient):  # type: ignore[no-untyped-def]
 
 
 def test_rules_never_pair_a_drug_with_itself(checker) -> None:  # type: ignore[no-untyped-def]
-    report = _check(checker, "tramadol 50 mg qid", "Ultram 50 mg qid", "tramadol hydrochloride 50 mg")
+    report = _check(
+        checker, "tramadol 50 mg qid", "Ultram 50 mg qid", "tramadol hydrochloride 50 mg"
+    )
     for finding in report.findings:
         if finding.category in ("combination",) and finding.code == "PC201":
             assert len(finding.drugs) == 2
@@ -96,22 +101,32 @@ def test_mme_incomplete_for_pethidine(checker) -> None:  # type: ignore[no-untyp
     assert mme.message.startswith("At least 60 MME/day (morphine 60 mg x 1 = 60)")
 
 
-@pytest.mark.parametrize(("sig", "expected"), [
-    ("morphine 10 mg q4h prn max 60 mg/day", "Total 60 MME/day"),
-    ("morphine 10 mg prn", "daily dose unknown"),
-])
+@pytest.mark.parametrize(
+    ("sig", "expected"),
+    [
+        ("morphine 10 mg q4h prn max 60 mg/day", "Total 60 MME/day"),
+        ("morphine 10 mg prn", "daily dose unknown"),
+    ],
+)
 def test_mme_prn(checker, sig: str, expected: str) -> None:  # type: ignore[no-untyped-def]
     mme = next(f for f in _check(checker, sig).findings if f.code == "PC401")
     assert expected in mme.message
 
 
 def test_serotonergic_load_is_major_with_mao_inhibitor(checker) -> None:  # type: ignore[no-untyped-def]
-    load = next(f for f in _check(checker, "linezolid 600 mg bd", "sertraline 50 mg").findings if f.code == "PC202")
+    load = next(
+        f
+        for f in _check(checker, "linezolid 600 mg bd", "sertraline 50 mg").findings
+        if f.code == "PC202"
+    )
     assert load.severity == Severity.MAJOR and set(load.drugs) == {"linezolid", "sertraline"}
 
 
 def test_acb_burden_names_every_contributor(checker) -> None:  # type: ignore[no-untyped-def]
-    acb = next(f for f in _check(checker, "amitriptyline 10 mg", "oxybutynin 5 mg", "morphine 5 mg").findings
-               if f.code == "PC203")
+    acb = next(
+        f
+        for f in _check(checker, "amitriptyline 10 mg", "oxybutynin 5 mg", "morphine 5 mg").findings
+        if f.code == "PC203"
+    )
     assert "ACB total 7" in acb.message
     assert set(acb.drugs) == {"amitriptyline", "oxybutynin", "morphine"}

@@ -37,7 +37,14 @@ CASES = [
     ("aciclovir 800 mg Five times daily", "aciclovir", 800, "mg", "5 times a day", 4000),
     # "three times weekly" and "twice weekly" once read as weekly
     ("methotrexate 10 mg twice weekly", "methotrexate", 10, "mg", "twice weekly", 2.857),
-    ("epoetin 3000 units three times weekly", "epoetin", 3000, "units", "three times weekly", 1285.714),
+    (
+        "epoetin 3000 units three times weekly",
+        "epoetin",
+        3000,
+        "units",
+        "three times weekly",
+        1285.714,
+    ),
     # an interval spelled out once read as no frequency at all
     ("gabapentin 300 mg every eight hours", "gabapentin", 300, "mg", "q8h", 900),
     ("morphine 10 mg four hourly", "morphine", 10, "mg", "q4h", 60),
@@ -59,7 +66,8 @@ CASES = [
 def test_an_interval_range_says_how_it_was_read() -> None:
     assert parse_sig("morphine 5-10 mg every 4-6 hours").note == (
         "dose range 5-10 mg: screened at the upper bound; "
-        "interval every 4-6 hours: screened at the shortest interval, q4h")
+        "interval every 4-6 hours: screened at the shortest interval, q4h"
+    )
     assert parse_sig("morphine 10 mg q4h").note is None
 
 
@@ -98,6 +106,7 @@ def test_sig_parser_never_invents_a_dose(text: str) -> None:
 
 # --- the cases of issue #15: read correctly, or reported as not understood ------------------
 
+
 def _daily(text: str) -> tuple[float, str] | None:
     sig = parse_sig(text)
     return (round(sig.daily.value, 3), sig.daily.unit) if sig.daily else None
@@ -110,8 +119,15 @@ def test_a_thousands_separator_is_not_a_decimal_point() -> None:
     assert _daily("haloperidol 1,5 mg nocte") == (1.5, "mg")
 
 
-@pytest.mark.parametrize("text", ["gabapentin 1.200 mg tid", "gabapentin 1 200 mg tid", "gabapentin 1,2000 mg tid",
-                                  "gabapentin 1.500 mg bd"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gabapentin 1.200 mg tid",
+        "gabapentin 1 200 mg tid",
+        "gabapentin 1,2000 mg tid",
+        "gabapentin 1.500 mg bd",
+    ],
+)
 def test_an_ambiguous_number_is_not_read(text: str) -> None:
     sig = parse_sig(text)
     assert sig.daily is None and sig.dose is None
@@ -126,7 +142,9 @@ def test_gabapentin_1200_tid_is_3600_a_day_through_check_and_the_cli(checker) ->
 
     report = checker.check(["gabapentin 1,200 mg tid"], Patient(crcl=20))
     assert str(report.medications[0].daily_dose) == "3600 mg"
-    result = CliRunner().invoke(cli, ["check", "gabapentin 1,200 mg tid", "--crcl", "20", "--format", "json"])
+    result = CliRunner().invoke(
+        cli, ["check", "gabapentin 1,200 mg tid", "--crcl", "20", "--format", "json"]
+    )
     assert '"value": 3600' in result.output
 
 
@@ -136,16 +154,28 @@ def test_a_count_without_a_strength_is_unknown_and_says_so() -> None:
     assert sig.daily_note == "1-2 tabs with no strength given: daily dose unknown"
 
 
-@pytest.mark.parametrize(("text", "daily"), [
-    ("tramadol 50mg 2 tabs qid", 400), ("tramadol 2 x 50 mg qid", 400), ("tramadol 1-2 tabs of 50 mg qid", 400),
-    ("tramadol 50 mg tablets, 1-2 tabs qid", 400), ("gabapentin take 2 capsules (600 mg) at bedtime", 600),
-])
+@pytest.mark.parametrize(
+    ("text", "daily"),
+    [
+        ("tramadol 50mg 2 tabs qid", 400),
+        ("tramadol 2 x 50 mg qid", 400),
+        ("tramadol 1-2 tabs of 50 mg qid", 400),
+        ("tramadol 50 mg tablets, 1-2 tabs qid", 400),
+        ("gabapentin take 2 capsules (600 mg) at bedtime", 600),
+    ],
+)
 def test_a_count_with_a_strength(text: str, daily: float) -> None:
     assert _daily(text) == (daily, "mg")
 
 
-@pytest.mark.parametrize("text", ["morphine 10 mg/5 mL 10 mL q4h", "morphine 10 mL of 10 mg/5 mL q4h",
-                                  "morphine 10 mL (10 mg/5 mL) q4h"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "morphine 10 mg/5 mL 10 mL q4h",
+        "morphine 10 mL of 10 mg/5 mL q4h",
+        "morphine 10 mL (10 mg/5 mL) q4h",
+    ],
+)
 def test_a_liquid_is_its_volume_times_its_concentration(text: str) -> None:
     sig = parse_sig(text)
     assert sig.dose == Quantity(20, "mg") and not sig.unit_assumed  # never "no unit given"
@@ -159,7 +189,9 @@ def test_a_regimen_in_parts_is_summed_and_says_how(checker) -> None:  # type: ig
     assert _daily("quetiapine 100 mg mane 200 mg nocte") == (300, "mg")
     assert _daily("valproate 500 mg mane and nocte") == (1000, "mg")
     med = checker.check(["gabapentin 300mg bd + 600mg nocte"]).medications
-    assert [(m.drug, str(m.daily_dose)) for m in med] == [("gabapentin", "1200 mg")]  # one drug, not two
+    assert [(m.drug, str(m.daily_dose)) for m in med] == [
+        ("gabapentin", "1200 mg")
+    ]  # one drug, not two
 
 
 def test_a_part_without_a_frequency_makes_the_total_unknown() -> None:
@@ -176,15 +208,30 @@ def test_a_dose_per_kg_needs_the_weight(checker) -> None:  # type: ignore[no-unt
     assert weighed.daily_dose == Quantity(500, "mg")
     per_dose = checker.check(["levetiracetam 10 mg/kg bd"], Patient(weight_kg=30)).medications[0]
     assert (per_dose.dose, per_dose.daily_dose) == (Quantity(300, "mg"), Quantity(600, "mg"))
-    fields = checker.check([Medication("valproate", dose="20 mg/kg/day")], Patient(weight_kg=25)).medications[0]
+    fields = checker.check(
+        [Medication("valproate", dose="20 mg/kg/day")], Patient(weight_kg=25)
+    ).medications[0]
     assert fields.daily_dose == Quantity(500, "mg")
 
 
-@pytest.mark.parametrize(("written", "label", "per_day"), [
-    ("b.i.d.", "bid", 2), ("t.d.s.", "tid", 3), ("t.i.d.", "tid", 3), ("q.i.d.", "qid", 4), ("q.4.h.", "q4h", 6),
-    ("q 12 h", "q12h", 2), ("q12", "q12h", 2), ("q.d.", "daily", 1), ("o.d.", "daily", 1), ("q.h.s.", "nocte", 1),
-    ("two times a day", "bid", 2), ("fid", "5 times a day", 5), ("mane and nocte", "mane + nocte", 2),
-])
+@pytest.mark.parametrize(
+    ("written", "label", "per_day"),
+    [
+        ("b.i.d.", "bid", 2),
+        ("t.d.s.", "tid", 3),
+        ("t.i.d.", "tid", 3),
+        ("q.i.d.", "qid", 4),
+        ("q.4.h.", "q4h", 6),
+        ("q 12 h", "q12h", 2),
+        ("q12", "q12h", 2),
+        ("q.d.", "daily", 1),
+        ("o.d.", "daily", 1),
+        ("q.h.s.", "nocte", 1),
+        ("two times a day", "bid", 2),
+        ("fid", "5 times a day", 5),
+        ("mane and nocte", "mane + nocte", 2),
+    ],
+)
 def test_dotted_and_spaced_abbreviations(written: str, label: str, per_day: float) -> None:
     frequency = parse_frequency(written)
     assert frequency is not None and (frequency.label, frequency.per_day) == (label, per_day)
@@ -204,20 +251,32 @@ def test_a_scheduled_prn_is_counted_at_its_schedule_and_says_so() -> None:
 
 # --- one string, one drug --------------------------------------------------------------------
 
+
 def _read(checker, text: str):  # type: ignore[no-untyped-def]
     report = checker.check([text])
-    return ([(m.drug, str(m.daily_dose) if m.daily_dose else None) for m in report.medications],
-            report.unrecognized)
+    return (
+        [(m.drug, str(m.daily_dose) if m.daily_dose else None) for m in report.medications],
+        report.unrecognized,
+    )
 
 
-@pytest.mark.parametrize("text", [
-    "sertraline 100 mg, tramadol 50 mg qid", "sertraline 100 mg; tramadol 50 mg qid",
-    "sertraline 100 mg\ntramadol 50 mg qid", "sertraline 100 mg + tramadol 50 mg qid",
-    "sertraline 100 mg & tramadol 50 mg qid", "sertraline 100 mg and tramadol 50 mg qid",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "sertraline 100 mg, tramadol 50 mg qid",
+        "sertraline 100 mg; tramadol 50 mg qid",
+        "sertraline 100 mg\ntramadol 50 mg qid",
+        "sertraline 100 mg + tramadol 50 mg qid",
+        "sertraline 100 mg & tramadol 50 mg qid",
+        "sertraline 100 mg and tramadol 50 mg qid",
+    ],
+)
 def test_a_second_drug_is_a_second_medication_with_its_own_frequency(checker, text: str) -> None:  # type: ignore[no-untyped-def]
     meds, unrecognized = _read(checker, text)
-    assert meds == [("sertraline", None), ("tramadol", "200 mg")]  # the qid belongs to tramadol only
+    assert meds == [
+        ("sertraline", None),
+        ("tramadol", "200 mg"),
+    ]  # the qid belongs to tramadol only
     assert not unrecognized
 
 
@@ -235,11 +294,19 @@ def test_text_after_a_separator_that_names_no_known_drug_is_not_checked(checker)
     assert "not checked" in unrecognized[0].reason
 
 
-@pytest.mark.parametrize("text", [
-    "gabapentin 300mg bd + 600mg nocte", "co-codamol 30/500 2 tabs qds", "paracetamol and codeine",
-    "Percocet 1 tab q6h", "paracetamol 1 g qds, max 4 g a day", "levetiracetam 500 mg bd, then review",
-    "morphine 10 mg q4h, prn", "metformin 500 mg tablets, take two tablets PO BID",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gabapentin 300mg bd + 600mg nocte",
+        "co-codamol 30/500 2 tabs qds",
+        "paracetamol and codeine",
+        "Percocet 1 tab q6h",
+        "paracetamol 1 g qds, max 4 g a day",
+        "levetiracetam 500 mg bd, then review",
+        "morphine 10 mg q4h, prn",
+        "metformin 500 mg tablets, take two tablets PO BID",
+    ],
+)
 def test_one_drug_with_separators_stays_one_item(checker, text: str) -> None:  # type: ignore[no-untyped-def]
     report = checker.check([text])
     assert not report.unrecognized
@@ -255,7 +322,10 @@ def test_dose_fields_are_not_attributed_to_one_of_several_drugs(checker) -> None
     from pharmcheck.domain import Medication
 
     report = checker.check([Medication("sertraline 100 mg, tramadol 50 mg", frequency="qid")])
-    assert [(m.drug, m.daily_dose) for m in report.medications] == [("sertraline", None), ("tramadol", None)]
+    assert [(m.drug, m.daily_dose) for m in report.medications] == [
+        ("sertraline", None),
+        ("tramadol", None),
+    ]
     assert any("not attributed" in note for note in report.notes)
 
 
@@ -265,16 +335,26 @@ def test_batch_reads_doses_per_kg_and_several_drugs_as_check_does(checker) -> No
     from pharmcheck.batch import screen
     from pharmcheck.domain import Medication, Patient
 
-    names = ["valproate 20 mg/kg/day", "levetiracetam 30 mg/kg bd", "sertraline 100 mg, tramadol 50 mg qid",
-             "gabapentin 1,200 mg tid"]
+    names = [
+        "valproate 20 mg/kg/day",
+        "levetiracetam 30 mg/kg bd",
+        "sertraline 100 mg, tramadol 50 mg qid",
+        "gabapentin 1,200 mg tid",
+    ]
     weights = {"a": 25.0, "b": 60.0, "c": None}
     meds = pd.DataFrame([(p, n) for p in weights for n in names], columns=["patient_id", "name"])
-    patients = pd.DataFrame([(p, "" if w is None else str(w), "20") for p, w in weights.items()],
-                            columns=["patient_id", "weight_kg", "crcl"])
+    patients = pd.DataFrame(
+        [(p, "" if w is None else str(w), "20") for p, w in weights.items()],
+        columns=["patient_id", "weight_kg", "crcl"],
+    )
     out = screen(meds, patients, runner=checker).findings
     for pid, weight in weights.items():
-        report = checker.check([Medication(n) for n in names], Patient(id=pid, weight_kg=weight, crcl=20))
-        batch = out[(out["patient_id"] == pid) & ~out["category"].isin(["unrecognized", "rejected-row"])]
+        report = checker.check(
+            [Medication(n) for n in names], Patient(id=pid, weight_kg=weight, crcl=20)
+        )
+        batch = out[
+            (out["patient_id"] == pid) & ~out["category"].isin(["unrecognized", "rejected-row"])
+        ]
         assert list(batch["message"]) == [f.message for f in report.findings]
 
 

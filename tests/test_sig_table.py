@@ -21,57 +21,112 @@ from hypothesis import strategies as st
 from pharmcheck.inputs.sig import parse_frequency, parse_sig, weighed
 
 SOURCES = {  # key: (what, where)
-    "neurontin-mims": ("MIMS Thailand, Neurontin dosage",
-                       "https://www.mims.com/thailand/drug/info/neurontin/dosage"),
-    "gabapentin-dailymed": ("gabapentin capsules label text (DailyMed)",
-                            "https://druggenius.com/dosage/gabapentin/"),
-    "gabapentin-once-daily": ("gabapentin once-daily tablets prescribing information",
-                              "https://prescriberpoint.com/therapies/gabapentin-d592d82"),
-    "morphine-solution-uk": ("Medscape UK, morphine sulfate oral solution",
-                             "https://www.medscape.co.uk/drug/morphine-sulfate-oral-solution-2928-2928"),
-    "oramorph": ("Oramorph 10 mg/5 ml posology (SmPC wording)",
-                 "https://searchandrestore.com/can-you-take-oramorph-every-two-hours/"),
-    "oramorph-2mg-ml": ("Oramorph syrup 2 mg/ml, Singapore product information",
-                        ("https://www.test-moh-ndf-staging.isomer.gov.sg/automated/"
-                        "list-of-product-information/SIN16036P")),
-    "paracetamol-nhs": ("NHS, how and when to take paracetamol for adults",
-                        ("https://www.nhs.uk/medicines/paracetamol-for-adults/"
-                        "how-and-when-to-take-paracetamol-for-adults/")),
-    "paracetamol-pil": ("paracetamol 500 mg tablets directions",
-                        "https://www.onlineukchemists.co.uk/product-page/paracetamol"),
-    "paracetamol-nhs-zana": ("NHS content on paracetamol",
-                             "https://zana.com/a/paracetamol-paracetamol.5450"),
-    "paracetamol-children": ("paracetamol for children: FDA age-based labelling, mg/kg",
-                             "https://www.droracle.ai/articles/804809/ and /articles/454755/"),
-    "tramadol-dailymed": ("tramadol tablets label text (DailyMed)",
-                          "https://druggenius.com/dosage/tramadol/"),
-    "tramadol-drugs-com": ("Drugs.com, tramadol dosage", "https://www.drugs.com/dosage/tramadol.html"),
+    "neurontin-mims": (
+        "MIMS Thailand, Neurontin dosage",
+        "https://www.mims.com/thailand/drug/info/neurontin/dosage",
+    ),
+    "gabapentin-dailymed": (
+        "gabapentin capsules label text (DailyMed)",
+        "https://druggenius.com/dosage/gabapentin/",
+    ),
+    "gabapentin-once-daily": (
+        "gabapentin once-daily tablets prescribing information",
+        "https://prescriberpoint.com/therapies/gabapentin-d592d82",
+    ),
+    "morphine-solution-uk": (
+        "Medscape UK, morphine sulfate oral solution",
+        "https://www.medscape.co.uk/drug/morphine-sulfate-oral-solution-2928-2928",
+    ),
+    "oramorph": (
+        "Oramorph 10 mg/5 ml posology (SmPC wording)",
+        "https://searchandrestore.com/can-you-take-oramorph-every-two-hours/",
+    ),
+    "oramorph-2mg-ml": (
+        "Oramorph syrup 2 mg/ml, Singapore product information",
+        (
+            "https://www.test-moh-ndf-staging.isomer.gov.sg/automated/"
+            "list-of-product-information/SIN16036P"
+        ),
+    ),
+    "paracetamol-nhs": (
+        "NHS, how and when to take paracetamol for adults",
+        (
+            "https://www.nhs.uk/medicines/paracetamol-for-adults/"
+            "how-and-when-to-take-paracetamol-for-adults/"
+        ),
+    ),
+    "paracetamol-pil": (
+        "paracetamol 500 mg tablets directions",
+        "https://www.onlineukchemists.co.uk/product-page/paracetamol",
+    ),
+    "paracetamol-nhs-zana": (
+        "NHS content on paracetamol",
+        "https://zana.com/a/paracetamol-paracetamol.5450",
+    ),
+    "paracetamol-children": (
+        "paracetamol for children: FDA age-based labelling, mg/kg",
+        "https://www.droracle.ai/articles/804809/ and /articles/454755/",
+    ),
+    "tramadol-dailymed": (
+        "tramadol tablets label text (DailyMed)",
+        "https://druggenius.com/dosage/tramadol/",
+    ),
+    "tramadol-drugs-com": (
+        "Drugs.com, tramadol dosage",
+        "https://www.drugs.com/dosage/tramadol.html",
+    ),
     "tramadol-tablets": ("tramadol dosage", "http://sideeffectz.com/tramadoldosage/"),
-    "levetiracetam-paed": ("levetiracetam paediatric dosing (label)",
-                           "https://www.droracle.ai/articles/779140/ and /articles/875041/"),
+    "levetiracetam-paed": (
+        "levetiracetam paediatric dosing (label)",
+        "https://www.droracle.ai/articles/779140/ and /articles/875041/",
+    ),
     "valproate-paed": ("valproate paediatric dosing", "https://www.droracle.ai/articles/423351/"),
-    "amoxicillin-250": ("amoxicillin 250 mg/5 mL paediatric dosing",
-                        "https://www.droracle.ai/articles/710749/"),
-    "amoxicillin-400": ("amoxicillin 400 mg/5 mL high-dose regimen",
-                        "https://www.droracle.ai/articles/868148/"),
-    "amoxicillin-parent": ("amoxicillin suspension instructions",
-                           "https://winenfood.com/a-guide-to-typical-amoxicillin-dosage-information"),
-    "salbutamol-msf": ("MSF essential drugs, salbutamol metered dose inhaler",
-                       "https://medicalguidelines.msf.org/ (salbutamol MDI)"),
-    "salbutamol-teva": ("salbutamol aerosol 100 mcg/dose directions",
-                        "https://irknotary.ru/en/o-zdorove/salbutamol-teva.html"),
-    "salbutamol-nhs": ("salbutamol inhaler usual dose",
-                       "https://petfriendlymeds.com/product/ventolin-hfa-salbutamol/"),
-    "metformin-sig": ("example prescription: Metformin 500 mg tablets, Sig: Take two tablets PO BID",
-                      "http://www.medpedia.com/questions/2484-how-to-write-prescriptions"),
-    "abbreviations": ("sig abbreviation tables (fid, qAM, qPM, hs, qhs, qod, q#h)",
-                      ("https://rx-pharmacy.blogspot.com/2011/ and "
-                      "https://ritabay.wordpress.com/2011/04/08/a-doctor%E2%80%99s-prescription/")),
-    "sig-codes": ("EnterpriseRx sig code reference guide",
-                  "https://studylib.net/doc/8290558/enterpriserx---sig-code-reference-guide"),
-    "snomed-frequencies": ("SNOMED CT dose frequencies (Five times daily, Every four hours)",
-                           ("https://build.fhir.org/ig/HL7NZ/cca/"
-                           "ValueSet-sact-dose-administration-frequency.json.html")),
+    "amoxicillin-250": (
+        "amoxicillin 250 mg/5 mL paediatric dosing",
+        "https://www.droracle.ai/articles/710749/",
+    ),
+    "amoxicillin-400": (
+        "amoxicillin 400 mg/5 mL high-dose regimen",
+        "https://www.droracle.ai/articles/868148/",
+    ),
+    "amoxicillin-parent": (
+        "amoxicillin suspension instructions",
+        "https://winenfood.com/a-guide-to-typical-amoxicillin-dosage-information",
+    ),
+    "salbutamol-msf": (
+        "MSF essential drugs, salbutamol metered dose inhaler",
+        "https://medicalguidelines.msf.org/ (salbutamol MDI)",
+    ),
+    "salbutamol-teva": (
+        "salbutamol aerosol 100 mcg/dose directions",
+        "https://irknotary.ru/en/o-zdorove/salbutamol-teva.html",
+    ),
+    "salbutamol-nhs": (
+        "salbutamol inhaler usual dose",
+        "https://petfriendlymeds.com/product/ventolin-hfa-salbutamol/",
+    ),
+    "metformin-sig": (
+        "example prescription: Metformin 500 mg tablets, Sig: Take two tablets PO BID",
+        "http://www.medpedia.com/questions/2484-how-to-write-prescriptions",
+    ),
+    "abbreviations": (
+        "sig abbreviation tables (fid, qAM, qPM, hs, qhs, qod, q#h)",
+        (
+            "https://rx-pharmacy.blogspot.com/2011/ and "
+            "https://ritabay.wordpress.com/2011/04/08/a-doctor%E2%80%99s-prescription/"
+        ),
+    ),
+    "sig-codes": (
+        "EnterpriseRx sig code reference guide",
+        "https://studylib.net/doc/8290558/enterpriserx---sig-code-reference-guide",
+    ),
+    "snomed-frequencies": (
+        "SNOMED CT dose frequencies (Five times daily, Every four hours)",
+        (
+            "https://build.fhir.org/ig/HL7NZ/cca/"
+            "ValueSet-sact-dose-administration-frequency.json.html"
+        ),
+    ),
     "ward": ("ward shorthand", "no published source"),
 }
 
@@ -129,11 +184,26 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
     # paracetamol: "two, 500mg tablets, 4 times in 24 hours ... not more than 8 tablets in 24 hours"
     ("paracetamol 500 mg tablets, two tablets 4 times in 24 hours", 4000, "paracetamol-nhs"),
     ("paracetamol 500 mg 2 tablets qds", 4000, "paracetamol-nhs"),
-    ("paracetamol 500 mg 1-2 tablets every 4-6 hours, maximum of 8 tablets in 24 hours", 4000, "paracetamol-pil"),
-    ("paracetamol 500 mg ½-1 tablet every 4-6 hours, maximum of 4 tablets in 24 hours", 2000, "paracetamol-pil"),
-    ("paracetamol 500 mg 1 or 2 tablets every 4 to 6 hours, no more than 8 tablets in 24 hours", 4000,
-     "paracetamol-nhs-zana"),
-    ("paracetamol 500 mg 1-2 tablets every 4 to 6 hours as needed, max 8 tablets a day", 4000, "ward"),
+    (
+        "paracetamol 500 mg 1-2 tablets every 4-6 hours, maximum of 8 tablets in 24 hours",
+        4000,
+        "paracetamol-pil",
+    ),
+    (
+        "paracetamol 500 mg ½-1 tablet every 4-6 hours, maximum of 4 tablets in 24 hours",
+        2000,
+        "paracetamol-pil",
+    ),
+    (
+        "paracetamol 500 mg 1 or 2 tablets every 4 to 6 hours, no more than 8 tablets in 24 hours",
+        4000,
+        "paracetamol-nhs-zana",
+    ),
+    (
+        "paracetamol 500 mg 1-2 tablets every 4 to 6 hours as needed, max 8 tablets a day",
+        4000,
+        "ward",
+    ),
     ("paracetamol 500 mg 1-2 tablets prn, max 8 tablets a day", 4000, "ward"),
     ("paracetamol 1 g qds", 4000, "ward"),
     ("paracetamol 1g q.i.d. prn", 4000, "ward"),
@@ -143,15 +213,31 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
     ("paracetamol 120 mg in 5 ml 10 ml qds", 960, "paracetamol-nhs"),
     ("paracetamol 250 mg/5 mL 10 mL four times a day", 2000, "paracetamol-nhs"),
     ("paracetamol 5 mL (160 mg) every 4 hours", 960, "paracetamol-children"),
-    ("paracetamol 7.5 mL (240 mg) every 4 hours, not to exceed 5 doses in 24 hours", 1200, "paracetamol-children"),
-    ("paracetamol 20.3 mL (650 mg) every 4-6 hours, not to exceed 6 doses in 24 hours", 3900, "paracetamol-children"),
-    ("paracetamol 325 mg every 4 hours, not to exceed 5 doses in 24 hours", 1625, "paracetamol-children"),
+    (
+        "paracetamol 7.5 mL (240 mg) every 4 hours, not to exceed 5 doses in 24 hours",
+        1200,
+        "paracetamol-children",
+    ),
+    (
+        "paracetamol 20.3 mL (650 mg) every 4-6 hours, not to exceed 6 doses in 24 hours",
+        3900,
+        "paracetamol-children",
+    ),
+    (
+        "paracetamol 325 mg every 4 hours, not to exceed 5 doses in 24 hours",
+        1625,
+        "paracetamol-children",
+    ),
     ("paracetamol 160 mg every 4 hours (max 5 doses/24 hours)", 800, "paracetamol-children"),
     ("paracetamol 1 g max 4 g/day", 4000, "ward"),
     # tramadol: "25 mg four times a day", "50 mg to 100 mg every 4 to 6 hours not to exceed 400 mg/day"
     ("tramadol 25 mg four times a day", 100, "tramadol-dailymed"),
     ("tramadol 50 mg four times a day", 200, "tramadol-dailymed"),
-    ("tramadol 50 mg to 100 mg every 4 to 6 hours not to exceed 400 mg/day", 400, "tramadol-dailymed"),
+    (
+        "tramadol 50 mg to 100 mg every 4 to 6 hours not to exceed 400 mg/day",
+        400,
+        "tramadol-dailymed",
+    ),
     ("tramadol 50 to 100 mg orally every 4 to 6 hours as needed", 600, "tramadol-drugs-com"),
     ("tramadol 100 mg orally once a day", 100, "tramadol-drugs-com"),
     ("tramadol 1-2 50 mg tablets up to four times daily", 400, "tramadol-tablets"),
@@ -180,7 +266,11 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
     ("amoxicillin 250 mg/5 mL 5 mL (250 mg) every 8 hours", 750, "ward"),
     ("amoxicillin 500 mg every 8 hours", 1500, "ward"),
     ("amoxicillin 500 mg tds x 7 days", 1500, "ward"),
-    ("amoxicillin 250 mg/5 mL 1 tspful three times a day", UNKNOWN, "sig-codes"),  # teaspoons are not read
+    (
+        "amoxicillin 250 mg/5 mL 1 tspful three times a day",
+        UNKNOWN,
+        "sig-codes",
+    ),  # teaspoons are not read
     # inhalers: "1 or 2 puffs up to 4 times a day", "2 to 4 puffs (200 to 400 micrograms)", 100 micrograms/puff
     ("salbutamol 100 micrograms 2 puffs up to 4 times a day", 0.8, "salbutamol-nhs"),
     ("salbutamol 100 mcg/dose 1-2 inhalations 1-4 times a day", 0.8, "salbutamol-teva"),
@@ -247,7 +337,11 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
     ("pregabalin 300 mg twice a day", 600, "ward"),
     ("Neurontin 600 tid", 1800, "ward"),
     ("Lexapro 10", UNKNOWN, "ward"),
-    ("naproxen 250 mg 2 tabs stat then 1 tab q6-8h", 1500, "ward"),  # the first day: 500 mg + 4 x 250 mg
+    (
+        "naproxen 250 mg 2 tabs stat then 1 tab q6-8h",
+        1500,
+        "ward",
+    ),  # the first day: 500 mg + 4 x 250 mg
     ("ibuprofen 400 mg 1 tab tds with food", 1200, "ward"),
     ("ibuprofen 200 mg 1-2 tablets every 4 hours, max 6 tablets in 24 hours", 1200, "ward"),
     ("levothyroxine 0.125 mg daily", 0.125, "ward"),
@@ -283,7 +377,12 @@ PER_KG: list[tuple[str, float | None, float | None, str]] = [
     ("amoxicillin 45 mg/kg/day divided every 12 hours", 20, 900, "amoxicillin-250"),
     ("amoxicillin 90 mg/kg/day divided into two doses", 23.5, 2115, "amoxicillin-400"),
     ("gabapentin 10-15 mg/kg/day given in three divided doses", 20, 300, "neurontin-mims"),
-    ("gabapentin 40 mg/kg/day given in equally divided doses three times a day", 15, 600, "gabapentin-dailymed"),
+    (
+        "gabapentin 40 mg/kg/day given in equally divided doses three times a day",
+        15,
+        600,
+        "gabapentin-dailymed",
+    ),
     ("paracetamol 15 mg/kg every 4-6 hours, max 60 mg/kg/day", 20, 1200, "paracetamol-children"),
     ("paracetamol 10-15 mg/kg per dose every 4-6 hours", 10, 900, "paracetamol-children"),
     ("ketamine 0.5 mg/kg IV stat", 70, 35, "ward"),
@@ -310,7 +409,9 @@ def test_the_table_is_large_and_cites_its_sources() -> None:
 
 
 @pytest.mark.parametrize(("text", "expected", "source"), TABLE)
-def test_daily_dose_of_a_real_sig(text: str, expected: float | tuple[float, str] | None, source: str) -> None:
+def test_daily_dose_of_a_real_sig(
+    text: str, expected: float | tuple[float, str] | None, source: str
+) -> None:
     if expected is None:
         assert daily_of(text) is None
     else:
@@ -319,7 +420,9 @@ def test_daily_dose_of_a_real_sig(text: str, expected: float | tuple[float, str]
 
 
 @pytest.mark.parametrize(("text", "weight", "expected", "source"), PER_KG)
-def test_daily_dose_per_kg(text: str, weight: float | None, expected: float | None, source: str) -> None:
+def test_daily_dose_per_kg(
+    text: str, weight: float | None, expected: float | None, source: str
+) -> None:
     assert daily_of(text, weight) == (None if expected is None else (round(expected, 4), "mg"))
 
 
@@ -331,13 +434,57 @@ def test_a_dose_per_kg_without_a_weight_says_the_weight_is_needed() -> None:
 
 # Appended text: sig words, numbers, amounts and free text, as wards add them
 _APPENDED = st.lists(
-    st.sampled_from([
-        "bd", "tds", "qid", "nocte", "mane", "prn", "po", "with food", "for 5 days", "then review", "2 tabs",
-        "1-2 tabs", "10 mL", "600 mg", "+ 600 mg nocte", "and 200 mg at night", "q4h", "every 6 hours", "stat",
-        "as directed", "(50 mg)", "x 2", "2", "b.i.d.", "q.4.h.", "if needed", "weekly", "1,200 mg", "5 mL",
-        "sertraline", "increasing", ",", ";", "/", "-", "(", ")", "1", "0", "mg", "tabs", "kg", "/kg", "per day",
-    ]) | st.text(alphabet="abcdeimnopqrstx .,;()/+-0123456789", max_size=12),
-    min_size=1, max_size=4,
+    st.sampled_from(
+        [
+            "bd",
+            "tds",
+            "qid",
+            "nocte",
+            "mane",
+            "prn",
+            "po",
+            "with food",
+            "for 5 days",
+            "then review",
+            "2 tabs",
+            "1-2 tabs",
+            "10 mL",
+            "600 mg",
+            "+ 600 mg nocte",
+            "and 200 mg at night",
+            "q4h",
+            "every 6 hours",
+            "stat",
+            "as directed",
+            "(50 mg)",
+            "x 2",
+            "2",
+            "b.i.d.",
+            "q.4.h.",
+            "if needed",
+            "weekly",
+            "1,200 mg",
+            "5 mL",
+            "sertraline",
+            "increasing",
+            ",",
+            ";",
+            "/",
+            "-",
+            "(",
+            ")",
+            "1",
+            "0",
+            "mg",
+            "tabs",
+            "kg",
+            "/kg",
+            "per day",
+        ]
+    )
+    | st.text(alphabet="abcdeimnopqrstx .,;()/+-0123456789", max_size=12),
+    min_size=1,
+    max_size=4,
 ).map(" ".join)
 _SIGS = st.sampled_from([text for text, *_ in TABLE])
 
@@ -348,7 +495,11 @@ def _states_a_maximum(text: str) -> bool:
 
 def _states_nothing(text: str) -> bool:
     """Text with no number and no frequency: it cannot complete a dose or a schedule."""
-    return not any(c.isdigit() for c in text) and parse_frequency(text) is None and not parse_sig(text).prn
+    return (
+        not any(c.isdigit() for c in text)
+        and parse_frequency(text) is None
+        and not parse_sig(text).prn
+    )
 
 
 @given(_SIGS, _APPENDED)
@@ -367,6 +518,10 @@ def test_appending_text_never_lowers_the_daily_dose(text: str, appended: str) ->
     before = daily_of(text)
     after = daily_of(f"{text} {appended}")
     if before is None:
-        assert after is None or not _states_nothing(appended), f"{text!r} + {appended!r} turned unknown into {after}"
+        assert after is None or not _states_nothing(appended), (
+            f"{text!r} + {appended!r} turned unknown into {after}"
+        )
     elif after is not None:
-        assert after[1] == before[1] and after[0] >= before[0], f"{text!r} + {appended!r}: {before} became {after}"
+        assert after[1] == before[1] and after[0] >= before[0], (
+            f"{text!r} + {appended!r}: {before} became {after}"
+        )

@@ -53,26 +53,35 @@ def test_labetalol_is_corrected_to_the_racemate(vocabulary, extract) -> None:  #
 
 
 def test_knowledge_base_holds_no_wrong_structure_for_the_named_drugs(kb) -> None:  # type: ignore[no-untyped-def]
-    rows = {name: kb.drug_row(kb.names_by_lower_key(name)[0].drug_id)
-            for name in ("oxycodone", "amisulpride", "diclofenac", "labetalol")}
+    rows = {
+        name: kb.drug_row(kb.names_by_lower_key(name)[0].drug_id)
+        for name in ("oxycodone", "amisulpride", "diclofenac", "labetalol")
+    }
     assert rows["oxycodone"]["inchikey"] == OXYCODONE  # the curated structure
     assert not rows["oxycodone"]["inchikey"].startswith(NOROXYCODONE_SKELETON)
     assert rows["amisulpride"]["smiles"] is None and rows["diclofenac"]["smiles"] is None
     assert rows["labetalol"]["inchikey"] == LABETALOL
     assert "confirmed by DrugCentral" in rows["labetalol"]["structure_source"]
     fingerprinted = set(kb.fingerprints()[0])
-    assert rows["amisulpride"]["id"] not in fingerprinted and rows["diclofenac"]["id"] not in fingerprinted
+    assert (
+        rows["amisulpride"]["id"] not in fingerprinted
+        and rows["diclofenac"]["id"] not in fingerprinted
+    )
 
 
 def test_every_trusted_vocabulary_structure_is_confirmed(vocabulary, extract) -> None:  # type: ignore[no-untyped-def]
     trusted = [name for name, row in vocabulary.items() if row["structure_status"] == "trusted"]
     assert len(trusted) > 2000
-    unconfirmed = [name for name in trusted
-                   if structure_crosscheck.agreement(extract.get(name)) not in structure_crosscheck.CONFIRMED]
+    unconfirmed = [
+        name
+        for name in trusted
+        if structure_crosscheck.agreement(extract.get(name)) not in structure_crosscheck.CONFIRMED
+    ]
     assert unconfirmed == []
     for name in trusted:  # a confirmed compound keeps the second source's connectivity
         assert vocabulary[name]["inchikey"].split("-")[0] in {
-            extract[name]["second_source_key"].split("-")[0], vocabulary[name]["inchikey"].split("-")[0]
+            extract[name]["second_source_key"].split("-")[0],
+            vocabulary[name]["inchikey"].split("-")[0],
         }
 
 
@@ -83,26 +92,38 @@ def test_source_txt_reports_the_agreement_rate_and_the_disagreeing_names(extract
     rate = 100 * (counts["agrees"] + counts["stereo-differs"]) / found
     assert f"agreement rate {rate:.1f}%" in text
     assert f"not in the second source: {counts['missing']}" in text
-    listed = text.split(f"second source disagrees ({counts['disagrees']}): ")[1].split("\n")[0].split("; ")
-    assert sorted(listed) == sorted(name for name, row in extract.items() if row["agreement"] == "disagrees")
+    listed = (
+        text.split(f"second source disagrees ({counts['disagrees']}): ")[1]
+        .split("\n")[0]
+        .split("; ")
+    )
+    assert sorted(listed) == sorted(
+        name for name, row in extract.items() if row["agreement"] == "disagrees"
+    )
     assert structure_crosscheck.URL in text and structure_crosscheck.LICENCE in text
 
 
 def test_extract_rows_carry_their_provenance(extract) -> None:  # type: ignore[no-untyped-def]
     for row in extract.values():
         assert (row["source"], row["version"], row["url"], row["licence"]) == (
-            structure_crosscheck.SOURCE, structure_crosscheck.VERSION, structure_crosscheck.URL,
-            structure_crosscheck.LICENCE)
+            structure_crosscheck.SOURCE,
+            structure_crosscheck.VERSION,
+            structure_crosscheck.URL,
+            structure_crosscheck.LICENCE,
+        )
         assert row["agreement"] == structure_crosscheck.agreement(row)
 
 
-@pytest.mark.parametrize(("first", "second", "expected"), [
-    (OXYCODONE, OXYCODONE, "agrees"),
-    (DILEVALOL, LABETALOL, "stereo-differs"),
-    (LABETALOL, DILEVALOL, "stereo-differs"),
-    ("RIKMCJUNPCRFMW-ISWURRPUSA-N", OXYCODONE, "disagrees"),
-    ("SGUAFYQXFOLMHL-UHFFFAOYSA-O", LABETALOL, "agrees"),  # protonation flag only
-])
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (OXYCODONE, OXYCODONE, "agrees"),
+        (DILEVALOL, LABETALOL, "stereo-differs"),
+        (LABETALOL, DILEVALOL, "stereo-differs"),
+        ("RIKMCJUNPCRFMW-ISWURRPUSA-N", OXYCODONE, "disagrees"),
+        ("SGUAFYQXFOLMHL-UHFFFAOYSA-O", LABETALOL, "agrees"),  # protonation flag only
+    ],
+)
 def test_compare(first: str, second: str, expected: str) -> None:
     assert structure_crosscheck.compare(first, second) == expected
 
@@ -118,10 +139,16 @@ def test_compare_is_symmetric_and_never_confirms_another_skeleton(first: str, se
 
 
 def test_agreement_is_recomputed_not_read_from_the_column() -> None:
-    forged = {"vocabulary_key": "RIKMCJUNPCRFMW-ISWURRPUSA-N", "second_source_key": OXYCODONE,
-              "agreement": "agrees"}
+    forged = {
+        "vocabulary_key": "RIKMCJUNPCRFMW-ISWURRPUSA-N",
+        "second_source_key": OXYCODONE,
+        "agreement": "agrees",
+    }
     assert structure_crosscheck.agreement(forged) == "disagrees"
-    assert structure_crosscheck.agreement({"vocabulary_key": OXYCODONE, "second_source_key": ""}) == "missing"
+    assert (
+        structure_crosscheck.agreement({"vocabulary_key": OXYCODONE, "second_source_key": ""})
+        == "missing"
+    )
     assert structure_crosscheck.agreement(None) is None
 
 
@@ -129,20 +156,31 @@ def test_extract_prefers_the_own_name_and_records_a_missing_drug() -> None:
     labetalol = "CC(CCc1ccccc1)NCC(O)c1ccc(O)c(C(N)=O)c1"
     dilevalol = "C[C@H](CCc1ccccc1)NC[C@H](O)c1ccc(O)c(C(N)=O)c1"
     second = {
-        "labetalol": [structure_crosscheck.SecondRecord("1531", "labetalol", LABETALOL, labetalol,
-                                                        LABETALOL)],
-        "amisulpride": [structure_crosscheck.SecondRecord("179", "amisulpride", "", "CCO",
-                                                          "LFQSCWFLJHTTHZ-UHFFFAOYSA-N")],
+        "labetalol": [
+            structure_crosscheck.SecondRecord("1531", "labetalol", LABETALOL, labetalol, LABETALOL)
+        ],
+        "amisulpride": [
+            structure_crosscheck.SecondRecord(
+                "179", "amisulpride", "", "CCO", "LFQSCWFLJHTTHZ-UHFFFAOYSA-N"
+            )
+        ],
     }
     rows = structure_crosscheck.extract(
-        [("labetalol", dilevalol, []), ("trandolol", "CCO", ["amisulpride"]), ("unlisted", "CCO", [])],
+        [
+            ("labetalol", dilevalol, []),
+            ("trandolol", "CCO", ["amisulpride"]),
+            ("unlisted", "CCO", []),
+        ],
         second,
     )
     by_drug = {row["drug"]: row for row in rows}
     assert by_drug["labetalol"]["agreement"] == "stereo-differs"
     assert by_drug["labetalol"]["second_source_id"] == "1531"
     assert by_drug["trandolol"]["agreement"] == "agrees"  # found through a generic synonym
-    assert by_drug["unlisted"]["agreement"] == "missing" and by_drug["unlisted"]["second_source_id"] == ""
+    assert (
+        by_drug["unlisted"]["agreement"] == "missing"
+        and by_drug["unlisted"]["second_source_id"] == ""
+    )
 
 
 def test_tautomers_drawn_differently_are_one_compound() -> None:
@@ -159,10 +197,20 @@ def _import_rows(drug: str, smiles: str, second_key: str) -> tuple[dict[str, str
     from pharmcheck import chem
 
     parent = chem.parse_structure(smiles)
-    row = {"drug": drug, "smiles": parent.smiles, "inchikey": parent.inchikey, "structure_status": "trusted"}
-    extract = {drug: {"vocabulary_inchikey": parent.inchikey, "vocabulary_key": parent.inchikey,
-                      "second_source_key": second_key,
-                      "second_source_inchikey": second_key}}
+    row = {
+        "drug": drug,
+        "smiles": parent.smiles,
+        "inchikey": parent.inchikey,
+        "structure_status": "trusted",
+    }
+    extract = {
+        drug: {
+            "vocabulary_inchikey": parent.inchikey,
+            "vocabulary_key": parent.inchikey,
+            "second_source_key": second_key,
+            "second_source_inchikey": second_key,
+        }
+    }
     statuses: Counter[str] = Counter(trusted=1)
     vocabulary_import._apply_second_source(chem, [row], extract, statuses, {})
     return row, statuses
@@ -171,9 +219,15 @@ def _import_rows(drug: str, smiles: str, second_key: str) -> tuple[dict[str, str
 def test_import_drops_a_disagreeing_structure_and_flattens_unconfirmed_stereo() -> None:
     noroxycodone = "COc1ccc2C[C@H]3NCC[C@@]45[C@@H](Oc1c24)C(=O)CC[C@@]35O"
     row, statuses = _import_rows("oxycodone", noroxycodone, OXYCODONE)
-    assert (row["structure_status"], row["smiles"], row["inchikey"]) == ("second-source-disagrees", "", "")
+    assert (row["structure_status"], row["smiles"], row["inchikey"]) == (
+        "second-source-disagrees",
+        "",
+        "",
+    )
     assert statuses == Counter(trusted=0, **{"second-source-disagrees": 1})
-    row, _ = _import_rows("labetalol", "C[C@@H](CCc1ccccc1)NC[C@@H](O)c1ccc(O)c(C(N)=O)c1", LABETALOL)
+    row, _ = _import_rows(
+        "labetalol", "C[C@@H](CCc1ccccc1)NC[C@@H](O)c1ccc(O)c(C(N)=O)c1", LABETALOL
+    )
     assert (row["structure_status"], row["inchikey"]) == ("trusted", LABETALOL)
 
 
@@ -185,7 +239,10 @@ def disagreeing_build(tmp_path_factory) -> tuple[str, Path]:  # type: ignore[no-
 
     sources = tmp_path_factory.mktemp("sources") / "db"
     shutil.copytree(sources_dir(), sources)
-    drugs_path, extract_path = sources / "vocabulary" / "drugs.csv", sources / "vocabulary" / "crosscheck.csv"
+    drugs_path, extract_path = (
+        sources / "vocabulary" / "drugs.csv",
+        sources / "vocabulary" / "crosscheck.csv",
+    )
     extract = structure_crosscheck.read(extract_path)
     extract["sparfloxacin"]["second_source_key"] = extract["ciprofloxacin"]["second_source_key"]
     structure_crosscheck.write(extract_path, list(extract.values()))
@@ -194,20 +251,30 @@ def disagreeing_build(tmp_path_factory) -> tuple[str, Path]:  # type: ignore[no-
     sparfloxacin = [row for row in rows if row["drug"] == "sparfloxacin"]
     vocabulary_import._apply_second_source(chem, sparfloxacin, extract, Counter(), {})
     assert sparfloxacin[0]["structure_status"] == "second-source-disagrees"
-    vocabulary_import._write_csv(drugs_path, vocabulary_import.DRUG_COLUMNS,
-                                 [[row[c] for c in vocabulary_import.DRUG_COLUMNS] for row in rows])
+    vocabulary_import._write_csv(
+        drugs_path,
+        vocabulary_import.DRUG_COLUMNS,
+        [[row[c] for c in vocabulary_import.DRUG_COLUMNS] for row in rows],
+    )
     url = f"sqlite:///{sources.parent / 'kb.sqlite'}"
     build(url, sources)
     return url, sources
 
 
-def test_disagreeing_record_gets_no_inferred_membership_and_no_neighbour(kb, disagreeing_build) -> None:  # type: ignore[no-untyped-def]
+def test_disagreeing_record_gets_no_inferred_membership_and_no_neighbour(
+    kb, disagreeing_build
+) -> None:  # type: ignore[no-untyped-def]
     from pharmcheck.kb.store import open_kb
 
     url, _ = disagreeing_build
     sparfloxacin_id = kb.names_by_lower_key("sparfloxacin")[0].drug_id
-    assert any(m.class_name == "fluoroquinolone" and m.basis == "inferred" for m in kb.classes_of(sparfloxacin_id))
-    assert sparfloxacin_id in kb.fingerprints()[0]  # confirmed in the real sources: a member and a neighbour
+    assert any(
+        m.class_name == "fluoroquinolone" and m.basis == "inferred"
+        for m in kb.classes_of(sparfloxacin_id)
+    )
+    assert (
+        sparfloxacin_id in kb.fingerprints()[0]
+    )  # confirmed in the real sources: a member and a neighbour
     changed = open_kb(url)
     sparfloxacin_id = changed.names_by_lower_key("sparfloxacin")[0].drug_id
     assert changed.drug_row(sparfloxacin_id)["smiles"] is None
@@ -238,17 +305,23 @@ def test_curated_structures_agree_with_the_second_source(extract) -> None:  # ty
                 if not row["smiles"] or not second:
                     continue
                 checked += 1
-                keys = {structure_crosscheck.parent_key(row["smiles"], tautomer=tautomer)
-                        for tautomer in (False, True)}
-                if not any(structure_crosscheck.compare(key, second) in structure_crosscheck.CONFIRMED
-                           for key in keys):
+                keys = {
+                    structure_crosscheck.parent_key(row["smiles"], tautomer=tautomer)
+                    for tautomer in (False, True)
+                }
+                if not any(
+                    structure_crosscheck.compare(key, second) in structure_crosscheck.CONFIRMED
+                    for key in keys
+                ):
                     contradicted.append(row["drug"])
     assert checked > 100
     assert contradicted == []
 
 
-@pytest.mark.skipif(importlib.util.find_spec("drug_named_entity_recognition") is None,
-                    reason="the vocabulary's source package (drug-named-entity-recognition) is not installed")
+@pytest.mark.skipif(
+    importlib.util.find_spec("drug_named_entity_recognition") is None,
+    reason="the vocabulary's source package (drug-named-entity-recognition) is not installed",
+)
 def test_import_reproduces_the_committed_files_offline(tmp_path: Path) -> None:
     committed = sources_dir() / "vocabulary"
     shutil.copy(committed / "crosscheck.csv", tmp_path / "crosscheck.csv")
@@ -257,5 +330,6 @@ def test_import_reproduces_the_committed_files_offline(tmp_path: Path) -> None:
         assert (tmp_path / name).read_bytes() == (committed / name).read_bytes(), name
     fresh = (tmp_path / "SOURCE.txt").read_text(encoding="utf-8").splitlines()
     kept = (committed / "SOURCE.txt").read_text(encoding="utf-8").splitlines()
-    assert [line for line in fresh if not line.startswith("date:")] == \
-        [line for line in kept if not line.startswith("date:")]
+    assert [line for line in fresh if not line.startswith("date:")] == [
+        line for line in kept if not line.startswith("date:")
+    ]

@@ -18,8 +18,10 @@ def test_brand_and_generic_are_summed_against_the_maximum(checker) -> None:  # t
     assert found["PC302"].severity == Severity.MINOR
     maximum = found["PC402"]
     assert maximum.severity == Severity.MAJOR
-    assert maximum.message.startswith("gabapentin 7200 mg/day (summed over 2 entries: "
-                                      "'gabapentin 1200 mg tid' 3600 mg + 'Neurontin 1200 mg tid' 3600 mg)")
+    assert maximum.message.startswith(
+        "gabapentin 7200 mg/day (summed over 2 entries: "
+        "'gabapentin 1200 mg tid' 3600 mg + 'Neurontin 1200 mg tid' 3600 mg)"
+    )
 
 
 def test_one_order_written_twice_is_summed(checker) -> None:  # type: ignore[no-untyped-def]
@@ -45,7 +47,10 @@ def test_mme_counts_every_entry_and_names_it(checker) -> None:  # type: ignore[n
     found = _findings(checker, ["morphine 10 mg q4h", "MS Contin 30 mg bd"])
     mme = found["PC401"]
     assert mme.severity == Severity.MAJOR  # 60 + 60 = 120 MME/day
-    assert "Total 120 MME/day ('morphine 10 mg q4h' 60 mg x 1 = 60; 'MS Contin 30 mg bd' 60 mg x 1 = 60)" in mme.message
+    assert (
+        "Total 120 MME/day ('morphine 10 mg q4h' 60 mg x 1 = 60; 'MS Contin 30 mg bd' 60 mg x 1 = 60)"
+        in mme.message
+    )
 
 
 def test_unknown_mme_is_never_zero(checker) -> None:  # type: ignore[no-untyped-def]
@@ -55,6 +60,7 @@ def test_unknown_mme_is_never_zero(checker) -> None:  # type: ignore[no-untyped-
 
 
 def test_a_stopped_entry_is_not_summed(checker) -> None:  # type: ignore[no-untyped-def]
-    found = _findings(checker, ["gabapentin 1200 mg tid",
-                                Medication("Neurontin 1200 mg tid", status="stopped")])
+    found = _findings(
+        checker, ["gabapentin 1200 mg tid", Medication("Neurontin 1200 mg tid", status="stopped")]
+    )
     assert "PC402" not in found

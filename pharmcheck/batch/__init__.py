@@ -10,5 +10,14 @@ from pharmcheck.batch.results import ScreenResult
 from pharmcheck.batch.screening import screen, screen_frame
 from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, normalise_columns, read_table
 
-__all__ = ["MED_COLUMNS", "OUT_COLUMNS", "PATIENT_COLUMNS", "FindingRows", "ScreenResult", "normalise_columns",
-           "read_table", "screen", "screen_frame"]
+__all__ = [
+    "MED_COLUMNS",
+    "OUT_COLUMNS",
+    "PATIENT_COLUMNS",
+    "FindingRows",
+    "ScreenResult",
+    "normalise_columns",
+    "read_table",
+    "screen",
+    "screen_frame",
+]

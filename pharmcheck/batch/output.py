@@ -13,8 +13,18 @@ import pandas as pd
 
 from pharmcheck.report.escape import spreadsheet_cell
 
-OUT_COLUMNS = ("patient_id", "code", "name", "category", "severity", "drugs", "title", "message",
-               "recommendation", "evidence")
+OUT_COLUMNS = (
+    "patient_id",
+    "code",
+    "name",
+    "category",
+    "severity",
+    "drugs",
+    "title",
+    "message",
+    "recommendation",
+    "evidence",
+)
 # Rows per write: a block of about 100 KB is joined in memory the allocator reuses; blocks of
 # megabytes are fresh pages each time (0.7 s against 1.1-1.6 s for a 672 MB file).
 _BLOCK_ROWS = 256
@@ -35,12 +45,15 @@ class FindingRows:
 
     def _columns(self) -> list[tuple[list[str], np.ndarray]]:
         """Each OUT column as (its values, each row's index into them)."""
-        return [(self.patient_ids, self.patient)] + [([item[i] for item in self.items], self.item)
-                                                     for i in range(len(OUT_COLUMNS) - 1)]
+        return [(self.patient_ids, self.patient)] + [
+            ([item[i] for item in self.items], self.item) for i in range(len(OUT_COLUMNS) - 1)
+        ]
 
     def frame(self) -> pd.DataFrame:
-        columns = {name: np.array(values, dtype=object)[rows] if values else np.array([], dtype=object)
-                   for name, (values, rows) in zip(OUT_COLUMNS, self._columns(), strict=True)}
+        columns = {
+            name: np.array(values, dtype=object)[rows] if values else np.array([], dtype=object)
+            for name, (values, rows) in zip(OUT_COLUMNS, self._columns(), strict=True)
+        }
         return pd.DataFrame(columns, columns=list(OUT_COLUMNS), dtype="string")
 
     def to_arrow(self) -> Any:
@@ -50,10 +63,14 @@ class FindingRows:
 
         def encoded(values: list[str], rows: np.ndarray) -> Any:
             codes, distinct = pd.factorize(np.array(values, dtype=object))
-            return pa.DictionaryArray.from_arrays(pa.array(codes[rows] if len(codes) else rows, pa.int32()),
-                                                  pa.array(list(distinct), pa.string()))
+            return pa.DictionaryArray.from_arrays(
+                pa.array(codes[rows] if len(codes) else rows, pa.int32()),
+                pa.array(list(distinct), pa.string()),
+            )
 
-        return pa.table([encoded(values, rows) for values, rows in self._columns()], names=list(OUT_COLUMNS))
+        return pa.table(
+            [encoded(values, rows) for values, rows in self._columns()], names=list(OUT_COLUMNS)
+        )
 
     def write_csv(self, handle: IO[bytes]) -> None:
         """The header and every row in UTF-8, byte for byte what ``csv.writer`` writes."""
@@ -64,6 +81,7 @@ class FindingRows:
 
     def write_jsonl(self, handle: IO[bytes]) -> None:
         """One JSON object per line in UTF-8, keys in the OUT columns' order."""
+
         def rest(i: int) -> str:
             return "," + _json(self._record(i))[1:] + "\n"
 
@@ -72,12 +90,18 @@ class FindingRows:
 
     def write_json(self, handle: IO[bytes]) -> None:
         """One JSON array of objects in UTF-8, two-space indented."""
+
         def rest(i: int) -> str:  # as json.dumps(indent=2) nests it, without its Python encoder's
             # reference cycles, which pile up while a screen pauses the cyclic collector
-            return "".join(f",\n    {_json(k)}: {_json(v)}" for k, v in self._record(i).items()) + "\n  }"
+            return (
+                "".join(f",\n    {_json(k)}: {_json(v)}" for k, v in self._record(i).items())
+                + "\n  }"
+            )
 
         handle.write(b"[")
-        for block in self._blocks(lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","):
+        for block in self._blocks(
+            lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","
+        ):
             handle.write(block)
         handle.write(b"\n]\n" if len(self) else b"]\n")
 
@@ -85,8 +109,9 @@ class FindingRows:
         """An item as the OUT columns after patient_id, by name."""
         return dict(zip(OUT_COLUMNS[1:], self.items[item], strict=True))
 
-    def _blocks(self, patient_text: Callable[[str], str], item_text: Callable[[int], str],
-                between: str = "") -> Iterator[bytes]:
+    def _blocks(
+        self, patient_text: Callable[[str], str], item_text: Callable[[int], str], between: str = ""
+    ) -> Iterator[bytes]:
         """Every row as ``patient_text(patient id) + item_text(item)`` in UTF-8, ``between`` rows, a
         block of rows at a time; each patient's and each shown item's text is encoded once."""
         ids = np.array([patient_text(pid).encode() for pid in self.patient_ids], dtype=object)
@@ -101,8 +126,8 @@ class FindingRows:
                 pieces[0::3] = between.encode()
                 if not start:
                     pieces[0] = b""  # nothing comes before the first row
-            pieces[step - 2::step] = ids[self.patient[start:stop]]
-            pieces[step - 1::step] = rest[self.item[start:stop]]
+            pieces[step - 2 :: step] = ids[self.patient[start:stop]]
+            pieces[step - 1 :: step] = rest[self.item[start:stop]]
             yield b"".join(pieces.tolist())
 
 

@@ -52,7 +52,10 @@ class Background:
             try:
                 self._value = pickle.load(self._pipe)
             except EOFError:
-                self._value = (False, RuntimeError("the second screening process ended without a result"))
+                self._value = (
+                    False,
+                    RuntimeError("the second screening process ended without a result"),
+                )
             finally:
                 self.close(stop=False)
         ok, value = self._value

@@ -30,12 +30,18 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 _NUMBERS = ("age", "weight_kg", "crcl", "egfr")
 _FLAGS = ("pregnant", "childbearing_potential")
-_CHOICES = {"dialysis": DIALYSIS_KINDS, "hepatic_impairment": HEPATIC_LEVELS, "myoclonus": MYOCLONUS_STATES}
+_CHOICES = {
+    "dialysis": DIALYSIS_KINDS,
+    "hepatic_impairment": HEPATIC_LEVELS,
+    "myoclonus": MYOCLONUS_STATES,
+}
 
 People = dict[str, tuple[Patient, date]]
 
 
-def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | None, dict[str, str], list[str]]:
+def read_patients(
+    frame: pd.DataFrame | None, today: date
+) -> tuple[People | None, dict[str, str], list[str]]:
     """(patient id -> (patient, screening date), patient id -> why it cannot be screened, notes)."""
     if frame is None:
         return None, {}, []
@@ -50,7 +56,9 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
         given = text[column]
         if given is None:
             continue
-        number = pd.to_numeric(given.where(given != ""), errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+        number = pd.to_numeric(given.where(given != ""), errors="coerce").to_numpy(
+            dtype="float64", na_value=np.nan
+        )
         low, high = PLAUSIBLE_RANGES.get(column, (-np.inf, np.inf))
         bad |= (given != "").to_numpy() & ~((number >= low) & (number <= high))
         values[column] = number.astype(object)  # Python floats, as float() gives
@@ -81,17 +89,23 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
 
     people: People = {}
     problems: dict[str, str] = {}
-    for row, reason, cells in frame.attrs.get("rejected_rows", []):  # a malformed row: its medications are not screened
+    for row, reason, cells in frame.attrs.get(
+        "rejected_rows", []
+    ):  # a malformed row: its medications are not screened
         pid = cell_of(cells, frame.columns, "patient_id", PATIENT_COLUMNS)
         if pid:
             problems[pid] = f"patients row {row}: {reason}"
         else:
             notes.append(f"patients row {row}: {reason}; row ignored")
     missing = (ids == "").to_numpy()
-    notes += [f"patients row {row}: missing patient_id; row ignored" for row in rows[missing].tolist()]
+    notes += [
+        f"patients row {row}: missing patient_id; row ignored" for row in rows[missing].tolist()
+    ]
     duplicated = (ids.duplicated(keep=False) & (ids != "")).to_numpy()
     for pid, row in zip(ids[duplicated].tolist(), rows[duplicated].tolist(), strict=True):
-        problems[pid] = f"patient_id {pid} appears twice in the patients table (row {row})"  # the last row wins
+        problems[pid] = (
+            f"patient_id {pid} appears twice in the patients table (row {row})"  # the last row wins
+        )
     plain = ~(missing | duplicated)
     slow = plain & bad
     for i in np.flatnonzero(slow).tolist():
@@ -103,12 +117,23 @@ def read_patients(frame: pd.DataFrame | None, today: date) -> tuple[People | Non
     fast = np.flatnonzero(plain & ~slow)
     fields = list(values)
     condition_lists = conditions.iloc[fast].tolist() if conditions is not None else [""] * len(fast)
-    parsed_conditions = {listed: tuple(c.strip() for c in listed.split(";") if c.strip())
-                         for listed in set(condition_lists)}
+    parsed_conditions = {
+        listed: tuple(c.strip() for c in listed.split(";") if c.strip())
+        for listed in set(condition_lists)
+    }
     dates = _distinct_dates(when.iloc[fast])
-    for pid, listed, when_screened, *fields_values in zip(ids.iloc[fast].tolist(), condition_lists, dates,
-                                                          *(values[f][fast].tolist() for f in fields), strict=True):
-        patient = Patient(id=pid, conditions=parsed_conditions[listed], **dict(zip(fields, fields_values, strict=True)))
+    for pid, listed, when_screened, *fields_values in zip(
+        ids.iloc[fast].tolist(),
+        condition_lists,
+        dates,
+        *(values[f][fast].tolist() for f in fields),
+        strict=True,
+    ):
+        patient = Patient(
+            id=pid,
+            conditions=parsed_conditions[listed],
+            **dict(zip(fields, fields_values, strict=True)),
+        )
         people[pid] = (patient, when_screened)
     return people, problems, notes
 
@@ -122,6 +147,7 @@ def _distinct_dates(when: pd.Series) -> list[date]:
 
 def _one_patient(pid: str, record: dict[str, str], today: date) -> tuple[Patient, date]:
     """One row, field by field: the message names the first value that is wrong."""
+
     def text(key: str) -> str | None:
         return record.get(key, "").strip() or None
 
@@ -147,10 +173,17 @@ def _one_patient(pid: str, record: dict[str, str], today: date) -> tuple[Patient
     when = parse_date(text("as_of"), "as_of") if text("as_of") else today
     conditions = tuple(c.strip() for c in (text("conditions") or "").split(";") if c.strip())
     patient = Patient(
-        id=pid, age=number("age"), sex=(text("sex") or "").lower() or None, weight_kg=number("weight_kg"),
-        crcl=number("crcl"), egfr=number("egfr"), dialysis=(text("dialysis") or "").lower() or None,
-        hepatic_impairment=(text("hepatic_impairment") or "").lower() or None, pregnant=flag("pregnant"),
-        childbearing_potential=flag("childbearing_potential"), conditions=conditions,
+        id=pid,
+        age=number("age"),
+        sex=(text("sex") or "").lower() or None,
+        weight_kg=number("weight_kg"),
+        crcl=number("crcl"),
+        egfr=number("egfr"),
+        dialysis=(text("dialysis") or "").lower() or None,
+        hepatic_impairment=(text("hepatic_impairment") or "").lower() or None,
+        pregnant=flag("pregnant"),
+        childbearing_potential=flag("childbearing_potential"),
+        conditions=conditions,
         myoclonus=(text("myoclonus") or "").lower() or None,
     )
     return validate_patient(patient), when

@@ -58,31 +58,67 @@ class Found:
     def of(cls, findings: list[Finding], render: bool = False) -> Found:
         """With ``render``, each item's CSV text too (the second process does it for its findings)."""
         rank = np.empty(len(findings), dtype=np.int64)
-        rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(len(findings))
-        items: list[tuple[str, ...]] = [(f.code, f.name, f.category, f.severity.label, ";".join(f.drugs),
-                                         f.title, f.message, f.recommendation, f.evidence) for f in findings]
-        return cls(items, np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
-                   [f.code for f in findings], rank, [csv_line(i) for i in items] if render else [None] * len(items))
+        rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(
+            len(findings)
+        )
+        items: list[tuple[str, ...]] = [
+            (
+                f.code,
+                f.name,
+                f.category,
+                f.severity.label,
+                ";".join(f.drugs),
+                f.title,
+                f.message,
+                f.recommendation,
+                f.evidence,
+            )
+            for f in findings
+        ]
+        return cls(
+            items,
+            np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
+            [f.code for f in findings],
+            rank,
+            [csv_line(i) for i in items] if render else [None] * len(items),
+        )
 
     def extended(self, other: Found) -> Found:
         """Both; a code's findings must all come from one side, as each frame runs in one process."""
-        return Found(self.items + other.items, np.concatenate([self.severity, other.severity]),
-                     self.code + other.code, np.concatenate([self.rank, other.rank]), self.lines + other.lines)
+        return Found(
+            self.items + other.items,
+            np.concatenate([self.severity, other.severity]),
+            self.code + other.code,
+            np.concatenate([self.rank, other.rank]),
+            self.lines + other.lines,
+        )
 
     def order(self) -> np.ndarray:
         """Each finding's position in ``check``'s order (Finding.sort_key: severity, code, then the
         rest, which only findings of one code, and so of one side, need)."""
-        codes = np.unique(np.array(self.code, dtype=object), return_inverse=True)[1].reshape(-1) if self.code \
+        codes = (
+            np.unique(np.array(self.code, dtype=object), return_inverse=True)[1].reshape(-1)
+            if self.code
             else np.zeros(0, dtype=np.int64)
+        )
         position = np.empty(len(self.items), dtype=np.int64)
         position[np.lexsort((self.rank, codes, -self.severity))] = np.arange(len(self.items))
         return position
 
 
-def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], min_severity: Severity,
-            problems: list[tuple[str, int, str]], people: People, patient_problems: dict[str, str],
-            notes: list[str], screened: int,
-            conditions: Sequence[tuple[str, int, Unrecognized]] = ()) -> ScreenResult:
+def lay_out(
+    runner: Checker,
+    rows: Rows,
+    found: Found,
+    emitted: list[Emitted],
+    min_severity: Severity,
+    problems: list[tuple[str, int, str]],
+    people: People,
+    patient_problems: dict[str, str],
+    notes: list[str],
+    screened: int,
+    conditions: Sequence[tuple[str, int, Unrecognized]] = (),
+) -> ScreenResult:
     """Finding rows per patient in the order ``check`` reports them, then the patient's
     unrecognised medications and conditions, then every rejected row; and the summary."""
     patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
@@ -96,20 +132,44 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
     items = list(found.items)
 
     missing_patient, missing_item, by_structure = [], [], 0
-    has_missing = np.array([not isinstance(t, str) and bool(t[1] or t[3]) for t in rows.templates], dtype=bool)
+    has_missing = np.array(
+        [not isinstance(t, str) and bool(t[1] or t[3]) for t in rows.templates], dtype=bool
+    )
     for r in np.flatnonzero(has_missing[rows.key]).tolist():  # in patient and list order
         _, unrecognized, _, structures = rows.templates[rows.key[r]]
         for u in unrecognized:
             missing_patient.append(int(rows.patient[r]))
             missing_item.append(len(items))
-            items.append(("", "", "unrecognized", "", "", u.title, f"row {rows.row[r]}: {u.reason}",
-                          f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
+            items.append(
+                (
+                    "",
+                    "",
+                    "unrecognized",
+                    "",
+                    "",
+                    u.title,
+                    f"row {rows.row[r]}: {u.reason}",
+                    f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "",
+                    "",
+                )
+            )
         for structure in [] if rows.void[r] else structures:
             by_structure += 1
             missing_item.append(len(items))
             missing_patient.append(int(rows.patient[r]))
-            items.append(("", "", "structure-only", "", "", f"Checked by structure only: {structure.input}",
-                          f"row {rows.row[r]}: {_structure_only(structure)}", "", ""))
+            items.append(
+                (
+                    "",
+                    "",
+                    "structure-only",
+                    "",
+                    "",
+                    f"Checked by structure only: {structure.input}",
+                    f"row {rows.row[r]}: {_structure_only(structure)}",
+                    "",
+                    "",
+                )
+            )
     patient_ids = list(rows.patient_ids)
     position = {pid: p for p, pid in enumerate(patient_ids)}
     for pid, row, u in conditions:  # a patient without medications is told what was not checked
@@ -118,8 +178,19 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
             patient_ids.append(pid)
         missing_patient.append(position[pid])
         missing_item.append(len(items))
-        items.append(("", "", "unrecognized", "", "", u.title, f"patients row {row}: {u.reason}",
-                      f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", ""))
+        items.append(
+            (
+                "",
+                "",
+                "unrecognized",
+                "",
+                "",
+                u.title,
+                f"patients row {row}: {u.reason}",
+                f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "",
+                "",
+            )
+        )
     unrecognized_patient = np.array(missing_patient, dtype=np.int64)
     unrecognized_item = np.array(missing_item, dtype=np.int64)
     unrecognized_kind = np.array([items[i][2] == "unrecognized" for i in missing_item], dtype=bool)
@@ -130,16 +201,33 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
 
     rejected = [(len(patient_ids) + j, len(items) + j) for j in range(len(problems))]
     patient_ids += [pid for pid, _, _ in problems]
-    items += [("", "", "rejected-row", "", "", f"Row {row} not screened", f"row {row}: {reason}",
-               "Correct the row and screen it again.", "") for _, row, reason in problems]
+    items += [
+        (
+            "",
+            "",
+            "rejected-row",
+            "",
+            "",
+            f"Row {row} not screened",
+            f"row {row}: {reason}",
+            "Correct the row and screen it again.",
+            "",
+        )
+        for _, row, reason in problems
+    ]
     if rejected:
         extra = np.array(rejected, dtype=np.int64)
-        all_patient, all_item = np.concatenate([all_patient, extra[:, 0]]), np.concatenate([all_item, extra[:, 1]])
+        all_patient, all_item = (
+            np.concatenate([all_patient, extra[:, 0]]),
+            np.concatenate([all_item, extra[:, 1]]),
+        )
 
     count = len(rows.patient_ids)
     medications = np.bincount(rows.patient, minlength=count)
     finding_counts = np.bincount(patient, minlength=count)
-    unrecognized_counts = np.bincount(unrecognized_patient[unrecognized_kind], minlength=len(position))
+    unrecognized_counts = np.bincount(
+        unrecognized_patient[unrecognized_kind], minlength=len(position)
+    )
     highest = np.full(count, -1, dtype=np.int64)
     np.maximum.at(highest, patient, severity[index])
     labels = {int(s): s.label for s in Severity}
@@ -148,32 +236,70 @@ def lay_out(runner: Checker, rows: Rows, found: Found, emitted: list[Emitted], m
         return int(unrecognized_counts[position[pid]]) if pid in position else 0
 
     rejected_counts = Counter(pid for pid, _, _ in problems)
-    summary_rows = [(pid, int(m), int(f), int(u), rejected_counts.pop(pid, 0), labels.get(int(h), "none"))
-                    for pid, m, f, u, h in zip(rows.patient_ids, medications, finding_counts,
-                                               unrecognized_counts[:count], highest, strict=True)]
+    summary_rows = [
+        (pid, int(m), int(f), int(u), rejected_counts.pop(pid, 0), labels.get(int(h), "none"))
+        for pid, m, f, u, h in zip(
+            rows.patient_ids,
+            medications,
+            finding_counts,
+            unrecognized_counts[:count],
+            highest,
+            strict=True,
+        )
+    ]
     rejected_counts.pop("", None)  # rows without a patient id: reported as rows only
-    summary_rows += [(pid, 0, 0, unrecognized_of(pid), n, "not screened") for pid, n in rejected_counts.items()]
+    summary_rows += [
+        (pid, 0, 0, unrecognized_of(pid), n, "not screened") for pid, n in rejected_counts.items()
+    ]
     listed = {row[0] for row in summary_rows}
-    summary_rows += [(pid, 0, 0, unrecognized_of(pid), 0, "no medications") for pid in set(people) - listed]
+    summary_rows += [
+        (pid, 0, 0, unrecognized_of(pid), 0, "no medications") for pid in set(people) - listed
+    ]
     unlisted = set(patient_problems) - listed - set(people)
     summary_rows += [(pid, 0, 0, 0, 0, "not screened") for pid in unlisted]
-    notes = notes + [f"patient {pid} (no medication rows): {patient_problems[pid]}"
-                     for pid in sorted(unlisted, key=natural_key)]
+    notes = notes + [
+        f"patient {pid} (no medication rows): {patient_problems[pid]}"
+        for pid in sorted(unlisted, key=natural_key)
+    ]
     summary_rows.sort(key=lambda row: natural_key(row[0]))
-    summary = pd.DataFrame(summary_rows, columns=["patient_id", "medications", "findings", "unrecognized",
-                                                  "rejected", "highest_severity"])
+    summary = pd.DataFrame(
+        summary_rows,
+        columns=[
+            "patient_id",
+            "medications",
+            "findings",
+            "unrecognized",
+            "rejected",
+            "highest_severity",
+        ],
+    )
     per_severity = np.bincount(severity[index], minlength=max(labels) + 1)
-    severities = Counter({labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels})
+    severities = Counter(
+        {labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels}
+    )
     lines = found.lines + [None] * (len(items) - len(found.items))
-    return ScreenResult(FindingRows(patient_ids, all_patient, items, all_item, lines), summary, notes,
-                        rows_screened=screened, rows_reported=len(problems), severities=severities, hidden=hidden,
-                        unrecognized=len(missing_patient) - by_structure, by_structure=by_structure,
-                        kb_version=runner.kb.version)
+    return ScreenResult(
+        FindingRows(patient_ids, all_patient, items, all_item, lines),
+        summary,
+        notes,
+        rows_screened=screened,
+        rows_reported=len(problems),
+        severities=severities,
+        hidden=hidden,
+        unrecognized=len(missing_patient) - by_structure,
+        by_structure=by_structure,
+        kb_version=runner.kb.version,
+    )
 
 
 def _structure_only(structure: Any) -> str:
     """A structure that matches no KB drug, as ``check`` lists it: its classes and neighbours."""
     classes = ", ".join(structure.class_names) or "no class"
-    near = ", ".join(f"{n.drug} {n.similarity:.2f}" for n in structure.neighbours[:3]) or "no close neighbour"
-    return ("structure matches no drug in the knowledge base; screened by structure only (predicted "
-            f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; nearest: {near}")
+    near = (
+        ", ".join(f"{n.drug} {n.similarity:.2f}" for n in structure.neighbours[:3])
+        or "no close neighbour"
+    )
+    return (
+        "structure matches no drug in the knowledge base; screened by structure only (predicted "
+        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; nearest: {near}"
+    )

@@ -87,10 +87,18 @@ def cyclic_gc_paused() -> Iterator[None]:
 
 
 @cyclic_gc_paused()  # a context manager made by contextmanager also decorates: paused for each call
-def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: Checker | None = None,
-           db_url: str | None = None, as_of: date | None = None, select: Sequence[str] = (),
-           ignore: Sequence[str] = (), min_severity: Severity = Severity.INFO,
-           progress: Progress | None = None) -> ScreenResult:
+def screen(
+    meds: pd.DataFrame,
+    patients: pd.DataFrame | None = None,
+    *,
+    runner: Checker | None = None,
+    db_url: str | None = None,
+    as_of: date | None = None,
+    select: Sequence[str] = (),
+    ignore: Sequence[str] = (),
+    min_severity: Severity = Severity.INFO,
+    progress: Progress | None = None,
+) -> ScreenResult:
     """Screen every patient in ``meds`` (long format, one row per medication)."""
     runner = runner or default_checker(db_url)
     today = as_of or date.today()
@@ -103,59 +111,102 @@ def screen(meds: pd.DataFrame, patients: pd.DataFrame | None = None, *, runner: 
     for column in MED_COLUMNS:
         table[column] = text_cells(table[column]) if column in table else ""
     table["row"] = row_numbers(meds)
-    problems = [(cell_of(cells, meds.columns, "patient_id", MED_COLUMNS), row, reason)
-                for row, reason, cells in meds.attrs.get("rejected_rows", [])]
+    problems = [
+        (cell_of(cells, meds.columns, "patient_id", MED_COLUMNS), row, reason)
+        for row, reason, cells in meds.attrs.get("rejected_rows", [])
+    ]
     key, medications = distinct_medications(table)
     statuses = Statuses.of(table["status"])
     parallel = _parallel(len(table))
     here, elsewhere, per_patient = _plan(rules, parallel)
-    step = _Steps(progress, 4 + len(here) + bool(elsewhere))  # resolve, ward, each frame, per patient, [second], lay out
-    step(f"resolving {len(medications):,} distinct medications" + (" and reading the patients" if patients is not None else ""))
+    step = _Steps(
+        progress, 4 + len(here) + bool(elsewhere)
+    )  # resolve, ward, each frame, per patient, [second], lay out
+    step(
+        f"resolving {len(medications):,} distinct medications"
+        + (" and reading the patients" if patients is not None else "")
+    )
 
     def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
         people, patient_problems, patient_notes = read_patients(patients, today)
-        return people, patient_problems, patient_notes, _validate(table, statuses, people, patient_problems, today)
+        return (
+            people,
+            patient_problems,
+            patient_notes,
+            _validate(table, statuses, people, patient_problems, today),
+        )
 
     templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
-        runner, medications, parallel, read_and_check_patients)
+        runner, medications, parallel, read_and_check_patients
+    )
     notes += patient_notes
-    key, templates = by_weight(runner, key, medications, templates, table["patient_id"], people or {})
+    key, templates = by_weight(
+        runner, key, medications, templates, table["patient_id"], people or {}
+    )
     reject, reasons, dates = checked
-    unusable = np.array([isinstance(t, str) for t in templates], dtype=bool)  # why, instead of templates
+    unusable = np.array(
+        [isinstance(t, str) for t in templates], dtype=bool
+    )  # why, instead of templates
     fresh = unusable[key] & ~reject.to_numpy()
     if fresh.any():
         reasons[fresh] = [templates[k] for k in key[fresh].tolist()]
         reject |= fresh
     bad = reject.to_numpy()
-    for pid, row, reason in zip(table["patient_id"][bad].tolist(), table["row"].to_numpy()[bad].tolist(),
-                                reasons[bad].tolist(), strict=True):  # the rejected rows only, never all as objects
+    for pid, row, reason in zip(
+        table["patient_id"][bad].tolist(),
+        table["row"].to_numpy()[bad].tolist(),
+        reasons[bad].tolist(),
+        strict=True,
+    ):  # the rejected rows only, never all as objects
         problems.append((str(pid), int(row), str(reason)))
 
     good = ~bad
     unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
     if unknown:
-        notes.append(f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active")
+        notes.append(
+            f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active"
+        )
     void = table["row"].to_numpy()[good & statuses.void].tolist()
     if void:
-        notes.append(f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
-                     "not screened (no rule reads a void or untaken medication)")
+        notes.append(
+            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
+            "not screened (no rule reads a void or untaken medication)"
+        )
     step(f"building the ward ({int(good.sum()):,} rows)")
-    ward, rows = build_ward(runner, today, table, good, key, templates, dates, statuses, people or {})
-    emitted, found = _findings(runner, ward, rows, (here, elsewhere, per_patient), people or {},
-                               today, step)
+    ward, rows = build_ward(
+        runner, today, table, good, key, templates, dates, statuses, people or {}
+    )
+    emitted, found = _findings(
+        runner, ward, rows, (here, elsewhere, per_patient), people or {}, today, step
+    )
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
     conditions = _unrecognized_conditions(runner, patients, people or {})
-    return lay_out(runner, rows, found, emitted, min_severity, problems, people or {},
-                   patient_problems, notes, int(good.sum()), conditions)
+    return lay_out(
+        runner,
+        rows,
+        found,
+        emitted,
+        min_severity,
+        problems,
+        people or {},
+        patient_problems,
+        notes,
+        int(good.sum()),
+        conditions,
+    )
 
 
-def _unrecognized_conditions(runner: Checker, patients: pd.DataFrame | None,
-                             people: People) -> list[tuple[str, int, Unrecognized]]:
+def _unrecognized_conditions(
+    runner: Checker, patients: pd.DataFrame | None, people: People
+) -> list[tuple[str, int, Unrecognized]]:
     """Each condition of the patients table that is not recognised: (patient id, its row in the
     patients table, why), in patient order; ``check`` reports them as not checked too."""
-    missing = {pid: runner.conditions_of(patient).unrecognized
-               for pid, (patient, _) in people.items() if patient.conditions}
+    missing = {
+        pid: runner.conditions_of(patient).unrecognized
+        for pid, (patient, _) in people.items()
+        if patient.conditions
+    }
     missing = {pid: found for pid, found in missing.items() if found}
     if not missing or patients is None:
         return []
@@ -165,13 +216,13 @@ def _unrecognized_conditions(runner: Checker, patients: pd.DataFrame | None,
     return [(pid, int(row_of[pid]), u) for pid in sorted(missing) for u in missing[pid]]
 
 
-
 def _unparsable_dates(why: np.ndarray, column: str, rows: np.ndarray) -> list[str]:
     return [f"unparsable {column} date {w}" for w in why[rows]]
 
 
-def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bool,
-                 meanwhile: Callable[[], Any]) -> tuple[list[Template | str], Any]:
+def _resolve_all(
+    runner: Checker, medications: list[MedicationKey], parallel: bool, meanwhile: Callable[[], Any]
+) -> tuple[list[Template | str], Any]:
     """Every distinct medication resolved, and what ``meanwhile()`` gives; with ``parallel`` a
     second process resolves while this one runs ``meanwhile`` (about a second each at 1M rows)."""
     if not parallel:
@@ -185,17 +236,30 @@ def _resolve_all(runner: Checker, medications: list[MedicationKey], parallel: bo
         child.close()
 
 
-Plan = tuple[list[str], list[str], list[Rule]]  # frames here, frames in the second process, per-patient rules
+Plan = tuple[
+    list[str], list[str], list[Rule]
+]  # frames here, frames in the second process, per-patient rules
 
 
 def _plan(rules: list[Rule], parallel: bool) -> Plan:
     frames = [r.code for r in rules if r.code in FRAMES]
     elsewhere = [c for c in frames if c in _CHILD_FRAMES] if parallel else []
-    return [c for c in frames if c not in elsewhere], elsewhere, [r for r in rules if r.code not in FRAMES]
+    return (
+        [c for c in frames if c not in elsewhere],
+        elsewhere,
+        [r for r in rules if r.code not in FRAMES],
+    )
 
 
-def _findings(runner: Checker, ward: Ward, rows: Rows, plan: Plan, people: People,
-              today: date, step: Callable[[str], None]) -> tuple[list[Emitted], Found]:
+def _findings(
+    runner: Checker,
+    ward: Ward,
+    rows: Rows,
+    plan: Plan,
+    people: People,
+    today: date,
+    step: Callable[[str], None],
+) -> tuple[list[Emitted], Found]:
     """Every rule's rows: frames (some in a second process), then the per-patient rules on the
     patients they can flag."""
     here, elsewhere, per_patient = plan
@@ -236,11 +300,18 @@ def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
     process: a tenth of the cost of pickling the findings themselves)."""
     base = len(ward.found)
     emitted = [e for code in codes for e in FRAMES[code](ward)]
-    return [(patient, index - base) for patient, index in emitted], Found.of(ward.found[base:], render=True)
+    return [(patient, index - base) for patient, index in emitted], Found.of(
+        ward.found[base:], render=True
+    )
 
 
-def _validate(table: pd.DataFrame, statuses: Statuses, people: People | None, patient_problems: dict[str, str],
-              today: date) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
+def _validate(
+    table: pd.DataFrame,
+    statuses: Statuses,
+    people: People | None,
+    patient_problems: dict[str, str],
+    today: date,
+) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
     """Rows that cannot be screened, with the first reason for each, and the parsed dates."""
     reject = pd.Series(False, index=table.index)
     reasons = pd.Series("", index=table.index, dtype="string")
@@ -260,26 +331,35 @@ def _validate(table: pd.DataFrame, statuses: Statuses, people: People | None, pa
         ids = np.array(distinct.tolist(), dtype=object)
         listed = np.array([p in people for p in ids], dtype=bool)[codes]
         troubled = np.array([p in patient_problems for p in ids], dtype=bool)[codes]
-        mark(~listed & ~troubled, lambda rows: [f"patient_id {p} is not in the patients table" for p in ids[codes[rows]]])
+        mark(
+            ~listed & ~troubled,
+            lambda rows: [f"patient_id {p} is not in the patients table" for p in ids[codes[rows]]],
+        )
         mark(troubled, lambda rows: [patient_problems[p] for p in ids[codes[rows]]])
     dates = {}
     for column in ("start", "stop"):
         parsed, why = read_dates(table[column])
         mark(why != "", partial(_unparsable_dates, why, column))
         dates[column] = parsed
-    mark(dates["stop"].notna() & dates["start"].notna() & (dates["stop"] < dates["start"]), "stop date before start date")
+    mark(
+        dates["stop"].notna() & dates["start"].notna() & (dates["stop"] < dates["start"]),
+        "stop date before start date",
+    )
     row_as_of: Any = pd.Timestamp(today)
     if people:
         dated = {p: when for p, (_, when) in people.items() if when != today}
         if dated:
             per_row = pid.astype(object).map(dated)
             row_as_of = pd.to_datetime(per_row.where(per_row.notna(), today).astype(str))
-    mark(dates["start"].notna() & (dates["start"] > row_as_of), "start date after the screening date")
+    mark(
+        dates["start"].notna() & (dates["start"] > row_as_of), "start date after the screening date"
+    )
     return reject, reasons, dates
 
 
-def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule],
-                 people: People, today: date) -> list[Emitted]:
+def _per_patient(
+    runner: Checker, ward: Ward, rows: Rows, rules: list[Rule], people: People, today: date
+) -> list[Emitted]:
     """The rules without a frame form, through the engine, on the patients they can flag."""
     if not rules:
         return []
@@ -293,16 +373,25 @@ def _per_patient(runner: Checker, ward: Ward, rows: Rows, rules: list[Rule],
         for i in range(first_row[p], first_row[p + 1]):
             found, _, _, med_structures = rows.templates[rows.key[i]]
             structures.extend([] if rows.void[i] else med_structures)
-            start, stop = row_date(rows.start[i]), row_date(rows.stop[i])  # only here: few rows need dates
-            resolved.extend(for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found)
+            start, stop = (
+                row_date(rows.start[i]),
+                row_date(rows.stop[i]),
+            )  # only here: few rows need dates
+            resolved.extend(
+                for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found
+            )
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
         applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
-        report = runner.evaluate(patient, resolved, [], [], when, applicable, Severity.INFO, structures)
+        report = runner.evaluate(
+            patient, resolved, [], [], when, applicable, Severity.INFO, structures
+        )
         chosen.append(p)
         results.append(report.findings)
     return [ward.emit(np.array(chosen, dtype=np.int64), np.arange(len(chosen)), results)]
 
 
-def screen_frame(meds: pd.DataFrame, patients: pd.DataFrame | None = None, **options: Any) -> pd.DataFrame:
+def screen_frame(
+    meds: pd.DataFrame, patients: pd.DataFrame | None = None, **options: Any
+) -> pd.DataFrame:
     """The findings of :func:`screen` as a DataFrame with the OUT columns."""
     return screen(meds, patients, **options).findings

@@ -14,24 +14,54 @@ from pharmcheck.errors import InputError
 
 # Headers are compared in lower case with runs of spaces, hyphens and underscores as one "_".
 MED_COLUMNS: dict[str, tuple[str, ...]] = {
-    "patient_id": ("patient_id", "patient", "id", "mrn", "patientid", "patient_number", "patient_no",
-                   "hospital_number", "nhs_number"),
-    "name": ("name", "drug", "medication", "med", "drug_name", "medicine", "medication_name", "medicine_name",
-             "med_name", "generic_name", "drug_description", "medication_description"),
-    "dose": ("dose", "dosage", "strength"), "frequency": ("frequency", "freq", "dosing_frequency"),
+    "patient_id": (
+        "patient_id",
+        "patient",
+        "id",
+        "mrn",
+        "patientid",
+        "patient_number",
+        "patient_no",
+        "hospital_number",
+        "nhs_number",
+    ),
+    "name": (
+        "name",
+        "drug",
+        "medication",
+        "med",
+        "drug_name",
+        "medicine",
+        "medication_name",
+        "medicine_name",
+        "med_name",
+        "generic_name",
+        "drug_description",
+        "medication_description",
+    ),
+    "dose": ("dose", "dosage", "strength"),
+    "frequency": ("frequency", "freq", "dosing_frequency"),
     "route": ("route", "route_of_administration"),
     "start": ("start", "start_date", "date_started", "start_datetime"),
     "stop": ("stop", "stop_date", "end", "end_date", "date_stopped", "stop_datetime"),
-    "status": ("status", "medication_status", "order_status", "drug_status"), "smiles": ("smiles",),
+    "status": ("status", "medication_status", "order_status", "drug_status"),
+    "smiles": ("smiles",),
     "indication": ("indication",),
 }
 PATIENT_COLUMNS: dict[str, tuple[str, ...]] = {
-    "patient_id": MED_COLUMNS["patient_id"], "age": ("age", "age_years"), "sex": ("sex", "gender"),
-    "weight_kg": ("weight_kg", "weight", "weight_(kg)"), "egfr": ("egfr",), "crcl": ("crcl",),
-    "dialysis": ("dialysis",), "hepatic_impairment": ("hepatic_impairment", "hepatic"),
-    "pregnant": ("pregnant",), "childbearing_potential": ("childbearing_potential",),
+    "patient_id": MED_COLUMNS["patient_id"],
+    "age": ("age", "age_years"),
+    "sex": ("sex", "gender"),
+    "weight_kg": ("weight_kg", "weight", "weight_(kg)"),
+    "egfr": ("egfr",),
+    "crcl": ("crcl",),
+    "dialysis": ("dialysis",),
+    "hepatic_impairment": ("hepatic_impairment", "hepatic"),
+    "pregnant": ("pregnant",),
+    "childbearing_potential": ("childbearing_potential",),
     "conditions": ("conditions", "condition", "diagnoses", "diagnosis", "problems"),
-    "myoclonus": ("myoclonus",), "as_of": ("as_of", "screening_date"),
+    "myoclonus": ("myoclonus",),
+    "as_of": ("as_of", "screening_date"),
 }
 #: A cell longer than this, or with a line break, is suspect: a quote left open swallows the
 #: rows after it into one cell. A real medication line or condition list is far shorter.
@@ -41,8 +71,9 @@ MAX_WORKBOOK_UNPACKED_BYTES = 200 * 1024 * 1024
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 
-def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], required: Sequence[str],
-                      what: str) -> tuple[pd.DataFrame, list[str]]:
+def normalise_columns(
+    frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], required: Sequence[str], what: str
+) -> tuple[pd.DataFrame, list[str]]:
     """Rename aliased, case-insensitive columns to their canonical names; note unknown ones."""
     mapping: dict[str, str] = {}
     notes = list(frame.attrs.get("notes", []))  # what reading the table noted
@@ -52,14 +83,18 @@ def normalise_columns(frame: pd.DataFrame, spec: dict[str, tuple[str, ...]], req
             notes.append(f"{what}: column {column!r} is not used")
             continue
         if canonical in mapping.values():
-            raise InputError(f"{what}: more than one column means {canonical!r} (found {list(map(str, frame.columns))})")
+            raise InputError(
+                f"{what}: more than one column means {canonical!r} (found {list(map(str, frame.columns))})"
+            )
         mapping[column] = canonical
     missing = [c for c in required if c not in mapping.values()]
     if missing:
         delimiter = frame.attrs.get("delimiter")
         read_as = f" (read as {_DELIMITERS[delimiter]}-separated)" if delimiter else ""
-        raise InputError(f"{what}: missing required column(s) {', '.join(missing)}; "
-                         f"found {', '.join(map(str, frame.columns)) or 'none'}{read_as}")
+        raise InputError(
+            f"{what}: missing required column(s) {', '.join(missing)}; "
+            f"found {', '.join(map(str, frame.columns)) or 'none'}{read_as}"
+        )
     out = frame[list(mapping)].rename(columns=mapping)
     return out, notes
 
@@ -70,9 +105,14 @@ def canonical_name(column: Any, spec: dict[str, tuple[str, ...]]) -> str | None:
     return next((c for c, aliases in spec.items() if key in aliases), None)
 
 
-def cell_of(cells: Sequence[str], header: Any, canonical: str, spec: dict[str, tuple[str, ...]]) -> str:
+def cell_of(
+    cells: Sequence[str], header: Any, canonical: str, spec: dict[str, tuple[str, ...]]
+) -> str:
     """The value under ``canonical``'s column in a row read as cells ("" when the row is too short)."""
-    at = next((i for i, column in enumerate(header) if canonical_name(column, spec) == canonical), len(cells))
+    at = next(
+        (i for i, column in enumerate(header) if canonical_name(column, spec) == canonical),
+        len(cells),
+    )
     return cells[at].strip() if at < len(cells) else ""
 
 
@@ -107,7 +147,9 @@ def read_dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
 def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Each row's number in its source as :func:`read_table` counted them (the header is row 1)."""
     given = frame.attrs.get("source_rows")
-    return np.asarray(given, dtype=np.int64) if given else np.arange(2, len(frame) + 2, dtype=np.int64)
+    return (
+        np.asarray(given, dtype=np.int64) if given else np.arange(2, len(frame) + 2, dtype=np.int64)
+    )
 
 
 def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
@@ -133,7 +175,9 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
     except InputError:
         raise
     except Exception as exc:  # a damaged workbook or parquet file: say so in one line
-        raise InputError(f"{source}: cannot read it as {suffix[1:]}: {exc.__class__.__name__}: {exc}") from None
+        raise InputError(
+            f"{source}: cannot read it as {suffix[1:]}: {exc.__class__.__name__}: {exc}"
+        ) from None
     with path.open("rb") as handle:
         head = handle.read(4096)
     if b"\x00" in head:
@@ -147,24 +191,34 @@ def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
 
     try:
         with zipfile.ZipFile(path) as archive:
-            unpacked = sum(item.file_size for item in archive.infolist())  # zipfile reads no more than this
+            unpacked = sum(
+                item.file_size for item in archive.infolist()
+            )  # zipfile reads no more than this
     except zipfile.BadZipFile:
         raise InputError(f"{source}: not an .xlsx workbook (it is not a zip archive)") from None
     if unpacked > MAX_WORKBOOK_UNPACKED_BYTES:
-        raise InputError(f"{source}: the workbook unpacks to {unpacked // 2**20:,} MB; at most "
-                         f"{MAX_WORKBOOK_UNPACKED_BYTES // 2**20} MB is read (split it, or save it as CSV)")
+        raise InputError(
+            f"{source}: the workbook unpacks to {unpacked // 2**20:,} MB; at most "
+            f"{MAX_WORKBOOK_UNPACKED_BYTES // 2**20} MB is read (split it, or save it as CSV)"
+        )
     with pd.ExcelFile(path) as book:
         names = [str(n) for n in book.sheet_names]
         if not names:
             raise InputError(f"{source}: the workbook has no sheets")
         chosen = names[0] if sheet is None else sheet
         if chosen not in names:
-            raise InputError(f"{source}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}")
+            raise InputError(
+                f"{source}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}"
+            )
         frame = _skip_blank_rows(pd.read_excel(book, sheet_name=chosen, dtype="string"))
     others = [n for n in names if n != chosen]
     if others:
-        frame.attrs["notes"] = [(f"{source}: only sheet {chosen!r} was read; not read: "
-                                 f"{', '.join(map(repr, others))} (choose a sheet by name to screen it)")]
+        frame.attrs["notes"] = [
+            (
+                f"{source}: only sheet {chosen!r} was read; not read: "
+                f"{', '.join(map(repr, others))} (choose a sheet by name to screen it)"
+            )
+        ]
     return frame
 
 
@@ -199,7 +253,9 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         frame = _tolerant_csv(text, header, sep, name)
     else:
         if not _has_line_break(cells) and _longest_cell(cells) <= MAX_CELL_CHARS:
-            frame = _skip_blank_rows(cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get))
+            frame = _skip_blank_rows(
+                cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
+            )
         else:  # a cell spans lines (a quote left open?) or is a giant: find the rows, by line
             frame = _tolerant_csv(text, header, sep, name)
     frame.attrs["delimiter"] = sep
@@ -217,7 +273,9 @@ def _delimiter(text: str, expected: str) -> str:
 def _has_line_break(cells: Any) -> bool:
     import pyarrow.compute as pc
 
-    return any(pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in cells.columns)
+    return any(
+        pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in cells.columns
+    )
 
 
 def _longest_cell(cells: Any) -> int:
@@ -257,9 +315,15 @@ def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
     return arrow_csv.read_csv(
         io.BytesIO(data),
         read_options=arrow_csv.ReadOptions(column_names=header, skip_rows=1),
-        parse_options=arrow_csv.ParseOptions(delimiter=sep, newlines_in_values=True, ignore_empty_lines=False),
-        convert_options=arrow_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()),
-                                                 strings_can_be_null=False, quoted_strings_can_be_null=False))
+        parse_options=arrow_csv.ParseOptions(
+            delimiter=sep, newlines_in_values=True, ignore_empty_lines=False
+        ),
+        convert_options=arrow_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
 
 
 def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
@@ -293,7 +357,9 @@ def _tolerant_csv(text: str, header: list[str], sep: str, name: str) -> pd.DataF
                 continue
             suspect = _suspect_cell(cells, header, sep, lines)
             if suspect or len(cells) > len(header):
-                rejected.append((number, suspect or f"{len(cells)} fields, expected {len(header)}", cells))
+                rejected.append(
+                    (number, suspect or f"{len(cells)} fields, expected {len(header)}", cells)
+                )
                 continue
             if len(cells) < len(header):
                 short.append(number)
@@ -307,23 +373,31 @@ def _tolerant_csv(text: str, header: list[str], sep: str, name: str) -> pd.DataF
     frame.attrs["rejected_rows"] = rejected
     notes = []
     if short:
-        notes.append(f"{name}: {len(short)} row(s) end early ({listed_rows(short)}); their missing trailing "
-                     "cells read as blank")
+        notes.append(
+            f"{name}: {len(short)} row(s) end early ({listed_rows(short)}); their missing trailing "
+            "cells read as blank"
+        )
     if records.line_num != number:
-        notes.append(f"{name}: {records.line_num} lines hold {number} rows: a cell runs across lines")
+        notes.append(
+            f"{name}: {records.line_num} lines hold {number} rows: a cell runs across lines"
+        )
     frame.attrs["notes"] = notes
     return frame
 
 
-def _suspect_cell(cells: list[str], header: list[str], sep: str, lines: tuple[int, int]) -> str | None:
+def _suspect_cell(
+    cells: list[str], header: list[str], sep: str, lines: tuple[int, int]
+) -> str | None:
     """Why a row's cells look like a quote left open, if they do: a giant cell, or a line break in a
     column pharmcheck reads or in a cell holding the delimiter (the mark of swallowed rows; a
     line break in a free-text column it does not read is left alone)."""
     for column, cell in zip(header, cells, strict=False):
         read = canonical_name(column, MED_COLUMNS) or canonical_name(column, PATIENT_COLUMNS)
         if ("\n" in cell or "\r" in cell) and (read or sep in cell):
-            return (f"the {column} cell runs across lines {lines[0]}-{lines[1]}: a quote left open? "
-                    "The rows in it were not read")
+            return (
+                f"the {column} cell runs across lines {lines[0]}-{lines[1]}: a quote left open? "
+                "The rows in it were not read"
+            )
         if len(cell) > MAX_CELL_CHARS:
             return f"the {column} cell holds {len(cell):,} characters (at most {MAX_CELL_CHARS:,} are read)"
     return None

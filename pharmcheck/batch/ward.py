@@ -38,15 +38,15 @@ def code_state(code: int) -> bool | None:
 class Ward:
     kb: KnowledgeBase
     today: date
-    patients: list[Patient]             # in output order; arrays below index into it
+    patients: list[Patient]  # in output order; arrays below index into it
     condition_ids: list[frozenset[int]]
-    meds: list[ResolvedMedication]      # the distinct resolved templates (no dates, index 0)
-    entry_patient: np.ndarray           # one entry per resolved drug of a screened row,
-    entry_position: np.ndarray          # ordered by patient, then position in the list
+    meds: list[ResolvedMedication]  # the distinct resolved templates (no dates, index 0)
+    entry_patient: np.ndarray  # one entry per resolved drug of a screened row,
+    entry_position: np.ndarray  # ordered by patient, then position in the list
     entry_med: np.ndarray
     entry_stopped: np.ndarray
-    entry_started: np.ndarray           # the entry has a start date
-    has_structures: np.ndarray          # per patient: compounds given as unidentified structures
+    entry_started: np.ndarray  # the entry has a start date
+    has_structures: np.ndarray  # per patient: compounds given as unidentified structures
     found: list[Finding] = field(default_factory=list)  # every finding the frames emitted, by index
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
@@ -58,7 +58,14 @@ class Ward:
 
     def prepare(self) -> None:
         """Compute what most frames read (before the ward is shared with another process)."""
-        for shared in ("group_signature", "group_first_med", "patient_state", "renal", "myoclonus", "lookup"):
+        for shared in (
+            "group_signature",
+            "group_first_med",
+            "patient_state",
+            "renal",
+            "myoclonus",
+            "lookup",
+        ):
             getattr(self, shared)
 
     @cached_property
@@ -92,13 +99,18 @@ class Ward:
         patient, med = self.entry_patient[active], self.entry_med[active]
         drug = self.med_drug[med]
         names = self.drug_names
-        rank_of = np.zeros(max(names, default=0) + 1, dtype=np.int64)  # drug id -> place in name order
+        rank_of = np.zeros(
+            max(names, default=0) + 1, dtype=np.int64
+        )  # drug id -> place in name order
         rank_of[sorted(names, key=names.__getitem__)] = np.arange(len(names))
         rank = rank_of[drug]
         order = np.lexsort((np.arange(len(patient)), rank, patient))
         patient, med, drug = patient[order], med[order], drug[order]
-        starts = np.flatnonzero(np.r_[True, (patient[1:] != patient[:-1]) | (drug[1:] != drug[:-1])]) \
-            if len(patient) else np.zeros(0, dtype=np.int64)
+        starts = (
+            np.flatnonzero(np.r_[True, (patient[1:] != patient[:-1]) | (drug[1:] != drug[:-1])])
+            if len(patient)
+            else np.zeros(0, dtype=np.int64)
+        )
         return patient, med, drug, starts
 
     @cached_property
@@ -128,7 +140,7 @@ class Ward:
         sizes = np.diff(np.r_[starts, len(med)])
         several: dict[tuple[int, ...], int] = {}
         for g in np.flatnonzero(sizes > 1).tolist():
-            entries = tuple(med[starts[g]:starts[g] + sizes[g]].tolist())
+            entries = tuple(med[starts[g] : starts[g] + sizes[g]].tolist())
             signature[g] = several.setdefault(entries, len(tuples) + len(several))
         tuples.extend(several)
         return signature, tuples
@@ -136,8 +148,9 @@ class Ward:
     def group_meds(self, signature: int) -> list[ResolvedMedication]:
         return [self.meds[m] for m in self.signatures[signature]]
 
-    def signature_reads(self, read: Callable[[list[ResolvedMedication]], Any],
-                        groups: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    def signature_reads(
+        self, read: Callable[[list[ResolvedMedication]], Any], groups: np.ndarray
+    ) -> tuple[np.ndarray, list[Any]]:
         """Per signature of ``groups``, an id of ``read(meds)`` (-1 elsewhere), and the distinct
         reads by id: equal ids read the same."""
         ids: dict[Any, int] = {}
@@ -151,8 +164,9 @@ class Ward:
         _, med, _, starts = self._groups
         return med[starts]
 
-    def per_signature(self, compute: Callable[[list[ResolvedMedication]], Any],
-                      groups: np.ndarray | None = None) -> list[Any]:
+    def per_signature(
+        self, compute: Callable[[list[ResolvedMedication]], Any], groups: np.ndarray | None = None
+    ) -> list[Any]:
         """``compute(meds)`` for each distinct signature of ``groups`` (default: all), indexed by
         signature id (None for the others)."""
         results: list[Any] = [None] * len(self.signatures)
@@ -161,14 +175,23 @@ class Ward:
             results[s] = compute(self.group_meds(s))
         return results
 
-    def per_drug_set(self, groups: np.ndarray, facts: dict[int, Any],
-                     finding_of: Callable[[dict[str, Any]], Finding | None], at_least: int = 1) -> Emitted:
+    def per_drug_set(
+        self,
+        groups: np.ndarray,
+        facts: dict[int, Any],
+        finding_of: Callable[[dict[str, Any]], Finding | None],
+        at_least: int = 1,
+    ) -> Emitted:
         """Rows for ``finding_of({drug: fact})`` over each patient's drugs among ``groups`` (in
         drug-name order), called once per distinct set of at least ``at_least`` drugs."""
         patients, key, sets = distinct_sets(self.group_patient[groups], self.group_drug[groups])
         results = []
         for drugs in sets:
-            finding = finding_of({self.drug_names[d]: facts[d] for d in drugs}) if len(drugs) >= at_least else None
+            finding = (
+                finding_of({self.drug_names[d]: facts[d] for d in drugs})
+                if len(drugs) >= at_least
+                else None
+            )
             results.append(() if finding is None else (finding,))
         return self.emit(patients, key, results)
 
@@ -181,8 +204,17 @@ class Ward:
         contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)
         for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
-            key = (p.age, p.sex, p.crcl, p.egfr, p.dialysis, p.hepatic_impairment, p.pregnant,
-                   p.childbearing_potential, conditions)
+            key = (
+                p.age,
+                p.sex,
+                p.crcl,
+                p.egfr,
+                p.dialysis,
+                p.hepatic_impairment,
+                p.pregnant,
+                p.childbearing_potential,
+                conditions,
+            )
             found = ids.get(key)
             if found is None:
                 found = ids[key] = len(contexts)
@@ -200,29 +232,40 @@ class Ward:
 
     def condition(self, name: str) -> np.ndarray:
         """Per patient: the :func:`state_code` of whether the patient has the condition."""
+
         def compute() -> np.ndarray:
-            per_state = np.array([state_code(c.has_condition(name)) for c in self._contexts[1]], dtype=np.int8)
+            per_state = np.array(
+                [state_code(c.has_condition(name)) for c in self._contexts[1]], dtype=np.int8
+            )
             return per_state[self._contexts[0]] if len(per_state) else per_state
+
         return self.memo(("condition", name), compute)  # type: ignore[no-any-return]
 
     @cached_property
     def renal(self) -> tuple[np.ndarray, list[Any]]:
         """Per patient an id into a list of distinct renal functions (None when unknown)."""
         ids: dict[Any, int] = {}
-        per_state = np.array([ids.setdefault(c.renal, len(ids)) for c in self._contexts[1]], dtype=np.int64)
+        per_state = np.array(
+            [ids.setdefault(c.renal, len(ids)) for c in self._contexts[1]], dtype=np.int64
+        )
         return (per_state[self._contexts[0]] if len(per_state) else per_state), list(ids)
 
     @cached_property
     def myoclonus(self) -> tuple[np.ndarray, list[str | None]]:
         """Per patient an id into the distinct myoclonus states."""
         ids: dict[str | None, int] = {}
-        codes = np.fromiter((ids.setdefault(p.myoclonus, len(ids)) for p in self.patients), dtype=np.int64,
-                            count=len(self.patients))
+        codes = np.fromiter(
+            (ids.setdefault(p.myoclonus, len(ids)) for p in self.patients),
+            dtype=np.int64,
+            count=len(self.patients),
+        )
         return codes, list(ids)
 
     # --- emitting findings ------------------------------------------------------------------
 
-    def emit(self, patients: np.ndarray, keys: np.ndarray, results: Sequence[Sequence[Finding]]) -> Emitted:
+    def emit(
+        self, patients: np.ndarray, keys: np.ndarray, results: Sequence[Sequence[Finding]]
+    ) -> Emitted:
         """Rows for ``patients[i]`` with every finding of ``results[keys[i]]``, in that order."""
         base = len(self.found)
         counts = np.fromiter((len(r) for r in results), dtype=np.int64, count=len(results))
@@ -247,7 +290,9 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if not len(columns[0]):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
     combined = np.zeros(len(columns[0]), dtype=np.int64)
-    for column in columns:  # one integer per combination: one hashing pass instead of a row-wise one
+    for (
+        column
+    ) in columns:  # one integer per combination: one hashing pass instead of a row-wise one
         values = np.asarray(column, dtype=np.int64)
         values = values - values.min()
         size = int(values.max()) + 1
@@ -260,7 +305,9 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return first, ids
 
 
-def distinct_sets(patients: np.ndarray, items: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
+def distinct_sets(
+    patients: np.ndarray, items: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, list[tuple[int, ...]]]:
     """Each patient's items as a tuple, the rows ordered by patient and then item order:
     (the patients, each one's set id, the distinct sets)."""
     if not len(patients):

@@ -46,16 +46,31 @@ class _Group(click.Group):
 
     # name: (module, the command's short help, listed by --help; a test keeps the two equal)
     COMMANDS = {
-        "check": ("check_command", "Check MEDICATIONS (names or whole sig strings) for myoclonus risks."),
-        "classify": ("classify_command", "Identify and classify STRUCTURE (a SMILES, an InChI or a molfile "
-                                         "path) against the KB."),
-        "conditions": ("conditions_command", "List the conditions `--condition` understands, or those whose "
-                                             "name, synonym or code (ICD-10-CM, SNOMED CT) contains TEXT."),
+        "check": (
+            "check_command",
+            "Check MEDICATIONS (names or whole sig strings) for myoclonus risks.",
+        ),
+        "classify": (
+            "classify_command",
+            "Identify and classify STRUCTURE (a SMILES, an InChI or a molfile "
+            "path) against the KB.",
+        ),
+        "conditions": (
+            "conditions_command",
+            "List the conditions `--condition` understands, or those whose "
+            "name, synonym or code (ICD-10-CM, SNOMED CT) contains TEXT.",
+        ),
         "db": ("db_commands", "Build, migrate, describe and verify the knowledge base."),
         "drug": ("drug_commands", "Look up what the knowledge base knows about a drug."),
-        "rules": ("rules_command", "List every rule, or show one rule's documentation (by code or name)."),
-        "screen": ("screen_command", "Screen MEDS (one row per medication: patient_id, name, and optionally "
-                                     "dose, frequency, route, start, stop, status) for every patient at once."),
+        "rules": (
+            "rules_command",
+            "List every rule, or show one rule's documentation (by code or name).",
+        ),
+        "screen": (
+            "screen_command",
+            "Screen MEDS (one row per medication: patient_id, name, and optionally "
+            "dose, frequency, route, start, stop, status) for every patient at once.",
+        ),
     }
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -110,8 +125,6 @@ def cli() -> None:
     """
 
 
-
-
 def _reader_gone() -> NoReturn:
     """Exit quietly with 141; output still buffered goes nowhere instead of failing again at exit."""
     try:
@@ -126,7 +139,10 @@ def _stop(signum: int, frame: object) -> NoReturn:
     being written is removed and the previous one stays. Exit 128 + the signal (130, 143), never
     1, which a script would read as "findings"."""
     name = signal.Signals(signum).name
-    print(f"pharmcheck: stopped by {name}; files being written were left as they were", file=sys.stderr)
+    print(
+        f"pharmcheck: stopped by {name}; files being written were left as they were",
+        file=sys.stderr,
+    )
     raise SystemExit(128 + signum)
 
 

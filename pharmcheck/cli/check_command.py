@@ -40,30 +40,79 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
 @click.option("--hepatic", type=click.Choice(HEPATIC_LEVELS), help="Hepatic impairment.")
 @click.option("--pregnant/--not-pregnant", default=None)
 @click.option("--childbearing-potential/--no-childbearing-potential", default=None)
-@click.option("--condition", "conditions", multiple=True, metavar="TEXT",
-              help="A condition such as 'juvenile myoclonic epilepsy' (repeatable).")
+@click.option(
+    "--condition",
+    "conditions",
+    multiple=True,
+    metavar="TEXT",
+    help="A condition such as 'juvenile myoclonic epilepsy' (repeatable).",
+)
 @click.option("--myoclonus", type=click.Choice(MYOCLONUS_STATES))
-@click.option("--as-of", "as_of", metavar="DATE", help="The date durations are measured to (default: today).")
-@click.option("--format", "fmt", type=click.Choice(["text", "json", "markdown", "csv"]), default="text",
-              show_default=True)
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here.")
-@click.option("--select", multiple=True, metavar="CODE", help="Only these rules (code, prefix or name).")
-@click.option("--ignore", multiple=True, metavar="CODE", help="Skip these rules (code, prefix or name).")
-@click.option("--min-severity", type=click.Choice(SEVERITY_NAMES), default="info", show_default=True,
-              help="Hide findings below this severity.")
-@click.option("--fail-on", type=click.Choice(SEVERITY_NAMES), default="major", show_default=True,
-              help="Exit 1 when a finding is at or above this severity.")
+@click.option(
+    "--as-of", "as_of", metavar="DATE", help="The date durations are measured to (default: today)."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "markdown", "csv"]),
+    default="text",
+    show_default=True,
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+)
+@click.option(
+    "--select", multiple=True, metavar="CODE", help="Only these rules (code, prefix or name)."
+)
+@click.option(
+    "--ignore", multiple=True, metavar="CODE", help="Skip these rules (code, prefix or name)."
+)
+@click.option(
+    "--min-severity",
+    type=click.Choice(SEVERITY_NAMES),
+    default="info",
+    show_default=True,
+    help="Hide findings below this severity.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(SEVERITY_NAMES),
+    default="major",
+    show_default=True,
+    help="Exit 1 when a finding is at or above this severity.",
+)
 @click.option("--allow-unrecognized", is_flag=True, help="Do not exit 1 for unrecognised inputs.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
-@click.option("--color/--no-color", default=None, help="Colour the text report (default: on a terminal).")
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text report (default: on a terminal)."
+)
 @db_option
-def check(medications: tuple[str, ...], input_file: str | None, age: float | None, sex: str | None,
-          weight: float | None, crcl: float | None, egfr: float | None, dialysis: str | None,
-          hepatic: str | None, pregnant: bool | None, childbearing_potential: bool | None,
-          conditions: tuple[str, ...], myoclonus: str | None, as_of: str | None, fmt: str,
-          output: Path | None, select: tuple[str, ...], ignore: tuple[str, ...], min_severity: str,
-          fail_on: str, allow_unrecognized: bool, exit_zero: bool, color: bool | None,
-          db_url: str | None) -> None:
+def check(
+    medications: tuple[str, ...],
+    input_file: str | None,
+    age: float | None,
+    sex: str | None,
+    weight: float | None,
+    crcl: float | None,
+    egfr: float | None,
+    dialysis: str | None,
+    hepatic: str | None,
+    pregnant: bool | None,
+    childbearing_potential: bool | None,
+    conditions: tuple[str, ...],
+    myoclonus: str | None,
+    as_of: str | None,
+    fmt: str,
+    output: Path | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    min_severity: str,
+    fail_on: str,
+    allow_unrecognized: bool,
+    exit_zero: bool,
+    color: bool | None,
+    db_url: str | None,
+) -> None:
     """Check MEDICATIONS (names or whole sig strings) for myoclonus risks.
 
     \b
@@ -85,17 +134,38 @@ def check(medications: tuple[str, ...], input_file: str | None, age: float | Non
     meds = request.medications + tuple(Medication(name=m) for m in medications)
     if not meds:
         raise click.UsageError("give at least one medication (or --input FILE)")
-    overrides: dict[str, Any] = {k: v for k, v in {
-        "age": age, "sex": sex, "weight_kg": weight, "crcl": crcl, "egfr": egfr, "dialysis": dialysis,
-        "hepatic_impairment": hepatic, "pregnant": pregnant,
-        "childbearing_potential": childbearing_potential, "myoclonus": myoclonus,
-    }.items() if v is not None}
-    patient = replace(request.patient, **overrides,
-                      conditions=request.patient.conditions + tuple(conditions))
+    overrides: dict[str, Any] = {
+        k: v
+        for k, v in {
+            "age": age,
+            "sex": sex,
+            "weight_kg": weight,
+            "crcl": crcl,
+            "egfr": egfr,
+            "dialysis": dialysis,
+            "hepatic_impairment": hepatic,
+            "pregnant": pregnant,
+            "childbearing_potential": childbearing_potential,
+            "myoclonus": myoclonus,
+        }.items()
+        if v is not None
+    }
+    patient = replace(
+        request.patient, **overrides, conditions=request.patient.conditions + tuple(conditions)
+    )
     when = parse_date(as_of, "--as-of") if as_of else request.as_of or date.today()
-    report = run_check(meds, patient, db_url=db_url, as_of=when, select=select, ignore=ignore,
-                       min_severity=Severity.parse(min_severity))
-    text = render(report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty()))
+    report = run_check(
+        meds,
+        patient,
+        db_url=db_url,
+        as_of=when,
+        select=select,
+        ignore=ignore,
+        min_severity=Severity.parse(min_severity),
+    )
+    text = render(
+        report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty())
+    )
     if output is not None:
         with replacing(output) as handle:
             handle.write(text.encode("utf-8"))

@@ -16,14 +16,19 @@ _MAX_MOLFILE_BYTES = 2_000_000
 def read_structure(text: str) -> str:
     """The structure text: the argument itself, or the contents of a molfile/SDF path."""
     candidate = text.strip()
-    if "\n" not in candidate and candidate.lower().endswith((".mol", ".sdf", ".mdl")) or (
-            "\n" not in candidate and Path(candidate).is_file()):
+    if (
+        "\n" not in candidate
+        and candidate.lower().endswith((".mol", ".sdf", ".mdl"))
+        or ("\n" not in candidate and Path(candidate).is_file())
+    ):
         from pharmcheck.errors import InputError
 
         path = Path(candidate)
         try:
             if path.stat().st_size > _MAX_MOLFILE_BYTES:
-                raise InputError(f"{path} is larger than {_MAX_MOLFILE_BYTES} bytes; give one structure")
+                raise InputError(
+                    f"{path} is larger than {_MAX_MOLFILE_BYTES} bytes; give one structure"
+                )
             return path.read_text(encoding="utf-8", errors="replace")
         except OSError as exc:
             raise InputError(f"cannot read the molfile {path}: {exc.strerror}") from None
@@ -67,10 +72,16 @@ def classify(structure: str, fmt: str, db_url: str | None) -> None:
     click.echo(f"parent       {data['standardized_smiles']}")
     click.echo(f"InChIKey     {data['inchikey']}")
     click.echo(f"match        {match['drug'] + ' (by InChIKey)' if match else '-'}")
-    click.echo(f"classes      {', '.join(c['class'] + ' (SMARTS)' for c in data['classes']) or '-'}")
-    neighbours = ", ".join(f"{n['drug']} {n['similarity']:.2f} ({n['myoclonus_grade'] or 'no grade'})"
-                           for n in data["neighbours"])
+    click.echo(
+        f"classes      {', '.join(c['class'] + ' (SMARTS)' for c in data['classes']) or '-'}"
+    )
+    neighbours = ", ".join(
+        f"{n['drug']} {n['similarity']:.2f} ({n['myoclonus_grade'] or 'no grade'})"
+        for n in data["neighbours"]
+    )
     click.echo(f"neighbours   {neighbours or '-'}")
     prediction = data["prediction"]
-    click.echo(f"prediction   {'myoclonus-relevant' if prediction['myoclonus_relevant'] else 'not flagged'}: "
-               f"{prediction['basis']}")
+    click.echo(
+        f"prediction   {'myoclonus-relevant' if prediction['myoclonus_relevant'] else 'not flagged'}: "
+        f"{prediction['basis']}"
+    )

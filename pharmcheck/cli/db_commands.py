@@ -19,8 +19,11 @@ def db() -> None:
 
 @db.command()
 @build_target_option
-@click.option("--sources", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Folder of KB sources (default: the packaged db/).")
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of KB sources (default: the packaged db/).",
+)
 def build(db_url: str | None, sources: Path | None) -> None:
     """Build the KB from db/ (migrate an empty database to head, then load), atomically.
 
@@ -36,8 +39,11 @@ def build(db_url: str | None, sources: Path | None) -> None:
 
 
 @db.command("check-sources")
-@click.option("--sources", type=click.Path(file_okay=False, exists=True, path_type=Path),
-              help="Folder of KB sources (default: the packaged db/).")
+@click.option(
+    "--sources",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="Folder of KB sources (default: the packaged db/).",
+)
 def check_sources(sources: Path | None) -> None:
     """List every problem in the KB sources without building; exit 1 if there is any."""
     from pharmcheck.kb.build import check_sources as check
@@ -109,8 +115,11 @@ def info(db_url: str | None, fmt: str) -> None:
 @db.command()
 @db_option
 @format_option("text", "json")
-@click.option("--allow-other-sources", is_flag=True,
-              help="Do not fail when the KB was built from sources other than the packaged db/.")
+@click.option(
+    "--allow-other-sources",
+    is_flag=True,
+    help="Do not fail when the KB was built from sources other than the packaged db/.",
+)
 def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
     """Check the KB's integrity; exit 1 if any problem is found."""
     from pharmcheck.kb.store import resolve_url
@@ -130,10 +139,14 @@ def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
             if len(check["problems"]) > 20:
                 click.echo(f"    ... and {len(check['problems']) - 20} more")
         for review in result.get("review", []):
-            click.echo(f"{review['name']:<34}{len(review['items'])} item(s) for review (not failures)")
+            click.echo(
+                f"{review['name']:<34}{len(review['items'])} item(s) for review (not failures)"
+            )
             for item in review["items"][:20]:
                 click.echo(f"    {item}")
-        click.echo(f"knowledge base {result['kb_version']}: {'clean' if result['ok'] else 'PROBLEMS FOUND'}")
+        click.echo(
+            f"knowledge base {result['kb_version']}: {'clean' if result['ok'] else 'PROBLEMS FOUND'}"
+        )
     raise SystemExit(0 if result["ok"] else 1)
 
 

@@ -18,7 +18,9 @@ def drug() -> None:
 @drug.command()
 @click.argument("name")
 @db_option
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def show(name: str, db_url: str | None, fmt: str) -> None:
     """Show a drug by any known name (generic, brand, salt, misspelling)."""
     from pharmcheck.engine import checker
@@ -28,20 +30,41 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
     runner = checker(db_url)
     resolution = runner.resolver.resolve(name)
     if not resolution.resolved:
-        hint = f"; did you mean {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
-        raise InputError(f"{name!r} is not a drug in the knowledge base ({resolution.reason}){hint}")
-    described = [describe_drug(runner.kb, drug_id) | {"match": resolution.match} for drug_id, _ in resolution.drugs]
+        hint = (
+            f"; did you mean {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
+        )
+        raise InputError(
+            f"{name!r} is not a drug in the knowledge base ({resolution.reason}){hint}"
+        )
+    described = [
+        describe_drug(runner.kb, drug_id) | {"match": resolution.match}
+        for drug_id, _ in resolution.drugs
+    ]
     if fmt == "json":
-        write_stdout(json.dumps(described[0] if len(described) == 1 else described, indent=2) + "\n")
+        write_stdout(
+            json.dumps(described[0] if len(described) == 1 else described, indent=2) + "\n"
+        )
         return
     for info in described:
-        click.echo(f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as {info['match']})")
-        click.echo(f"  classes: {', '.join(c['class'] + ('*' if c['basis'] == 'inferred' else '') for c in info['classes']) or '-'}"
-                   + (" (* inferred from structure)" if any(c['basis'] == 'inferred' for c in info['classes']) else ""))
+        click.echo(
+            f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as {info['match']})"
+        )
+        click.echo(
+            f"  classes: {', '.join(c['class'] + ('*' if c['basis'] == 'inferred' else '') for c in info['classes']) or '-'}"
+            + (
+                " (* inferred from structure)"
+                if any(c["basis"] == "inferred" for c in info["classes"])
+                else ""
+            )
+        )
         risk = info["myoclonus_risk"]
-        click.echo(f"  myoclonus risk: {risk['grade'] + ' (' + risk['evidence'] + ')' if risk else 'none recorded'}")
-        click.echo(f"  ACB score: {info['anticholinergic_burden']}; MME factor: {info['mme_factor']}; "
-                   f"serotonergic: {', '.join(info['serotonergic']) or '-'}")
+        click.echo(
+            f"  myoclonus risk: {risk['grade'] + ' (' + risk['evidence'] + ')' if risk else 'none recorded'}"
+        )
+        click.echo(
+            f"  ACB score: {info['anticholinergic_burden']}; MME factor: {info['mme_factor']}; "
+            f"serotonergic: {', '.join(info['serotonergic']) or '-'}"
+        )
         for band in info["renal"]:
             click.echo(f"  renal: {band['text']}")
         click.echo(f"  structure: {info['smiles'] or '-'}")

@@ -16,8 +16,8 @@ db_option = click.option(
     metavar="URL",
     envvar=_DB_ENV,
     help="Knowledge-base SQLAlchemy URL (default: the embedded per-user SQLite KB, built on "
-         "first use; env PHARMCHECK_DB). A SQLite file named here must exist: only `db build` "
-         "creates one.",
+    "first use; env PHARMCHECK_DB). A SQLite file named here must exist: only `db build` "
+    "creates one.",
 )
 build_target_option = click.option(
     "--db",
@@ -25,12 +25,16 @@ build_target_option = click.option(
     metavar="URL",
     envvar=_DB_ENV,
     help="Where to build the KB, as an SQLAlchemy URL (default: the embedded per-user SQLite KB; "
-         "env PHARMCHECK_DB). An existing file is replaced only if it is a pharmcheck KB.",
+    "env PHARMCHECK_DB). An existing file is replaced only if it is a pharmcheck KB.",
 )
 
 
 def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     return click.option(
-        "--format", "fmt", type=click.Choice(choices), default=default, show_default=True,
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default=default,
+        show_default=True,
         help="Output format.",
     )

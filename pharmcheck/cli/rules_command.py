@@ -11,7 +11,9 @@ from pharmcheck.cli.output import write_stdout
 
 @click.command()
 @click.argument("code", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 def rules(code: str | None, fmt: str) -> None:
     """List every rule, or show one rule's documentation (by code or name)."""
     from pharmcheck.errors import InputError
@@ -30,10 +32,16 @@ def rules(code: str | None, fmt: str) -> None:
             click.echo(f"{r.code}  {r.name:<36} {r.category:<17} {r.severity.label}")
         return
     r = chosen[0]
-    click.echo(f"{r.code} {r.name} ({r.category}, default severity {r.severity.label}, evidence {r.evidence})")
+    click.echo(
+        f"{r.code} {r.name} ({r.category}, default severity {r.severity.label}, evidence {r.evidence})"
+    )
     click.echo(f"\n{r.title}\n")
-    for heading, body in (("What it flags", r.doc.what), ("Why it is risky", r.doc.why),
-                          ("Known limits", r.doc.limits), ("References", r.doc.references)):
+    for heading, body in (
+        ("What it flags", r.doc.what),
+        ("Why it is risky", r.doc.why),
+        ("Known limits", r.doc.limits),
+        ("References", r.doc.references),
+    ):
         click.echo(f"{heading}:\n  {body}\n")
     click.echo("Examples:")
     for example in r.examples:
@@ -44,9 +52,20 @@ def rules(code: str | None, fmt: str) -> None:
 
 def _as_dict(r) -> dict[str, object]:  # type: ignore[no-untyped-def]
     return {
-        "code": r.code, "name": r.name, "category": r.category, "severity": r.severity.label,
-        "evidence": r.evidence, "title": r.title,
-        "doc": {"what": r.doc.what, "why": r.doc.why, "limits": r.doc.limits, "references": r.doc.references},
-        "examples": [{"medications": list(e.medications), "patient": e.patient, "flagged": e.flagged}
-                     for e in r.examples],
+        "code": r.code,
+        "name": r.name,
+        "category": r.category,
+        "severity": r.severity.label,
+        "evidence": r.evidence,
+        "title": r.title,
+        "doc": {
+            "what": r.doc.what,
+            "why": r.doc.why,
+            "limits": r.doc.limits,
+            "references": r.doc.references,
+        },
+        "examples": [
+            {"medications": list(e.medications), "patient": e.patient, "flagged": e.flagged}
+            for e in r.examples
+        ],
     }

@@ -22,26 +22,71 @@ _SHOWN_PATIENTS = 50
 
 @click.command()
 @click.argument("meds", metavar="MEDS")
-@click.option("--patients", metavar="PATIENTS", help="One row per patient (CSV, TSV, .xlsx or .parquet).")
-@click.option("--sheet", metavar="NAME", help="The sheet of an .xlsx MEDS to read (default: the first; "
-              "the others are named in a note).")
-@click.option("--patients-sheet", metavar="NAME", help="The sheet of an .xlsx PATIENTS to read (default: the first).")
-@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write findings here.")
-@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl", "json", "parquet"]), default="csv",
-              show_default=True)
-@click.option("--summary", "summary_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the per-patient summary (CSV) here.")
-@click.option("--as-of", "as_of", metavar="DATE", help="Screening date for patients without as_of (default: today).")
+@click.option(
+    "--patients", metavar="PATIENTS", help="One row per patient (CSV, TSV, .xlsx or .parquet)."
+)
+@click.option(
+    "--sheet",
+    metavar="NAME",
+    help="The sheet of an .xlsx MEDS to read (default: the first; the others are named in a note).",
+)
+@click.option(
+    "--patients-sheet",
+    metavar="NAME",
+    help="The sheet of an .xlsx PATIENTS to read (default: the first).",
+)
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write findings here."
+)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "jsonl", "json", "parquet"]),
+    default="csv",
+    show_default=True,
+)
+@click.option(
+    "--summary",
+    "summary_file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the per-patient summary (CSV) here.",
+)
+@click.option(
+    "--as-of",
+    "as_of",
+    metavar="DATE",
+    help="Screening date for patients without as_of (default: today).",
+)
 @click.option("--select", multiple=True, metavar="CODE")
 @click.option("--ignore", multiple=True, metavar="CODE")
-@click.option("--min-severity", type=click.Choice(SEVERITY_NAMES), default="info", show_default=True)
+@click.option(
+    "--min-severity", type=click.Choice(SEVERITY_NAMES), default="info", show_default=True
+)
 @click.option("--fail-on", type=click.Choice(SEVERITY_NAMES), default="major", show_default=True)
-@click.option("--allow-unrecognized", is_flag=True, help="Unrecognised inputs and rejected rows do not set exit 1.")
+@click.option(
+    "--allow-unrecognized",
+    is_flag=True,
+    help="Unrecognised inputs and rejected rows do not set exit 1.",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
 @db_option
-def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: str | None, output: Path | None,
-           fmt: str, summary_file: Path | None, as_of: str | None, select: tuple[str, ...], ignore: tuple[str, ...],
-           min_severity: str, fail_on: str, allow_unrecognized: bool, exit_zero: bool, db_url: str | None) -> None:
+def screen(
+    meds: str,
+    patients: str | None,
+    sheet: str | None,
+    patients_sheet: str | None,
+    output: Path | None,
+    fmt: str,
+    summary_file: Path | None,
+    as_of: str | None,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    min_severity: str,
+    fail_on: str,
+    allow_unrecognized: bool,
+    exit_zero: bool,
+    db_url: str | None,
+) -> None:
     """Screen MEDS (one row per medication: patient_id, name, and optionally dose, frequency,
     route, start, stop, status) for every patient at once.
 
@@ -61,20 +106,31 @@ def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: s
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 
-    refuse_clashes([("findings file", output), ("summary file", summary_file)],
-                   [("medications file", meds), ("patients file", patients)])
+    refuse_clashes(
+        [("findings file", output), ("summary file", summary_file)],
+        [("medications file", meds), ("patients file", patients)],
+    )
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     when = parse_date(as_of, "--as-of") if as_of else date.today()
-    bar = ProgressBar(sys.stderr) if sys.stderr.isatty() else None  # silent when stderr is a file or pipe
+    bar = (
+        ProgressBar(sys.stderr) if sys.stderr.isatty() else None
+    )  # silent when stderr is a file or pipe
     # Reading and writing a million rows build objects that live to the end, as the screen does.
     with cyclic_gc_paused():
         try:
             med_table = read_table(meds, sheet)
             patient_table = read_table(patients, patients_sheet) if patients else None
-            result = run_screen(med_table, patient_table, db_url=db_url, as_of=when, select=select,
-                                ignore=ignore, min_severity=Severity.parse(min_severity),
-                                progress=bar.screening if bar else None)
+            result = run_screen(
+                med_table,
+                patient_table,
+                db_url=db_url,
+                as_of=when,
+                select=select,
+                ignore=ignore,
+                min_severity=Severity.parse(min_severity),
+                progress=bar.screening if bar else None,
+            )
             if bar:
                 bar.writing()
             _write(result, output, fmt)
@@ -83,8 +139,9 @@ def screen(meds: str, patients: str | None, sheet: str | None, patients_sheet: s
                 bar.close()
     if summary_file is not None:
         with replacing(summary_file) as handle:
-            result.summary.map(lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell).to_csv(
-                handle, index=False)
+            result.summary.map(
+                lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell
+            ).to_csv(handle, index=False)
     _print_summary(result)
     if exit_zero:
         return
@@ -101,8 +158,13 @@ class ProgressBar:
         from tqdm import tqdm
 
         # No rate or estimate: the steps differ in length by a factor of a hundred.
-        self._tqdm = tqdm(total=2, desc="reading the tables", file=file, leave=False,
-                          bar_format="{desc} {bar} {n_fmt}/{total_fmt} steps [{elapsed}]")
+        self._tqdm = tqdm(
+            total=2,
+            desc="reading the tables",
+            file=file,
+            leave=False,
+            bar_format="{desc} {bar} {n_fmt}/{total_fmt} steps [{elapsed}]",
+        )
 
     def screening(self, what: str, done: int, total: int) -> None:
         """The library's :data:`~pharmcheck.batch.screening.Progress`: its steps come after reading."""
@@ -135,7 +197,11 @@ def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-u
         parquet.write_table(result.rows.to_arrow(), handle)
         return
     # Written a block at a time from the compact rows: the text of a million rows is never whole.
-    {"csv": result.rows.write_csv, "jsonl": result.rows.write_jsonl, "json": result.rows.write_json}[fmt](handle)
+    {
+        "csv": result.rows.write_csv,
+        "jsonl": result.rows.write_jsonl,
+        "json": result.rows.write_json,
+    }[fmt](handle)
 
 
 def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
@@ -144,17 +210,33 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         click.echo(f"note: {visible(note)}", err=True)
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
         rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
-        click.echo(f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} finding(s), "
-                   f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}", err=True)
+        click.echo(
+            f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} finding(s), "
+            f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}",
+            err=True,
+        )
     if len(summary) > _SHOWN_PATIENTS:
-        click.echo(f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)", err=True)
-    counts = ", ".join(f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True))
+        click.echo(
+            f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)",
+            err=True,
+        )
+    counts = ", ".join(
+        f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
+    )
     click.echo(
         f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
         f"{result.unrecognized} unrecognised input(s), {result.by_structure} checked by structure only, "
-        f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}", err=True)
+        f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}",
+        err=True,
+    )
     if result.hidden:
-        hidden = ", ".join(f"{result.hidden[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
-                           if result.hidden[s.label])
-        click.echo(f"{sum(result.hidden.values())} finding row(s) below the minimum severity not written "
-                   f"({hidden})", err=True)
+        hidden = ", ".join(
+            f"{result.hidden[s.label]} {s.label}"
+            for s in sorted(Severity, reverse=True)
+            if result.hidden[s.label]
+        )
+        click.echo(
+            f"{sum(result.hidden.values())} finding row(s) below the minimum severity not written "
+            f"({hidden})",
+            err=True,
+        )

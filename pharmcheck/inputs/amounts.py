@@ -16,16 +16,37 @@ from pharmcheck.domain import Quantity
 
 MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 UNIT_ALIASES = {
-    "mg": "mg", "milligram": "mg", "milligrams": "mg",
-    "g": "g", "gm": "g", "gram": "g", "grams": "g",
-    "mcg": "mcg", "ug": "mcg", "microgram": "mcg", "micrograms": "mcg",
-    "ml": "mL", "mls": "mL", "mmol": "mmol", "unit": "units", "units": "units", "iu": "units",
-    "mcg/h": "mcg/h", "mcg/hr": "mcg/h", "mcg/hour": "mcg/h", "ug/h": "mcg/h", "ug/hr": "mcg/h",
-    "micrograms/hour": "mcg/h", "microgram/hour": "mcg/h", "micrograms/h": "mcg/h",
+    "mg": "mg",
+    "milligram": "mg",
+    "milligrams": "mg",
+    "g": "g",
+    "gm": "g",
+    "gram": "g",
+    "grams": "g",
+    "mcg": "mcg",
+    "ug": "mcg",
+    "microgram": "mcg",
+    "micrograms": "mcg",
+    "ml": "mL",
+    "mls": "mL",
+    "mmol": "mmol",
+    "unit": "units",
+    "units": "units",
+    "iu": "units",
+    "mcg/h": "mcg/h",
+    "mcg/hr": "mcg/h",
+    "mcg/hour": "mcg/h",
+    "ug/h": "mcg/h",
+    "ug/hr": "mcg/h",
+    "micrograms/hour": "mcg/h",
+    "microgram/hour": "mcg/h",
+    "micrograms/h": "mcg/h",
 }
 MASS_UNIT = r"(?:milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|units?|iu)"
-UNIT = (r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?"
-        r"|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)")
+UNIT = (
+    r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?"
+    r"|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)"
+)
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by number
 NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 _START = r"(?<![\w.\-/])(?<!\d,)"  # not inside a word, a strength or a number
@@ -42,34 +63,47 @@ _PER = r"(?: ?/ ?| per | a )"
 _PER_DAY_UNIT = r"(?: ?/ ?(?:day|d|24 ?h(?:ours?|rs?)?)| (?:per|a) (?:day|24 ?h(?:ours?|rs?)?))\b"
 PER_KG = re.compile(
     _START + _range("kg_low") + rf"(?P<kg>{NUMBER}) ?(?P<kg_unit>{MASS_UNIT}){_PER}kg"
-    rf"(?P<kg_day>{_PER_DAY_UNIT})?(?:{_PER}dose\b)?", re.IGNORECASE)
+    rf"(?P<kg_day>{_PER_DAY_UNIT})?(?:{_PER}dose\b)?",
+    re.IGNORECASE,
+)
 CONCENTRATION = re.compile(
     rf"(?P<mass>{NUMBER}) ?(?P<unit>mg|g|mcg|ug|micrograms?|units?)(?: ?/ ?| per | in )"
-    rf"(?P<vol>{NUMBER})? ?ml\b", re.IGNORECASE)
-FORM = (r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?"
-        r"|lozenges?|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?"
-        r"|amp(?:oule)?s?)")
+    rf"(?P<vol>{NUMBER})? ?ml\b",
+    re.IGNORECASE,
+)
+FORM = (
+    r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?"
+    r"|lozenges?|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?"
+    r"|amp(?:oule)?s?)"
+)
 _COUNT_NUMBER = rf"(?:{NUMBER}|one|two|three|four|half|½)"
 _COUNT = re.compile(
     _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?"
     rf"{FORM}\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
 _TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{NUMBER}){_END}", re.IGNORECASE)
-_TIMES_STRENGTH = re.compile(_START + rf"(?P<count>{NUMBER}) ?x ?(?={NUMBER} ?{MASS_UNIT}\b)",
-                             re.IGNORECASE)
+_TIMES_STRENGTH = re.compile(
+    _START + rf"(?P<count>{NUMBER}) ?x ?(?={NUMBER} ?{MASS_UNIT}\b)", re.IGNORECASE
+)
 # "100 mcg/puff", "500 mg per tablet": a strength, read as the amount it is
 _PER_UNIT = r"(?: ?(?:/|per) ?(?:dose|puff|actuation|inhalation|spray|tab(?:let)?|cap(?:sule)?)\b)?"
 _AMOUNT = re.compile(
-    _START + _range("low") + rf"(?P<num>{NUMBER}) ?(?P<unit>{UNIT})?{_PER_UNIT}" + _END, re.IGNORECASE)
+    _START + _range("low") + rf"(?P<num>{NUMBER}) ?(?P<unit>{UNIT})?{_PER_UNIT}" + _END,
+    re.IGNORECASE,
+)
 # "1000 mg/day", "3 g per day": a daily amount
 PER_DAY = re.compile(
     _START + _range("day_low") + rf"(?P<day>{NUMBER}) ?(?P<day_unit>{MASS_UNIT}){_PER_DAY_UNIT}",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 # "1-2 50 mg tablets", "two 500 mg tablets", "1 200 mg tablet": a count of that strength
 _COUNT_OF_STRENGTH = re.compile(
     _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) "
-    rf"(?={NUMBER} ?{MASS_UNIT} ?{FORM}\b)", re.IGNORECASE)
+    rf"(?={NUMBER} ?{MASS_UNIT} ?{FORM}\b)",
+    re.IGNORECASE,
+)
 COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 
 
@@ -125,14 +159,24 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
     found: list[Atom] = []
     taken = [False] * len(text)
 
-    def add(start: int, end: int, kind: str, value: float | None, unit: str = "",
-            ranged: bool = False) -> None:
+    def add(
+        start: int, end: int, kind: str, value: float | None, unit: str = "", ranged: bool = False
+    ) -> None:
         if any(taken[start:end]):
             return
         for i in range(start, end):
             taken[i] = True
-        found.append(Atom(start, end, "ambiguous" if value is None else kind, value or 0.0, unit,
-                           text[start:end].strip(), ranged))
+        found.append(
+            Atom(
+                start,
+                end,
+                "ambiguous" if value is None else kind,
+                value or 0.0,
+                unit,
+                text[start:end].strip(),
+                ranged,
+            )
+        )
 
     def add_mass(m: re.Match[str], kind: str, value: float | None, unit: str, ranged: bool) -> None:
         quantity = in_mg(value, unit) if value is not None else None
@@ -161,7 +205,7 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])
-        word = re.match(r"\s*([a-z]+)", text[m.end():], re.IGNORECASE)
+        word = re.match(r"\s*([a-z]+)", text[m.end() :], re.IGNORECASE)
         if m["unit"] is None and word and not is_sig_word(word[1]):
             # "1 tspful", "2 scoops": a unit pharmcheck does not read
             add(m.start(), m.end() + word.end(), "ambiguous", None)
@@ -173,16 +217,14 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
             add_mass(m, "mass", value, m["unit"], bool(m["low"]))
     # "1 200 mg", "1,2000 mg": numbers run together that no reading above took
     for m in re.finditer(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])", text):
-        if not all(taken[m.start():m.end()]):
+        if not all(taken[m.start() : m.end()]):
             found = [a for a in found if a.end <= m.start() or a.start >= m.end()]
             found.append(Atom(m.start(), m.end(), "ambiguous", 0.0, "", m[0]))
     found.sort(key=lambda a: a.start)
     # "1 200 mg": one thousand two hundred, or one tablet of 200 mg?
     for before, after in pairwise(found):
-        if before.kind == "bare" and re.fullmatch(r" ?", text[before.end:after.start]):
-            written = text[before.start:after.end]
+        if before.kind == "bare" and re.fullmatch(r" ?", text[before.end : after.start]):
+            written = text[before.start : after.end]
             merged = Atom(before.start, after.end, "ambiguous", 0.0, "", written)
             return [merged if a is before else a for a in found if a is not after]
     return found
-
-

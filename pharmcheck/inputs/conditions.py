@@ -46,8 +46,10 @@ class ConditionResolution:
     def note(self) -> str | None:
         """What a reader should know about how the condition was read (fuzzy and code matches)."""
         if self.match == "fuzzy":
-            return (f"condition {self.text!r} read as {self.condition} "
-                    f"(fuzzy match, score {self.score:.2f})")
+            return (
+                f"condition {self.text!r} read as {self.condition} "
+                f"(fuzzy match, score {self.score:.2f})"
+            )
         if self.match == "code":
             return f"condition {self.text!r} read as {self.condition} (by its code)"
         return None
@@ -103,8 +105,9 @@ def _found(kb: KnowledgeBase, text: str, cid: int, match: str, score: float) -> 
     return ConditionResolution(text, cid, kb.conditions[cid][1], match, score)
 
 
-def _missing(text: str, reason: str, suggestions: tuple[str, ...] = (),
-             match: str = "none") -> ConditionResolution:
+def _missing(
+    text: str, reason: str, suggestions: tuple[str, ...] = (), match: str = "none"
+) -> ConditionResolution:
     return ConditionResolution(text, None, None, match, 0.0, suggestions, reason)
 
 
@@ -123,6 +126,7 @@ Index = tuple[dict[str, set[int]], dict[str, set[int]]]
 
 def _index(kb: KnowledgeBase) -> Index:
     """Every stored condition name by its normalised key, and by that key without a suffix."""
+
     def build() -> Index:
         full: dict[str, set[int]] = defaultdict(set)
         stripped: dict[str, set[int]] = defaultdict(set)
@@ -143,6 +147,7 @@ def _by_key(index: Index, key: str) -> set[int]:
 
 def _fuzzy_names(kb: KnowledgeBase) -> dict[str, set[int]]:
     """Every normalised key, with and without its suffix, and the conditions it names."""
+
     def build() -> dict[str, set[int]]:
         names: dict[str, set[int]] = defaultdict(set)
         for keys in _index(kb):
@@ -156,13 +161,16 @@ def _fuzzy_names(kb: KnowledgeBase) -> dict[str, set[int]]:
 def _fuzzy(kb: KnowledgeBase, text: str, key: str) -> ConditionResolution:
     from rapidfuzz import fuzz, process
 
-    reason = ("not a condition in the knowledge base's vocabulary: condition rules were not "
-              "checked for it")
+    reason = (
+        "not a condition in the knowledge base's vocabulary: condition rules were not "
+        "checked for it"
+    )
     if len(key) < _FUZZY_MIN_LENGTH:
         return _missing(text, reason)
     names = _fuzzy_names(kb)
-    candidates = process.extract(key, list(names), scorer=fuzz.ratio, limit=8,
-                                 score_cutoff=FUZZY_SUGGEST)
+    candidates = process.extract(
+        key, list(names), scorer=fuzz.ratio, limit=8, score_cutoff=FUZZY_SUGGEST
+    )
     labels = (kb.conditions[c][1] for name, _, _ in candidates for c in sorted(names[name]))
     suggestions = tuple(dict.fromkeys(labels))[:_SUGGESTIONS]
     if candidates:
@@ -184,7 +192,8 @@ def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, objec
     def matches(entry: dict[str, object]) -> bool:
         names = [entry["condition"], entry["label"], *entry["synonyms"]]  # type: ignore[misc]
         return (bool(key) and any(key in condition_key(str(n)) for n in names)) or any(
-            str(c["code"]).upper().startswith(code) for c in entry["codes"])  # type: ignore[attr-defined]
+            str(c["code"]).upper().startswith(code) for c in entry["codes"]
+        )  # type: ignore[attr-defined]
 
     found = resolve_condition(kb, text)
     name = kb.conditions[found.condition_id][0] if found.condition_id is not None else None

@@ -32,8 +32,19 @@ MAX_MEDICATIONS = 1000
 MAX_NESTING_DEPTH = 10
 #: A text field longer than this is refused: no drug name, sig or condition comes near it.
 MAX_TEXT_CHARS = 1000
-_MEDICATION_FIELDS = {"name", "dose", "frequency", "route", "start", "stop", "status", "history", "smiles",
-                      "concentration", "indication"}
+_MEDICATION_FIELDS = {
+    "name",
+    "dose",
+    "frequency",
+    "route",
+    "start",
+    "stop",
+    "status",
+    "history",
+    "smiles",
+    "concentration",
+    "indication",
+}
 
 
 @dataclass(frozen=True)
@@ -78,7 +89,9 @@ def parse_document(text: str, source: str = "input") -> CheckRequest:
         try:
             data = json.loads(text, object_pairs_hook=_unique_keys)
         except json.JSONDecodeError as exc:
-            raise InputError(f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}") from None
+            raise InputError(
+                f"{source}: malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
+            ) from None
         except RecursionError:
             raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels") from None
         except InputError as exc:
@@ -103,8 +116,12 @@ def _check_depth(data: Any, source: str) -> None:
     """Refuse objects and lists nested deeper than MAX_NESTING_DEPTH."""
     level: list[Any] = [data]
     for _ in range(MAX_NESTING_DEPTH):
-        level = [v for item in level if isinstance(item, dict | list)
-                 for v in (item.values() if isinstance(item, dict) else item)]
+        level = [
+            v
+            for item in level
+            if isinstance(item, dict | list)
+            for v in (item.values() if isinstance(item, dict) else item)
+        ]
         if not level:
             return
     raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
@@ -122,8 +139,10 @@ def _load_yaml(text: str, source: str) -> Any:
         def compose_node(self, parent: Any, index: Any) -> Any:
             if self.check_event(yaml.AliasEvent):
                 mark = self.peek_event().start_mark
-                raise InputError(f"{source}: line {mark.line + 1}: YAML aliases (*name) are not accepted; "
-                                 "write the value out")
+                raise InputError(
+                    f"{source}: line {mark.line + 1}: YAML aliases (*name) are not accepted; "
+                    "write the value out"
+                )
             self.depth += 1
             if self.depth > MAX_NESTING_DEPTH:
                 raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
@@ -139,8 +158,10 @@ def _load_yaml(text: str, source: str) -> Any:
                 if not isinstance(key, str | int | float | bool | date):
                     continue  # an unhashable key: the constructor refuses it below
                 if key in seen:
-                    raise InputError(f"{source}: line {key_node.start_mark.line + 1}: the key {key!r} is given "
-                                     "twice in one mapping")
+                    raise InputError(
+                        f"{source}: line {key_node.start_mark.line + 1}: the key {key!r} is given "
+                        "twice in one mapping"
+                    )
                 seen.add(key)
             return super().construct_mapping(node, deep)
 
@@ -149,34 +170,46 @@ def _load_yaml(text: str, source: str) -> Any:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}" if mark else ""
-        raise InputError(f"{source}: malformed YAML{where}: {getattr(exc, 'problem', exc)}") from None
+        raise InputError(
+            f"{source}: malformed YAML{where}: {getattr(exc, 'problem', exc)}"
+        ) from None
 
 
 def request_from_data(data: Any, source: str = "input") -> CheckRequest:
     if isinstance(data, list):
         data = {"medications": data}
     if not isinstance(data, dict):
-        raise InputError(f"{source}: expected an object with 'medications', got {type(data).__name__}")
+        raise InputError(
+            f"{source}: expected an object with 'medications', got {type(data).__name__}"
+        )
     unknown = set(data) - {"as_of", "patient", "medications"}
     if unknown:
-        raise InputError(f"{source}: unknown top-level field(s) {', '.join(sorted(map(str, unknown)))}")
+        raise InputError(
+            f"{source}: unknown top-level field(s) {', '.join(sorted(map(str, unknown)))}"
+        )
     meds = data.get("medications")
     if not isinstance(meds, list):
         raise InputError(f"{source}: 'medications' must be a list")
     if not meds:
         raise InputError(f"{source}: the medication list is empty")
     if len(meds) > MAX_MEDICATIONS:
-        raise InputError(f"{source}: {len(meds)} medications; one list may hold at most {MAX_MEDICATIONS} "
-                         "(use `pharmcheck screen` for wards)")
+        raise InputError(
+            f"{source}: {len(meds)} medications; one list may hold at most {MAX_MEDICATIONS} "
+            "(use `pharmcheck screen` for wards)"
+        )
     as_of = parse_date(data["as_of"], "as_of") if data.get("as_of") is not None else None
     patient = patient_from_data(data.get("patient") or {})
-    return CheckRequest(tuple(medication_from_data(m, i) for i, m in enumerate(meds, start=1)), patient, as_of)
+    return CheckRequest(
+        tuple(medication_from_data(m, i) for i, m in enumerate(meds, start=1)), patient, as_of
+    )
 
 
 def patient_from_data(data: Any) -> Patient:
     if not isinstance(data, dict):
         raise InputError("'patient' must be an object")
-    unknown = set(data) - set(PATIENT_NUMBERS) - set(PATIENT_TEXTS) - set(PATIENT_FLAGS) - {"conditions"}
+    unknown = (
+        set(data) - set(PATIENT_NUMBERS) - set(PATIENT_TEXTS) - set(PATIENT_FLAGS) - {"conditions"}
+    )
     if unknown:
         raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
     # Numbers are type- and range-checked by engine.validate_patient, as for every caller.
@@ -198,9 +231,14 @@ def patient_from_data(data: Any) -> Patient:
         conditions = [c for c in conditions.split(";") if c.strip()]
     if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be a list of text")
-    for text in [*conditions, *(str(values[key]) for key in PATIENT_TEXTS if values[key] is not None)]:
+    for text in [
+        *conditions,
+        *(str(values[key]) for key in PATIENT_TEXTS if values[key] is not None),
+    ]:
         if len(text) > MAX_TEXT_CHARS:
-            raise InputError(f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read")
+            raise InputError(
+                f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
+            )
     return Patient(conditions=tuple(c.strip() for c in conditions), **values)
 
 
@@ -208,23 +246,33 @@ def medication_from_data(data: Any, number: int) -> Medication:
     if isinstance(data, str):
         data = {"name": data}
     if not isinstance(data, dict):
-        raise InputError(f"medication {number}: expected an object or a text, got {type(data).__name__}")
+        raise InputError(
+            f"medication {number}: expected an object or a text, got {type(data).__name__}"
+        )
     unknown = set(data) - _MEDICATION_FIELDS
     if unknown:
-        raise InputError(f"medication {number}: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+        raise InputError(
+            f"medication {number}: unknown field(s) {', '.join(sorted(map(str, unknown)))}"
+        )
     name = data.get("name")
     if not isinstance(name, str) or not name.strip():
         raise InputError(f"medication {number}: 'name' must be a non-empty text, got {name!r}")
     text = {}
     for key in ("dose", "frequency", "route", "status", "smiles", "concentration", "indication"):
         value = data.get(key)
-        if value is not None and not isinstance(value, str | int | float) or isinstance(value, bool):
+        if (
+            value is not None
+            and not isinstance(value, str | int | float)
+            or isinstance(value, bool)
+        ):
             raise InputError(f"medication {number} ({name}): {key} must be text, got {value!r}")
         text[key] = str(value) if value is not None else None
     for key, value in (("name", name), *text.items()):
         if value is not None and len(value) > MAX_TEXT_CHARS:
-            raise InputError(f"medication {number}: {key} is {len(value):,} characters long; "
-                             f"at most {MAX_TEXT_CHARS:,} are read")
+            raise InputError(
+                f"medication {number}: {key} is {len(value):,} characters long; "
+                f"at most {MAX_TEXT_CHARS:,} are read"
+            )
     problem = status_problem(text["status"])
     if problem:
         raise InputError(f"medication {number} ({name}): {problem}")
@@ -234,18 +282,28 @@ def medication_from_data(data: Any, number: int) -> Medication:
     if not isinstance(history, list):
         raise InputError(f"medication {number} ({name}): history must be a list")
     return Medication(
-        name=name, start=parse_date(data.get("start"), f"medication {number} start") if data.get("start") else None,
-        stop=parse_date(data.get("stop"), f"medication {number} stop") if data.get("stop") else None,
-        history=tuple(_dose_change(h, number, name) for h in history), **text,
+        name=name,
+        start=parse_date(data.get("start"), f"medication {number} start")
+        if data.get("start")
+        else None,
+        stop=parse_date(data.get("stop"), f"medication {number} stop")
+        if data.get("stop")
+        else None,
+        history=tuple(_dose_change(h, number, name) for h in history),
+        **text,
     )
 
 
 def _dose_change(item: Any, number: int, name: str) -> DoseChange:
     if not isinstance(item, dict) or "date" not in item or "daily_dose" not in item:
-        raise InputError(f"medication {number} ({name}): each history entry needs 'date' and 'daily_dose'")
+        raise InputError(
+            f"medication {number} ({name}): each history entry needs 'date' and 'daily_dose'"
+        )
     dose, _ = parse_dose(str(item["daily_dose"]))
     if dose is None:
-        raise InputError(f"medication {number} ({name}): cannot read history dose {item['daily_dose']!r}")
+        raise InputError(
+            f"medication {number} ({name}): cannot read history dose {item['daily_dose']!r}"
+        )
     return DoseChange(parse_date(item["date"], f"medication {number} history date"), dose)
 
 
@@ -255,7 +313,9 @@ def parse_date(value: Any, field: str) -> date:
     if read is None:
         raise InputError(f"{field} must be a date (YYYY-MM-DD), got {value!r}")
     if isinstance(read, str):
-        raise InputError(f"{field}: {value if isinstance(value, str) else value.isoformat()!r} {read}")
+        raise InputError(
+            f"{field}: {value if isinstance(value, str) else value.isoformat()!r} {read}"
+        )
     return read
 
 
@@ -276,5 +336,7 @@ def read_date(value: str | date) -> date | str:
             except ValueError:
                 return "is not a date (YYYY-MM-DD)"
     if moment.tzinfo is not None:
-        return "has a time zone, so its day depends on where it is read; give the date as YYYY-MM-DD"
+        return (
+            "has a time zone, so its day depends on where it is read; give the date as YYYY-MM-DD"
+        )
     return moment.date()

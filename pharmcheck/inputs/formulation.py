@@ -7,7 +7,9 @@ import re
 
 _EXTENDED = re.compile(
     r"\b(er|xr|xl|sr|cr|mr|la|retard|m/r|s/r|(?:extended|modified|prolonged|sustained|controlled|slow)"
-    r"[- ]release)\b", re.IGNORECASE)
+    r"[- ]release)\b",
+    re.IGNORECASE,
+)
 _IMMEDIATE = re.compile(r"\b(ir|immediate[- ]release)\b", re.IGNORECASE)
 
 

@@ -45,7 +45,9 @@ class Resolver:
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
         self._cache: dict[str, Resolution] = {}
-        self._candidates: dict[str, list[tuple[str, float, int]]] = {}  # from prefetch(), each used once
+        self._candidates: dict[
+            str, list[tuple[str, float, int]]
+        ] = {}  # from prefetch(), each used once
 
     def prefetch(self, texts: Iterable[str]) -> None:
         """Fuzzy candidates for every text that would need them, computed in one pass on all
@@ -68,20 +70,32 @@ class Resolver:
         queries = sorted(keys)
         choices, _ = self.kb.fuzzy_choices()
         for start in range(0, len(queries), _PREFETCH_ROWS):
-            chunk = queries[start:start + _PREFETCH_ROWS]
-            scores = process.cdist(chunk, choices, scorer=fuzz.ratio, score_cutoff=FUZZY_SUGGEST, dtype=np.float64,
-                                   workers=-1)
+            chunk = queries[start : start + _PREFETCH_ROWS]
+            scores = process.cdist(
+                chunk,
+                choices,
+                scorer=fuzz.ratio,
+                score_cutoff=FUZZY_SUGGEST,
+                dtype=np.float64,
+                workers=-1,
+            )
             for query, row in zip(chunk, scores, strict=True):
                 close = np.flatnonzero(row >= FUZZY_SUGGEST)
-                best = close[np.lexsort((close, -row[close]))][:_CANDIDATES]  # as process.extract ranks them
-                self._candidates[query] = [(choices[i], float(row[i]), int(i)) for i in best.tolist()]
+                best = close[np.lexsort((close, -row[close]))][
+                    :_CANDIDATES
+                ]  # as process.extract ranks them
+                self._candidates[query] = [
+                    (choices[i], float(row[i]), int(i)) for i in best.tolist()
+                ]
 
     def resolve(self, text: str) -> Resolution:
         key = lower_key(text)
         cached = self._cache.get(key)
         if cached is None:
             found = self._before_fuzzy(key)
-            cached = self._remember(key, found if isinstance(found, Resolution) else self._fuzzy(found))
+            cached = self._remember(
+                key, found if isinstance(found, Resolution) else self._fuzzy(found)
+            )
         return cached
 
     def _remember(self, key: str, resolution: Resolution) -> Resolution:
@@ -128,7 +142,9 @@ class Resolver:
                 hits = generic
             else:
                 names = tuple(sorted({d for _, d in distinct}))
-                return Resolution((), "ambiguous", 0.0, names, f"ambiguous: names {len(names)} drugs")
+                return Resolution(
+                    (), "ambiguous", 0.0, names, f"ambiguous: names {len(names)} drugs"
+                )
         best = hits[0]
         if not exact:
             return Resolution(((best.drug_id, best.drug),), "normalized", 1.0)
@@ -143,8 +159,12 @@ class Resolver:
         keys, drug_ids = self.kb.fuzzy_choices()
         candidates = self._candidates.pop(key, None)  # used once: the resolution is cached
         if candidates is None:
-            candidates = process.extract(key, keys, scorer=fuzz.ratio, limit=_CANDIDATES, score_cutoff=FUZZY_SUGGEST)
-        suggestions = tuple(dict.fromkeys(self.kb.drug_name(drug_ids[i][0]) for _, _, i in candidates))[:5]
+            candidates = process.extract(
+                key, keys, scorer=fuzz.ratio, limit=_CANDIDATES, score_cutoff=FUZZY_SUGGEST
+            )
+        suggestions = tuple(
+            dict.fromkeys(self.kb.drug_name(drug_ids[i][0]) for _, _, i in candidates)
+        )[:5]
         if candidates:
             text, score, index = candidates[0]
             rivals = {drug_ids[i][0] for _, s, i in candidates if s == score}
@@ -153,16 +173,25 @@ class Resolver:
                 confused = self.kb.confused_with.get(drug_id)
                 if confused:
                     return self._look_alike(drug_id, confused)
-                return Resolution(((drug_id, self.kb.drug_name(drug_id)),), "fuzzy", score / 100, suggestions)
-        return Resolution((), "none", 0.0, suggestions, "no drug of that name in the knowledge base")
+                return Resolution(
+                    ((drug_id, self.kb.drug_name(drug_id)),), "fuzzy", score / 100, suggestions
+                )
+        return Resolution(
+            (), "none", 0.0, suggestions, "no drug of that name in the knowledge base"
+        )
 
     def _look_alike(self, drug_id: int, confused: set[int]) -> Resolution:
         """A near miss of one member of a confused-name pair could be either: ask, never guess."""
         names = (self.kb.drug_name(drug_id), *sorted(self.kb.drug_name(d) for d in confused))
         others = " and ".join(names[1:])
-        return Resolution((), "ambiguous", 0.0, names,
-                          f"ambiguous: close to {names[0]}, whose name is confused with {others} "
-                          "(look-alike, sound-alike names: ISMP); not checked")
+        return Resolution(
+            (),
+            "ambiguous",
+            0.0,
+            names,
+            f"ambiguous: close to {names[0]}, whose name is confused with {others} "
+            "(look-alike, sound-alike names: ISMP); not checked",
+        )
 
 
 def confident_fuzzy(query: str, candidate: str, score: float) -> bool:
@@ -170,4 +199,8 @@ def confident_fuzzy(query: str, candidate: str, score: float) -> bool:
     from rapidfuzz.distance import OSA
 
     distance = OSA.distance(query, candidate)
-    return score >= FUZZY_ACCEPT or (distance <= 1 and len(query) >= 5) or (distance <= 2 and len(query) >= 8)
+    return (
+        score >= FUZZY_ACCEPT
+        or (distance <= 1 and len(query) >= 5)
+        or (distance <= 2 and len(query) >= 8)
+    )

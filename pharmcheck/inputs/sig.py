@@ -40,14 +40,34 @@ from pharmcheck.inputs.amounts import (
     read_atoms,
 )
 
-_STRENGTH = re.compile(r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE)
+_STRENGTH = re.compile(
+    r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE
+)
 # "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
-_DOTTED = re.compile(r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE)
+_DOTTED = re.compile(
+    r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE
+)
 
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-                 "ten": 10, "eleven": 11, "twelve": 12, "twenty-four": 24, "twenty four": 24}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "twenty-four": 24,
+    "twenty four": 24,
+}
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
-_SPELLED_HOURS = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE)
+_SPELLED_HOURS = re.compile(
+    r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE
+)
 # Distinct times of day add up: "mane and nocte" is twice a day
 _TIME_OF_DAY = ("mane", "midday", "evening", "nocte")
 _TIMES = r" (?:a |per |each )?da(?:y|ily)"
@@ -58,14 +78,32 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         (rf"\b(?:qds|qid|four times{_TIMES}|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
         (rf"\b(?:tds|tid|three times{_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
         (rf"\b(?:bd|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
-        (r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b", "every other day", 0.5),
+        (
+            r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b",
+            "every other day",
+            0.5,
+        ),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
-        (r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b", "three times weekly", 3 / 7),
-        (r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b", "twice weekly", 2 / 7),
+        (
+            r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b",
+            "three times weekly",
+            3 / 7,
+        ),
+        (
+            r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b",
+            "twice weekly",
+            2 / 7,
+        ),
         (r"\b(?:once weekly|weekly|qw|q1w|qwk|every week|once a week)\b", "weekly", 1 / 7),
         (r"\b(?:once daily|once a day|daily|od|qd|every day|each day|a day|per day)\b", "daily", 1),
-        ((r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
-          r"|on(?=\s*(?:$|[,;.)])))\b"), "nocte", 1),
+        (
+            (
+                r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
+                r"|on(?=\s*(?:$|[,;.)])))\b"
+            ),
+            "nocte",
+            1,
+        ),
         (r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?)\b", "mane", 1),
         (r"\b(?:midday|noon|lunchtime|at lunch)\b", "midday", 1),
         (r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime)\b", "evening", 1),
@@ -74,15 +112,21 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
 # "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
 _EVERY_N_HOURS = re.compile(
     r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
-    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)", re.IGNORECASE)
+    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)",
+    re.IGNORECASE,
+)
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
-_HOUR_RANGE = re.compile(r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
-                         re.IGNORECASE)
+_HOUR_RANGE = re.compile(
+    r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
+    re.IGNORECASE,
+)
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
 _TIMES_A_DAY = re.compile(
-    r"\b(\d+|" + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
+    r"\b(\d+|"
+    + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
     + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
@@ -90,9 +134,12 @@ _NOT_DOSES = re.compile(
     r"(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
     r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
     r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
-    re.IGNORECASE)
-_PRN = re.compile(r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b",
-                  re.IGNORECASE)
+    re.IGNORECASE,
+)
+_PRN = re.compile(
+    r"\b(?:prn|as needed|as required|when required|when needed|if needed|if required)\b",
+    re.IGNORECASE,
+)
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
     rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?"
@@ -101,17 +148,43 @@ _PRN_MAX = re.compile(
     re.IGNORECASE,
 )
 _ROUTES = {
-    "po": "oral", "oral": "oral", "orally": "oral", "by mouth": "oral", "iv": "intravenous",
-    "intravenous": "intravenous", "im": "intramuscular", "intramuscular": "intramuscular",
-    "sc": "subcutaneous", "sq": "subcutaneous", "subcut": "subcutaneous", "subcutaneous": "subcutaneous",
-    "sl": "sublingual", "sublingual": "sublingual", "pr": "rectal", "rectal": "rectal",
-    "td": "transdermal", "patch": "transdermal", "transdermal": "transdermal", "top": "topical",
-    "topical": "topical", "inh": "inhaled", "inhaled": "inhaled", "neb": "inhaled", "ng": "enteral",
-    "peg": "enteral", "it": "intrathecal", "intrathecal": "intrathecal", "buccal": "buccal",
+    "po": "oral",
+    "oral": "oral",
+    "orally": "oral",
+    "by mouth": "oral",
+    "iv": "intravenous",
+    "intravenous": "intravenous",
+    "im": "intramuscular",
+    "intramuscular": "intramuscular",
+    "sc": "subcutaneous",
+    "sq": "subcutaneous",
+    "subcut": "subcutaneous",
+    "subcutaneous": "subcutaneous",
+    "sl": "sublingual",
+    "sublingual": "sublingual",
+    "pr": "rectal",
+    "rectal": "rectal",
+    "td": "transdermal",
+    "patch": "transdermal",
+    "transdermal": "transdermal",
+    "top": "topical",
+    "topical": "topical",
+    "inh": "inhaled",
+    "inhaled": "inhaled",
+    "neb": "inhaled",
+    "ng": "enteral",
+    "peg": "enteral",
+    "it": "intrathecal",
+    "intrathecal": "intrathecal",
+    "buccal": "buccal",
 }
-_ROUTE = re.compile(r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b", re.IGNORECASE)
+_ROUTE = re.compile(
+    r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
 # Words that continue a sig after a comma, "and", "+": what follows belongs to the same drug
-_SIG_WORDS = frozenset("""
+_SIG_WORDS = frozenset(
+    """
 take takes taking give given apply inhale instil insert use then and or with without after before
 for as at in on of if when until while up to max maximum not exceed no more than increase
 increasing increased reduce reducing decrease decreasing wean weaning titrate titrating stop
@@ -121,7 +194,8 @@ water milk plus total dose doses tablet tablets tab tabs capsule capsules cap ca
 spray sprays drop drops sachet sachets patch patches ml mg mcg g units unit slowly regular
 regularly usual pain nausea sleep breakthrough required needed directed once twice three four
 times mane nocte om on divided equal equally separate
-""".split())
+""".split()
+)
 
 _CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
 
@@ -192,7 +266,7 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
             label_per_day = read(m)  # type: ignore[operator]
             if label_per_day is not None:
                 spans.append((m.start(), *label_per_day))
-            padded = padded[:m.start()] + " " * (m.end() - m.start()) + padded[m.end():]
+            padded = padded[: m.start()] + " " * (m.end() - m.start()) + padded[m.end() :]
 
     def hour_range(m: re.Match[str]) -> tuple[str, float] | None:
         low, high = (int(g) for g in m.groups() if g)
@@ -245,7 +319,7 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
         return None, False
     atom = atoms[0]
-    rest = (cleaned[:atom.start] + cleaned[atom.end:]).strip(" ()")
+    rest = (cleaned[: atom.start] + cleaned[atom.end :]).strip(" ()")
     unread = rest and not CONCENTRATION.fullmatch(rest)
     if atom.kind in ("count", "ambiguous", "concentration") or unread:
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
@@ -290,8 +364,9 @@ def _hour_range(text: str) -> tuple[str, int, int] | None:
 def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
     """The doses and their frequencies: a dose written after a frequency starts a new part."""
     parts: list[tuple[list[Atom], list[tuple[str, float | None]]]] = []
-    events = sorted([(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans],
-                    key=lambda e: e[:2])
+    events = sorted(
+        [(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans], key=lambda e: e[:2]
+    )
     for _, is_frequency, event in events:
         if is_frequency:
             if not parts:
@@ -304,15 +379,18 @@ def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> lis
     return [_Part(tuple(a), tuple(f)) for a, f in parts]
 
 
-def _part_dose(part: _Part, text: str, strength: Quantity | None,
-               counting: bool) -> tuple[Quantity | None, str | None, bool]:
+def _part_dose(
+    part: _Part, text: str, strength: Quantity | None, counting: bool
+) -> tuple[Quantity | None, str | None, bool]:
     """One part's dose per administration (mg, or mg/kg with the per-day flag in the unit),
     why it is unknown, and whether its unit was assumed."""
     kinds = {a.kind for a in part.atoms}
     if "ambiguous" in kinds:
         written = next(a.text for a in part.atoms if a.kind == "ambiguous")
-        why = (f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): "
-               "daily dose unknown")
+        why = (
+            f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): "
+            "daily dose unknown"
+        )
         return None, why, False
     per_day = [a for a in part.atoms if a.kind == "per_day"]
     if per_day:
@@ -344,11 +422,16 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
                 return None, f"{form} with no strength given: daily dose unknown", False
             candidates.append(Quantity(count * strength.value, strength.unit))
     else:
-        apart = [b for a, b in pairwise(masses)
-                 if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end:b.start])]
+        apart = [
+            b
+            for a, b in pairwise(masses)
+            if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end : b.start])
+        ]
         if apart:  # "300 mg and 200 mg at night": which dose goes with which time is not said
-            why = (f"doses {masses[0].text} and {apart[0].text} without their own frequencies: "
-                   "daily dose unknown")
+            why = (
+                f"doses {masses[0].text} and {apart[0].text} without their own frequencies: "
+                "daily dose unknown"
+            )
             return None, why, False
         candidates.extend(Quantity(m.value, m.unit) for m in masses)
     if bares:
@@ -359,7 +442,9 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
             # "500 mg 2 qds": a number after a dose can only be a count of that dose
             count = max(b.value for b in bares)
             if count < 1:
-                why = f"the number {bares[0].text!r} after a dose cannot be read: daily dose unknown"
+                why = (
+                    f"the number {bares[0].text!r} after a dose cannot be read: daily dose unknown"
+                )
                 return None, why, False
             candidates = [Quantity(count * c.value, c.unit) for c in candidates]
         elif strength is not None:
@@ -382,7 +467,7 @@ def _part_dose(part: _Part, text: str, strength: Quantity | None,
 
 def _is_total(text: str, count: Atom, mass: Atom) -> bool:
     """Whether the mass is the whole dose of the count: "2 capsules (600 mg)", "2 tabs = 100 mg"."""
-    between = text[count.end:mass.start]
+    between = text[count.end : mass.start]
     return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", between) is not None
 
 
@@ -401,20 +486,26 @@ def parse_sig(text: str) -> Sig:
     """Split a sig string into the drug name and whatever dose, frequency and route it states."""
     cleaned = _clean(text)
     prn_max_match = _PRN_MAX.search(cleaned)
-    body = cleaned[: prn_max_match.start()] + cleaned[prn_max_match.end():] if prn_max_match else cleaned
+    body = (
+        cleaned[: prn_max_match.start()] + cleaned[prn_max_match.end() :]
+        if prn_max_match
+        else cleaned
+    )
     masked, spans = _frequency_spans(body)
     atoms = read_atoms(masked, _continues)
     strength = _STRENGTH.search(body)
     notes: list[str] = []
     if strength and (not atoms or strength.start() <= atoms[0].start):
         # "co-codamol 30/500": a product strength, not a dose pharmcheck can attribute.
-        name, rest = body[: strength.start()], body[strength.end():]
+        name, rest = body[: strength.start()], body[strength.end() :]
         atoms, spans = [], [s for s in spans if s[0] >= strength.end()]
     elif atoms:
-        name, rest = body[: atoms[0].start], body[atoms[0].start:]
+        name, rest = body[: atoms[0].start], body[atoms[0].start :]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            after = re.sub(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end:], flags=re.IGNORECASE)
+            after = re.sub(
+                r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end :], flags=re.IGNORECASE
+            )
             name = _strip_sig_words(after.strip())
     else:
         name, rest = body, ""
@@ -422,13 +513,13 @@ def parse_sig(text: str) -> Sig:
     parts = _parts(atoms, spans)
     frequency = _combined([f for part in parts for f in part.frequencies], prn) if parts else None
     if frequency is None:
-        frequency = parse_frequency(body[:len(name)]) if not rest else None
+        frequency = parse_frequency(body[: len(name)]) if not rest else None
     if frequency is None and prn:
         frequency = Frequency("prn", None, True)
     route_match = _ROUTE.search(rest) if rest else None
     if name and body.startswith(name):
         # "morphine every 4-6 hours": the frequency is not part of the name
-        name = name[:len(masked[:len(name)].rstrip())]
+        name = name[: len(masked[: len(name)].rstrip())]
     name = name.strip(" ,;:-(")
     if not rest:
         name = _strip_sig_words(name) or name
@@ -437,7 +528,9 @@ def parse_sig(text: str) -> Sig:
     if len(dosed) > 1:  # "300 mg bd + 600 mg nocte": every part's frequency
         each = [f for f in (_combined(list(p.frequencies), prn) for p in dosed) if f is not None]
         if len(each) == len(dosed):
-            frequency = Frequency(" + ".join(f.label for f in each), sum(f.per_day or 1.0 for f in each), prn)
+            frequency = Frequency(
+                " + ".join(f.label for f in each), sum(f.per_day or 1.0 for f in each), prn
+            )
     interval = _hour_range(body)
     if interval and any(label == f"q{interval[1]}-{interval[2]}h" for _, label, _ in spans):
         notes.append(f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h")
@@ -446,15 +539,24 @@ def parse_sig(text: str) -> Sig:
         route = "transdermal"
     prn_max, prn_max_doses = _prn_max(prn_max_match, None)
     return Sig(
-        name=name, dose=dose, unit_assumed=assumed, frequency=frequency, prn=prn,
-        prn_max=prn_max, prn_max_doses=prn_max_doses, route=route,
-        strength=strength.group(0) if strength else None, note="; ".join(notes) or None,
-        daily=daily, daily_note=daily_note,
+        name=name,
+        dose=dose,
+        unit_assumed=assumed,
+        frequency=frequency,
+        prn=prn,
+        prn_max=prn_max,
+        prn_max_doses=prn_max_doses,
+        route=route,
+        strength=strength.group(0) if strength else None,
+        note="; ".join(notes) or None,
+        daily=daily,
+        daily_note=daily_note,
     )
 
 
-def _prn_max(match: re.Match[str] | None,
-             strength: Quantity | None) -> tuple[Quantity | None, float | None]:
+def _prn_max(
+    match: re.Match[str] | None, strength: Quantity | None
+) -> tuple[Quantity | None, float | None]:
     """A stated daily maximum: an amount, or a number of doses; in tablets only with a strength."""
     value = number(match["num"]) if match is not None else None
     if match is None or value is None:
@@ -469,9 +571,14 @@ def _prn_max(match: re.Match[str] | None,
     return (Quantity(limit.value, f"{limit.unit}/kg"), None) if match["kg"] else (limit, None)
 
 
-def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bool,
-             prn_max: re.Match[str] | None, notes: list[str],
-             ) -> tuple[Quantity | None, bool, Quantity | None, str | None]:
+def _regimen(
+    parts: list[_Part],
+    text: str,
+    frequency: Frequency | None,
+    prn: bool,
+    prn_max: re.Match[str] | None,
+    notes: list[str],
+) -> tuple[Quantity | None, bool, Quantity | None, str | None]:
     """The largest dose per administration, whether its unit was assumed, and the daily dose
     of all the parts together (or None and why)."""
     dosed = [p for p in parts if p.atoms]
@@ -507,8 +614,9 @@ def _regimen(parts: list[_Part], text: str, frequency: Frequency | None, prn: bo
     return largest, assumed, total, note
 
 
-def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]],
-            ) -> tuple[Quantity | None, str]:
+def _summed(
+    doses: list[tuple[Quantity | None, str | None, Frequency | None]],
+) -> tuple[Quantity | None, str]:
     """The daily dose of a regimen in parts ("300 mg bd + 600 mg nocte"), and how it was summed."""
     for dose, why, own in doses:
         if dose is None:
@@ -527,8 +635,9 @@ def _summed(doses: list[tuple[Quantity | None, str | None, Frequency | None]],
     return total, f"regimen in parts, summed: {said} = {total} a day"
 
 
-def _capped(total: Quantity | None, note: str | None,
-            limit: Quantity) -> tuple[Quantity | None, str | None]:
+def _capped(
+    total: Quantity | None, note: str | None, limit: Quantity
+) -> tuple[Quantity | None, str | None]:
     """A daily dose with a stated daily maximum: the lower of the two; the maximum alone when the
     schedule does not give a daily dose (it bounds what can be given)."""
     if total is None or total.unit != limit.unit:
@@ -549,29 +658,34 @@ def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str |
     return None, f"dose in {dose.unit}: daily dose not computed"
 
 
-def weighed(daily: Quantity | None, note: str | None,
-            weight_kg: float | None) -> tuple[Quantity | None, str | None]:
+def weighed(
+    daily: Quantity | None, note: str | None, weight_kg: float | None
+) -> tuple[Quantity | None, str | None]:
     """A daily dose per kg ("mg/kg") for a patient of this weight: mg; unknown without a weight."""
     if daily is None or not daily.unit.endswith("/kg"):
         return daily, note
     unit = daily.unit.removesuffix("/kg")
     if weight_kg is None:
-        return None, (f"dose per kg ({daily.value:g} {unit}/kg a day): the patient's weight is needed; "
-                      "daily dose unknown")
+        return None, (
+            f"dose per kg ({daily.value:g} {unit}/kg a day): the patient's weight is needed; "
+            "daily dose unknown"
+        )
     said = f"{daily.value:g} {unit}/kg a day x {weight_kg:g} kg"
     total = Quantity(daily.value * weight_kg, unit)
     return total, f"{note}; {said}" if note else said
 
 
 def normalize_route(text: str) -> str:
-    """"IV" -> "intravenous", "po" -> "oral"; an unknown route is kept as written, lowercased."""
+    """ "IV" -> "intravenous", "po" -> "oral"; an unknown route is kept as written, lowercased."""
     key = text.strip().lower()
     return _ROUTES.get(key, key)
 
 
 def _strip_sig_words(name: str) -> str:
     words = name.split()
-    while words and (_PRN.fullmatch(words[-1]) or _ROUTE.fullmatch(words[-1]) or parse_frequency(words[-1])):
+    while words and (
+        _PRN.fullmatch(words[-1]) or _ROUTE.fullmatch(words[-1]) or parse_frequency(words[-1])
+    ):
         words.pop()
     return " ".join(words)
 
@@ -591,9 +705,14 @@ def continues_sig(text: str) -> bool:
 def _continues(word: str) -> bool:
     """Whether a word belongs to a sig: a frequency, a route, a form, an instruction."""
     word = word.lower()
-    return (word in _SIG_WORDS or word in COUNT_WORDS or bool(_ROUTE.fullmatch(word))
-            or bool(_PRN.fullmatch(word)) or parse_frequency(word) is not None
-            or bool(re.fullmatch(FORM, word, re.IGNORECASE)))
+    return (
+        word in _SIG_WORDS
+        or word in COUNT_WORDS
+        or bool(_ROUTE.fullmatch(word))
+        or bool(_PRN.fullmatch(word))
+        or parse_frequency(word) is not None
+        or bool(re.fullmatch(FORM, word, re.IGNORECASE))
+    )
 
 
 def item_text(text: str) -> str:
@@ -609,13 +728,21 @@ def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
     """Where ``text`` may start another item: a separator after the drug ``name`` (which may
     itself hold one: "paracetamol and codeine") that is not followed by more of the same sig."""
     start = len(name) if text.startswith(name) else 0
-    return [(m.start(), m.end()) for m in _SEPARATOR.finditer(text, start)
-            if re.search(r"\w", text[:m.start()]) and m.end() < len(text)
-            and not continues_sig(text[m.end():])]
+    return [
+        (m.start(), m.end())
+        for m in _SEPARATOR.finditer(text, start)
+        if re.search(r"\w", text[: m.start()])
+        and m.end() < len(text)
+        and not continues_sig(text[m.end() :])
+    ]
 
 
-def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quantity | None,
-               prn_max_doses: float | None) -> tuple[Quantity | None, str | None]:
+def daily_dose(
+    dose: Quantity | None,
+    frequency: Frequency | None,
+    prn_max: Quantity | None,
+    prn_max_doses: float | None,
+) -> tuple[Quantity | None, str | None]:
     """The total daily dose, or None with the reason it cannot be computed.
 
     A stated daily maximum caps the schedule; with prn and no schedule it is the daily dose.
@@ -629,16 +756,25 @@ def daily_dose(dose: Quantity | None, frequency: Frequency | None, prn_max: Quan
     elif dose is None:
         total, note = None, "no dose given: daily dose unknown"
     elif frequency is None or frequency.label == "prn":
-        total, note = None, ("prn with no stated maximum: daily dose unknown" if frequency
-                             else "no frequency given: daily dose unknown")
+        total, note = (
+            None,
+            (
+                "prn with no stated maximum: daily dose unknown"
+                if frequency
+                else "no frequency given: daily dose unknown"
+            ),
+        )
     elif frequency.per_day is None:
         total, note = dose, "single dose"
     else:
         total, note = _daily(dose, frequency)
         if total is not None and frequency.prn:
             note = f"prn, counted at its scheduled maximum, {frequency.label}"
-    limit = prn_max or (Quantity(dose.value * prn_max_doses, dose.unit)
-                        if dose is not None and prn_max_doses is not None else None)
+    limit = prn_max or (
+        Quantity(dose.value * prn_max_doses, dose.unit)
+        if dose is not None and prn_max_doses is not None
+        else None
+    )
     if limit is None:
         return total, note
     if frequency is not None and frequency.prn:

@@ -14,16 +14,34 @@ ACTIVE, STOPPED, VOID = "active", "stopped", "void"
 #: Status as written (lower case, spaces and underscores as hyphens) -> its meaning.
 STATUS_MEANINGS: dict[str, str] = {
     # Given now, or about to be: checking a draft or intended drug is the point of a check.
-    "active": ACTIVE, "intended": ACTIVE, "draft": ACTIVE, "current": ACTIVE, "ongoing": ACTIVE,
+    "active": ACTIVE,
+    "intended": ACTIVE,
+    "draft": ACTIVE,
+    "current": ACTIVE,
+    "ongoing": ACTIVE,
     # "unknown": screened as active for safety, with a note saying so.
     "unknown": ACTIVE,
     # No longer given: the withdrawal rules read these. "completed" is a course that ended (it was taken).
-    "stopped": STOPPED, "discontinued": STOPPED, "completed": STOPPED, "ceased": STOPPED,
-    "d/c": STOPPED, "dc": STOPPED, "dc'd": STOPPED, "d/c'd": STOPPED, "d/ced": STOPPED,
+    "stopped": STOPPED,
+    "discontinued": STOPPED,
+    "completed": STOPPED,
+    "ceased": STOPPED,
+    "d/c": STOPPED,
+    "dc": STOPPED,
+    "dc'd": STOPPED,
+    "d/c'd": STOPPED,
+    "d/ced": STOPPED,
     # Held: not given now, may resume. Counted as stopped: a hold is an abrupt stop for withdrawal.
-    "on-hold": STOPPED, "held": STOPPED, "hold": STOPPED, "suspended": STOPPED, "paused": STOPPED,
+    "on-hold": STOPPED,
+    "held": STOPPED,
+    "hold": STOPPED,
+    "suspended": STOPPED,
+    "paused": STOPPED,
     # Never given (cancelled before any administration, not taken) or a void record: no rule reads them.
-    "entered-in-error": VOID, "not-taken": VOID, "cancelled": VOID, "canceled": VOID,
+    "entered-in-error": VOID,
+    "not-taken": VOID,
+    "cancelled": VOID,
+    "canceled": VOID,
 }
 UNKNOWN_STATUS = "unknown"
 ALLOWED = ", ".join(STATUS_MEANINGS)

@@ -25,7 +25,15 @@ from pharmcheck.domain import (
 )
 from pharmcheck.errors import InputError
 
-_MEDICATION_TEXTS = ("dose", "frequency", "route", "status", "smiles", "concentration", "indication")
+_MEDICATION_TEXTS = (
+    "dose",
+    "frequency",
+    "route",
+    "status",
+    "smiles",
+    "concentration",
+    "indication",
+)
 
 
 def _kind(value: Any) -> str:
@@ -49,7 +57,9 @@ def medication_list(medications: Any) -> list[Medication]:
         elif isinstance(item, str):
             out.append(Medication(name=item))
         else:
-            raise InputError(f"medication {number} must be a text or a Medication, not {_kind(item)}")
+            raise InputError(
+                f"medication {number} must be a text or a Medication, not {_kind(item)}"
+            )
     return out
 
 
@@ -61,18 +71,28 @@ def check_medication(med: Medication, number: int) -> Medication:
     for field in _MEDICATION_TEXTS:
         value = getattr(med, field)
         if value is not None and not isinstance(value, str):
-            raise InputError(f"{where} ({med.name!r:.60}): {field} must be a text, not {_kind(value)}")
+            raise InputError(
+                f"{where} ({med.name!r:.60}): {field} must be a text, not {_kind(value)}"
+            )
     for field in ("start", "stop"):
         _date_or_none(getattr(med, field), f"{where} ({med.name!r:.60}): {field}")
     history = sequence_of_texts(med.history, f"{where} ({med.name!r:.60}): history")
     for change in history:
         if not isinstance(change, DoseChange):
-            raise InputError(f"{where} ({med.name!r:.60}): history holds {_kind(change)}, not DoseChange")
+            raise InputError(
+                f"{where} ({med.name!r:.60}): history holds {_kind(change)}, not DoseChange"
+            )
         _date_or_none(change.date, f"{where} ({med.name!r:.60}): history date")
         dose = change.daily_dose
-        if not isinstance(dose, Quantity) or not _is_number(dose.value) or not isinstance(dose.unit, str):
-            raise InputError(f"{where} ({med.name!r:.60}): a history daily_dose must be a Quantity "
-                             "with a numeric value")
+        if (
+            not isinstance(dose, Quantity)
+            or not _is_number(dose.value)
+            or not isinstance(dose.unit, str)
+        ):
+            raise InputError(
+                f"{where} ({med.name!r:.60}): a history daily_dose must be a Quantity "
+                "with a numeric value"
+            )
     return med if isinstance(med.history, tuple) else replace(med, history=history)
 
 
@@ -95,7 +115,11 @@ def check_patient(patient: Any) -> Patient:
     conditions = sequence_of_texts(patient.conditions, "patient conditions")
     if not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be texts")
-    return patient if isinstance(patient.conditions, tuple) else replace(patient, conditions=conditions)
+    return (
+        patient
+        if isinstance(patient.conditions, tuple)
+        else replace(patient, conditions=conditions)
+    )
 
 
 def check_as_of(as_of: Any) -> date | None:

@@ -63,8 +63,11 @@ def build(url: str, sources: Path | None = None, log: Log = lambda _: None) -> B
         return _build_sqlite_file(target, _checked_plan(sources), log)
 
 
-def build_if_missing(target: Path, starting: Callable[[], None] = lambda: None,
-                     waiting: Callable[[], None] = lambda: None) -> bool:
+def build_if_missing(
+    target: Path,
+    starting: Callable[[], None] = lambda: None,
+    waiting: Callable[[], None] = lambda: None,
+) -> bool:
     """Build the KB file ``target`` from the packaged sources unless it exists; True if built here.
 
     Processes starting together build it once: the others wait for the lock, then find it built.
@@ -138,7 +141,9 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
     target = target.resolve()
     _remove_stale_partial_builds(target)
     try:
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".building", dir=target.parent)
+        fd, tmp_name = tempfile.mkstemp(
+            prefix=f".{target.name}.", suffix=".building", dir=target.parent
+        )
     except OSError as exc:
         raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
     os.close(fd)
@@ -189,7 +194,14 @@ def _build_in_transaction(engine: Engine, url: str, plan: _Plan, log: Log) -> Bu
 
 
 _DRUG_COLUMNS = (
-    "label", "drugbank_id", "atc_codes", "rxnorm_cui", "mesh_id", "smiles", "inchikey", "structure_source",
+    "label",
+    "drugbank_id",
+    "atc_codes",
+    "rxnorm_cui",
+    "mesh_id",
+    "smiles",
+    "inchikey",
+    "structure_source",
 )
 
 
@@ -221,8 +233,14 @@ class _Plan:
         self.name_seen.add(marker)
         self.name_index[key].add(drug_id)
         self.names.append(
-            {"name": name, "lower_key": key, "loose_key": loose_key(name), "drug_id": drug_id,
-             "kind": kind, "source": source}
+            {
+                "name": name,
+                "lower_key": key,
+                "loose_key": loose_key(name),
+                "drug_id": drug_id,
+                "kind": kind,
+                "source": source,
+            }
         )
 
     def rename(self, drug_id: int, name: str, source: str) -> None:
@@ -255,9 +273,15 @@ def _plan(bundle: SourceBundle) -> _Plan:
             plan.problems.append(f"{row.where}: drug {name!r} is listed twice")
             continue
         plan.add_drug(
-            name=name, label=row["drug"], curated=True, drugbank_id=row["drugbank_id"] or None,
-            atc_codes=row["atc_codes"] or None, rxnorm_cui=row["rxnorm_cui"] or None,
-            smiles=row["smiles"], inchikey=None, structure_source=row["structure_source"],
+            name=name,
+            label=row["drug"],
+            curated=True,
+            drugbank_id=row["drugbank_id"] or None,
+            atc_codes=row["atc_codes"] or None,
+            rxnorm_cui=row["rxnorm_cui"] or None,
+            smiles=row["smiles"],
+            inchikey=None,
+            structure_source=row["structure_source"],
             source=row.file,
         )
     _standardise_curated_structures(plan)
@@ -278,7 +302,9 @@ def _plan(bundle: SourceBundle) -> _Plan:
                 plan.rename(alias, canonical, row.file)
             drug_id = alias
         if drug_id is None:
-            plan.problems.append(f"{row.where}: name {row['name']!r} points to unknown drug {row['drug']!r}")
+            plan.problems.append(
+                f"{row.where}: name {row['name']!r} points to unknown drug {row['drug']!r}"
+            )
         else:
             plan.add_name(row["name"], drug_id, row["kind"], row["source"] or row.file)
     _plan_combinations(plan)
@@ -296,11 +322,17 @@ def _standardise_curated_structures(plan: _Plan) -> None:
             continue
         structure = chem.parse_structure(given)
         if isinstance(structure, chem.StructureError):
-            plan.problems.append(f"curated drug {drug['name']}: SMILES does not parse ({structure.reason})")
+            plan.problems.append(
+                f"curated drug {drug['name']}: SMILES does not parse ({structure.reason})"
+            )
             continue
         as_drawn = chem.parse_mol(given)
         drawn = None if isinstance(as_drawn, chem.StructureError) else chem.to_structure(as_drawn)
-        if structure.fragments > 1 or not isinstance(drawn, chem.Structure) or drawn.smiles != structure.smiles:
+        if (
+            structure.fragments > 1
+            or not isinstance(drawn, chem.Structure)
+            or drawn.smiles != structure.smiles
+        ):
             plan.problems.append(
                 f"curated drug {drug['name']}: SMILES is a salt, mixture or charged form; "
                 f"store its neutral parent {structure.smiles}"
@@ -339,9 +371,7 @@ def _merge_vocabulary(plan: _Plan) -> None:
     Only structures confirmed by the second source are used."""
     bundle = plan.bundle
     trusted_drugs = _trusted_vocabulary_structures(plan)
-    curated_by_inchikey = {
-        drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]
-    }
+    curated_by_inchikey = {drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]}
     vocab_target: dict[str, int] = {}
     merged = 0
     for row in bundle.vocabulary_drugs:
@@ -363,11 +393,15 @@ def _merge_vocabulary(plan: _Plan) -> None:
             merged += 1
         elif target is None:
             target = plan.add_drug(
-                name=name, label=row["label"] or row["drug"], curated=False,
-                drugbank_id=row["drugbank_id"] or None, mesh_id=row["mesh_id"] or None,
+                name=name,
+                label=row["label"] or row["drug"],
+                curated=False,
+                drugbank_id=row["drugbank_id"] or None,
+                mesh_id=row["mesh_id"] or None,
                 smiles=row["smiles"] if trusted else None,
                 inchikey=row["inchikey"] if trusted else None,
-                structure_source=trusted_drugs.get(row["drug"]), source=row["source"],
+                structure_source=trusted_drugs.get(row["drug"]),
+                source=row["source"],
             )
         vocab_target[name] = target
     for row in bundle.vocabulary_names:
@@ -384,7 +418,9 @@ def _plan_combinations(plan: _Plan) -> None:
     for row in plan.bundle.tables["combinations"]:
         ingredients = [plan.find_drug(name) for name in split_list(row["ingredients"])]
         if None in ingredients or len(ingredients) < 2:
-            plan.problems.append(f"{row.where}: combination {row['product']!r} has an unknown ingredient")
+            plan.problems.append(
+                f"{row.where}: combination {row['product']!r} has an unknown ingredient"
+            )
             continue
         for drug_id in ingredients:
             plan.add_name(row["product"], drug_id, "combination", row["source"] or row.file)
@@ -406,7 +442,9 @@ def _plan_combinations(plan: _Plan) -> None:
             for drug_id in ingredients:
                 plan.add_name(name, drug_id, "combination", str(drug["source"]))
         split += 1
-    plan.log.append(f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary names")
+    plan.log.append(
+        f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary names"
+    )
 
 
 # --- records: every table as rows of ids, computed before anything is written ---------------
@@ -447,7 +485,9 @@ class _Resolver:
         ids = split_list(row["ref_ids"])
         if not ids:
             self._problem(row, "no reference")
-        return list(dict.fromkeys(ref for ref in (self.ref(row, i) for i in ids) if ref is not None))
+        return list(
+            dict.fromkeys(ref for ref in (self.ref(row, i) for i in ids) if ref is not None)
+        )
 
     def condition(self, row: Row) -> int | None:
         condition_id = self.conditions.get(row["condition"])
@@ -455,14 +495,19 @@ class _Resolver:
             self._problem(row, f"unknown condition {row['condition']!r}")
         return condition_id
 
-    def subject(self, row: Row, column: str, drug_key: str, class_key: str) -> dict[str, int | None]:
+    def subject(
+        self, row: Row, column: str, drug_key: str, class_key: str
+    ) -> dict[str, int | None]:
         if row[column].startswith("class:"):
             return {drug_key: None, class_key: self.klass(row, column)}
         return {drug_key: self.drug(row, column), class_key: None}
 
     def name_pair(self, row: Row) -> dict[str, Any]:
-        pair = {"a_drug_id": self.drug(row, "a"), "b_drug_id": self.drug(row, "b"),
-                "listed_as": row["listed_as"]}
+        pair = {
+            "a_drug_id": self.drug(row, "a"),
+            "b_drug_id": self.drug(row, "b"),
+            "listed_as": row["listed_as"],
+        }
         if pair["a_drug_id"] is not None and pair["a_drug_id"] == pair["b_drug_id"]:
             self._problem(row, f"{row['a']!r} and {row['b']!r} are one drug: not a confused pair")
         return pair
@@ -487,8 +532,11 @@ def _known(r: _Resolver, row: Row, column: str, allowed: set[str]) -> str | None
 def _population(r: _Resolver, row: Row) -> str:
     population = parse_population(row["population"])
     if population is None:
-        r._problem(row, f"population {row['population']!r} is not adult, age>N, age>=N, with:<condition>, "
-                        f"{' or '.join(REGIMENS)}")
+        r._problem(
+            row,
+            f"population {row['population']!r} is not adult, age>N, age>=N, with:<condition>, "
+            f"{' or '.join(REGIMENS)}",
+        )
     for condition in population.conditions if population is not None else ():
         if condition not in r.conditions:
             r._problem(row, f"unknown condition {condition!r} in population")
@@ -516,7 +564,9 @@ def _indication_subjects(r: _Resolver, row: Row) -> str | None:
         elif r.plan.find_drug(item) is None:
             r._problem(row, f"unknown drug {item!r} in subjects")
     if row["inferred_from"] and not row["subjects"]:
-        r._problem(row, "an indication inferred from conditions needs the subjects it is inferred for")
+        r._problem(
+            row, "an indication inferred from conditions needs the subjects it is inferred for"
+        )
     return row["subjects"] or None
 
 
@@ -544,20 +594,37 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
     out[models.Drug] = plan.drugs
     out[models.DrugName] = plan.names
     out[models.Reference] = [
-        {"id": r.refs[row["ref_id"]], "ref_id": row["ref_id"], "kind": row["kind"],
-         "citation": row["citation"], "pmid": row["pmid"] or None, "doi": row["doi"] or None,
-         "url": row["url"] or None, "verified_via": row["verified_via"] or None,
-         "notes": row["notes"] or None}
+        {
+            "id": r.refs[row["ref_id"]],
+            "ref_id": row["ref_id"],
+            "kind": row["kind"],
+            "citation": row["citation"],
+            "pmid": row["pmid"] or None,
+            "doi": row["doi"] or None,
+            "url": row["url"] or None,
+            "verified_via": row["verified_via"] or None,
+            "notes": row["notes"] or None,
+        }
         for row in _first_per_key(tables["references"], "ref_id")
     ]
     out[models.DrugClass] = [
-        {"id": r.classes[row["class"]], "name": row["class"], "label": row["label"], "kind": row["kind"],
-         "duplicate_therapy": row["duplicate_therapy"] == "yes", "description": row["description"] or None}
+        {
+            "id": r.classes[row["class"]],
+            "name": row["class"],
+            "label": row["label"],
+            "kind": row["kind"],
+            "duplicate_therapy": row["duplicate_therapy"] == "yes",
+            "description": row["description"] or None,
+        }
         for row in _first_per_key(tables["classes"], "class")
     ]
     out[models.Condition] = [
-        {"id": r.conditions[row["condition"]], "name": row["condition"], "label": row["label"],
-         "category": row["category"]}
+        {
+            "id": r.conditions[row["condition"]],
+            "name": row["condition"],
+            "label": row["label"],
+            "category": row["category"],
+        }
         for row in _first_per_key(tables["conditions"], "condition")
     ]
     synonyms: dict[tuple[int, str], dict[str, Any]] = {}
@@ -565,91 +632,188 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         condition_id = r.conditions[row["condition"]]
         for synonym in [row["condition"], row["label"], *split_list(row["synonyms"])]:
             key = lower_key(synonym)
-            synonyms.setdefault((condition_id, key), {"condition_id": condition_id, "synonym": synonym, "lower_key": key})
+            synonyms.setdefault(
+                (condition_id, key),
+                {"condition_id": condition_id, "synonym": synonym, "lower_key": key},
+            )
     out[models.ConditionSynonym] = list(synonyms.values())
     out[models.ConditionCode] = _condition_codes(r, tables["condition_codes"])
     out[models.ConditionParent] = _condition_parents(r, tables["condition_parents"])
 
     memberships: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in tables["class_members"]:
-        rec = {"drug_id": r.drug(row, "drug"), "class_id": r.klass(row, "class"), "basis": "curated",
-               "reference_id": r.ref(row, row["ref_id"]), "source": row["ref_id"]}
+        rec = {
+            "drug_id": r.drug(row, "drug"),
+            "class_id": r.klass(row, "class"),
+            "basis": "curated",
+            "reference_id": r.ref(row, row["ref_id"]),
+            "source": row["ref_id"],
+        }
         memberships.setdefault((rec["drug_id"], rec["class_id"]), rec)
     out[models.ClassMembership] = list(memberships.values())
 
     properties: dict[tuple[Any, str], dict[str, Any]] = {}
     for row in tables["properties"]:
-        rec = {"drug_id": r.drug(row, "drug"), "property": row["property"], "value": row["value"],
-               "unit": row["unit"] or None, "reference_id": r.ref(row, row["ref_id"]),
-               "notes": row["notes"] or None}
+        rec = {
+            "drug_id": r.drug(row, "drug"),
+            "property": row["property"],
+            "value": row["value"],
+            "unit": row["unit"] or None,
+            "reference_id": r.ref(row, row["ref_id"]),
+            "notes": row["notes"] or None,
+        }
         key = (rec["drug_id"], row["property"])
-        if key in properties and properties[key]["value"] != row["value"] and row["property"] != "serotonergic_role":
-            r._problem(row, f"{row['drug']} {row['property']}={row['value']} conflicts with "
-                            f"{properties[key]['value']} given elsewhere")
-        properties.setdefault(key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec)
+        if (
+            key in properties
+            and properties[key]["value"] != row["value"]
+            and row["property"] != "serotonergic_role"
+        ):
+            r._problem(
+                row,
+                f"{row['drug']} {row['property']}={row['value']} conflicts with "
+                f"{properties[key]['value']} given elsewhere",
+            )
+        properties.setdefault(
+            key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec
+        )
     out[models.DrugProperty] = list(properties.values())
 
     out[models.Indication] = [
-        {"name": row["indication"], "label": row["label"], "synonyms": row["synonyms"] or None,
-         "inferred_from": _inferred_from(r, row), "subjects": _indication_subjects(r, row),
-         "reference_id": r.ref(row, row["ref_id"]) if row["ref_id"] else None, "notes": row["notes"] or None}
+        {
+            "name": row["indication"],
+            "label": row["label"],
+            "synonyms": row["synonyms"] or None,
+            "inferred_from": _inferred_from(r, row),
+            "subjects": _indication_subjects(r, row),
+            "reference_id": r.ref(row, row["ref_id"]) if row["ref_id"] else None,
+            "notes": row["notes"] or None,
+        }
         for row in _first_per_key(tables["indications"], "indication")
     ]
     indications = {row["indication"] for row in tables["indications"]}
     out[models.DoseLimit] = [
-        {"drug_id": r.drug(row, "drug"), "route": row["route"], "formulation": row["formulation"] or None,
-         "indication": _known(r, row, "indication", indications),
-         "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"],
-         "population": _population(r, row), "reference_id": r.ref(row, row["ref_id"]),
-         "notes": row["notes"] or None}
+        {
+            "drug_id": r.drug(row, "drug"),
+            "route": row["route"],
+            "formulation": row["formulation"] or None,
+            "indication": _known(r, row, "indication", indications),
+            "max_daily_dose": r.number(row, "max_daily_dose"),
+            "unit": row["unit"],
+            "population": _population(r, row),
+            "reference_id": r.ref(row, row["ref_id"]),
+            "notes": row["notes"] or None,
+        }
         for row in tables["dose_limits"]
     ]
     out[models.RenalBand] = [
-        {"drug_id": r.drug(row, "drug"), "lower": r.number(row, "lower"), "upper": r.number(row, "upper"),
-         "dialysis": row["dialysis"] or None, "route": row["route"] or None,
-         "max_daily_dose": r.number(row, "max_daily_dose"), "unit": row["unit"] or None,
-         "fraction": _fraction(r, row), "interval_hours": r.number(row, "interval_hours"),
-         "action": row["action"], "band_text": row["band_text"],
-         "persistent": row["persistent"] == "yes", "reference_id": r.ref(row, row["ref_id"])}
+        {
+            "drug_id": r.drug(row, "drug"),
+            "lower": r.number(row, "lower"),
+            "upper": r.number(row, "upper"),
+            "dialysis": row["dialysis"] or None,
+            "route": row["route"] or None,
+            "max_daily_dose": r.number(row, "max_daily_dose"),
+            "unit": row["unit"] or None,
+            "fraction": _fraction(r, row),
+            "interval_hours": r.number(row, "interval_hours"),
+            "action": row["action"],
+            "band_text": row["band_text"],
+            "persistent": row["persistent"] == "yes",
+            "reference_id": r.ref(row, row["ref_id"]),
+        }
         for row in tables["renal"]
     ]
     out[models.HepaticCaution] = [
-        {"drug_id": r.drug(row, "drug"), "impairment": row["impairment"], "action": row["action"],
-         "text": row["text"], "reference_id": r.ref(row, row["ref_id"])}
+        {
+            "drug_id": r.drug(row, "drug"),
+            "impairment": row["impairment"],
+            "action": row["action"],
+            "text": row["text"],
+            "reference_id": r.ref(row, row["ref_id"]),
+        }
         for row in tables["hepatic"]
     ]
     facts = {
-        "risk_assertions": (models.RiskAssertion, [
-            (row, {**r.subject(row, "subject", "drug_id", "class_id"), "grade": row["grade"],
-                   "evidence": row["evidence"], "severity": row["severity"],
-                   "dose_dependent": row["dose_dependent"] or "unknown",
-                   "worsening_conditions": row["worsening_conditions"] or None,
-                   "mechanism": row["mechanism"] or None, "summary": row["summary"]})
-            for row in tables["risks"]]),
-        "condition_rules": (models.ConditionRule, [
-            (row, {**r.subject(row, "subject", "drug_id", "class_id"), "condition_id": r.condition(row),
-                   "kind": row["kind"], "severity": row["severity"], "evidence": row["evidence"],
-                   "route": row["route"] or None, "mechanism": row["mechanism"] or None,
-                   "management": row["management"]})
-            for row in tables["condition_rules"]]),
-        "interaction_rules": (models.InteractionRule, [
-            (row, {**r.subject(row, "a", "a_drug_id", "a_class_id"),
-                   **r.subject(row, "b", "b_drug_id", "b_class_id"),
-                   "severity": row["severity"], "evidence": row["evidence"],
-                   "affected": row["affected"], "effect": row["effect"],
-                   "mechanism": row["mechanism"], "management": row["management"]})
-            for row in tables["interactions"]]),
-        "treatments": (models.Treatment, [
-            (row, {"drug_id": r.drug(row, "drug"), "myoclonus_types": row["myoclonus_types"] or None,
-                   "role": row["role"] or None,
-                   "tolerance": {"yes": True, "no": False}.get(row["tolerance"]),
-                   "tolerance_days": r.number(row, "tolerance_days", integer=True),
-                   "tolerance_text": row["tolerance_text"] or None,
-                   "withdrawal_risk": row["withdrawal_risk"] or None,
-                   "withdrawal_text": row["withdrawal_text"] or None})
-            for row in tables["treatments"]]),
-        "confused_name_pairs": (models.ConfusedNamePair, [
-            (row, r.name_pair(row)) for row in tables["confused_names"]]),
+        "risk_assertions": (
+            models.RiskAssertion,
+            [
+                (
+                    row,
+                    {
+                        **r.subject(row, "subject", "drug_id", "class_id"),
+                        "grade": row["grade"],
+                        "evidence": row["evidence"],
+                        "severity": row["severity"],
+                        "dose_dependent": row["dose_dependent"] or "unknown",
+                        "worsening_conditions": row["worsening_conditions"] or None,
+                        "mechanism": row["mechanism"] or None,
+                        "summary": row["summary"],
+                    },
+                )
+                for row in tables["risks"]
+            ],
+        ),
+        "condition_rules": (
+            models.ConditionRule,
+            [
+                (
+                    row,
+                    {
+                        **r.subject(row, "subject", "drug_id", "class_id"),
+                        "condition_id": r.condition(row),
+                        "kind": row["kind"],
+                        "severity": row["severity"],
+                        "evidence": row["evidence"],
+                        "route": row["route"] or None,
+                        "mechanism": row["mechanism"] or None,
+                        "management": row["management"],
+                    },
+                )
+                for row in tables["condition_rules"]
+            ],
+        ),
+        "interaction_rules": (
+            models.InteractionRule,
+            [
+                (
+                    row,
+                    {
+                        **r.subject(row, "a", "a_drug_id", "a_class_id"),
+                        **r.subject(row, "b", "b_drug_id", "b_class_id"),
+                        "severity": row["severity"],
+                        "evidence": row["evidence"],
+                        "affected": row["affected"],
+                        "effect": row["effect"],
+                        "mechanism": row["mechanism"],
+                        "management": row["management"],
+                    },
+                )
+                for row in tables["interactions"]
+            ],
+        ),
+        "treatments": (
+            models.Treatment,
+            [
+                (
+                    row,
+                    {
+                        "drug_id": r.drug(row, "drug"),
+                        "myoclonus_types": row["myoclonus_types"] or None,
+                        "role": row["role"] or None,
+                        "tolerance": {"yes": True, "no": False}.get(row["tolerance"]),
+                        "tolerance_days": r.number(row, "tolerance_days", integer=True),
+                        "tolerance_text": row["tolerance_text"] or None,
+                        "withdrawal_risk": row["withdrawal_risk"] or None,
+                        "withdrawal_text": row["withdrawal_text"] or None,
+                    },
+                )
+                for row in tables["treatments"]
+            ],
+        ),
+        "confused_name_pairs": (
+            models.ConfusedNamePair,
+            [(row, r.name_pair(row)) for row in tables["confused_names"]],
+        ),
     }
     for table, (model, rows) in facts.items():
         records, links = [], []
@@ -670,9 +834,16 @@ def _condition_codes(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
         condition_id = r.condition(row)
         if key in records and records[key]["condition_id"] != condition_id:
             r._problem(row, f"{row['system']} code {row['code']!r} is given to two conditions")
-        records.setdefault(key, {"condition_id": condition_id, "system": row["system"],
-                                 "code": key[1], "title": row["title"],
-                                 "reference_id": r.ref(row, row["ref_id"])})
+        records.setdefault(
+            key,
+            {
+                "condition_id": condition_id,
+                "system": row["system"],
+                "code": key[1],
+                "title": row["title"],
+                "reference_id": r.ref(row, row["ref_id"]),
+            },
+        )
     return list(records.values())
 
 
@@ -681,11 +852,20 @@ def _condition_parents(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
     r.plan.problems.extend(condition_hierarchy_problems(rows, set(r.conditions)))
     records: dict[tuple[int, int], dict[str, Any]] = {}
     for row in rows:
-        condition_id, parent_id = r.conditions.get(row["condition"]), r.conditions.get(row["parent"])
+        condition_id, parent_id = (
+            r.conditions.get(row["condition"]),
+            r.conditions.get(row["parent"]),
+        )
         if condition_id is not None and parent_id is not None:
             reference_id = r.ref(row, row["ref_id"]) if row["ref_id"] else None
-            records.setdefault((condition_id, parent_id), {
-                "condition_id": condition_id, "parent_id": parent_id, "reference_id": reference_id})
+            records.setdefault(
+                (condition_id, parent_id),
+                {
+                    "condition_id": condition_id,
+                    "parent_id": parent_id,
+                    "reference_id": reference_id,
+                },
+            )
     return list(records.values())
 
 
@@ -698,27 +878,47 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
     chem_counts = build_chem.load(conn, plan, records, log)
     bundle = plan.bundle
     built_at = datetime.now(UTC).replace(microsecond=0).isoformat()
-    conn.execute(insert(models.KBMetadata), [
-        {"key": "kb_version", "value": bundle.version},
-        {"key": "schema_revision", "value": SCHEMA_HEAD},
-        {"key": "built_at", "value": built_at},
-        {"key": "pharmcheck_version", "value": __version__},
-    ])
+    conn.execute(
+        insert(models.KBMetadata),
+        [
+            {"key": "kb_version", "value": bundle.version},
+            {"key": "schema_revision", "value": SCHEMA_HEAD},
+            {"key": "built_at", "value": built_at},
+            {"key": "pharmcheck_version", "value": __version__},
+        ],
+    )
     vocabulary_version = _field(bundle.vocabulary_source, "version") or "absent"
-    conn.execute(insert(models.KBSource), [
-        {"name": "pharmcheck curated tables (db/)", "version": bundle.version, "licence": "MIT",
-         "detail": f"{len(records[models.Reference])} references"},
-        {"name": "drug-named-entity-recognition", "version": vocabulary_version, "licence": "MIT",
-         "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only"},
-        {"name": structure_crosscheck.SOURCE, "version": structure_crosscheck.VERSION,
-         "licence": structure_crosscheck.LICENCE,
-         "detail": "second source of vocabulary structures (db/vocabulary/crosscheck.csv); build time only"},
-    ])
+    conn.execute(
+        insert(models.KBSource),
+        [
+            {
+                "name": "pharmcheck curated tables (db/)",
+                "version": bundle.version,
+                "licence": "MIT",
+                "detail": f"{len(records[models.Reference])} references",
+            },
+            {
+                "name": "drug-named-entity-recognition",
+                "version": vocabulary_version,
+                "licence": "MIT",
+                "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only",
+            },
+            {
+                "name": structure_crosscheck.SOURCE,
+                "version": structure_crosscheck.VERSION,
+                "licence": structure_crosscheck.LICENCE,
+                "detail": "second source of vocabulary structures (db/vocabulary/crosscheck.csv); build time only",
+            },
+        ],
+    )
     for line in plan.log:
         log(line)
     counts = {
-        "drugs": len(plan.drugs), "curated_drugs": sum(1 for d in plan.drugs if d["curated"]),
-        "names": len(plan.names), "references": len(records[models.Reference]), **chem_counts,
+        "drugs": len(plan.drugs),
+        "curated_drugs": sum(1 for d in plan.drugs if d["curated"]),
+        "names": len(plan.names),
+        "references": len(records[models.Reference]),
+        **chem_counts,
     }
     return BuildReport(bundle.version, counts, plan.log)
 
@@ -726,7 +926,11 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
 def _raise_problems(problems: list[str]) -> None:
     if problems:
         shown = "; ".join(problems[:5])
-        more = f" (and {len(problems) - 5} more; `pharmcheck db check-sources` lists them all)" if len(problems) > 5 else ""
+        more = (
+            f" (and {len(problems) - 5} more; `pharmcheck db check-sources` lists them all)"
+            if len(problems) > 5
+            else ""
+        )
         raise KnowledgeBaseError(f"{len(problems)} problem(s) in the KB sources: {shown}{more}")
 
 

@@ -31,7 +31,9 @@ from pharmcheck.kb.sources import split_list
 Log = Callable[[str], None]
 
 
-def load(conn: Connection, plan: Any, records: dict[Any, list[dict[str, Any]]], log: Log) -> dict[str, int]:
+def load(
+    conn: Connection, plan: Any, records: dict[Any, list[dict[str, Any]]], log: Log
+) -> dict[str, int]:
     """Insert patterns, inferred memberships and fingerprints; return counts for the build report."""
     from pharmcheck import chem  # RDKit is needed at build time only
 
@@ -57,18 +59,30 @@ def load(conn: Connection, plan: Any, records: dict[Any, list[dict[str, Any]]], 
         if isinstance(pattern, chem.StructureError):
             problems.append(f"{row.where}: SMARTS for {row['class']} does not parse")
             continue
-        for name, expected in [(n, True) for n in split_list(row["positives"])] + \
-                              [(n, False) for n in split_list(row["negatives"])]:
+        for name, expected in [(n, True) for n in split_list(row["positives"])] + [
+            (n, False) for n in split_list(row["negatives"])
+        ]:
             drug_id = plan.find_drug(lower_key(name))
             if drug_id is None or drug_id not in mols:
-                problems.append(f"{row.where}: {'positive' if expected else 'negative'} {name!r} "
-                                "is not a drug with a structure in the KB")
+                problems.append(
+                    f"{row.where}: {'positive' if expected else 'negative'} {name!r} "
+                    "is not a drug with a structure in the KB"
+                )
             elif chem.has_substructure(mols[drug_id], pattern) is not expected:
-                problems.append(f"{row.where}: the {row['class']} SMARTS "
-                                f"{'does not match' if expected else 'matches'} {name}")
+                problems.append(
+                    f"{row.where}: the {row['class']} SMARTS "
+                    f"{'does not match' if expected else 'matches'} {name}"
+                )
         if class_id is not None and ref_id is not None:
-            patterns.append({"class_id": class_id, "smarts": row["smarts"], "reference_id": ref_id,
-                             "positives": row["positives"], "negatives": row["negatives"] or None})
+            patterns.append(
+                {
+                    "class_id": class_id,
+                    "smarts": row["smarts"],
+                    "reference_id": ref_id,
+                    "positives": row["positives"],
+                    "negatives": row["negatives"] or None,
+                }
+            )
             compiled.append((row["class"], pattern, ref_id))
     if problems:
         shown = "; ".join(problems[:5])
@@ -85,14 +99,28 @@ def load(conn: Connection, plan: Any, records: dict[Any, list[dict[str, Any]]], 
                 continue
             members.add(key)
             per_class[class_name] += 1
-            inferred.append({"drug_id": drug_id, "class_id": key[1], "basis": "inferred",
-                             "reference_id": ref_id, "source": f"smarts:{class_name}"})
-    fingerprints = [{"drug_id": drug_id, "morgan": chem.fingerprint_bytes(mol)} for drug_id, mol in mols.items()]
-    for model, rows in ((models.StructurePattern, patterns), (models.ClassMembership, inferred),
-                        (models.DrugFingerprint, fingerprints)):
+            inferred.append(
+                {
+                    "drug_id": drug_id,
+                    "class_id": key[1],
+                    "basis": "inferred",
+                    "reference_id": ref_id,
+                    "source": f"smarts:{class_name}",
+                }
+            )
+    fingerprints = [
+        {"drug_id": drug_id, "morgan": chem.fingerprint_bytes(mol)} for drug_id, mol in mols.items()
+    ]
+    for model, rows in (
+        (models.StructurePattern, patterns),
+        (models.ClassMembership, inferred),
+        (models.DrugFingerprint, fingerprints),
+    ):
         if rows:
             conn.execute(insert(model), rows)
     detail = ", ".join(f"{name} {count}" for name, count in sorted(per_class.items()))
-    log(f"structures: {len(patterns)} class SMARTS over {len(mols)} structures; "
-        f"{len(inferred)} inferred class memberships ({detail or 'none'}); {len(fingerprints)} fingerprints")
+    log(
+        f"structures: {len(patterns)} class SMARTS over {len(mols)} structures; "
+        f"{len(inferred)} inferred class memberships ({detail or 'none'}); {len(fingerprints)} fingerprints"
+    )
     return {"inferred_memberships": len(inferred), "fingerprints": len(fingerprints)}

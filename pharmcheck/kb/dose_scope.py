@@ -19,7 +19,7 @@ _FRACTION = re.compile(r"(\d+)/(\d+)")
 @dataclass(frozen=True)
 class Population:
     text: str
-    age_over: float | None = None       # the age must exceed this (or equal it when inclusive)
+    age_over: float | None = None  # the age must exceed this (or equal it when inclusive)
     inclusive: bool = False
     conditions: tuple[str, ...] = ()
     regimen: str | None = None

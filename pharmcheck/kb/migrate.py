@@ -60,7 +60,8 @@ def require_known_revision(url: str) -> None:
     try:
         with engine.connect() as conn:
             built_by = conn.execute(
-                text("SELECT value FROM kb_metadata WHERE key = 'pharmcheck_version'")).scalar()
+                text("SELECT value FROM kb_metadata WHERE key = 'pharmcheck_version'")
+            ).scalar()
     except SQLAlchemyError:
         built_by = None
     finally:

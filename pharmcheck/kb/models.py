@@ -301,14 +301,19 @@ class InteractionRule(Base):
     evidence: Mapped[str] = mapped_column(String(4))
     mechanism: Mapped[str] = mapped_column(Text)
     management: Mapped[str] = mapped_column(Text)
-    affected: Mapped[str] = mapped_column(String(4))  # the participant the interaction acts on: a, b or both
+    affected: Mapped[str] = mapped_column(
+        String(4)
+    )  # the participant the interaction acts on: a, b or both
     effect: Mapped[str] = mapped_column(String(24))  # what it does to the affected participant
     __table_args__ = (
         CheckConstraint(_exactly_one("a_drug_id", "a_class_id"), name="a"),
         CheckConstraint(_exactly_one("b_drug_id", "b_class_id"), name="b"),
         CheckConstraint("affected IN ('a','b','both')", name="affected"),
-        CheckConstraint("effect IN ('level-raised','level-lowered','additive-neurotoxicity',"
-                        "'additive-toxicity','loss-of-effect')", name="effect"),
+        CheckConstraint(
+            "effect IN ('level-raised','level-lowered','additive-neurotoxicity',"
+            "'additive-toxicity','loss-of-effect')",
+            name="effect",
+        ),
     )
 
 

@@ -18,16 +18,34 @@ SEVERITIES = ("info", "minor", "moderate", "major", "contraindicated")
 EVIDENCE = ("A", "MR", "FR", "M")
 GRADES = ("known", "probable", "possible", "conditional")
 REFERENCE_KINDS = (
-    "systematic-review", "review", "label", "guideline", "case-series", "case-report",
-    "cohort-study", "experimental", "scale", "database", "secondary",
+    "systematic-review",
+    "review",
+    "label",
+    "guideline",
+    "case-series",
+    "case-report",
+    "cohort-study",
+    "experimental",
+    "scale",
+    "database",
+    "secondary",
 )
 NAME_KINDS = ("brand", "synonym", "salt", "misspelling", "abbreviation")
 PROPERTIES = (
-    "acb_score", "mme_factor", "serotonergic_role", "lowers_seizure_threshold",
-    "cns_depressant", "fraction_renal", "high_dose_threshold",
+    "acb_score",
+    "mme_factor",
+    "serotonergic_role",
+    "lowers_seizure_threshold",
+    "cns_depressant",
+    "fraction_renal",
+    "high_dose_threshold",
 )
 INTERACTION_EFFECTS = (
-    "level-raised", "level-lowered", "additive-neurotoxicity", "additive-toxicity", "loss-of-effect",
+    "level-raised",
+    "level-lowered",
+    "additive-neurotoxicity",
+    "additive-toxicity",
+    "loss-of-effect",
 )
 RENAL_ACTIONS = ("adjust", "avoid", "contraindicated", "caution")
 CODE_SYSTEMS = ("ICD-10-CM", "SNOMED CT")
@@ -66,13 +84,18 @@ TABLES: dict[str, TableSpec] = {
     "classes": TableSpec(
         ("class", "label", "kind", "duplicate_therapy", "description"),
         ("class", "label", "kind"),
-        {"kind": ("pharmacological", "chemical", "mechanistic"), "duplicate_therapy": ("yes", "no", "")},
+        {
+            "kind": ("pharmacological", "chemical", "mechanistic"),
+            "duplicate_therapy": ("yes", "no", ""),
+        },
     ),
     "drugs": TableSpec(
         ("drug", "smiles", "drugbank_id", "atc_codes", "rxnorm_cui", "structure_source"),
         ("drug", "structure_source"),
     ),
-    "names": TableSpec(("name", "drug", "kind", "source"), ("name", "drug", "kind"), {"kind": NAME_KINDS}),
+    "names": TableSpec(
+        ("name", "drug", "kind", "source"), ("name", "drug", "kind"), {"kind": NAME_KINDS}
+    ),
     "combinations": TableSpec(("product", "ingredients", "source"), ("product", "ingredients")),
     "class_members": TableSpec(("drug", "class", "ref_id"), ("drug", "class", "ref_id")),
     "properties": TableSpec(
@@ -81,28 +104,67 @@ TABLES: dict[str, TableSpec] = {
         {"property": PROPERTIES},
     ),
     "risks": TableSpec(
-        ("subject", "grade", "evidence", "severity", "dose_dependent", "worsening_conditions",
-         "mechanism", "summary", "ref_ids"),
+        (
+            "subject",
+            "grade",
+            "evidence",
+            "severity",
+            "dose_dependent",
+            "worsening_conditions",
+            "mechanism",
+            "summary",
+            "ref_ids",
+        ),
         ("subject", "grade", "evidence", "severity", "summary", "ref_ids"),
-        {"grade": GRADES, "evidence": EVIDENCE, "severity": SEVERITIES,
-         "dose_dependent": ("yes", "no", "unknown", "")},
+        {
+            "grade": GRADES,
+            "evidence": EVIDENCE,
+            "severity": SEVERITIES,
+            "dose_dependent": ("yes", "no", "unknown", ""),
+        },
     ),
     "indications": TableSpec(
         ("indication", "label", "synonyms", "inferred_from", "subjects", "ref_id", "notes"),
         ("indication", "label"),
     ),
     "dose_limits": TableSpec(
-        ("drug", "route", "formulation", "indication", "population", "max_daily_dose", "unit",
-         "ref_id", "notes"),
+        (
+            "drug",
+            "route",
+            "formulation",
+            "indication",
+            "population",
+            "max_daily_dose",
+            "unit",
+            "ref_id",
+            "notes",
+        ),
         ("drug", "route", "population", "max_daily_dose", "unit", "ref_id"),
         {"route": DOSE_ROUTES, "formulation": FORMULATIONS},
     ),
     "renal": TableSpec(
-        ("drug", "lower", "upper", "dialysis", "route", "max_daily_dose", "unit", "fraction",
-         "interval_hours", "action", "band_text", "persistent", "ref_id"),
+        (
+            "drug",
+            "lower",
+            "upper",
+            "dialysis",
+            "route",
+            "max_daily_dose",
+            "unit",
+            "fraction",
+            "interval_hours",
+            "action",
+            "band_text",
+            "persistent",
+            "ref_id",
+        ),
         ("drug", "action", "band_text", "ref_id"),
-        {"action": RENAL_ACTIONS, "dialysis": DIALYSIS, "route": RENAL_ROUTES,
-         "persistent": ("yes", "no", "")},
+        {
+            "action": RENAL_ACTIONS,
+            "dialysis": DIALYSIS,
+            "route": RENAL_ROUTES,
+            "persistent": ("yes", "no", ""),
+        },
     ),
     "hepatic": TableSpec(
         ("drug", "impairment", "action", "text", "ref_id"),
@@ -110,32 +172,88 @@ TABLES: dict[str, TableSpec] = {
         {"impairment": ("mild", "moderate", "severe", "any")},
     ),
     "condition_rules": TableSpec(
-        ("subject", "condition", "kind", "severity", "evidence", "route", "mechanism",
-         "management", "ref_ids"),
+        (
+            "subject",
+            "condition",
+            "kind",
+            "severity",
+            "evidence",
+            "route",
+            "mechanism",
+            "management",
+            "ref_ids",
+        ),
         ("subject", "condition", "kind", "severity", "evidence", "management", "ref_ids"),
-        {"kind": ("paradoxical", "contraindication", "caution"), "severity": SEVERITIES,
-         "evidence": EVIDENCE},
+        {
+            "kind": ("paradoxical", "contraindication", "caution"),
+            "severity": SEVERITIES,
+            "evidence": EVIDENCE,
+        },
     ),
     "interactions": TableSpec(
-        ("a", "b", "severity", "evidence", "affected", "effect", "mechanism", "management", "ref_ids"),
-        ("a", "b", "severity", "evidence", "affected", "effect", "mechanism", "management", "ref_ids"),
-        {"severity": SEVERITIES, "evidence": EVIDENCE, "affected": ("a", "b", "both"),
-         "effect": INTERACTION_EFFECTS},
+        (
+            "a",
+            "b",
+            "severity",
+            "evidence",
+            "affected",
+            "effect",
+            "mechanism",
+            "management",
+            "ref_ids",
+        ),
+        (
+            "a",
+            "b",
+            "severity",
+            "evidence",
+            "affected",
+            "effect",
+            "mechanism",
+            "management",
+            "ref_ids",
+        ),
+        {
+            "severity": SEVERITIES,
+            "evidence": EVIDENCE,
+            "affected": ("a", "b", "both"),
+            "effect": INTERACTION_EFFECTS,
+        },
     ),
     "smarts": TableSpec(
-        ("class", "smarts", "ref_id", "positives", "negatives"), ("class", "smarts", "ref_id", "positives")
+        ("class", "smarts", "ref_id", "positives", "negatives"),
+        ("class", "smarts", "ref_id", "positives"),
     ),
     "treatments": TableSpec(
-        ("drug", "myoclonus_types", "role", "tolerance", "tolerance_days", "tolerance_text",
-         "withdrawal_risk", "withdrawal_text", "ref_ids"),
+        (
+            "drug",
+            "myoclonus_types",
+            "role",
+            "tolerance",
+            "tolerance_days",
+            "tolerance_text",
+            "withdrawal_risk",
+            "withdrawal_text",
+            "ref_ids",
+        ),
         ("drug", "ref_ids"),
-        {"tolerance": ("yes", "no", "unknown", ""), "withdrawal_risk": ("none", "low", "moderate", "high", "unknown", "")},
+        {
+            "tolerance": ("yes", "no", "unknown", ""),
+            "withdrawal_risk": ("none", "low", "moderate", "high", "unknown", ""),
+        },
     ),
 }
 
 VOCABULARY_DRUG_COLUMNS = (
-    "drug", "label", "drugbank_id", "mesh_id", "medline_plus_id", "smiles", "inchikey",
-    "structure_status", "source",
+    "drug",
+    "label",
+    "drugbank_id",
+    "mesh_id",
+    "medline_plus_id",
+    "smiles",
+    "inchikey",
+    "structure_status",
+    "source",
 )
 VOCABULARY_NAME_COLUMNS = ("name", "drug", "kind", "source")
 
@@ -173,7 +291,9 @@ def _csv_files(folder: Path) -> list[Path]:
     return sorted(folder.glob("*.csv")) if folder.is_dir() else []
 
 
-def _read_csv(path: Path, root: Path, columns: tuple[str, ...], problems: list[str]) -> Iterator[Row]:
+def _read_csv(
+    path: Path, root: Path, columns: tuple[str, ...], problems: list[str]
+) -> Iterator[Row]:
     rel = str(path.relative_to(root))
     with path.open(newline="", encoding="utf-8") as handle:
         reader = csv.reader(handle)
@@ -225,17 +345,28 @@ def read_sources(root: Path) -> SourceBundle:
     problems.extend(grade_evidence_problems(tables["risks"]))
     problems.extend(level_a_source_problems(tables))
     vocab = root / "vocabulary"
-    vocabulary_drugs = list(_read_vocab(vocab / "drugs.csv", root, VOCABULARY_DRUG_COLUMNS, problems))
-    vocabulary_names = list(_read_vocab(vocab / "names.csv", root, VOCABULARY_NAME_COLUMNS, problems))
+    vocabulary_drugs = list(
+        _read_vocab(vocab / "drugs.csv", root, VOCABULARY_DRUG_COLUMNS, problems)
+    )
+    vocabulary_names = list(
+        _read_vocab(vocab / "names.csv", root, VOCABULARY_NAME_COLUMNS, problems)
+    )
     source_txt = vocab / "SOURCE.txt"
     vocabulary_source = source_txt.read_text(encoding="utf-8") if source_txt.exists() else ""
     return SourceBundle(
-        root, tables, vocabulary_drugs, vocabulary_names, vocabulary_source,
-        content_version(root), problems,
+        root,
+        tables,
+        vocabulary_drugs,
+        vocabulary_names,
+        vocabulary_source,
+        content_version(root),
+        problems,
     )
 
 
-def _read_vocab(path: Path, root: Path, columns: tuple[str, ...], problems: list[str]) -> Iterator[Row]:
+def _read_vocab(
+    path: Path, root: Path, columns: tuple[str, ...], problems: list[str]
+) -> Iterator[Row]:
     if path.exists():
         yield from _read_csv(path, root, columns, problems)
 
@@ -262,7 +393,8 @@ def grade_evidence_problems(risks: list[Row]) -> list[str]:
         f"{row.where}: risks grade {row['grade']!r} needs evidence "
         f"{' or '.join(GRADE_EVIDENCE[row['grade']])}, not {row['evidence']!r}"
         for row in risks
-        if row["grade"] in GRADE_EVIDENCE and row["evidence"] in EVIDENCE
+        if row["grade"] in GRADE_EVIDENCE
+        and row["evidence"] in EVIDENCE
         and row["evidence"] not in GRADE_EVIDENCE[row["grade"]]
     ]
 
@@ -278,7 +410,8 @@ def level_a_source_problems(tables: dict[str, list[Row]]) -> list[str]:
     kinds = {row["ref_id"]: row["kind"] for row in tables["references"]}
     return [
         f"{row.where}: evidence 'A' needs a cited reference of kind {' or '.join(LEVEL_A_KINDS)}"
-        for table in LEVEL_A_TABLES for row in tables[table]
+        for table in LEVEL_A_TABLES
+        for row in tables[table]
         if row["evidence"] == "A"
         and not any(kinds.get(ref) in LEVEL_A_KINDS for ref in split_list(row["ref_ids"]))
     ]
@@ -295,7 +428,9 @@ def condition_hierarchy_problems(rows: list[Row], conditions: set[str]) -> list[
         parents.setdefault(row["condition"], set()).add(row["parent"])
     for row in rows:
         if row["condition"] in _ancestors(row["parent"], parents):
-            problems.append(f"{row.where}: {row['condition']!r} is-a {row['parent']!r} closes a cycle")
+            problems.append(
+                f"{row.where}: {row['condition']!r} is-a {row['parent']!r} closes a cycle"
+            )
     return problems
 
 

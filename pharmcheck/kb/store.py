@@ -54,7 +54,9 @@ class Reference:
 
     def cite(self) -> str:
         """One line: key, kind, citation and the best identifier."""
-        ident = f"PMID {self.pmid}" if self.pmid else f"doi:{self.doi}" if self.doi else self.url or ""
+        ident = (
+            f"PMID {self.pmid}" if self.pmid else f"doi:{self.doi}" if self.doi else self.url or ""
+        )
         return f"{self.ref_id} [{self.kind}] {self.citation} {ident}".strip()
 
 
@@ -104,7 +106,7 @@ def sqlite_file(url: str) -> Path | None:
     """The file behind a ``sqlite:///PATH`` URL; None for anything else."""
     for prefix in ("sqlite:///", "sqlite+pysqlite:///"):
         if url.startswith(prefix):
-            path = url[len(prefix):].split("?", 1)[0]
+            path = url[len(prefix) :].split("?", 1)[0]
             return Path(path) if path and path != ":memory:" else None
     return None
 
@@ -133,12 +135,18 @@ def _build_default(path: Path) -> None:
     from pharmcheck.kb.build import build_if_missing
 
     def announce() -> None:
-        print(f"pharmcheck: building the knowledge base from {sources_dir()} at {path} "
-              "(first use of these sources) ...", file=sys.stderr)
+        print(
+            f"pharmcheck: building the knowledge base from {sources_dir()} at {path} "
+            "(first use of these sources) ...",
+            file=sys.stderr,
+        )
 
     def wait() -> None:
-        print(f"pharmcheck: waiting for the knowledge base at {path}, which another pharmcheck "
-              "is making ...", file=sys.stderr)
+        print(
+            f"pharmcheck: waiting for the knowledge base at {path}, which another pharmcheck "
+            "is making ...",
+            file=sys.stderr,
+        )
 
     if build_if_missing(path, announce, wait):
         _prune_default_kbs(keep=path)
@@ -146,6 +154,7 @@ def _build_default(path: Path) -> None:
 
 def _prune_default_kbs(keep: Path) -> None:
     """Default KBs of earlier source states are never read again once newer ones exist."""
+
     def age(kb: Path) -> float:
         try:
             return -kb.stat().st_mtime
@@ -153,7 +162,7 @@ def _prune_default_kbs(keep: Path) -> None:
             return 0.0
 
     others = sorted((kb for kb in data_home().glob(DEFAULT_DB_GLOB) if kb != keep), key=age)
-    for stale in others[_KEEP_DEFAULT_KBS - 1:]:
+    for stale in others[_KEEP_DEFAULT_KBS - 1 :]:
         stale.unlink(missing_ok=True)
 
 
@@ -204,7 +213,8 @@ def _open_sqlite(path: Path) -> tuple[Query, Callable[[], Query]]:
             return _sqlite_query(conn, held), partial(_reopen, held)
         conn.close()
     raise KnowledgeBaseError(
-        f"the knowledge base {path} was replaced three times while opening it; try again")
+        f"the knowledge base {path} was replaced three times while opening it; try again"
+    )
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -271,14 +281,16 @@ def _sqlalchemy_query(url: str) -> Query:
     return query
 
 
-def schema_revision_error(location: str, revision: str | None,
-                          built_by: str | None) -> SchemaRevisionError:
+def schema_revision_error(
+    location: str, revision: str | None, built_by: str | None
+) -> SchemaRevisionError:
     """Why a KB at ``revision`` cannot be read: too old (upgrade it) or newer than this code."""
     from pharmcheck.kb import migrate  # Alembic, on this error path only
 
     if revision is not None and not migrate.is_known_revision(revision):
         by, needed = (
-            (f"pharmcheck {built_by}", f"pharmcheck {built_by} or later") if built_by
+            (f"pharmcheck {built_by}", f"pharmcheck {built_by} or later")
+            if built_by
             else ("a newer pharmcheck", "the newer pharmcheck that built it")
         )
         return SchemaRevisionError(
@@ -387,7 +399,8 @@ class KnowledgeBase:
             # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
             for key, drug_id in self._q(
                 "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
-                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id", {}
+                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id",
+                {},
             ):
                 if drug_id not in grouped[key]:
                     grouped[key].append(drug_id)
@@ -400,13 +413,20 @@ class KnowledgeBase:
             "SELECT n.name, d.name, n.kind FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
             "WHERE n.lower_key LIKE :pattern ESCAPE '\\' ORDER BY length(n.lower_key), n.lower_key "
             "LIMIT :limit",
-            {"pattern": "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%",
-             "limit": limit},
+            {
+                "pattern": "%"
+                + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+                + "%",
+                "limit": limit,
+            },
         )
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def names_of(self, drug_id: int) -> list[tuple[str, str]]:
-        rows = self._q("SELECT name, kind FROM drug_names WHERE drug_id = :id ORDER BY kind, lower_key", {"id": drug_id})
+        rows = self._q(
+            "SELECT name, kind FROM drug_names WHERE drug_id = :id ORDER BY kind, lower_key",
+            {"id": drug_id},
+        )
         return [(str(a), str(b)) for a, b in rows]
 
     # --- drugs ----------------------------------------------------------------------------
@@ -417,13 +437,26 @@ class KnowledgeBase:
             "inchikey, structure_source, source FROM drugs WHERE id = :id",
             {"id": drug_id},
         )
-        keys = ("id", "name", "label", "curated", "drugbank_id", "atc_codes", "rxnorm_cui", "mesh_id",
-                "smiles", "inchikey", "structure_source", "source")
+        keys = (
+            "id",
+            "name",
+            "label",
+            "curated",
+            "drugbank_id",
+            "atc_codes",
+            "rxnorm_cui",
+            "mesh_id",
+            "smiles",
+            "inchikey",
+            "structure_source",
+            "source",
+        )
         return dict(zip(keys, rows[0], strict=True)) if rows else {}
 
     def drug_by_inchikey(self, inchikey: str) -> tuple[int, str] | None:
         rows = self._q(
-            "SELECT id, name FROM drugs WHERE inchikey = :key ORDER BY curated DESC, id LIMIT 1", {"key": inchikey}
+            "SELECT id, name FROM drugs WHERE inchikey = :key ORDER BY curated DESC, id LIMIT 1",
+            {"key": inchikey},
         )
         return (int(rows[0][0]), str(rows[0][1])) if rows else None
 
@@ -432,8 +465,10 @@ class KnowledgeBase:
     def structure_patterns(self) -> list[tuple[str, str, str]]:
         """(class name, SMARTS, reference key) of every class-defining substructure pattern."""
         rows = self._q(
-            'SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p JOIN classes c ON c.id = p.class_id '
-            'JOIN "references" r ON r.id = p.reference_id ORDER BY p.id', {})
+            "SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p JOIN classes c ON c.id = p.class_id "
+            'JOIN "references" r ON r.id = p.reference_id ORDER BY p.id',
+            {},
+        )
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def fingerprints(self) -> tuple[list[int], list[bytes]]:
@@ -451,7 +486,9 @@ class KnowledgeBase:
         return self.memberships.get(drug_id, [])
 
     def class_members(self, class_name: str) -> list[int]:
-        return [d for d, ms in self.memberships.items() if any(m.class_name == class_name for m in ms)]
+        return [
+            d for d, ms in self.memberships.items() if any(m.class_name == class_name for m in ms)
+        ]
 
     # --- facts ----------------------------------------------------------------------------
 
@@ -462,25 +499,36 @@ class KnowledgeBase:
             for r in q('SELECT id, ref_id, kind, citation, pmid, doi, url FROM "references"', {})
         }
         self.reference_by_key = {ref.ref_id: ref for ref in self.references.values()}
-        self.classes = {int(r[0]): (str(r[1]), str(r[2]), bool(r[3])) for r in q(
-            "SELECT id, name, label, duplicate_therapy FROM classes", {})}
+        self.classes = {
+            int(r[0]): (str(r[1]), str(r[2]), bool(r[3]))
+            for r in q("SELECT id, name, label, duplicate_therapy FROM classes", {})
+        }
         self.class_ids = {name: cid for cid, (name, _, _) in self.classes.items()}
         self.memberships: dict[int, list[Membership]] = defaultdict(list)
         for drug_id, class_id, basis, source in q(
             "SELECT drug_id, class_id, basis, source FROM class_memberships ORDER BY id", {}
         ):
-            self.memberships[int(drug_id)].append(Membership(self.classes[int(class_id)][0], str(basis), str(source)))
-        self.conditions = {int(r[0]): (str(r[1]), str(r[2])) for r in q("SELECT id, name, label FROM conditions", {})}
+            self.memberships[int(drug_id)].append(
+                Membership(self.classes[int(class_id)][0], str(basis), str(source))
+            )
+        self.conditions = {
+            int(r[0]): (str(r[1]), str(r[2]))
+            for r in q("SELECT id, name, label FROM conditions", {})
+        }
         self.condition_keys = {
-            str(key): int(cid) for cid, key in q("SELECT condition_id, lower_key FROM condition_synonyms", {})
+            str(key): int(cid)
+            for cid, key in q("SELECT condition_id, lower_key FROM condition_synonyms", {})
         }
         self.condition_codes = {
             (str(system), str(code)): int(cid)
             for cid, system, code in q(
-                "SELECT condition_id, system, code FROM condition_codes ORDER BY id", {})
+                "SELECT condition_id, system, code FROM condition_codes ORDER BY id", {}
+            )
         }
         parents: dict[int, set[int]] = defaultdict(set)
-        for cid, parent in q("SELECT condition_id, parent_id FROM condition_parents ORDER BY id", {}):
+        for cid, parent in q(
+            "SELECT condition_id, parent_id FROM condition_parents ORDER BY id", {}
+        ):
             parents[int(cid)].add(int(parent))
         self.condition_parents = {cid: frozenset(parents[cid]) for cid in self.conditions}
         self.condition_ancestors = {cid: _above(cid, parents) for cid in self.conditions}
@@ -507,11 +555,15 @@ class KnowledgeBase:
             # Sources keep the label's unit (piracetam in g); rules compare in mg.
             factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
             dose = fact["max_daily_dose"]
-            fact.values["max_daily_mg"] = dose * factor if dose is not None and factor is not None else None  # type: ignore[index]
+            fact.values["max_daily_mg"] = (
+                dose * factor if dose is not None and factor is not None else None
+            )  # type: ignore[index]
         for fact in self.dose_limits:
             fact.values["scope_population"] = parse_population(str(fact["population"] or "adult"))  # type: ignore[index]
         for fact in self.renal_bands:
-            fact.values["fraction_of_usual"] = parse_fraction(str(fact["fraction"])) if fact["fraction"] else None  # type: ignore[index]
+            fact.values["fraction_of_usual"] = (
+                parse_fraction(str(fact["fraction"])) if fact["fraction"] else None
+            )  # type: ignore[index]
         self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
         for fact in self.properties:
             self.properties_by_drug[int(fact["drug_id"])].append(fact)
@@ -521,14 +573,26 @@ class KnowledgeBase:
         self.treatments_by_drug = _by_drug(self.treatments)
         self.condition_by_name = {name: cid for cid, (name, _) in self.conditions.items()}
         fact_drugs = {
-            f[col] for facts in (self.risks, self.condition_rules, self.treatments, self.properties,
-                                 self.dose_limits, self.renal_bands, self.hepatic, self.interactions)
-            for f in facts for col in ("drug_id", "a_drug_id", "b_drug_id") if col in f.values and f[col]
+            f[col]
+            for facts in (
+                self.risks,
+                self.condition_rules,
+                self.treatments,
+                self.properties,
+                self.dose_limits,
+                self.renal_bands,
+                self.hepatic,
+                self.interactions,
+            )
+            for f in facts
+            for col in ("drug_id", "a_drug_id", "b_drug_id")
+            if col in f.values and f[col]
         }
         self.drug_names: dict[int, str] = {}
         if fact_drugs:
             for drug_id, name in q(
-                f"SELECT id, name FROM drugs WHERE id IN ({','.join(str(int(d)) for d in fact_drugs)})", {}
+                f"SELECT id, name FROM drugs WHERE id IN ({','.join(str(int(d)) for d in fact_drugs)})",
+                {},
             ):
                 self.drug_names[int(drug_id)] = str(name)
 
@@ -536,7 +600,9 @@ class KnowledgeBase:
         columns, cursor_rows = self._query(f"SELECT * FROM {table} ORDER BY id", {})
         links: dict[int, list[Reference]] = defaultdict(list)
         if link_table:
-            for fact_id, ref in self._q(f"SELECT fact_id, reference_id FROM {link_table} ORDER BY fact_id, reference_id", {}):
+            for fact_id, ref in self._q(
+                f"SELECT fact_id, reference_id FROM {link_table} ORDER BY fact_id, reference_id", {}
+            ):
                 links[int(fact_id)].append(self.references[int(ref)])
         facts = []
         for row in cursor_rows:
@@ -560,12 +626,21 @@ class KnowledgeBase:
         ):
             codes[int(cid)].append({"system": str(system), "code": str(code), "title": str(title)})
         rows = self._q("SELECT id, name, label, category FROM conditions ORDER BY name", {})
-        return [{"condition": str(name), "label": str(label), "category": str(category),
-                 "synonyms": [s for s in synonyms[int(cid)]
-                              if s.lower() not in (str(name), str(label).lower())],
-                 "codes": codes[int(cid)],
-                 "is_a": sorted(self.conditions[p][0] for p in self.condition_parents[int(cid)])}
-                for cid, name, label, category in rows]
+        return [
+            {
+                "condition": str(name),
+                "label": str(label),
+                "category": str(category),
+                "synonyms": [
+                    s
+                    for s in synonyms[int(cid)]
+                    if s.lower() not in (str(name), str(label).lower())
+                ],
+                "codes": codes[int(cid)],
+                "is_a": sorted(self.conditions[p][0] for p in self.condition_parents[int(cid)]),
+            }
+            for cid, name, label, category in rows
+        ]
 
     def counts(self) -> dict[str, int]:
         def one(sql: str) -> int:
@@ -591,7 +666,9 @@ class KnowledgeBase:
     def sources(self) -> list[dict[str, str]]:
         return [
             {"name": str(n), "version": str(v), "licence": str(lic or ""), "detail": str(d or "")}
-            for n, v, lic, d in self._q("SELECT name, version, licence, detail FROM kb_sources ORDER BY id", {})
+            for n, v, lic, d in self._q(
+                "SELECT name, version, licence, detail FROM kb_sources ORDER BY id", {}
+            )
         ]
 
 

@@ -39,13 +39,25 @@ from typing import Any
 
 SOURCE = "DrugCentral"
 VERSION = "unmtransinfo/DrugCentral-2023@a362c7793551700c4175fb51a82e3087d3a0006b"
-URL = ("https://raw.githubusercontent.com/unmtransinfo/DrugCentral-2023/"
-       "a362c7793551700c4175fb51a82e3087d3a0006b/drugcen/static/structures.smiles.tsv")
+URL = (
+    "https://raw.githubusercontent.com/unmtransinfo/DrugCentral-2023/"
+    "a362c7793551700c4175fb51a82e3087d3a0006b/drugcen/static/structures.smiles.tsv"
+)
 LICENCE = "CC BY-SA 4.0 (DrugCentral, University of New Mexico)"
 
 COLUMNS = (
-    "drug", "vocabulary_inchikey", "vocabulary_key", "second_source_id", "second_source_name",
-    "second_source_inchikey", "second_source_key", "agreement", "source", "version", "url", "licence",
+    "drug",
+    "vocabulary_inchikey",
+    "vocabulary_key",
+    "second_source_id",
+    "second_source_name",
+    "second_source_inchikey",
+    "second_source_key",
+    "agreement",
+    "source",
+    "version",
+    "url",
+    "licence",
 )
 AGREEMENTS = ("agrees", "stereo-differs", "disagrees", "missing")
 #: Agreements under which the vocabulary's compound is confirmed and may be trusted.
@@ -96,9 +108,11 @@ def read_second_source(path: Path) -> dict[str, list[SecondRecord]]:
             smiles = row["SMILES"] or row["InChI"] or ""
             key = parent_key(smiles)
             if key and row["INN"]:
-                by_name[row["INN"].strip().lower()].append(SecondRecord(
-                    row["ID"].strip(), row["INN"].strip(), row["InChIKey"].strip(), smiles, key
-                ))
+                by_name[row["INN"].strip().lower()].append(
+                    SecondRecord(
+                        row["ID"].strip(), row["INN"].strip(), row["InChIKey"].strip(), smiles, key
+                    )
+                )
     return by_name
 
 
@@ -116,15 +130,22 @@ def extract(
         pairs = [(record, comparison_keys(smiles, record.smiles)) for record in records]
         best = min(pairs, key=lambda pair: AGREEMENTS.index(compare(*pair[1])), default=None)
         record, (key, second_key) = best if best else (None, (parent_key(smiles), ""))
-        rows.append({
-            "drug": drug, "vocabulary_inchikey": parent_key(smiles), "vocabulary_key": key,
-            "second_source_id": record.record_id if record else "",
-            "second_source_name": record.name if record else "",
-            "second_source_inchikey": record.inchikey if record else "",
-            "second_source_key": second_key,
-            "agreement": compare(key, second_key) if record else "missing",
-            "source": SOURCE, "version": VERSION, "url": URL, "licence": LICENCE,
-        })
+        rows.append(
+            {
+                "drug": drug,
+                "vocabulary_inchikey": parent_key(smiles),
+                "vocabulary_key": key,
+                "second_source_id": record.record_id if record else "",
+                "second_source_name": record.name if record else "",
+                "second_source_inchikey": record.inchikey if record else "",
+                "second_source_key": second_key,
+                "agreement": compare(key, second_key) if record else "missing",
+                "source": SOURCE,
+                "version": VERSION,
+                "url": URL,
+                "licence": LICENCE,
+            }
+        )
     return sorted(rows, key=lambda row: row["drug"])
 
 

@@ -28,6 +28,7 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
     engine = sqlalchemy_engine(url)
     try:
         with engine.connect() as conn:
+
             def rows(sql: str) -> list[Any]:
                 return list(conn.execute(text(sql)))
 
@@ -46,7 +47,9 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
                 ("structures", _structures(rows)),
                 ("sources match this pharmcheck", [] if allow_other_sources else _sources(meta)),
             ]
-            review = [{"name": "curated classes agree with SMARTS", "items": _class_smarts_review(rows)}]
+            review = [
+                {"name": "curated classes agree with SMARTS", "items": _class_smarts_review(rows)}
+            ]
     finally:
         engine.dispose()
     return {
@@ -73,7 +76,9 @@ def _foreign_keys(rows: Any) -> list[str]:
                 f'WHERE c."{child.name}" IS NOT NULL AND p."{parent.name}" IS NULL'
             )[0][0]
             if orphans:
-                problems.append(f"{table.name}.{child.name}: {orphans} row(s) point to no {parent.table.name}")
+                problems.append(
+                    f"{table.name}.{child.name}: {orphans} row(s) point to no {parent.table.name}"
+                )
     return problems
 
 
@@ -116,8 +121,10 @@ def _controlled_values(rows: Any) -> list[str]:
     for system, code in rows("SELECT DISTINCT system, code FROM condition_codes"):
         if system not in CODE_SYSTEMS:
             problems.append(f"condition code {code!r}: system {system!r}")
-    problems += [f"confused-name pair #{pair_id} names one drug twice" for (pair_id,) in rows(
-        "SELECT id FROM confused_name_pairs WHERE a_drug_id = b_drug_id")]
+    problems += [
+        f"confused-name pair #{pair_id} names one drug twice"
+        for (pair_id,) in rows("SELECT id FROM confused_name_pairs WHERE a_drug_id = b_drug_id")
+    ]
     uncovered = rows(
         "SELECT d.name FROM drugs d WHERE d.curated = 1 AND NOT EXISTS "
         "(SELECT 1 FROM risk_assertions r WHERE r.drug_id = d.id)"
@@ -140,7 +147,9 @@ def _structures(rows: Any) -> list[str]:
         if structure.fragments > 1 or structure.smiles != smiles:
             problems.append(f"{name}: stored SMILES is not a standardised neutral parent")
         if structure.inchikey != inchikey:
-            problems.append(f"{name}: stored InChIKey {inchikey} differs from the recomputed {structure.inchikey}")
+            problems.append(
+                f"{name}: stored InChIKey {inchikey} differs from the recomputed {structure.inchikey}"
+            )
     missing = rows(
         "SELECT name FROM drugs WHERE curated = 1 AND (smiles IS NULL OR inchikey IS NULL) "
         "AND structure_source NOT LIKE 'mixture%'"
@@ -173,7 +182,9 @@ def _class_smarts_review(rows: Any) -> list[str]:
         curated.setdefault(class_name, set()).add(drug)
     matched: dict[str, set[str]] = {name: set() for name in patterns}
     structures: dict[str, str] = {}
-    for drug, smiles in rows("SELECT name, smiles FROM drugs WHERE smiles IS NOT NULL ORDER BY name"):
+    for drug, smiles in rows(
+        "SELECT name, smiles FROM drugs WHERE smiles IS NOT NULL ORDER BY name"
+    ):
         structures[drug] = smiles
         mol = chem.mol_from_parent_smiles(smiles)
         if mol is None:
@@ -187,11 +198,17 @@ def _class_smarts_review(rows: Any) -> list[str]:
         if not members:
             continue  # a purely structural class (morphinan ...): the SMARTS is its definition
         for drug in sorted(members - matched[class_name]):
-            why = "does not match the class SMARTS" if drug in structures else "has no structure to match"
+            why = (
+                "does not match the class SMARTS"
+                if drug in structures
+                else "has no structure to match"
+            )
             items.append(f"{class_name}: curated member {drug} {why}")
         for drug in sorted(matched[class_name] - members):
-            items.append(f"{class_name}: {drug} matches the class SMARTS but is not a curated member "
-                         "(membership inferred)")
+            items.append(
+                f"{class_name}: {drug} matches the class SMARTS but is not a curated member "
+                "(membership inferred)"
+            )
     return items
 
 
@@ -200,4 +217,6 @@ def _sources(meta: dict[str, str]) -> list[str]:
     found = meta.get("kb_version")
     if found == expected:
         return []
-    return [f"KB built from sources {found}, this pharmcheck's db/ is {expected}; rebuild with `pharmcheck db build`"]
+    return [
+        f"KB built from sources {found}, this pharmcheck's db/ is {expected}; rebuild with `pharmcheck db build`"
+    ]

@@ -47,8 +47,15 @@ SOURCE = "drug-named-entity-recognition 2.0.9"
 DICTIONARY_FILE = "drug_ner_dictionary.pkl.bz2"
 
 DRUG_COLUMNS = (
-    "drug", "label", "drugbank_id", "mesh_id", "medline_plus_id", "smiles", "inchikey",
-    "structure_status", "source",
+    "drug",
+    "label",
+    "drugbank_id",
+    "mesh_id",
+    "medline_plus_id",
+    "smiles",
+    "inchikey",
+    "structure_status",
+    "source",
 )
 NAME_COLUMNS = ("name", "drug", "kind", "source")
 
@@ -83,10 +90,17 @@ SALT_TOKEN = re.compile(
     r"magnesium|meglumin|tromethamin|trometamol|olamin|erbumin|benzathin|lysinat|"
     r"arginin|cholin|procain|hydrate|\bsalt"
 )
-NEGATION_TOKEN = re.compile(r"^(?:\W|\d|[a-z]-)*(?:de|des|nor)-?\w{0,6}?(?:amin|amid|fluor|chlor|brom|iod|sulf|thio|phosph)")
+NEGATION_TOKEN = re.compile(
+    r"^(?:\W|\d|[a-z]-)*(?:de|des|nor)-?\w{0,6}?(?:amin|amid|fluor|chlor|brom|iod|sulf|thio|phosph)"
+)
 ELEMENT_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("N", re.compile(r"amino|amine|amide|anilin|nitro|hydrazin|guanid|pyrid|piperazin|piperidin|"
-                     r"morpholin|imidazol|triazol|tetrazol|indol|purin|quinolin|azepin")),
+    (
+        "N",
+        re.compile(
+            r"amino|amine|amide|anilin|nitro|hydrazin|guanid|pyrid|piperazin|piperidin|"
+            r"morpholin|imidazol|triazol|tetrazol|indol|purin|quinolin|azepin"
+        ),
+    ),
     ("Cl", re.compile(r"chlor(?!oph|ogen|in\b|ine [a-z]?\d|ins\b)")),
     ("F", re.compile(r"fluor(?!esc|en|an|ite)")),
     ("Br", re.compile(r"(?<!theo)brom(?!elain)")),
@@ -97,14 +111,21 @@ ELEMENT_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 # Metals named in a name must be in the full record (silver sulfadiazine without silver is
 # another drug); they are compared with the record, not with the parent, which drops them.
 METAL_HINTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("Ag", re.compile(r"\bsilver\b")), ("Li", re.compile(r"\blithium\b")),
-    ("Zn", re.compile(r"\bzinc\b")), ("Fe", re.compile(r"\b(?:iron|ferric|ferrous)\b")),
-    ("Au", re.compile(r"\bgold\b")), ("Pt", re.compile(r"platin\b")),
-    ("Bi", re.compile(r"\bbismuth\b")), ("Gd", re.compile(r"\bgado")),
-    ("Al", re.compile(r"\balumin")), ("Cu", re.compile(r"\bcopper\b|\bcupric\b")),
+    ("Ag", re.compile(r"\bsilver\b")),
+    ("Li", re.compile(r"\blithium\b")),
+    ("Zn", re.compile(r"\bzinc\b")),
+    ("Fe", re.compile(r"\b(?:iron|ferric|ferrous)\b")),
+    ("Au", re.compile(r"\bgold\b")),
+    ("Pt", re.compile(r"platin\b")),
+    ("Bi", re.compile(r"\bbismuth\b")),
+    ("Gd", re.compile(r"\bgado")),
+    ("Al", re.compile(r"\balumin")),
+    ("Cu", re.compile(r"\bcopper\b|\bcupric\b")),
 )
-HINT_EXCLUDE = re.compile(r"chlorine [a-z]\d|vitamin|protein|peptid|enzyme|globulin|toxin|extract|seleno|"
-                          r"pyrithiamin|ase\b|ases\b")
+HINT_EXCLUDE = re.compile(
+    r"chlorine [a-z]\d|vitamin|protein|peptid|enzyme|globulin|toxin|extract|seleno|"
+    r"pyrithiamin|ase\b|ases\b"
+)
 SYSTEMATIC = re.compile(r"\d")
 
 # A name that states a label ("fluorodeoxyglucose f18", "technetium tc 99m", "iodine
@@ -179,7 +200,8 @@ def promised_elements(names: list[str]) -> set[str]:
         if HINT_EXCLUDE.search(text) or (index and not SYSTEMATIC.search(text)):
             continue
         tokens = [
-            token for token in re.split(r"[\s,;()\[\]]+", text)
+            token
+            for token in re.split(r"[\s,;()\[\]]+", text)
             if token and not SALT_TOKEN.search(token) and not NEGATION_TOKEN.search(token)
         ]
         for element, pattern in ELEMENT_HINTS:
@@ -238,7 +260,9 @@ def check_structure(chem: Any, drug: str, record: dict[str, Any], names: list[st
     structure = chem.to_structure(parent)
     if isinstance(structure, chem.StructureError):
         return Checked("no-inchikey")
-    parent_elements = set(parse_formula(structure.formula)[0]) if parse_formula(structure.formula) else set()
+    parent_elements = (
+        set(parse_formula(structure.formula)[0]) if parse_formula(structure.formula) else set()
+    )
     # A carbon-free parent is fine for a neutral molecule (oxygen, boric acid), but for a
     # salt, an ion or a metal, uncharging makes nonsense (hydroxide -> water, KCl -> HCl).
     if "C" not in parent_elements and (len(parts) > 1 or actual[1] != 0 or elements - NONMETALS):
@@ -296,24 +320,27 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
         checked = check_structure(chem, drug, record, names)
         statuses[checked.status] += 1
         row_notes[drug] = checked.note
-        drug_rows.append({
-            "drug": drug,
-            "label": " ".join(str(record.get("name") or key).split()),
-            "drugbank_id": str(record.get("drugbank_id") or ""),
-            "mesh_id": str(record.get("mesh_id") or ""),
-            "medline_plus_id": str(record.get("medline_plus_id") or ""),
-            "smiles": checked.smiles,
-            "inchikey": checked.inchikey,
-            "structure_status": checked.status,
-            "source": SOURCE,
-        })
+        drug_rows.append(
+            {
+                "drug": drug,
+                "label": " ".join(str(record.get("name") or key).split()),
+                "drugbank_id": str(record.get("drugbank_id") or ""),
+                "mesh_id": str(record.get("mesh_id") or ""),
+                "medline_plus_id": str(record.get("medline_plus_id") or ""),
+                "smiles": checked.smiles,
+                "inchikey": checked.inchikey,
+                "structure_status": checked.status,
+                "source": SOURCE,
+            }
+        )
         fragment_counts[drug] = checked.fragments
     out_dir.mkdir(parents=True, exist_ok=True)
     crosscheck_path = out_dir / "crosscheck.csv"
     if second_source is not None:
         candidates = [
             (row["drug"], row["smiles"], generic_names.get(row["drug"], []))
-            for row in drug_rows if row["structure_status"] == "trusted"
+            for row in drug_rows
+            if row["structure_status"] == "trusted"
         ]
         extract = structure_crosscheck.extract(
             candidates, structure_crosscheck.read_second_source(second_source)
@@ -324,7 +351,8 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
     _drop_unrelated_shared_parents(drug_rows, generic_names, fragment_counts, statuses)
     drug_rows.sort(key=lambda row: row["drug"])
     notes = Counter(
-        row_notes[row["drug"]] for row in drug_rows
+        row_notes[row["drug"]]
+        for row in drug_rows
         if row["structure_status"] == "trusted" and row_notes.get(row["drug"])
     )
     known_drugs = {row["drug"] for row in drug_rows}
@@ -349,7 +377,9 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
     for row in name_rows:
         kinds[row[2]] += 1
 
-    _write_csv(out_dir / "drugs.csv", DRUG_COLUMNS, [[row[c] for c in DRUG_COLUMNS] for row in drug_rows])
+    _write_csv(
+        out_dir / "drugs.csv", DRUG_COLUMNS, [[row[c] for c in DRUG_COLUMNS] for row in drug_rows]
+    )
     _write_csv(out_dir / "names.csv", NAME_COLUMNS, sorted(name_rows))
 
     version = importlib.metadata.version(DISTRIBUTION)
@@ -375,7 +405,8 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
         "tool: python -m pharmcheck.kb.vocabulary_import",
         f"drugs: {counts['drugs']}",
         f"names: {counts['names']} ("
-        + ", ".join(f"{kind} {n}" for kind, n in counts["names_by_kind"].items()) + ")",
+        + ", ".join(f"{kind} {n}" for kind, n in counts["names_by_kind"].items())
+        + ")",
         f"names skipped: {skipped_names} (wiki markup residue or unknown canonical)",
         f"records with smiles: {counts['with_smiles']}",
         f"trusted structures: {counts['trusted']}"
@@ -389,8 +420,10 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
     return counts | {"log": lines}
 
 
-STEM_NOISE = re.compile(r"\b(?:sodium|potassium|calcium|magnesium|trolamine|dextro|levo|acid|"
-                        r"salts?|hydrochloride|meglumine|tromethamine)\b|(?:ates?|ic|es|s)\b")
+STEM_NOISE = re.compile(
+    r"\b(?:sodium|potassium|calcium|magnesium|trolamine|dextro|levo|acid|"
+    r"salts?|hydrochloride|meglumine|tromethamine)\b|(?:ates?|ic|es|s)\b"
+)
 
 
 def _stem(name: str) -> str:
@@ -399,8 +432,10 @@ def _stem(name: str) -> str:
 
 
 def _drop_unrelated_shared_parents(
-    rows: list[dict[str, str]], generic_names: dict[str, list[str]],
-    fragment_counts: dict[str, int], statuses: Counter[str],
+    rows: list[dict[str, str]],
+    generic_names: dict[str, list[str]],
+    fragment_counts: dict[str, int],
+    statuses: Counter[str],
 ) -> None:
     """Two unrelated drugs with one parent: one record carries the other's structure.
 
@@ -425,8 +460,10 @@ def _drop_unrelated_shared_parents(
         for row in group:
             related = any(
                 names[row["drug"]] & names[other["drug"]]
-                or stems[row["drug"]] in other["drug"] or stems[other["drug"]] in row["drug"]
-                for other in group if other is not row
+                or stems[row["drug"]] in other["drug"]
+                or stems[other["drug"]] in row["drug"]
+                for other in group
+                if other is not row
             )
             if not related and singles != [row]:
                 doomed.append(row)
@@ -437,14 +474,18 @@ def _drop_unrelated_shared_parents(
 
 
 SECOND_SOURCE_DROPS = {
-    "disagrees": "second-source-disagrees", "missing": "not-in-second-source",
+    "disagrees": "second-source-disagrees",
+    "missing": "not-in-second-source",
     None: "not-cross-checked",
 }
 
 
 def _apply_second_source(
-    chem: Any, rows: list[dict[str, str]], crosscheck: dict[str, dict[str, Any]],
-    statuses: Counter[str], row_notes: dict[str, str],
+    chem: Any,
+    rows: list[dict[str, str]],
+    crosscheck: dict[str, dict[str, Any]],
+    statuses: Counter[str],
+    row_notes: dict[str, str],
 ) -> dict[str, list[str]]:
     """Keep a structure only when the second source confirms its compound; return drugs by outcome.
 
@@ -485,14 +526,20 @@ def _second_source_report(found: dict[str, list[str]]) -> list[str]:
     compared = agree + stereo + len(disagree)
     rate = f"{100 * (agree + stereo) / compared:.1f}%" if compared else "n/a"
     return [
-        (f"second source: {structure_crosscheck.SOURCE} structures.smiles.tsv "
-         f"({structure_crosscheck.VERSION}), licence {structure_crosscheck.LICENCE}"),
+        (
+            f"second source: {structure_crosscheck.SOURCE} structures.smiles.tsv "
+            f"({structure_crosscheck.VERSION}), licence {structure_crosscheck.LICENCE}"
+        ),
         f"second source url: {structure_crosscheck.URL}",
-        ("second source extract: crosscheck.csv, a row per structure that passed the checks above "
-         f"(licence {structure_crosscheck.LICENCE}, as its source)"),
+        (
+            "second source extract: crosscheck.csv, a row per structure that passed the checks above "
+            f"(licence {structure_crosscheck.LICENCE}, as its source)"
+        ),
         f"cross-checked structures: {compared + missing + len(found.get('not-cross-checked', []))}",
-        (f"  found in the second source: {compared}; agreement rate {rate} ({agree} identical, "
-         f"{stereo} same compound with stereo removed, {len(disagree)} another compound)"),
+        (
+            f"  found in the second source: {compared}; agreement rate {rate} ({agree} identical, "
+            f"{stereo} same compound with stereo removed, {len(disagree)} another compound)"
+        ),
         f"  not in the second source: {missing} (dropped; listed in crosscheck.csv as missing)",
         f"  not cross-checked: {len(found.get('not-cross-checked', []))}",
         f"second source disagrees ({len(disagree)}): " + "; ".join(sorted(disagree)),
@@ -511,8 +558,12 @@ def main(argv: list[str] | None = None) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m pharmcheck.kb.vocabulary_import")
     parser.add_argument("out_dir", nargs="?", type=Path, default=sources_dir() / "vocabulary")
-    parser.add_argument("--second-source", type=Path, default=None,
-                        help="DrugCentral structures.smiles.tsv; rewrites crosscheck.csv")
+    parser.add_argument(
+        "--second-source",
+        type=Path,
+        default=None,
+        help="DrugCentral structures.smiles.tsv; rewrites crosscheck.csv",
+    )
     args = parser.parse_args(sys.argv[1:] if argv is None else argv)
     out_dir = args.out_dir
     counts = build(out_dir, args.second_source)

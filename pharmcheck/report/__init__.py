@@ -8,7 +8,10 @@ from pharmcheck.domain import Report
 from pharmcheck.report import csvfmt, jsonfmt, markdown, text
 
 FORMATS: dict[str, Callable[..., str]] = {
-    "text": text.render, "json": jsonfmt.render, "markdown": markdown.render, "csv": csvfmt.render,
+    "text": text.render,
+    "json": jsonfmt.render,
+    "markdown": markdown.render,
+    "csv": csvfmt.render,
 }
 
 

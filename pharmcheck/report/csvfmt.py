@@ -11,8 +11,19 @@ import io
 from pharmcheck.domain import Report
 from pharmcheck.report.escape import spreadsheet_cell
 
-COLUMNS = ("patient_id", "code", "name", "category", "severity", "drugs", "title", "message",
-           "recommendation", "evidence", "kb_version")
+COLUMNS = (
+    "patient_id",
+    "code",
+    "name",
+    "category",
+    "severity",
+    "drugs",
+    "title",
+    "message",
+    "recommendation",
+    "evidence",
+    "kb_version",
+)
 
 
 def render(report: Report) -> str:
@@ -20,10 +31,37 @@ def render(report: Report) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(COLUMNS)
     pid = report.patient.id or ""
-    rows = [[pid, f.code, f.name, f.category, f.severity.label, ";".join(f.drugs), f.title, f.message,
-             f.recommendation, f.evidence, report.kb_version] for f in report.findings]
-    rows += [[pid, "", "", "unrecognized", "", "", u.title, u.reason,
-              f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "", "", report.kb_version]
-             for u in report.unrecognized]
+    rows = [
+        [
+            pid,
+            f.code,
+            f.name,
+            f.category,
+            f.severity.label,
+            ";".join(f.drugs),
+            f.title,
+            f.message,
+            f.recommendation,
+            f.evidence,
+            report.kb_version,
+        ]
+        for f in report.findings
+    ]
+    rows += [
+        [
+            pid,
+            "",
+            "",
+            "unrecognized",
+            "",
+            "",
+            u.title,
+            u.reason,
+            f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "",
+            "",
+            report.kb_version,
+        ]
+        for u in report.unrecognized
+    ]
     writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
     return out.getvalue()

@@ -28,7 +28,8 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 def _shown(found: re.Match[str]) -> str:
     code = ord(found[0])
     return {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(found[0]) or (
-        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
+        f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+    )
 
 
 def visible(text: str) -> str:

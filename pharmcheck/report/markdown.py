@@ -14,17 +14,28 @@ def _not_checked(item: Unrecognized) -> str:
 
 
 def render(report: Report) -> str:
-    out = [f"# pharmcheck report{' - ' + _cell(report.patient.id) if report.patient.id else ''}", "",
-           f"pharmcheck {report.pharmcheck_version}, knowledge base `{report.kb_version}` "
-           f"(schema {report.schema_revision}), as of {report.as_of}.", "", "## Medications", "",
-           "| input | drug | match | daily dose |", "|---|---|---|---|"]
+    out = [
+        f"# pharmcheck report{' - ' + _cell(report.patient.id) if report.patient.id else ''}",
+        "",
+        f"pharmcheck {report.pharmcheck_version}, knowledge base `{report.kb_version}` "
+        f"(schema {report.schema_revision}), as of {report.as_of}.",
+        "",
+        "## Medications",
+        "",
+        "| input | drug | match | daily dose |",
+        "|---|---|---|---|",
+    ]
     for med in report.medications:
-        out.append(f"| {_cell(med.input)} | {_cell(med.drug)} | {med.match} | {med.daily_dose or 'unknown'} |")
+        out.append(
+            f"| {_cell(med.input)} | {_cell(med.drug)} | {med.match} | {med.daily_dose or 'unknown'} |"
+        )
     if report.structures:
         out += ["", "## Checked by structure only (predictions)", ""]
-        out += [f"- {_cell(s.input)}: {', '.join(s.classes) or 'no class'}; nearest "
-                + (", ".join(f"{d} ({sim:.2f})" for d, sim, _ in s.neighbours[:3]) or "none")
-                for s in report.structures]
+        out += [
+            f"- {_cell(s.input)}: {', '.join(s.classes) or 'no class'}; nearest "
+            + (", ".join(f"{d} ({sim:.2f})" for d, sim, _ in s.neighbours[:3]) or "none")
+            for s in report.structures
+        ]
     if report.unrecognized:
         out += ["", "## Not checked (not recognised)", ""]
         out += [_not_checked(u) for u in report.unrecognized]
@@ -38,9 +49,15 @@ def render(report: Report) -> str:
         out += [hidden, ""]
     for severity in sorted(Severity, reverse=True):
         for f in (f for f in report.findings if f.severity == severity):
-            out += [f"### {severity.label.upper()}: {_cell(f.title)} (`{f.code}` {f.name})", "", _cell(f.message), "",
-                    f"**Recommendation:** {_cell(f.recommendation)}", "",
-                    f"Evidence: {f.evidence}. Drugs: {_cell(', '.join(f.drugs))}."]
+            out += [
+                f"### {severity.label.upper()}: {_cell(f.title)} (`{f.code}` {f.name})",
+                "",
+                _cell(f.message),
+                "",
+                f"**Recommendation:** {_cell(f.recommendation)}",
+                "",
+                f"Evidence: {f.evidence}. Drugs: {_cell(', '.join(f.drugs))}.",
+            ]
             if f.references:
                 out += [""] + [f"- {_cell(r)}" for r in f.references]
             out.append("")

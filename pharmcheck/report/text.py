@@ -10,20 +10,27 @@ from pharmcheck.report.escape import visible
 
 WIDTH = 80
 _COLOURS = {
-    Severity.CONTRAINDICATED: "\033[1;35m", Severity.MAJOR: "\033[1;31m", Severity.MODERATE: "\033[33m",
-    Severity.MINOR: "\033[36m", Severity.INFO: "\033[2m",
+    Severity.CONTRAINDICATED: "\033[1;35m",
+    Severity.MAJOR: "\033[1;31m",
+    Severity.MODERATE: "\033[33m",
+    Severity.MINOR: "\033[36m",
+    Severity.INFO: "\033[2m",
 }
 _RESET = "\033[0m"
 
 
 def _wrap(text: str, indent: str) -> list[str]:
     """``text`` (which may quote the input: see :mod:`pharmcheck.report.escape`) wrapped."""
-    return textwrap.wrap(visible(text), WIDTH, initial_indent=indent, subsequent_indent=indent) or [indent]
+    return textwrap.wrap(visible(text), WIDTH, initial_indent=indent, subsequent_indent=indent) or [
+        indent
+    ]
 
 
 def render(report: Report, color: bool = False) -> str:
-    lines = [f"pharmcheck {report.pharmcheck_version} | KB {report.kb_version} "
-             f"(schema {report.schema_revision}) | as of {report.as_of}"]
+    lines = [
+        f"pharmcheck {report.pharmcheck_version} | KB {report.kb_version} "
+        f"(schema {report.schema_revision}) | as of {report.as_of}"
+    ]
     if report.patient.id:
         lines.extend(_wrap(f"patient {report.patient.id}", ""))
     lines.append("")
@@ -38,20 +45,26 @@ def render(report: Report, color: bool = False) -> str:
         seen.add(key)
         match = med.match if med.match != "fuzzy" else f"fuzzy {med.score:.2f}"
         dose = f", {med.daily_dose}/day" if med.daily_dose else ""
-        status = " [stopped]" if med.stopped else f" [{med.status}: not screened]" if med.void else ""
+        status = (
+            " [stopped]" if med.stopped else f" [{med.status}: not screened]" if med.void else ""
+        )
         lines.extend(_wrap(f"{med.input} -> {med.drug} ({match}{dose}){status}", "  "))
     if report.structures:
         lines.append("")
         lines.append("Checked by structure only (no drug identity; findings are predictions):")
         for item in report.structures:
             classes = ", ".join(item.classes) or "no class"
-            near = ", ".join(f"{d} {s:.2f}" for d, s, _ in item.neighbours[:3]) or "no close neighbour"
+            near = (
+                ", ".join(f"{d} {s:.2f}" for d, s, _ in item.neighbours[:3]) or "no close neighbour"
+            )
             lines.extend(_wrap(f"{item.input} -> {item.smiles}: {classes}; nearest: {near}", "  "))
     if report.unrecognized:
         lines.append("")
         lines.append("NOT CHECKED (not recognised):")
         for missing in report.unrecognized:
-            hint = f" - did you mean: {', '.join(missing.suggestions)}?" if missing.suggestions else ""
+            hint = (
+                f" - did you mean: {', '.join(missing.suggestions)}?" if missing.suggestions else ""
+            )
             what = "condition " if missing.kind == "condition" else ""
             lines.extend(_wrap(f"{what}{missing.input}: {missing.reason}{hint}", "  "))
     for note in report.notes:
@@ -62,7 +75,11 @@ def render(report: Report, color: bool = False) -> str:
         if hidden:
             lines.append(hidden)
         else:
-            lines.append("No findings." if not report.unrecognized else "No findings for the recognised inputs.")
+            lines.append(
+                "No findings."
+                if not report.unrecognized
+                else "No findings for the recognised inputs."
+            )
         return "\n".join(lines) + "\n"
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity == severity]
@@ -94,6 +111,6 @@ def hidden_line(report: Report) -> str:
 
 
 def _counts(findings: tuple[Finding, ...]) -> str:
-    """"2 major, 1 info": each severity present, highest first."""
+    """ "2 major, 1 info": each severity present, highest first."""
     found = Counter(f.severity for f in findings)
     return ", ".join(f"{found[s]} {s.label}" for s in sorted(found, reverse=True))

@@ -52,14 +52,27 @@ class Rule:
     examples: tuple[Example, ...]
     check: Callable[[CheckContext], Iterable[Finding]]
 
-    def finding(self, *, drugs: Iterable[str], message: str, recommendation: str,
-                severity: Severity | None = None, evidence: str | None = None,
-                title: str | None = None, references: Iterable[str] = ()) -> Finding:
+    def finding(
+        self,
+        *,
+        drugs: Iterable[str],
+        message: str,
+        recommendation: str,
+        severity: Severity | None = None,
+        evidence: str | None = None,
+        title: str | None = None,
+        references: Iterable[str] = (),
+    ) -> Finding:
         return Finding(
-            code=self.code, name=self.name, category=self.category,
+            code=self.code,
+            name=self.name,
+            category=self.category,
             severity=self.severity if severity is None else severity,
-            drugs=tuple(sorted(dict.fromkeys(drugs))), title=title or self.title, message=message,
-            recommendation=recommendation, evidence=evidence or self.evidence,
+            drugs=tuple(sorted(dict.fromkeys(drugs))),
+            title=title or self.title,
+            message=message,
+            recommendation=recommendation,
+            evidence=evidence or self.evidence,
             references=tuple(dict.fromkeys(references)),
         )
 
@@ -67,15 +80,25 @@ class Rule:
 REGISTRY: dict[str, Rule] = {}
 
 
-def rule(code: str, name: str, category: str, severity: Severity, evidence: str, title: str,
-         doc: RuleDoc, examples: Iterable[Example]) -> Callable[[Callable[[CheckContext], Iterable[Finding]]], Rule]:
+def rule(
+    code: str,
+    name: str,
+    category: str,
+    severity: Severity,
+    evidence: str,
+    title: str,
+    doc: RuleDoc,
+    examples: Iterable[Example],
+) -> Callable[[Callable[[CheckContext], Iterable[Finding]]], Rule]:
     """Register a rule function under a stable code."""
     assert category in CATEGORIES, category
 
     def register(check: Callable[[CheckContext], Iterable[Finding]]) -> Rule:
         assert code not in REGISTRY, f"duplicate rule code {code}"
         assert all(r.name != name for r in REGISTRY.values()), f"duplicate rule name {name}"
-        registered = Rule(code, name, category, severity, evidence, title, doc, tuple(examples), check)
+        registered = Rule(
+            code, name, category, severity, evidence, title, doc, tuple(examples), check
+        )
         REGISTRY[code] = registered
         return registered
 
@@ -84,6 +107,7 @@ def rule(code: str, name: str, category: str, severity: Severity, evidence: str,
 
 def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
     """Rules chosen by code, code prefix or name; ``ignore`` wins over ``select``."""
+
     def matches(r: Rule, selectors: list[str]) -> bool:
         return any(r.code.upper().startswith(s.upper()) or r.name == s.lower() for s in selectors)
 
@@ -92,7 +116,8 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
         if not any(matches(r, [selector]) for r in REGISTRY.values()):
             raise ValueError(f"no rule matches {selector!r}; `pharmcheck rules` lists them")
     return [
-        r for code, r in sorted(REGISTRY.items())
+        r
+        for code, r in sorted(REGISTRY.items())
         if (not chosen or matches(r, chosen)) and not matches(r, dropped)
     ]
 
@@ -126,17 +151,28 @@ class RenalFunction:
     def describe(self) -> str:
         measured = f"{self.measure} {self.value:g} mL/min" if self.value is not None else ""
         if self.dialysis:
-            return f"on {self.dialysis}" + (f", {measured}" if measured else " (CrCl not given: end-stage)")
+            return f"on {self.dialysis}" + (
+                f", {measured}" if measured else " (CrCl not given: end-stage)"
+            )
         return measured
 
 
 class CheckContext:
     """One patient's resolved medications and context, with the lookups rules share."""
 
-    def __init__(self, kb: KnowledgeBase, patient: Patient, medications: Iterable[ResolvedMedication],
-                 as_of: date, condition_ids: frozenset[int], structures: Iterable[Any] = ()):
+    def __init__(
+        self,
+        kb: KnowledgeBase,
+        patient: Patient,
+        medications: Iterable[ResolvedMedication],
+        as_of: date,
+        condition_ids: frozenset[int],
+        structures: Iterable[Any] = (),
+    ):
         self.kb = kb
-        self.structures = tuple(structures)  # unidentified compounds given as structures (rules/predicted.py)
+        self.structures = tuple(
+            structures
+        )  # unidentified compounds given as structures (rules/predicted.py)
         self.patient = patient
         self.medications = tuple(medications)
         self.as_of = as_of
@@ -180,8 +216,9 @@ class CheckContext:
             by_name.setdefault(m.class_name, m)
         return by_name
 
-    def subject_match(self, fact: Fact, drug_id: int, drug_key: str = "drug_id",
-                      class_key: str = "class_id") -> SubjectMatch | None:
+    def subject_match(
+        self, fact: Fact, drug_id: int, drug_key: str = "drug_id", class_key: str = "class_id"
+    ) -> SubjectMatch | None:
         if fact.values.get(drug_key) is not None:
             return SubjectMatch() if fact[drug_key] == drug_id else None
         class_id = fact.values.get(class_key)
@@ -193,13 +230,22 @@ class CheckContext:
             return None
         return SubjectMatch(class_name, member.basis == "inferred")
 
-    def matching_facts(self, table: str, facts: Iterable[Fact], drug_id: int, drug_key: str = "drug_id",
-                       class_key: str = "class_id") -> list[tuple[Fact, SubjectMatch]]:
+    def matching_facts(
+        self,
+        table: str,
+        facts: Iterable[Fact],
+        drug_id: int,
+        drug_key: str = "drug_id",
+        class_key: str = "class_id",
+    ) -> list[tuple[Fact, SubjectMatch]]:
         """Facts of ``table`` whose subject is this drug or one of its classes (memoised per KB)."""
-        return self.memo((table, drug_key, drug_id), self._matching_facts, facts, drug_id, drug_key, class_key)
+        return self.memo(
+            (table, drug_key, drug_id), self._matching_facts, facts, drug_id, drug_key, class_key
+        )
 
-    def _matching_facts(self, facts: Iterable[Fact], drug_id: int, drug_key: str,
-                        class_key: str) -> list[tuple[Fact, SubjectMatch]]:
+    def _matching_facts(
+        self, facts: Iterable[Fact], drug_id: int, drug_key: str, class_key: str
+    ) -> list[tuple[Fact, SubjectMatch]]:
         matched = []
         for fact in facts:
             match = self.subject_match(fact, drug_id, drug_key, class_key)
@@ -232,8 +278,9 @@ class CheckContext:
         one of its descendants in the KB's is-a hierarchy is given (ULD is a progressive myoclonus
         epilepsy)."""
         cid = self.kb.condition_by_name.get(condition)
-        if cid is not None and (cid in self._condition_ids
-                                or self._condition_ids & self.kb.condition_descendants[cid]):
+        if cid is not None and (
+            cid in self._condition_ids or self._condition_ids & self.kb.condition_descendants[cid]
+        ):
             return True
         p, renal = self.patient, self.renal
         if condition == "renal-impairment":

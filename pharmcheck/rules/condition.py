@@ -13,9 +13,13 @@ from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findin
 _CHILDBEARING_AGES = (12, 55)
 
 
-def _matching(ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
+def _matching(
+    ctx: CheckContext, kinds: tuple[str, ...]
+) -> Iterator[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]:
     for drug_id, meds in ctx.active_drugs().items():
-        for fact, match, condition, label in ctx.memo(("condition-rules", drug_id, kinds), condition_rules_of, ctx, drug_id, kinds):
+        for fact, match, condition, label in ctx.memo(
+            ("condition-rules", drug_id, kinds), condition_rules_of, ctx, drug_id, kinds
+        ):
             if ctx.has_condition(condition):
                 yield fact, meds, match, as_had(ctx, condition, label)
 
@@ -30,11 +34,15 @@ def as_had(ctx: CheckContext, condition: str, label: str) -> str:
     return f"{', '.join(via)} (a form of {lowered})"
 
 
-def condition_rules_of(ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]) -> list[tuple[Fact, SubjectMatch, str, str]]:
+def condition_rules_of(
+    ctx: CheckContext, drug_id: int, kinds: tuple[str, ...]
+) -> list[tuple[Fact, SubjectMatch, str, str]]:
     """The drug's condition rules of these kinds, with each rule's condition and its label."""
-    return [(fact, match, *ctx.kb.conditions[int(fact["condition_id"])])
-            for fact, match in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
-            if fact["kind"] in kinds]
+    return [
+        (fact, match, *ctx.kb.conditions[int(fact["condition_id"])])
+        for fact, match in ctx.matching_facts("condition_rules", ctx.kb.condition_rules, drug_id)
+        if fact["kind"] in kinds
+    ]
 
 
 def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
@@ -42,7 +50,9 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     route = fact["route"]
     if not route:
         return True, ""
-    wanted = {"iv": "intravenous", "im": "intramuscular", "oral": "oral"}.get(str(route).lower(), str(route).lower())
+    wanted = {"iv": "intravenous", "im": "intramuscular", "oral": "oral"}.get(
+        str(route).lower(), str(route).lower()
+    )
     routes = {m.route for m in meds}
     if wanted in routes:
         return True, f" (route {wanted})"
@@ -59,8 +69,9 @@ def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[F
         matched.setdefault(meds[0].drug_id, []).append((fact, meds, match, label))
     for found in matched.values():
         for fact, meds, match, label, parents in merge_parents(ctx, found):
-            finding = condition_finding(rule_obj, fact, meds, match, label, parents,
-                                        hepatic_of(ctx, fact, meds[0].drug_id))
+            finding = condition_finding(
+                rule_obj, fact, meds, match, label, parents, hepatic_of(ctx, fact, meds[0].drug_id)
+            )
             if finding is not None:
                 yield finding
 
@@ -68,7 +79,10 @@ def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[F
 def hepatic_of(ctx: CheckContext, fact: Fact, drug_id: int) -> tuple[Fact, ...]:
     """For a hepatic-impairment rule, the drug's hepatic cautions (PC503's), which its finding
     carries."""
-    if fact["kind"] == "paradoxical" or ctx.kb.conditions[int(fact["condition_id"])][0] != "hepatic-impairment":
+    if (
+        fact["kind"] == "paradoxical"
+        or ctx.kb.conditions[int(fact["condition_id"])][0] != "hepatic-impairment"
+    ):
         return ()
     return tuple(ctx.kb.hepatic_by_drug.get(drug_id, ()))
 
@@ -81,20 +95,36 @@ def renal_carried(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication
     return renal_band_reported(ctx, renal, drug_id, meds)
 
 
-def renal_band_reported(ctx: CheckContext, renal: RenalFunction, drug_id: int,
-                        meds: list[ResolvedMedication]) -> bool:
+def renal_band_reported(
+    ctx: CheckContext, renal: RenalFunction, drug_id: int, meds: list[ResolvedMedication]
+) -> bool:
     """Whether PC501 reports the drug above info (and so carries its renal condition rules)."""
     total, _ = total_daily_mg(meds)
-    return any(f.severity > Severity.INFO for f in renal_findings(
-        ctx, drug_id, meds[0].drug, renal, meds[0].route, doses_per_day(meds), total, summed_over(meds)))
+    return any(
+        f.severity > Severity.INFO
+        for f in renal_findings(
+            ctx,
+            drug_id,
+            meds[0].drug,
+            renal,
+            meds[0].route,
+            doses_per_day(meds),
+            total,
+            summed_over(meds),
+        )
+    )
 
 
 def _renal(ctx: CheckContext, fact: Fact) -> bool:
-    return fact["kind"] != "paradoxical" and ctx.kb.conditions[int(fact["condition_id"])][0] in RENAL_CONDITIONS
+    return (
+        fact["kind"] != "paradoxical"
+        and ctx.kb.conditions[int(fact["condition_id"])][0] in RENAL_CONDITIONS
+    )
 
 
-def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]
-                  ) -> list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str, tuple[tuple[Fact, str], ...]]]:
+def merge_parents(
+    ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]
+) -> list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str, tuple[tuple[Fact, str], ...]]]:
     """One entry per clinical problem: a rule for an ancestor (in the KB's is-a hierarchy) of
     another matched rule's condition is folded into that rule's entry (its rule and its
     condition's label in the last field, the nearest ancestor first)."""
@@ -106,60 +136,84 @@ def merge_parents(ctx: CheckContext, found: list[tuple[Fact, list[ResolvedMedica
         cid = conditions[int(fact["id"])]
         if any(cid in kb.condition_ancestors[other] for other in present):
             continue  # folded into a more specific condition's finding
-        above = sorted((f for f, _, _, _ in found if conditions[int(f["id"])] in kb.condition_ancestors[cid]),
-                       key=lambda f: -len(kb.condition_ancestors[conditions[int(f["id"])]]))
+        above = sorted(
+            (f for f, _, _, _ in found if conditions[int(f["id"])] in kb.condition_ancestors[cid]),
+            key=lambda f: -len(kb.condition_ancestors[conditions[int(f["id"])]]),
+        )
         parents = tuple((f, kb.conditions[conditions[int(f["id"])]][1]) for f in above)
         merged.append((fact, meds, match, label, parents))
     return merged
 
 
-def condition_finding(rule_obj, fact: Fact, meds: list[ResolvedMedication], match: SubjectMatch,  # type: ignore[no-untyped-def]
-                      label: str, parents: tuple[tuple[Fact, str], ...] = (),
-                      hepatic: tuple[Fact, ...] = ()) -> Finding | None:
+def condition_finding(
+    rule_obj,
+    fact: Fact,
+    meds: list[ResolvedMedication],
+    match: SubjectMatch,  # type: ignore[no-untyped-def]
+    label: str,
+    parents: tuple[tuple[Fact, str], ...] = (),
+    hepatic: tuple[Fact, ...] = (),
+) -> Finding | None:
     """The finding for a drug-condition rule whose condition the patient has, unless its route
     rules it out; ``parents`` are the rules of the broader condition folded into it."""
     applies, route_note = _route_note(fact, meds)
     if not applies:
         return None
     drug = meds[0].drug
-    severity = max([Severity.parse(fact["severity"]), *(Severity.parse(p["severity"]) for p, _ in parents)])
+    severity = max(
+        [Severity.parse(fact["severity"]), *(Severity.parse(p["severity"]) for p, _ in parents)]
+    )
     if route_note.startswith(" (applies if"):
         severity = Severity(max(Severity.INFO, severity - 1))
     mechanism = f" {fact['mechanism']}." if fact["mechanism"] else ""
-    also = "".join(f" Also {p['kind']} in {lab} (evidence {p['evidence']}): {p['management']}" for p, lab in parents)
-    also += "".join(f" Hepatic caution [{h['impairment']}: {h['action']}]: {h['text']}" for h in hepatic)
+    also = "".join(
+        f" Also {p['kind']} in {lab} (evidence {p['evidence']}): {p['management']}"
+        for p, lab in parents
+    )
+    also += "".join(
+        f" Hepatic caution [{h['impairment']}: {h['action']}]: {h['text']}" for h in hepatic
+    )
     return rule_obj.finding(  # type: ignore[no-any-return]
-        drugs=[drug], severity=severity,
+        drugs=[drug],
+        severity=severity,
         title=f"{drug} in {label}",
         message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}{also}",
         recommendation=str(fact["management"]),
         evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-        references=[*(r.cite() for f in (fact, *(p for p, _ in parents)) for r in f.references),
-                    *(r.cite() for h in hepatic for r in h.references)],
+        references=[
+            *(r.cite() for f in (fact, *(p for p, _ in parents)) for r in f.references),
+            *(r.cite() for h in hepatic for r in h.references),
+        ],
     )
 
 
 @rule(
-    code="PC701", name="syndrome-aggravation", category="paradoxical", severity=Severity.MAJOR,
-    evidence="moderate", title="Drug that aggravates the patient's epilepsy syndrome",
+    code="PC701",
+    name="syndrome-aggravation",
+    category="paradoxical",
+    severity=Severity.MAJOR,
+    evidence="moderate",
+    title="Drug that aggravates the patient's epilepsy syndrome",
     doc=RuleDoc(
         what="An active drug with a KB paradoxical-aggravation rule for one of the patient's conditions: "
-             "carbamazepine in juvenile myoclonic epilepsy, phenytoin in Unverricht-Lundborg disease, "
-             "lamotrigine in Dravet syndrome, IV benzodiazepines in Lennox-Gastaut syndrome, and others, "
-             "each graded as its evidence is.",
+        "carbamazepine in juvenile myoclonic epilepsy, phenytoin in Unverricht-Lundborg disease, "
+        "lamotrigine in Dravet syndrome, IV benzodiazepines in Lennox-Gastaut syndrome, and others, "
+        "each graded as its evidence is.",
         why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised epilepsies; "
-            "worsening is often mistaken for under-treatment and the dose raised.",
+        "worsening is often mistaken for under-treatment and the dose raised.",
         limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
-               "reported one step lower. A rule for a broader syndrome applies to the syndromes "
-               "under it in the KB's hierarchy (progressive myoclonus epilepsy to ULD and Lafora "
-               "disease, idiopathic generalised epilepsy to JME); rules for a syndrome and its "
-               "ancestors give one finding, for the more specific syndrome, at the highest "
-               "severity with every rule's advice.",
+        "reported one step lower. A rule for a broader syndrome applies to the syndromes "
+        "under it in the KB's hierarchy (progressive myoclonus epilepsy to ULD and Lafora "
+        "disease, idiopathic generalised epilepsy to JME); rules for a syndrome and its "
+        "ancestors give one finding, for the more specific syndrome, at the highest "
+        "severity with every rule's advice.",
         references="GEN00 and each rule's references",
     ),
     examples=(
         Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
-        Example(("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}),
+        Example(
+            ("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}
+        ),
         Example(("oxcarbazepine 300 mg bd",), {"conditions": ["Lafora disease"]}),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
@@ -169,28 +223,38 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @rule(
-    code="PC702", name="drug-condition-contraindication", category="drug-condition",
-    severity=Severity.MAJOR, evidence="high", title="Drug contraindicated or cautioned in a condition",
+    code="PC702",
+    name="drug-condition-contraindication",
+    category="drug-condition",
+    severity=Severity.MAJOR,
+    evidence="high",
+    title="Drug contraindicated or cautioned in a condition",
     doc=RuleDoc(
         what="An active drug with a KB contraindication or caution for a condition the patient has, "
-             "given or derived: pregnancy, childbearing potential, renal impairment, end-stage renal "
-             "disease, hepatic impairment, dehydration, epilepsy, and others.",
+        "given or derived: pregnancy, childbearing potential, renal impairment, end-stage renal "
+        "disease, hepatic impairment, dehydration, epilepsy, and others.",
         why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention programme; "
-            "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
+        "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
         limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < 15 or "
-               "dialysis = end-stage). A rule for a condition applies to the conditions under it in the "
-               "KB's hierarchy; a condition and its ancestors (end-stage renal disease and renal "
-               "impairment) give one finding at the highest severity with every rule's advice. A renal "
-               "rule of a drug whose renal dose band PC501 reports is folded into PC501's finding.",
+        "dialysis = end-stage). A rule for a condition applies to the conditions under it in the "
+        "KB's hierarchy; a condition and its ancestors (end-stage renal disease and renal "
+        "impairment) give one finding at the highest severity with every rule's advice. A renal "
+        "rule of a drug whose renal dose band PC501 reports is folded into PC501's finding.",
         references="each rule's references",
     ),
     examples=(
-        Example(("valproic acid 500 mg bd",), {"childbearing_potential": True, "sex": "female", "age": 24}),
+        Example(
+            ("valproic acid 500 mg bd",),
+            {"childbearing_potential": True, "sex": "female", "age": 24},
+        ),
         Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
         Example(("tramadol 50 mg qid",), {"conditions": ["juvenile myoclonic epilepsy"]}),
         Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
-        Example(("valproic acid 500 mg bd",), {"childbearing_potential": False, "sex": "female", "age": 60},
-                flagged=False),
+        Example(
+            ("valproic acid 500 mg bd",),
+            {"childbearing_potential": False, "sex": "female", "age": 60},
+            flagged=False,
+        ),
     ),
 )
 def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
@@ -198,14 +262,18 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
 
 
 @rule(
-    code="PC703", name="childbearing-potential-unknown", category="drug-condition",
-    severity=Severity.MODERATE, evidence="high", title="Childbearing potential needed",
+    code="PC703",
+    name="childbearing-potential-unknown",
+    category="drug-condition",
+    severity=Severity.MODERATE,
+    evidence="high",
+    title="Childbearing potential needed",
     doc=RuleDoc(
         what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a patient "
-             "who may be a woman of 12-55 years (female, or sex not given; age in range or not given) "
-             "whose pregnancy status and childbearing potential are not given.",
+        "who may be a woman of 12-55 years (female, or sex not given; age in range or not given) "
+        "whose pregnancy status and childbearing potential are not given.",
         why="Valproate must not be used in women of childbearing potential outside the pregnancy "
-            "prevention programme; the check cannot tell without the data, and unknown is never safe.",
+        "prevention programme; the check cannot tell without the data, and unknown is never safe.",
         limits="It asks for data: moderate, because the missing data decides a contraindication.",
         references="the valproate rules' references",
     ),
@@ -219,12 +287,19 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
 def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
     p = ctx.patient
     sex = (p.sex or "").lower()
-    if (sex and sex not in ("f", "female", "woman")) or p.childbearing_potential is not None \
-            or p.pregnant is not None:
+    if (
+        (sex and sex not in ("f", "female", "woman"))
+        or p.childbearing_potential is not None
+        or p.pregnant is not None
+    ):
         return
     if p.age is not None and not _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]:
         return
-    missing = "pregnancy status and childbearing potential" if sex else "sex, pregnancy status and childbearing potential"
+    missing = (
+        "pregnancy status and childbearing potential"
+        if sex
+        else "sex, pregnancy status and childbearing potential"
+    )
     who = "this female patient's" if sex else "this patient's"
     for drug_id, meds in ctx.active_drugs().items():
         facts = ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id)
@@ -232,14 +307,21 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
             yield childbearing_potential_unknown.finding(
                 drugs=[meds[0].drug],
                 message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and {who} {missing} "
-                        "are not given.",
+                "are not given.",
                 recommendation="Record sex, pregnancy status and childbearing potential (--sex, --pregnant / "
-                               "--childbearing-potential).",
+                "--childbearing-potential).",
                 references=[r.cite() for f in facts for r in f.references],
             )
 
 
 def _reproductive_rules(ctx: CheckContext, drug_id: int) -> list[Fact]:
-    reproductive = {cid for cid, (name, _) in ctx.kb.conditions.items() if name in ("pregnancy", "childbearing-potential")}
-    return [f for f in ctx.kb.condition_rules if int(f["condition_id"]) in reproductive
-            and ctx.subject_match(f, drug_id) is not None]
+    reproductive = {
+        cid
+        for cid, (name, _) in ctx.kb.conditions.items()
+        if name in ("pregnancy", "childbearing-potential")
+    }
+    return [
+        f
+        for f in ctx.kb.condition_rules
+        if int(f["condition_id"]) in reproductive and ctx.subject_match(f, drug_id) is not None
+    ]

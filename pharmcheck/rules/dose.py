@@ -31,49 +31,72 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
     """For a drug given in several entries, which entries its daily dose sums (else "")."""
     if len(meds) < 2:
         return ""
-    parts = [f"'{m.input}' {m.daily_dose}" if m.daily_dose is not None else f"'{m.input}' unknown"
-             for m in meds]
+    parts = [
+        f"'{m.input}' {m.daily_dose}" if m.daily_dose is not None else f"'{m.input}' unknown"
+        for m in meds
+    ]
     return f" (summed over {len(meds)} entries: {' + '.join(parts)})"
 
 
 @rule(
-    code="PC401", name="opioid-mme-total", category="dose", severity=Severity.MODERATE,
-    evidence="high", title="Opioid load in morphine milligram equivalents",
+    code="PC401",
+    name="opioid-mme-total",
+    category="dose",
+    severity=Severity.MODERATE,
+    evidence="high",
+    title="Opioid load in morphine milligram equivalents",
     doc=RuleDoc(
         what="The daily morphine milligram equivalents (MME) summed over every active opioid with the "
-             "CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day or more, major "
-             "at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) or without a known "
-             "daily dose makes the total incomplete, and the finding says so; it is never given a factor.",
+        "CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day or more, major "
+        "at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) or without a known "
+        "daily dose makes the total incomplete, and the finding says so; it is never given a factor.",
         why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for reassessment "
-            "at 50 MME/day and careful justification at 90.",
+        "at 50 MME/day and careful justification at 90.",
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022).",
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
     examples=(
-        Example(("morphine 30 mg q4h",), severity=Severity.MAJOR, says='Total 180 MME/day'),
-        Example(("fentanyl 50 mcg/h patch", "oxycodone 10 mg q6h"), severity=Severity.MAJOR, says='fentanyl 50 mcg/h x 2.4 = 120'),
+        Example(("morphine 30 mg q4h",), severity=Severity.MAJOR, says="Total 180 MME/day"),
+        Example(
+            ("fentanyl 50 mcg/h patch", "oxycodone 10 mg q6h"),
+            severity=Severity.MAJOR,
+            says="fentanyl 50 mcg/h x 2.4 = 120",
+        ),
         Example(("codeine 30 mg qid",), flagged=False),
     ),
 )
 def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
-    opioids = tuple(opioid_regimens(meds) for drug_id, meds in ctx.active_drugs().items()
-                    if ctx.membership(drug_id, "opioid") is not None)
+    opioids = tuple(
+        opioid_regimens(meds)
+        for drug_id, meds in ctx.active_drugs().items()
+        if ctx.membership(drug_id, "opioid") is not None
+    )
     if opioids:
         yield from ctx.memo(("PC401", opioids), mme_findings, ctx, opioids)
 
 
-def opioid_regimens(meds: list[ResolvedMedication],
-                    ) -> tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]]:
+def opioid_regimens(
+    meds: list[ResolvedMedication],
+) -> tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]]:
     """All that PC401 reads of one opioid: (drug id, drug, (daily dose, its note) of each entry);
     a drug given in several entries is named by each entry's text."""
     if len(meds) > 1:
-        return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note, f"'{m.input}'")
-                                                     for m in meds)
-    return meds[0].drug_id, meds[0].drug, tuple((m.daily_dose, m.daily_dose_note, m.drug) for m in meds)
+        return (
+            meds[0].drug_id,
+            meds[0].drug,
+            tuple((m.daily_dose, m.daily_dose_note, f"'{m.input}'") for m in meds),
+        )
+    return (
+        meds[0].drug_id,
+        meds[0].drug,
+        tuple((m.daily_dose, m.daily_dose_note, m.drug) for m in meds),
+    )
 
 
-def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]], ...],
-                  ) -> tuple[Finding, ...]:
+def mme_findings(
+    ctx: CheckContext,
+    opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]], ...],
+) -> tuple[Finding, ...]:
     """The finding for the opioids' (drug id, drug, (daily dose, its note, its label) of each entry)."""
     contributions: list[str] = []
     incomplete: list[str] = []
@@ -85,9 +108,15 @@ def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Q
             factor = next((f for f in factors if _factor_applies(f, daily_dose)), None)
             if factor is None:
                 threshold = ctx.property_value(drug_id, "high_dose_threshold")
-                own = f"; its own threshold is {float(threshold):g} mg/day (PC402)" if threshold else ""
+                own = (
+                    f"; its own threshold is {float(threshold):g} mg/day (PC402)"
+                    if threshold
+                    else ""
+                )
                 unit = f" for a dose in {daily_dose.unit}" if factors and daily_dose else ""
-                incomplete.append(f"{drug} has no CDC 2022 MME factor{unit}, so it is not converted{own}")
+                incomplete.append(
+                    f"{drug} has no CDC 2022 MME factor{unit}, so it is not converted{own}"
+                )
                 continue
             if daily_dose is None:
                 incomplete.append(f"{label}: {note or 'daily dose unknown'}")
@@ -98,7 +127,13 @@ def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Q
             references.extend(r.cite() for r in factor.references)
     if not contributions and not incomplete:
         return ()
-    severity = Severity.MAJOR if total >= MME_MAJOR else Severity.MODERATE if total >= MME_MODERATE else Severity.INFO
+    severity = (
+        Severity.MAJOR
+        if total >= MME_MAJOR
+        else Severity.MODERATE
+        if total >= MME_MODERATE
+        else Severity.INFO
+    )
     if severity == Severity.INFO and not incomplete:
         return ()
     if not contributions:  # nothing converted: the total is unknown, never zero
@@ -110,14 +145,19 @@ def mme_findings(ctx: CheckContext, opioids: tuple[tuple[int, str, tuple[tuple[Q
     if incomplete:
         message += f" Total is INCOMPLETE: {'; '.join(incomplete)}."
     thresholds = f"Thresholds: {MME_MODERATE:.0f} (reassess) and {MME_MAJOR:.0f} MME/day (justify carefully)."
-    return (opioid_mme_total.finding(
-        drugs=[drug for _, drug, _ in opioids],
-        severity=severity, message=f"{message} {thresholds}",
-        recommendation=("Reduce the opioid dose or rotate; do not escalate when myoclonus appears."
-                        if severity >= Severity.MODERATE else
-                        "Establish every opioid's daily dose to complete the MME total."),
-        references=["CDC22", *references],
-    ),)
+    return (
+        opioid_mme_total.finding(
+            drugs=[drug for _, drug, _ in opioids],
+            severity=severity,
+            message=f"{message} {thresholds}",
+            recommendation=(
+                "Reduce the opioid dose or rotate; do not escalate when myoclonus appears."
+                if severity >= Severity.MODERATE
+                else "Establish every opioid's daily dose to complete the MME total."
+            ),
+            references=["CDC22", *references],
+        ),
+    )
 
 
 def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignore[no-untyped-def]
@@ -127,38 +167,67 @@ def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignor
 
 
 @rule(
-    code="PC402", name="above-maximum-daily-dose", category="dose", severity=Severity.MAJOR,
-    evidence="high", title="Daily dose above the maximum",
+    code="PC402",
+    name="above-maximum-daily-dose",
+    category="dose",
+    severity=Severity.MAJOR,
+    evidence="high",
+    title="Daily dose above the maximum",
     doc=RuleDoc(
         what="A drug whose summed daily dose exceeds the KB's maximum daily dose in scope (from the "
-             "label), or its own toxicity threshold (pethidine above 600 mg/day). Each maximum carries "
-             "its route, formulation, indication and population; only the maxima in scope apply. The "
-             "indication is the entry's own, or inferred from the patient (an antiseizure drug in a "
-             "patient with epilepsy or myoclonus is dosed as for a seizure disorder). When the route, "
-             "formulation, indication or population cannot be told, the most permissive maximum that may "
-             "apply is compared, and stricter ones the dose exceeds are named as information.",
+        "label), or its own toxicity threshold (pethidine above 600 mg/day). Each maximum carries "
+        "its route, formulation, indication and population; only the maxima in scope apply. The "
+        "indication is the entry's own, or inferred from the patient (an antiseizure drug in a "
+        "patient with epilepsy or myoclonus is dosed as for a seizure disorder). When the route, "
+        "formulation, indication or population cannot be told, the most permissive maximum that may "
+        "apply is compared, and stricter ones the dose exceeds are named as information.",
         why="Most drug-induced myoclonus is dose-related; overdosing relative to the label is the "
-            "commonest finding in case series (68% of antibiotic cases were overdosed). A maximum "
-            "applied out of its scope (the panic-disorder maximum to clonazepam for myoclonus) pushes "
-            "under-treatment.",
+        "commonest finding in case series (68% of antibiotic cases were overdosed). A maximum "
+        "applied out of its scope (the panic-disorder maximum to clonazepam for myoclonus) pushes "
+        "under-treatment.",
         limits="Populations are adult, age bounds, a condition the patient has, or the antiseizure "
-               "regimen (adjunctive when another antiseizure drug is on the list). A text that names no "
-               "release form leaves the formulation unknown.",
+        "regimen (adjunctive when another antiseizure drug is on the list). A text that names no "
+        "release form leaves the formulation unknown.",
         references="each drug's label",
     ),
     examples=(
-        Example(("gabapentin 1600 mg tid",), severity=Severity.MAJOR, says='gabapentin 4800 mg/day exceeds the label maximum 3600 mg/day'),
-        Example(("pethidine 100 mg q3h",), severity=Severity.MAJOR, says='pethidine 800 mg/day exceeds the label maximum 600 mg/day'),
+        Example(
+            ("gabapentin 1600 mg tid",),
+            severity=Severity.MAJOR,
+            says="gabapentin 4800 mg/day exceeds the label maximum 3600 mg/day",
+        ),
+        Example(
+            ("pethidine 100 mg q3h",),
+            severity=Severity.MAJOR,
+            says="pethidine 800 mg/day exceeds the label maximum 600 mg/day",
+        ),
         Example(("gabapentin 300 mg tid",), flagged=False),
         Example(("clonazepam 3 mg tid",), {"myoclonus": "present"}, flagged=False),
         Example(("amantadine 100 mg tid",), {"myoclonus": "present"}, flagged=False),
-        Example(("amantadine 150 mg bd",), {"conditions": ["epilepsy"]}, severity=Severity.INFO, says='amantadine 300 mg/day is within the label maximum 400 mg/day'),
+        Example(
+            ("amantadine 150 mg bd",),
+            {"conditions": ["epilepsy"]},
+            severity=Severity.INFO,
+            says="amantadine 300 mg/day is within the label maximum 400 mg/day",
+        ),
         Example(("lacosamide 300 mg bd",), flagged=False),
-        Example(("lacosamide 300 mg bd", "levetiracetam 500 mg bd"), severity=Severity.MAJOR, says='exceeds the label maximum 400 mg/day (adjunctive)'),
+        Example(
+            ("lacosamide 300 mg bd", "levetiracetam 500 mg bd"),
+            severity=Severity.MAJOR,
+            says="exceeds the label maximum 400 mg/day (adjunctive)",
+        ),
         Example(("tramadol IR 100 mg qid",), {"age": 50}, flagged=False),
-        Example(("tramadol ER 200 mg bd",), severity=Severity.MAJOR, says='exceeds the label maximum 300 mg/day (extended-release)'),
+        Example(
+            ("tramadol ER 200 mg bd",),
+            severity=Severity.MAJOR,
+            says="exceeds the label maximum 300 mg/day (extended-release)",
+        ),
         Example(("ciprofloxacin 750 mg bd po",), flagged=False),
-        Example(("ciprofloxacin 750 mg bd iv",), severity=Severity.MAJOR, says='exceeds the label maximum 1200 mg/day (intravenous)'),
+        Example(
+            ("ciprofloxacin 750 mg bd iv",),
+            severity=Severity.MAJOR,
+            says="exceeds the label maximum 1200 mg/day (intravenous)",
+        ),
         Example(("pethidine 50 mg q4h im",), flagged=False),
     ),
 )
@@ -168,13 +237,21 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
         total, _ = total_daily_mg(meds)
         if total is not None:
             scope = dose_scope(ctx, drug_id, meds, myoclonus, _other_antiseizure(ctx, drug_id))
-            yield from ctx.memo(("PC402", drug_id, meds[0].drug, total, summed_over(meds), scope),
-                                maximum_findings, ctx, drug_id, meds, total, scope)
+            yield from ctx.memo(
+                ("PC402", drug_id, meds[0].drug, total, summed_over(meds), scope),
+                maximum_findings,
+                ctx,
+                drug_id,
+                meds,
+                total,
+                scope,
+            )
 
 
 def _other_antiseizure(ctx: CheckContext, drug_id: int) -> bool:
-    return any(ctx.membership(d, ANTISEIZURE) is not None
-               for d in ctx.active_drugs() if d != drug_id)
+    return any(
+        ctx.membership(d, ANTISEIZURE) is not None for d in ctx.active_drugs() if d != drug_id
+    )
 
 
 ANTISEIZURE = "antiseizure"  # the class whose regimens (adjunctive, monotherapy) scope maxima
@@ -196,9 +273,9 @@ class DoseScope:
     """All PC402 reads of the patient and the entries for one drug, besides the dose."""
 
     limits: tuple[Scoped, ...]
-    indication: str | None = None       # the indication in use, and how it is known
+    indication: str | None = None  # the indication in use, and how it is known
     basis: str = ""
-    note: str = ""                      # e.g. an indication the KB does not know
+    note: str = ""  # e.g. an indication the KB does not know
 
 
 def indication_keys(kb: KnowledgeBase) -> dict[str, str]:
@@ -211,8 +288,13 @@ def indication_keys(kb: KnowledgeBase) -> dict[str, str]:
     return keys
 
 
-def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
-               myoclonus: str | None, other_antiseizure: bool) -> DoseScope:
+def dose_scope(
+    ctx: CheckContext,
+    drug_id: int,
+    meds: list[ResolvedMedication],
+    myoclonus: str | None,
+    other_antiseizure: bool,
+) -> DoseScope:
     """Which of the drug's limits apply to these entries in this patient (None: not known)."""
     limits = ctx.kb.dose_limits_by_drug.get(drug_id, [])
     if not limits:
@@ -226,8 +308,12 @@ def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
     for fact in limits:
         states = [
             *_form_states(fact, route, formulation, by_route),
-            ("indication", None if fact["indication"] and indication is None
-             else not fact["indication"] or fact["indication"] == indication),
+            (
+                "indication",
+                None
+                if fact["indication"] and indication is None
+                else not fact["indication"] or fact["indication"] == indication,
+            ),
             _population_applies(ctx, fact["scope_population"], other_antiseizure),
         ]
         unknown = tuple(what for what, state in states if state is None)
@@ -236,8 +322,13 @@ def dose_scope(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
     return DoseScope(tuple(scoped), indication, basis, note)
 
 
-def _indication(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
-                myoclonus: str | None, named: set[str]) -> tuple[str | None, str, str]:
+def _indication(
+    ctx: CheckContext,
+    drug_id: int,
+    meds: list[ResolvedMedication],
+    myoclonus: str | None,
+    named: set[str],
+) -> tuple[str | None, str, str]:
     """The indication in use (None when unknown), how it is known, and a note on what was not
     used."""
     stated = next((m.indication for m in meds if m.indication), None)
@@ -250,15 +341,19 @@ def _indication(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication],
             note = f"no maximum in the KB for {ctx.kb.indications[known]['label'].lower()}"
         else:
             return known, "as stated", ""
-    inferred = [(name, why) for name in sorted(named)
-                if (why := _inferred_because(ctx, drug_id, name, myoclonus)) is not None]
+    inferred = [
+        (name, why)
+        for name in sorted(named)
+        if (why := _inferred_because(ctx, drug_id, name, myoclonus)) is not None
+    ]
     if len(inferred) == 1:
         return inferred[0][0], f"inferred from the patient's {inferred[0][1]}", note
     return None, "", note
 
 
-def _inferred_because(ctx: CheckContext, drug_id: int, indication: str,
-                      myoclonus: str | None) -> str | None:
+def _inferred_because(
+    ctx: CheckContext, drug_id: int, indication: str, myoclonus: str | None
+) -> str | None:
     """What in the patient the indication is inferred from, for this drug; None if nothing."""
     fact = ctx.kb.indications.get(indication)
     if fact is None or not fact["inferred_from"]:
@@ -280,24 +375,34 @@ def _is_subject(ctx: CheckContext, drug_id: int, subject: str) -> bool:
     return subject == ctx.kb.drug_name(drug_id)
 
 
-def most_permissive_maximum(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]) -> float | None:
+def most_permissive_maximum(
+    ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication]
+) -> float | None:
     """The highest labelled daily maximum (mg) for these entries' route and formulation, whatever
     the indication or population: a dose above it is high in any reading of the label."""
     route, formulation = meds[0].route, formulation_of(meds[0].input)
-    maxima = [float(f["max_daily_mg"]) for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
-              if f["max_daily_mg"] is not None
-              and all(state is not False for _, state in _form_states(f, route, formulation, True))]
+    maxima = [
+        float(f["max_daily_mg"])
+        for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
+        if f["max_daily_mg"] is not None
+        and all(state is not False for _, state in _form_states(f, route, formulation, True))
+    ]
     return max(maxima, default=None)
 
 
-def _form_states(fact: Fact, route: str | None, formulation: str | None,
-                 by_route: bool) -> list[tuple[str, bool | None]]:
+def _form_states(
+    fact: Fact, route: str | None, formulation: str | None, by_route: bool
+) -> list[tuple[str, bool | None]]:
     """Whether a limit's route and formulation apply to the entries (None: not known); a route
     not given matters only ``by_route`` (when the drug's maxima differ by route)."""
     return [
         ("route", _route_applies(str(fact["route"]), route) if route or by_route else True),
-        ("formulation", None if fact["formulation"] and formulation is None
-         else not fact["formulation"] or fact["formulation"] == formulation),
+        (
+            "formulation",
+            None
+            if fact["formulation"] and formulation is None
+            else not fact["formulation"] or fact["formulation"] == formulation,
+        ),
     ]
 
 
@@ -309,12 +414,20 @@ def _route_applies(limit_route: str, route: str | None) -> bool | None:
     return route in _PARENTERAL if limit_route == "parenteral" else route == limit_route
 
 
-def _population_applies(ctx: CheckContext, population: Population, other_antiseizure: bool,
-                        ) -> tuple[str, bool | None]:
+def _population_applies(
+    ctx: CheckContext,
+    population: Population,
+    other_antiseizure: bool,
+) -> tuple[str, bool | None]:
     if population.age_over is not None:
         age = ctx.patient.age
-        return "age", (None if age is None else age >= population.age_over if population.inclusive
-                       else age > population.age_over)
+        return "age", (
+            None
+            if age is None
+            else age >= population.age_over
+            if population.inclusive
+            else age > population.age_over
+        )
     if population.conditions:
         states = [ctx.has_condition(c) for c in population.conditions]
         return population.conditions[0], True if any(states) else None if None in states else False
@@ -323,19 +436,25 @@ def _population_applies(ctx: CheckContext, population: Population, other_antisei
     return "population", True
 
 
-def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication], total: float,
-                     scope: DoseScope) -> tuple[Finding, ...]:
+def maximum_findings(
+    ctx: CheckContext, drug_id: int, meds: list[ResolvedMedication], total: float, scope: DoseScope
+) -> tuple[Finding, ...]:
     """Reads the drug, the entries, the summed daily dose and the scope of each of its limits."""
     drug = meds[0].drug
     facts = {int(f["id"]): f for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])}
-    varies = {c for c in ("route", "formulation")
-              if len({facts[s.limit_id][c] for s in scope.limits}) > 1}
-    limits = [(float(fact["max_daily_mg"]), _describe_limit(ctx, fact, scope, varies), s, fact)
-              for s in scope.limits if (fact := facts[s.limit_id])["max_daily_mg"] is not None
-              and s.applies is not False]
+    varies = {
+        c for c in ("route", "formulation") if len({facts[s.limit_id][c] for s in scope.limits}) > 1
+    }
+    limits = [
+        (float(fact["max_daily_mg"]), _describe_limit(ctx, fact, scope, varies), s, fact)
+        for s in scope.limits
+        if (fact := facts[s.limit_id])["max_daily_mg"] is not None and s.applies is not False
+    ]
     firm = [(v, text, fact) for v, text, s, fact in limits if s.applies]
-    firm += [(float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f)
-             for f in ctx.properties(drug_id, "high_dose_threshold")]
+    firm += [
+        (float(f["value"]), f"toxicity threshold {float(f['value']):g} mg/day", f)
+        for f in ctx.properties(drug_id, "high_dose_threshold")
+    ]
     maybe = [(v, text, s, fact) for v, text, s, fact in limits if s.applies is None]
     if firm:
         limit, text, fact = min(firm, key=lambda b: b[0])
@@ -345,28 +464,37 @@ def maximum_findings(ctx: CheckContext, drug_id: int, meds: list[ResolvedMedicat
     else:
         return ()
     stricter = [(v, t, s, f) for v, t, s, f in maybe if v < limit and total > v]
-    also = "; ".join(f"the {t}, which may apply ({_unknown_text(s.unknown)})"
-                     for _, t, s, _ in stricter)
+    also = "; ".join(
+        f"the {t}, which may apply ({_unknown_text(s.unknown)})" for _, t, s, _ in stricter
+    )
     note = f" Note: {scope.note}." if scope.note else ""
     prescribed = f"{drug} {total:g} mg/day{summed_over(meds)}"
     references = [r.cite() for f in (fact, *(f for *_, f in stricter)) for r in f.references]
     if total > limit:
         also = f" It is also above {also}." if also else ""
-        return (above_maximum_daily_dose.finding(
-            drugs=[drug], message=f"{prescribed} exceeds the {text}.{also}{note}", references=references,
-            recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher "
-                           "dose is needed.",
-        ),)
+        return (
+            above_maximum_daily_dose.finding(
+                drugs=[drug],
+                message=f"{prescribed} exceeds the {text}.{also}{note}",
+                references=references,
+                recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher "
+                "dose is needed.",
+            ),
+        )
     if not stricter:
         return ()
     unknown = sorted({w for *_, s, _ in stricter for w in s.unknown})
-    return (above_maximum_daily_dose.finding(
-        drugs=[drug], severity=Severity.INFO, title="Daily dose above a maximum that may apply",
-        message=f"{prescribed} is within the {text}, but above {also}.{note}",
-        recommendation=f"Give {drug}'s {' and '.join(unknown)} so that the maximum in scope is "
-                       "used.",
-        references=references,
-    ),)
+    return (
+        above_maximum_daily_dose.finding(
+            drugs=[drug],
+            severity=Severity.INFO,
+            title="Daily dose above a maximum that may apply",
+            message=f"{prescribed} is within the {text}, but above {also}.{note}",
+            recommendation=f"Give {drug}'s {' and '.join(unknown)} so that the maximum in scope is "
+            "used.",
+            references=references,
+        ),
+    )
 
 
 def _describe_limit(ctx: CheckContext, fact: Fact, scope: DoseScope, varies: set[str]) -> str:
@@ -391,24 +519,34 @@ def _unknown_text(unknown: tuple[str, ...]) -> str:
 
 
 def dose_rule_drugs(kb: KnowledgeBase) -> set[int]:
-    return (set(kb.dose_limits_by_drug) | set(kb.renal_by_drug)
-            | {d for d, facts in kb.properties_by_drug.items()
-               if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)})
+    return (
+        set(kb.dose_limits_by_drug)
+        | set(kb.renal_by_drug)
+        | {
+            d
+            for d, facts in kb.properties_by_drug.items()
+            if any(f["property"] in ("mme_factor", "high_dose_threshold") for f in facts)
+        }
+    )
 
 
 @rule(
-    code="PC403", name="dose-unknown-for-dose-rule", category="dose", severity=Severity.INFO,
-    evidence="high", title="Daily dose unknown, dose checks not done",
+    code="PC403",
+    name="dose-unknown-for-dose-rule",
+    category="dose",
+    severity=Severity.INFO,
+    evidence="high",
+    title="Daily dose unknown, dose checks not done",
     doc=RuleDoc(
         what="A drug with a dose-based rule in the KB (a maximum, a renal band, an MME factor, a "
-             "toxicity threshold) whose daily dose could not be computed (no dose, no frequency, prn "
-             "without a maximum).",
+        "toxicity threshold) whose daily dose could not be computed (no dose, no frequency, prn "
+        "without a maximum).",
         why="An unknown dose is not a zero dose: the report must show which checks did not run.",
         limits="Informational only.",
         references="none needed",
     ),
     examples=(
-        Example(("gabapentin",), severity=Severity.INFO, says='gabapentin: daily dose unknown'),
+        Example(("gabapentin",), severity=Severity.INFO, says="gabapentin: daily dose unknown"),
         Example(("gabapentin 300 mg tid",), flagged=False),
     ),
 )
@@ -417,8 +555,11 @@ def dose_unknown_for_dose_rule(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         if drug_id not in rule_drugs:
             continue
-        finding = ctx.memo(("PC403", drug_id, *((m.input, m.daily_dose, m.daily_dose_note) for m in meds)),
-                           unknown_dose_finding, meds)
+        finding = ctx.memo(
+            ("PC403", drug_id, *((m.input, m.daily_dose, m.daily_dose_note) for m in meds)),
+            unknown_dose_finding,
+            meds,
+        )
         if finding is not None:
             yield finding
 
@@ -430,8 +571,8 @@ def unknown_dose_finding(meds: list[ResolvedMedication]) -> Finding | None:
         return None
     drug = meds[0].drug
     return dose_unknown_for_dose_rule.finding(
-        drugs=[drug], message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
-                              "renal-band and MME checks could not use it.",
+        drugs=[drug],
+        message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
+        "renal-band and MME checks could not use it.",
         recommendation=f"Give {drug}'s dose and frequency (and a prn maximum) to complete the dose checks.",
     )
-

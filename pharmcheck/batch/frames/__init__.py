@@ -18,18 +18,24 @@ FRAMES: dict[str, Callable[[Ward], list[Emitted]]] = {}
 FILTERS: dict[str, Callable[[Ward], np.ndarray]] = {}
 
 
-def frame(code: str) -> Callable[[Callable[[Ward], list[Emitted]]], Callable[[Ward], list[Emitted]]]:
+def frame(
+    code: str,
+) -> Callable[[Callable[[Ward], list[Emitted]]], Callable[[Ward], list[Emitted]]]:
     def register(compute: Callable[[Ward], list[Emitted]]) -> Callable[[Ward], list[Emitted]]:
         FRAMES[code] = compute
         return compute
+
     return register
 
 
-def patient_filter(*codes: str) -> Callable[[Callable[[Ward], np.ndarray]], Callable[[Ward], np.ndarray]]:
+def patient_filter(
+    *codes: str,
+) -> Callable[[Callable[[Ward], np.ndarray]], Callable[[Ward], np.ndarray]]:
     def register(select: Callable[[Ward], np.ndarray]) -> Callable[[Ward], np.ndarray]:
         for code in codes:
             FILTERS[code] = select
         return select
+
     return register
 
 
@@ -42,4 +48,13 @@ from pharmcheck.batch.frames import (  # noqa: E402  (each module registers its 
     per_patient,
 )
 
-__all__ = ["FILTERS", "FRAMES", "causative", "combination", "condition", "dose", "duplicate", "per_patient"]
+__all__ = [
+    "FILTERS",
+    "FRAMES",
+    "causative",
+    "combination",
+    "condition",
+    "dose",
+    "duplicate",
+    "per_patient",
+]

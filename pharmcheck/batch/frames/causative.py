@@ -56,22 +56,27 @@ def context_codes(ward: Ward, assertion: dict[int, object], groups: np.ndarray) 
                 state = _regimen_states(ward, condition, groups)[ward.group_signature[groups[at]]]
             else:
                 state = ward.condition(condition)[patients[at]].astype(np.int64)
-            codes[at] += state * 3 ** digit
+            codes[at] += state * 3**digit
     return codes
 
 
 def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Per group of ``groups``, an id into the distinct tuples of the patient's other drugs with a
     KB interaction raising this drug's risk (id 0 is the empty tuple)."""
+
     def compute() -> tuple[np.ndarray, list[tuple[str, ...]]]:
         participating = ward.per_drug(interacts)
         inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
-        side = pd.DataFrame({"patient": ward.group_patient[inter], "drug": ward.group_drug[inter], "group": inter})
+        side = pd.DataFrame(
+            {"patient": ward.group_patient[inter], "drug": ward.group_drug[inter], "group": inter}
+        )
         pairs = side.merge(side, on="patient")
         pairs = pairs[pairs["drug_x"] != pairs["drug_y"]]
         x, y = pairs["drug_x"].to_numpy(), pairs["drug_y"].to_numpy()
         first, key = distinct_rows(x, y)
-        raising = np.array([raises_risk(ward.lookup, int(x[i]), int(y[i])) for i in first.tolist()], dtype=bool)
+        raising = np.array(
+            [raises_risk(ward.lookup, int(x[i]), int(y[i])) for i in first.tolist()], dtype=bool
+        )
         kept = pairs[raising[key] if len(key) else np.zeros(0, dtype=bool)]
         names = ward.drug_names
         found: dict[int, list[str]] = {}
@@ -82,6 +87,7 @@ def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[st
         for g, partners in found.items():
             per_group[g] = ids.setdefault(tuple(sorted(partners)), len(ids))
         return per_group, list(ids)
+
     per_group, tuples = ward.memo("raising-partners", compute)
     return per_group[groups], tuples
 
@@ -111,6 +117,7 @@ def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | Non
 
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
     """Per signature of the asserted groups, the state of a condition read from the regimens."""
+
     def compute() -> np.ndarray:
         # All the condition reads of a regimen: its drug, daily dose, history, route and formulation
         # (a high dose is judged against the maximum for them); one call per distinct.
@@ -118,23 +125,31 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
         first: list[int] = []
         read_of = np.empty(len(ward.meds), dtype=np.int64)
         for i, m in enumerate(ward.meds):
-            read_of[i] = reads.setdefault((m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)),
-                                          len(reads))
+            read_of[i] = reads.setdefault(
+                (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
+            )
             if read_of[i] == len(first):
                 first.append(i)
-        per_read = np.array([state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
-                            dtype=np.int64)
+        per_read = np.array(
+            [state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
+            dtype=np.int64,
+        )
         states = np.full(len(ward.signatures), UNKNOWN, dtype=np.int64)
-        states[:len(ward.meds)] = per_read[read_of]  # a signature below len(meds) is that one regimen
+        states[: len(ward.meds)] = per_read[
+            read_of
+        ]  # a signature below len(meds) is that one regimen
         for s in np.unique(ward.group_signature[groups]).tolist():
             if s >= len(ward.meds):
-                states[s] = state_code(regimen_condition(ward.lookup, condition, ward.group_meds(s)))
+                states[s] = state_code(
+                    regimen_condition(ward.lookup, condition, ward.group_meds(s))
+                )
         return states
+
     return ward.memo(("regimen-state", condition), compute)  # type: ignore[no-any-return]
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:
-    return tuple(code_state((code // 3 ** digit) % 3) for digit in range(count))
+    return tuple(code_state((code // 3**digit) % 3) for digit in range(count))
 
 
 @frame("PC101")
@@ -142,15 +157,22 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
     assertion, groups, codes = _asserted(ward)
     myoclonus, states = ward.myoclonus
     doses: dict[object, int] = {}
-    dose_id = np.fromiter((doses.setdefault(m.daily_dose, len(doses)) for m in ward.meds), dtype=np.int64,
-                          count=len(ward.meds))
+    dose_id = np.fromiter(
+        (doses.setdefault(m.daily_dose, len(doses)) for m in ward.meds),
+        dtype=np.int64,
+        count=len(ward.meds),
+    )
     partner_id, partner_tuples = _partners(ward, groups)
     treated_id, treated_labels = _treated(ward, groups)
     first_med = ward.group_first_med[groups]
     patients = ward.group_patient[groups]
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id)
-    contexts = {m: CheckContext(ward.kb, Patient(myoclonus=m), (), ward.today, frozenset()) for m in states}
+    first, key = distinct_rows(
+        drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id
+    )
+    contexts = {
+        m: CheckContext(ward.kb, Patient(myoclonus=m), (), ward.today, frozenset()) for m in states
+    }
     results = []
     for g in first.tolist():
         drug = int(drugs[g])
@@ -158,8 +180,18 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
         fact = found[0]  # type: ignore[index]
         ctx = contexts[states[myoclonus[patients[g]]]]
         count = len(context_conditions(ctx, drug, fact))
-        results.append((_causing_finding(ctx, found, ward.meds[first_med[g]], decode(int(codes[g]), count),  # type: ignore[arg-type]
-                                         partner_tuples[partner_id[g]], treated_labels[treated_id[g]]),))
+        results.append(
+            (
+                _causing_finding(
+                    ctx,
+                    found,
+                    ward.meds[first_med[g]],
+                    decode(int(codes[g]), count),  # type: ignore[arg-type]
+                    partner_tuples[partner_id[g]],
+                    treated_labels[treated_id[g]],
+                ),
+            )
+        )
     return [ward.emit(patients, key, results)]
 
 
@@ -179,7 +211,7 @@ def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
             present = np.zeros(int(at.sum()), dtype=bool)
             for digit, condition in enumerate(context_conditions(ward.lookup, drug, fact)):
                 if condition in own:
-                    present |= (codes[at] // 3 ** digit) % 3 == 1
+                    present |= (codes[at] // 3**digit) % 3 == 1
             if "interacting-drug" in own:
                 present |= partner_id[at] > 0
             counted[at] &= present

@@ -31,13 +31,21 @@ def interacting_pair(ward: Ward) -> list[Emitted]:
     first, key = distinct_rows(pairs["drug_x"].to_numpy(), pairs["drug_y"].to_numpy())
     names = ward.drug_names
     results = []
-    for a, b in zip(pairs["drug_x"].to_numpy()[first].tolist(), pairs["drug_y"].to_numpy()[first].tolist(), strict=True):
+    for a, b in zip(
+        pairs["drug_x"].to_numpy()[first].tolist(),
+        pairs["drug_y"].to_numpy()[first].tolist(),
+        strict=True,
+    ):
         results.append(tuple(pair_findings(ward.lookup, {a: names[a], b: names[b]})))
     return [ward.emit(pairs["patient"].to_numpy(), key, results)]
 
 
-def per_drug_set(ward: Ward, fact_of: Callable[[CheckContext, int], Any],
-                 finding_of: Callable[[dict[str, Any]], Finding | None], at_least: int = 1) -> list[Emitted]:
+def per_drug_set(
+    ward: Ward,
+    fact_of: Callable[[CheckContext, int], Any],
+    finding_of: Callable[[dict[str, Any]], Finding | None],
+    at_least: int = 1,
+) -> list[Emitted]:
     """For each patient, the drugs with a fact and ``finding_of({drug: fact})`` per distinct set."""
     facts = ward.per_drug(fact_of)
     groups = np.flatnonzero(ward.drug_mask({d for d, fact in facts.items() if fact}))
@@ -46,7 +54,9 @@ def per_drug_set(ward: Ward, fact_of: Callable[[CheckContext, int], Any],
 
 @frame("PC202")
 def serotonergic_load(ward: Ward) -> list[Emitted]:
-    return per_drug_set(ward, lambda ctx, d: ctx.properties(d, "serotonergic_role"), serotonergic_finding, 2)
+    return per_drug_set(
+        ward, lambda ctx, d: ctx.properties(d, "serotonergic_role"), serotonergic_finding, 2
+    )
 
 
 @frame("PC203")

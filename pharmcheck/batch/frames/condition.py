@@ -36,20 +36,33 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     patients = ward.group_patient[groups]
     # what the finding reads of the entries: the first route, doses a day, summed dose, entries
     reads_of, reads = ward.signature_reads(
-        lambda meds: (meds[0].route, doses_per_day(meds), total_daily_mg(meds)[0], summed_over(meds)),
-        groups)
+        lambda meds: (
+            meds[0].route,
+            doses_per_day(meds),
+            total_daily_mg(meds)[0],
+            summed_over(meds),
+        ),
+        groups,
+    )
     drugs = ward.group_drug[groups]
     cautions = _renal_caution_mask(ward, groups)
-    first, key = distinct_rows(drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions)
+    first, key = distinct_rows(
+        drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions
+    )
     results = []
     for g in first.tolist():
         drug = int(drugs[g])
         read = reads[reads_of[ward.group_signature[groups[g]]]]
         renal = renals[renal_of[patients[g]]]
         rules = renal_condition_rules(ward.lookup, drug)
-        applying = tuple((fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1)
-        results.append(with_cautions(renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read),
-                                     applying))
+        applying = tuple(
+            (fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1
+        )
+        results.append(
+            with_cautions(
+                renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read), applying
+            )
+        )
     return [ward.emit(patients, key, results)]
 
 
@@ -67,7 +80,11 @@ def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
 
 def _known(renal_of: np.ndarray, renals: list[object]) -> np.ndarray:
     """Per patient, whether the renal function is known."""
-    return np.array([r is not None for r in renals], dtype=bool)[renal_of] if renals else np.zeros(0, dtype=bool)
+    return (
+        np.array([r is not None for r in renals], dtype=bool)[renal_of]
+        if renals
+        else np.zeros(0, dtype=bool)
+    )
 
 
 @frame("PC502")
@@ -82,7 +99,9 @@ def renal_function_unknown(ward: Ward) -> list[Emitted]:
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
     """Each drug's condition rules that the patient's conditions match, merged as ``check``
     merges them, once per distinct (regimen set, matching rules)."""
-    rules = ward.per_drug(lambda ctx, d: ctx.memo(("condition-rules", d, kinds), condition_rules_of, ctx, d, kinds))
+    rules = ward.per_drug(
+        lambda ctx, d: ctx.memo(("condition-rules", d, kinds), condition_rules_of, ctx, d, kinds)
+    )
     emitted = []
     for drug, found in rules.items():
         if not found:
@@ -90,24 +109,38 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
         groups = np.flatnonzero(ward.group_drug == drug)
         mask = np.zeros(len(groups), dtype=np.int64)
         for i, (_, _, condition, _) in enumerate(found):
-            mask += (ward.condition(condition)[ward.group_patient[groups]] == 1).astype(np.int64) << i
-        renal_bits = sum(1 << i for i, (fact, _, condition, _) in enumerate(found)
-                         if fact["kind"] != "paradoxical" and condition in RENAL_CONDITIONS)
+            mask += (ward.condition(condition)[ward.group_patient[groups]] == 1).astype(
+                np.int64
+            ) << i
+        renal_bits = sum(
+            1 << i
+            for i, (fact, _, condition, _) in enumerate(found)
+            if fact["kind"] != "paradoxical" and condition in RENAL_CONDITIONS
+        )
         if renal_bits:
             mask[renal_reported(ward, groups) == 1] &= ~renal_bits  # PC501 carries them
         has = mask > 0
         groups, mask = groups[has], mask[has]
         signatures = ward.group_signature[groups]
         patients = ward.group_patient[groups]
-        first, key = distinct_rows(signatures, mask, *(_via(ward, c)[patients] for _, _, c, _ in found))
+        first, key = distinct_rows(
+            signatures, mask, *(_via(ward, c)[patients] for _, _, c, _ in found)
+        )
         results = []
         for g in first.tolist():
             meds = ward.group_meds(int(signatures[g]))
             ctx = ward.context(int(patients[g]))
-            matched = [(fact, meds, match, as_had(ctx, condition, label))
-                       for i, (fact, match, condition, label) in enumerate(found) if int(mask[g]) >> i & 1]
-            findings = [condition_finding(rule_obj, fact, m, match, label, parents, hepatic_of(ward.lookup, fact, drug))
-                        for fact, m, match, label, parents in merge_parents(ward.lookup, matched)]
+            matched = [
+                (fact, meds, match, as_had(ctx, condition, label))
+                for i, (fact, match, condition, label) in enumerate(found)
+                if int(mask[g]) >> i & 1
+            ]
+            findings = [
+                condition_finding(
+                    rule_obj, fact, m, match, label, parents, hepatic_of(ward.lookup, fact, drug)
+                )
+                for fact, m, match, label, parents in merge_parents(ward.lookup, matched)
+            ]
             results.append(tuple(f for f in findings if f is not None))
         emitted.append(ward.emit(ward.group_patient[groups], key, results))
     return emitted
@@ -116,13 +149,17 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
 def _via(ward: Ward, condition: str) -> np.ndarray:
     """Per patient, an id of the given descendants through which the patient has ``condition``
     (``CheckContext.condition_via``), which name it in the finding."""
+
     def compute() -> np.ndarray:
         states, first = np.unique(ward.patient_state, return_index=True)
         ids: dict[tuple[str, ...], int] = {}
         per_state = np.zeros(int(states.max()) + 1 if len(states) else 0, dtype=np.int64)
         for state, patient in zip(states.tolist(), first.tolist(), strict=True):
-            per_state[state] = ids.setdefault(ward.context(patient).condition_via(condition), len(ids))
+            per_state[state] = ids.setdefault(
+                ward.context(patient).condition_via(condition), len(ids)
+            )
         return per_state[ward.patient_state]
+
     return ward.memo(("condition-via", condition), compute)  # type: ignore[no-any-return]
 
 
@@ -141,7 +178,9 @@ def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
     for i in first.tolist():
         renal = renals[renal_of[patients[i]]]
         meds = ward.group_meds(int(signatures[i]))
-        states.append(False if renal is None else renal_band_reported(ward.lookup, renal, int(drugs[i]), meds))
+        states.append(
+            False if renal is None else renal_band_reported(ward.lookup, renal, int(drugs[i]), meds)
+        )
     carried[banded] = np.array(states, dtype=np.int64)[key]
     return carried
 

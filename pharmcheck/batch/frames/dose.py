@@ -30,7 +30,9 @@ def opioid_mme_total(ward: Ward) -> list[Emitted]:
     opioid = ward.per_drug(lambda ctx, d: ctx.membership(d, "opioid") is not None)
     groups = np.flatnonzero(ward.drug_mask({d for d, yes in opioid.items() if yes}))
     reads, regimens = ward.signature_reads(opioid_regimens, groups)
-    patients, key, sets = distinct_sets(ward.group_patient[groups], reads[ward.group_signature[groups]])
+    patients, key, sets = distinct_sets(
+        ward.group_patient[groups], reads[ward.group_signature[groups]]
+    )
     results = [mme_findings(ward.lookup, tuple(regimens[r] for r in opioids)) for opioids in sets]
     return [ward.emit(patients, key, results)]
 
@@ -38,8 +40,13 @@ def opioid_mme_total(ward: Ward) -> list[Emitted]:
 @frame("PC402")
 def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
     limited = {d for d, facts in ward.kb.dose_limits_by_drug.items() if facts}
-    limited |= {d for d, yes in ward.per_drug(lambda ctx, d: bool(ctx.properties(d, "high_dose_threshold"))).items()
-                if yes}
+    limited |= {
+        d
+        for d, yes in ward.per_drug(
+            lambda ctx, d: bool(ctx.properties(d, "high_dose_threshold"))
+        ).items()
+        if yes
+    }
     per_signature = totals(ward)
     known = np.array([t is not None for t in per_signature], dtype=bool)
     groups = np.flatnonzero(ward.drug_mask(limited))
@@ -51,8 +58,12 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
     other = (count[patients] - is_antiseizure[groups]) > 0
     myoclonus_of, myoclonus_states = ward.myoclonus
     dose_of, _ = ward.signature_reads(_dose_reads, groups)
-    first, key = distinct_rows(dose_of[ward.group_signature[groups]], ward.patient_state[patients],
-                               myoclonus_of[patients], other)
+    first, key = distinct_rows(
+        dose_of[ward.group_signature[groups]],
+        ward.patient_state[patients],
+        myoclonus_of[patients],
+        other,
+    )
     results = []
     for g in first.tolist():
         signature = int(ward.group_signature[groups[g]])
@@ -69,8 +80,14 @@ def _dose_reads(meds: list[ResolvedMedication]) -> tuple[object, ...]:
     """All PC402 reads of a drug's entries: the drug, the summed dose, the first route and text,
     the stated indication, the entries."""
     indication = next((m.indication for m in meds if m.indication), None)
-    return (meds[0].drug_id, total_daily_mg(meds)[0], meds[0].route, meds[0].input, indication,
-            summed_over(meds))
+    return (
+        meds[0].drug_id,
+        total_daily_mg(meds)[0],
+        meds[0].route,
+        meds[0].input,
+        indication,
+        summed_over(meds),
+    )
 
 
 @frame("PC403")

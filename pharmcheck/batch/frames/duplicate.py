@@ -15,7 +15,10 @@ def duplicate_therapeutic_class(ward: Ward) -> list[Emitted]:
     names = sorted({c for found in classes.values() for c, _ in found})
     class_id = {name: i for i, name in enumerate(names)}
     # a drug is in a class once; a class listed twice keeps its last basis, as the rule's dict does
-    per_drug = {d: [(class_id[c], inferred) for c, inferred in dict(found).items()] for d, found in classes.items()}
+    per_drug = {
+        d: [(class_id[c], inferred) for c, inferred in dict(found).items()]
+        for d, found in classes.items()
+    }
     groups = np.flatnonzero(ward.drug_mask({d for d, found in per_drug.items() if found}))
     if not len(groups):
         return []
@@ -37,23 +40,38 @@ def duplicate_therapeutic_class(ward: Ward) -> list[Emitted]:
     patient = ward.group_patient[group]
     _, patient_class = distinct_rows(patient, klass)
     rows = np.flatnonzero(np.bincount(patient_class)[patient_class] > 1)
-    rows = rows[np.argsort(patient_class[rows], kind="stable")]  # each (patient, class) together, in group order
+    rows = rows[
+        np.argsort(patient_class[rows], kind="stable")
+    ]  # each (patient, class) together, in group order
     drug = ward.group_drug[group[rows]]
     span = 2 * (int(ward.med_drug.max()) + 1)
-    member = klass[rows] * span + drug * 2 + inferred[rows]  # the class, the drug, and how it is a member
+    member = (
+        klass[rows] * span + drug * 2 + inferred[rows]
+    )  # the class, the drug, and how it is a member
     owners, key, sets = distinct_sets(patient_class[rows], member)
     owner_patient = np.zeros(int(patient_class.max()) + 1, dtype=np.int64)
     owner_patient[patient_class[rows]] = patient[rows]
-    results = [(class_finding(ward.lookup, names[members[0] // span],
-                              tuple((ward.drug_names[m % span // 2], bool(m % 2)) for m in members)),)
-               for members in sets]
+    results = [
+        (
+            class_finding(
+                ward.lookup,
+                names[members[0] // span],
+                tuple((ward.drug_names[m % span // 2], bool(m % 2)) for m in members),
+            ),
+        )
+        for members in sets
+    ]
     return [ward.emit(owner_patient[owners], key, results)]
 
 
 @frame("PC302")
 def same_drug_listed_twice(ward: Ward) -> list[Emitted]:
     active = ~ward.entry_stopped
-    patient, position, med = ward.entry_patient[active], ward.entry_position[active], ward.entry_med[active]
+    patient, position, med = (
+        ward.entry_patient[active],
+        ward.entry_position[active],
+        ward.entry_med[active],
+    )
     drug = ward.med_drug[med]
     first, _ = distinct_rows(patient, drug, position)  # each drug once per entry of the list
     first = np.sort(first)
@@ -74,4 +92,8 @@ def same_drug_listed_twice(ward: Ward) -> list[Emitted]:
         rows_patient.append(int(patient[rows[0]]))
         rows_key.append(keys.setdefault((name, inputs), len(keys)))
     results = [(repeat_finding(name, inputs),) for name, inputs in keys]
-    return [ward.emit(np.array(rows_patient, dtype=np.int64), np.array(rows_key, dtype=np.int64), results)]
+    return [
+        ward.emit(
+            np.array(rows_patient, dtype=np.int64), np.array(rows_key, dtype=np.int64), results
+        )
+    ]

@@ -28,7 +28,9 @@ def _has_history(ward: Ward) -> np.ndarray:
 @patient_filter("PC601")
 def on_a_dated_treatment_with_tolerance(ward: Ward) -> np.ndarray:
     """The course length needs a start date (or a history), escalation needs a history."""
-    tolerance = {d for d, facts in ward.kb.treatments_by_drug.items() if facts and facts[0]["tolerance"]}
+    tolerance = {
+        d for d, facts in ward.kb.treatments_by_drug.items() if facts and facts[0]["tolerance"]
+    }
     on_it = np.isin(ward.med_drug[ward.entry_med], list(tolerance)) & ~ward.entry_stopped
     return _patients_with(ward, on_it & (ward.entry_started | _has_history(ward)))
 
@@ -45,7 +47,9 @@ def with_a_stopped_entry(ward: Ward) -> np.ndarray:
 
 @patient_filter("PC703")
 def reproductive_status_not_given(ward: Ward) -> np.ndarray:
-    return np.array([p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool)
+    return np.array(
+        [p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool
+    )
 
 
 @patient_filter("PC801", "PC802")
