@@ -30,7 +30,7 @@ from pharmcheck.domain import (
 from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.conditions import resolve_condition
-from pharmcheck.inputs.normalize import lower_key
+from pharmcheck.names import lower_key
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
@@ -224,7 +224,7 @@ class Checker:
                 return split
         result = self._resolve_name(med, index, weight_kg)
         if not result[0] or result[0][0].match == "fuzzy":
-            from pharmcheck.inputs.smiles_text import looks_like_smiles
+            from pharmcheck.smiles_text import looks_like_smiles
 
             if looks_like_smiles(med.name):
                 from pharmcheck.structures import match_structure

@@ -77,7 +77,7 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
 @click.option("--limit", default=30, show_default=True)
 def search(text: str, db_url: str | None, limit: int) -> None:
     """List names that contain TEXT, with the drug each names."""
-    from pharmcheck.inputs.normalize import lower_key
+    from pharmcheck.names import lower_key
     from pharmcheck.kb.store import open_kb
 
     hits = open_kb(db_url).search_names(lower_key(text), limit)

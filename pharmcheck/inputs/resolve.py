@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pharmcheck.inputs.normalize import loose_key, lower_key
+from pharmcheck.names import loose_key, lower_key
 from pharmcheck.kb.store import KnowledgeBase, NameHit
 
 FUZZY_ACCEPT = 90.0

@@ -27,7 +27,7 @@ from sqlalchemy import Connection, Engine, create_engine, insert, inspect
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
-from pharmcheck.inputs.normalize import loose_key, lower_key
+from pharmcheck.names import loose_key, lower_key
 from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
