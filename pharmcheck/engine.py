@@ -14,9 +14,6 @@ from typing import TYPE_CHECKING
 
 from pharmcheck._version import __version__
 from pharmcheck.domain import (
-    DIALYSIS_KINDS,
-    HEPATIC_LEVELS,
-    MYOCLONUS_STATES,
     Finding,
     Medication,
     Patient,
@@ -30,7 +27,7 @@ from pharmcheck.domain import (
 from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.conditions import resolve_condition
-from pharmcheck.names import lower_key
+from pharmcheck.inputs.patient import validate_patient
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
@@ -45,6 +42,7 @@ from pharmcheck.inputs.sig import (
 )
 from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
+from pharmcheck.names import lower_key
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
 
@@ -52,7 +50,6 @@ if TYPE_CHECKING:
     from pharmcheck.structures import StructureMatch
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
-PLAUSIBLE_RANGES = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
 
 
 @dataclass(frozen=True)
@@ -96,7 +93,7 @@ class Checker:
     ) -> Report:
         """Screen one patient's medication list and return the report."""
         as_of = typecheck.check_as_of(as_of) or date.today()
-        patient = validate_patient(typecheck.check_patient(patient))
+        patient = validate_patient(patient)
         min_severity = typecheck.check_severity(min_severity, "min_severity")
         try:
             rules = select_rules(
@@ -476,29 +473,6 @@ def _screened(found: StructureMatch) -> ScreenedStructure:
         classes=found.class_names,
         neighbours=tuple((n.drug, n.similarity, n.myoclonus_grade) for n in found.neighbours),
     )
-
-
-def validate_patient(patient: Patient) -> Patient:
-    """Refuse impossible patient values with a clear message (never clamp them)."""
-    for field, (low, high) in PLAUSIBLE_RANGES.items():
-        value = getattr(patient, field)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"patient {field} must be a number, got {value!r}")
-        if not low <= value <= high:
-            raise InputError(
-                f"patient {field} {value:g} is outside the plausible range {low}-{high}"
-            )
-    for field, allowed in (
-        ("dialysis", DIALYSIS_KINDS),
-        ("hepatic_impairment", HEPATIC_LEVELS),
-        ("myoclonus", MYOCLONUS_STATES),
-    ):
-        value = getattr(patient, field)
-        if value is not None and value not in allowed:
-            raise InputError(f"patient {field} must be one of {', '.join(allowed)}, got {value!r}")
-    return patient
 
 
 def validate_medication(med: Medication, as_of: date) -> None:
