@@ -42,6 +42,10 @@ class Severity(IntEnum):
         return Severity(max(self, min(self + steps, top)))
 
 
+#: The severities' names, lowest first, as options and reports spell them.
+SEVERITY_NAMES = tuple(s.label for s in Severity)
+
+
 #: What a finding is about; a rule belongs to one category.
 Category = Literal[
     "causative",
@@ -60,12 +64,6 @@ CATEGORIES: tuple[Category, ...] = get_args(Category)
 #: A (level A / label / guideline) -> high, MR (many reports) -> moderate,
 #: FR (few reports) -> low, M (mechanistic only) and structural predictions -> very-low.
 EVIDENCE_LEVELS = ("high", "moderate", "low", "very-low")
-GRADE_ORDER = (
-    "known",
-    "probable",
-    "conditional",
-    "possible",
-)  # myoclonus-risk grades, strongest first
 _KB_EVIDENCE = {"A": "high", "MR": "moderate", "FR": "low", "M": "very-low"}
 
 

@@ -28,13 +28,13 @@ from pharmcheck.errors import KnowledgeBaseError, SchemaRevisionError
 from pharmcheck.kb.dose_scope import parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.paths import DEFAULT_DB_GLOB, data_home, default_db_url, sources_dir
+from pharmcheck.units import MG_PER_UNIT
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]]]]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _MISSING = object()
 _MEMO_LIMIT = 500_000
 _KEEP_DEFAULT_KBS = 3  # default KBs of other source states kept, for checkouts used side by side
@@ -553,7 +553,7 @@ class KnowledgeBase:
         self.indications = {str(f["name"]): f for f in self._facts("indications", None)}
         for fact in (*self.renal_bands, *self.dose_limits):
             # Sources keep the label's unit (piracetam in g); rules compare in mg.
-            factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
+            factor = MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
             dose = fact["max_daily_dose"]
             fact.values["max_daily_mg"] = (
                 dose * factor if dose is not None and factor is not None else None
