@@ -12,8 +12,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pharmcheck.names import loose_key, lower_key
 from pharmcheck.kb.store import KnowledgeBase, NameHit
+from pharmcheck.names import loose_key, lower_key
 
 FUZZY_ACCEPT = 90.0
 FUZZY_SUGGEST = 70.0
