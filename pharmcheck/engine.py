@@ -1,12 +1,13 @@
 """The check: resolve a medication list, build the patient context, run the rules, report.
 
 ``Checker`` holds an open KB and a name cache, so a caller that checks many
-lists (a ward, a batch, a test suite) pays for loading once.
+lists (a ward, a batch, a test suite, a service's threads) pays for loading once.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -546,16 +547,18 @@ def validate_medication(med: Medication, as_of: date) -> None:
 
 
 _CHECKERS: dict[str, Checker] = {}
+_CHECKERS_LOCK = threading.Lock()
 
 
 def checker(db_url: str | None = None) -> Checker:
-    """A cached Checker for a KB URL (default: the configured KB)."""
+    """A cached Checker for a KB URL (default: the configured KB), one per URL for all threads."""
     from pharmcheck.kb.store import resolve_url
 
     url = resolve_url(db_url)
-    if url not in _CHECKERS:
-        _CHECKERS[url] = Checker(open_kb(url))
-    return _CHECKERS[url]
+    with _CHECKERS_LOCK:
+        if url not in _CHECKERS:
+            _CHECKERS[url] = Checker(open_kb(url))
+        return _CHECKERS[url]
 
 
 def check(

@@ -12,6 +12,7 @@ structure, and the compiled patterns and fingerprints are loaded once per open K
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -137,20 +138,29 @@ class _Index:
 
 
 _INDEXES: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
+# RDKit's shared standardisers and the index are not documented as thread-safe: one structure
+# at a time (structures are rare in a medication list; names never wait on this).
+_RDKIT_LOCK = threading.RLock()
 
 
 def index(kb: KnowledgeBase) -> _Index:
     """The KB's structure index (patterns and fingerprints), loaded once per KB object."""
-    found = _INDEXES.get(kb)
-    if found is None:
-        found = _INDEXES[kb] = _Index(kb)
-    return found
+    with _RDKIT_LOCK:
+        found = _INDEXES.get(kb)
+        if found is None:
+            found = _INDEXES[kb] = _Index(kb)
+        return found
 
 
 def match_structure(
     kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_THRESHOLD
 ) -> StructureMatch:
     """Parse ``text`` (SMILES, InChI or molfile block) and describe it against ``kb``."""
+    with _RDKIT_LOCK:
+        return _match_structure(kb, text, threshold)
+
+
+def _match_structure(kb: KnowledgeBase, text: str, threshold: float) -> StructureMatch:
     from pharmcheck import chem
 
     parsed = chem.parse_parent(text)
