@@ -146,7 +146,9 @@ class Patient:
     childbearing_potential: bool | None = None
     conditions: tuple[str, ...] = ()
     myoclonus: str | None = None
-    serum_creatinine: Quantity | None = None  # mg/dL or umol/L: CrCl by Cockcroft-Gault without crcl
+    serum_creatinine: Quantity | None = (
+        None  # mg/dL or umol/L: CrCl by Cockcroft-Gault without crcl
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {

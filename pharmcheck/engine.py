@@ -94,8 +94,10 @@ class Checker:
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
+        notes: Sequence[str] = (),
     ) -> Report:
-        """Screen one patient's medication list and return the report."""
+        """Screen one patient's medication list and return the report. ``notes`` are the
+        caller's own notes on how the input was read (a FHIR Bundle's), reported first."""
         as_of = typecheck.check_as_of(as_of) or date.today()
         patient = validate_patient(typecheck.check_patient(patient))
         min_severity = typecheck.check_severity(min_severity, "min_severity")
@@ -109,7 +111,7 @@ class Checker:
         meds = typecheck.medication_list(medications)
         resolved: list[ResolvedMedication] = []
         unrecognized: list[Unrecognized] = []
-        notes: list[str] = []
+        notes = list(typecheck.check_selectors(notes, "notes"))
         structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
@@ -513,7 +515,9 @@ def estimated_crcl_note(patient: Patient) -> str | None:
         return None
     if patient.crcl is not None:
         return f"CrCl {patient.crcl:g} mL/min was given: serum creatinine not used to estimate it"
-    estimate = cockcroft_gault(patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex)
+    estimate = cockcroft_gault(
+        patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex
+    )
     return estimate if isinstance(estimate, str) else estimate.describe()
 
 
@@ -559,11 +563,18 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
+    notes: Sequence[str] = (),
 ) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
     if db_url is not None and not isinstance(db_url, str):
         raise InputError(f"db_url must be a text (an SQLAlchemy URL), not {type(db_url).__name__}")
     runner = Checker(kb) if kb is not None else checker(db_url)
     return runner.check(
-        medications, patient, as_of=as_of, select=select, ignore=ignore, min_severity=min_severity
+        medications,
+        patient,
+        as_of=as_of,
+        select=select,
+        ignore=ignore,
+        min_severity=min_severity,
+        notes=notes,
     )

@@ -30,7 +30,12 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
 
 @click.command()
 @click.argument("medications", nargs=-1)
-@click.option("--input", "input_file", metavar="FILE", help="JSON or YAML request (`-` for stdin).")
+@click.option(
+    "--input",
+    "input_file",
+    metavar="FILE",
+    help="JSON or YAML request, or a FHIR R4 Bundle (JSON) (`-` for stdin).",
+)
 @click.option("--age", type=float, help="Age in years.")
 @click.option("--sex", type=click.Choice(["female", "male", "other"], case_sensitive=False))
 @click.option("--weight", type=float, help="Weight in kg.")
@@ -133,14 +138,30 @@ def check(
     """
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
-    from pharmcheck.inputs.document import CheckRequest, parse_date, parse_document, read_text
+    from pharmcheck.engine import checker
+    from pharmcheck.fhir import is_bundle, read_bundle
+    from pharmcheck.inputs.document import (
+        CheckRequest,
+        load_document,
+        parse_date,
+        read_text,
+        request_from_data,
+    )
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
     refuse_clashes([("report", output)], [("input file", input_file)])
     request = CheckRequest((), Patient(), None)
+    given_as_of = parse_date(as_of, "--as-of") if as_of else None
+    read_notes: list[str] = []
     if input_file:
-        request = parse_document(read_text(input_file), input_file)
+        data = load_document(read_text(input_file), input_file)
+        if is_bundle(data):
+            when = given_as_of or date.today()
+            bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
+            request = CheckRequest(tuple(bundle_meds), bundle_patient, when)
+        else:
+            request = request_from_data(data, input_file)
     meds = request.medications + tuple(Medication(name=m) for m in medications)
     if not meds:
         raise click.UsageError("give at least one medication (or --input FILE)")
@@ -164,7 +185,7 @@ def check(
     patient = replace(
         request.patient, **overrides, conditions=request.patient.conditions + tuple(conditions)
     )
-    when = parse_date(as_of, "--as-of") if as_of else request.as_of or date.today()
+    when = given_as_of or request.as_of or date.today()
     report = run_check(
         meds,
         patient,
@@ -173,6 +194,7 @@ def check(
         select=select,
         ignore=ignore,
         min_severity=Severity.parse(min_severity),
+        notes=read_notes,
     )
     text = render(
         report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty())
