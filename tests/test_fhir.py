@@ -642,3 +642,32 @@ def test_any_mutation_of_a_valid_bundle_gives_a_report_or_an_input_error(checker
         checker.check(meds or ["tramadol"], patient, as_of=AS_OF, notes=notes)
     except InputError as exc:
         assert "\n" not in str(exc)
+
+
+def test_a_resource_about_another_patient_is_refused(kb) -> None:  # type: ignore[no-untyped-def]
+    other = request("tramadol", subject={"reference": "Patient/someone-else"})
+    with pytest.raises(InputError, match="not the bundle's Patient/p"):
+        read_bundle(bundle_of(other, patient={"gender": "male"}), AS_OF, kb=kb)
+
+
+def test_without_the_fhir_extra_a_bundle_asks_for_it(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    monkeypatch.setitem(sys.modules, "fhir.resources.R4B", None)  # as if not installed
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(ehr_bundle()))
+    result = CliRunner().invoke(cli, ["check", "--input", str(path)])
+    assert result.exit_code == 2
+    assert "pip install 'pharmcheck[fhir]'" in result.output
+
+
+def test_fhir_resources_is_imported_only_when_a_bundle_is_read() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, pharmcheck.cli, pharmcheck.engine, pharmcheck.fhir, pharmcheck.inputs.document;"
+        "print(any(m.startswith('fhir.resources') for m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

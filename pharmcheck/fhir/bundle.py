@@ -113,8 +113,29 @@ def read_bundle(
             reading = observation_reading(model, label, as_of, notes)
             if reading is not None:
                 readings.append(reading)
+    _one_patient(parsed, index)
     fields.update(latest(readings, as_of, notes))
     return medications, Patient(conditions=tuple(conditions), **fields), notes
+
+
+def _one_patient(parsed: list[tuple[str, dict[str, Any], Any]], index: dict[str, Any]) -> None:
+    """Refuse a resource about another patient than the bundle's Patient (its findings would be
+    mixed into this one's)."""
+    patient = next((m for _, raw, m in parsed if raw["resourceType"] == "Patient"), None)
+    if patient is None or isinstance(patient, str):
+        return
+    for label, raw, model in parsed:
+        subject = getattr(model, "subject", None) if not isinstance(model, str) else None
+        reference = getattr(subject, "reference", None)
+        if not reference:
+            continue
+        target = index.get(reference) or index.get("/".join(reference.split("/")[-2:]))
+        about_patient = reference.startswith("Patient/") or "/Patient/" in reference
+        if (target is not None and target is not patient) or (target is None and about_patient):
+            raise InputError(
+                f"{label} is about {reference:.60}, not the bundle's Patient/{patient.id}; "
+                "a check is for one patient"
+            )
 
 
 def _resources(bundle: Any) -> list[tuple[str | None, dict[str, Any]]]:

@@ -51,7 +51,7 @@ def read_medication(resource: Any, label: str, lookup: Lookup) -> tuple[Medicati
     dosages = resource.dosageInstruction if hasattr(resource, "dosageInstruction") else None
     if dosages is None:
         dosages = getattr(resource, "dosage", None)
-    instructions = [read_instruction(d, strength) for d in dosages or []]
+    instructions = [read_instruction(d, strength) for d in dosages or [] if d is not None]
     for instruction in instructions:
         notes.extend(f"{label}: {n}" for n in instruction.notes)
     read = regimen(name[:_MAX_TEXT], instructions)

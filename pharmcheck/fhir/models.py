@@ -49,8 +49,10 @@ def parse_resource(resource: dict[str, Any]) -> Parsed:
             return Parsed(cls.model_validate(data), tuple(ignored))
         except pydantic.ValidationError as exc:
             errors = exc.errors()
-        except (ValueError, TypeError, RecursionError) as exc:
-            return Parsed(None, tuple(ignored), f"not valid FHIR R4 ({exc!s:.120})")
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            # fhir.resources raises these on some malformed input (a contained resource whose
+            # resourceType is empty is a KeyError): the resource is not valid R4
+            return Parsed(None, tuple(ignored), f"not valid FHIR R4 ({type(exc).__name__})")
         extra = [e["loc"] for e in errors if e.get("type") == "extra_forbidden"]
         if not extra:
             first = errors[0]

@@ -141,7 +141,8 @@ def _codes(concept: Any) -> set[str]:
 
 def observation_reading(resource: Any, label: str, as_of: date, notes: list[str]) -> Reading | None:
     """The measure an Observation gives, when it is one pharmcheck reads and its value counts."""
-    codes = {str(c.code) for c in (resource.code.coding or []) if c.system == LOINC and c.code}
+    codings = resource.code.coding if resource.code is not None else None
+    codes = {str(c.code) for c in codings or [] if c.system == LOINC and c.code}
     measure, detail = _measure(codes)
     if measure is None:
         return None
