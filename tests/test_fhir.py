@@ -671,3 +671,30 @@ def test_fhir_resources_is_imported_only_when_a_bundle_is_read() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_a_do_not_perform_order_is_never_screened(checker) -> None:  # type: ignore[no-untyped-def]
+    prohibited = request("tramadol", doNotPerform=True)
+    meds, patient, notes = read_bundle(bundle_of(prohibited), AS_OF, kb=checker.kb)
+    report = checker.check(meds, patient, as_of=AS_OF, notes=notes)
+    assert report.medications[0].void and not report.findings
+    assert any("doNotPerform" in n for n in report.notes)
+
+
+def test_a_refuted_condition_is_not_used_and_a_provisional_one_is_noted(kb) -> None:  # type: ignore[no-untyped-def]
+    def condition(verification: str, cid: str) -> dict[str, Any]:
+        return {
+            "resourceType": "Condition",
+            "id": cid,
+            "subject": {"reference": "Patient/p"},
+            "verificationStatus": {"coding": [{"code": verification}]},
+            "clinicalStatus": {"coding": [{"code": "active"}]},
+            "code": {"text": "epilepsy"},
+        }
+
+    _, patient, notes = read_bundle(
+        bundle_of(condition("refuted", "a"), condition("provisional", "b")), AS_OF, kb=kb
+    )
+    assert patient.conditions == ("epilepsy",)
+    assert any("Condition/a: verification status refuted: not used" in n for n in notes)
+    assert any("Condition/b: verification status provisional: used" in n for n in notes)

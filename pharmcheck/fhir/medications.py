@@ -58,6 +58,12 @@ def read_medication(resource: Any, label: str, lookup: Lookup) -> tuple[Medicati
     if read.note:
         notes.append(f"{label}: {read.note}")
     start, stop = _dates(resource, label, lookup.as_of, notes)
+    status = _status(resource.status, label, notes)
+    if getattr(resource, "doNotPerform", None):
+        notes.append(f"{label}: doNotPerform, an order not to give it: not screened")
+        status = "not-taken"
+    if resource.modifierExtension:
+        notes.append(f"{label}: a modifierExtension pharmcheck does not read: read without it")
     return (
         Medication(
             name=read.name,
@@ -66,7 +72,7 @@ def read_medication(resource: Any, label: str, lookup: Lookup) -> tuple[Medicati
             route=next((i.route for i in instructions if i.route), None),
             start=start,
             stop=stop,
-            status=_status(resource.status, label, notes),
+            status=status,
         ),
         notes,
     )

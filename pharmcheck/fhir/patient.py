@@ -37,6 +37,7 @@ from pharmcheck.kb.store import KnowledgeBase
 
 _CURRENT = {"active", "recurrence", "relapse"}
 _VOID_VERIFICATION = {"refuted", "entered-in-error"}
+_UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
 _RESULT_STATUSES = {"final", "amended", "corrected"}
 _GENDERS = {"female": "female", "male": "male", "other": "other"}
 
@@ -109,6 +110,8 @@ def condition_text(resource: Any, label: str, kb: KnowledgeBase, notes: list[str
         return None
     if not clinical:
         notes.append(f"{label}: no clinical status: read as current")
+    if verification & _UNCONFIRMED:
+        notes.append(f"{label}: verification status {'/'.join(sorted(verification))}: used")
     concept = resource.code
     codings = list(concept.coding or []) if concept is not None else []
     for coding in codings:
