@@ -698,3 +698,11 @@ def test_a_refuted_condition_is_not_used_and_a_provisional_one_is_noted(kb) -> N
     assert patient.conditions == ("epilepsy",)
     assert any("Condition/a: verification status refuted: not used" in n for n in notes)
     assert any("Condition/b: verification status provisional: used" in n for n in notes)
+
+
+def test_a_bundle_without_medications_is_an_error_of_one_line(tmp_path: Path) -> None:
+    path = tmp_path / "bundle.json"
+    path.write_text(json.dumps(bundle_of(patient={"gender": "female"})))
+    result = CliRunner().invoke(cli, ["check", "--input", str(path)])
+    assert result.exit_code == 2
+    assert "holds no MedicationRequest or MedicationStatement" in result.output

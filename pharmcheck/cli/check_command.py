@@ -144,6 +144,7 @@ def check(
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
     from pharmcheck.engine import checker
+    from pharmcheck.errors import InputError
     from pharmcheck.fhir import is_bundle, read_bundle
     from pharmcheck.inputs.document import (
         CheckRequest,
@@ -164,6 +165,11 @@ def check(
         if is_bundle(data):
             when = given_as_of or date.today()
             bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
+            if not bundle_meds and not medications:
+                raise InputError(
+                    f"{input_file}: the FHIR Bundle holds no MedicationRequest or "
+                    "MedicationStatement to check"
+                )
             request = CheckRequest(tuple(bundle_meds), bundle_patient, when)
         else:
             request = request_from_data(data, input_file)

@@ -78,7 +78,7 @@ def read_bundle(
     if skipped:
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
         notes.append(f"not read (pharmcheck does not use them): {listed}")
-    lookup = Lookup(kb, Resolver(kb), index, as_of)
+    lookup = Lookup(kb, kb.memo(("fhir-resolver",), Resolver, kb), index, as_of)
     medications: list[Medication] = []
     conditions: list[str] = []
     readings: list[Reading] = []
