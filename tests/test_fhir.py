@@ -706,3 +706,26 @@ def test_a_bundle_without_medications_is_an_error_of_one_line(tmp_path: Path) ->
     result = CliRunner().invoke(cli, ["check", "--input", str(path)])
     assert result.exit_code == 2
     assert "holds no MedicationRequest or MedicationStatement" in result.output
+
+
+def test_every_element_of_the_ehr_bundle_replaced_or_removed_gives_a_report_or_an_input_error(
+    checker,  # type: ignore[no-untyped-def]
+) -> None:
+    base = ehr_bundle()
+    for path in [p for p in _paths(base) if p]:
+        for value in (None, "", -1, 0, [], {}, "x", [{}], "DELETE"):
+            bundle = copy.deepcopy(base)
+            parent = bundle
+            for step in path[:-1]:
+                parent = parent[step]
+            if value == "DELETE":
+                if not isinstance(parent, dict):
+                    continue
+                del parent[path[-1]]
+            else:
+                parent[path[-1]] = value
+            try:
+                meds, patient, notes = read_bundle(bundle, AS_OF, kb=checker.kb)
+                checker.check(meds or ["tramadol"], patient, as_of=AS_OF, notes=notes)
+            except InputError as exc:
+                assert "\n" not in str(exc), (path, value)
