@@ -87,6 +87,8 @@ def unreadable(label: str, raw: dict[str, Any], why: str) -> tuple[Medication, l
     status = raw.get("status")
     known = isinstance(status, str) and status_meaning(status) is not None
     note = f"{label}: {why}; read by its name only, dose unknown"
+    if raw.get("doNotPerform") is True:
+        return Medication(name=name[:_MAX_TEXT], status="not-taken"), [note]
     return Medication(name=name[:_MAX_TEXT], status=status if known else "unknown"), [note]
 
 
@@ -100,7 +102,7 @@ def _product(resource: Any, label: str, lookup: Lookup, notes: list[str]) -> Any
     if target and target.startswith("#"):
         found = next((c for c in resource.contained or [] if f"#{c.id}" == target), None)
     elif target:
-        found = lookup.resources.get(target) or lookup.resources.get(_tail(target))
+        found = lookup.resources.get(target) or lookup.resources.get(reference_tail(target))
     if _is_medication(found):
         return found
     display = reference.display if reference is not None else None
@@ -108,8 +110,8 @@ def _product(resource: Any, label: str, lookup: Lookup, notes: list[str]) -> Any
     return display
 
 
-def _tail(reference: str) -> str:
-    """``Type/id`` of an absolute reference."""
+def reference_tail(reference: str) -> str:
+    """``Type/id`` of an absolute reference ("https://ehr.example/fhir/Patient/7")."""
     return "/".join(reference.rstrip("/").split("/")[-2:])
 
 
