@@ -1,6 +1,13 @@
 """FHIR R4 input: a Bundle as an EHR sends it gives what the equivalent JSON request gives, and
 each mapping rule reads what the resource means (expected values from the FHIR and clinical
-meaning, written out by hand)."""
+meaning, written out by hand).
+
+Codes in the fixtures, each read in a public source: RxNorm 835603 "tramadol hydrochloride 50 MG
+Oral Tablet" (RxNav NDC status, a C-CDA example) and 310431 "gabapentin 300 MG Oral Capsule"
+(OHDSI concept 19133768, PACIO sample data); ATC N03AF01 carbamazepine and SNOMED CT 6204001,
+ICD-10-CM G40.B19 (JME) as db/ cites them; SNOMED CT 84757009 "Epilepsy (disorder)", 26643006
+"Oral route", 77386006, 60001007 and 261665006 (DICOM CID 6096 pregnancy status); LOINC codes as
+pharmcheck/fhir/codes.py lists them; v3-orderableDrugForm TAB."""
 
 from __future__ import annotations
 
