@@ -736,3 +736,29 @@ def test_every_element_of_the_ehr_bundle_replaced_or_removed_gives_a_report_or_a
                 checker.check(meds or ["tramadol"], patient, as_of=AS_OF, notes=notes)
             except InputError as exc:
                 assert "\n" not in str(exc), (path, value)
+
+
+def test_a_medication_named_only_by_its_ingredients_is_a_combination_with_unknown_doses(
+    checker,  # type: ignore[no-untyped-def]
+) -> None:
+    def ingredient(text: str, mg: float) -> dict[str, Any]:
+        return {
+            "itemCodeableConcept": {"text": text},
+            "strength": {
+                "numerator": {"value": mg, "unit": "mg"},
+                "denominator": {"value": 1, "unit": "tablet"},
+            },
+        }
+
+    product = {
+        "resourceType": "Medication",
+        "id": "m",
+        "ingredient": [ingredient("codeine phosphate", 30), ingredient("paracetamol", 500)],
+    }
+    resource = request(dosageInstruction=[dose(2, "tablet", frequency=4, period=1, periodUnit="d")])
+    del resource["medicationCodeableConcept"]
+    resource.update(contained=[product], medicationReference={"reference": "#m"})
+    meds, patient, notes = read_bundle(bundle_of(resource), AS_OF, kb=checker.kb)
+    report = checker.check(meds, patient, as_of=AS_OF, notes=notes)
+    assert {m.drug for m in report.medications} == {"codeine", "paracetamol"}
+    assert all(m.daily_dose is None for m in report.medications)  # per ingredient: unknown
