@@ -29,6 +29,7 @@ from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.conditions import resolve_condition
 from pharmcheck.inputs.patient import validate_patient
+from pharmcheck.inputs.renal import cockcroft_gault
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
@@ -150,8 +151,10 @@ class Checker:
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
+        notes: Sequence[str] = (),
     ) -> Report:
-        """Screen one patient's medication list and return the report."""
+        """Screen one patient's medication list and return the report. ``notes`` are the
+        caller's own notes on how the input was read (a FHIR Bundle's), reported first."""
         as_of = typecheck.check_as_of(as_of) or date.today()
         patient = validate_patient(patient)
         min_severity = typecheck.check_severity(min_severity, "min_severity")
@@ -165,7 +168,7 @@ class Checker:
         meds = typecheck.medication_list(medications)
         resolved: list[ResolvedMedication] = []
         unrecognized: list[Unrecognized] = []
-        notes: list[str] = []
+        notes = list(typecheck.check_selectors(notes, "notes"))
         structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
@@ -219,7 +222,7 @@ class Checker:
             medications=request.medications,
             unrecognized=(*request.unrecognized, *conditions.unrecognized),
             findings=tuple(f for f in everything if f.severity >= request.min_severity),
-            notes=(*request.notes, *conditions.notes),
+            notes=(*request.notes, *_renal_note(request.patient), *conditions.notes),
             structures=tuple(_screened(m) for m in request.structures),
             hidden=tuple(f for f in everything if f.severity < request.min_severity),
         )
@@ -527,6 +530,24 @@ def _screened(found: StructureMatch) -> ScreenedStructure:
     )
 
 
+def _renal_note(patient: Patient) -> tuple[str, ...]:
+    note = estimated_crcl_note(patient)
+    return (note,) if note else ()
+
+
+def estimated_crcl_note(patient: Patient) -> str | None:
+    """What the report says about a serum creatinine: the Cockcroft-Gault estimate with its
+    inputs, why none was made, or that a given CrCl was used instead."""
+    if patient.serum_creatinine is None:
+        return None
+    if patient.crcl is not None:
+        return f"CrCl {patient.crcl:g} mL/min was given: serum creatinine not used to estimate it"
+    estimate = cockcroft_gault(
+        patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex
+    )
+    return estimate if isinstance(estimate, str) else estimate.describe()
+
+
 def validate_medication(med: Medication, as_of: date) -> None:
     if not isinstance(med.name, str) or not med.name.strip():
         raise InputError(f"a medication has no name: {med!r}")
@@ -571,11 +592,18 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
+    notes: Sequence[str] = (),
 ) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
     if db_url is not None and not isinstance(db_url, str):
         raise InputError(f"db_url must be a text (an SQLAlchemy URL), not {type(db_url).__name__}")
     runner = Checker(kb) if kb is not None else checker(db_url)
     return runner.check(
-        medications, patient, as_of=as_of, select=select, ignore=ignore, min_severity=min_severity
+        medications,
+        patient,
+        as_of=as_of,
+        select=select,
+        ignore=ignore,
+        min_severity=min_severity,
+        notes=notes,
     )

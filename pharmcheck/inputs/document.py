@@ -16,6 +16,7 @@ from typing import Any
 
 from pharmcheck.domain import DoseChange, Medication, Patient
 from pharmcheck.errors import InputError
+from pharmcheck.fhir.bundle import is_bundle
 from pharmcheck.inputs.patient import MAX_TEXT_CHARS, patient_from_fields
 from pharmcheck.inputs.sig import parse_dose
 from pharmcheck.inputs.status import status_problem
@@ -24,6 +25,8 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_MEDICATIONS = 1000
 #: Objects and lists inside one another: a request needs four (medications, one, its history, one change).
 MAX_NESTING_DEPTH = 10
+#: A FHIR Bundle nests deeper: entry, resource, contained Medication, ingredient, strength, ...
+MAX_FHIR_NESTING_DEPTH = 32
 _MEDICATION_FIELDS = {
     "name",
     "dose",
@@ -74,6 +77,12 @@ def read_text(source: str) -> str:
 
 def parse_document(text: str, source: str = "input") -> CheckRequest:
     """Parse JSON, or YAML when it is not JSON, into a :class:`CheckRequest`."""
+    return request_from_data(load_document(text, source), source)
+
+
+def load_document(text: str, source: str = "input") -> Any:
+    """The data of a JSON or YAML document: a request, or a FHIR Bundle (JSON, which nests
+    deeper: up to MAX_FHIR_NESTING_DEPTH)."""
     stripped = text.lstrip()
     if not stripped:
         raise InputError(f"{source} is empty")
@@ -88,10 +97,9 @@ def parse_document(text: str, source: str = "input") -> CheckRequest:
             raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels") from None
         except InputError as exc:
             raise InputError(f"{source}: {exc}") from None
-        _check_depth(data, source)
-    else:
-        data = _load_yaml(text, source)
-    return request_from_data(data, source)
+        _check_depth(data, source, MAX_FHIR_NESTING_DEPTH if is_bundle(data) else MAX_NESTING_DEPTH)
+        return data
+    return _load_yaml(text, source)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -104,10 +112,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _check_depth(data: Any, source: str) -> None:
-    """Refuse objects and lists nested deeper than MAX_NESTING_DEPTH."""
+def _check_depth(data: Any, source: str, limit: int) -> None:
+    """Refuse objects and lists nested deeper than ``limit``."""
     level: list[Any] = [data]
-    for _ in range(MAX_NESTING_DEPTH):
+    for _ in range(limit):
         level = [
             v
             for item in level
@@ -116,7 +124,7 @@ def _check_depth(data: Any, source: str) -> None:
         ]
         if not level:
             return
-    raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
+    raise InputError(f"{source}: nested deeper than {limit} levels")
 
 
 def _load_yaml(text: str, source: str) -> Any:
@@ -168,6 +176,8 @@ def _load_yaml(text: str, source: str) -> Any:
 
 
 def request_from_data(data: Any, source: str = "input") -> CheckRequest:
+    if is_bundle(data):
+        raise InputError(f"{source} is a FHIR Bundle: read it with pharmcheck.fhir.read_bundle")
     if isinstance(data, list):
         data = {"medications": data}
     if not isinstance(data, dict):

@@ -22,8 +22,10 @@ from pharmcheck.domain import (
     PATIENT_TEXTS,
     SEXES,
     Patient,
+    Quantity,
 )
 from pharmcheck.errors import InputError
+from pharmcheck.inputs.renal import creatinine_quantity
 from pharmcheck.inputs.typecheck import sequence_of_texts
 
 #: A text field longer than this is refused: no drug name, sig or condition comes near it.
@@ -135,12 +137,34 @@ def read_conditions(key: str, value: Any) -> tuple[str, ...]:
     return tuple(_short(key, c.strip()) for c in value if c.strip())
 
 
+def read_creatinine(key: str, value: Any) -> Quantity | None:
+    """A serum creatinine: ``{"value": 1.2, "unit": "mg/dL"}``, a text "1.2 mg/dL", or a
+    Quantity; mg/dL or umol/L, within its plausible range."""
+    value = _given(value)
+    if value is None:
+        return None
+    if isinstance(value, Quantity):
+        return creatinine_quantity(value.value, value.unit)
+    if isinstance(value, str) and len(value.split()) == 2:
+        number, unit = value.split()
+        try:
+            return creatinine_quantity(float(number), unit)
+        except ValueError:
+            pass
+    if isinstance(value, Mapping) and set(value) == {"value", "unit"}:
+        return creatinine_quantity(value["value"], value["unit"])
+    raise InputError(
+        f'patient {key} must be {{"value": NUMBER, "unit": "mg/dL" or "umol/L"}}, got {value!r:.60}'
+    )
+
+
 READERS: dict[str, Callable[[str, Any], Any]] = {
     "id": read_id,
     **{key: read_number for key in PLAUSIBLE_RANGES},
     **{key: read_choice for key in CHOICES},
     **{key: read_flag for key in PATIENT_FLAGS},
     "conditions": read_conditions,
+    "serum_creatinine": read_creatinine,
 }
 
 
@@ -181,6 +205,13 @@ def validate_patient(patient: Any) -> Patient:
         value = getattr(patient, key)
         if value is not None and value not in allowed:
             raise InputError(f"patient {key} must be one of {', '.join(allowed)}, got {value!r}")
+    creatinine = patient.serum_creatinine
+    if creatinine is not None and not isinstance(creatinine, Quantity):
+        raise InputError(
+            f"patient serum_creatinine must be a Quantity (mg/dL or umol/L), not "
+            f"{type(creatinine).__name__}"
+        )
+    read_creatinine("serum_creatinine", creatinine)
     conditions = sequence_of_texts(patient.conditions, "patient conditions")
     if not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be texts")
