@@ -5,7 +5,7 @@ Public API::
     from pharmcheck import check, Checker, Medication, Patient, Severity, open_kb
     report = check(["tramadol 50 mg qid", "sertraline 100 mg"], Patient(crcl=25))
 
-``screen_frame`` (pandas) is imported on first use, so ``import pharmcheck`` stays light.
+``screen_frame`` (pandas) and ``screen_dask`` (Dask) are imported on first use, so ``import pharmcheck`` stays light.
 """
 
 from importlib import import_module
@@ -15,6 +15,7 @@ from pharmcheck._version import __version__
 
 if TYPE_CHECKING:
     from pharmcheck.batch import screen_frame
+    from pharmcheck.batch.dask_screen import screen_dask
     from pharmcheck.domain import (
         DoseChange,
         Finding,
@@ -48,6 +49,7 @@ _HOMES = {
     "PharmcheckError": "errors",
     "open_kb": "kb.store",
     "screen_frame": "batch",
+    "screen_dask": "batch.dask_screen",
 }
 
 __all__ = sorted([*_HOMES, "__version__"])

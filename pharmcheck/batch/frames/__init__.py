@@ -39,7 +39,7 @@ def patient_filter(
     return register
 
 
-from pharmcheck.batch.frames import (  # noqa: E402  (each module registers its forms)
+from pharmcheck.batch.frames import (
     causative,
     combination,
     condition,
