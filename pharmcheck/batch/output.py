@@ -14,24 +14,12 @@ from typing import IO, Any
 import numpy as np
 import pandas as pd
 
+from pharmcheck.report.csvfmt import COLUMNS
 from pharmcheck.report.escape import spreadsheet_cell
 
-OUT_COLUMNS = (
-    "patient_id",
-    "code",
-    "name",
-    "category",
-    "severity",
-    "drugs",
-    "title",
-    "message",
-    "recommendation",
-    "evidence",
-    "references",
-    "kb_version",
-)
+OUT_COLUMNS = COLUMNS  # as `check --format csv` writes them
 
-REFERENCE_SEPARATOR = " | "  # between a finding's references in its one cell
+_BLOCK_ROWS = 4096  # rows joined per write
 
 
 @dataclass(frozen=True)
@@ -76,17 +64,24 @@ class FindingRows:
         )
 
     def write_csv(self, handle: IO[bytes]) -> None:
-        """The header and every row in UTF-8 by ``csv.writer``, each cell made safe for a
-        spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`)."""
-        ids = [spreadsheet_cell(pid) for pid in self.patient_ids]
-        items = [tuple(map(spreadsheet_cell, item)) for item in self.items]
-        with _text(handle) as text:
-            writer = csv.writer(text, lineterminator="\n")
-            writer.writerow(OUT_COLUMNS)
-            writer.writerows(
-                (ids[p], *items[i])
-                for p, i in zip(self.patient.tolist(), self.item.tolist(), strict=True)
+        """The header and every row in UTF-8 as ``csv.writer`` writes them, each cell made safe
+        for a spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`). ``csv.writer``
+        writes each distinct patient id and finding once and each row joins the two: a million
+        rows share a few hundred thousand findings (docs/performance.md has the figure)."""
+        ids = [
+            line if pid else b""
+            for pid, line in zip(
+                self.patient_ids, _csv_lines([(pid,) for pid in self.patient_ids]), strict=True
             )
+        ]
+        items = [b"," + line + b"\n" for line in _csv_lines(self.items)]
+        handle.write(_csv_lines([OUT_COLUMNS])[0] + b"\n")
+        for start in range(0, len(self), _BLOCK_ROWS):
+            rows = slice(start, start + _BLOCK_ROWS)
+            pieces: list[bytes] = [b""] * (2 * len(self.item[rows]))
+            pieces[0::2] = [ids[p] for p in self.patient[rows].tolist()]
+            pieces[1::2] = [items[i] for i in self.item[rows].tolist()]
+            handle.write(b"".join(pieces))
 
     def write_jsonl(self, handle: IO[bytes]) -> None:
         """One JSON object per line in UTF-8, keys in the OUT columns' order."""
@@ -117,3 +112,13 @@ def _text(handle: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     finally:
         text.flush()
         text.detach()
+
+
+def _csv_lines(rows: list[tuple[str, ...]]) -> list[bytes]:
+    """Each row as ``csv.writer`` writes it, in UTF-8, without its line end (a cell made safe for a
+    spreadsheet holds no line break, so the writer's output splits into rows at each one)."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(
+        [spreadsheet_cell(cell) for cell in row] for row in rows
+    )
+    return [line.encode() for line in out.getvalue().split("\n")[:-1]]

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pharmcheck.batch.medications import Rows
-from pharmcheck.batch.output import REFERENCE_SEPARATOR, FindingRows
+from pharmcheck.batch.output import FindingRows
 from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
 from pharmcheck.batch.ward import Emitted
@@ -70,7 +70,7 @@ class Found:
                 f.message,
                 f.recommendation,
                 f.evidence,
-                REFERENCE_SEPARATOR.join(f.references),
+                ";".join(f.reference_keys()),
                 kb_version,
             )
             for f in findings
