@@ -658,12 +658,16 @@ def test_severity_floor_select_and_ignore_match_check(checker, options) -> None:
     assert len(out[out["code"] != ""]) >= 5  # each option set leaves findings to compare
 
 
-def test_frame_forms_and_filters_name_registered_rules() -> None:
-    from pharmcheck.batch.frames import FILTERS, FRAMES
+def test_every_rule_has_a_batch_form_or_a_declared_per_patient_path() -> None:
     from pharmcheck.rules import REGISTRY
+    from pharmcheck.rules.ward import batch_forms
 
-    assert set(FRAMES) <= set(REGISTRY) and set(FILTERS) <= set(REGISTRY)
-    assert not set(FRAMES) & set(FILTERS)  # a rule is computed one way or the other
+    frames, filters = batch_forms()
+    assert set(frames) | set(filters) == set(REGISTRY)  # none missing, none for an unknown code
+    assert not set(frames) & set(filters)  # a rule is computed one way or the other
+    for code, compute in {**frames, **filters}.items():  # each beside its rule, in its family
+        family = REGISTRY[code].check.__module__
+        assert compute.__module__ == f"{family}.batch", code
 
 
 def test_progress_is_told_every_step_in_order(checker) -> None:  # type: ignore[no-untyped-def]

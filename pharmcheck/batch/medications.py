@@ -12,7 +12,6 @@ import pandas as pd
 
 from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
-from pharmcheck.batch.ward import Ward, distinct_rows
 from pharmcheck.domain import Medication, Patient, ResolvedMedication, Unrecognized
 from pharmcheck.engine import Checker, ResolveRequest, needs_weight
 from pharmcheck.errors import InputError
@@ -24,6 +23,7 @@ from pharmcheck.inputs.status import (
     status_meaning,
     status_problem,
 )
+from pharmcheck.rules.ward import Ward, distinct_rows
 
 Template = tuple[list[ResolvedMedication], list[Unrecognized], list[str], list[Any]]
 

@@ -17,9 +17,9 @@ from pharmcheck.batch.medications import Rows
 from pharmcheck.batch.output import FindingRows
 from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
-from pharmcheck.batch.ward import Emitted
 from pharmcheck.domain import Finding, Severity, Unrecognized
 from pharmcheck.engine import Checker
+from pharmcheck.rules.ward import Emitted
 
 
 @dataclass

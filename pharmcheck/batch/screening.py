@@ -1,7 +1,7 @@
 """Screening a ward: validate the rows column-wise, resolve each distinct medication once,
 compute the rules over the whole ward, and lay out one row per finding.
 
-Rules with a frame form (``pharmcheck.batch.frames``) are computed for every patient at
+Rules with a frame form (in ``pharmcheck/rules/<family>/batch.py``) are computed for every patient at
 once; the others run per patient through :meth:`Checker.evaluate`, the same code as
 ``pharmcheck check``, on the patients they can flag. Either way a patient screened in a
 batch gets exactly the findings ``check`` gives.
@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.frames import FILTERS, FRAMES
 from pharmcheck.batch.medications import (
     Rows,
     Statuses,
@@ -44,13 +43,14 @@ from pharmcheck.batch.tables import (
     row_numbers,
     text_cells,
 )
-from pharmcheck.batch.ward import Emitted, Ward
 from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker, EvaluateRequest
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.rules import Rule, select_rules
+from pharmcheck.rules.ward import Emitted, Ward, batch_forms
 
+FRAMES, FILTERS = batch_forms()
 Progress = Callable[[str, int, int], None]
 """Told before each step of a screen: what the step does, how many steps are done, how many in all."""
 
@@ -251,8 +251,7 @@ def _per_patient(
     """The rules without a frame form, through the engine, on the patients they can flag."""
     if not rules:
         return []
-    everyone = np.ones(len(ward.patients), dtype=bool)
-    masks = [FILTERS[r.code](ward) if r.code in FILTERS else everyone for r in rules]
+    masks = [FILTERS[r.code](ward) for r in rules]  # every rule declares its batch form
     first_row = np.searchsorted(rows.patient, np.arange(len(ward.patients) + 1))
     chosen, results = [], []
     for p in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
