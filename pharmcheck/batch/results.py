@@ -290,5 +290,6 @@ def _structure_only(structure: Any) -> str:
     )
     return (
         "structure matches no drug in the knowledge base; screened by structure only (predicted "
-        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; nearest: {near}"
+        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; "
+        f"nearest: {near}"
     )

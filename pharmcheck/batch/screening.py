@@ -1,7 +1,8 @@
 """Screening a ward: validate the rows column-wise, resolve each distinct medication once,
 compute the rules over the whole ward, and lay out one row per finding.
 
-Rules with a frame form (in ``pharmcheck/rules/<family>/batch.py``) are computed for every patient at
+Rules with a frame form (in ``pharmcheck/rules/<family>/batch.py``) are computed for every
+patient at
 once; the others run per patient through :meth:`Checker.evaluate`, the same code as
 ``pharmcheck check``, on the patients they can flag. Either way a patient screened in a
 batch gets exactly the findings ``check`` gives.
@@ -52,7 +53,8 @@ from pharmcheck.rules.ward import Emitted, Ward, batch_forms
 
 FRAMES, FILTERS = batch_forms()
 Progress = Callable[[str, int, int], None]
-"""Told before each step of a screen: what the step does, how many steps are done, how many in all."""
+"""Told before each step of a screen: what the step does, how many steps are done, how many in
+all."""
 
 
 class _Steps:
@@ -138,7 +140,8 @@ def screen(
     void = table["row"].to_numpy()[good & statuses.void].tolist()
     if void:
         notes.append(
-            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
+            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
+            f"({listed_rows(void)}): "
             "not screened (no rule reads a void or untaken medication)"
         )
     step(f"building the ward ({int(good.sum()):,} rows)")

@@ -1,4 +1,5 @@
-"""PC501, PC502, PC701 and PC702 over a ward: per-drug facts against column states of the patient."""
+"""PC701 and PC702 over a ward: per-drug facts against column states of the patient; PC703 per
+patient."""
 
 from __future__ import annotations
 

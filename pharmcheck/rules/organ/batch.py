@@ -1,4 +1,5 @@
-"""PC501-PC503 over a ward: renal bands per distinct renal function and regimen; PC503 per patient."""
+"""PC501-PC503 over a ward: renal bands per distinct renal function and regimen; PC503 per
+patient."""
 
 from __future__ import annotations
 
@@ -56,7 +57,8 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
 
 
 def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
-    """Per group, which of its drug's renal condition rules the patient's conditions match (bits)."""
+    """Per group, which of its drug's renal condition rules the patient's conditions match
+    (bits)."""
     mask = np.zeros(len(groups), dtype=np.int64)
     drugs = ward.group_drug[groups]
     patients = ward.group_patient[groups]
