@@ -439,11 +439,45 @@ STATUSES = [
     "unknown",
     "draft",
 ]
+PLAIN_NAMES = [
+    "gabapentin",
+    "tramadol",
+    "lithium",
+    "morphine",
+    "levetiracetam",
+    "Keppra",
+    "sertraline",
+    "valproate",
+    "carbamazepine",
+    "meropenem",
+    "amlodipine",
+    "compound B",
+    "xyzzy",
+]
+STRUCTURES = [
+    "",
+    "OC(=O)C1=CN(C2CC2)c2cc(N3CCNCC3)c(F)cc2C1=O.Cl",  # ciprofloxacin hydrochloride
+    "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCN(C)CC3)cc21",  # pefloxacin
+    "CCCCCCCCCCCCCCCCCCO",  # octadecanol: no KB drug
+]
+DATES = st.sampled_from(["", "2026-01-10", "2026-10-01", "2026-11-20", "2027-01-01"])
+# A sig string in the name, or a bare name with its own dose, frequency and route columns; some
+# values are unreadable (a dose in parsecs, a frequency of a blue moon, a start after the date).
 ENTRIES = st.tuples(
-    st.sampled_from(RICH_POOL),
+    st.one_of(
+        st.tuples(st.sampled_from(RICH_POOL), st.just(""), st.just(""), st.just("")),
+        st.tuples(
+            st.sampled_from(PLAIN_NAMES),
+            st.sampled_from(["", "50 mg", "600 mg", "1 g", "0.5 mg", "2 tablets", "12 parsecs"]),
+            st.sampled_from(["", "bd", "tds", "q4h", "nocte", "prn", "every blue moon"]),
+            st.sampled_from(["", "oral", "iv", "im", "patch"]),
+        ),
+    ),
     st.sampled_from(STATUSES),
-    st.sampled_from(["", "2026-01-10", "2026-10-01"]),
-    st.sampled_from(["", "2026-11-20"]),
+    DATES,
+    DATES,
+    st.sampled_from(STRUCTURES),
+    st.sampled_from(["", "epilepsy", "pain", "panic disorder"]),
 )
 PEOPLE = st.fixed_dictionaries(
     {
@@ -472,7 +506,8 @@ PEOPLE = st.fixed_dictionaries(
             ]
         ),
         "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
-        "weight_kg": st.sampled_from(["", "25", "70"]),
+        "weight_kg": st.sampled_from(["", "25", "70", "999"]),
+        "as_of": st.sampled_from(["", "2026-11-20"]),
     }
 )
 
@@ -500,33 +535,74 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
     )
 
 
-@given(
-    st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=8), PEOPLE), min_size=1, max_size=5)
+MED_FIELDS = (
+    "name",
+    "dose",
+    "frequency",
+    "route",
+    "status",
+    "start",
+    "stop",
+    "smiles",
+    "indication",
 )
-def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame(
-        [
-            (f"p{i}", name, status, start, stop)
-            for i, (entries, _) in enumerate(ward)
-            for name, status, start, stop in entries
-        ],
-        columns=["patient_id", "name", "status", "start", "stop"],
+
+
+def _medication(row: dict[str, str]) -> Medication:
+    def day(text: str) -> date | None:
+        return date.fromisoformat(text) if text else None
+
+    return Medication(
+        row["name"],
+        dose=row["dose"] or None,
+        frequency=row["frequency"] or None,
+        route=row["route"] or None,
+        status=row["status"] or None,
+        start=day(row["start"]),
+        stop=day(row["stop"]),
+        smiles=row["smiles"] or None,
+        indication=row["indication"] or None,
     )
+
+
+def _rejected_by_check(checker, medication: Medication, patient: Patient, as_of: date) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        checker.check([medication], patient, as_of=as_of)
+    except InputError:
+        return True
+    return False
+
+
+@given(
+    st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=6), PEOPLE), min_size=1, max_size=4)
+)
+def test_batch_equals_check_over_every_input_column_and_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
+    """Each patient's findings are check's for the rows it accepts; each row check refuses (alone,
+    for that patient) is a rejected row, and no other row is."""
+    rows = [
+        {"patient_id": f"p{i}", **dict(zip(MED_FIELDS, (*sig, *rest), strict=True))}
+        for i, (entries, _) in enumerate(ward)
+        for sig, *rest in entries
+    ]
+    meds = pd.DataFrame(rows, columns=["patient_id", *MED_FIELDS])
     patients = pd.DataFrame(
         [{"patient_id": f"p{i}", **fields} for i, (_, fields) in enumerate(ward)]
     )
     out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
-    for i, (entries, fields) in enumerate(ward):
-        medications = [
-            Medication(
-                name,
-                status=status or None,
-                start=date.fromisoformat(start) if start else None,
-                stop=date.fromisoformat(stop) if stop else None,
-            )
-            for name, status, start, stop in entries
-        ]
-        report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
+    rejected = set(out[out["category"] == "rejected-row"]["title"])
+    for i, (_, fields) in enumerate(ward):
+        patient = _patient(f"p{i}", fields)
+        when = date.fromisoformat(fields["as_of"]) if fields["as_of"] else AS_OF
+        mine = [(n + 2, r) for n, r in enumerate(rows) if r["patient_id"] == f"p{i}"]
+        accepted = []
+        for number, row in mine:
+            refused = _rejected_by_check(checker, _medication(row), patient, when)
+            assert (f"Row {number} not screened" in rejected) is refused, (number, row)
+            if not refused:
+                accepted.append(_medication(row))
+        if not accepted:
+            continue
+        report = checker.check(accepted, patient, as_of=when)
         batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [
             (
@@ -537,6 +613,7 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                 f.message,
                 f.recommendation,
                 f.evidence,
+                ";".join(f.reference_keys()),
             )
             for f in report.findings
         ]
@@ -550,11 +627,14 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                     batch["message"],
                     batch["recommendation"],
                     batch["evidence"],
+                    batch["references"],
                     strict=True,
                 )
             )
             == expected
         )
+        missing = out[(out["patient_id"] == f"p{i}") & (out["category"] == "unrecognized")]
+        assert len(missing) == len(report.unrecognized)
 
 
 def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:  # type: ignore[no-untyped-def]
