@@ -72,7 +72,7 @@ def screen_dask(
         select_rules(select, ignore)  # a wrong code is refused here, not in every partition
     except ValueError as exc:
         raise InputError(str(exc)) from None
-    url, version = _shared_kb(db_url)
+    url, version = shared_kb(db_url)
     med_table = _numbered(_as_dask(meds))
     count = partitions or max(1, med_table.npartitions)
     med_parts = _by_patient(med_table, MED_COLUMNS, "medications", count)
@@ -134,7 +134,7 @@ def worker_checker(url: str, version: str) -> Checker:
     return runner
 
 
-def _shared_kb(db_url: str | None) -> tuple[str, str]:
+def shared_kb(db_url: str | None) -> tuple[str, str]:
     """The KB's URL as every worker must find it (an absolute path for SQLite) and its version;
     opening it here builds the default KB once, before any worker reads it."""
     from pharmcheck.engine import checker
@@ -250,7 +250,7 @@ def screen_on_cluster(
         severities={s: n for (c, s), n in by_kind.items() if s},
         unrecognized=by_kind.get(("unrecognized", ""), 0),
         rejected=by_kind.get(("rejected-row", ""), 0),
-        kb_version=_shared_kb(db_url)[1],
+        kb_version=shared_kb(db_url)[1],
     )
 
 
