@@ -107,7 +107,7 @@ class FindingRows:
 @contextmanager
 def _text(handle: IO[bytes]) -> Iterator[io.TextIOWrapper]:
     """A UTF-8 text layer over ``handle``, flushed and taken off it again (the caller closes it)."""
-    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")  # type: ignore[type-var]
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
     try:
         yield text
     finally:

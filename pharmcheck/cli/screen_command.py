@@ -274,7 +274,7 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         )
 
 
-def _screen_on_dask(  # type: ignore[no-untyped-def]
+def _screen_on_dask(
     meds: str,
     patients: str | None,
     output: Path,
