@@ -170,3 +170,13 @@ def test_cli_writes_parquet_partitions_on_a_scheduler(  # type: ignore[no-untype
     pd.testing.assert_frame_equal(_per_patient(written), _per_patient(single))
     wrong = CliRunner().invoke(cli, ["screen", str(tmp_path / "meds.csv"), "--engine", "dask"])
     assert wrong.exit_code == 2 and "needs -o OUT_DIR" in wrong.output
+
+
+def test_a_worker_refuses_a_kb_other_than_the_one_the_screen_started_with(kb_url: str) -> None:
+    from pharmcheck.batch.dask_screen import worker_checker
+    from pharmcheck.errors import KnowledgeBaseError
+
+    with pytest.raises(KnowledgeBaseError, match="not KB 0000 that the screen was started with"):
+        worker_checker(kb_url, "0000")
+    with pytest.raises(KnowledgeBaseError, match="no knowledge base at"):  # never built there
+        worker_checker(kb_url.replace("kb.sqlite", "missing.sqlite"), "0000")
