@@ -1,6 +1,6 @@
 """Benchmark for the Dask screen (issue 22). Prints its figures; it is not a test.
 
-    python benchmarks/bench_dask.py [--rows 1000000] [--partitions 8]
+    python benchmarks/bench_dask.py [--rows 1000000] [--partitions 4]
 
 Generates (once, seeded) the synthetic ward of benchmarks/generate_ward.py as Parquet files, then
 times `screen_dask(...)` written to Parquet (`to_parquet`) on a local cluster of 1, then 2 worker
@@ -28,7 +28,7 @@ AS_OF = date(2026, 11, 25)
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--rows", type=int, default=1_000_000)
-    parser.add_argument("--partitions", type=int, default=8)
+    parser.add_argument("--partitions", type=int, default=4)
     parser.add_argument("--workers", default="1,2", help="cluster sizes to time, in order")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/pharmcheck-bench-dask"))
     args = parser.parse_args()

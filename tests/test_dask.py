@@ -20,6 +20,7 @@ from distributed import Client, LocalCluster
 from pharmcheck.batch import screen_frame
 from pharmcheck.batch.dask_screen import screen_dask
 from pharmcheck.cli import cli
+from pharmcheck.domain import Severity
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
@@ -168,6 +169,17 @@ def test_cli_writes_parquet_partitions_on_a_scheduler(  # type: ignore[no-untype
     written = pd.read_parquet(out).astype("string")
     single = screen_frame(_meds(), PATIENTS, runner=checker, as_of=AS_OF)
     pd.testing.assert_frame_equal(_per_patient(written), _per_patient(single))
+    major = CliRunner().invoke(
+        cli, [*args, "--as-of", "2026-11-25", "--db", kb_url, "--min-severity", "major"]
+    )
+    assert major.exit_code == 1, major.output
+    above = screen_frame(
+        _meds(), PATIENTS, runner=checker, as_of=AS_OF, min_severity=Severity.MAJOR
+    )
+    assert 0 < (above["code"] != "").sum() < (single["code"] != "").sum()
+    pd.testing.assert_frame_equal(
+        _per_patient(pd.read_parquet(out).astype("string")), _per_patient(above)
+    )
     wrong = CliRunner().invoke(cli, ["screen", str(tmp_path / "meds.csv"), "--engine", "dask"])
     assert wrong.exit_code == 2 and "needs -o OUT_DIR" in wrong.output
 

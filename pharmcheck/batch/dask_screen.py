@@ -229,20 +229,24 @@ def screen_on_cluster(
 
     from pharmcheck.files import replacing_folder
 
-    findings = screen_dask(meds, patients, db_url=db_url, as_of=as_of, select=select, ignore=ignore)
-    rank = {s.label: int(s) for s in Severity}
-    shown = findings[
-        findings["severity"].map(
-            lambda label: rank.get(label, int(min_severity)), meta=("severity", int)
+    with _client(scheduler, workers) as client, replacing_folder(output) as folder:
+        # Two partitions a worker thread: enough to balance the load, few enough that each
+        # partition keeps most of the sharing of distinct medications a whole ward has.
+        threads = sum(client.nthreads().values()) or 1
+        findings = screen_dask(
+            meds,
+            patients,
+            db_url=db_url,
+            as_of=as_of,
+            select=select,
+            ignore=ignore,
+            partitions=2 * threads,
         )
-        >= int(min_severity)
-    ]  # rows that are not findings (unrecognised, rejected) have no severity and are kept
-    counts = findings.groupby(["category", "severity"]).size()
-    with _client(scheduler, workers), replacing_folder(output) as folder:
+        shown = findings.map_partitions(at_least, min_severity, meta=findings._meta)
         _, written, per_kind = dask.compute(
             shown.to_parquet(folder, write_index=False, compute=False),
             shown.map_partitions(len).sum(),
-            counts,
+            findings.groupby(["category", "severity"]).size(),
         )
     by_kind = {(str(c), str(s)): int(n) for (c, s), n in per_kind.items()}
     return Written(
@@ -254,14 +258,20 @@ def screen_on_cluster(
     )
 
 
+def at_least(findings: pd.DataFrame, severity: Severity) -> pd.DataFrame:
+    """The finding rows of at least ``severity``, and every row about the input (no severity)."""
+    rank = findings["severity"].map({s.label: int(s) for s in Severity}).fillna(int(severity))
+    return findings[(rank >= int(severity)).to_numpy()]
+
+
 @contextmanager
-def _client(scheduler: str | None, workers: int | None) -> Iterator[None]:
+def _client(scheduler: str | None, workers: int | None) -> Iterator[Any]:
     """A Dask client of the scheduler at ``scheduler``, else of a local cluster of processes."""
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler):
-            yield
+        with Client(scheduler) as client:
+            yield client
         return
     with (
         LocalCluster(
@@ -270,6 +280,6 @@ def _client(scheduler: str | None, workers: int | None) -> Iterator[None]:
             processes=True,
             dashboard_address=None,
         ) as cluster,
-        Client(cluster),
+        Client(cluster) as client,
     ):
-        yield
+        yield client
