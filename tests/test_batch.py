@@ -738,6 +738,18 @@ def test_severity_floor_select_and_ignore_match_check(checker, options) -> None:
     assert len(out[out["code"] != ""]) >= 5  # each option set leaves findings to compare
 
 
+def test_every_patient_field_is_shared_by_the_batch_or_read_elsewhere() -> None:
+    """A new Patient field must be declared where the batch reads it, or the batch would share one
+    context among patients who differ in it."""
+    from dataclasses import fields
+
+    from pharmcheck.rules.base import CONTEXT_FIELDS
+
+    elsewhere = {"id", "conditions", "myoclonus", "weight_kg"}  # see CONTEXT_FIELDS
+    assert set(CONTEXT_FIELDS) | elsewhere == {f.name for f in fields(Patient)}
+    assert not set(CONTEXT_FIELDS) & elsewhere
+
+
 def test_every_rule_has_a_batch_form_or_a_declared_per_patient_path() -> None:
     from pharmcheck.rules import REGISTRY
     from pharmcheck.rules.ward import batch_forms

@@ -28,7 +28,7 @@ import pandas as pd
 
 from pharmcheck.domain import Finding, MyoclonusState, Patient, ResolvedMedication
 from pharmcheck.kb.store import KnowledgeBase
-from pharmcheck.rules.base import CheckContext
+from pharmcheck.rules.base import CONTEXT_FIELDS, CheckContext
 
 UNKNOWN = 2  # a condition state the patient data cannot tell (True is 1, False is 0)
 
@@ -213,17 +213,7 @@ class Ward:
         contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)
         for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
-            key = (
-                p.age,
-                p.sex,
-                p.crcl,
-                p.egfr,
-                p.dialysis,
-                p.hepatic_impairment,
-                p.pregnant,
-                p.childbearing_potential,
-                conditions,
-            )
+            key = (*(getattr(p, name) for name in CONTEXT_FIELDS), conditions)
             found = ids.get(key)
             if found is None:
                 found = ids[key] = len(contexts)
