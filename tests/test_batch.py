@@ -944,3 +944,28 @@ def test_a_look_alike_near_miss_in_a_ward_is_not_screened_as_either(checker) -> 
         "row 2" in missing["message"].iloc[0] and "trazodone" in missing["recommendation"].iloc[0]
     )
     assert not out["drugs"].str.contains("tramadol|trazodone").any()
+
+
+def test_check_never_imports_the_batch_forms_numpy_or_pandas(kb_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import sys; from pharmcheck.engine import check; "
+        f"r = check(['tramadol 50 mg qid', 'sertraline 100 mg', 'gabapentin'], db_url={kb_url!r}); "
+        "assert r.findings; print(sorted(m for m in ('numpy', 'pandas', 'pharmcheck.rules.ward', "
+        "'pharmcheck.rules.causative.batch') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
