@@ -4,6 +4,7 @@ so each row is a patient and an index into the distinct rows' other columns."""
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import json
 from collections.abc import Iterator
@@ -119,7 +120,8 @@ def _csv_lines(rows: list[tuple[str, ...]]) -> list[bytes]:
     """Each row as ``csv.writer`` writes it, in UTF-8, without its line end (a cell made safe for a
     spreadsheet holds no line break, so the writer's output splits into rows at each one)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows(
-        [spreadsheet_cell(cell) for cell in row] for row in rows
-    )
+    safe = functools.cache(
+        spreadsheet_cell
+    )  # most cells repeat: a code, a title, an evidence level
+    csv.writer(out, lineterminator="\n").writerows([safe(cell) for cell in row] for row in rows)
     return [line.encode() for line in out.getvalue().split("\n")[:-1]]
