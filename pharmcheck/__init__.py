@@ -6,7 +6,8 @@ Public API::
     report = check(["tramadol 50 mg qid", "sertraline 100 mg"], Patient(crcl=25))
 
 Every type a report holds is exported here. Names are imported on first use, so
-``import pharmcheck`` stays light (``screen_frame`` needs pandas, the [batch] extra).
+``import pharmcheck`` stays light (``screen_frame`` needs pandas, the [batch] extra;
+``screen_dask`` needs Dask, the [dask] extra).
 """
 
 from importlib import import_module
@@ -16,6 +17,7 @@ from pharmcheck._version import __version__
 
 if TYPE_CHECKING:
     from pharmcheck.batch import screen_frame
+    from pharmcheck.batch.dask_screen import screen_dask
     from pharmcheck.domain import (
         Category,
         Dialysis,
@@ -65,6 +67,7 @@ _HOMES = {
     "KnowledgeBase": "kb.store",
     "open_kb": "kb.store",
     "screen_frame": "batch",
+    "screen_dask": "batch.dask_screen",
 }
 
 __all__ = [
@@ -94,6 +97,7 @@ __all__ = [
     "__version__",
     "check",
     "open_kb",
+    "screen_dask",
     "screen_frame",
 ]
 

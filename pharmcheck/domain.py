@@ -326,6 +326,10 @@ class Finding:
             "references": list(self.references),
         }
 
+    def reference_keys(self) -> tuple[str, ...]:
+        """Each reference's key (its first word), once each: full citations are ``references``."""
+        return tuple(dict.fromkeys(r.split(" ", 1)[0] for r in self.references))
+
     def sort_key(self) -> tuple[Any, ...]:
         return (-self.severity, self.code, self.drugs, self.message)
 

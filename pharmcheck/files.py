@@ -75,3 +75,26 @@ def replacing(path: Path) -> Iterator[IO[bytes]]:
         os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def replacing_folder(path: Path) -> Iterator[Path]:
+    """A folder made beside ``path`` to be filled, moved onto ``path`` once complete (a previous
+    folder there is removed only then)."""
+    import shutil
+
+    target = path.resolve()
+    if target.exists() and not target.is_dir():
+        raise InputError(f"{path} exists and is not a folder")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    previous = target.with_name(f".{target.name}.{os.getpid()}.previous")
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir()
+    try:
+        yield partial
+        if target.exists():
+            os.replace(target, previous)
+        os.replace(partial, target)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.rmtree(previous, ignore_errors=True)

@@ -439,11 +439,45 @@ STATUSES = [
     "unknown",
     "draft",
 ]
+PLAIN_NAMES = [
+    "gabapentin",
+    "tramadol",
+    "lithium",
+    "morphine",
+    "levetiracetam",
+    "Keppra",
+    "sertraline",
+    "valproate",
+    "carbamazepine",
+    "meropenem",
+    "amlodipine",
+    "compound B",
+    "xyzzy",
+]
+STRUCTURES = [
+    "",
+    "OC(=O)C1=CN(C2CC2)c2cc(N3CCNCC3)c(F)cc2C1=O.Cl",  # ciprofloxacin hydrochloride
+    "CCN1C=C(C(=O)O)C(=O)c2cc(F)c(N3CCN(C)CC3)cc21",  # pefloxacin
+    "CCCCCCCCCCCCCCCCCCO",  # octadecanol: no KB drug
+]
+DATES = st.sampled_from(["", "2026-01-10", "2026-10-01", "2026-11-20", "2027-01-01"])
+# A sig string in the name, or a bare name with its own dose, frequency and route columns; some
+# values are unreadable (a dose in parsecs, a frequency of a blue moon, a start after the date).
 ENTRIES = st.tuples(
-    st.sampled_from(RICH_POOL),
+    st.one_of(
+        st.tuples(st.sampled_from(RICH_POOL), st.just(""), st.just(""), st.just("")),
+        st.tuples(
+            st.sampled_from(PLAIN_NAMES),
+            st.sampled_from(["", "50 mg", "600 mg", "1 g", "0.5 mg", "2 tablets", "12 parsecs"]),
+            st.sampled_from(["", "bd", "tds", "q4h", "nocte", "prn", "every blue moon"]),
+            st.sampled_from(["", "oral", "iv", "im", "patch"]),
+        ),
+    ),
     st.sampled_from(STATUSES),
-    st.sampled_from(["", "2026-01-10", "2026-10-01"]),
-    st.sampled_from(["", "2026-11-20"]),
+    DATES,
+    DATES,
+    st.sampled_from(STRUCTURES),
+    st.sampled_from(["", "epilepsy", "pain", "panic disorder"]),
 )
 PEOPLE = st.fixed_dictionaries(
     {
@@ -472,7 +506,8 @@ PEOPLE = st.fixed_dictionaries(
             ]
         ),
         "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
-        "weight_kg": st.sampled_from(["", "25", "70"]),
+        "weight_kg": st.sampled_from(["", "25", "70", "999"]),
+        "as_of": st.sampled_from(["", "2026-11-20"]),
     }
 )
 
@@ -500,33 +535,74 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
     )
 
 
-@given(
-    st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=8), PEOPLE), min_size=1, max_size=5)
+MED_FIELDS = (
+    "name",
+    "dose",
+    "frequency",
+    "route",
+    "status",
+    "start",
+    "stop",
+    "smiles",
+    "indication",
 )
-def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
-    meds = pd.DataFrame(
-        [
-            (f"p{i}", name, status, start, stop)
-            for i, (entries, _) in enumerate(ward)
-            for name, status, start, stop in entries
-        ],
-        columns=["patient_id", "name", "status", "start", "stop"],
+
+
+def _medication(row: dict[str, str]) -> Medication:
+    def day(text: str) -> date | None:
+        return date.fromisoformat(text) if text else None
+
+    return Medication(
+        row["name"],
+        dose=row["dose"] or None,
+        frequency=row["frequency"] or None,
+        route=row["route"] or None,
+        status=row["status"] or None,
+        start=day(row["start"]),
+        stop=day(row["stop"]),
+        smiles=row["smiles"] or None,
+        indication=row["indication"] or None,
     )
+
+
+def _rejected_by_check(checker, medication: Medication, patient: Patient, as_of: date) -> bool:  # type: ignore[no-untyped-def]
+    try:
+        checker.check([medication], patient, as_of=as_of)
+    except InputError:
+        return True
+    return False
+
+
+@given(
+    st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=6), PEOPLE), min_size=1, max_size=4)
+)
+def test_batch_equals_check_over_every_input_column_and_patient_field(checker, ward) -> None:  # type: ignore[no-untyped-def]
+    """Each patient's findings are check's for the rows it accepts; each row check refuses (alone,
+    for that patient) is a rejected row, and no other row is."""
+    rows = [
+        {"patient_id": f"p{i}", **dict(zip(MED_FIELDS, (*sig, *rest), strict=True))}
+        for i, (entries, _) in enumerate(ward)
+        for sig, *rest in entries
+    ]
+    meds = pd.DataFrame(rows, columns=["patient_id", *MED_FIELDS])
     patients = pd.DataFrame(
         [{"patient_id": f"p{i}", **fields} for i, (_, fields) in enumerate(ward)]
     )
     out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
-    for i, (entries, fields) in enumerate(ward):
-        medications = [
-            Medication(
-                name,
-                status=status or None,
-                start=date.fromisoformat(start) if start else None,
-                stop=date.fromisoformat(stop) if stop else None,
-            )
-            for name, status, start, stop in entries
-        ]
-        report = checker.check(medications, _patient(f"p{i}", fields), as_of=AS_OF)
+    rejected = set(out[out["category"] == "rejected-row"]["title"])
+    for i, (_, fields) in enumerate(ward):
+        patient = _patient(f"p{i}", fields)
+        when = date.fromisoformat(fields["as_of"]) if fields["as_of"] else AS_OF
+        mine = [(n + 2, r) for n, r in enumerate(rows) if r["patient_id"] == f"p{i}"]
+        accepted = []
+        for number, row in mine:
+            refused = _rejected_by_check(checker, _medication(row), patient, when)
+            assert (f"Row {number} not screened" in rejected) is refused, (number, row)
+            if not refused:
+                accepted.append(_medication(row))
+        if not accepted:
+            continue
+        report = checker.check(accepted, patient, as_of=when)
         batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [
             (
@@ -537,6 +613,7 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                 f.message,
                 f.recommendation,
                 f.evidence,
+                ";".join(f.reference_keys()),
             )
             for f in report.findings
         ]
@@ -550,11 +627,14 @@ def test_batch_equals_check_with_doses_dates_status_and_every_patient_field(chec
                     batch["message"],
                     batch["recommendation"],
                     batch["evidence"],
+                    batch["references"],
                     strict=True,
                 )
             )
             == expected
         )
+        missing = out[(out["patient_id"] == f"p{i}") & (out["category"] == "unrecognized")]
+        assert len(missing) == len(report.unrecognized)
 
 
 def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:  # type: ignore[no-untyped-def]
@@ -658,44 +738,31 @@ def test_severity_floor_select_and_ignore_match_check(checker, options) -> None:
     assert len(out[out["code"] != ""]) >= 5  # each option set leaves findings to compare
 
 
-def test_frame_forms_and_filters_name_registered_rules() -> None:
-    from pharmcheck.batch.frames import FILTERS, FRAMES
+def test_every_patient_field_is_shared_by_the_batch_or_read_elsewhere() -> None:
+    """A new Patient field must be declared where the batch reads it, or the batch would share one
+    context among patients who differ in it."""
+    from dataclasses import fields
+
+    from pharmcheck.rules.base import CONTEXT_FIELDS
+
+    elsewhere = {"id", "conditions", "myoclonus", "weight_kg"}  # see CONTEXT_FIELDS
+    assert set(CONTEXT_FIELDS) | elsewhere == {f.name for f in fields(Patient)}
+    assert not set(CONTEXT_FIELDS) & elsewhere
+
+
+def test_every_rule_has_a_batch_form_or_a_declared_per_patient_path() -> None:
     from pharmcheck.rules import REGISTRY
+    from pharmcheck.rules.ward import batch_forms
 
-    assert set(FRAMES) <= set(REGISTRY) and set(FILTERS) <= set(REGISTRY)
-    assert not set(FRAMES) & set(FILTERS)  # a rule is computed one way or the other
-
-
-def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import pharmcheck.batch.screening as screening
-
-    names = RICH_POOL * 6
-    meds = pd.DataFrame({"patient_id": [f"p{i % 40}" for i in range(len(names))], "name": names})
-    patients = pd.DataFrame(
-        {
-            "patient_id": [f"p{i}" for i in range(40)],
-            "crcl": [str(10 + 3 * i) for i in range(40)],
-            "myoclonus": ["present" if i % 3 else "" for i in range(40)],
-        }
-    )
-    alone = screen(meds, patients, runner=checker, as_of=AS_OF)
-    monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
-    if not screening.fork_available():
-        pytest.skip("no fork on this platform")
-    shared = screen(meds, patients, runner=checker, as_of=AS_OF)
-    assert len(alone.findings) > 200
-    pd.testing.assert_frame_equal(alone.findings, shared.findings)
-    pd.testing.assert_frame_equal(alone.summary, shared.summary)
+    frames, filters = batch_forms()
+    assert set(frames) | set(filters) == set(REGISTRY)  # none missing, none for an unknown code
+    assert not set(frames) & set(filters)  # a rule is computed one way or the other
+    for code, compute in {**frames, **filters}.items():  # each beside its rule, in its family
+        family = REGISTRY[code].check.__module__
+        assert compute.__module__ == f"{family}.batch", code
 
 
-@pytest.mark.parametrize("second_process", [False, True])
-def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_process: bool) -> None:  # type: ignore[no-untyped-def]
-    import pharmcheck.batch.screening as screening
-
-    if second_process:
-        if not screening.fork_available():
-            pytest.skip("no fork on this platform")
-        monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
+def test_progress_is_told_every_step_in_order(checker) -> None:  # type: ignore[no-untyped-def]
     told: list[tuple[str, int, int]] = []
     screen(
         MEDS,
@@ -712,31 +779,17 @@ def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_proce
     assert steps[0] == "resolving 5 distinct medications and reading the patients"
     assert steps[1] == "building the ward (5 rows)" and steps[-1] == "laying out the finding rows"
     assert "rule PC201" in steps and "rule PC501" not in steps and "rules read per patient" in steps
-    assert any("second process" in what for what in steps) is second_process
 
 
-@pytest.mark.parametrize("enabled", [True, False])
-def test_the_cyclic_collector_is_paused_while_screening_and_restored(
-    checker, enabled: bool
-) -> None:  # type: ignore[no-untyped-def]
+def test_a_screen_leaves_the_cyclic_collector_alone(checker) -> None:  # type: ignore[no-untyped-def]
     import gc
 
     seen: list[bool] = []
-    (gc.enable if enabled else gc.disable)()
-    try:
-        screen(
-            MEDS,
-            PATIENTS,
-            runner=checker,
-            as_of=AS_OF,
-            progress=lambda *_: seen.append(gc.isenabled()),
-        )
-        assert seen and not any(seen) and gc.isenabled() is enabled
-        with pytest.raises(InputError):
-            screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF, select=["PC999"])
-        assert gc.isenabled() is enabled
-    finally:
-        gc.enable()
+    assert gc.isenabled()
+    screen(
+        MEDS, PATIENTS, runner=checker, as_of=AS_OF, progress=lambda *_: seen.append(gc.isenabled())
+    )
+    assert seen and all(seen)  # the library never pauses it for the whole process
 
 
 def test_progress_bar_shows_each_step() -> None:
@@ -759,24 +812,6 @@ def test_progress_bar_shows_each_step() -> None:
     )
 
 
-@given(
-    st.lists(
-        st.text(alphabet=st.sampled_from('ab ,"\n\r;\t\u00e9'), max_size=6), min_size=2, max_size=5
-    )
-)
-def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[no-untyped-def]
-    import csv
-    import io
-
-    from pharmcheck.batch.output import csv_line
-
-    from pharmcheck.report.escape import spreadsheet_cell
-
-    expected = io.StringIO()  # what csv.writer writes of the cells once made safe for a spreadsheet
-    csv.writer(expected, lineterminator="\n").writerow([spreadsheet_cell(f) for f in fields])
-    assert csv_line(tuple(fields)) == expected.getvalue()
-
-
 def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[no-untyped-def]
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     table = result.rows.to_arrow()
@@ -785,11 +820,7 @@ def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[
     pd.testing.assert_frame_equal(back, result.findings)
 
 
-@pytest.mark.parametrize("block_rows", [256, 2])  # one block, and many
-def test_written_csv_reads_back_as_the_findings_frame(
-    checker, tmp_path: Path, monkeypatch, block_rows: int
-) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
+def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     path = tmp_path / "out.csv"
     with path.open("wb") as handle:
@@ -798,18 +829,10 @@ def test_written_csv_reads_back_as_the_findings_frame(
     pd.testing.assert_frame_equal(back, result.findings.fillna(""))
 
 
-@pytest.mark.parametrize("block_rows", [256, 2])
 @pytest.mark.parametrize("fmt", ["jsonl", "json"])
-def test_written_json_holds_the_findings_frame(
-    checker, monkeypatch, fmt: str, block_rows: int
-) -> None:  # type: ignore[no-untyped-def]
-    import gc
+def test_written_json_holds_the_findings_frame(checker, fmt: str) -> None:  # type: ignore[no-untyped-def]
     import io
     import json
-
-    from pharmcheck.batch.screening import cyclic_gc_paused
-
-    monkeypatch.setattr("pharmcheck.batch.output._BLOCK_ROWS", block_rows)
 
     meds = pd.concat(
         [
@@ -821,22 +844,14 @@ def test_written_json_holds_the_findings_frame(
     )
     result = screen(meds, runner=checker, as_of=AS_OF)
     written = io.BytesIO()
-    gc.collect()
-    with cyclic_gc_paused():
-        (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(written)
-        assert gc.collect() == 0  # no cyclic garbage piles up while a screen pauses the collector
+    (result.rows.write_jsonl if fmt == "jsonl" else result.rows.write_json)(written)
     text = written.getvalue().decode("utf-8")
     records = (
         [json.loads(line) for line in text.splitlines()] if fmt == "jsonl" else json.loads(text)
     )
     assert records == result.findings.to_dict(orient="records") and len(records) > 5
     assert all(list(r) == list(OUT_COLUMNS) for r in records)
-    expected = (
-        [json.dumps(r, ensure_ascii=False, separators=(",", ":")) for r in records]
-        if fmt == "jsonl"
-        else [json.dumps(records, ensure_ascii=False, indent=2)]
-    )
-    assert text == "\n".join(expected) + "\n"  # byte for byte what json.dumps writes
+    assert len(text.splitlines()) == len(records) + 2 * (fmt == "json")  # one record a line
 
 
 def test_structures_in_a_batch_match_check(checker) -> None:  # type: ignore[no-untyped-def]
@@ -929,3 +944,28 @@ def test_a_look_alike_near_miss_in_a_ward_is_not_screened_as_either(checker) -> 
         "row 2" in missing["message"].iloc[0] and "trazodone" in missing["recommendation"].iloc[0]
     )
     assert not out["drugs"].str.contains("tramadol|trazodone").any()
+
+
+def test_check_never_imports_the_batch_forms_numpy_or_pandas(kb_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = (
+        "import sys; from pharmcheck.engine import check; "
+        f"r = check(['tramadol 50 mg qid', 'sertraline 100 mg', 'gabapentin'], db_url={kb_url!r}); "
+        "assert r.findings; print(sorted(m for m in ('numpy', 'pandas', 'pharmcheck.rules.ward', "
+        "'pharmcheck.rules.causative.batch') if m in sys.modules))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"

@@ -267,11 +267,9 @@ def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type
 ) -> None:
     import pandas as pd
 
-    from pharmcheck.batch import screen, screening
+    from pharmcheck.batch import screen
     from pharmcheck.engine import Checker
 
-    if not screening.fork_available():
-        pytest.skip("no second process on this platform")
     target = tmp_path / "kb.sqlite"
     shutil.copy(kb_path, target)
     url = f"sqlite:///{target}"
@@ -281,31 +279,10 @@ def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type
     _rebuild_in_place(target, rebuilt_kb)
     moved = open_kb(url).names_by_lower_key("tramadol")[0].drug_id
     assert moved != in_two.kb.names_by_lower_key("tramadol")[0].drug_id  # the rebuild moved the ids
-    monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)  # the second process reopens the KB
     shared = screen(meds, patients, runner=in_two, as_of=AS_OF)
     assert len(expected.findings) > 100
     pd.testing.assert_frame_equal(expected.findings, shared.findings)
     pd.testing.assert_frame_equal(expected.summary, shared.summary)
-
-
-def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(  # type: ignore[no-untyped-def]
-    tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    from pharmcheck.batch import screen, screening
-    from pharmcheck.engine import Checker
-    from pharmcheck.kb.store import KnowledgeBase, _sqlalchemy_query
-
-    if not screening.fork_available():
-        pytest.skip("no second process on this platform")
-    target = tmp_path / "kb.sqlite"
-    shutil.copy(kb_path, target)
-    url = f"sqlite:///{target}"
-    runner = Checker(KnowledgeBase(_sqlalchemy_query(url), url))  # reopened by URL, as a server KB
-    _rebuild_in_place(target, rebuilt_kb)
-    monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
-    meds, patients = _ward()
-    with pytest.raises(KnowledgeBaseError, match="rebuilt while in use"):
-        screen(meds, patients, runner=runner, as_of=AS_OF)
 
 
 # --- the KB you asked for, or an error ------------------------------------------------------

@@ -3,31 +3,24 @@ so each row is a patient and an index into the distinct rows' other columns."""
 
 from __future__ import annotations
 
+import csv
+import functools
+import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
 
 import numpy as np
 import pandas as pd
 
+from pharmcheck.report.csvfmt import COLUMNS
 from pharmcheck.report.escape import spreadsheet_cell
 
-OUT_COLUMNS = (
-    "patient_id",
-    "code",
-    "name",
-    "category",
-    "severity",
-    "drugs",
-    "title",
-    "message",
-    "recommendation",
-    "evidence",
-)
-# Rows per write: a block of about 100 KB is joined in memory the allocator reuses; blocks of
-# megabytes are fresh pages each time (0.7 s against 1.1-1.6 s for a 672 MB file).
-_BLOCK_ROWS = 256
+OUT_COLUMNS = COLUMNS  # as `check --format csv` writes them
+
+_BLOCK_ROWS = 4096  # rows joined per write
 
 
 @dataclass(frozen=True)
@@ -38,7 +31,6 @@ class FindingRows:
     patient: np.ndarray
     items: list[tuple[str, ...]]
     item: np.ndarray
-    lines: list[str | None] | None = None  # items already written as CSV text (None: not yet)
 
     def __len__(self) -> int:
         return len(self.item)
@@ -58,7 +50,8 @@ class FindingRows:
 
     def to_arrow(self) -> Any:
         """A pyarrow Table with the OUT columns, dictionary-encoded: each row is an index into
-        the distinct values, as held here (a million-row Parquet file without a million-row frame)."""
+        the distinct values, as held here (a million-row Parquet file without a million-row
+        frame)."""
         import pyarrow as pa
 
         def encoded(values: list[str], rows: np.ndarray) -> Any:
@@ -73,75 +66,62 @@ class FindingRows:
         )
 
     def write_csv(self, handle: IO[bytes]) -> None:
-        """The header and every row in UTF-8, byte for byte what ``csv.writer`` writes."""
-        handle.write(csv_line(OUT_COLUMNS).encode())
-        ready = self.lines or [None] * len(self.items)
-        for block in self._blocks(csv_field, lambda i: "," + (ready[i] or csv_line(self.items[i]))):
-            handle.write(block)
+        """The header and every row in UTF-8 as ``csv.writer`` writes them, each cell made safe
+        for a spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`). ``csv.writer``
+        writes each distinct patient id and finding once and each row joins the two: a million
+        rows share a few hundred thousand findings (docs/performance.md has the figure)."""
+        ids = [
+            line if pid else b""
+            for pid, line in zip(
+                self.patient_ids, _csv_lines([(pid,) for pid in self.patient_ids]), strict=True
+            )
+        ]
+        items = [b"," + line + b"\n" for line in _csv_lines(self.items)]
+        handle.write(_csv_lines([OUT_COLUMNS])[0] + b"\n")
+        for start in range(0, len(self), _BLOCK_ROWS):
+            rows = slice(start, start + _BLOCK_ROWS)
+            pieces: list[bytes] = [b""] * (2 * len(self.item[rows]))
+            pieces[0::2] = [ids[p] for p in self.patient[rows].tolist()]
+            pieces[1::2] = [items[i] for i in self.item[rows].tolist()]
+            handle.write(b"".join(pieces))
 
     def write_jsonl(self, handle: IO[bytes]) -> None:
         """One JSON object per line in UTF-8, keys in the OUT columns' order."""
-
-        def rest(i: int) -> str:
-            return "," + _json(self._record(i))[1:] + "\n"
-
-        for block in self._blocks(lambda pid: '{"patient_id":' + _json(pid), rest):
-            handle.write(block)
+        with _text(handle) as text:
+            for record in self._records():
+                text.write(record + "\n")
 
     def write_json(self, handle: IO[bytes]) -> None:
-        """One JSON array of objects in UTF-8, two-space indented."""
+        """One JSON array of objects in UTF-8, one object a line."""
+        with _text(handle) as text:
+            text.write("[")
+            for row, record in enumerate(self._records()):
+                text.write(("," if row else "") + "\n" + record)
+            text.write("\n]\n" if len(self) else "]\n")
 
-        def rest(i: int) -> str:  # as json.dumps(indent=2) nests it, without its Python encoder's
-            # reference cycles, which pile up while a screen pauses the cyclic collector
-            return (
-                "".join(f",\n    {_json(k)}: {_json(v)}" for k, v in self._record(i).items())
-                + "\n  }"
-            )
-
-        handle.write(b"[")
-        for block in self._blocks(
-            lambda pid: '\n  {\n    "patient_id": ' + _json(pid), rest, between=","
-        ):
-            handle.write(block)
-        handle.write(b"\n]\n" if len(self) else b"]\n")
-
-    def _record(self, item: int) -> dict[str, str]:
-        """An item as the OUT columns after patient_id, by name."""
-        return dict(zip(OUT_COLUMNS[1:], self.items[item], strict=True))
-
-    def _blocks(
-        self, patient_text: Callable[[str], str], item_text: Callable[[int], str], between: str = ""
-    ) -> Iterator[bytes]:
-        """Every row as ``patient_text(patient id) + item_text(item)`` in UTF-8, ``between`` rows, a
-        block of rows at a time; each patient's and each shown item's text is encoded once."""
-        ids = np.array([patient_text(pid).encode() for pid in self.patient_ids], dtype=object)
-        rest = np.empty(len(self.items), dtype=object)
-        for i in np.unique(self.item).tolist():  # only the items some row shows
-            rest[i] = item_text(i).encode()
-        step = 3 if between else 2
-        for start in range(0, len(self), _BLOCK_ROWS):
-            stop = min(start + _BLOCK_ROWS, len(self))
-            pieces = np.empty(step * (stop - start), dtype=object)
-            if between:
-                pieces[0::3] = between.encode()
-                if not start:
-                    pieces[0] = b""  # nothing comes before the first row
-            pieces[step - 2 :: step] = ids[self.patient[start:stop]]
-            pieces[step - 1 :: step] = rest[self.item[start:stop]]
-            yield b"".join(pieces.tolist())
+    def _records(self) -> Iterator[str]:
+        for p, i in zip(self.patient.tolist(), self.item.tolist(), strict=True):
+            record = dict(zip(OUT_COLUMNS, (self.patient_ids[p], *self.items[i]), strict=True))
+            yield json.dumps(record, ensure_ascii=False)
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+@contextmanager
+def _text(handle: IO[bytes]) -> Iterator[io.TextIOWrapper]:
+    """A UTF-8 text layer over ``handle``, flushed and taken off it again (the caller closes it)."""
+    text = io.TextIOWrapper(handle, encoding="utf-8", newline="")
+    try:
+        yield text
+    finally:
+        text.flush()
+        text.detach()
 
 
-def csv_field(text: str) -> str:
-    """One field as ``csv.writer(lineterminator="\n")`` writes it in a row of several fields, once
-    made safe for a spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`): quoted when
-    it holds a comma or a quote."""
-    text = spreadsheet_cell(text)
-    return '"' + text.replace('"', '""') + '"' if ("," in text or '"' in text) else text
-
-
-def csv_line(values: tuple[str, ...]) -> str:
-    return ",".join(map(csv_field, values)) + "\n"
+def _csv_lines(rows: list[tuple[str, ...]]) -> list[bytes]:
+    """Each row as ``csv.writer`` writes it, in UTF-8, without its line end (a cell made safe for a
+    spreadsheet holds no line break, so the writer's output splits into rows at each one)."""
+    out = io.StringIO()
+    safe = functools.cache(
+        spreadsheet_cell
+    )  # most cells repeat: a code, a title, an evidence level
+    csv.writer(out, lineterminator="\n").writerows([safe(cell) for cell in row] for row in rows)
+    return [line.encode() for line in out.getvalue().split("\n")[:-1]]

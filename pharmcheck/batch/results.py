@@ -14,12 +14,12 @@ import numpy as np
 import pandas as pd
 
 from pharmcheck.batch.medications import Rows
-from pharmcheck.batch.output import FindingRows, csv_line
+from pharmcheck.batch.output import FindingRows
 from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
-from pharmcheck.batch.ward import Emitted
 from pharmcheck.domain import Finding, Severity, Unrecognized
 from pharmcheck.engine import Checker
+from pharmcheck.rules.ward import Emitted
 
 
 @dataclass
@@ -52,11 +52,9 @@ class Found:
     severity: np.ndarray
     code: list[str]
     rank: np.ndarray
-    lines: list[str | None]  # each item as CSV text, where it was rendered ahead (else None)
 
     @classmethod
-    def of(cls, findings: list[Finding], render: bool = False) -> Found:
-        """With ``render``, each item's CSV text too (the second process does it for its findings)."""
+    def of(cls, findings: list[Finding], kb_version: str) -> Found:
         rank = np.empty(len(findings), dtype=np.int64)
         rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(
             len(findings)
@@ -72,6 +70,8 @@ class Found:
                 f.message,
                 f.recommendation,
                 f.evidence,
+                ";".join(f.reference_keys()),
+                kb_version,
             )
             for f in findings
         ]
@@ -80,22 +80,10 @@ class Found:
             np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
             [f.code for f in findings],
             rank,
-            [csv_line(i) for i in items] if render else [None] * len(items),
-        )
-
-    def extended(self, other: Found) -> Found:
-        """Both; a code's findings must all come from one side, as each frame runs in one process."""
-        return Found(
-            self.items + other.items,
-            np.concatenate([self.severity, other.severity]),
-            self.code + other.code,
-            np.concatenate([self.rank, other.rank]),
-            self.lines + other.lines,
         )
 
     def order(self) -> np.ndarray:
-        """Each finding's position in ``check``'s order (Finding.sort_key: severity, code, then the
-        rest, which only findings of one code, and so of one side, need)."""
+        """Each finding's position in ``check``'s order (Finding.sort_key)."""
         codes = (
             np.unique(np.array(self.code, dtype=object), return_inverse=True)[1].reshape(-1)
             if self.code
@@ -277,9 +265,10 @@ def lay_out(
     severities = Counter(
         {labels[s]: int(n) for s, n in enumerate(per_severity.tolist()) if n and s in labels}
     )
-    lines = found.lines + [None] * (len(items) - len(found.items))
+    version = runner.kb.version
+    shown = found.items + [item + ("", version) for item in items[len(found.items) :]]
     return ScreenResult(
-        FindingRows(patient_ids, all_patient, items, all_item, lines),
+        FindingRows(patient_ids, all_patient, shown, all_item),
         summary,
         notes,
         rows_screened=screened,
@@ -288,7 +277,7 @@ def lay_out(
         hidden=hidden,
         unrecognized=len(missing_patient) - by_structure,
         by_structure=by_structure,
-        kb_version=runner.kb.version,
+        kb_version=version,
     )
 
 
@@ -301,5 +290,6 @@ def _structure_only(structure: Any) -> str:
     )
     return (
         "structure matches no drug in the knowledge base; screened by structure only (predicted "
-        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; nearest: {near}"
+        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; "
+        f"nearest: {near}"
     )

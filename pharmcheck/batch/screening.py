@@ -1,7 +1,8 @@
 """Screening a ward: validate the rows column-wise, resolve each distinct medication once,
 compute the rules over the whole ward, and lay out one row per finding.
 
-Rules with a frame form (``pharmcheck.batch.frames``) are computed for every patient at
+Rules with a frame form (in ``pharmcheck/rules/<family>/batch.py``) are computed for every
+patient at
 once; the others run per patient through :meth:`Checker.evaluate`, the same code as
 ``pharmcheck check``, on the patients they can flag. Either way a patient screened in a
 batch gets exactly the findings ``check`` gives.
@@ -12,9 +13,7 @@ Nothing is lost: every input row is either screened or reported, with its row nu
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from datetime import date
 from functools import partial
 from typing import Any
@@ -22,12 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.frames import FILTERS, FRAMES
 from pharmcheck.batch.medications import (
-    MedicationKey,
     Rows,
     Statuses,
-    Template,
     build_ward,
     by_weight,
     distinct_medications,
@@ -35,7 +31,6 @@ from pharmcheck.batch.medications import (
     resolve_each,
     row_date,
 )
-from pharmcheck.batch.parallel import Background, fork_available
 from pharmcheck.batch.patients import People, read_patients
 from pharmcheck.batch.results import Found, ScreenResult, lay_out
 from pharmcheck.batch.tables import (
@@ -49,15 +44,17 @@ from pharmcheck.batch.tables import (
     row_numbers,
     text_cells,
 )
-from pharmcheck.batch.ward import Emitted, Ward
 from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker, EvaluateRequest
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.rules import Rule, select_rules
+from pharmcheck.rules.ward import Emitted, Ward, batch_forms
 
+FRAMES, FILTERS = batch_forms()
 Progress = Callable[[str, int, int], None]
-"""Told before each step of a screen: what the step does, how many steps are done, how many in all."""
+"""Told before each step of a screen: what the step does, how many steps are done, how many in
+all."""
 
 
 class _Steps:
@@ -72,21 +69,6 @@ class _Steps:
         self._done += 1
 
 
-@contextmanager
-def cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector, then restore it. A screen builds millions of
-    objects that live until it ends, and the collector would traverse them again and again
-    (about 1 s of 9 at 1M rows); nothing a screen builds needs it to be freed."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
-
-
-@cyclic_gc_paused()  # a context manager made by contextmanager also decorates: paused for each call
 def screen(
     meds: pd.DataFrame,
     patients: pd.DataFrame | None = None,
@@ -117,28 +99,17 @@ def screen(
     ]
     key, medications = distinct_medications(table)
     statuses = Statuses.of(table["status"])
-    parallel = _parallel(len(table))
-    here, elsewhere, per_patient = _plan(rules, parallel)
-    step = _Steps(
-        progress, 4 + len(here) + bool(elsewhere)
-    )  # resolve, ward, each frame, per patient, [second], lay out
+    frames = [r.code for r in rules if r.code in FRAMES]
+    per_patient = [r for r in rules if r.code not in FRAMES]
+    step = _Steps(progress, 4 + len(frames))  # resolve, ward, each frame, per patient, lay out
     step(
         f"resolving {len(medications):,} distinct medications"
         + (" and reading the patients" if patients is not None else "")
     )
 
-    def read_and_check_patients() -> tuple[People | None, dict[str, str], list[str], Any]:
-        people, patient_problems, patient_notes = read_patients(patients, today)
-        return (
-            people,
-            patient_problems,
-            patient_notes,
-            _validate(table, statuses, people, patient_problems, today),
-        )
-
-    templates, (people, patient_problems, patient_notes, checked) = _resolve_all(
-        runner, medications, parallel, read_and_check_patients
-    )
+    people, patient_problems, patient_notes = read_patients(patients, today)
+    checked = _validate(table, statuses, people, patient_problems, today)
+    templates = resolve_each(runner, medications)
     notes += patient_notes
     key, templates = by_weight(
         runner, key, medications, templates, table["patient_id"], people or {}
@@ -169,16 +140,21 @@ def screen(
     void = table["row"].to_numpy()[good & statuses.void].tolist()
     if void:
         notes.append(
-            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
+            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
+            f"({listed_rows(void)}): "
             "not screened (no rule reads a void or untaken medication)"
         )
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
         runner, today, table, good, key, templates, dates, statuses, people or {}
     )
-    emitted, found = _findings(
-        runner, ward, rows, (here, elsewhere, per_patient), people or {}, today, step
-    )
+    emitted: list[Emitted] = []
+    for code in frames:
+        step(f"rule {code}")
+        emitted += FRAMES[code](ward)
+    step("rules read per patient")
+    emitted += _per_patient(runner, ward, rows, per_patient, people or {}, today)
+    found = Found.of(ward.found, runner.kb.version)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
     conditions = _unrecognized_conditions(runner, patients, people or {})
@@ -218,91 +194,6 @@ def _unrecognized_conditions(
 
 def _unparsable_dates(why: np.ndarray, column: str, rows: np.ndarray) -> list[str]:
     return [f"unparsable {column} date {w}" for w in why[rows]]
-
-
-def _resolve_all(
-    runner: Checker, medications: list[MedicationKey], parallel: bool, meanwhile: Callable[[], Any]
-) -> tuple[list[Template | str], Any]:
-    """Every distinct medication resolved, and what ``meanwhile()`` gives; with ``parallel`` a
-    second process resolves while this one runs ``meanwhile`` (about a second each at 1M rows)."""
-    if not parallel:
-        other = meanwhile()
-        return resolve_each(runner, medications), other
-    child = Background(runner.kb, resolve_each, runner, medications)
-    try:
-        other = meanwhile()
-        return child.result(), other
-    finally:
-        child.close()
-
-
-Plan = tuple[
-    list[str], list[str], list[Rule]
-]  # frames here, frames in the second process, per-patient rules
-
-
-def _plan(rules: list[Rule], parallel: bool) -> Plan:
-    frames = [r.code for r in rules if r.code in FRAMES]
-    elsewhere = [c for c in frames if c in _CHILD_FRAMES] if parallel else []
-    return (
-        [c for c in frames if c not in elsewhere],
-        elsewhere,
-        [r for r in rules if r.code not in FRAMES],
-    )
-
-
-def _findings(
-    runner: Checker,
-    ward: Ward,
-    rows: Rows,
-    plan: Plan,
-    people: People,
-    today: date,
-    step: Callable[[str], None],
-) -> tuple[list[Emitted], Found]:
-    """Every rule's rows: frames (some in a second process), then the per-patient rules on the
-    patients they can flag."""
-    here, elsewhere, per_patient = plan
-    child = None
-    if elsewhere:
-        ward.prepare()  # what both sides read, computed once before the fork
-        child = Background(runner.kb, _run_frames, ward, elsewhere)
-    try:
-        emitted: list[Emitted] = []
-        for code in here:
-            step(f"rule {code}")
-            emitted += FRAMES[code](ward)
-        step("rules read per patient")
-        emitted += _per_patient(runner, ward, rows, per_patient, people, today)
-        found = Found.of(ward.found)
-        if child:
-            step(f"rules {', '.join(elsewhere)} (second process)")
-            their_rows, theirs = child.result()
-            emitted += [(patient, index + len(found.items)) for patient, index in their_rows]
-            found = found.extended(theirs)
-    finally:
-        if child:
-            child.close()
-    return emitted, found
-
-
-PARALLEL_FROM_ROWS = 50_000  # below this a second process costs more than it saves
-# Computed in the second process: about half the frames' time (PC101 and PC204 share their worsening states).
-_CHILD_FRAMES = {"PC101", "PC204", "PC202", "PC203"}
-
-
-def _parallel(rows: int) -> bool:
-    return rows >= PARALLEL_FROM_ROWS and fork_available()
-
-
-def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
-    """The frames' rows and their findings as :class:`Found` (cheap to send from another
-    process: a tenth of the cost of pickling the findings themselves)."""
-    base = len(ward.found)
-    emitted = [e for code in codes for e in FRAMES[code](ward)]
-    return [(patient, index - base) for patient, index in emitted], Found.of(
-        ward.found[base:], render=True
-    )
 
 
 def _validate(
@@ -363,8 +254,7 @@ def _per_patient(
     """The rules without a frame form, through the engine, on the patients they can flag."""
     if not rules:
         return []
-    everyone = np.ones(len(ward.patients), dtype=bool)
-    masks = [FILTERS[r.code](ward) if r.code in FILTERS else everyone for r in rules]
+    masks = [FILTERS[r.code](ward) for r in rules]  # every rule declares its batch form
     first_row = np.searchsorted(rows.patient, np.arange(len(ward.patients) + 1))
     chosen, results = [], []
     for p in np.flatnonzero(np.logical_or.reduce(masks)).tolist():

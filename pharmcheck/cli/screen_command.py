@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -35,7 +34,10 @@ _SHOWN_PATIENTS = 50
     help="The sheet of an .xlsx PATIENTS to read (default: the first).",
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write findings here."
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path),
+    help="Write findings here (with --engine dask: a folder of Parquet files).",
 )
 @click.option(
     "--format",
@@ -68,6 +70,23 @@ _SHOWN_PATIENTS = 50
     help="Unrecognised inputs and rejected rows do not set exit 1.",
 )
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
+@click.option(
+    "--engine",
+    type=click.Choice(["single", "dask"]),
+    default="single",
+    show_default=True,
+    help="dask: screen on a Dask cluster (the [dask] extra); -o names a folder of Parquet files.",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    help="The Dask scheduler to use (default: a local cluster on this machine).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    help="Worker processes of the local Dask cluster (default: one per CPU).",
+)
 @db_option
 def screen(
     meds: str,
@@ -84,6 +103,9 @@ def screen(
     fail_on: str,
     allow_unrecognized: bool,
     exit_zero: bool,
+    engine: str,
+    scheduler: str | None,
+    workers: int | None,
     db_url: str | None,
 ) -> None:
     """Screen MEDS (one row per medication: patient_id, name, and optionally dose, frequency,
@@ -96,12 +118,6 @@ def screen(
     `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
-    # A screen's large arrays live briefly and it forks: transparent huge pages for them cost about
-    # 0.5 s at 1M rows (numpy reads this on import; a value the user set wins).
-    os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
-    from pharmcheck.batch import read_table
-    from pharmcheck.batch import screen as run_screen
-    from pharmcheck.batch.screening import cyclic_gc_paused
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 
@@ -109,33 +125,50 @@ def screen(
         [("findings file", output), ("summary file", summary_file)],
         [("medications file", meds), ("patients file", patients)],
     )
+    when = parse_date(as_of, "--as-of") if as_of else date.today()
+    if engine == "dask":
+        if output is None or summary_file is not None or meds == "-":
+            raise InputError(
+                "--engine dask needs -o OUT_DIR (Parquet partitions), files or folders as input, "
+                "and no --summary"
+            )
+        _screen_on_dask(
+            meds, patients, output, scheduler, workers, db_url, when, select, ignore,
+            Severity.parse(min_severity), Severity.parse(fail_on),
+            allow_unrecognized, exit_zero,
+        )  # fmt: skip
+        return
+    if scheduler is not None or workers is not None:
+        raise InputError("--scheduler and --workers need --engine dask")
+    if output is not None and output.is_dir():
+        raise InputError(f"{output} is a folder: -o names a file (a folder with --engine dask)")
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
-    when = parse_date(as_of, "--as-of") if as_of else date.today()
+    from pharmcheck.batch import read_table
+    from pharmcheck.batch import screen as run_screen
+
     bar = (
         ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     )  # silent when stderr is a file or pipe
-    # Reading and writing a million rows build objects that live to the end, as the screen does.
-    with cyclic_gc_paused():
-        try:
-            med_table = read_table(meds, sheet)
-            patient_table = read_table(patients, patients_sheet) if patients else None
-            result = run_screen(
-                med_table,
-                patient_table,
-                db_url=db_url,
-                as_of=when,
-                select=select,
-                ignore=ignore,
-                min_severity=Severity.parse(min_severity),
-                progress=bar.screening if bar else None,
-            )
-            if bar:
-                bar.writing()
-            _write(result, output, fmt)
-        finally:
-            if bar:
-                bar.close()
+    try:
+        med_table = read_table(meds, sheet)
+        patient_table = read_table(patients, patients_sheet) if patients else None
+        result = run_screen(
+            med_table,
+            patient_table,
+            db_url=db_url,
+            as_of=when,
+            select=select,
+            ignore=ignore,
+            min_severity=Severity.parse(min_severity),
+            progress=bar.screening if bar else None,
+        )
+        if bar:
+            bar.writing()
+        _write(result, output, fmt)
+    finally:
+        if bar:
+            bar.close()
     if summary_file is not None:
         with replacing(summary_file) as handle:
             result.summary.map(
@@ -239,3 +272,50 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
             f"({hidden})",
             err=True,
         )
+
+
+def _screen_on_dask(
+    meds: str,
+    patients: str | None,
+    output: Path,
+    scheduler: str | None,
+    workers: int | None,
+    db_url: str | None,
+    when: date,
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    min_severity: Severity,
+    fail_on: Severity,
+    allow_uncovered: bool,
+    exit_zero: bool,
+) -> None:
+    """Screen on Dask into a folder of Parquet files; exit codes as for a single-machine screen."""
+    import logging
+
+    logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO/WARNING chatter on stderr
+    try:
+        from pharmcheck.batch.dask_screen import screen_on_cluster
+    except ImportError:
+        from pharmcheck.errors import InputError
+
+        raise InputError(
+            "--engine dask needs the dask extra: pip install 'pharmcheck[dask]'"
+        ) from None
+    counts = screen_on_cluster(
+        meds, patients, output, scheduler=scheduler, workers=workers, db_url=db_url, as_of=when,
+        select=select, ignore=ignore, min_severity=min_severity,
+    )  # fmt: skip
+    click.echo(
+        f"wrote {counts.rows} row(s) to {output}: "
+        + ", ".join(
+            f"{counts.severities.get(s.label, 0)} {s.label}" for s in sorted(Severity, reverse=True)
+        )
+        + f"; {counts.unrecognized} unrecognised input(s), {counts.rejected} rejected row(s); "
+        f"knowledge base {counts.kb_version}",
+        err=True,
+    )
+    if exit_zero:
+        return
+    failing = any(Severity.parse(label) >= fail_on for label in counts.severities)
+    uncovered = counts.unrecognized or counts.rejected
+    raise SystemExit(1 if failing or (uncovered and not allow_uncovered) else 0)

@@ -1,6 +1,8 @@
 """One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``).
 
-The last column, ``kb_version``, names the knowledge base on every row: a CSV has no header block.
+``references`` holds the keys of a finding's references (``;``-separated; the full citations
+are in the JSON and Markdown reports and `pharmcheck rules CODE`). The last column,
+``kb_version``, names the knowledge base on every row: a CSV has no header block.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ COLUMNS = (
     "message",
     "recommendation",
     "evidence",
+    "references",
     "kb_version",
 )
 
@@ -43,6 +46,7 @@ def render(report: Report) -> str:
             f.message,
             f.recommendation,
             f.evidence,
+            ";".join(f.reference_keys()),
             report.kb_version,
         ]
         for f in report.findings
@@ -58,6 +62,7 @@ def render(report: Report) -> str:
             u.title,
             u.reason,
             f"Suggestions: {', '.join(u.suggestions)}" if u.suggestions else "",
+            "",
             "",
             report.kb_version,
         ]

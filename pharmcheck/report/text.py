@@ -94,7 +94,7 @@ def render(report: Report, color: bool = False) -> str:
             lines.extend(_wrap(f"evidence: {f.evidence}; drugs: {', '.join(f.drugs)}", "    "))
             if f.references:
                 # Keys only (full citations are in --format json/markdown and `pharmcheck rules CODE`).
-                keys = ", ".join(dict.fromkeys(r.split(" ", 1)[0] for r in f.references))
+                keys = ", ".join(f.reference_keys())
                 lines.extend(_wrap(f"references: {keys}", "    "))
         lines.append("")
     lines.append(f"{len(report.findings)} finding(s): {_counts(report.findings)}")

@@ -125,6 +125,20 @@ def select_rules(select: Iterable[str] = (), ignore: Iterable[str] = ()) -> list
 
 # --- the context a rule reads -----------------------------------------------------------------
 
+#: The patient fields a rule reads through its context, besides the conditions (as ids) and the
+#: myoclonus state. The batch shares one context among patients equal in these (rules/ward.py);
+#: ``id`` names the patient and ``weight_kg`` is read when doses per kg are resolved, never here.
+CONTEXT_FIELDS = (
+    "age",
+    "sex",
+    "crcl",
+    "egfr",
+    "dialysis",
+    "hepatic_impairment",
+    "pregnant",
+    "childbearing_potential",
+)
+
 _RENAL_IMPAIRMENT_BELOW = 60.0
 _ESRD_BELOW = 15.0
 

@@ -38,16 +38,22 @@ def _label(found: Any) -> str:
     evidence="very-low",
     title="Predicted member of a myoclonus-risk class (by substructure)",
     doc=RuleDoc(
-        what="A compound given as a structure that is no KB drug but contains the defining substructure "
+        what="A compound given as a structure that is no KB drug but contains the defining "
+        "substructure "
         "(SMARTS in db/smarts) of a class that has a curated class-level myoclonus-risk assertion "
-        "(fluoroquinolones, cephalosporins, carbapenems, penicillins ...). The finding names the class; "
-        "its grade is at most possible and its severity at most minor, whatever the class's own grade.",
-        why="Class membership by structure is how an unlisted or new drug is first recognised as, for example, "
+        "(fluoroquinolones, cephalosporins, carbapenems, penicillins ...). The finding names the "
+        "class; "
+        "its grade is at most possible and its severity at most minor, whatever the class's own "
+        "grade.",
+        why="Class membership by structure is how an unlisted or new drug is first recognised as, "
+        "for example, "
         "a fluoroquinolone; the class's neurotoxicity (GABA-A antagonism) is a class effect.",
-        limits="A prediction, not a curated fact: a substructure does not prove the pharmacology. Classes "
+        limits="A prediction, not a curated fact: a substructure does not prove the pharmacology. "
+        "Classes "
         "without a class-level assertion (morphinans, phenothiazines ...) give no PC801 finding; "
         "PC802 covers close neighbours with their own grades.",
-        references="SMARTS references in db/references/chem.csv (e.g. CHEM-QUIN16, CHEM-BLACTAM61) and the "
+        references="SMARTS references in db/references/chem.csv (e.g. CHEM-QUIN16, "
+        "CHEM-BLACTAM61) and the "
         "class's risk assertion",
     ),
     examples=(
@@ -73,14 +79,18 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
             yield predicted_class_member.finding(
                 drugs=[_label(found)],
                 message=(
-                    f"{_label(found)} is predicted to belong to class {hit.name} ({label}) because it "
-                    f"contains the class's defining substructure (SMARTS); it is not a curated member. The "
-                    f"class's curated myoclonus risk is graded {grades}; for this compound the predicted "
+                    f"{_label(found)} is predicted to belong to class {hit.name} ({label}) "
+                    "because it "
+                    "contains the class's defining substructure (SMARTS); it is not a curated "
+                    "member. The "
+                    f"class's curated myoclonus risk is graded {grades}; for this compound the "
+                    "predicted "
                     f"grade is {PREDICTED_GRADE}."
                 ),
                 recommendation=(
                     f"Treat it as a possible {hit.name} for myoclonus screening: monitor for "
-                    "myoclonus, confusion and seizures, especially with renal impairment or high doses, "
+                    "myoclonus, confusion and seizures, especially with renal impairment or high "
+                    "doses, "
                     "and confirm its identity and class."
                 ),
                 references=[hit.reference, *cite(facts)],
@@ -95,15 +105,21 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
     evidence="very-low",
     title="Predicted risk from a structurally similar myoclonus-causing drug",
     doc=RuleDoc(
-        what="A compound given as a structure that is no KB drug but whose Morgan fingerprint (radius 2, "
-        "2048 bits) has a Tanimoto similarity of at least 0.7 to a KB drug with a curated myoclonus-risk "
-        "grade. The message names the closest such neighbour and the similarity score; the grade offered "
+        what="A compound given as a structure that is no KB drug but whose Morgan fingerprint "
+        "(radius 2, "
+        "2048 bits) has a Tanimoto similarity of at least 0.7 to a KB drug with a curated "
+        "myoclonus-risk "
+        "grade. The message names the closest such neighbour and the similarity score; the grade "
+        "offered "
         "is at most possible and the severity at most minor.",
-        why="Close structural analogues often share pharmacology and toxicity; a new analogue of a drug known "
+        why="Close structural analogues often share pharmacology and toxicity; a new analogue of "
+        "a drug known "
         "to cause myoclonus deserves the same watchfulness until its own profile is known.",
-        limits="Similarity is not identity: small changes can remove or add an effect. 0.7 is a conservative "
+        limits="Similarity is not identity: small changes can remove or add an effect. 0.7 is a "
+        "conservative "
         "threshold for ECFP4-like fingerprints; analogues below it are not reported.",
-        references="Neighbour's curated risk assertion; fingerprints computed at KB build time from trusted "
+        references="Neighbour's curated risk assertion; fingerprints computed at KB build time "
+        "from trusted "
         "structures",
     ),
     examples=(
@@ -130,10 +146,12 @@ def structural_neighbour(ctx: CheckContext) -> Iterator[Finding]:
             drugs=[_label(found)],
             message=(
                 f"{_label(found)} is structurally similar to {best.drug} (Tanimoto similarity "
-                f"{best.similarity:.2f}, Morgan fingerprints), whose curated myoclonus risk is graded "
+                f"{best.similarity:.2f}, Morgan fingerprints), whose curated myoclonus risk is "
+                "graded "
                 f"{best.myoclonus_grade}"
                 + (f"; other close neighbours: {others}" if others else "")
-                + f". Predicted, not curated: for this compound the predicted grade is {PREDICTED_GRADE}."
+                + ". Predicted, not curated: for this compound the predicted grade is "
+                f"{PREDICTED_GRADE}."
             ),
             recommendation=(
                 f"Monitor for myoclonus as you would for {best.drug}, and confirm the compound's "

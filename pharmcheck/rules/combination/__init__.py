@@ -24,9 +24,11 @@ ACB_THRESHOLD = 3
         what="Two different active drugs that match the two participants of a KB interaction rule "
         "(each a drug or a class), such as valproate with a carbapenem, an opioid with a "
         "benzodiazepine, or an MAO inhibitor with an SSRI.",
-        why="Interactions raise levels of myoclonogenic drugs, add serotonergic or CNS-depressant effects, "
+        why="Interactions raise levels of myoclonogenic drugs, add serotonergic or CNS-depressant "
+        "effects, "
         "or collapse the level of a treatment (valproate with carbapenems).",
-        limits="Only pairs curated in the KB. A pair matched through a structurally inferred class gets "
+        limits="Only pairs curated in the KB. A pair matched through a structurally inferred "
+        "class gets "
         "a lower evidence level. A pair is reported once: when several KB rows match it (a drug "
         "row and a class row, linezolid as an MAO inhibitor and as itself), the finding has the "
         "highest severity, every row's mechanism and management, and every reference. Each row "
@@ -159,12 +161,15 @@ def _pair_finding(rows: tuple[tuple[str, SubjectMatch, str, SubjectMatch, Fact],
     evidence="moderate",
     title="Two or more serotonergic drugs",
     doc=RuleDoc(
-        what="Two or more active drugs with a serotonergic role in the KB (reuptake inhibition, MAO "
+        what="Two or more active drugs with a serotonergic role in the KB (reuptake inhibition, "
+        "MAO "
         "inhibition, release, receptor agonism, precursor). Major when one of them inhibits MAO "
         "(an MAOI, linezolid, methylene blue).",
-        why="Serotonin toxicity presents with clonus and myoclonus (Hunter criteria); MAO inhibition "
+        why="Serotonin toxicity presents with clonus and myoclonus (Hunter criteria); MAO "
+        "inhibition "
         "with any other serotonergic drug carries the highest risk (FDA 2011 communications).",
-        limits="Counts drugs, not doses; pharmacokinetic potentiation (CYP inhibitors) is not summed.",
+        limits="Counts drugs, not doses; pharmacokinetic potentiation (CYP inhibitors) is not "
+        "summed.",
         references="DUN03 and the serotonergic-role references of each drug",
     ),
     examples=(
@@ -203,7 +208,10 @@ def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
     ]
     message = f"{len(roles)} serotonergic drugs: {'; '.join(parts)}."
     if mao:
-        message += f" {', '.join(mao)} inhibit{'s' if len(mao) == 1 else ''} MAO, the highest-risk combination."
+        message += (
+            f" {', '.join(mao)} inhibit{'s' if len(mao) == 1 else ''} MAO, the "
+            "highest-risk combination."
+        )
     return serotonergic_load.finding(
         drugs=roles,
         severity=Severity.MAJOR if mao else Severity.MODERATE,
@@ -212,7 +220,8 @@ def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
             "Avoid combining an MAO-inhibiting drug with other serotonergic drugs; if unavoidable, "
             "monitor for clonus, myoclonus, agitation and hyperthermia (Hunter criteria)."
             if mao
-            else "Review the need for each serotonergic drug; monitor for clonus, myoclonus, agitation, "
+            else "Review the need for each serotonergic drug; monitor for clonus, myoclonus, "
+            "agitation, "
             "diaphoresis and hyperthermia (Hunter criteria)."
         ),
         evidence="moderate",
@@ -228,7 +237,8 @@ def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
     evidence="moderate",
     title="Anticholinergic burden of 3 or more",
     doc=RuleDoc(
-        what="The sum of the Anticholinergic Cognitive Burden (ACB) scores of the active drugs, when it "
+        what="The sum of the Anticholinergic Cognitive Burden (ACB) scores of the active drugs, "
+        "when it "
         "is 3 or more; every contributing drug and its score is shown.",
         why="An ACB total of 3 or more is associated with cognitive impairment and mortality; "
         "anticholinergic toxicity can include myoclonus.",
@@ -291,7 +301,8 @@ def burden_finding(scores: dict[str, Fact]) -> Finding | None:
         "myoclonic syndrome or epilepsy (as PC101 decides) do not count.",
         why="Myoclonogenic drugs acting on different pathways (GABA, serotonin, glutamate) add up; "
         "reports often involve several culprits at once.",
-        limits="A count, not a dose-weighted sum; evidence for additivity is mostly from case reports.",
+        limits="A count, not a dose-weighted sum; evidence for additivity is mostly from case "
+        "reports.",
         references="RIS25 (Rissardo 2025), JAN17 (Janssen 2017)",
     ),
     examples=(
@@ -325,7 +336,8 @@ def load_finding(counted: dict[str, Fact]) -> Finding:
         drugs=counted,
         severity=Severity.MODERATE if len(counted) >= 3 else Severity.MINOR,
         message=f"{len(counted)} drugs that can cause myoclonus: {parts}.",
-        recommendation="If myoclonus occurs, review each of these drugs; stop or reduce the one most "
+        recommendation="If myoclonus occurs, review each of these drugs; stop or reduce the one "
+        "most "
         "likely responsible (highest grade, most recently started or increased).",
         references=["RIS25", "JAN17"],
     )

@@ -46,11 +46,16 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
     evidence="high",
     title="Opioid load in morphine milligram equivalents",
     doc=RuleDoc(
-        what="The daily morphine milligram equivalents (MME) summed over every active opioid with the "
-        "CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day or more, major "
-        "at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) or without a known "
-        "daily dose makes the total incomplete, and the finding says so; it is never given a factor.",
-        why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for reassessment "
+        what="The daily morphine milligram equivalents (MME) summed over every active opioid with "
+        "the "
+        "CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day or more, "
+        "major "
+        "at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) or without a "
+        "known "
+        "daily dose makes the total incomplete, and the finding says so; it is never given a "
+        "factor.",
+        why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for "
+        "reassessment "
         "at 50 MME/day and careful justification at 90.",
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022).",
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
@@ -97,7 +102,8 @@ def mme_findings(
     ctx: CheckContext,
     opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]], ...],
 ) -> tuple[Finding, ...]:
-    """The finding for the opioids' (drug id, drug, (daily dose, its note, its label) of each entry)."""
+    """The finding for the opioids' (drug id, drug, (daily dose, its note, its label) of each
+    entry)."""
     contributions: list[str] = []
     incomplete: list[str] = []
     references: list[str] = []
@@ -144,7 +150,10 @@ def mme_findings(
         message = f"Total {total:.0f} MME/day ({'; '.join(contributions)})."
     if incomplete:
         message += f" Total is INCOMPLETE: {'; '.join(incomplete)}."
-    thresholds = f"Thresholds: {MME_MODERATE:.0f} (reassess) and {MME_MAJOR:.0f} MME/day (justify carefully)."
+    thresholds = (
+        f"Thresholds: {MME_MODERATE:.0f} (reassess) and {MME_MAJOR:.0f} MME/day (justify "
+        "carefully)."
+    )
     return (
         opioid_mme_total.finding(
             drugs=[drug for _, drug, _ in opioids],
@@ -174,12 +183,14 @@ def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignor
     evidence="high",
     title="Daily dose above the maximum",
     doc=RuleDoc(
-        what="A drug whose summed daily dose exceeds the KB's maximum daily dose in scope (from the "
+        what="A drug whose summed daily dose exceeds the KB's maximum daily dose in scope (from "
+        "the "
         "label), or its own toxicity threshold (pethidine above 600 mg/day). Each maximum carries "
         "its route, formulation, indication and population; only the maxima in scope apply. The "
         "indication is the entry's own, or inferred from the patient (an antiseizure drug in a "
         "patient with epilepsy or myoclonus is dosed as for a seizure disorder). When the route, "
-        "formulation, indication or population cannot be told, the most permissive maximum that may "
+        "formulation, indication or population cannot be told, the most permissive maximum that "
+        "may "
         "apply is compared, and stricter ones the dose exceeds are named as information.",
         why="Most drug-induced myoclonus is dose-related; overdosing relative to the label is the "
         "commonest finding in case series (68% of antibiotic cases were overdosed). A maximum "
@@ -477,7 +488,8 @@ def maximum_findings(
                 drugs=[drug],
                 message=f"{prescribed} exceeds the {text}.{also}{note}",
                 references=references,
-                recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a higher "
+                recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a "
+                "higher "
                 "dose is needed.",
             ),
         )
@@ -574,5 +586,6 @@ def unknown_dose_finding(meds: list[ResolvedMedication]) -> Finding | None:
         drugs=[drug],
         message=f"{drug}: daily dose unknown for {'; '.join(unknown)}; maximum-dose, "
         "renal-band and MME checks could not use it.",
-        recommendation=f"Give {drug}'s dose and frequency (and a prn maximum) to complete the dose checks.",
+        recommendation=f"Give {drug}'s dose and frequency (and a prn maximum) to complete the "
+        "dose checks.",
     )

@@ -1,5 +1,12 @@
-"""The ward as columns: every resolved entry of every patient, and the lookups that the
-frame forms of the rules (``pharmcheck.batch.frames``) share.
+"""The ward as columns: every resolved entry of every patient, the lookups that the batch forms
+of the rules share, and the registry of those forms.
+
+Each rule family's batch forms live beside its checks, in ``pharmcheck/rules/<family>/batch.py``:
+a *frame* computes, for a whole ward at once, the findings the rule gives each patient, calling the
+rule's own wording functions once per distinct input; a rule without one runs per patient through
+the engine, on the patients its *patient filter* selects (a superset of those it can flag). Every
+rule declares one or the other (tests/test_batch.py). Only the batch imports these modules: they
+need numpy and pandas (the [batch] extra), which ``pharmcheck check`` never imports.
 
 A patient's active drugs, one group per drug with every active entry, are the
 same groups ``CheckContext.active_drugs`` builds for one patient, computed for the whole
@@ -9,6 +16,7 @@ that depends on the patient's context once per distinct context.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,7 +28,7 @@ import pandas as pd
 
 from pharmcheck.domain import Finding, MyoclonusState, Patient, ResolvedMedication
 from pharmcheck.kb.store import KnowledgeBase
-from pharmcheck.rules.base import CheckContext
+from pharmcheck.rules.base import CONTEXT_FIELDS, CheckContext
 
 UNKNOWN = 2  # a condition state the patient data cannot tell (True is 1, False is 0)
 
@@ -199,22 +207,13 @@ class Ward:
 
     @cached_property
     def _contexts(self) -> tuple[np.ndarray, list[CheckContext]]:
-        """One context per distinct patient state that the rules read (not the id or the myoclonus)."""
+        """One context per distinct patient state that the rules read (not the id or the
+        myoclonus)."""
         ids: dict[tuple[Any, ...], int] = {}
         contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)
         for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
-            key = (
-                p.age,
-                p.sex,
-                p.crcl,
-                p.egfr,
-                p.dialysis,
-                p.hepatic_impairment,
-                p.pregnant,
-                p.childbearing_potential,
-                conditions,
-            )
+            key = (*(getattr(p, name) for name in CONTEXT_FIELDS), conditions)
             found = ids.get(key)
             if found is None:
                 found = ids[key] = len(contexts)
@@ -320,3 +319,49 @@ def distinct_sets(
     first, inverse = distinct_rows(*matrix.T)
     sets = [tuple(v for v in row if v >= 0) for row in matrix[first].tolist()]
     return patients[starts], inverse, sets
+
+
+Frame = Callable[[Ward], list[Emitted]]
+PatientFilter = Callable[[Ward], np.ndarray]
+FRAMES: dict[str, Frame] = {}
+FILTERS: dict[str, PatientFilter] = {}
+FAMILIES = (
+    "causative",
+    "combination",
+    "duplicate",
+    "dose",
+    "organ",
+    "time",
+    "condition",
+    "predicted",
+)
+
+
+def frame(code: str) -> Callable[[Frame], Frame]:
+    """Register the frame form of rule ``code``."""
+
+    def register(compute: Frame) -> Frame:
+        assert code not in FRAMES and code not in FILTERS, f"{code} has a batch form already"
+        FRAMES[code] = compute
+        return compute
+
+    return register
+
+
+def patient_filter(*codes: str) -> Callable[[PatientFilter], PatientFilter]:
+    """Declare that rules ``codes`` run per patient, on the patients ``select`` marks."""
+
+    def register(select: PatientFilter) -> PatientFilter:
+        for code in codes:
+            assert code not in FRAMES and code not in FILTERS, f"{code} has a batch form already"
+            FILTERS[code] = select
+        return select
+
+    return register
+
+
+def batch_forms() -> tuple[dict[str, Frame], dict[str, PatientFilter]]:
+    """Every family's frames and patient filters (importing a family's ``batch`` registers them)."""
+    for family in FAMILIES:
+        importlib.import_module(f"pharmcheck.rules.{family}.batch")
+    return FRAMES, FILTERS

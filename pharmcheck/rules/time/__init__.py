@@ -41,7 +41,8 @@ def _start(med: ResolvedMedication) -> object:
     evidence="high",
     title="Tolerance to an antimyoclonic benzodiazepine",
     doc=RuleDoc(
-        what="A treatment with a KB tolerance profile (clonazepam above all) that has run longer than "
+        what="A treatment with a KB tolerance profile (clonazepam above all) that has run longer "
+        "than "
         "its tolerance threshold, or whose dose history shows escalation; moderate when both hold.",
         why="Up to 30% of patients lose clonazepam's anticonvulsant effect, often within 3 months "
         "(Klonopin label); escalating the dose chases tolerance and adds sedation and ataxia.",
@@ -78,7 +79,8 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
         if escalation:
             first, last = escalation
             parts.append(
-                f"daily dose escalated from {first.daily_dose} ({first.date}) to {last.daily_dose} ({last.date})"
+                f"daily dose escalated from {first.daily_dose} ({first.date}) to "
+                f"{last.daily_dose} ({last.date})"
             )
         yield benzodiazepine_tolerance.finding(
             drugs=[med.drug],
@@ -101,7 +103,8 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
     evidence="moderate",
     title="Rapid opioid escalation",
     doc=RuleDoc(
-        what="An opioid whose daily dose at least doubled within 30 days in its dose history. Major "
+        what="An opioid whose daily dose at least doubled within 30 days in its dose history. "
+        "Major "
         "when the patient's myoclonus is present or worsening: that pattern points to opioid "
         "neurotoxicity or hyperalgesia.",
         why="Myoclonus is the herald of opioid neuroexcitation (hyperalgesia, delirium, seizures), "
@@ -132,7 +135,8 @@ def opioid_rapid_escalation(ctx: CheckContext) -> Iterator[Finding]:
             ratio = last.daily_dose.value / first.daily_dose.value
             severity = Severity.MAJOR if ctx.myoclonus_present else Severity.MODERATE
             context = (
-                f" with {ctx.patient.myoclonus} myoclonus: suspect opioid-induced neurotoxicity or hyperalgesia"
+                f" with {ctx.patient.myoclonus} myoclonus: suspect opioid-induced neurotoxicity "
+                "or hyperalgesia"
                 if ctx.myoclonus_present
                 else ""
             )
@@ -140,12 +144,15 @@ def opioid_rapid_escalation(ctx: CheckContext) -> Iterator[Finding]:
                 drugs=[med.drug],
                 severity=severity,
                 message=(
-                    f"{med.drug} daily dose rose x{ratio:.1f} in {(last.date - first.date).days} days "
-                    f"({first.daily_dose} on {first.date} to {last.daily_dose} on {last.date}){context}."
+                    f"{med.drug} daily dose rose x{ratio:.1f} in {(last.date - first.date).days} "
+                    "days "
+                    f"({first.daily_dose} on {first.date} to {last.daily_dose} on "
+                    f"{last.date}){context}."
                 ),
                 recommendation=(
                     f"Reduce {med.drug} or rotate to another opioid; do not escalate further. "
-                    "Rehydrate, check renal function; a low-dose benzodiazepine if myoclonus persists."
+                    "Rehydrate, check renal function; a low-dose benzodiazepine if myoclonus "
+                    "persists."
                 ),
             )
             break
@@ -179,7 +186,8 @@ def rapid_pair(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange]
         "antiseizure drugs.",
         why="Abrupt withdrawal of these drugs precipitates seizures, status epilepticus or rebound "
         "myoclonus; they must be tapered.",
-        limits="Cannot tell a taper already in progress from an abrupt stop unless the history shows it.",
+        limits="Cannot tell a taper already in progress from an abrupt stop unless the history "
+        "shows it.",
         references="labels of clonazepam, piracetam, baclofen",
     ),
     examples=(
@@ -219,7 +227,8 @@ def abrupt_withdrawal_risk(ctx: CheckContext) -> Iterator[Finding]:
                 f"{fact['withdrawal_text'] or ''}"
                 + (" The dose history shows a taper." if tapered else "")
             ).strip(),
-            recommendation=f"Taper {med.drug} gradually rather than stopping abruptly; watch for seizures and returning myoclonus.",
+            recommendation=f"Taper {med.drug} gradually rather than stopping abruptly; watch for "
+            "seizures and returning myoclonus.",
             references=[r.cite() for r in fact.references],
         )
 
@@ -236,9 +245,11 @@ def _tapered(history: tuple[DoseChange, ...]) -> bool:
     evidence="low",
     title="Dose raised while myoclonus worsens: possible paradoxical reaction",
     doc=RuleDoc(
-        what="A drug whose dose went up across its history while the patient's myoclonus is worsening. "
+        what="A drug whose dose went up across its history while the patient's myoclonus is "
+        "worsening. "
         "Major for a myoclonus treatment itself (clonazepam above all).",
-        why="A drug that helps most patients makes some worse; the classic error is to raise the dose "
+        why="A drug that helps most patients makes some worse; the classic error is to raise the "
+        "dose "
         "when it should be lowered or stopped.",
         limits="Association in time is not causation; the rule asks for a review, not a verdict.",
         references="GEN00 (paradoxical aggravation by antiseizure drugs)",
@@ -278,7 +289,8 @@ def dose_raised_while_myoclonus_worsens(ctx: CheckContext) -> Iterator[Finding]:
                     + (f"; {med.drug} is itself a myoclonus treatment" if is_treatment else "")
                     + "."
                 ),
-                recommendation=f"Consider a paradoxical reaction: reduce or stop {med.drug} rather than increasing it.",
+                recommendation=f"Consider a paradoxical reaction: reduce or stop {med.drug} "
+                "rather than increasing it.",
                 references=["GEN00"],
             )
             break

@@ -1,23 +1,16 @@
-"""Which patients the rules without a frame form can flag: they run per patient, on those only."""
+"""PC6xx run per patient (they read dates and dose histories): which patients they can flag."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.batch.frames import patient_filter
-from pharmcheck.batch.ward import Ward
-from pharmcheck.rules.organ import HEPATIC_RANK
+from pharmcheck.rules.ward import Ward, patient_filter
 
 
 def _patients_with(ward: Ward, entries: np.ndarray) -> np.ndarray:
     mask = np.zeros(len(ward.patients), dtype=bool)
     mask[ward.entry_patient[entries]] = True
     return mask
-
-
-@patient_filter("PC503")
-def hepatic_impairment_given(ward: Ward) -> np.ndarray:
-    return np.array([p.hepatic_impairment in HEPATIC_RANK for p in ward.patients], dtype=bool)
 
 
 def _has_history(ward: Ward) -> np.ndarray:
@@ -43,15 +36,3 @@ def with_a_dose_history(ward: Ward) -> np.ndarray:
 @patient_filter("PC611")
 def with_a_stopped_entry(ward: Ward) -> np.ndarray:
     return _patients_with(ward, ward.entry_stopped)
-
-
-@patient_filter("PC703")
-def reproductive_status_not_given(ward: Ward) -> np.ndarray:
-    return np.array(
-        [p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool
-    )
-
-
-@patient_filter("PC801", "PC802")
-def with_structures(ward: Ward) -> np.ndarray:
-    return ward.has_structures

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import Emitted, Ward, distinct_rows, distinct_sets
 from pharmcheck.rules.duplicate import class_finding, duplicate_classes, repeat_finding
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, distinct_sets, frame
 
 
 @frame("PC301")

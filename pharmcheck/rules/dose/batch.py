@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import Emitted, Ward, distinct_rows, distinct_sets
 from pharmcheck.domain import ResolvedMedication
 from pharmcheck.rules.dose import (
     ANTISEIZURE,
@@ -18,6 +16,7 @@ from pharmcheck.rules.dose import (
     total_daily_mg,
     unknown_dose_finding,
 )
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, distinct_sets, frame
 
 
 def totals(ward: Ward) -> list[float | None]:

@@ -21,7 +21,8 @@ from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
         "duplicate (two opioids, two benzodiazepines, two SSRIs ...).",
         why="Duplicates add the same adverse effects (opioid neuroexcitation, sedation, serotonin "
         "toxicity) and are often unintended, for example after a transfer or a brand change.",
-        limits="Some duplications are deliberate (a long-acting plus a breakthrough opioid). Classes "
+        limits="Some duplications are deliberate (a long-acting plus a breakthrough opioid). "
+        "Classes "
         "where combinations are the norm (antiseizure drugs for myoclonus) are not duplicates.",
         references="KB class definitions",
     ),
@@ -69,7 +70,8 @@ def class_duplicates(ctx: CheckContext, drugs: list[tuple[int, str]]) -> Iterato
 def class_finding(
     ctx: CheckContext, class_name: str, drugs_in_class: tuple[tuple[str, bool], ...]
 ) -> Finding:
-    """The finding for two or more drugs of one duplicate class: (drug, membership inferred) in list order."""
+    """The finding for two or more drugs of one duplicate class: (drug, membership inferred) in
+    list order."""
     label = ctx.kb.classes[ctx.kb.class_ids[class_name]][1]
     drugs = [d for d, _ in drugs_in_class]
     inferred = [d for d, is_inferred in drugs_in_class if is_inferred]
@@ -95,7 +97,8 @@ def class_finding(
     evidence="high",
     title="The same drug is listed more than once",
     doc=RuleDoc(
-        what="One drug appearing in two or more active entries of the list (for example a brand and its "
+        what="One drug appearing in two or more active entries of the list (for example a brand "
+        "and its "
         "generic, or a combination product that contains it).",
         why="A drug listed twice is often given twice; its daily dose is the sum of the entries.",
         limits="Two entries may be one regimen written twice; the rule cannot tell.",

@@ -1,19 +1,10 @@
-"""PC101 and PC204 over a ward: worsening conditions as column states."""
+"""PC101 over a ward: worsening conditions as column states (PC204 reads them too)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import (
-    UNKNOWN,
-    Emitted,
-    Ward,
-    code_state,
-    distinct_rows,
-    state_code,
-)
 from pharmcheck.domain import Patient
 from pharmcheck.inputs.formulation import formulation_of
 from pharmcheck.rules.base import CheckContext
@@ -25,10 +16,18 @@ from pharmcheck.rules.causative import (
     regimen_condition,
     risk_assertion,
     treatment_candidates,
-    worsening_conditions,
 )
 from pharmcheck.rules.causative import _describe as describe
-from pharmcheck.rules.combination import interacts, load_finding
+from pharmcheck.rules.combination import interacts
+from pharmcheck.rules.ward import (
+    UNKNOWN,
+    Emitted,
+    Ward,
+    code_state,
+    distinct_rows,
+    frame,
+    state_code,
+)
 
 
 def _asserted(ward: Ward) -> tuple[dict[int, object], np.ndarray, np.ndarray]:
@@ -193,27 +192,3 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
             )
         )
     return [ward.emit(patients, key, results)]
-
-
-@frame("PC204")
-def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
-    assertion, groups, codes = _asserted(ward)
-    partner_id, _ = _partners(ward, groups)
-    drugs = ward.group_drug[groups]
-    counted = _treated(ward, groups)[0] == 0
-    for drug in np.unique(drugs).tolist():
-        fact = assertion[drug][0]  # type: ignore[index]
-        at = drugs == drug
-        if fact["severity"] == "info":
-            counted[at] = False
-        elif fact["grade"] == "conditional":
-            own = worsening_conditions(ward.lookup, fact)
-            present = np.zeros(int(at.sum()), dtype=bool)
-            for digit, condition in enumerate(context_conditions(ward.lookup, drug, fact)):
-                if condition in own:
-                    present |= (codes[at] // 3**digit) % 3 == 1
-            if "interacting-drug" in own:
-                present |= partner_id[at] > 0
-            counted[at] &= present
-    facts = {d: found[0] for d, found in assertion.items() if found is not None}  # type: ignore[index]
-    return [ward.per_drug_set(groups[counted], facts, load_finding, at_least=2)]

@@ -177,7 +177,8 @@ def condition_finding(
         drugs=[drug],
         severity=severity,
         title=f"{drug} in {label}",
-        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence {fact['evidence']}).{mechanism}{also}",
+        message=f"{drug}{match.describe()} with {label}{route_note}: {fact['kind']} (evidence "
+        f"{fact['evidence']}).{mechanism}{also}",
         recommendation=str(fact["management"]),
         evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
         references=[
@@ -195,11 +196,14 @@ def condition_finding(
     evidence="moderate",
     title="Drug that aggravates the patient's epilepsy syndrome",
     doc=RuleDoc(
-        what="An active drug with a KB paradoxical-aggravation rule for one of the patient's conditions: "
+        what="An active drug with a KB paradoxical-aggravation rule for one of the patient's "
+        "conditions: "
         "carbamazepine in juvenile myoclonic epilepsy, phenytoin in Unverricht-Lundborg disease, "
-        "lamotrigine in Dravet syndrome, IV benzodiazepines in Lennox-Gastaut syndrome, and others, "
+        "lamotrigine in Dravet syndrome, IV benzodiazepines in Lennox-Gastaut syndrome, and "
+        "others, "
         "each graded as its evidence is.",
-        why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised epilepsies; "
+        why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised "
+        "epilepsies; "
         "worsening is often mistaken for under-treatment and the dose raised.",
         limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
         "reported one step lower. A rule for a broader syndrome applies to the syndromes "
@@ -230,12 +234,16 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
     evidence="high",
     title="Drug contraindicated or cautioned in a condition",
     doc=RuleDoc(
-        what="An active drug with a KB contraindication or caution for a condition the patient has, "
+        what="An active drug with a KB contraindication or caution for a condition the patient "
+        "has, "
         "given or derived: pregnancy, childbearing potential, renal impairment, end-stage renal "
         "disease, hepatic impairment, dehydration, epilepsy, and others.",
-        why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention programme; "
-        "lithium with dehydration or renal impairment accumulates; piracetam has contraindications.",
-        limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < 15 or "
+        why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention "
+        "programme; "
+        "lithium with dehydration or renal impairment accumulates; piracetam has "
+        "contraindications.",
+        limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < "
+        "15 or "
         "dialysis = end-stage). A rule for a condition applies to the conditions under it in the "
         "KB's hierarchy; a condition and its ancestors (end-stage renal disease and renal "
         "impairment) give one finding at the highest severity with every rule's advice. A renal "
@@ -269,7 +277,8 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
     evidence="high",
     title="Childbearing potential needed",
     doc=RuleDoc(
-        what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a patient "
+        what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a "
+        "patient "
         "who may be a woman of 12-55 years (female, or sex not given; age in range or not given) "
         "whose pregnancy status and childbearing potential are not given.",
         why="Valproate must not be used in women of childbearing potential outside the pregnancy "
@@ -306,9 +315,11 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
         if facts:
             yield childbearing_potential_unknown.finding(
                 drugs=[meds[0].drug],
-                message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and {who} {missing} "
+                message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and {who} "
+                f"{missing} "
                 "are not given.",
-                recommendation="Record sex, pregnancy status and childbearing potential (--sex, --pregnant / "
+                recommendation="Record sex, pregnancy status and childbearing potential (--sex, "
+                "--pregnant / "
                 "--childbearing-potential).",
                 references=[r.cite() for f in facts for r in f.references],
             )

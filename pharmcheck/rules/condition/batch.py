@@ -1,11 +1,10 @@
-"""PC501, PC502, PC701 and PC702 over a ward: per-drug facts against column states of the patient."""
+"""PC701 and PC702 over a ward: per-drug facts against column states of the patient; PC703 per
+patient."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.rules.condition import (
     as_had,
     condition_finding,
@@ -16,84 +15,10 @@ from pharmcheck.rules.condition import (
     renal_band_reported,
     syndrome_aggravation,
 )
-from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import (
     RENAL_CONDITIONS,
-    doses_per_day,
-    renal_condition_rules,
-    renal_findings,
-    renal_unknown_finding,
-    renally_critical,
-    with_cautions,
 )
-
-
-@frame("PC501")
-def renal_dose_band(ward: Ward) -> list[Emitted]:
-    renal_of, renals = ward.renal
-    groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
-    groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
-    patients = ward.group_patient[groups]
-    # what the finding reads of the entries: the first route, doses a day, summed dose, entries
-    reads_of, reads = ward.signature_reads(
-        lambda meds: (
-            meds[0].route,
-            doses_per_day(meds),
-            total_daily_mg(meds)[0],
-            summed_over(meds),
-        ),
-        groups,
-    )
-    drugs = ward.group_drug[groups]
-    cautions = _renal_caution_mask(ward, groups)
-    first, key = distinct_rows(
-        drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions
-    )
-    results = []
-    for g in first.tolist():
-        drug = int(drugs[g])
-        read = reads[reads_of[ward.group_signature[groups[g]]]]
-        renal = renals[renal_of[patients[g]]]
-        rules = renal_condition_rules(ward.lookup, drug)
-        applying = tuple(
-            (fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1
-        )
-        results.append(
-            with_cautions(
-                renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read), applying
-            )
-        )
-    return [ward.emit(patients, key, results)]
-
-
-def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
-    """Per group, which of its drug's renal condition rules the patient's conditions match (bits)."""
-    mask = np.zeros(len(groups), dtype=np.int64)
-    drugs = ward.group_drug[groups]
-    patients = ward.group_patient[groups]
-    for drug in np.unique(drugs).tolist():
-        at = np.flatnonzero(drugs == drug)
-        for i, (_, name, _) in enumerate(renal_condition_rules(ward.lookup, drug)):
-            mask[at] += (ward.condition(name)[patients[at]] == 1).astype(np.int64) << i
-    return mask
-
-
-def _known(renal_of: np.ndarray, renals: list[object]) -> np.ndarray:
-    """Per patient, whether the renal function is known."""
-    return (
-        np.array([r is not None for r in renals], dtype=bool)[renal_of]
-        if renals
-        else np.zeros(0, dtype=bool)
-    )
-
-
-@frame("PC502")
-def renal_function_unknown(ward: Ward) -> list[Emitted]:
-    renal_of, renals = ward.renal
-    critical = ward.per_drug(renally_critical)
-    groups = np.flatnonzero(ward.drug_mask({d for d, yes in critical.items() if yes}))
-    groups = groups[~_known(renal_of, renals)[ward.group_patient[groups]]]
-    return [ward.per_drug_set(groups, critical, lambda drugs: renal_unknown_finding(tuple(drugs)))]
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
@@ -193,3 +118,10 @@ def syndrome_aggravation_frame(ward: Ward) -> list[Emitted]:
 @frame("PC702")
 def drug_condition_frame(ward: Ward) -> list[Emitted]:
     return _condition_frames(ward, drug_condition_contraindication, ("contraindication", "caution"))
+
+
+@patient_filter("PC703")
+def reproductive_status_not_given(ward: Ward) -> np.ndarray:
+    return np.array(
+        [p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool
+    )

@@ -111,17 +111,22 @@ def _band_label(fact: Fact) -> str:
     evidence="high",
     title="Dose not adjusted for renal function",
     doc=RuleDoc(
-        what="A drug with label renal dose bands, when the patient's CrCl (or eGFR, said so) falls in a "
-        "band that contraindicates or avoids the drug, whose maximum the daily dose exceeds, or whose "
+        what="A drug with label renal dose bands, when the patient's CrCl (or eGFR, said so) "
+        "falls in a "
+        "band that contraindicates or avoids the drug, whose maximum the daily dose exceeds, or "
+        "whose "
         "dosing interval the frequency breaks (tramadol every 12 h below CrCl 30). On dialysis the "
         "CrCl band applies (the end-stage band when no CrCl is given), with the dialysis band's "
         "maximum where it gives one and its note. A band given as a fraction of the usual dose "
-        "(piracetam 1/3) is always reported, stating the fraction: major when the dose is above that "
+        "(piracetam 1/3) is always reported, stating the fraction: major when the dose is above "
+        "that "
         "fraction of the label maximum. Bands marked persistent (cefepime) are reported even when "
         "the dose is within the band, because neurotoxicity still occurs.",
-        why="Renal accumulation is the leading cause of drug-induced myoclonus with gabapentinoids, "
+        why="Renal accumulation is the leading cause of drug-induced myoclonus with "
+        "gabapentinoids, "
         "cefepime, aciclovir, pethidine (normeperidine) and morphine (M3G).",
-        limits="Bands are the label's; eGFR is used only when CrCl is not given. Band text is quoted "
+        limits="Bands are the label's; eGFR is used only when CrCl is not given. Band text is "
+        "quoted "
         "verbatim. Route-specific bands (aciclovir IV and oral) apply by route; with no route "
         "given, each route is assessed and the least restrictive reading reported. A band that "
         "asks for an adjustment without a maximum, fraction or interval is always reported. A "
@@ -276,8 +281,8 @@ def renal_findings(
     total: float | None,
     summed: str,
 ) -> tuple[Finding, ...]:
-    """The finding for one drug's entries (first route, doses a day, summed daily dose) at this renal
-    function; with no route given and route-specific bands, the least restrictive route's."""
+    """The finding for one drug's entries (first route, doses a day, summed daily dose) at this
+    renal function; with no route given and route-specific bands, the least restrictive route's."""
     routes = band_routes(ctx, drug_id)
 
     def reading(as_route: str | None) -> tuple[Finding, ...]:
@@ -446,9 +451,11 @@ def band_findings(
     evidence="high",
     title="Renal function needed",
     doc=RuleDoc(
-        what="A renally critical drug (one with renal dose bands, or at least half excreted unchanged "
+        what="A renally critical drug (one with renal dose bands, or at least half excreted "
+        "unchanged "
         "in urine) on the list when the patient's CrCl, eGFR and dialysis status are all unknown.",
-        why="Renal accumulation drives myoclonus with these drugs; without renal function the renal "
+        why="Renal accumulation drives myoclonus with these drugs; without renal function the "
+        "renal "
         "checks could not run.",
         limits="Informational: it asks for data.",
         references="none needed",
@@ -481,9 +488,11 @@ def renally_critical(ctx: CheckContext, drug_id: int) -> bool:
 def renal_unknown_finding(critical: tuple[str, ...]) -> Finding:
     return renal_function_unknown.finding(
         drugs=critical,
-        message=f"Renally critical drug(s) {', '.join(critical)} and no CrCl, eGFR or dialysis status given; "
+        message=f"Renally critical drug(s) {', '.join(critical)} and no CrCl, eGFR or dialysis "
+        "status given; "
         "renal dose checks were not done.",
-        recommendation="Give the patient's creatinine clearance (or eGFR, or dialysis status) and re-run the check.",
+        recommendation="Give the patient's creatinine clearance (or eGFR, or dialysis status) and "
+        "re-run the check.",
     )
 
 
@@ -509,7 +518,8 @@ HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
         "impairment (a caution for 'any' applies to every degree).",
         why="Hepatic impairment raises levels of hepatically cleared drugs (pethidine, valproate "
         "hepatotoxicity, tramadol) and precipitates encephalopathy.",
-        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not flagged. "
+        limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not "
+        "flagged. "
         "A drug with a PC702 hepatic-impairment rule at least as severe is left to PC702, "
         "whose message quotes these cautions.",
         references="each drug's label",
@@ -542,7 +552,7 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
         worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
         severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
         if hepatic_rule_severity(ctx, drug_id) >= severity:
-            continue  # PC702's hepatic-impairment rule carries it, with these cautions in its message
+            continue  # PC702's hepatic-impairment rule carries it, these cautions in its message
         drug = meds[0].drug
         yield hepatic_caution.finding(
             drugs=[drug],

@@ -272,7 +272,8 @@ def treatment_types(ctx: CheckContext, drug_id: int) -> list[str]:
     evidence="moderate",
     title="Drug that can cause myoclonus",
     doc=RuleDoc(
-        what="Each active drug with a myoclonus-risk assertion in the KB, for the drug itself or for "
+        what="Each active drug with a myoclonus-risk assertion in the KB, for the drug itself or "
+        "for "
         "one of its classes. Without a risk-raising context it is at most minor (awareness). The "
         "risk-raising contexts are exactly: (1) the patient's myoclonus is present or worsening; "
         "(2) renal impairment (CrCl < 60, dialysis, or the condition given) for a renally cleared "
@@ -292,7 +293,8 @@ def treatment_types(ctx: CheckContext, drug_id: int) -> list[str]:
         "aggravates it) is at most minor and is never told to stop: it gets paradoxical-reaction "
         "wording. For a drug with label renal bands, renal impairment is named but PC501 judges "
         "it (its finding carries the renal problem).",
-        why="Drug-induced myoclonus is common and reversible: stopping the drug or reducing its dose, and "
+        why="Drug-induced myoclonus is common and reversible: stopping the drug or reducing its "
+        "dose, and "
         "correcting metabolic problems, resolves most cases (Rissardo 2025; Janssen 2017). A flag "
         "on every such drug regardless of context tells a pharmacist nothing; treatments of "
         "myoclonus cause it paradoxically at most.",
@@ -443,16 +445,25 @@ def _recommendation(
         f"raise {drug} further"
     )
     if treated:
-        return f"{drug} treats this patient's {treated}: do not stop it for this finding; {paradoxical}."
+        return (
+            f"{drug} treats this patient's {treated}: do not stop it for this finding; "
+            f"{paradoxical}."
+        )
     if myoclonus and treatment_types(ctx, med.drug_id):
         return (
-            f"If {drug} is given for this patient's myoclonus or epilepsy, do not stop it: {paradoxical}. "
-            f"Otherwise consider {drug} as a cause of the myoclonus: reduce or stop it if clinically "
+            f"If {drug} is given for this patient's myoclonus or epilepsy, do not stop it: "
+            f"{paradoxical}. "
+            f"Otherwise consider {drug} as a cause of the myoclonus: reduce or stop it if "
+            "clinically "
             "possible."
         )
     if myoclonus:
         return (
-            f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if clinically "
+            f"Consider {drug} as a cause of the myoclonus: stop it or reduce the dose if "
+            "clinically "
             "possible, and correct renal, hepatic and electrolyte problems."
         )
-    return f"Monitor for myoclonus while on {drug}; use the lowest effective dose and adjust for renal function."
+    return (
+        f"Monitor for myoclonus while on {drug}; use the lowest effective dose and adjust for "
+        "renal function."
+    )

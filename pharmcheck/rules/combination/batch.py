@@ -8,17 +8,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.batch.frames import frame
-from pharmcheck.batch.ward import Emitted, Ward, distinct_rows
 from pharmcheck.domain import Finding
 from pharmcheck.rules.base import CheckContext
+from pharmcheck.rules.causative import context_conditions, worsening_conditions
+from pharmcheck.rules.causative.batch import _asserted, _partners, _treated
 from pharmcheck.rules.combination import (
     acb_score,
     burden_finding,
     interacts,
+    load_finding,
     pair_findings,
     serotonergic_finding,
 )
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame
 
 
 @frame("PC201")
@@ -62,3 +64,27 @@ def serotonergic_load(ward: Ward) -> list[Emitted]:
 @frame("PC203")
 def anticholinergic_burden(ward: Ward) -> list[Emitted]:
     return per_drug_set(ward, acb_score, burden_finding)
+
+
+@frame("PC204")
+def pro_myoclonic_load(ward: Ward) -> list[Emitted]:
+    assertion, groups, codes = _asserted(ward)
+    partner_id, _ = _partners(ward, groups)
+    drugs = ward.group_drug[groups]
+    counted = _treated(ward, groups)[0] == 0
+    for drug in np.unique(drugs).tolist():
+        fact = assertion[drug][0]  # type: ignore[index]
+        at = drugs == drug
+        if fact["severity"] == "info":
+            counted[at] = False
+        elif fact["grade"] == "conditional":
+            own = worsening_conditions(ward.lookup, fact)
+            present = np.zeros(int(at.sum()), dtype=bool)
+            for digit, condition in enumerate(context_conditions(ward.lookup, drug, fact)):
+                if condition in own:
+                    present |= (codes[at] // 3**digit) % 3 == 1
+            if "interacting-drug" in own:
+                present |= partner_id[at] > 0
+            counted[at] &= present
+    facts = {d: found[0] for d, found in assertion.items() if found is not None}  # type: ignore[index]
+    return [ward.per_drug_set(groups[counted], facts, load_finding, at_least=2)]

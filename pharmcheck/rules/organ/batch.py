@@ -1,0 +1,92 @@
+"""PC501-PC503 over a ward: renal bands per distinct renal function and regimen; PC503 per
+patient."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from pharmcheck.rules.dose import summed_over, total_daily_mg
+from pharmcheck.rules.organ import (
+    HEPATIC_RANK,
+    doses_per_day,
+    renal_condition_rules,
+    renal_findings,
+    renal_unknown_finding,
+    renally_critical,
+    with_cautions,
+)
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
+
+
+@frame("PC501")
+def renal_dose_band(ward: Ward) -> list[Emitted]:
+    renal_of, renals = ward.renal
+    groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
+    groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
+    patients = ward.group_patient[groups]
+    # what the finding reads of the entries: the first route, doses a day, summed dose, entries
+    reads_of, reads = ward.signature_reads(
+        lambda meds: (
+            meds[0].route,
+            doses_per_day(meds),
+            total_daily_mg(meds)[0],
+            summed_over(meds),
+        ),
+        groups,
+    )
+    drugs = ward.group_drug[groups]
+    cautions = _renal_caution_mask(ward, groups)
+    first, key = distinct_rows(
+        drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions
+    )
+    results = []
+    for g in first.tolist():
+        drug = int(drugs[g])
+        read = reads[reads_of[ward.group_signature[groups[g]]]]
+        renal = renals[renal_of[patients[g]]]
+        rules = renal_condition_rules(ward.lookup, drug)
+        applying = tuple(
+            (fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1
+        )
+        results.append(
+            with_cautions(
+                renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read), applying
+            )
+        )
+    return [ward.emit(patients, key, results)]
+
+
+def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
+    """Per group, which of its drug's renal condition rules the patient's conditions match
+    (bits)."""
+    mask = np.zeros(len(groups), dtype=np.int64)
+    drugs = ward.group_drug[groups]
+    patients = ward.group_patient[groups]
+    for drug in np.unique(drugs).tolist():
+        at = np.flatnonzero(drugs == drug)
+        for i, (_, name, _) in enumerate(renal_condition_rules(ward.lookup, drug)):
+            mask[at] += (ward.condition(name)[patients[at]] == 1).astype(np.int64) << i
+    return mask
+
+
+def _known(renal_of: np.ndarray, renals: list[object]) -> np.ndarray:
+    """Per patient, whether the renal function is known."""
+    return (
+        np.array([r is not None for r in renals], dtype=bool)[renal_of]
+        if renals
+        else np.zeros(0, dtype=bool)
+    )
+
+
+@frame("PC502")
+def renal_function_unknown(ward: Ward) -> list[Emitted]:
+    renal_of, renals = ward.renal
+    critical = ward.per_drug(renally_critical)
+    groups = np.flatnonzero(ward.drug_mask({d for d, yes in critical.items() if yes}))
+    groups = groups[~_known(renal_of, renals)[ward.group_patient[groups]]]
+    return [ward.per_drug_set(groups, critical, lambda drugs: renal_unknown_finding(tuple(drugs)))]
+
+
+@patient_filter("PC503")  # runs per patient: the hepatic level decides
+def hepatic_impairment_given(ward: Ward) -> np.ndarray:
+    return np.array([p.hepatic_impairment in HEPATIC_RANK for p in ward.patients], dtype=bool)
