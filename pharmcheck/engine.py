@@ -45,6 +45,7 @@ from pharmcheck.inputs.sig import (
 )
 from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
+from pharmcheck.overrides import SiteRules, site_rules
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
 
@@ -93,8 +94,14 @@ class Checker:
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
+        unit: str | None = None,
+        hide_suppressed: bool = False,
     ) -> Report:
-        """Screen one patient's medication list and return the report."""
+        """Screen one patient's medication list and return the report.
+
+        The site overrides in force for ``unit`` (and site-wide) apply; findings they suppress
+        come back in ``Report.suppressed`` (a count only in reports with ``hide_suppressed``)."""
+        site = site_rules(self.kb, unit)
         as_of = typecheck.check_as_of(as_of) or date.today()
         patient = validate_patient(typecheck.check_patient(patient))
         min_severity = typecheck.check_severity(min_severity, "min_severity")
@@ -126,9 +133,10 @@ class Checker:
             )  # a void medication's only note is that it was not screened
             status = status_note(med.name, med.status)
             notes.extend([status] if status else [])
-        return self.evaluate(
-            patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures
+        report = self.evaluate(
+            patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures, site
         )
+        return replace(report, suppressed_hidden=hide_suppressed)
 
     def evaluate(
         self,
@@ -140,15 +148,21 @@ class Checker:
         rules: list[Rule],
         min_severity: Severity = Severity.INFO,
         structures: Sequence[StructureMatch] = (),
+        site: SiteRules | None = None,
     ) -> Report:
         """Run the rules over already-resolved medications (the batch path shares this).
 
         ``structures`` are compounds given as structures that match no KB drug; only the
-        structure-based prediction rules (PC8xx) read them.
+        structure-based prediction rules (PC8xx) read them. ``site`` overrides act on the
+        findings before ``min_severity`` splits them (it compares effective severities).
         """
         conditions = self.conditions_of(patient)
         ctx = CheckContext(self.kb, patient, resolved, as_of, conditions.ids, structures=structures)
         everything = self._run(rules, ctx)
+        suppressed: list[Finding] = []
+        if site is not None and site.overrides:
+            kept, suppressed = site.apply(everything)
+            everything = tuple(sorted(kept, key=Finding.sort_key))
         findings = tuple(f for f in everything if f.severity >= min_severity)
         return Report(
             pharmcheck_version=__version__,
@@ -162,6 +176,8 @@ class Checker:
             notes=(*notes, *conditions.notes),
             structures=tuple(_screened(m) for m in structures),
             hidden=tuple(f for f in everything if f.severity < min_severity),
+            suppressed=tuple(suppressed),
+            unit=site.unit if site is not None else None,
         )
 
     def _run(self, rules: list[Rule], ctx: CheckContext) -> tuple[Finding, ...]:
@@ -543,11 +559,20 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
+    unit: str | None = None,
+    hide_suppressed: bool = False,
 ) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
     if db_url is not None and not isinstance(db_url, str):
         raise InputError(f"db_url must be a text (an SQLAlchemy URL), not {type(db_url).__name__}")
     runner = Checker(kb) if kb is not None else checker(db_url)
     return runner.check(
-        medications, patient, as_of=as_of, select=select, ignore=ignore, min_severity=min_severity
+        medications,
+        patient,
+        as_of=as_of,
+        select=select,
+        ignore=ignore,
+        min_severity=min_severity,
+        unit=unit,
+        hide_suppressed=hide_suppressed,
     )

@@ -1,4 +1,5 @@
-"""site tables: local overrides, their append-only audit trail, CDS Hooks feedback
+"""site tables: the never-suppress list, local overrides, their append-only audit trail, CDS Hooks feedback; wider
+drug names and name sources (PostgreSQL enforces varchar lengths that SQLite ignores)
 
 Revision ID: 0006site
 Revises: 0005hier
@@ -17,13 +18,28 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("drugs", schema=None) as batch_op:
+        batch_op.alter_column("name", type_=sa.String(length=500), existing_nullable=False)
+        batch_op.alter_column("label", type_=sa.String(length=500), existing_nullable=True)
+    with op.batch_alter_table("drug_names", schema=None) as batch_op:
+        batch_op.alter_column("source", type_=sa.String(length=300), existing_nullable=False)
+    op.create_table(
+        "never_suppress",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("rule_code", sa.String(length=20), nullable=False),
+        sa.Column("subject", sa.String(length=500), nullable=False),
+        sa.Column("other", sa.String(length=500), nullable=True),
+        sa.Column("reason", sa.Text(), nullable=False),
+        sa.Column("ref_ids", sa.Text(), nullable=False),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_never_suppress")),
+    )
     op.create_table(
         "site_overrides",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("action", sa.String(length=20), nullable=False),
         sa.Column("rule_code", sa.String(length=20), nullable=True),
-        sa.Column("drug", sa.String(length=200), nullable=True),
-        sa.Column("other_drug", sa.String(length=200), nullable=True),
+        sa.Column("drug", sa.String(length=500), nullable=True),
+        sa.Column("other_drug", sa.String(length=500), nullable=True),
         sa.Column("drug_class", sa.String(length=200), nullable=True),
         sa.Column("unit", sa.String(length=200), nullable=True),
         sa.Column("severity", sa.String(length=20), nullable=True),
@@ -95,3 +111,6 @@ def downgrade() -> None:
     op.drop_table("site_feedback")
     op.drop_table("site_audit")
     op.drop_table("site_overrides")
+    op.drop_table("never_suppress")
+    # The wider drug columns stay: narrowing them would fail on a KB holding a long name, and
+    # 0005hier reads wider columns unchanged.

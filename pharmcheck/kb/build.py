@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, insert, inspect
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
@@ -38,7 +39,7 @@ from pharmcheck.kb.sources import (
     read_sources,
     split_list,
 )
-from pharmcheck.kb.store import sqlalchemy_engine, sqlite_file
+from pharmcheck.kb.store import hide_password, sqlalchemy_engine, sqlite_file
 from pharmcheck.paths import sources_dir
 
 Log = Callable[[str], None]
@@ -159,10 +160,51 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
         with sqlite3.connect(tmp) as check:
             check.execute("PRAGMA journal_mode=DELETE")
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        with _site_tables_carried(target, tmp):
+            os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return report
+
+
+@contextmanager
+def _site_tables_carried(old: Path, new: Path) -> Iterator[None]:
+    """Copy the site tables (overrides, audit, feedback) of the KB at ``old`` into ``new`` and
+    hold ``old``'s write lock until the body (the rename) is done: no site write is lost."""
+    if not old.exists() or not _may_be_a_kb(old):
+        yield
+        return
+    try:
+        holder = sqlite3.connect(old, timeout=60, isolation_level=None)
+    except sqlite3.DatabaseError:
+        yield  # a corrupt KB: nothing readable to carry
+        return
+    with closing(holder):
+        try:
+            holder.execute("BEGIN IMMEDIATE")  # waits for a site write in progress to commit
+            tables = {r[0] for r in holder.execute("SELECT name FROM sqlite_master")}
+        except sqlite3.DatabaseError:
+            yield
+            return
+        carried = [t for t in models.SITE_TABLES if t in tables]
+        if carried:
+            with closing(sqlite3.connect(new, isolation_level=None)) as conn:
+                conn.execute("ATTACH DATABASE ? AS old", (str(old),))
+                conn.execute("BEGIN")
+                for table in carried:
+                    old_columns = {r[1] for r in conn.execute(f"PRAGMA old.table_info({table})")}
+                    columns = ", ".join(
+                        r[1]
+                        for r in conn.execute(f"PRAGMA main.table_info({table})")
+                        if r[1] in old_columns
+                    )
+                    conn.execute(
+                        f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM old.{table}"
+                    )
+                conn.execute("COMMIT")
+                conn.execute("DETACH DATABASE old")
+        yield
+        holder.execute("ROLLBACK")
 
 
 def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> None:
@@ -178,16 +220,36 @@ def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> No
 
 
 def _build_in_transaction(engine: Engine, url: str, plan: _Plan, log: Log) -> BuildReport:
+    """Build into an empty database, or rebuild a pharmcheck KB in place keeping its site tables;
+    readers see the old KB until the transaction commits."""
     try:
         with engine.begin() as conn:
-            if inspect(conn).get_table_names():
+            tables = set(inspect(conn).get_table_names())
+            if tables and not {"alembic_version", "kb_metadata"} <= tables:
                 raise KnowledgeBaseError(
-                    "the target database is not empty; `db build` only builds into an empty database"
+                    "the target database is not empty and holds no pharmcheck KB; `db build` "
+                    "builds into an empty database or rebuilds a pharmcheck KB"
                 )
             migrate.upgrade(url, "head", connection=conn)
+            if tables:
+                _empty_fact_tables(conn)
+                log("rebuilt in place: site overrides, audit trail and feedback kept")
             return _load(conn, plan, log)
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0]
+        message = f"cannot build the KB at {url}: {exc.__class__.__name__}: {first_line}"
+        raise KnowledgeBaseError(hide_password(message)) from None
     finally:
         engine.dispose()
+
+
+def _empty_fact_tables(conn: Connection) -> None:
+    """Delete every KB fact, children first; one rebuild at a time, readers undisturbed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE kb_metadata IN EXCLUSIVE MODE"))
+    for table in reversed(models.Base.metadata.sorted_tables):
+        if table.name not in models.SITE_TABLES:
+            conn.execute(table.delete())
 
 
 # --- planning: resolve every name in the sources to ids, in memory -------------------------
@@ -815,6 +877,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             [(row, r.name_pair(row)) for row in tables["confused_names"]],
         ),
     }
+    out[models.NeverSuppress] = _never_suppress(r, tables["never_suppress"])
     for table, (model, rows) in facts.items():
         records, links = [], []
         for row, values in rows:
@@ -824,6 +887,42 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         out[model] = records
         out[models.FACT_REFERENCE_TABLES[table]] = links
     return out
+
+
+_RULE_CODE = re.compile(r"PC\d{3}")
+
+
+def _never_suppress(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
+    """Each entry with its drugs and classes known and its references cited."""
+    records = []
+    for row in rows:
+        if not _RULE_CODE.fullmatch(row["rule"]):
+            r._problem(row, f"rule {row['rule']!r} is not a rule code (PCnnn)")
+        other = row["other"]
+        if other.startswith("condition:"):
+            if other.removeprefix("condition:") not in r.conditions:
+                r._problem(row, f"unknown condition {other!r}")
+        elif other:
+            other = _canonical_subject(r, row, "other")
+        r.refs_of(row)
+        records.append(
+            {
+                "id": len(records) + 1,
+                "rule_code": row["rule"],
+                "subject": _canonical_subject(r, row, "subject"),
+                "other": other or None,
+                "reason": row["reason"],
+                "ref_ids": ";".join(split_list(row["ref_ids"])),
+            }
+        )
+    return records
+
+
+def _canonical_subject(r: _Resolver, row: Row, column: str) -> str:
+    """``class:NAME`` as written, a drug by its canonical name (the name findings carry)."""
+    found = r.subject(row, column, "drug", "class")
+    drug_id = found["drug"]
+    return row[column] if drug_id is None else str(r.plan.drugs[drug_id - 1]["name"])
 
 
 def _condition_codes(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:

@@ -49,8 +49,8 @@ class Drug(Base):
 
     __tablename__ = "drugs"
     id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(200), unique=True)
-    label: Mapped[str | None] = mapped_column(String(300))
+    name: Mapped[str] = mapped_column(String(500), unique=True)
+    label: Mapped[str | None] = mapped_column(String(500))
     curated: Mapped[bool] = mapped_column(Boolean, default=False)
     drugbank_id: Mapped[str | None] = mapped_column(String(20))
     atc_codes: Mapped[str | None] = mapped_column(String(200))
@@ -72,7 +72,7 @@ class DrugName(Base):
     loose_key: Mapped[str] = mapped_column(String(300), index=True)
     drug_id: Mapped[int] = mapped_column(ForeignKey("drugs.id"), index=True)
     kind: Mapped[str] = mapped_column(String(20))
-    source: Mapped[str] = mapped_column(String(100))
+    source: Mapped[str] = mapped_column(String(300))
     __table_args__ = (
         CheckConstraint(
             "kind IN ('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
@@ -380,6 +380,19 @@ FACT_REFERENCE_TABLES = {
 }
 
 
+class NeverSuppress(Base):
+    """A finding no site override may hide or lower: a rule on a drug (or class), with another
+    drug, class or condition it concerns (names as the sources write them), and why."""
+
+    __tablename__ = "never_suppress"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule_code: Mapped[str] = mapped_column(String(20))
+    subject: Mapped[str] = mapped_column(String(500))  # a drug, or class:NAME
+    other: Mapped[str | None] = mapped_column(String(500))  # a drug, class:NAME or condition:NAME
+    reason: Mapped[str] = mapped_column(Text)
+    ref_ids: Mapped[str] = mapped_column(Text)  # reference keys, ';'-separated
+
+
 class KBMetadata(Base):
     """Key-value metadata: kb_version, built_at, schema_revision, pharmcheck_version."""
 
@@ -400,7 +413,8 @@ class KBSource(Base):
 
 
 # --- site tables: local overrides, their audit trail and CDS Hooks feedback ----------------
-# A KB rebuild replaces every table above and keeps these (see pharmcheck.kb.site).
+# A KB rebuild replaces every table above and keeps these (SITE_TABLES; see pharmcheck.kb.build).
+SITE_TABLES = ("site_overrides", "site_audit", "site_feedback")
 # Times are ISO 8601 UTC text with a fixed width, so they order the same on every engine.
 
 
@@ -417,8 +431,8 @@ class SiteOverride(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     action: Mapped[str] = mapped_column(String(20))
     rule_code: Mapped[str | None] = mapped_column(String(20), index=True)
-    drug: Mapped[str | None] = mapped_column(String(200))
-    other_drug: Mapped[str | None] = mapped_column(String(200))
+    drug: Mapped[str | None] = mapped_column(String(500))
+    other_drug: Mapped[str | None] = mapped_column(String(500))
     drug_class: Mapped[str | None] = mapped_column(String(200))
     unit: Mapped[str | None] = mapped_column(String(200))  # NULL: site-wide
     severity: Mapped[str | None] = mapped_column(String(20))

@@ -8,11 +8,13 @@ commit together or not at all.
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pharmcheck.errors import InputError, KnowledgeBaseError
@@ -60,12 +62,31 @@ def engine_for(url: str) -> Engine:
 
     try:
         if sqlite_file(url) is not None:
-            return create_engine(url, connect_args={"timeout": 30})
+            return _sqlite_engine(url)
         return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
     except (ArgumentError, ImportError, ValueError) as exc:  # a malformed URL, a missing driver
         raise KnowledgeBaseError(
             hide_password(f"cannot use the database URL {url!r}: {exc}")
         ) from None
+
+
+def _sqlite_engine(url: str) -> Engine:
+    """Each transaction on a fresh connection (a rebuild replaces the file: a pooled connection
+    would keep writing to the old one) that takes the write lock at BEGIN, so writers queue."""
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.pool import NullPool
+
+    engine = create_engine(url, connect_args={"timeout": 30}, poolclass=NullPool)
+
+    @event.listens_for(engine, "connect")
+    def _manual_transactions(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+
+    @event.listens_for(engine, "begin")
+    def _write_lock(conn: Connection) -> None:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
 
 
 def site_url(db_url: str | None) -> str:
@@ -85,18 +106,36 @@ def transaction(db_url: str | None) -> Iterator[Connection]:
 
     url = site_url(db_url)
     engine = engine_for(url)
+    path = sqlite_file(url)
     try:
-        with engine.begin() as conn:
-            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-            if revision != SCHEMA_HEAD:
-                raise KnowledgeBaseError(
-                    f"the knowledge base {hide_password(url)} is at schema revision {revision}, "
-                    f"the site tables need {SCHEMA_HEAD}; run `pharmcheck db upgrade`"
-                )
-            yield conn
+        for _attempt in range(5):
+            opened = _identity(path)
+            with engine.begin() as conn:
+                if _identity(path) != opened:  # `db build` replaced the file: use the new one
+                    continue
+                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+                if revision != SCHEMA_HEAD:
+                    raise KnowledgeBaseError(
+                        f"the knowledge base {hide_password(url)} is at schema revision "
+                        f"{revision}, the site tables need {SCHEMA_HEAD}; run `pharmcheck db upgrade`"
+                    )
+                yield conn
+                return
+        raise KnowledgeBaseError(f"the knowledge base {url} was replaced five times; try again")
     except SQLAlchemyError as exc:
         message = f"site store {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
         raise KnowledgeBaseError(hide_password(message)) from None
+
+
+def _identity(path: Path | None) -> tuple[int, int] | None:
+    """Which file ``path`` names now (device, inode); None for a server database."""
+    if path is None:
+        return None
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return (found.st_dev, found.st_ino)
 
 
 def _required(value: object, what: str, limit: int = 200) -> str:
@@ -251,3 +290,181 @@ def list_feedback(db_url: str | None, since: str | datetime | None = None) -> li
             params,
         )
         return [_feedback(r) for r in rows]
+
+
+# --- overrides and their audit trail ---------------------------------------------------------
+
+OVERRIDE_COLUMNS = (
+    "id",
+    "action",
+    "rule_code",
+    "drug",
+    "other_drug",
+    "drug_class",
+    "unit",
+    "severity",
+    "note",
+    "reason",
+    "author",
+    "state",
+    "revision",
+    "kb_version",
+    "fact_digest",
+    "created_at",
+    "changed_at",
+)
+AUDIT_COLUMNS = (
+    "id",
+    "override_id",
+    "change",
+    "actor",
+    "at",
+    "reason",
+    "kb_version",
+    "before",
+    "after",
+)
+
+
+class StaleRevisionError(InputError):
+    """The override changed since the revision the caller read (someone else changed it)."""
+
+
+def _audit(
+    conn: Connection,
+    override_id: int,
+    change: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any],
+) -> None:
+    from sqlalchemy import text
+
+    conn.execute(
+        text(
+            "INSERT INTO site_audit (override_id, change, actor, at, reason, kb_version, before, after) "
+            "VALUES (:override_id, :change, :actor, :at, :reason, :kb_version, :before, :after)"
+        ),
+        {
+            "override_id": override_id,
+            "change": change,
+            "actor": after["author"],
+            "at": after["changed_at"],
+            "reason": after["reason"],
+            "kb_version": after["kb_version"],
+            "before": json.dumps(before, sort_keys=True) if before is not None else None,
+            "after": json.dumps(after, sort_keys=True),
+        },
+    )
+
+
+def _override_row(conn: Connection, override_id: int) -> dict[str, Any] | None:
+    from sqlalchemy import text
+
+    row = conn.execute(
+        text(f"SELECT {', '.join(OVERRIDE_COLUMNS)} FROM site_overrides WHERE id = :id"),
+        {"id": override_id},
+    ).first()
+    return dict(zip(OVERRIDE_COLUMNS, row, strict=True)) if row is not None else None
+
+
+def insert_override(db_url: str | None, values: dict[str, Any]) -> dict[str, Any]:
+    """Store a new active override (``values`` without id, state, revision or times) and its
+    ``create`` audit row, in one transaction; returns the stored row."""
+    from sqlalchemy import text
+
+    moment = now_stamp()
+    row = {**values, "state": "active", "revision": 1, "created_at": moment, "changed_at": moment}
+    columns = [c for c in OVERRIDE_COLUMNS if c != "id"]
+    with transaction(db_url) as conn:
+        new_id = conn.execute(
+            text(
+                f"INSERT INTO site_overrides ({', '.join(columns)}) "
+                f"VALUES ({', '.join(':' + c for c in columns)}) RETURNING id"
+            ),
+            row,
+        ).scalar_one()
+        stored = _override_row(conn, int(new_id))
+        assert stored is not None
+        _audit(conn, stored["id"], "create", None, stored)
+        return stored
+
+
+def update_override(
+    db_url: str | None,
+    override_id: int,
+    change: str,
+    make: Any,
+    expected_revision: int | None = None,
+) -> dict[str, Any]:
+    """Apply ``make(current_row) -> changed fields`` to an active override and write the audit
+    row with before and after, in one transaction. The update only lands on the revision it was
+    made from: with ``expected_revision`` a later one is refused (StaleRevisionError), without it
+    the change is made again on top of the newer revision."""
+    from sqlalchemy import text
+
+    for _attempt in range(50):
+        with transaction(db_url) as conn:
+            before = _override_row(conn, override_id)
+            if before is None:
+                raise InputError(f"no site override #{override_id}")
+            if before["state"] != "active":
+                raise InputError(f"site override #{override_id} is retired; add a new one instead")
+            if expected_revision is not None and before["revision"] != expected_revision:
+                raise StaleRevisionError(
+                    f"site override #{override_id} is at revision {before['revision']}, not "
+                    f"{expected_revision}: someone changed it since; read it again"
+                )
+            after = {
+                **before,
+                **make(before),
+                "revision": before["revision"] + 1,
+                "changed_at": now_stamp(),
+            }
+            sets = ", ".join(
+                f"{c} = :{c}" for c in OVERRIDE_COLUMNS if c not in ("id", "created_at")
+            )
+            updated = conn.execute(
+                text(f"UPDATE site_overrides SET {sets} WHERE id = :id AND revision = :was"),
+                {**after, "was": before["revision"]},
+            )
+            if updated.rowcount == 1:
+                _audit(conn, override_id, change, before, after)
+                return after
+        if expected_revision is not None:
+            raise StaleRevisionError(
+                f"site override #{override_id} changed while saving; read it again"
+            )
+    raise KnowledgeBaseError(
+        f"site override #{override_id} kept changing under 50 attempts; try again"
+    )
+
+
+def select_overrides(db_url: str | None, *, include_retired: bool = False) -> list[dict[str, Any]]:
+    from sqlalchemy import text
+
+    where = "" if include_retired else " WHERE state = 'active'"
+    with transaction(db_url) as conn:
+        rows = conn.execute(
+            text(f"SELECT {', '.join(OVERRIDE_COLUMNS)} FROM site_overrides{where} ORDER BY id")
+        )
+        return [dict(zip(OVERRIDE_COLUMNS, r, strict=True)) for r in rows]
+
+
+def select_audit(db_url: str | None, override_id: int | None = None) -> list[dict[str, Any]]:
+    """Audit rows, oldest first, with ``before`` and ``after`` decoded."""
+    from sqlalchemy import text
+
+    where, params = (
+        ("", {}) if override_id is None else (" WHERE override_id = :id", {"id": override_id})
+    )
+    with transaction(db_url) as conn:
+        rows = conn.execute(
+            text(f"SELECT {', '.join(AUDIT_COLUMNS)} FROM site_audit{where} ORDER BY id"), params
+        )
+        out = []
+        for r in rows:
+            entry = dict(zip(AUDIT_COLUMNS, r, strict=True))
+            entry["before"] = json.loads(entry["before"]) if entry["before"] else None
+            entry["after"] = json.loads(entry["after"])
+            out.append(entry)
+        return out

@@ -75,6 +75,26 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class NeverSuppressEntry:
+    """A finding no site override may hide or lower (db/never_suppress)."""
+
+    rule_code: str
+    subject: str  # a drug, or class:NAME
+    other: str | None  # a drug, class:NAME or condition:NAME
+    reason: str
+    references: tuple[Reference, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_code,
+            "subject": self.subject,
+            "other": self.other,
+            "reason": self.reason,
+            "references": [ref.cite() for ref in self.references],
+        }
+
+
+@dataclass(frozen=True)
 class Fact:
     """A row of a fact table, as a mapping of column to value plus its references."""
 
@@ -537,6 +557,23 @@ class KnowledgeBase:
             for ancestor in above:
                 below[ancestor].add(cid)
         self.condition_descendants = {cid: frozenset(below[cid]) for cid in self.conditions}
+        self.never_suppress = [
+            NeverSuppressEntry(
+                str(rule),
+                str(subject),
+                str(other) if other else None,
+                str(reason),
+                tuple(
+                    self.reference_by_key[key]
+                    for key in str(refs).split(";")
+                    if key in self.reference_by_key
+                ),
+            )
+            for rule, subject, other, reason, refs in q(
+                "SELECT rule_code, subject, other, reason, ref_ids FROM never_suppress ORDER BY id",
+                {},
+            )
+        ]
         self.confused_names = self._facts("confused_name_pairs", "confused_name_pairs_references")
         self.confused_with: dict[int, set[int]] = defaultdict(set)
         for pair in self.confused_names:
@@ -662,6 +699,13 @@ class KnowledgeBase:
             "condition_codes": len(self.condition_codes),
             "confused_name_pairs": len(self.confused_names),
         }
+
+    def site_override_rows(self) -> list[dict[str, Any]]:
+        """The active site overrides as stored (read on every check: other users change them)."""
+        columns, rows = self._query(
+            "SELECT * FROM site_overrides WHERE state = 'active' ORDER BY id", {}
+        )
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def sources(self) -> list[dict[str, str]]:
         return [

@@ -1,4 +1,5 @@
-"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``).
+"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``) and
+one per finding a site override suppressed (category ``suppressed-by-site``).
 
 The last column, ``kb_version``, names the knowledge base on every row: a CSV has no header block.
 """
@@ -62,6 +63,22 @@ def render(report: Report) -> str:
             report.kb_version,
         ]
         for u in report.unrecognized
+    ]
+    rows += [  # suppressed findings: one row each, saying which override and why
+        [
+            pid,
+            f.code,
+            f.name,
+            "suppressed-by-site",
+            f.severity.label,
+            ";".join(f.drugs),
+            f.title,
+            f.message,
+            " | ".join(a.describe() for a in f.site),
+            f.evidence,
+            report.kb_version,
+        ]
+        for f in report.suppressed
     ]
     writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
     return out.getvalue()
