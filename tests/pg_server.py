@@ -149,18 +149,26 @@ def stop(server: PostgresServer) -> None:
         shutil.rmtree(server.folder, ignore_errors=True)
 
 
+def _unavailable(reason: str) -> None:
+    """Skip, saying why; fail instead where PHARMCHECK_REQUIRE_POSTGRES is set (.ci/run)."""
+    if os.environ.get("PHARMCHECK_REQUIRE_POSTGRES"):
+        pytest.fail(f"PHARMCHECK_REQUIRE_POSTGRES is set but {reason}")
+    pytest.skip(reason)
+
+
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
     bin_dir = server_binaries()
     if bin_dir is None:
-        pytest.skip(
+        _unavailable(
             "no PostgreSQL server binaries (initdb, pg_ctl): install postgresql-15 or set "
             "PHARMCHECK_PG_BIN"
         )
     try:
         import psycopg  # noqa: F401
     except ImportError:
-        pytest.skip("psycopg is not installed: pip install 'pharmcheck[postgres]'")
+        _unavailable("psycopg is not installed: pip install 'pharmcheck[postgres]'")
+    assert bin_dir is not None
     server = start(bin_dir)
     try:
         yield server

@@ -20,6 +20,7 @@ from pharmcheck.batch.tables import natural_key
 from pharmcheck.batch.ward import Emitted
 from pharmcheck.domain import Finding, Severity, Unrecognized
 from pharmcheck.engine import Checker
+from pharmcheck.overrides import SiteRules
 
 
 @dataclass
@@ -34,6 +35,9 @@ class ScreenResult:
     rows_reported: int = 0
     severities: Counter[str] = field(default_factory=Counter)
     hidden: Counter[str] = field(default_factory=Counter)  # rows per severity below min_severity
+    suppressed: Counter[str] = field(
+        default_factory=Counter
+    )  # rows per severity a site override suppressed
     unrecognized: int = 0
     by_structure: int = 0  # medications checked by structure only (no KB drug matches them)
     kb_version: str = ""
@@ -53,10 +57,16 @@ class Found:
     code: list[str]
     rank: np.ndarray
     lines: list[str | None]  # each item as CSV text, where it was rendered ahead (else None)
+    suppressed: np.ndarray  # by a site override: counted, not written
 
     @classmethod
-    def of(cls, findings: list[Finding], render: bool = False) -> Found:
-        """With ``render``, each item's CSV text too (the second process does it for its findings)."""
+    def of(
+        cls, findings: list[Finding], render: bool = False, site: SiteRules | None = None
+    ) -> Found:
+        """With ``render``, each item's CSV text too (the second process does it for its findings);
+        with ``site``, the findings as its overrides leave them (check applies the same)."""
+        if site is not None and site.overrides:
+            findings = [site.applied(f) for f in findings]
         rank = np.empty(len(findings), dtype=np.int64)
         rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(
             len(findings)
@@ -81,6 +91,9 @@ class Found:
             [f.code for f in findings],
             rank,
             [csv_line(i) for i in items] if render else [None] * len(items),
+            np.fromiter(
+                (f.suppressed_by is not None for f in findings), dtype=bool, count=len(findings)
+            ),
         )
 
     def extended(self, other: Found) -> Found:
@@ -91,6 +104,7 @@ class Found:
             self.code + other.code,
             np.concatenate([self.rank, other.rank]),
             self.lines + other.lines,
+            np.concatenate([self.suppressed, other.suppressed]),
         )
 
     def order(self) -> np.ndarray:
@@ -124,8 +138,10 @@ def lay_out(
     patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     severity = found.severity
-    kept = severity[index] >= int(min_severity)
-    hidden = Counter(Severity(int(s)).label for s in severity[index[~kept]].tolist())
+    suppressed = found.suppressed[index]
+    kept = (severity[index] >= int(min_severity)) & ~suppressed
+    hidden = Counter(Severity(int(s)).label for s in severity[index[~kept & ~suppressed]].tolist())
+    by_site = Counter(Severity(int(s)).label for s in severity[index[suppressed]].tolist())
     patient, index = patient[kept], index[kept]
     order = np.argsort(patient * max(len(found.items), 1) + found.order()[index], kind="stable")
     patient, index = patient[order], index[order]
@@ -286,6 +302,7 @@ def lay_out(
         rows_reported=len(problems),
         severities=severities,
         hidden=hidden,
+        suppressed=by_site,
         unrecognized=len(missing_patient) - by_structure,
         by_structure=by_structure,
         kb_version=runner.kb.version,

@@ -54,6 +54,7 @@ from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
+from pharmcheck.overrides import SiteRules, site_rules
 from pharmcheck.rules import Rule, select_rules
 
 Progress = Callable[[str, int, int], None]
@@ -98,9 +99,12 @@ def screen(
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
     progress: Progress | None = None,
+    unit: str | None = None,
 ) -> ScreenResult:
-    """Screen every patient in ``meds`` (long format, one row per medication)."""
+    """Screen every patient in ``meds`` (long format, one row per medication); the site overrides
+    in force for ``unit`` apply as in ``check`` (suppressed rows are counted, not written)."""
     runner = runner or default_checker(db_url)
+    site = site_rules(runner.kb, unit)
     today = as_of or date.today()
     try:
         rules = select_rules(select, ignore)
@@ -177,7 +181,7 @@ def screen(
         runner, today, table, good, key, templates, dates, statuses, people or {}
     )
     emitted, found = _findings(
-        runner, ward, rows, (here, elsewhere, per_patient), people or {}, today, step
+        runner, ward, rows, (here, elsewhere, per_patient), people or {}, today, step, site
     )
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
@@ -259,6 +263,7 @@ def _findings(
     people: People,
     today: date,
     step: Callable[[str], None],
+    site: SiteRules,
 ) -> tuple[list[Emitted], Found]:
     """Every rule's rows: frames (some in a second process), then the per-patient rules on the
     patients they can flag."""
@@ -266,7 +271,7 @@ def _findings(
     child = None
     if elsewhere:
         ward.prepare()  # what both sides read, computed once before the fork
-        child = Background(runner.kb, _run_frames, ward, elsewhere)
+        child = Background(runner.kb, _run_frames, ward, elsewhere, site)
     try:
         emitted: list[Emitted] = []
         for code in here:
@@ -274,7 +279,7 @@ def _findings(
             emitted += FRAMES[code](ward)
         step("rules read per patient")
         emitted += _per_patient(runner, ward, rows, per_patient, people, today)
-        found = Found.of(ward.found)
+        found = Found.of(ward.found, site=site)
         if child:
             step(f"rules {', '.join(elsewhere)} (second process)")
             their_rows, theirs = child.result()
@@ -295,13 +300,13 @@ def _parallel(rows: int) -> bool:
     return rows >= PARALLEL_FROM_ROWS and fork_available()
 
 
-def _run_frames(ward: Ward, codes: list[str]) -> tuple[list[Emitted], Found]:
+def _run_frames(ward: Ward, codes: list[str], site: SiteRules) -> tuple[list[Emitted], Found]:
     """The frames' rows and their findings as :class:`Found` (cheap to send from another
     process: a tenth of the cost of pickling the findings themselves)."""
     base = len(ward.found)
     emitted = [e for code in codes for e in FRAMES[code](ward)]
     return [(patient, index - base) for patient, index in emitted], Found.of(
-        ward.found[base:], render=True
+        ward.found[base:], render=True, site=site
     )
 
 

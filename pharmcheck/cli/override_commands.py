@@ -237,21 +237,3 @@ def never_suppress(fmt: str, db_url: str | None) -> None:
         for e in entries
     ]
     _emit(fmt, [e.to_dict() for e in entries], lines)
-
-
-@override.command()
-@click.option("--since", metavar="TIME", help="Only feedback received at or after (RFC 3339).")
-@format_option("text", "json")
-@db_option
-def feedback(since: str | None, fmt: str, db_url: str | None) -> None:
-    """The CDS Hooks feedback received: cards accepted or overridden, and why."""
-    from pharmcheck.kb.site import list_feedback
-
-    items = list_feedback(db_url, since=since)
-    lines = [
-        f"{f.received_at} {f.service_id} card {f.card_id} {f.rule_code or ''} {f.outcome} by "
-        f"{f.author}"
-        + (f": {f.reason_code} {f.reason_display or ''}".rstrip() if f.reason_code else "")
-        for f in items
-    ]
-    _emit(fmt, [f.to_dict() for f in items], lines or ["no feedback"])

@@ -894,7 +894,7 @@ _RULE_CODE = re.compile(r"PC\d{3}")
 
 def _never_suppress(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
     """Each entry with its drugs and classes known and its references cited."""
-    records = []
+    records: list[dict[str, Any]] = []
     for row in rows:
         if not _RULE_CODE.fullmatch(row["rule"]):
             r._problem(row, f"rule {row['rule']!r} is not a rule code (PCnnn)")

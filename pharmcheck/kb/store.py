@@ -271,12 +271,12 @@ def _sqlite_query(conn: sqlite3.Connection, held: _HeldFile) -> Query:
     return query  # which keeps ``held``, and so its descriptor, open as long as it is used
 
 
-def sqlalchemy_engine(url: str) -> Engine:
+def sqlalchemy_engine(url: str, **options: Any) -> Engine:
     """An SQLAlchemy engine for ``url``; an unusable URL or a missing driver is a one-line error."""
     from sqlalchemy import create_engine
 
     try:
-        return create_engine(url)
+        return create_engine(url, **options)
     except Exception as exc:  # a parse error, a port that is not a number, a driver not installed
         message = f"cannot use the database URL {url!r}: {exc}"
         raise KnowledgeBaseError(hide_password(message)) from None
@@ -286,7 +286,9 @@ def _sqlalchemy_query(url: str) -> Query:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = sqlalchemy_engine(url)
+    # A shared KB serves many threads at once (`serve`): enough connections that none waits long.
+    pooled = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 40}
+    engine = sqlalchemy_engine(url, pool_pre_ping=True, **pooled)
 
     def query(sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
@@ -294,8 +296,11 @@ def _sqlalchemy_query(url: str) -> Query:
                 result = conn.execute(text(sql), dict(params))
                 return list(result.keys()), [tuple(row) for row in result]
         except SQLAlchemyError as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
             raise KnowledgeBaseError(
-                hide_password(f"knowledge-base query failed: {exc.__class__.__name__}: {exc}")
+                hide_password(
+                    f"knowledge-base query on {url} failed: {exc.__class__.__name__}: {first_line}"
+                )
             ) from None
 
     return query

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.kb import models
@@ -50,6 +51,10 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
             review = [
                 {"name": "curated classes agree with SMARTS", "items": _class_smarts_review(rows)}
             ]
+    except SQLAlchemyError as exc:  # no server, refused login: one line naming the KB
+        first_line = str(exc).splitlines()[0] if str(exc) else ""
+        message = f"cannot read the KB at {url}: {exc.__class__.__name__}: {first_line}"
+        raise KnowledgeBaseError(hide_password(message)) from None
     finally:
         engine.dispose()
     return {
