@@ -269,3 +269,16 @@ def test_eight_writers_and_thirty_two_readers(pg_url: str) -> None:
     for mine in own:
         assert [r["change"] for r in history(kb.url, mine)] == ["create", "retire"]
     assert [o.id for o in list_overrides(kb.url)] == [shared.id]
+
+
+def test_the_audit_table_refuses_updates_and_deletes_on_postgres(pg_url: str) -> None:
+    import psycopg
+
+    kb = open_kb(pg_url)
+    add_override(kb, action="note", drug="tramadol", note="n", reason="r", author="A")
+    with psycopg.connect(pg_url.replace("postgresql+psycopg", "postgresql")) as conn:
+        for statement in ("UPDATE site_audit SET actor = 'B'", "DELETE FROM site_audit"):
+            with pytest.raises(psycopg.errors.RaiseException, match="site_audit is append-only"):
+                conn.execute(statement)
+            conn.rollback()
+    assert [r["actor"] for r in history(pg_url)] == ["A"]

@@ -432,3 +432,17 @@ def test_cli_override_commands(site_url: str) -> None:
     assert reviewed.returncode == 0 and "no override rests on facts changed" in reviewed.stdout
     never = json.loads(run(["override", "never-suppress", "--format", "json"], site_url).stdout)
     assert {"linezolid", "methylene blue", "valproic acid"} <= {e["subject"] for e in never}
+
+
+def test_the_audit_table_refuses_updates_and_deletes(site_kb) -> None:  # type: ignore[no-untyped-def]
+    import sqlite3
+
+    add_override(
+        site_kb, action="suppress", rule_code="PC301", drug="linezolid", reason="r", author=AUTHOR
+    )
+    path = site_kb.url.removeprefix("sqlite:///")
+    with sqlite3.connect(path) as conn:
+        for statement in ("UPDATE site_audit SET actor = 'someone else'", "DELETE FROM site_audit"):
+            with pytest.raises(sqlite3.IntegrityError, match="site_audit is append-only"):
+                conn.execute(statement)
+    assert [r["actor"] for r in history(site_kb.url)] == [AUTHOR]

@@ -80,6 +80,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("site_audit", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_site_audit_override_id"), ["override_id"])
+    _append_only("site_audit")
     op.create_table(
         "site_feedback",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -107,9 +108,31 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_site_feedback_received_at"), ["received_at"])
 
 
+def _append_only(table: str) -> None:
+    """Refuse UPDATE and DELETE on ``table`` in the database itself (dropping it still works)."""
+    message = f"{table} is append-only"
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute(
+            f"CREATE FUNCTION {table}_append_only() RETURNS trigger LANGUAGE plpgsql AS "
+            f"$$ BEGIN RAISE EXCEPTION '{message}'; END $$"
+        )
+        op.execute(
+            f"CREATE TRIGGER {table}_append_only BEFORE UPDATE OR DELETE ON {table} "
+            f"FOR EACH ROW EXECUTE FUNCTION {table}_append_only()"
+        )
+        return
+    for event in ("UPDATE", "DELETE"):
+        op.execute(
+            f"CREATE TRIGGER {table}_no_{event.lower()} BEFORE {event} ON {table} "
+            f"BEGIN SELECT RAISE(ABORT, '{message}'); END"
+        )
+
+
 def downgrade() -> None:
     op.drop_table("site_feedback")
     op.drop_table("site_audit")
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP FUNCTION site_audit_append_only()")
     op.drop_table("site_overrides")
     op.drop_table("never_suppress")
     # The wider drug columns stay: narrowing them would fail on a KB holding a long name, and

@@ -303,6 +303,7 @@ def _sqlalchemy_query(url: str) -> Query:
                 )
             ) from None
 
+    weakref.finalize(query, engine.dispose)  # close pooled connections once the KB is dropped
     return query
 
 
