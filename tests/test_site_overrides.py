@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pharmcheck.batch import screen
 from pharmcheck.domain import Medication, Patient, Severity
@@ -446,3 +448,70 @@ def test_the_audit_table_refuses_updates_and_deletes(site_kb) -> None:  # type: 
             with pytest.raises(sqlite3.IntegrityError, match="site_audit is append-only"):
                 conn.execute(statement)
     assert [r["actor"] for r in history(site_kb.url)] == [AUTHOR]
+
+
+# --- invariant: overrides never lose a finding -----------------------------------------------
+
+_LIST = ("linezolid", "methylene blue", "sertraline", "tramadol", "gabapentin")
+
+
+@given(
+    chosen=st.lists(
+        st.tuples(
+            st.sampled_from(("suppress", "severity", "note")),
+            st.sampled_from((None, "PC101", "PC201", "PC202", "PC204", "PC301", "PC403")),
+            st.sampled_from((None, *_LIST)),
+            st.sampled_from((None, "ssri", "maoi", "opioid")),
+            st.sampled_from((None, "ICU")),
+            st.sampled_from(tuple(Severity)),
+        ),
+        max_size=6,
+    ),
+    unit=st.sampled_from((None, "ICU", "ID")),
+)
+def test_overrides_never_lose_a_finding(checker, chosen, unit) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.overrides import Override, SiteRules, _protecting_entry
+
+    overrides = tuple(
+        Override(
+            id=i + 1,
+            action=action,
+            rule_code=rule,
+            drug=drug,
+            other_drug=None,
+            drug_class=None if drug else klass,
+            unit=where,
+            severity=severity.label if action == "severity" else None,
+            note="n" if action == "note" else None,
+            reason="r",
+            author="a",
+            state="active",
+            revision=1,
+            kb_version=checker.kb.version,
+            fact_digest="",
+            created_at="t",
+            changed_at="t",
+        )
+        for i, (action, rule, drug, klass, where, severity) in enumerate(chosen)
+    )
+    site = SiteRules(checker.kb, tuple(o for o in overrides if o.unit in (None, unit)), unit)
+    plain = checker.check(meds(*_LIST), as_of=pd.Timestamp("2026-11-25").date())
+    assert any(_protecting_entry(checker.kb, f) for f in plain.findings)  # linezolid + sertraline
+    kept, suppressed = site.apply(plain.findings)
+
+    def key(f):  # type: ignore[no-untyped-def]
+        return (f.code, f.drugs, f.message)
+
+    assert sorted(map(key, kept + suppressed)) == sorted(map(key, plain.findings))
+    for before in plain.findings:
+        after = next(f for f in kept + suppressed if key(f) == key(before))
+        assert after.rule_severity == before.severity
+        assert all(a.override_id in {o.id for o in site.overrides} for a in after.site)
+        if _protecting_entry(checker.kb, before) is not None:  # the never-suppress list holds
+            assert after in kept and after.severity == before.severity
+        if after.severity != before.severity:
+            assert any(a.action == "severity" for a in after.site)
+    for f in suppressed:
+        assert f.suppressed_by is not None and f.suppressed_by.override_id in {
+            o.id for o in site.overrides if o.action == "suppress"
+        }
