@@ -20,9 +20,9 @@ from typing import Any
 
 from pharmcheck.domain import Finding, Severity, SiteAction
 from pharmcheck.errors import InputError
-from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.kb import site
 from pharmcheck.kb.store import Fact, KnowledgeBase, NeverSuppressEntry
+from pharmcheck.names import lower_key
 
 ACTIONS = ("suppress", "severity", "note")
 _DERIVED = {"id", "max_daily_mg", "scope_population", "fraction_of_usual"}

@@ -12,10 +12,15 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.cli.output import write_stdout
-from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Severity
+from pharmcheck.domain import (
+    DIALYSIS_KINDS,
+    HEPATIC_LEVELS,
+    MYOCLONUS_STATES,
+    SEVERITY_NAMES,
+    SEXES,
+    Severity,
+)
 from pharmcheck.files import refuse_clashes, replacing
-
-SEVERITY_NAMES = [s.label for s in Severity]
 
 
 def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # type: ignore[no-untyped-def]
@@ -32,7 +37,7 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
 @click.argument("medications", nargs=-1)
 @click.option("--input", "input_file", metavar="FILE", help="JSON or YAML request (`-` for stdin).")
 @click.option("--age", type=float, help="Age in years.")
-@click.option("--sex", type=click.Choice(["female", "male", "other"], case_sensitive=False))
+@click.option("--sex", type=click.Choice(SEXES, case_sensitive=False))
 @click.option("--weight", type=float, help="Weight in kg.")
 @click.option("--crcl", type=float, help="Creatinine clearance, mL/min.")
 @click.option("--egfr", type=float, help="eGFR, mL/min/1.73 m2 (used when CrCl is not given).")

@@ -28,7 +28,6 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
-from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
@@ -40,6 +39,7 @@ from pharmcheck.kb.sources import (
     split_list,
 )
 from pharmcheck.kb.store import hide_password, sqlalchemy_engine, sqlite_file
+from pharmcheck.names import loose_key, lower_key
 from pharmcheck.paths import sources_dir
 
 Log = Callable[[str], None]
