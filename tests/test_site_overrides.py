@@ -515,3 +515,40 @@ def test_overrides_never_lose_a_finding(checker, chosen, unit) -> None:  # type:
         assert f.suppressed_by is not None and f.suppressed_by.override_id in {
             o.id for o in site.overrides if o.action == "suppress"
         }
+
+
+@pytest.mark.slow
+def test_writes_during_a_rebuild_are_all_kept(site_url: str) -> None:
+    """SQLite: site writes racing `db build` land in the file that ends up in place, each once."""
+    import threading
+
+    from pharmcheck.kb.build import build
+
+    kb = open_kb(site_url)
+    shared = add_override(
+        kb, action="note", drug="tramadol", note="n0", reason="start", author=AUTHOR
+    )
+    built = threading.Event()
+    made = [0, 0, 0, 0]
+    errors: list[str] = []
+
+    def write(w: int) -> None:
+        try:
+            while not built.is_set() or made[w] < 3:
+                change_override(kb, shared.id, note=f"w{w}", reason=f"w{w}-{made[w]}", author="w")
+                made[w] += 1
+        except Exception as exc:  # noqa: BLE001  (asserted below)
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(len(made))]
+    for t in threads:
+        t.start()
+    build(site_url)
+    built.set()
+    for t in threads:
+        t.join(timeout=300)
+    assert errors == []
+    final = list_overrides(site_url)
+    assert [o.id for o in final] == [shared.id]
+    assert final[0].revision == 1 + sum(made)
+    assert len(history(site_url, shared.id)) == 1 + sum(made)
