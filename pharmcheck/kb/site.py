@@ -7,6 +7,7 @@ commit together or not at all.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 from collections.abc import Iterator, Sequence
@@ -61,13 +62,17 @@ def engine_for(url: str) -> Engine:
     from sqlalchemy.exc import ArgumentError
 
     try:
-        if sqlite_file(url) is not None:
-            return _sqlite_engine(url)
-        return create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
+        engine = (
+            _sqlite_engine(url)
+            if sqlite_file(url) is not None
+            else create_engine(url, pool_size=10, max_overflow=40, pool_pre_ping=True)
+        )
     except (ArgumentError, ImportError, ValueError) as exc:  # a malformed URL, a missing driver
         raise KnowledgeBaseError(
             hide_password(f"cannot use the database URL {url!r}: {exc}")
         ) from None
+    atexit.register(engine.dispose)  # pooled connections closed, not left to the collector
+    return engine
 
 
 def _sqlite_engine(url: str) -> Engine:
