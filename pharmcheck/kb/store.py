@@ -727,7 +727,7 @@ class KnowledgeBase:
 
     def site_override_rows(self) -> list[dict[str, Any]]:
         """The active site overrides as stored (read on every check: other users change them)."""
-        columns, rows = self._query(
+        columns, rows = self._rows(
             "SELECT * FROM site_overrides WHERE state = 'active' ORDER BY id", {}
         )
         return [dict(zip(columns, row, strict=True)) for row in rows]
