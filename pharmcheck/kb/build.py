@@ -31,6 +31,7 @@ from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
+from pharmcheck.kb.site import site_write_lock
 from pharmcheck.kb.sources import (
     Row,
     SourceBundle,
@@ -169,42 +170,32 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
 
 @contextmanager
 def _site_tables_carried(old: Path, new: Path) -> Iterator[None]:
-    """Copy the site tables (overrides, audit, feedback) of the KB at ``old`` into ``new`` and
-    hold ``old``'s write lock until the body (the rename) is done: no site write is lost."""
-    if not old.exists() or not _may_be_a_kb(old):
+    """Copy the site tables (overrides, audit, feedback) of the KB at ``old`` into ``new`` and keep
+    site writers out until the body (the rename) is done: no site write is lost."""
+    with site_write_lock(old, exclusive=True):
+        if old.exists() and _may_be_a_kb(old):
+            _copy_site_tables(old, new)
         yield
-        return
-    try:
-        holder = sqlite3.connect(old, timeout=60, isolation_level=None)
-    except sqlite3.DatabaseError:
-        yield  # a corrupt KB: nothing readable to carry
-        return
-    with closing(holder):
+
+
+def _copy_site_tables(old: Path, new: Path) -> None:
+    with closing(sqlite3.connect(new, isolation_level=None)) as conn:
         try:
-            holder.execute("BEGIN IMMEDIATE")  # waits for a site write in progress to commit
-            tables = {r[0] for r in holder.execute("SELECT name FROM sqlite_master")}
+            conn.execute("ATTACH DATABASE ? AS old", (str(old),))
+            tables = {r[0] for r in conn.execute("SELECT name FROM old.sqlite_master")}
         except sqlite3.DatabaseError:
-            yield
-            return
-        carried = [t for t in models.SITE_TABLES if t in tables]
-        if carried:
-            with closing(sqlite3.connect(new, isolation_level=None)) as conn:
-                conn.execute("ATTACH DATABASE ? AS old", (str(old),))
-                conn.execute("BEGIN")
-                for table in carried:
-                    old_columns = {r[1] for r in conn.execute(f"PRAGMA old.table_info({table})")}
-                    columns = ", ".join(
-                        r[1]
-                        for r in conn.execute(f"PRAGMA main.table_info({table})")
-                        if r[1] in old_columns
-                    )
-                    conn.execute(
-                        f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM old.{table}"
-                    )
-                conn.execute("COMMIT")
-                conn.execute("DETACH DATABASE old")
-        yield
-        holder.execute("ROLLBACK")
+            return  # a corrupt KB: nothing readable to carry
+        conn.execute("BEGIN")
+        for table in (t for t in models.SITE_TABLES if t in tables):
+            old_columns = {r[1] for r in conn.execute(f"PRAGMA old.table_info({table})")}
+            columns = ", ".join(
+                r[1]
+                for r in conn.execute(f"PRAGMA main.table_info({table})")
+                if r[1] in old_columns
+            )
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM old.{table}")
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE old")
 
 
 def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> None:

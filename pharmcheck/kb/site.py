@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import json
-import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -113,34 +112,47 @@ def transaction(db_url: str | None) -> Iterator[Connection]:
     engine = engine_for(url)
     path = sqlite_file(url)
     try:
-        for _attempt in range(5):
-            opened = _identity(path)
-            with engine.begin() as conn:
-                if _identity(path) != opened:  # `db build` replaced the file: use the new one
-                    continue
-                revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
-                if revision != SCHEMA_HEAD:
-                    raise KnowledgeBaseError(
-                        f"the knowledge base {hide_password(url)} is at schema revision "
-                        f"{revision}, the site tables need {SCHEMA_HEAD}; run `pharmcheck db upgrade`"
-                    )
-                yield conn
-                return
-        raise KnowledgeBaseError(f"the knowledge base {url} was replaced five times; try again")
+        with site_write_lock(path, exclusive=False), engine.begin() as conn:
+            revision = conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+            if revision != SCHEMA_HEAD:
+                raise KnowledgeBaseError(
+                    f"the knowledge base {hide_password(url)} is at schema revision "
+                    f"{revision}, the site tables need {SCHEMA_HEAD}; run `pharmcheck db upgrade`"
+                )
+            yield conn
     except SQLAlchemyError as exc:
         message = f"site store {url}: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"
         raise KnowledgeBaseError(hide_password(message)) from None
 
 
-def _identity(path: Path | None) -> tuple[int, int] | None:
-    """Which file ``path`` names now (device, inode); None for a server database."""
-    if path is None:
-        return None
+@contextmanager
+def site_write_lock(path: Path | None, *, exclusive: bool) -> Iterator[None]:
+    """For an SQLite KB file: site writers hold ``.NAME.site-lock`` shared while their connection
+    is open; `db build` holds it exclusively to copy the site tables and rename the new KB into
+    place, so no site write goes to a replaced file. Both pass ``.NAME.site-gate`` first (writers
+    only for a moment), so a stream of writers cannot keep the build waiting. A server database
+    needs none of this."""
     try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return (found.st_dev, found.st_ino)
+        import fcntl
+    except ImportError:  # Windows: no flock
+        yield
+        return
+    if path is None:
+        yield
+        return
+    try:
+        gate = (path.parent / f".{path.name}.site-gate").open("a")
+        lock = (path.parent / f".{path.name}.site-lock").open("a")
+    except OSError as exc:
+        raise KnowledgeBaseError(f"cannot write the KB at {path}: {exc.strerror}") from None
+    with gate, lock:
+        fcntl.flock(gate, fcntl.LOCK_EX)
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX if exclusive else fcntl.LOCK_SH)
+        finally:
+            if not exclusive:
+                fcntl.flock(gate, fcntl.LOCK_UN)
+        yield
 
 
 def _required(value: object, what: str, limit: int = 200) -> str:
