@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         ScreenedStructure,
         Severity,
         Sex,
+        SiteAction,
         Unrecognized,
     )
     from pharmcheck.engine import Checker, EvaluateRequest, ResolvedItems, ResolveRequest, check
@@ -55,6 +56,7 @@ _HOMES = {
     "ScreenedStructure": "domain",
     "Severity": "domain",
     "Sex": "domain",
+    "SiteAction": "domain",
     "Unrecognized": "domain",
     "Checker": "engine",
     "EvaluateRequest": "engine",
@@ -93,6 +95,7 @@ __all__ = [
     "ScreenedStructure",
     "Severity",
     "Sex",
+    "SiteAction",
     "Unrecognized",
     "__version__",
     "check",

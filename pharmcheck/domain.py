@@ -300,17 +300,64 @@ class ScreenedStructure:
 
 
 @dataclass(frozen=True)
+class SiteAction:
+    """A site override as it acted on one finding: who decided what, when and why."""
+
+    override_id: int
+    action: str  # suppress | severity | note | refused (a never-suppress finding kept as it was)
+    reason: str
+    author: str
+    at: str
+    unit: str | None = None
+    severity: Severity | None = None  # the severity set (action severity)
+    note: str | None = None  # the local note (note), or why the override was refused
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.override_id,
+            "action": self.action,
+            "reason": self.reason,
+            "author": self.author,
+            "at": self.at,
+            "unit": self.unit,
+            "severity": self.severity.label if self.severity is not None else None,
+            "note": self.note,
+        }
+
+    def describe(self) -> str:
+        """One line: what the override did, by whom, when, why."""
+        what = {
+            "suppress": "suppressed",
+            "severity": f"severity set to {self.severity.label if self.severity else '?'}",
+            "note": f"note: {self.note}",
+            "refused": f"not applied ({self.note})",
+        }[self.action]
+        unit = f" for unit {self.unit}" if self.unit else ""
+        return f"site override #{self.override_id}{unit}: {what}; by {self.author} at {self.at}: {self.reason}"
+
+
+@dataclass(frozen=True)
 class Finding:
     code: str
     name: str
     category: Category
-    severity: Severity
+    severity: Severity  # effective: after any site override
     drugs: tuple[str, ...]
     title: str
     message: str
     recommendation: str
     evidence: str
     references: tuple[str, ...] = ()
+    base_severity: Severity | None = None  # the rule's own severity, where an override changed it
+    site: tuple[SiteAction, ...] = ()  # site overrides that acted on this finding
+
+    @property
+    def rule_severity(self) -> Severity:
+        return self.base_severity if self.base_severity is not None else self.severity
+
+    @property
+    def suppressed_by(self) -> SiteAction | None:
+        return next((a for a in self.site if a.action == "suppress"), None)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -318,12 +365,14 @@ class Finding:
             "name": self.name,
             "category": self.category,
             "severity": self.severity.label,
+            "base_severity": self.rule_severity.label,
             "drugs": list(self.drugs),
             "title": self.title,
             "message": self.message,
             "recommendation": self.recommendation,
             "evidence": self.evidence,
             "references": list(self.references),
+            "site_overrides": [a.to_dict() for a in self.site],
         }
 
     def reference_keys(self) -> tuple[str, ...]:
@@ -349,6 +398,9 @@ class Report:
     hidden: tuple[Finding, ...] = field(
         default=()
     )  # below the caller's min_severity: counted, not shown
+    suppressed: tuple[Finding, ...] = field(default=())  # by a site override: shown apart
+    suppressed_hidden: bool = False  # the caller asked for suppressed findings as a count only
+    unit: str | None = None  # the unit whose site overrides applied (None: site-wide ones only)
 
     @property
     def highest_severity(self) -> Severity | None:
@@ -367,6 +419,8 @@ class Report:
             "structures": [s.to_dict() for s in self.structures],
             "findings": [f.to_dict() for f in self.findings],
             "hidden_findings": len(self.hidden),
+            "suppressed_findings": [f.to_dict() for f in self.suppressed],
+            "unit": self.unit,
             "highest_severity": highest.label if highest is not None else None,
             "notes": list(self.notes),
         }

@@ -45,6 +45,7 @@ from pharmcheck.inputs.sig import (
 from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.names import lower_key
+from pharmcheck.overrides import SiteRules, site_rules
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
 
@@ -98,6 +99,7 @@ class EvaluateRequest:
     notes: tuple[str, ...] = ()
     min_severity: Severity = Severity.INFO
     structures: tuple[StructureMatch, ...] = ()  # matching no KB drug: read by PC8xx only
+    site: SiteRules | None = None  # site overrides to apply (check passes the unit's)
 
 
 class Checker:
@@ -152,9 +154,14 @@ class Checker:
         ignore: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
         notes: Sequence[str] = (),
+        unit: str | None = None,
+        hide_suppressed: bool = False,
     ) -> Report:
         """Screen one patient's medication list and return the report. ``notes`` are the
-        caller's own notes on how the input was read (a FHIR Bundle's), reported first."""
+        caller's own notes on how the input was read (a FHIR Bundle's), reported first.
+
+        The site overrides in force for ``unit`` (and site-wide) apply; findings they suppress
+        come back in ``Report.suppressed`` (a count only in reports with ``hide_suppressed``)."""
         as_of = typecheck.check_as_of(as_of) or date.today()
         patient = validate_patient(patient)
         min_severity = typecheck.check_severity(min_severity, "min_severity")
@@ -166,6 +173,7 @@ class Checker:
         except ValueError as exc:
             raise InputError(str(exc)) from None
         meds = typecheck.medication_list(medications)
+        site = site_rules(self._kb, unit)
         resolved: list[ResolvedMedication] = []
         unrecognized: list[Unrecognized] = []
         notes = list(typecheck.check_selectors(notes, "notes"))
@@ -183,7 +191,7 @@ class Checker:
                 structures.extend(found.structures)
             status = status_note(med.name, med.status)
             notes.extend([status] if status else [])
-        return self._evaluate(
+        report = self._evaluate(
             EvaluateRequest(
                 patient,
                 tuple(resolved),
@@ -193,8 +201,10 @@ class Checker:
                 tuple(notes),
                 min_severity,
                 tuple(structures),
+                site,
             )
         )
+        return replace(report, suppressed_hidden=hide_suppressed)
 
     def evaluate(self, request: EvaluateRequest) -> Report:
         """Run the rules over already-resolved medications (the batch path's second step)."""
@@ -213,6 +223,12 @@ class Checker:
             structures=request.structures,
         )
         everything = self._run(request.rules, ctx)
+        suppressed: list[Finding] = []
+        site = request.site
+        if site is not None and site.overrides:
+            # Before min_severity splits them: it compares effective severities.
+            kept, suppressed = site.apply(everything)
+            everything = tuple(sorted(kept, key=Finding.sort_key))
         return Report(
             pharmcheck_version=__version__,
             kb_version=self._kb.version,
@@ -225,6 +241,8 @@ class Checker:
             notes=(*request.notes, *_renal_note(request.patient), *conditions.notes),
             structures=tuple(_screened(m) for m in request.structures),
             hidden=tuple(f for f in everything if f.severity < request.min_severity),
+            suppressed=tuple(suppressed),
+            unit=site.unit if site is not None else None,
         )
 
     def _run(self, rules: Sequence[Rule], ctx: CheckContext) -> tuple[Finding, ...]:
@@ -593,6 +611,8 @@ def check(
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
     notes: Sequence[str] = (),
+    unit: str | None = None,
+    hide_suppressed: bool = False,
 ) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
     if db_url is not None and not isinstance(db_url, str):
@@ -606,4 +626,6 @@ def check(
         ignore=ignore,
         min_severity=min_severity,
         notes=notes,
+        unit=unit,
+        hide_suppressed=hide_suppressed,
     )

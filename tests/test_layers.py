@@ -34,7 +34,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "inputs",
         ("pharmcheck.inputs", "pharmcheck.domain", "pharmcheck.structures", "pharmcheck.fhir"),
     ),
-    ("rules", ("pharmcheck.rules",)),
+    ("rules", ("pharmcheck.rules", "pharmcheck.overrides")),
     ("engine", ("pharmcheck.engine",)),
     ("report", ("pharmcheck.report",)),
     ("batch", ("pharmcheck.batch",)),

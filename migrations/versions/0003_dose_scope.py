@@ -55,12 +55,7 @@ def downgrade() -> None:
         batch_op.drop_column("fraction")
         batch_op.drop_column("route")
     with op.batch_alter_table("dose_limits", schema=None) as batch_op:
-        batch_op.alter_column(
-            "population",
-            existing_type=sa.String(length=400),
-            type_=sa.String(length=60),
-            existing_nullable=True,
-        )
+        # population stays 400 wide: narrowing fails on PostgreSQL once a longer one is stored
         batch_op.drop_column("indication")
         batch_op.drop_column("formulation")
     op.drop_table("indications")

@@ -19,6 +19,7 @@ from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
 from pharmcheck.domain import Finding, Severity, Unrecognized
 from pharmcheck.engine import Checker
+from pharmcheck.overrides import SiteRules
 from pharmcheck.rules.ward import Emitted
 
 
@@ -34,6 +35,9 @@ class ScreenResult:
     rows_reported: int = 0
     severities: Counter[str] = field(default_factory=Counter)
     hidden: Counter[str] = field(default_factory=Counter)  # rows per severity below min_severity
+    suppressed: Counter[str] = field(
+        default_factory=Counter
+    )  # rows per severity a site override suppressed
     unrecognized: int = 0
     by_structure: int = 0  # medications checked by structure only (no KB drug matches them)
     kb_version: str = ""
@@ -52,9 +56,13 @@ class Found:
     severity: np.ndarray
     code: list[str]
     rank: np.ndarray
+    suppressed: np.ndarray  # by a site override: counted, not written
 
     @classmethod
-    def of(cls, findings: list[Finding], kb_version: str) -> Found:
+    def of(cls, findings: list[Finding], kb_version: str, site: SiteRules | None = None) -> Found:
+        """With ``site``, the findings as its overrides leave them (check applies the same)."""
+        if site is not None and site.overrides:
+            findings = [site.applied(f) for f in findings]
         rank = np.empty(len(findings), dtype=np.int64)
         rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(
             len(findings)
@@ -80,6 +88,9 @@ class Found:
             np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
             [f.code for f in findings],
             rank,
+            np.fromiter(
+                (f.suppressed_by is not None for f in findings), dtype=bool, count=len(findings)
+            ),
         )
 
     def order(self) -> np.ndarray:
@@ -112,8 +123,10 @@ def lay_out(
     patient = np.concatenate([e[0] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     index = np.concatenate([e[1] for e in emitted] or [np.zeros(0, dtype=np.int64)])
     severity = found.severity
-    kept = severity[index] >= int(min_severity)
-    hidden = Counter(Severity(int(s)).label for s in severity[index[~kept]].tolist())
+    suppressed = found.suppressed[index]
+    kept = (severity[index] >= int(min_severity)) & ~suppressed
+    hidden = Counter(Severity(int(s)).label for s in severity[index[~kept & ~suppressed]].tolist())
+    by_site = Counter(Severity(int(s)).label for s in severity[index[suppressed]].tolist())
     patient, index = patient[kept], index[kept]
     order = np.argsort(patient * max(len(found.items), 1) + found.order()[index], kind="stable")
     patient, index = patient[order], index[order]
@@ -275,6 +288,7 @@ def lay_out(
         rows_reported=len(problems),
         severities=severities,
         hidden=hidden,
+        suppressed=by_site,
         unrecognized=len(missing_patient) - by_structure,
         by_structure=by_structure,
         kb_version=version,

@@ -48,6 +48,7 @@ from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker, EvaluateRequest
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
+from pharmcheck.overrides import SiteRules, site_rules
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.ward import Emitted, Ward, batch_forms
 
@@ -80,9 +81,12 @@ def screen(
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
     progress: Progress | None = None,
+    unit: str | None = None,
 ) -> ScreenResult:
-    """Screen every patient in ``meds`` (long format, one row per medication)."""
+    """Screen every patient in ``meds`` (long format, one row per medication); the site overrides
+    in force for ``unit`` apply as in ``check`` (suppressed rows are counted, not written)."""
     runner = runner or default_checker(db_url)
+    site = site_rules(runner.kb, unit)
     today = as_of or date.today()
     try:
         rules = select_rules(select, ignore)
@@ -154,7 +158,7 @@ def screen(
         emitted += FRAMES[code](ward)
     step("rules read per patient")
     emitted += _per_patient(runner, ward, rows, per_patient, people or {}, today)
-    found = Found.of(ward.found, runner.kb.version)
+    found = Found.of(ward.found, runner.kb.version, site=site)
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
     conditions = _unrecognized_conditions(runner, patients, people or {})

@@ -99,6 +99,16 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
     show_default=True,
     help="Exit 1 when a finding is at or above this severity.",
 )
+@click.option(
+    "--unit",
+    metavar="NAME",
+    help="Apply this unit's site overrides as well as the site-wide ones (`pharmcheck override`).",
+)
+@click.option(
+    "--hide-suppressed",
+    is_flag=True,
+    help="Count findings a site override suppressed instead of listing them (JSON lists them).",
+)
 @click.option("--allow-unrecognized", is_flag=True, help="Do not exit 1 for unrecognised inputs.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even with findings (errors still exit 2).")
 @click.option(
@@ -127,6 +137,8 @@ def check(
     ignore: tuple[str, ...],
     min_severity: str,
     fail_on: str,
+    unit: str | None,
+    hide_suppressed: bool,
     allow_unrecognized: bool,
     exit_zero: bool,
     color: bool | None,
@@ -206,6 +218,8 @@ def check(
         ignore=ignore,
         min_severity=Severity.parse(min_severity),
         notes=read_notes,
+        unit=unit,
+        hide_suppressed=hide_suppressed,
     )
     text = render(
         report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty())

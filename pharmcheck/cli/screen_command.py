@@ -65,6 +65,12 @@ _SHOWN_PATIENTS = 50
 )
 @click.option("--fail-on", type=click.Choice(SEVERITY_NAMES), default="major", show_default=True)
 @click.option(
+    "--unit",
+    metavar="NAME",
+    help="Apply this unit's site overrides as well as the site-wide ones (suppressed rows are "
+    "counted on stderr, not written).",
+)
+@click.option(
     "--allow-unrecognized",
     is_flag=True,
     help="Unrecognised inputs and rejected rows do not set exit 1.",
@@ -101,6 +107,7 @@ def screen(
     ignore: tuple[str, ...],
     min_severity: str,
     fail_on: str,
+    unit: str | None,
     allow_unrecognized: bool,
     exit_zero: bool,
     engine: str,
@@ -162,6 +169,7 @@ def screen(
             ignore=ignore,
             min_severity=Severity.parse(min_severity),
             progress=bar.screening if bar else None,
+            unit=unit,
         )
         if bar:
             bar.writing()
@@ -270,6 +278,17 @@ def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
         click.echo(
             f"{sum(result.hidden.values())} finding row(s) below the minimum severity not written "
             f"({hidden})",
+            err=True,
+        )
+    if result.suppressed:
+        by_site = ", ".join(
+            f"{result.suppressed[s.label]} {s.label}"
+            for s in sorted(Severity, reverse=True)
+            if result.suppressed[s.label]
+        )
+        click.echo(
+            f"{sum(result.suppressed.values())} finding row(s) suppressed by site overrides not "
+            f"written ({by_site}); `pharmcheck override list` shows who, when and why",
             err=True,
         )
 

@@ -23,13 +23,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from sqlalchemy import Connection, Engine, create_engine, insert, inspect
+from sqlalchemy import Connection, Engine, create_engine, insert, inspect, text
+from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
+from pharmcheck.kb.site import site_write_lock
 from pharmcheck.kb.sources import (
     Row,
     SourceBundle,
@@ -37,7 +39,7 @@ from pharmcheck.kb.sources import (
     read_sources,
     split_list,
 )
-from pharmcheck.kb.store import sqlalchemy_engine, sqlite_file
+from pharmcheck.kb.store import hide_password, sqlalchemy_engine, sqlite_file
 from pharmcheck.names import loose_key, lower_key
 from pharmcheck.paths import sources_dir
 
@@ -159,10 +161,41 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
         with sqlite3.connect(tmp) as check:
             check.execute("PRAGMA journal_mode=DELETE")
         os.chmod(tmp, 0o644)
-        os.replace(tmp, target)
+        with _site_tables_carried(target, tmp):
+            os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
     return report
+
+
+@contextmanager
+def _site_tables_carried(old: Path, new: Path) -> Iterator[None]:
+    """Copy the site tables (overrides, audit, feedback) of the KB at ``old`` into ``new`` and keep
+    site writers out until the body (the rename) is done: no site write is lost."""
+    with site_write_lock(old, exclusive=True):
+        if old.exists() and _may_be_a_kb(old):
+            _copy_site_tables(old, new)
+        yield
+
+
+def _copy_site_tables(old: Path, new: Path) -> None:
+    with closing(sqlite3.connect(new, isolation_level=None)) as conn:
+        try:
+            conn.execute("ATTACH DATABASE ? AS old", (str(old),))
+            tables = {r[0] for r in conn.execute("SELECT name FROM old.sqlite_master")}
+        except sqlite3.DatabaseError:
+            return  # a corrupt KB: nothing readable to carry
+        conn.execute("BEGIN")
+        for table in (t for t in models.SITE_TABLES if t in tables):
+            old_columns = {r[1] for r in conn.execute(f"PRAGMA old.table_info({table})")}
+            columns = ", ".join(
+                r[1]
+                for r in conn.execute(f"PRAGMA main.table_info({table})")
+                if r[1] in old_columns
+            )
+            conn.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM old.{table}")
+        conn.execute("COMMIT")
+        conn.execute("DETACH DATABASE old")
 
 
 def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> None:
@@ -178,16 +211,36 @@ def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> No
 
 
 def _build_in_transaction(engine: Engine, url: str, plan: _Plan, log: Log) -> BuildReport:
+    """Build into an empty database, or rebuild a pharmcheck KB in place keeping its site tables;
+    readers see the old KB until the transaction commits."""
     try:
         with engine.begin() as conn:
-            if inspect(conn).get_table_names():
+            tables = set(inspect(conn).get_table_names())
+            if tables and not {"alembic_version", "kb_metadata"} <= tables:
                 raise KnowledgeBaseError(
-                    "the target database is not empty; `db build` only builds into an empty database"
+                    "the target database is not empty and holds no pharmcheck KB; `db build` "
+                    "builds into an empty database or rebuilds a pharmcheck KB"
                 )
             migrate.upgrade(url, "head", connection=conn)
+            if tables:
+                _empty_fact_tables(conn)
+                log("rebuilt in place: site overrides, audit trail and feedback kept")
             return _load(conn, plan, log)
+    except SQLAlchemyError as exc:
+        first_line = str(exc).splitlines()[0]
+        message = f"cannot build the KB at {url}: {exc.__class__.__name__}: {first_line}"
+        raise KnowledgeBaseError(hide_password(message)) from None
     finally:
         engine.dispose()
+
+
+def _empty_fact_tables(conn: Connection) -> None:
+    """Delete every KB fact, children first; one rebuild at a time, readers undisturbed."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("LOCK TABLE kb_metadata IN EXCLUSIVE MODE"))
+    for table in reversed(models.Base.metadata.sorted_tables):
+        if table.name not in models.SITE_TABLES:
+            conn.execute(table.delete())
 
 
 # --- planning: resolve every name in the sources to ids, in memory -------------------------
@@ -815,6 +868,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             [(row, r.name_pair(row)) for row in tables["confused_names"]],
         ),
     }
+    out[models.NeverSuppress] = _never_suppress(r, tables["never_suppress"])
     for table, (model, rows) in facts.items():
         records, links = [], []
         for row, values in rows:
@@ -824,6 +878,42 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         out[model] = records
         out[models.FACT_REFERENCE_TABLES[table]] = links
     return out
+
+
+_RULE_CODE = re.compile(r"PC\d{3}")
+
+
+def _never_suppress(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:
+    """Each entry with its drugs and classes known and its references cited."""
+    records: list[dict[str, Any]] = []
+    for row in rows:
+        if not _RULE_CODE.fullmatch(row["rule"]):
+            r._problem(row, f"rule {row['rule']!r} is not a rule code (PCnnn)")
+        other = row["other"]
+        if other.startswith("condition:"):
+            if other.removeprefix("condition:") not in r.conditions:
+                r._problem(row, f"unknown condition {other!r}")
+        elif other:
+            other = _canonical_subject(r, row, "other")
+        r.refs_of(row)
+        records.append(
+            {
+                "id": len(records) + 1,
+                "rule_code": row["rule"],
+                "subject": _canonical_subject(r, row, "subject"),
+                "other": other or None,
+                "reason": row["reason"],
+                "ref_ids": ";".join(split_list(row["ref_ids"])),
+            }
+        )
+    return records
+
+
+def _canonical_subject(r: _Resolver, row: Row, column: str) -> str:
+    """``class:NAME`` as written, a drug by its canonical name (the name findings carry)."""
+    found = r.subject(row, column, "drug", "class")
+    drug_id = found["drug"]
+    return row[column] if drug_id is None else str(r.plan.drugs[drug_id - 1]["name"])
 
 
 def _condition_codes(r: _Resolver, rows: list[Row]) -> list[dict[str, Any]]:

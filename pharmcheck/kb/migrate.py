@@ -78,6 +78,10 @@ def migrate_to(url: str, revision: str, *, down: bool) -> None:
     except CommandError as exc:
         message = f"cannot migrate {url} to {revision}: {exc}"
         raise KnowledgeBaseError(hide_password(message)) from None
+    except SQLAlchemyError as exc:  # the database refused a step (each step is its own transaction)
+        first_line = str(exc).splitlines()[0]
+        message = f"cannot migrate {url} to {revision}: {exc.__class__.__name__}: {first_line}"
+        raise KnowledgeBaseError(hide_password(message)) from None
 
 
 def current_revision(url: str) -> str | None:

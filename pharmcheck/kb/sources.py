@@ -81,6 +81,9 @@ TABLES: dict[str, TableSpec] = {
     "confused_names": TableSpec(
         ("a", "b", "listed_as", "ref_ids"), ("a", "b", "listed_as", "ref_ids")
     ),
+    "never_suppress": TableSpec(
+        ("rule", "subject", "other", "reason", "ref_ids"), ("rule", "subject", "reason", "ref_ids")
+    ),
     "classes": TableSpec(
         ("class", "label", "kind", "duplicate_therapy", "description"),
         ("class", "label", "kind"),

@@ -76,6 +76,26 @@ class Membership:
 
 
 @dataclass(frozen=True)
+class NeverSuppressEntry:
+    """A finding no site override may hide or lower (db/never_suppress)."""
+
+    rule_code: str
+    subject: str  # a drug, or class:NAME
+    other: str | None  # a drug, class:NAME or condition:NAME
+    reason: str
+    references: tuple[Reference, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule_code,
+            "subject": self.subject,
+            "other": self.other,
+            "reason": self.reason,
+            "references": [ref.cite() for ref in self.references],
+        }
+
+
+@dataclass(frozen=True)
 class Fact:
     """A row of a fact table, as a mapping of column to value plus its references."""
 
@@ -252,12 +272,12 @@ def _sqlite_query(conn: sqlite3.Connection, held: _HeldFile) -> Query:
     return query  # which keeps ``held``, and so its descriptor, open as long as it is used
 
 
-def sqlalchemy_engine(url: str) -> Engine:
+def sqlalchemy_engine(url: str, **options: Any) -> Engine:
     """An SQLAlchemy engine for ``url``; an unusable URL or a missing driver is a one-line error."""
     from sqlalchemy import create_engine
 
     try:
-        return create_engine(url)
+        return create_engine(url, **options)
     except Exception as exc:  # a parse error, a port that is not a number, a driver not installed
         message = f"cannot use the database URL {url!r}: {exc}"
         raise KnowledgeBaseError(hide_password(message)) from None
@@ -267,7 +287,9 @@ def _sqlalchemy_query(url: str) -> Query:
     from sqlalchemy import text
     from sqlalchemy.exc import SQLAlchemyError
 
-    engine = sqlalchemy_engine(url)
+    # A shared KB serves many threads at once (`serve`): enough connections that none waits long.
+    pooled = {} if url.startswith("sqlite") else {"pool_size": 10, "max_overflow": 40}
+    engine = sqlalchemy_engine(url, pool_pre_ping=True, **pooled)
 
     def query(sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
         try:
@@ -275,10 +297,14 @@ def _sqlalchemy_query(url: str) -> Query:
                 result = conn.execute(text(sql), dict(params))
                 return list(result.keys()), [tuple(row) for row in result]
         except SQLAlchemyError as exc:
+            first_line = str(exc).splitlines()[0] if str(exc) else ""
             raise KnowledgeBaseError(
-                hide_password(f"knowledge-base query failed: {exc.__class__.__name__}: {exc}")
+                hide_password(
+                    f"knowledge-base query on {url} failed: {exc.__class__.__name__}: {first_line}"
+                )
             ) from None
 
+    weakref.finalize(query, engine.dispose)  # close pooled connections once the KB is dropped
     return query
 
 
@@ -416,7 +442,7 @@ class KnowledgeBase:
         # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
         for key, drug_id in self._q(
             "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
-            "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id",
+            "WHERE (n.kind != 'synonym' OR d.curated) AND length(n.loose_key) <= 40 ORDER BY n.id",
             {},
         ):
             if drug_id not in grouped[key]:
@@ -577,6 +603,23 @@ class KnowledgeBase:
             for ancestor in above:
                 below[ancestor].add(cid)
         self.condition_descendants = {cid: frozenset(below[cid]) for cid in self.conditions}
+        self.never_suppress = [
+            NeverSuppressEntry(
+                str(rule),
+                str(subject),
+                str(other) if other else None,
+                str(reason),
+                tuple(
+                    self.reference_by_key[key]
+                    for key in str(refs).split(";")
+                    if key in self.reference_by_key
+                ),
+            )
+            for rule, subject, other, reason, refs in q(
+                "SELECT rule_code, subject, other, reason, ref_ids FROM never_suppress ORDER BY id",
+                {},
+            )
+        ]
         self.confused_names = self._facts("confused_name_pairs", "confused_name_pairs_references")
         self.confused_with: dict[int, set[int]] = defaultdict(set)
         for pair in self.confused_names:
@@ -688,7 +731,7 @@ class KnowledgeBase:
 
         return {
             "drugs": one("SELECT count(*) FROM drugs"),
-            "curated_drugs": one("SELECT count(*) FROM drugs WHERE curated = 1"),
+            "curated_drugs": one("SELECT count(*) FROM drugs WHERE curated"),
             "names": one("SELECT count(*) FROM drug_names"),
             "classes": one("SELECT count(*) FROM classes"),
             "class_memberships": one("SELECT count(*) FROM class_memberships"),
@@ -702,6 +745,13 @@ class KnowledgeBase:
             "condition_codes": len(self.condition_codes),
             "confused_name_pairs": len(self.confused_names),
         }
+
+    def site_override_rows(self) -> list[dict[str, Any]]:
+        """The active site overrides as stored (read on every check: other users change them)."""
+        columns, rows = self._rows(
+            "SELECT * FROM site_overrides WHERE state = 'active' ORDER BY id", {}
+        )
+        return [dict(zip(columns, row, strict=True)) for row in rows]
 
     def sources(self) -> list[dict[str, str]]:
         return [

@@ -1,4 +1,5 @@
-"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``).
+"""One CSV row per finding, plus one row per unrecognised input (category ``unrecognized``) and
+one per finding a site override suppressed (category ``suppressed-by-site``).
 
 ``references`` holds the keys of a finding's references (``;``-separated; the full citations
 are in the JSON and Markdown reports and `pharmcheck rules CODE`). The last column,
@@ -67,6 +68,22 @@ def render(report: Report) -> str:
             report.kb_version,
         ]
         for u in report.unrecognized
+    ]
+    rows += [  # suppressed findings: one row each, saying which override and why
+        [
+            pid,
+            f.code,
+            f.name,
+            "suppressed-by-site",
+            f.severity.label,
+            ";".join(f.drugs),
+            f.title,
+            f.message,
+            " | ".join(a.describe() for a in f.site),
+            f.evidence,
+            report.kb_version,
+        ]
+        for f in report.suppressed
     ]
     writer.writerows([spreadsheet_cell(cell) for cell in row] for row in rows)
     return out.getvalue()

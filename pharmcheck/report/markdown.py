@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pharmcheck.domain import Report, Severity, Unrecognized
+from pharmcheck.domain import Finding, Report, Severity, Unrecognized
 from pharmcheck.report.escape import markdown as _cell
-from pharmcheck.report.text import hidden_line
+from pharmcheck.report.text import hidden_line, suppressed_line
 
 
 def _not_checked(item: Unrecognized) -> str:
@@ -60,5 +60,20 @@ def render(report: Report) -> str:
             ]
             if f.references:
                 out += [""] + [f"- {_cell(r)}" for r in f.references]
+            out += _site(f)
             out.append("")
+    if report.suppressed and report.suppressed_hidden:
+        out += [suppressed_line(report), ""]
+    elif report.suppressed:
+        out += ["## Suppressed by site override", ""]
+        for f in report.suppressed:
+            out += [f"### {_cell(f.title)} (`{f.code}` {f.name}, {f.severity.label})", ""]
+            out += [_cell(f.message)] + _site(f) + [""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _site(finding: Finding) -> list[str]:
+    lines = [""] if finding.site else []
+    if finding.base_severity is not None:
+        lines.append(f"- Rule severity: {finding.base_severity.label}")
+    return lines + [f"- {_cell(a.describe())}" for a in finding.site]

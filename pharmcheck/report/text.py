@@ -74,12 +74,13 @@ def render(report: Report, color: bool = False) -> str:
     if not report.findings:
         if hidden:
             lines.append(hidden)
-        else:
+        elif not report.suppressed:
             lines.append(
                 "No findings."
                 if not report.unrecognized
                 else "No findings for the recognised inputs."
             )
+        lines.extend(_suppressed(report))
         return "\n".join(lines) + "\n"
     for severity in sorted(Severity, reverse=True):
         group = [f for f in report.findings if f.severity == severity]
@@ -96,11 +97,47 @@ def render(report: Report, color: bool = False) -> str:
                 # Keys only (full citations are in --format json/markdown and `pharmcheck rules CODE`).
                 keys = ", ".join(f.reference_keys())
                 lines.extend(_wrap(f"references: {keys}", "    "))
+            lines.extend(_site_lines(f))
         lines.append("")
     lines.append(f"{len(report.findings)} finding(s): {_counts(report.findings)}")
     if hidden:
         lines.append(hidden)
+    lines.extend(_suppressed(report))
     return "\n".join(lines) + "\n"
+
+
+def _site_lines(finding: Finding) -> list[str]:
+    """The site overrides that acted on a finding, one each (with the rule's own severity)."""
+    lines = []
+    if finding.base_severity is not None:
+        lines.extend(_wrap(f"rule severity: {finding.base_severity.label}", "    "))
+    for action in finding.site:
+        lines.extend(_wrap(action.describe(), "    "))
+    return lines
+
+
+def _suppressed(report: Report) -> list[str]:
+    """Findings suppressed by a site override: listed with who, when and why, or counted."""
+    if not report.suppressed:
+        return []
+    if report.suppressed_hidden:
+        return [suppressed_line(report)]
+    lines = ["", f"SUPPRESSED BY SITE OVERRIDE ({len(report.suppressed)})"]
+    for f in report.suppressed:
+        lines.extend(_wrap(f"[{f.code} {f.name}] {f.title} ({f.severity.label})", "  "))
+        lines.extend(_wrap(f.message, "    "))
+        lines.extend(_site_lines(f))
+    return lines
+
+
+def suppressed_line(report: Report) -> str:
+    """The count of suppressed findings not listed, or "" when there are none."""
+    if not report.suppressed:
+        return ""
+    return (
+        f"{len(report.suppressed)} finding(s) suppressed by site overrides not shown "
+        f"({_counts(report.suppressed)}); show them without --hide-suppressed."
+    )
 
 
 def hidden_line(report: Report) -> str:
