@@ -31,6 +31,7 @@ from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.conditions import resolve_condition
 from pharmcheck.inputs.normalize import lower_key
+from pharmcheck.inputs.renal import cockcroft_gault, creatinine_quantity
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
@@ -93,8 +94,10 @@ class Checker:
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
+        notes: Sequence[str] = (),
     ) -> Report:
-        """Screen one patient's medication list and return the report."""
+        """Screen one patient's medication list and return the report. ``notes`` are the
+        caller's own notes on how the input was read (a FHIR Bundle's), reported first."""
         as_of = typecheck.check_as_of(as_of) or date.today()
         patient = validate_patient(typecheck.check_patient(patient))
         min_severity = typecheck.check_severity(min_severity, "min_severity")
@@ -108,7 +111,7 @@ class Checker:
         meds = typecheck.medication_list(medications)
         resolved: list[ResolvedMedication] = []
         unrecognized: list[Unrecognized] = []
-        notes: list[str] = []
+        notes = list(typecheck.check_selectors(notes, "notes"))
         structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
@@ -147,6 +150,8 @@ class Checker:
         structure-based prediction rules (PC8xx) read them.
         """
         conditions = self.conditions_of(patient)
+        renal_note = estimated_crcl_note(patient)
+        notes = [*notes, renal_note] if renal_note else notes
         ctx = CheckContext(self.kb, patient, resolved, as_of, conditions.ids, structures=structures)
         everything = self._run(rules, ctx)
         findings = tuple(f for f in everything if f.severity >= min_severity)
@@ -490,6 +495,8 @@ def validate_patient(patient: Patient) -> Patient:
             raise InputError(
                 f"patient {field} {value:g} is outside the plausible range {low}-{high}"
             )
+    if patient.serum_creatinine is not None:
+        creatinine_quantity(patient.serum_creatinine.value, patient.serum_creatinine.unit)
     for field, allowed in (
         ("dialysis", DIALYSIS_KINDS),
         ("hepatic_impairment", HEPATIC_LEVELS),
@@ -499,6 +506,19 @@ def validate_patient(patient: Patient) -> Patient:
         if value is not None and value not in allowed:
             raise InputError(f"patient {field} must be one of {', '.join(allowed)}, got {value!r}")
     return patient
+
+
+def estimated_crcl_note(patient: Patient) -> str | None:
+    """What the report says about a serum creatinine: the Cockcroft-Gault estimate with its
+    inputs, why none was made, or that a given CrCl was used instead."""
+    if patient.serum_creatinine is None:
+        return None
+    if patient.crcl is not None:
+        return f"CrCl {patient.crcl:g} mL/min was given: serum creatinine not used to estimate it"
+    estimate = cockcroft_gault(
+        patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex
+    )
+    return estimate if isinstance(estimate, str) else estimate.describe()
 
 
 def validate_medication(med: Medication, as_of: date) -> None:
@@ -543,11 +563,18 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
+    notes: Sequence[str] = (),
 ) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
     if db_url is not None and not isinstance(db_url, str):
         raise InputError(f"db_url must be a text (an SQLAlchemy URL), not {type(db_url).__name__}")
     runner = Checker(kb) if kb is not None else checker(db_url)
     return runner.check(
-        medications, patient, as_of=as_of, select=select, ignore=ignore, min_severity=min_severity
+        medications,
+        patient,
+        as_of=as_of,
+        select=select,
+        ignore=ignore,
+        min_severity=min_severity,
+        notes=notes,
     )

@@ -30,12 +30,25 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
 
 @click.command()
 @click.argument("medications", nargs=-1)
-@click.option("--input", "input_file", metavar="FILE", help="JSON or YAML request (`-` for stdin).")
+@click.option(
+    "--input",
+    "input_file",
+    metavar="FILE",
+    help="JSON or YAML request, or a FHIR R4 Bundle (JSON) (`-` for stdin).",
+)
 @click.option("--age", type=float, help="Age in years.")
 @click.option("--sex", type=click.Choice(["female", "male", "other"], case_sensitive=False))
 @click.option("--weight", type=float, help="Weight in kg.")
 @click.option("--crcl", type=float, help="Creatinine clearance, mL/min.")
 @click.option("--egfr", type=float, help="eGFR, mL/min/1.73 m2 (used when CrCl is not given).")
+@click.option(
+    "--creatinine",
+    type=(float, str),
+    default=None,
+    metavar="VALUE UNIT",
+    help="Serum creatinine, mg/dL or umol/L: CrCl by Cockcroft-Gault (needs age, sex, weight) "
+    "when CrCl is not given.",
+)
 @click.option("--dialysis", type=click.Choice(DIALYSIS_KINDS))
 @click.option("--hepatic", type=click.Choice(HEPATIC_LEVELS), help="Hepatic impairment.")
 @click.option("--pregnant/--not-pregnant", default=None)
@@ -95,6 +108,7 @@ def check(
     weight: float | None,
     crcl: float | None,
     egfr: float | None,
+    creatinine: tuple[float, str] | None,
     dialysis: str | None,
     hepatic: str | None,
     pregnant: bool | None,
@@ -124,13 +138,30 @@ def check(
     """
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
-    from pharmcheck.inputs.document import CheckRequest, parse_date, parse_document, read_text
+    from pharmcheck.engine import checker
+    from pharmcheck.fhir import is_bundle, read_bundle
+    from pharmcheck.inputs.document import (
+        CheckRequest,
+        load_document,
+        parse_date,
+        read_text,
+        request_from_data,
+    )
+    from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
     refuse_clashes([("report", output)], [("input file", input_file)])
     request = CheckRequest((), Patient(), None)
+    given_as_of = parse_date(as_of, "--as-of") if as_of else None
+    read_notes: list[str] = []
     if input_file:
-        request = parse_document(read_text(input_file), input_file)
+        data = load_document(read_text(input_file), input_file)
+        if is_bundle(data):
+            when = given_as_of or date.today()
+            bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
+            request = CheckRequest(tuple(bundle_meds), bundle_patient, when)
+        else:
+            request = request_from_data(data, input_file)
     meds = request.medications + tuple(Medication(name=m) for m in medications)
     if not meds:
         raise click.UsageError("give at least one medication (or --input FILE)")
@@ -142,6 +173,7 @@ def check(
             "weight_kg": weight,
             "crcl": crcl,
             "egfr": egfr,
+            "serum_creatinine": creatinine_quantity(*creatinine) if creatinine else None,
             "dialysis": dialysis,
             "hepatic_impairment": hepatic,
             "pregnant": pregnant,
@@ -153,7 +185,7 @@ def check(
     patient = replace(
         request.patient, **overrides, conditions=request.patient.conditions + tuple(conditions)
     )
-    when = parse_date(as_of, "--as-of") if as_of else request.as_of or date.today()
+    when = given_as_of or request.as_of or date.today()
     report = run_check(
         meds,
         patient,
@@ -162,6 +194,7 @@ def check(
         select=select,
         ignore=ignore,
         min_severity=Severity.parse(min_severity),
+        notes=read_notes,
     )
     text = render(
         report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty())

@@ -21,8 +21,11 @@ from pharmcheck.domain import (
     DoseChange,
     Medication,
     Patient,
+    Quantity,
 )
 from pharmcheck.errors import InputError
+from pharmcheck.fhir.bundle import is_bundle
+from pharmcheck.inputs.renal import creatinine_quantity
 from pharmcheck.inputs.sig import parse_dose
 from pharmcheck.inputs.status import status_problem
 
@@ -30,6 +33,8 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_MEDICATIONS = 1000
 #: Objects and lists inside one another: a request needs four (medications, one, its history, one change).
 MAX_NESTING_DEPTH = 10
+#: A FHIR Bundle nests deeper: entry, resource, contained Medication, ingredient, strength, ...
+MAX_FHIR_NESTING_DEPTH = 32
 #: A text field longer than this is refused: no drug name, sig or condition comes near it.
 MAX_TEXT_CHARS = 1000
 _MEDICATION_FIELDS = {
@@ -82,6 +87,12 @@ def read_text(source: str) -> str:
 
 def parse_document(text: str, source: str = "input") -> CheckRequest:
     """Parse JSON, or YAML when it is not JSON, into a :class:`CheckRequest`."""
+    return request_from_data(load_document(text, source), source)
+
+
+def load_document(text: str, source: str = "input") -> Any:
+    """The data of a JSON or YAML document: a request, or a FHIR Bundle (JSON, which nests
+    deeper: up to MAX_FHIR_NESTING_DEPTH)."""
     stripped = text.lstrip()
     if not stripped:
         raise InputError(f"{source} is empty")
@@ -96,10 +107,9 @@ def parse_document(text: str, source: str = "input") -> CheckRequest:
             raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels") from None
         except InputError as exc:
             raise InputError(f"{source}: {exc}") from None
-        _check_depth(data, source)
-    else:
-        data = _load_yaml(text, source)
-    return request_from_data(data, source)
+        _check_depth(data, source, MAX_FHIR_NESTING_DEPTH if is_bundle(data) else MAX_NESTING_DEPTH)
+        return data
+    return _load_yaml(text, source)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -112,10 +122,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _check_depth(data: Any, source: str) -> None:
-    """Refuse objects and lists nested deeper than MAX_NESTING_DEPTH."""
+def _check_depth(data: Any, source: str, limit: int) -> None:
+    """Refuse objects and lists nested deeper than ``limit``."""
     level: list[Any] = [data]
-    for _ in range(MAX_NESTING_DEPTH):
+    for _ in range(limit):
         level = [
             v
             for item in level
@@ -124,7 +134,7 @@ def _check_depth(data: Any, source: str) -> None:
         ]
         if not level:
             return
-    raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
+    raise InputError(f"{source}: nested deeper than {limit} levels")
 
 
 def _load_yaml(text: str, source: str) -> Any:
@@ -176,6 +186,8 @@ def _load_yaml(text: str, source: str) -> Any:
 
 
 def request_from_data(data: Any, source: str = "input") -> CheckRequest:
+    if is_bundle(data):
+        raise InputError(f"{source} is a FHIR Bundle: read it with pharmcheck.fhir.read_bundle")
     if isinstance(data, list):
         data = {"medications": data}
     if not isinstance(data, dict):
@@ -208,7 +220,11 @@ def patient_from_data(data: Any) -> Patient:
     if not isinstance(data, dict):
         raise InputError("'patient' must be an object")
     unknown = (
-        set(data) - set(PATIENT_NUMBERS) - set(PATIENT_TEXTS) - set(PATIENT_FLAGS) - {"conditions"}
+        set(data)
+        - set(PATIENT_NUMBERS)
+        - set(PATIENT_TEXTS)
+        - set(PATIENT_FLAGS)
+        - {"conditions", "serum_creatinine"}
     )
     if unknown:
         raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
@@ -239,7 +255,22 @@ def patient_from_data(data: Any) -> Patient:
             raise InputError(
                 f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
             )
-    return Patient(conditions=tuple(c.strip() for c in conditions), **values)
+    return Patient(
+        conditions=tuple(c.strip() for c in conditions),
+        serum_creatinine=_creatinine(data.get("serum_creatinine")),
+        **values,
+    )
+
+
+def _creatinine(data: Any) -> Quantity | None:
+    """A serum creatinine given as ``{"value": 1.2, "unit": "mg/dL"}`` (or umol/L)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != {"value", "unit"}:
+        raise InputError(
+            'patient serum_creatinine must be {"value": NUMBER, "unit": "mg/dL" or "umol/L"}'
+        )
+    return creatinine_quantity(data["value"], data["unit"])
 
 
 def medication_from_data(data: Any, number: int) -> Medication:

@@ -453,6 +453,27 @@ class KnowledgeBase:
         )
         return dict(zip(keys, rows[0], strict=True)) if rows else {}
 
+    def drugs_by_code(self, system: str, code: str) -> tuple[str, ...]:
+        """The drugs a code names: ``system`` "ATC" or "RxNorm", the systems the KB carries for
+        drugs (any other names none)."""
+        return self.memo(("drug-codes",), self._drug_codes).get(  # type: ignore[no-any-return]
+            (system, code.strip().upper()), ()
+        )
+
+    def _drug_codes(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        found: dict[tuple[str, str], list[str]] = defaultdict(list)
+        rows = self._q(
+            "SELECT name, atc_codes, rxnorm_cui FROM drugs "
+            "WHERE atc_codes IS NOT NULL OR rxnorm_cui IS NOT NULL ORDER BY id",
+            {},
+        )
+        for name, atc, rxnorm in rows:
+            for system, codes in (("ATC", atc), ("RxNorm", rxnorm)):
+                for code in re.split(r"[;,\s]+", codes or ""):
+                    if code and name not in found[(system, code.upper())]:
+                        found[(system, code.upper())].append(str(name))
+        return {key: tuple(names) for key, names in found.items()}
+
     def drug_by_inchikey(self, inchikey: str) -> tuple[int, str] | None:
         rows = self._q(
             "SELECT id, name FROM drugs WHERE inchikey = :key ORDER BY curated DESC, id LIMIT 1",
