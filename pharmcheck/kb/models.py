@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -396,3 +397,75 @@ class KBSource(Base):
     version: Mapped[str] = mapped_column(String(100))
     licence: Mapped[str | None] = mapped_column(String(100))
     detail: Mapped[str | None] = mapped_column(Text)
+
+
+# --- site tables: local overrides, their audit trail and CDS Hooks feedback ----------------
+# A KB rebuild replaces every table above and keeps these (see pharmcheck.kb.site).
+# Times are ISO 8601 UTC text with a fixed width, so they order the same on every engine.
+
+
+class SiteOverride(Base):
+    """A local change to what a rule reports: suppress, set a severity, or add a note."""
+
+    __tablename__ = "site_overrides"
+    __table_args__ = (
+        CheckConstraint("length(trim(reason)) > 0", name="reason_given"),
+        CheckConstraint("length(trim(author)) > 0", name="author_given"),
+        CheckConstraint("action IN ('suppress', 'severity', 'note')", name="action_known"),
+        CheckConstraint("state IN ('active', 'retired')", name="state_known"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    rule_code: Mapped[str | None] = mapped_column(String(20), index=True)
+    drug: Mapped[str | None] = mapped_column(String(200))
+    other_drug: Mapped[str | None] = mapped_column(String(200))
+    drug_class: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str | None] = mapped_column(String(200))  # NULL: site-wide
+    severity: Mapped[str | None] = mapped_column(String(20))
+    note: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(200))
+    state: Mapped[str] = mapped_column(String(20))
+    revision: Mapped[int] = mapped_column(Integer)  # bumped by every change: no lost update
+    kb_version: Mapped[str] = mapped_column(String(100))
+    fact_digest: Mapped[str] = mapped_column(String(64))  # the facts it touched, at its last change
+    created_at: Mapped[str] = mapped_column(String(32))
+    changed_at: Mapped[str] = mapped_column(String(32))
+
+
+class SiteAudit(Base):
+    """Append-only: one row per override change, with the record before and after (JSON)."""
+
+    __tablename__ = "site_audit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    override_id: Mapped[int] = mapped_column(Integer, index=True)
+    change: Mapped[str] = mapped_column(String(20))  # create | change | retire
+    actor: Mapped[str] = mapped_column(String(200))
+    at: Mapped[str] = mapped_column(String(32))
+    reason: Mapped[str] = mapped_column(Text)
+    kb_version: Mapped[str] = mapped_column(String(100))
+    before: Mapped[str | None] = mapped_column(Text)
+    after: Mapped[str] = mapped_column(Text)
+
+
+class SiteFeedback(Base):
+    """A CDS Hooks feedback item: a card accepted or overridden, stored once however often sent."""
+
+    __tablename__ = "site_feedback"
+    __table_args__ = (
+        CheckConstraint("outcome IN ('accepted', 'overridden')", name="outcome_known"),
+        UniqueConstraint("service_id", "card_id", "outcome", "outcome_at", name="uq_feedback_once"),
+    )
+    id: Mapped[int] = mapped_column(primary_key=True)
+    received_at: Mapped[str] = mapped_column(String(32), index=True)
+    outcome_at: Mapped[str] = mapped_column(String(32))
+    author: Mapped[str] = mapped_column(String(200))
+    service_id: Mapped[str] = mapped_column(String(200))
+    card_id: Mapped[str] = mapped_column(String(200))
+    rule_code: Mapped[str | None] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))
+    reason_system: Mapped[str | None] = mapped_column(String(300))
+    reason_code: Mapped[str | None] = mapped_column(String(200))
+    reason_display: Mapped[str | None] = mapped_column(Text)
+    user_comment: Mapped[str | None] = mapped_column(Text)
+    accepted_suggestions: Mapped[str | None] = mapped_column(Text)  # JSON list of suggestion ids

@@ -399,7 +399,7 @@ class KnowledgeBase:
             # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
             for key, drug_id in self._q(
                 "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
-                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id",
+                "WHERE (n.kind != 'synonym' OR d.curated) AND length(n.loose_key) <= 40 ORDER BY n.id",
                 {},
             ):
                 if drug_id not in grouped[key]:
@@ -669,7 +669,7 @@ class KnowledgeBase:
 
         return {
             "drugs": one("SELECT count(*) FROM drugs"),
-            "curated_drugs": one("SELECT count(*) FROM drugs WHERE curated = 1"),
+            "curated_drugs": one("SELECT count(*) FROM drugs WHERE curated"),
             "names": one("SELECT count(*) FROM drug_names"),
             "classes": one("SELECT count(*) FROM classes"),
             "class_memberships": one("SELECT count(*) FROM class_memberships"),

@@ -126,7 +126,7 @@ def _controlled_values(rows: Any) -> list[str]:
         for (pair_id,) in rows("SELECT id FROM confused_name_pairs WHERE a_drug_id = b_drug_id")
     ]
     uncovered = rows(
-        "SELECT d.name FROM drugs d WHERE d.curated = 1 AND NOT EXISTS "
+        "SELECT d.name FROM drugs d WHERE d.curated AND NOT EXISTS "
         "(SELECT 1 FROM risk_assertions r WHERE r.drug_id = d.id)"
     )
     problems += [f"curated drug {name} has no myoclonus-risk assertion" for (name,) in uncovered]
@@ -151,7 +151,7 @@ def _structures(rows: Any) -> list[str]:
                 f"{name}: stored InChIKey {inchikey} differs from the recomputed {structure.inchikey}"
             )
     missing = rows(
-        "SELECT name FROM drugs WHERE curated = 1 AND (smiles IS NULL OR inchikey IS NULL) "
+        "SELECT name FROM drugs WHERE curated AND (smiles IS NULL OR inchikey IS NULL) "
         "AND structure_source NOT LIKE 'mixture%'"
     )
     problems += [f"curated drug {name} has no parent structure" for (name,) in missing]
