@@ -62,6 +62,10 @@ class _Group(click.Group):
         ),
         "db": ("db_commands", "Build, migrate, describe and verify the knowledge base."),
         "drug": ("drug_commands", "Look up what the knowledge base knows about a drug."),
+        "feedback": (
+            "feedback_command",
+            "Report the CDS Hooks feedback received: accepted and overridden cards, with reasons.",
+        ),
         "rules": (
             "rules_command",
             "List every rule, or show one rule's documentation (by code or name).",

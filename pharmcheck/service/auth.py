@@ -146,9 +146,7 @@ class TokenVerifier:
             raise Unauthorized(f"algorithm {alg!r} is not accepted")
         if str(header.get("typ", "")).upper() != "JWT":
             raise Unauthorized("typ is not JWT")
-        issuer = (
-            self.issuers.get(claimed.get("iss")) if isinstance(claimed.get("iss"), str) else None
-        )
+        issuer = self.issuers.get(str(claimed.get("iss")))
         if issuer is None:
             raise Unauthorized("issuer not trusted")
         if "jku" in header and header["jku"] not in issuer.jku:

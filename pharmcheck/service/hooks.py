@@ -9,19 +9,25 @@ the call fail with 412. A context key whose fetch fails is checked without, and 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from pharmcheck.errors import InputError
+from pharmcheck.fhir.codes import (
+    CRCL_CODES,
+    CREATININE_CODES,
+    EGFR_CODES,
+    LOINC,
+    PREGNANCY_STATUS,
+    WEIGHT_CODES,
+)
 
-#: LOINC codes read from Observations (pharmcheck.fhir reads the same codes).
-RENAL_CODES = ("2164-2", "35591-7", "98979-8", "98980-6", "62238-1", "33914-3", "2160-0", "14682-9")
-WEIGHT_CODES = ("29463-7", "3141-9")
-PREGNANCY_CODES = ("82810-3",)
+RENAL_CODES = (*CRCL_CODES, *EGFR_CODES, *CREATININE_CODES)
 
 
-def _observations(codes: tuple[str, ...], count: int) -> str:
-    listed = ",".join(f"http://loinc.org|{code}" for code in codes)
+def _observations(codes: Iterable[str], count: int) -> str:
+    listed = ",".join(f"{LOINC}|{code}" for code in codes)
     return f"Observation?patient={{{{context.patientId}}}}&code={listed}&_sort=-date&_count={count}"
 
 
@@ -33,7 +39,7 @@ PREFETCH: dict[str, str] = {
     "conditions": "Condition?patient={{context.patientId}}&clinical-status=active",
     "renal": _observations(RENAL_CODES, 20),
     "weight": _observations(WEIGHT_CODES, 1),
-    "pregnancy": _observations(PREGNANCY_CODES, 1),
+    "pregnancy": _observations([PREGNANCY_STATUS], 1),
 }
 ESSENTIAL = ("patient", "medicationRequests")
 CONTEXT_LABELS = {

@@ -87,7 +87,7 @@ def screen(checker: Checker, call: HookCall, gathered: Gathered, as_of: date) ->
 
     drafts = {_key(r): r for r in call.draft_orders}
     resources = [r for r in gathered.resources if _key(r) not in drafts] + list(drafts.values())
-    medications, patient, notes = read_bundle(_bundle(resources), as_of)
+    medications, patient, notes = read_bundle(_bundle(resources), as_of, kb=checker.kb)
     report = checker.check(medications, patient, as_of=as_of)
     orders = tuple(
         _draft(checker, resource, as_of, call.selections) for resource in call.draft_orders
@@ -118,7 +118,7 @@ def _draft(
     kind, rid = resource.get("resourceType"), resource.get("id")
     if not isinstance(kind, str) or not isinstance(rid, str):
         return None
-    medications, _, _ = read_bundle(_bundle([resource]), as_of)
+    medications, _, _ = read_bundle(_bundle([resource]), as_of, kb=checker.kb)
     drugs: set[str] = set()
     for index, medication in enumerate(medications):
         found, _, _ = checker.resolve_medication(medication, index)
