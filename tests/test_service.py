@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -271,11 +271,11 @@ def test_every_rule_a_card_links_to_is_served(service_url: str) -> None:
 
 # The EHR's FHIR server, for the prefetch fallback: outside the product, so a small mock.
 class _FhirServer(BaseHTTPRequestHandler):
-    resources: dict[str, Any] = {}
-    seen_tokens: list[str] = []
-    failing: set[str] = set()
+    resources: ClassVar[dict[str, Any]] = {}
+    seen_tokens: ClassVar[list[str]] = []
+    failing: ClassVar[set[str]] = set()
 
-    def do_GET(self) -> None:  # noqa: N802 (the http.server API)
+    def do_GET(self) -> None:
         parts = urlsplit(self.path)
         kind = (
             parts.path.rsplit("/", 2)[-2:]
