@@ -119,11 +119,10 @@ def _draft(
     if not isinstance(kind, str) or not isinstance(rid, str):
         return None
     medications, _, _ = read_bundle(_bundle([resource]), as_of, kb=checker.kb)
-    drugs: set[str] = set()
-    for index, medication in enumerate(medications):
-        found, _, _ = checker.resolve_medication(medication, index)
-        drugs.update(f.drug for f in found)
-    if not medications or not drugs:
+    if not medications:
+        return None
+    drugs = {m.drug for m in checker.check(medications, as_of=as_of, select=["PC1"]).medications}
+    if not drugs:
         return None
     reference = f"{kind}/{rid}"
     return DraftOrder(
