@@ -417,3 +417,41 @@ def test_serve_on_a_public_address_refuses_unauthenticated() -> None:
     assert done.exit_code == 2 and "loopback" in done.output
     done = CliRunner().invoke(cli, ["serve"])
     assert done.exit_code == 2 and "--trusted-issuers" in done.output
+
+
+@pytest.mark.slow
+def test_pharmcheck_serve_answers_and_warns_when_unauthenticated(kb_url: str) -> None:
+    import os
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    from tests.conftest import REPO
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    command = [sys.executable, "-m", "pharmcheck", "serve", "--allow-unauthenticated"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    server = subprocess.Popen(
+        [*command, "--port", str(port), "--db", kb_url],
+        stderr=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            assert server.poll() is None, "the service exited"
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/cds-services", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "the service did not start in 60 s"
+                time.sleep(0.1)
+        assert answer.status_code == 200 and len(answer.json()["services"]) == 3
+    finally:
+        server.terminate()
+        _, stderr = server.communicate(timeout=20)
+    assert "warning: --allow-unauthenticated" in stderr.decode()

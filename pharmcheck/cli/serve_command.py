@@ -31,6 +31,13 @@ from pharmcheck.cli.options import db_option
     is_flag=True,
     help="Accept calls without a token: for local trials, on a loopback address only.",
 )
+@click.option(
+    "--workers",
+    default=2,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Processes that run the checks (about one per core).",
+)
 @db_option
 def serve(
     host: str,
@@ -38,6 +45,7 @@ def serve(
     public_url: str | None,
     trusted_issuers: Path | None,
     allow_unauthenticated: bool,
+    workers: int,
     db_url: str | None,
 ) -> None:
     """Run the CDS Hooks service (order-select, order-sign, patient-view) over HTTP."""
@@ -49,6 +57,7 @@ def serve(
         trusted_issuers=trusted_issuers,
         allow_unauthenticated=allow_unauthenticated,
         host=host,
+        workers=workers,
     )
     if allow_unauthenticated:
         click.echo(

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from pharmcheck.domain import Finding, Report, Severity, Unrecognized
@@ -115,24 +116,11 @@ def build_cards(
 
 
 def _finding_card(finding: Finding, context: CardContext, drafts: tuple[DraftOrder, ...]) -> Card:
-    detail = [
-        (
-            f"**{finding.severity.label.capitalize()}** problem found by rule "
-            f"[{finding.code} {finding.name}]({context.base_url}/rules/{finding.code}); "
-            f"evidence {finding.evidence}."
-        ),
-        "",
-        md(finding.message),
-        "",
-        f"**Recommendation:** {md(finding.recommendation)}",
-    ]
-    if finding.references:
-        detail += ["", "**References:**", *(f"- {md(r)}" for r in finding.references)]
     body: dict[str, Any] = {
         "uuid": _uuid(context, finding.code, finding.drugs, finding.message),
         "summary": summary(finding),
         "indicator": indicator(finding),
-        "detail": "\n".join(detail),
+        "detail": _detail(finding, context.base_url),
         "source": _source(context, finding.code, finding.name),
         "overrideReasons": [
             {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
@@ -144,6 +132,25 @@ def _finding_card(finding: Finding, context: CardContext, drafts: tuple[DraftOrd
         body["suggestions"] = [_removal(d, context) for d in removals]
         body["selectionBehavior"] = "at-most-one"
     return Card(body, finding.code)
+
+
+@lru_cache(maxsize=20_000)  # the same problems recur from call to call (order-select, then sign)
+def _detail(finding: Finding, base_url: str) -> str:
+    """The card's Markdown: severity, rule, reasoning, recommendation and references."""
+    detail = [
+        (
+            f"**{finding.severity.label.capitalize()}** problem found by rule "
+            f"[{finding.code} {finding.name}]({base_url}/rules/{finding.code}); "
+            f"evidence {finding.evidence}."
+        ),
+        "",
+        md(finding.message),
+        "",
+        f"**Recommendation:** {md(finding.recommendation)}",
+    ]
+    if finding.references:
+        detail += ["", "**References:**", *(f"- {md(r)}" for r in finding.references)]
+    return "\n".join(detail)
 
 
 def summary(finding: Finding) -> str:

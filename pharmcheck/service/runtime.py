@@ -36,7 +36,7 @@ class Runtime:
         verifier = None
         if settings.trusted_issuers is not None:
             verifier = TokenVerifier(load_issuers(settings.trusted_issuers))
-        checkers = Checkers(settings.db_url)
+        checkers = Checkers(settings.db_url, settings.workers)
         return cls(settings, checkers, verifier, CardLog(), checkers.kb_version)
 
     def open_client(self) -> None:

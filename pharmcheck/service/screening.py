@@ -2,14 +2,14 @@
 
 Draft orders are screened with the active list; an active order that is also a draft (a
 re-sign) is read once, as the draft. Each draft order's drugs are known, so a card about a
-problem it takes part in can offer to remove it.
+problem it takes part in can offer to remove it. Checks run in worker processes
+(:class:`Checkers`), so everything passed to and from them is a picklable value.
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -42,57 +42,104 @@ class Screened:
 
 
 class Checkers:
-    """Checks run on a few worker threads, each with its own Checker on the KB at ``db_url``:
-    the event loop stays free for I/O and the KB is opened once per worker, at start-up."""
+    """Checks run in worker processes, each with one Checker on the KB at ``db_url`` shared by
+    every request it serves: the checks of concurrent calls use every core, and the event loop
+    stays free for I/O. Each worker opens the KB and reads a small bundle at start-up, so the
+    first call pays no import or cache cost."""
 
     def __init__(self, db_url: str | None, workers: int = 2):
-        self.db_url = db_url
-        self._local = threading.local()
-        self._pool = ThreadPoolExecutor(workers, thread_name_prefix="pharmcheck-check")
-        warm = [self._pool.submit(self._warm) for _ in range(workers)]
-        for started in warm:
-            started.result()
+        import multiprocessing
 
-    def _warm(self) -> None:
-        import time
+        self._pool = ProcessPoolExecutor(
+            workers,
+            mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
+            initializer=_start_worker,
+            initargs=(db_url,),
+        )
+        started = [self._pool.submit(_kb_version, 0.2) for _ in range(workers)]
+        versions = {future.result() for future in started}  # raises a worker's KB error here
+        self.kb_version = versions.pop()
 
-        self.checker()
-        time.sleep(0.05)  # hold this thread so that the next warm-up starts another
-
-    def checker(self) -> Checker:
-        """This thread's Checker."""
-        found: Checker | None = getattr(self._local, "checker", None)
-        if found is None:
-            from pharmcheck.engine import Checker
-            from pharmcheck.kb.store import open_kb
-
-            found = self._local.checker = Checker(open_kb(self.db_url))
-        return found
-
-    def submit(self, work: Callable[..., T], *args: Any) -> Any:
-        """A future of ``work(checker, *args)`` on a worker thread."""
-        return self._pool.submit(lambda: work(self.checker(), *args))
-
-    @property
-    def kb_version(self) -> str:
-        return str(self.submit(lambda checker: checker.kb.version).result())
+    def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
+        """A future of ``work(checker, *args)`` in a worker (``work`` is a module-level function)."""
+        return self._pool.submit(_run, work, *args)
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
 
+_checker: Checker | None = None  # the worker process's Checker
+
+
+def _start_worker(db_url: str | None) -> None:
+    global _checker
+    from pharmcheck.engine import Checker
+    from pharmcheck.fhir import read_bundle
+    from pharmcheck.kb.store import open_kb
+
+    _checker = Checker(open_kb(db_url))
+    medications, patient, _ = read_bundle(_bundle(_WARM_UP), kb=_checker.kb)
+    _checker.check(medications, patient)
+
+
+def _kb_version(hold: float) -> str:
+    import time
+
+    time.sleep(hold)  # keep this worker busy so that the next warm-up reaches another one
+    assert _checker is not None
+    return str(_checker.kb.version)
+
+
+def _run(work: Callable[..., T], *args: Any) -> T:
+    assert _checker is not None, "not a worker process"
+    return work(_checker, *args)
+
+
+_WARM_UP: list[dict[str, Any]] = [
+    {"resourceType": "Patient", "id": "w", "birthDate": "1960-01-01", "gender": "female"},
+    {
+        "resourceType": "MedicationRequest",
+        "id": "w1",
+        "status": "active",
+        "intent": "order",
+        "subject": {"reference": "Patient/w"},
+        "medicationCodeableConcept": {"text": "tramadol"},
+        "dosageInstruction": [
+            {
+                "timing": {"repeat": {"frequency": 4, "period": 1, "periodUnit": "d"}},
+                "doseAndRate": [{"doseQuantity": {"value": 50, "unit": "mg"}}],
+            }
+        ],
+    },
+]
+
+
 def screen(checker: Checker, call: HookCall, gathered: Gathered, as_of: date) -> Screened:
-    """Check the call's patient: active list, conditions and observations, with the drafts."""
+    """Check the call's patient: active list, conditions and observations, with the drafts.
+
+    The reader gives one medication per MedicationRequest or MedicationStatement, in the order
+    given; the drafts go last, so the last medications are the drafts'."""
     from pharmcheck.fhir import read_bundle
 
     drafts = {_key(r): r for r in call.draft_orders}
     resources = [r for r in gathered.resources if _key(r) not in drafts] + list(drafts.values())
     medications, patient, notes = read_bundle(_bundle(resources), as_of, kb=checker.kb)
     report = checker.check(medications, patient, as_of=as_of)
-    orders = tuple(
-        _draft(checker, resource, as_of, call.selections) for resource in call.draft_orders
-    )
-    return Screened(report, tuple(o for o in orders if o is not None), tuple(notes))
+    ordered = [r for r in drafts.values() if r.get("resourceType") in _MEDICATION_TYPES]
+    first = len(medications) - len(ordered)
+    orders = []
+    for offset, resource in enumerate(ordered):
+        index = first + offset
+        drugs = frozenset(m.drug for m in report.medications if m.index == index)
+        rid = resource.get("id")
+        if drugs and isinstance(rid, str) and first >= 0:  # without an id, no suggestion names it
+            reference = f"{resource['resourceType']}/{rid}"
+            selected = not call.selections or reference in call.selections
+            orders.append(DraftOrder(reference, medications[index].name, drugs, selected))
+    return Screened(report, tuple(orders), tuple(notes))
+
+
+_MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
 
 
 def _key(resource: dict[str, Any]) -> tuple[str, str] | tuple[str, int]:
@@ -106,28 +153,3 @@ def _bundle(resources: list[dict[str, Any]]) -> dict[str, Any]:
         "type": "collection",
         "entry": [{"resource": r} for r in resources],
     }
-
-
-def _draft(
-    checker: Checker, resource: dict[str, Any], as_of: date, selections: tuple[str, ...]
-) -> DraftOrder | None:
-    """A draft order with an id, and the drugs it resolves to; None without an id (it cannot be
-    named in a suggestion) or when it names no drug."""
-    from pharmcheck.fhir import read_bundle
-
-    kind, rid = resource.get("resourceType"), resource.get("id")
-    if not isinstance(kind, str) or not isinstance(rid, str):
-        return None
-    medications, _, _ = read_bundle(_bundle([resource]), as_of, kb=checker.kb)
-    if not medications:
-        return None
-    drugs = {m.drug for m in checker.check(medications, as_of=as_of, select=["PC1"]).medications}
-    if not drugs:
-        return None
-    reference = f"{kind}/{rid}"
-    return DraftOrder(
-        reference,
-        medications[0].name,
-        frozenset(drugs),
-        selected=not selections or reference in selections,
-    )

@@ -28,6 +28,7 @@ class ServiceSettings:
     max_body_bytes: int = MAX_BODY_BYTES
     max_json_depth: int = MAX_JSON_DEPTH
     fhir_timeout_seconds: float = FHIR_TIMEOUT_SECONDS
+    workers: int = 2  # check processes (this machine class has 2 cores)
 
     def __post_init__(self) -> None:
         if self.allow_unauthenticated and not is_loopback(self.host):
@@ -40,6 +41,8 @@ class ServiceSettings:
                 "the service needs --trusted-issuers FILE (the EHRs allowed to call it), or "
                 "--allow-unauthenticated for a local trial on a loopback address"
             )
+        if self.workers < 1:
+            raise InputError("--workers must be at least 1")
         if not self.public_url.startswith(("http://", "https://")):
             raise InputError(f"the public URL {self.public_url!r} must start with http(s)://")
 
