@@ -1,9 +1,9 @@
 """The ASGI layer in front of every route: signed-token check and request-body limits.
 
 For ``/cds-services`` (discovery included) a call without an acceptable token gets a bare 401
-and its body is never read. Any request body over the size limit is refused with 413 without
-reading it whole; a CDS Hooks body must be JSON nested no deeper than the limit, parsed once here
-and handed to the route in ``request.state.json``.
+and its body is never read; a body over the size limit is refused with 413 without reading it
+whole; a body must be JSON nested no deeper than the limit, parsed once here and handed to the
+route in ``request.state.json``. Other paths (rule pages, the pharmacist pages) pass through.
 """
 
 from __future__ import annotations
@@ -50,15 +50,16 @@ class Guard:
             await self.app(scope, receive, send)
             return
         path: str = scope["path"]
-        cds = path == CDS_PREFIX or path.startswith(CDS_PREFIX + "/")
+        if not (path == CDS_PREFIX or path.startswith(CDS_PREFIX + "/")):
+            await self.app(scope, receive, send)  # other pages keep their own limits (uploads)
+            return
         state = scope.setdefault("state", {})
-        if cds:
-            try:
-                state["caller"] = self._caller(scope, path)
-            except Unauthorized as refused:
-                log.warning("401 on %s: %s", path, refused)  # the reason, never the token
-                await _send(send, 401, b"", {"www-authenticate": "Bearer"})
-                return
+        try:
+            state["caller"] = self._caller(scope, path)
+        except Unauthorized as refused:
+            log.warning("401 on %s: %s", path, refused)  # the reason, never the token
+            await _send(send, 401, b"", {"www-authenticate": "Bearer"})
+            return
         headers = dict(scope["headers"])
         declared = headers.get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_body_bytes:
@@ -67,24 +68,23 @@ class Guard:
         if scope["method"] not in ("POST", "PUT", "PATCH"):
             await self.app(scope, receive, send)
             return
-        body = b""
+        body = bytearray()
         while True:
             message = await receive()
             if message["type"] == "http.disconnect":
                 return
-            body += message.get("body", b"")
+            body.extend(message.get("body", b""))
             if len(body) > self.max_body_bytes:
                 await _problem(send, 413, "too-costly", self._too_large())
                 return
             if not message.get("more_body"):
                 break
-        if cds:
-            try:
-                state["json"] = parse_json(body, self.max_json_depth)
-            except InputError as exc:
-                await _problem(send, 400, "invalid", str(exc))
-                return
-        await self.app(scope, _replay(body), send)
+        try:
+            state["json"] = parse_json(bytes(body), self.max_json_depth)
+        except InputError as exc:
+            await _problem(send, 400, "invalid", str(exc))
+            return
+        await self.app(scope, _replay(bytes(body)), send)
 
     def _caller(self, scope: Scope, path: str) -> Caller:
         if self.verifier is None:
