@@ -47,6 +47,10 @@ OVERRIDE_REASONS = (
         ),
     ),
 )
+_OVERRIDE_CODINGS = [
+    {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
+    for code, display in OVERRIDE_REASONS
+]  # shared by every card: only ever serialised, never changed
 _CARD_NAMESPACE = uuid.UUID("5b0c2a8e-7c1f-4f7e-9a53-2f1f3c9a4d10")
 
 INDICATOR_RULE = (
@@ -122,10 +126,7 @@ def _finding_card(finding: Finding, context: CardContext, drafts: tuple[DraftOrd
         "indicator": indicator(finding),
         "detail": _detail(finding, context.base_url),
         "source": _source(context, finding.code, finding.name),
-        "overrideReasons": [
-            {"system": OVERRIDE_SYSTEM, "code": code, "display": display}
-            for code, display in OVERRIDE_REASONS
-        ],
+        "overrideReasons": _OVERRIDE_CODINGS,
     }
     removals = [d for d in drafts if d.selected and d.drugs.intersection(finding.drugs)]
     if removals:
@@ -153,6 +154,7 @@ def _detail(finding: Finding, base_url: str) -> str:
     return "\n".join(detail)
 
 
+@lru_cache(maxsize=20_000)
 def summary(finding: Finding) -> str:
     """One sentence under 140 characters, drugs first."""
     title = visible(finding.title)
