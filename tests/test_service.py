@@ -417,6 +417,9 @@ def test_serve_on_a_public_address_refuses_unauthenticated() -> None:
     assert done.exit_code == 2 and "loopback" in done.output
     done = CliRunner().invoke(cli, ["serve"])
     assert done.exit_code == 2 and "--trusted-issuers" in done.output
+    missing = "sqlite:////nonexistent/kb.sqlite"
+    done = CliRunner().invoke(cli, ["serve", "--allow-unauthenticated", "--db", missing])
+    assert done.exit_code == 2 and "no knowledge base" in done.output
 
 
 @pytest.mark.slow

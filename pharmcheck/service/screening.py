@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from pharmcheck.errors import KnowledgeBaseError
 from pharmcheck.service.hooks import HookCall
 from pharmcheck.service.prefetch import Gathered
 
@@ -50,6 +51,9 @@ class Checkers:
     def __init__(self, db_url: str | None, workers: int = 2):
         import multiprocessing
 
+        from pharmcheck.kb.store import open_kb
+
+        self.kb_version = open_kb(db_url).version  # a bad --db fails here, in one line
         self._pool = ProcessPoolExecutor(
             workers,
             mp_context=multiprocessing.get_context("spawn"),  # no fork of a threaded process
@@ -57,8 +61,9 @@ class Checkers:
             initargs=(db_url,),
         )
         started = [self._pool.submit(_kb_version, 0.2) for _ in range(workers)]
-        versions = {future.result() for future in started}  # raises a worker's KB error here
-        self.kb_version = versions.pop()
+        for future in started:
+            if future.result() != self.kb_version:
+                raise KnowledgeBaseError("the knowledge base changed while the service started")
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
         """A future of ``work(checker, *args)`` in a worker (``work`` is a module-level function)."""
