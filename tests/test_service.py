@@ -380,6 +380,23 @@ def test_an_essential_fetch_that_fails_is_412(
     assert answer.status_code == 412
 
 
+def test_a_prefetched_list_with_a_next_page_is_completed(
+    service_url: str, fhir_server: tuple[str, type[_FhirServer]]
+) -> None:
+    url, _ = fhir_server
+    first_page = cds_data.searchset(cds_data.ACTIVE[0])
+    assert first_page is not None
+    first_page["link"] = [{"relation": "next", "url": f"{url}/MedicationRequest?page=1"}]
+    body = cds_data.call(prefetched={**cds_data.prefetch(), "medicationRequests": first_page})
+    answer = post(service_url + SIGN, body)
+    assert answer.status_code == 412  # no fhirServer: a partial list is never checked as whole
+    body["fhirServer"] = url
+    cards = cards_of(post(service_url + SIGN, body))
+    assert any("gabapentin" in c["summary"] for c in cards)  # on the second page only
+    first_page["link"] = [{"relation": "next", "url": "https://elsewhere.example/fhir/x?page=1"}]
+    assert post(service_url + SIGN, body).status_code == 412  # the token goes nowhere else
+
+
 def test_feedback_is_stored_and_reported(service_url: str, kb_url: str) -> None:
     cards = cards_of(post(service_url + SIGN, cds_data.call(instance="feedback-test-1")))
     card = rule_cards(cards, "PC201")[0]

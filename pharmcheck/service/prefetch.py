@@ -37,28 +37,38 @@ class Gathered:
 
 
 async def gather(call: HookCall, client: httpx.AsyncClient | None) -> Gathered:
-    """The call's resources; :class:`PrefetchUnavailable` when essential data cannot be had."""
+    """The call's resources; :class:`PrefetchUnavailable` when essential data cannot be had.
+
+    A prefetched search result with a next page is completed from ``fhirServer``: a partial
+    medication list is never checked as if it were whole."""
     values: dict[str, dict[str, Any] | None] = {}
-    to_fetch = []
+    pending: dict[str, tuple[str | None, dict[str, Any] | None]] = {}  # key -> (next URL, pages)
     for key in PREFETCH:
         value = call.prefetch.get(key, ...)
         if value is ... or (
             isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
         ):
-            to_fetch.append(key)  # not fulfilled, or (CDS Hooks 3.0) prefetching failed
+            pending[key] = (None, None)  # not fulfilled, or (CDS Hooks 3.0) prefetching failed
+        elif isinstance(value, dict) and _has_next(value):
+            pending[key] = (_next_url(value), value)
         else:
             values[key] = value
     failed: list[str] = []
-    if to_fetch:
+    if pending:
         if call.fhir_server is None or client is None:
             raise PrefetchUnavailable(
-                f"prefetch {', '.join(to_fetch)} not given and no fhirServer to fetch it from"
+                f"prefetch {', '.join(pending)} not given or incomplete, and no fhirServer to "
+                "fetch it from"
             )
+        base = call.fhir_server.rstrip("/") + "/"
         results = await asyncio.gather(
-            *(_fetch(client, call, query_for(key, call.patient_id)) for key in to_fetch),
+            *(
+                _fetch(client, call, url or base + query_for(key, call.patient_id), pages)
+                for key, (url, pages) in pending.items()
+            ),
             return_exceptions=True,
         )
-        for key, result in zip(to_fetch, results, strict=True):
+        for key, result in zip(pending, results, strict=True):
             if isinstance(result, _FetchFailed):
                 if key in ESSENTIAL:
                     raise PrefetchUnavailable(
@@ -95,24 +105,28 @@ def _resources(value: dict[str, Any] | None) -> list[dict[str, Any]]:
     ]
 
 
-async def _fetch(client: httpx.AsyncClient, call: HookCall, query: str) -> dict[str, Any] | None:
-    """The resource or searchset Bundle (pages joined) at ``query``; None for a read of a
-    resource that does not exist."""
+async def _fetch(
+    client: httpx.AsyncClient, call: HookCall, url: str, joined: dict[str, Any] | None
+) -> dict[str, Any] | None:
+    """The resource or searchset Bundle at ``url``, its pages joined onto ``joined`` (pages
+    already had); None for a read of a resource that does not exist. Only URLs on fhirServer
+    are fetched: the EHR's token goes nowhere else."""
     import httpx
 
     base = (call.fhir_server or "").rstrip("/") + "/"
     headers = {"Accept": "application/fhir+json"}
     if call.access_token:
         headers["Authorization"] = f"Bearer {call.access_token}"
-    url: str | None = base + query
-    joined: dict[str, Any] | None = None
+    following = joined is not None
+    next_url: str | None = url
     for _ in range(MAX_PAGES):
-        assert url is not None
+        if next_url is None or not next_url.startswith(base):
+            raise _FetchFailed("the next page lies outside fhirServer")
         try:
-            answer = await client.get(url, headers=headers)
+            answer = await client.get(next_url, headers=headers)
         except httpx.HTTPError as exc:
             raise _FetchFailed(type(exc).__name__) from None
-        if answer.status_code == 404 and "?" not in query:
+        if answer.status_code == 404 and not following and "?" not in next_url:
             return None
         if answer.status_code != 200:
             raise _FetchFailed(f"HTTP {answer.status_code}")
@@ -122,24 +136,28 @@ async def _fetch(client: httpx.AsyncClient, call: HookCall, query: str) -> dict[
             raise _FetchFailed("the answer is not JSON") from None
         if not isinstance(page, dict):
             raise _FetchFailed("the answer is not a FHIR resource")
-        if page.get("resourceType") != "Bundle":
+        if page.get("resourceType") != "Bundle" and not following:
             return page
-        if joined is None:
-            joined = page
-        else:
-            joined["entry"] = [*(joined.get("entry") or []), *(page.get("entry") or [])]
-        url = _next_link(page, base)
-        if url is None:
+        if page.get("resourceType") != "Bundle":
+            raise _FetchFailed("a next page is not a Bundle")
+        joined = page if joined is None else _joined(joined, page)
+        if not _has_next(page):
             return joined
+        next_url, following = _next_url(page), True
     raise _FetchFailed(f"more than {MAX_PAGES} pages")
 
 
-def _next_link(page: dict[str, Any], base: str) -> str | None:
-    """The next page's URL, only when it lies on the same FHIR server (the token goes nowhere else)."""
-    for link in page.get("link") or ():
+def _joined(first: dict[str, Any], page: dict[str, Any]) -> dict[str, Any]:
+    return {**first, "entry": [*(first.get("entry") or []), *(page.get("entry") or [])]}
+
+
+def _has_next(bundle: dict[str, Any]) -> bool:
+    return bundle.get("resourceType") == "Bundle" and _next_url(bundle) is not None
+
+
+def _next_url(bundle: dict[str, Any]) -> str | None:
+    for link in bundle.get("link") or ():
         if isinstance(link, dict) and link.get("relation") == "next":
             url = link.get("url")
-            if isinstance(url, str) and url.startswith(base):
-                return url
-            raise _FetchFailed("the next page lies outside fhirServer")
+            return url if isinstance(url, str) else None
     return None
