@@ -70,7 +70,7 @@ class Checkers:
         return self._pool.submit(_run, work, *args)
 
     def close(self) -> None:
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        self._pool.shutdown(wait=True, cancel_futures=True)
 
 
 _checker: Checker | None = None  # the worker process's Checker
@@ -78,10 +78,13 @@ _checker: Checker | None = None  # the worker process's Checker
 
 def _start_worker(db_url: str | None) -> None:
     global _checker
+    import signal
+
     from pharmcheck.engine import Checker
     from pharmcheck.fhir import read_bundle
     from pharmcheck.kb.store import open_kb
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C stops the service, which stops workers
     _checker = Checker(open_kb(db_url))
     medications, patient, _ = read_bundle(_bundle(_WARM_UP), kb=_checker.kb)
     _checker.check(medications, patient)
