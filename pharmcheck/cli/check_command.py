@@ -12,10 +12,15 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.cli.output import write_stdout
-from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Severity
+from pharmcheck.domain import (
+    DIALYSIS_KINDS,
+    HEPATIC_LEVELS,
+    MYOCLONUS_STATES,
+    SEVERITY_NAMES,
+    SEXES,
+    Severity,
+)
 from pharmcheck.files import refuse_clashes, replacing
-
-SEVERITY_NAMES = [s.label for s in Severity]
 
 
 def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # type: ignore[no-untyped-def]
@@ -37,7 +42,7 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
     help="JSON or YAML request, or a FHIR R4 Bundle (JSON) (`-` for stdin).",
 )
 @click.option("--age", type=float, help="Age in years.")
-@click.option("--sex", type=click.Choice(["female", "male", "other"], case_sensitive=False))
+@click.option("--sex", type=click.Choice(SEXES, case_sensitive=False))
 @click.option("--weight", type=float, help="Weight in kg.")
 @click.option("--crcl", type=float, help="Creatinine clearance, mL/min.")
 @click.option("--egfr", type=float, help="eGFR, mL/min/1.73 m2 (used when CrCl is not given).")
@@ -139,6 +144,7 @@ def check(
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
     from pharmcheck.engine import checker
+    from pharmcheck.errors import InputError
     from pharmcheck.fhir import is_bundle, read_bundle
     from pharmcheck.inputs.document import (
         CheckRequest,
@@ -159,6 +165,11 @@ def check(
         if is_bundle(data):
             when = given_as_of or date.today()
             bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
+            if not bundle_meds and not medications:
+                raise InputError(
+                    f"{input_file}: the FHIR Bundle holds no MedicationRequest or "
+                    "MedicationStatement to check"
+                )
             request = CheckRequest(tuple(bundle_meds), bundle_patient, when)
         else:
             request = request_from_data(data, input_file)

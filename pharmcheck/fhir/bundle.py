@@ -3,12 +3,13 @@ medications and patient of one check. See :func:`read_bundle`."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from pharmcheck.domain import Medication, Patient
 from pharmcheck.errors import InputError, PharmcheckError
-from pharmcheck.fhir.medications import Lookup, read_medication, unreadable
+from pharmcheck.fhir.medications import Lookup, read_medication, reference_tail, unreadable
 from pharmcheck.fhir.models import parse_resource
 from pharmcheck.fhir.patient import (
     Reading,
@@ -17,6 +18,7 @@ from pharmcheck.fhir.patient import (
     observation_reading,
     patient_basics,
 )
+from pharmcheck.inputs.typecheck import check_as_of
 from pharmcheck.kb.store import KnowledgeBase
 
 MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
@@ -27,6 +29,17 @@ MAX_ENTRIES = 5000
 def is_bundle(data: Any) -> bool:
     """Whether a parsed document is a FHIR Bundle (its ``resourceType`` says so)."""
     return isinstance(data, dict) and data.get("resourceType") == "Bundle"
+
+
+@dataclass(frozen=True)
+class _Entry:
+    """One resource of the bundle: its R4B model, or why it is not valid R4."""
+
+    label: str  # "MedicationRequest/rx-1", as notes name it
+    kind: str
+    raw: dict[str, Any]
+    model: Any = None
+    error: str | None = None
 
 
 def read_bundle(
@@ -40,8 +53,8 @@ def read_bundle(
     is listed by its name, to be screened by name or reported as not checked); the Patient,
     current Conditions and the latest renal, weight and pregnancy Observations make the
     patient. Unknown elements are removed and noted. A bundle that is not one (not an object,
-    another resourceType, entries that are not resources, two patients) is an
-    :class:`InputError` with one line.
+    another resourceType, entries that are not resources, two patients, a resource about
+    another patient) is an :class:`InputError` with one line.
     """
     from pharmcheck.inputs.resolve import Resolver
     from pharmcheck.kb.store import open_kb
@@ -52,11 +65,51 @@ def read_bundle(
         raise PharmcheckError(
             "reading a FHIR Bundle needs the fhir extra: pip install 'pharmcheck[fhir]'"
         ) from None
-    as_of = as_of or date.today()
-    resources = _resources(bundle)
+    as_of = check_as_of(as_of) or date.today()
+    if kb is not None and not isinstance(kb, KnowledgeBase):
+        raise InputError(f"kb must be a KnowledgeBase from open_kb(), not {type(kb).__name__}")
     kb = kb if kb is not None else open_kb()
     notes: list[str] = []
-    parsed: list[tuple[str, dict[str, Any], Any]] = []
+    entries, index = _parsed(_resources(bundle), notes)
+    if sum(e.kind == "Patient" for e in entries) > 1:
+        raise InputError("the bundle holds more than one Patient; a check is for one")
+    _one_patient(entries, index)
+    lookup = Lookup(kb, kb.memo(("fhir-resolver",), Resolver, kb), index, as_of)
+    medications: list[Medication] = []
+    conditions: list[str] = []
+    readings: list[Reading] = []
+    fields: dict[str, Any] = {}
+    for entry in entries:
+        label, kind, model = entry.label, entry.kind, entry.model
+        if model is None:  # not valid R4: reported, never dropped
+            if kind in MEDICATION_TYPES:
+                medication, said = unreadable(label, entry.raw, str(entry.error))
+                medications.append(medication)
+                notes.extend(said)
+            else:
+                conditions.extend([f"{label} (not valid FHIR R4)"] if kind == "Condition" else [])
+                notes.append(f"{label}: {entry.error}")
+        elif kind in MEDICATION_TYPES:
+            medication, said = read_medication(model, label, lookup)
+            medications.append(medication)
+            notes.extend(said)
+        elif kind == "Patient":
+            fields.update(patient_basics(model, as_of, notes))
+        elif kind == "Condition":
+            text = condition_text(model, label, kb, notes)
+            conditions.extend([text] if text is not None else [])
+        elif kind == "Observation":
+            reading = observation_reading(model, label, as_of, notes)
+            readings.extend([reading] if reading is not None else [])
+    fields.update(latest(readings, as_of, notes))
+    return medications, Patient(conditions=tuple(conditions), **fields), notes
+
+
+def _parsed(
+    resources: list[tuple[str | None, dict[str, Any]]], notes: list[str]
+) -> tuple[list[_Entry], dict[str, Any]]:
+    """The resources pharmcheck reads, parsed, and the valid ones by fullUrl and Type/id."""
+    entries: list[_Entry] = []
     index: dict[str, Any] = {}
     skipped: dict[str, int] = {}
     for full_url, raw in resources:
@@ -68,53 +121,32 @@ def read_bundle(
         result = parse_resource(raw)
         if result.ignored:
             notes.append(f"{label}: unknown element(s) ignored: {', '.join(result.ignored)}")
-        if result.model is None:
-            parsed.append((label, raw, result.error))
-            continue
-        parsed.append((label, raw, result.model))
-        for key in (full_url, label):
-            if key:
-                index[key] = result.model
+        entries.append(_Entry(label, kind, raw, result.model, result.error))
+        if result.model is not None:
+            index.update({key: result.model for key in (full_url, label) if key})
     if skipped:
         listed = ", ".join(f"{n} {kind}" for kind, n in sorted(skipped.items()))
         notes.append(f"not read (pharmcheck does not use them): {listed}")
-    lookup = Lookup(kb, Resolver(kb), index, as_of)
-    medications: list[Medication] = []
-    conditions: list[str] = []
-    readings: list[Reading] = []
-    fields: dict[str, Any] = {}
-    patients = 0
-    for label, raw, model in parsed:
-        kind = raw["resourceType"]
-        if isinstance(model, str) or model is None:  # not valid R4: reported, never dropped
-            if kind in MEDICATION_TYPES:
-                med, said = unreadable(label, raw, str(model))
-                medications.append(med)
-                notes.extend(said)
-            elif kind == "Condition":
-                conditions.append(f"{label} (not valid FHIR R4)")
-                notes.append(f"{label}: {model}")
-            else:
-                notes.append(f"{label}: {model}: not used")
-        elif kind in MEDICATION_TYPES:
-            med, said = read_medication(model, label, lookup)
-            medications.append(med)
-            notes.extend(said)
-        elif kind == "Patient":
-            patients += 1
-            if patients > 1:
-                raise InputError("the bundle holds more than one Patient; a check is for one")
-            fields.update(patient_basics(model, as_of, notes))
-        elif kind == "Condition":
-            text = condition_text(model, label, kb, notes)
-            if text is not None:
-                conditions.append(text)
-        elif kind == "Observation":
-            reading = observation_reading(model, label, as_of, notes)
-            if reading is not None:
-                readings.append(reading)
-    fields.update(latest(readings, as_of, notes))
-    return medications, Patient(conditions=tuple(conditions), **fields), notes
+    return entries, index
+
+
+def _one_patient(entries: list[_Entry], index: dict[str, Any]) -> None:
+    """Refuse a resource about another patient than the bundle's Patient (its findings would be
+    mixed into this one's)."""
+    patient = next((e.model for e in entries if e.kind == "Patient"), None)
+    if patient is None:
+        return
+    for entry in entries:
+        reference = getattr(getattr(entry.model, "subject", None), "reference", None)
+        if not reference:
+            continue
+        target = index.get(reference) or index.get(reference_tail(reference))
+        about_patient = reference.startswith("Patient/") or "/Patient/" in reference
+        if (target is not None and target is not patient) or (target is None and about_patient):
+            raise InputError(
+                f"{entry.label} is about {reference:.60}, not the bundle's Patient/{patient.id}; "
+                "a check is for one patient"
+            )
 
 
 def _resources(bundle: Any) -> list[tuple[str | None, dict[str, Any]]]:

@@ -1,10 +1,22 @@
-"""The code systems and codes the FHIR reader understands, each with where it was read.
+"""The code systems and codes the FHIR reader understands, each read in a published source.
 
-Systems: hl7.org/fhir/R4/terminologies-systems.html. LOINC codes: their displays as LOINC tables
-and HL7 implementation guides give them (the CH LAB-Report eGFR profiles, OHDSI Athena, the US
-Core vital-signs examples); SNOMED CT pregnancy codes: DICOM CID 6096 "Pregnancy Status" and the
-IPS pregnancy-status examples; timing abbreviations: the R4 value set timing-abbreviation
-(v3-GTSAbbreviation).
+- Systems: hl7.org/fhir/R4/terminologies-systems.html (RxNorm, SNOMED CT, LOINC, ICD-10-CM, UCUM,
+  ATC as http://www.whocc.no/atc).
+- CrCl: LOINC 2164-2 "Creatinine renal clearance in 24 hour Urine and Serum or Plasma" (a German
+  lab value set, hl7ch CH LAB-Order examples); 35591-7 "Creatinine renal clearance predicted by
+  Cockcroft-Gault formula" (a LOINC table extract; a French lab value set).
+- eGFR: 98979-8 and 98980-6 (CKD-EPI 2021), hl7ch/ch-lab-report profile
+  ChLabObservation_eGFR_CKD_EPI_2021; 62238-1, 88294-4, 88293-6, 33914-3, 48642-3, 48643-1,
+  50044-7, 70969-1, 50384-7 with their LOINC displays as OHDSI Athena lists them
+  (zietzm/phenotype_standardization, reduced_egfr).
+- Serum creatinine 2160-0 (mass/volume) and 14682-9 (moles/volume): hl7ch/ch-lab-order
+  ObservationDefinition examples and their LOINC displays.
+- Body weight 29463-7 and 3141-9 "Body weight Measured": the FHIR R4 vital-signs Observation
+  example and the US Core body-weight profile.
+- Pregnancy status 82810-3 with SNOMED CT 77386006 "Patient currently pregnant" and 60001007 "Not
+  pregnant" (DICOM CID 6096 as a FHIR ValueSet; CQF anthrax CPG test cases), and LOINC answers
+  LA15173-0 "Pregnant", LA26683-5 "Not pregnant" (a pregnancy-status ValueSet).
+- Timing.code: the 16 codes of the R4 value set timing-abbreviation (v3-GTSAbbreviation).
 """
 
 from __future__ import annotations

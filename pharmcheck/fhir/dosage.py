@@ -195,6 +195,9 @@ def _schedule(timing: Any, notes: list[str]) -> tuple[float | None, str | None]:
 
 def _repeat(repeat: Any, notes: list[str]) -> tuple[float | None, str | None]:
     count = max(repeat.frequency or 1, repeat.frequencyMax or 0)
+    if count < 1:
+        notes.append(f"timing frequency {count} is not a positive number: frequency unknown")
+        return None, None
     unit = repeat.periodUnit
     days = PERIOD_DAYS.get(unit) if unit else None
     periods = [p for p in (_number(repeat.period), _number(repeat.periodMax)) if p is not None]

@@ -51,22 +51,28 @@ def read_medication(resource: Any, label: str, lookup: Lookup) -> tuple[Medicati
     dosages = resource.dosageInstruction if hasattr(resource, "dosageInstruction") else None
     if dosages is None:
         dosages = getattr(resource, "dosage", None)
-    instructions = [read_instruction(d, strength) for d in dosages or []]
+    instructions = [read_instruction(d, strength) for d in dosages or [] if d is not None]
     for instruction in instructions:
         notes.extend(f"{label}: {n}" for n in instruction.notes)
-    dose, frequency, how = regimen(instructions)
-    if how:
-        notes.append(f"{label}: {how}")
+    read = regimen(name[:_MAX_TEXT], instructions)
+    if read.note:
+        notes.append(f"{label}: {read.note}")
     start, stop = _dates(resource, label, lookup.as_of, notes)
+    status = _status(resource.status, label, notes)
+    if getattr(resource, "doNotPerform", None):
+        notes.append(f"{label}: doNotPerform, an order not to give it: not screened")
+        status = "not-taken"
+    if resource.modifierExtension:
+        notes.append(f"{label}: a modifierExtension pharmcheck does not read: read without it")
     return (
         Medication(
-            name=name[:_MAX_TEXT],
-            dose=dose,
-            frequency=frequency,
+            name=read.name,
+            dose=read.dose,
+            frequency=read.frequency,
             route=next((i.route for i in instructions if i.route), None),
             start=start,
             stop=stop,
-            status=_status(resource.status, label, notes),
+            status=status,
         ),
         notes,
     )
@@ -81,6 +87,8 @@ def unreadable(label: str, raw: dict[str, Any], why: str) -> tuple[Medication, l
     status = raw.get("status")
     known = isinstance(status, str) and status_meaning(status) is not None
     note = f"{label}: {why}; read by its name only, dose unknown"
+    if raw.get("doNotPerform") is True:
+        return Medication(name=name[:_MAX_TEXT], status="not-taken"), [note]
     return Medication(name=name[:_MAX_TEXT], status=status if known else "unknown"), [note]
 
 
@@ -94,7 +102,7 @@ def _product(resource: Any, label: str, lookup: Lookup, notes: list[str]) -> Any
     if target and target.startswith("#"):
         found = next((c for c in resource.contained or [] if f"#{c.id}" == target), None)
     elif target:
-        found = lookup.resources.get(target) or lookup.resources.get(_tail(target))
+        found = lookup.resources.get(target) or lookup.resources.get(reference_tail(target))
     if _is_medication(found):
         return found
     display = reference.display if reference is not None else None
@@ -102,8 +110,8 @@ def _product(resource: Any, label: str, lookup: Lookup, notes: list[str]) -> Any
     return display
 
 
-def _tail(reference: str) -> str:
-    """``Type/id`` of an absolute reference."""
+def reference_tail(reference: str) -> str:
+    """``Type/id`` of an absolute reference ("https://ehr.example/fhir/Patient/7")."""
     return "/".join(reference.rstrip("/").split("/")[-2:])
 
 
@@ -207,52 +215,88 @@ def _ratio(ratio: Any) -> Strength | None:
     return Strength(per_ml=each) if unit == "ml" else Strength(per_count=each)
 
 
-def regimen(instructions: list[Instruction]) -> tuple[str | None, str | None, str | None]:
-    """The dose and frequency texts a medication is given with, and how they were read.
+@dataclass(frozen=True)
+class Regimen:
+    """How a medication's dosage reaches the checker: the name (which may carry a stated maximum
+    or a regimen in parts, as a sig does), the dose and frequency fields, and a note."""
 
-    One instruction is passed as its dose and frequency; several are summed within a
-    ``sequence`` and the largest sequence counts, passed as a daily total."""
+    name: str
+    dose: str | None = None
+    frequency: str | None = None
+    note: str | None = None
+
+
+def regimen(name: str, instructions: list[Instruction]) -> Regimen:
+    """The dosage as the checker reads a sig, so that the daily dose and the doses a day (which
+    the renal interval rules read) are those the instructions give; unknown when they cannot be
+    passed exactly.
+
+    One instruction is its dose and frequency, a stated maximum written after the name.
+    Several with the same (or no) ``sequence`` are concurrent: written as a regimen in parts
+    ("300 mg bid + 600 mg daily"), which the sig reader sums. Different sequences are phases
+    (a taper): the phase with the largest daily dose counts."""
     if not instructions:
-        return None, None, None
-    if len(instructions) == 1:
-        only = instructions[0]
-        daily, why = only.daily()
-        capped = only.prn_max is not None and daily != _scheduled(only)
-        if only.dose is not None and only.label and not capped:
-            return _text(only.dose), only.label + (" prn" if only.prn else ""), None
-        if daily is None:
-            return _text(only.dose), None, f"daily dose unknown: {why}"
-        return (
-            _text(daily),
-            "daily prn" if only.prn else "daily",
-            f"{only.describe()}: counted as {daily} a day",
-        )
+        return Regimen(name)
     phases: dict[int | None, list[Instruction]] = {}
     for instruction in instructions:
         phases.setdefault(instruction.sequence, []).append(instruction)
-    totals: list[Quantity] = []
-    for phase in phases.values():
-        parts = [i.daily() for i in phase]
-        missing = next((why for total, why in parts if total is None), None)
-        if missing is not None:
-            return None, None, f"{len(instructions)} dosage instructions: one has {missing}"
-        units = {total.unit for total, _ in parts if total is not None}
-        if len(units) != 1:
-            return None, None, f"{len(instructions)} dosage instructions in different units"
-        totals.append(Quantity(sum(t.value for t, _ in parts if t is not None), units.pop()))
-    if len({t.unit for t in totals}) != 1:
-        return None, None, "dosage phases in different units: daily dose unknown"
-    most = max(totals, key=lambda t: t.value)
-    described = " + ".join(i.describe() for i in instructions)
-    how = "summed" if len(phases) == 1 else f"{len(phases)} phases by sequence, the largest"
-    prn = any(i.prn for i in instructions)
-    return _text(most), "daily prn" if prn else "daily", f"{described}: {how}, {most} a day"
+    chosen, how = instructions, None
+    if len(phases) > 1:
+        totals = [_phase_total(p) for p in phases.values()]
+        if any(t is None for t in totals) or len({t.unit for t in totals if t}) != 1:
+            return Regimen(
+                name, note=f"{len(phases)} dosage phases, one unknown: daily dose unknown"
+            )
+        most = max(range(len(totals)), key=lambda i: totals[i].value)  # type: ignore[union-attr]
+        chosen = list(phases.values())[most]
+        how = f"{len(phases)} dosage phases by sequence: the largest, {totals[most]} a day, counts"
+    read = _single(name, chosen[0]) if len(chosen) == 1 else _parts(name, chosen)
+    notes = [n for n in (how, read.note) if n]
+    return Regimen(read.name, read.dose, read.frequency, "; ".join(notes) or None)
 
 
-def _scheduled(instruction: Instruction) -> Quantity | None:
-    if instruction.dose is None or instruction.per_day is None:
+def _phase_total(phase: list[Instruction]) -> Quantity | None:
+    parts = [i.daily()[0] for i in phase]
+    if any(p is None for p in parts) or len({p.unit for p in parts if p}) != 1:
         return None
-    return Quantity(instruction.dose.value * instruction.per_day, instruction.dose.unit)
+    return Quantity(sum(p.value for p in parts if p), parts[0].unit)  # type: ignore[union-attr]
+
+
+def _single(name: str, only: Instruction) -> Regimen:
+    daily, why = only.daily()
+    if daily is None:
+        return Regimen(name, _text(only.dose), _frequency(only), f"daily dose unknown: {why}")
+    if only.prn_max is None:
+        if only.label is None and only.dose is not None and only.dose.unit != "mcg/h":
+            return Regimen(name, note=f"{only.describe()}: schedule not read, daily dose unknown")
+        return Regimen(name, _text(only.dose), _frequency(only))
+    limited = f"{name} (max {_text(only.prn_max)} a day)"
+    said = parse_sig(limited)
+    if said.prn_max == only.prn_max and (only.label or only.prn):
+        return Regimen(limited, _text(only.dose), _frequency(only) or "prn")
+    return Regimen(
+        name,
+        note=f"{only.describe()}: the maximum cannot be passed on, daily dose unknown",
+    )
+
+
+def _parts(name: str, parts: list[Instruction]) -> Regimen:
+    described = " + ".join(i.describe() for i in parts)
+    if any(i.dose is None or i.label is None or i.prn_max is not None for i in parts):
+        return Regimen(name, note=f"{described}: daily dose unknown")
+    drug = parse_sig(name).name or name
+    written = f"{drug} " + " + ".join(f"{_text(i.dose)} {_frequency(i)}" for i in parts)
+    expected = _phase_total(parts)
+    said = parse_sig(written)
+    if expected is None or said.daily != expected or said.name != drug:
+        return Regimen(name, note=f"{described}: daily dose unknown")
+    return Regimen(written, note=f"{len(parts)} dosage instructions taken together: {described}")
+
+
+def _frequency(instruction: Instruction) -> str | None:
+    if instruction.label is None:
+        return "prn" if instruction.prn else None
+    return instruction.label + (" prn" if instruction.prn else "")
 
 
 def _text(dose: Quantity | None) -> str | None:

@@ -9,10 +9,13 @@ bundle. A resource still invalid after that is reported by the caller, never dro
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 _MAX_PASSES = 5
+_CACHED = 4096  # distinct resources remembered
 
 
 @dataclass(frozen=True)
@@ -36,7 +39,22 @@ def model_class(resource_type: str) -> Any:
 
 
 def parse_resource(resource: dict[str, Any]) -> Parsed:
-    """``resource`` as its R4B model, unknown elements removed and named."""
+    """``resource`` as its R4B model, unknown elements removed and named. An EHR sends the same
+    resources call after call (the active list at each order), so each distinct resource is
+    validated once (the models are only read, never changed)."""
+    try:
+        text = json.dumps(resource, sort_keys=True, allow_nan=False)
+    except (TypeError, ValueError, RecursionError):
+        return _parse(resource)  # not plain JSON: validated as it is, not remembered
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=_CACHED)
+def _parse_text(text: str) -> Parsed:
+    return _parse(json.loads(text))
+
+
+def _parse(resource: dict[str, Any]) -> Parsed:
     import pydantic
 
     cls = model_class(str(resource.get("resourceType")))
@@ -49,8 +67,10 @@ def parse_resource(resource: dict[str, Any]) -> Parsed:
             return Parsed(cls.model_validate(data), tuple(ignored))
         except pydantic.ValidationError as exc:
             errors = exc.errors()
-        except (ValueError, TypeError, RecursionError) as exc:
-            return Parsed(None, tuple(ignored), f"not valid FHIR R4 ({exc!s:.120})")
+        except (ValueError, TypeError, KeyError, AttributeError, IndexError, RecursionError) as exc:
+            # fhir.resources raises these on some malformed input (a contained resource whose
+            # resourceType is empty is a KeyError): the resource is not valid R4
+            return Parsed(None, tuple(ignored), f"not valid FHIR R4 ({type(exc).__name__})")
         extra = [e["loc"] for e in errors if e.get("type") == "extra_forbidden"]
         if not extra:
             first = errors[0]

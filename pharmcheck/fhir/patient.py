@@ -37,6 +37,7 @@ from pharmcheck.kb.store import KnowledgeBase
 
 _CURRENT = {"active", "recurrence", "relapse"}
 _VOID_VERIFICATION = {"refuted", "entered-in-error"}
+_UNCONFIRMED = {"unconfirmed", "provisional", "differential"}
 _RESULT_STATUSES = {"final", "amended", "corrected"}
 _GENDERS = {"female": "female", "male": "male", "other": "other"}
 
@@ -109,6 +110,8 @@ def condition_text(resource: Any, label: str, kb: KnowledgeBase, notes: list[str
         return None
     if not clinical:
         notes.append(f"{label}: no clinical status: read as current")
+    if verification & _UNCONFIRMED:
+        notes.append(f"{label}: verification status {'/'.join(sorted(verification))}: used")
     concept = resource.code
     codings = list(concept.coding or []) if concept is not None else []
     for coding in codings:
@@ -141,7 +144,8 @@ def _codes(concept: Any) -> set[str]:
 
 def observation_reading(resource: Any, label: str, as_of: date, notes: list[str]) -> Reading | None:
     """The measure an Observation gives, when it is one pharmcheck reads and its value counts."""
-    codes = {str(c.code) for c in (resource.code.coding or []) if c.system == LOINC and c.code}
+    codings = resource.code.coding if resource.code is not None else None
+    codes = {str(c.code) for c in codings or [] if c.system == LOINC and c.code}
     measure, detail = _measure(codes)
     if measure is None:
         return None

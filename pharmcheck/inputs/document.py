@@ -14,18 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pharmcheck.domain import (
-    PATIENT_FLAGS,
-    PATIENT_NUMBERS,
-    PATIENT_TEXTS,
-    DoseChange,
-    Medication,
-    Patient,
-    Quantity,
-)
+from pharmcheck.domain import DoseChange, Medication, Patient
 from pharmcheck.errors import InputError
 from pharmcheck.fhir.bundle import is_bundle
-from pharmcheck.inputs.renal import creatinine_quantity
+from pharmcheck.inputs.patient import MAX_TEXT_CHARS, patient_from_fields
 from pharmcheck.inputs.sig import parse_dose
 from pharmcheck.inputs.status import status_problem
 
@@ -35,8 +27,6 @@ MAX_MEDICATIONS = 1000
 MAX_NESTING_DEPTH = 10
 #: A FHIR Bundle nests deeper: entry, resource, contained Medication, ingredient, strength, ...
 MAX_FHIR_NESTING_DEPTH = 32
-#: A text field longer than this is refused: no drug name, sig or condition comes near it.
-MAX_TEXT_CHARS = 1000
 _MEDICATION_FIELDS = {
     "name",
     "dose",
@@ -210,67 +200,10 @@ def request_from_data(data: Any, source: str = "input") -> CheckRequest:
             "(use `pharmcheck screen` for wards)"
         )
     as_of = parse_date(data["as_of"], "as_of") if data.get("as_of") is not None else None
-    patient = patient_from_data(data.get("patient") or {})
+    patient = patient_from_fields(data.get("patient") or {})
     return CheckRequest(
         tuple(medication_from_data(m, i) for i, m in enumerate(meds, start=1)), patient, as_of
     )
-
-
-def patient_from_data(data: Any) -> Patient:
-    if not isinstance(data, dict):
-        raise InputError("'patient' must be an object")
-    unknown = (
-        set(data)
-        - set(PATIENT_NUMBERS)
-        - set(PATIENT_TEXTS)
-        - set(PATIENT_FLAGS)
-        - {"conditions", "serum_creatinine"}
-    )
-    if unknown:
-        raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    # Numbers are type- and range-checked by engine.validate_patient, as for every caller.
-    values: dict[str, Any] = {key: data.get(key) for key in PATIENT_NUMBERS}
-    for key in PATIENT_TEXTS:
-        value = data.get(key)
-        if value is not None and not isinstance(value, str | int):
-            raise InputError(f"patient {key} must be text, got {value!r}")
-        values[key] = str(value).strip().lower() if value is not None and key != "id" else value
-    if values["id"] is not None:
-        values["id"] = str(values["id"])
-    for key in PATIENT_FLAGS:
-        value = data.get(key)
-        if value is not None and not isinstance(value, bool):
-            raise InputError(f"patient {key} must be true or false, got {value!r}")
-        values[key] = value
-    conditions = data.get("conditions") or []
-    if isinstance(conditions, str):
-        conditions = [c for c in conditions.split(";") if c.strip()]
-    if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
-        raise InputError("patient conditions must be a list of text")
-    for text in [
-        *conditions,
-        *(str(values[key]) for key in PATIENT_TEXTS if values[key] is not None),
-    ]:
-        if len(text) > MAX_TEXT_CHARS:
-            raise InputError(
-                f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
-            )
-    return Patient(
-        conditions=tuple(c.strip() for c in conditions),
-        serum_creatinine=_creatinine(data.get("serum_creatinine")),
-        **values,
-    )
-
-
-def _creatinine(data: Any) -> Quantity | None:
-    """A serum creatinine given as ``{"value": 1.2, "unit": "mg/dL"}`` (or umol/L)."""
-    if data is None:
-        return None
-    if not isinstance(data, dict) or set(data) != {"value", "unit"}:
-        raise InputError(
-            'patient serum_creatinine must be {"value": NUMBER, "unit": "mg/dL" or "umol/L"}'
-        )
-    return creatinine_quantity(data["value"], data["unit"])
 
 
 def medication_from_data(data: Any, number: int) -> Medication:
