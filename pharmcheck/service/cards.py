@@ -1,7 +1,7 @@
 """CDS Hooks cards from a pharmcheck report: one card per clinical problem.
 
 - A finding (one rule, one set of drugs) is one card. Its ``indicator`` follows its severity
-  (:data:`INDICATOR_RULE`): ``critical`` only for a contraindication, or a major problem whose
+  (:func:`indicator`): ``critical`` only for a contraindication, or a major problem whose
   evidence is high or moderate; ``warning`` for any other major or moderate problem; ``info``
   for minor and informational ones. Some EHRs show ``critical`` as a pop-up, so it is kept rare.
 - A medication or condition that could not be checked is an ``info`` card of its own: "not
@@ -53,19 +53,10 @@ _OVERRIDE_CODINGS = [
 ]  # shared by every card: only ever serialised, never changed
 _CARD_NAMESPACE = uuid.UUID("5b0c2a8e-7c1f-4f7e-9a53-2f1f3c9a4d10")
 
-INDICATOR_RULE = (
-    ("contraindicated", "critical"),
-    ("major, evidence high or moderate", "critical"),
-    ("major, evidence low or very low", "warning"),
-    ("moderate", "warning"),
-    ("minor", "info"),
-    ("info", "info"),
-    ("not checked, data unavailable, notes", "info"),
-)
-
 
 def indicator(finding: Finding) -> str:
-    """The card indicator for a finding (see :data:`INDICATOR_RULE`)."""
+    """The card indicator for a finding: contraindicated, and major with high or moderate
+    evidence, are critical; other major and moderate are warning; minor and info are info."""
     if finding.severity == Severity.CONTRAINDICATED:
         return "critical"
     if finding.severity == Severity.MAJOR:

@@ -12,10 +12,6 @@ from typing import Any
 from pharmcheck.errors import InputError
 
 
-class BodyTooLarge(InputError):
-    """The request body is larger than the service accepts."""
-
-
 def parse_json(body: bytes, max_depth: int) -> Any:
     """The JSON document in ``body``; InputError for anything else or for nesting over
     ``max_depth`` objects and arrays."""

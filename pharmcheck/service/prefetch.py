@@ -24,15 +24,15 @@ class _FetchFailed(Exception):
 
 @dataclass(frozen=True)
 class Gathered:
-    """Every resource read for one call, and which kinds of data were absent or unreadable."""
+    """Every resource read for one call, and which kinds of data could not be fetched (data the
+    EHR has none of needs no mention here: each rule that needs it says it is unknown)."""
 
     resources: tuple[dict[str, Any], ...]
-    no_data: tuple[str, ...] = ()  # keys the EHR or its server had nothing for
     failed: tuple[str, ...] = ()  # context keys whose fetch failed: checked without
 
     def gaps(self) -> list[str]:
         """One line per kind of data the EHR could not give, for the card saying the check ran
-        without it (data it has none of needs no card: each rule that needs it says so)."""
+        without it."""
         return [f"{CONTEXT_LABELS[k]}: could not be fetched from the EHR" for k in self.failed]
 
 
@@ -79,16 +79,8 @@ async def gather(call: HookCall, client: httpx.AsyncClient | None) -> Gathered:
                 raise result
             else:
                 values[key] = result
-    resources: list[dict[str, Any]] = []
-    no_data = []
-    for key in PREFETCH:
-        if key in failed:
-            continue
-        found = _resources(values.get(key))
-        if not found and key != "medicationStatements":  # few EHRs record statements
-            no_data.append(key)
-        resources.extend(found)
-    return Gathered(tuple(resources), tuple(no_data), tuple(failed))
+    resources = [r for key in PREFETCH if key not in failed for r in _resources(values.get(key))]
+    return Gathered(tuple(resources), tuple(failed))
 
 
 def _resources(value: dict[str, Any] | None) -> list[dict[str, Any]]:
