@@ -91,7 +91,6 @@ def build_cards(
     context: CardContext,
     drafts: tuple[DraftOrder, ...] = (),
     gaps: tuple[str, ...] = (),
-    notes: tuple[str, ...] = (),
     only_drugs: frozenset[str] | None = None,
 ) -> list[Card]:
     """The cards for ``report``, most urgent first. ``only_drugs`` keeps the problems that
@@ -103,9 +102,8 @@ def build_cards(
     cards += [_not_checked_card(u, context) for u in report.unrecognized]
     if gaps:
         cards.append(_gaps_card(gaps, context))
-    all_notes = (*notes, *report.notes)
-    if all_notes:
-        cards.append(_notes_card(all_notes, context))
+    if report.notes:
+        cards.append(_notes_card(report.notes, context))
     order = {"critical": 0, "warning": 1, "info": 2}
     return sorted(cards, key=lambda c: order[c.body["indicator"]])
 

@@ -66,9 +66,7 @@ class Runtime:
         context = CardContext(
             call.hook_instance, self.settings.base_url, __version__, self.kb_version
         )
-        cards = build_cards(
-            screened.report, context, screened.drafts, tuple(gathered.gaps()), screened.notes, only
-        )
+        cards = build_cards(screened.report, context, screened.drafts, tuple(gathered.gaps()), only)
         for card in cards:
             self.cards.add(card.uuid, card.rule_code)
         return {"cards": [card.body for card in cards]}

@@ -37,9 +37,8 @@ class DraftOrder:
 
 @dataclass(frozen=True)
 class Screened:
-    report: Report
+    report: Report  # its notes say how the FHIR input was read, as `check --input` says it
     drafts: tuple[DraftOrder, ...]
-    notes: tuple[str, ...]  # how the FHIR input was read
 
 
 class Checkers:
@@ -132,7 +131,7 @@ def screen(checker: Checker, call: HookCall, gathered: Gathered, as_of: date) ->
     drafts = {_key(r): r for r in call.draft_orders}
     resources = [r for r in gathered.resources if _key(r) not in drafts] + list(drafts.values())
     medications, patient, notes = read_bundle(_bundle(resources), as_of, kb=checker.kb)
-    report = checker.check(medications, patient, as_of=as_of)
+    report = checker.check(medications, patient, as_of=as_of, notes=notes)
     ordered = [r for r in drafts.values() if r.get("resourceType") in _MEDICATION_TYPES]
     first = len(medications) - len(ordered)
     orders = []
@@ -144,7 +143,7 @@ def screen(checker: Checker, call: HookCall, gathered: Gathered, as_of: date) ->
             reference = f"{resource['resourceType']}/{rid}"
             selected = not call.selections or reference in call.selections
             orders.append(DraftOrder(reference, medications[index].name, drugs, selected))
-    return Screened(report, tuple(orders), tuple(notes))
+    return Screened(report, tuple(orders))
 
 
 _MEDICATION_TYPES = ("MedicationRequest", "MedicationStatement")
