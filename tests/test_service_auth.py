@@ -57,6 +57,7 @@ def secured_url(
     (folder / "ehr-jwks.json").write_text(json.dumps({"keys": [ec_jwk, rsa_jwk]}))
     (folder / "issuers.yaml").write_text(
         f"issuers:\n  - iss: {ISSUER}\n    jwks_file: ehr-jwks.json\n    jku: [{JKU}]\n"
+        f"    fhir_servers: [{ISSUER}]\n"
     )
     settings = ServiceSettings(db_url=kb_url, trusted_issuers=folder / "issuers.yaml")
     with serving(settings) as url:
@@ -209,6 +210,21 @@ def test_unknown_issuer_key_or_jku_is_refused(secured_url: str, keys: dict[str, 
             secured_url, token(keys["ec"], aud, headers={"jku": "https://evil.example.org/jwks"})
         )
     )
+
+
+def test_a_call_may_name_only_its_issuers_fhir_servers(
+    secured_url: str, keys: dict[str, Any]
+) -> None:
+    sign = f"{secured_url}/cds-services/pharmcheck-order-sign"
+    for server, status in (
+        (ISSUER, 200),  # everything prefetched: nothing is fetched
+        (f"{ISSUER}/", 200),
+        ("https://attacker.example.org/fhir", 400),  # the EHR's token would go there
+        (f"{ISSUER}-evil.example.org", 400),
+    ):
+        body = {**cds_data.call(), "fhirServer": server}
+        auth = {"Authorization": f"Bearer {token(keys['ec'], sign)}"}
+        assert httpx.post(sign, json=body, headers=auth).status_code == status, server
 
 
 def test_an_unusable_allowlist_is_one_line(tmp_path: Path, kb_url: str) -> None:

@@ -7,6 +7,7 @@ The allowlist file (YAML or JSON) names each trusted EHR::
         jwks_file: ehr-jwks.json                 # its public keys (a JWK Set), beside this file
         jku: [https://ehr.example.org/jwks]      # jku headers accepted (optional; never fetched)
         tenants: [hospital-a]                    # tenant claims accepted (optional)
+        fhir_servers: [https://ehr.example.org/fhir]  # fhirServer values accepted (optional)
 
 A token passes only if: its ``alg`` is ES384 or RS384 (never ``none`` or a shared-secret
 HMAC); ``typ`` is JWT; ``iss`` is listed; a ``jku`` header, if any, is listed for that issuer;
@@ -42,6 +43,7 @@ class TrustedIssuer:
     keys: dict[str, Any]  # kid -> a PyJWK
     jku: frozenset[str] = frozenset()
     tenants: frozenset[str] = frozenset()
+    fhir_servers: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -51,9 +53,18 @@ class Caller:
     iss: str
     sub: str | None = None
     tenant: str | None = None
+    fhir_servers: frozenset[str] = frozenset()  # where its calls may send the service (empty: any)
+
+    def may_use(self, fhir_server: str) -> bool:
+        """Whether this caller's calls may have the service fetch from ``fhir_server`` (and
+        send it their FHIR access token)."""
+        base = fhir_server.rstrip("/")
+        return not self.fhir_servers or any(
+            base == s.rstrip("/") or base.startswith(s.rstrip("/") + "/") for s in self.fhir_servers
+        )
 
     def __str__(self) -> str:
-        return " ".join(
+        return " ".join(  # the allowed FHIR servers are configuration, not identity
             [
                 self.iss,
                 *([f"sub={self.sub}"] if self.sub else []),
@@ -106,6 +117,7 @@ def load_issuers(path: Path) -> dict[str, TrustedIssuer]:
             keys=keys,
             jku=frozenset(_strings(entry.get("jku"), where, "jku")),
             tenants=frozenset(_strings(entry.get("tenants"), where, "tenants")),
+            fhir_servers=frozenset(_strings(entry.get("fhir_servers"), where, "fhir_servers")),
         )
     return issuers
 
@@ -181,6 +193,7 @@ class TokenVerifier:
             issuer.iss,
             sub if isinstance(sub, str) and sub else None,
             tenant if isinstance(tenant, str) and tenant else None,
+            issuer.fhir_servers,
         )
 
     def _remember(self, iss: str, jti: str, until: float, now: float) -> None:

@@ -9,7 +9,8 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from pharmcheck._version import __version__
-from pharmcheck.service.auth import TokenVerifier, load_issuers
+from pharmcheck.errors import InputError
+from pharmcheck.service.auth import Caller, TokenVerifier, load_issuers
 from pharmcheck.service.cards import CardContext, build_cards
 from pharmcheck.service.feedback import CardLog, parse_feedback, store_feedback
 from pharmcheck.service.hooks import SERVICES, parse_call
@@ -53,10 +54,12 @@ class Runtime:
     def discovery(self) -> dict[str, Any]:
         return {"services": [s.discovery() for s in SERVICES.values()]}
 
-    async def answer(self, service_id: str, body: Any) -> dict[str, Any]:
+    async def answer(self, service_id: str, body: Any, caller: Caller) -> dict[str, Any]:
         """The cards for one hook call (LookupError: no such service; InputError: a bad call;
         PrefetchUnavailable: needed data cannot be had)."""
         call = parse_call(service_id, body)
+        if call.fhir_server is not None and not caller.may_use(call.fhir_server):
+            raise InputError("fhirServer is not one this EHR is trusted to name")
         gathered = await gather(call, self.client)
         future = self.checkers.submit(screen, call, gathered, date.today())
         screened = await asyncio.wrap_future(future)
