@@ -20,6 +20,7 @@ settings.register_profile("thorough", max_examples=2000, **_COMMON)
 settings.load_profile(os.environ.get("PHARMCHECK_HYPOTHESIS", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.service_server"]  # the service over real HTTP: serving(), service_url
 
 
 @pytest.fixture(scope="session")

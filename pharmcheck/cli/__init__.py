@@ -62,6 +62,10 @@ class _Group(click.Group):
         ),
         "db": ("db_commands", "Build, migrate, describe and verify the knowledge base."),
         "drug": ("drug_commands", "Look up what the knowledge base knows about a drug."),
+        "feedback": (
+            "feedback_command",
+            "Report the CDS Hooks feedback received: accepted and overridden cards, with reasons.",
+        ),
         "override": (
             "override_commands",
             "Suppress, re-grade or annotate findings for this site (or one unit), with an audit trail.",
@@ -69,6 +73,10 @@ class _Group(click.Group):
         "rules": (
             "rules_command",
             "List every rule, or show one rule's documentation (by code or name).",
+        ),
+        "serve": (
+            "serve_command",
+            "Run the CDS Hooks service (order-select, order-sign, patient-view) over HTTP.",
         ),
         "screen": (
             "screen_command",
