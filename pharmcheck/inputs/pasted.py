@@ -20,7 +20,8 @@ from dataclasses import dataclass
 
 from pharmcheck.domain import Medication
 from pharmcheck.inputs.document import MAX_MEDICATIONS, MAX_TEXT_CHARS
-from pharmcheck.inputs.sig import parse_dose, parse_sig
+from pharmcheck.inputs.sig import parse_dose, parse_frequency, parse_sig
+from pharmcheck.inputs.status import status_problem
 
 MEDICATION, CONTINUATION, IGNORED, NOT_CHECKED = (
     "medication",
@@ -371,3 +372,83 @@ def _not_checked(number: int, raw: str, reason: str, section: str | None = None)
 
 def _squeeze(text: str) -> str:
     return re.sub(r"\s+", " ", text).strip()
+
+
+@dataclass(frozen=True)
+class LineFields:
+    """A line's reading as the five fields a person edits: drug, dose, frequency, route, status.
+    Blank is not stated; a status of :data:`NOT_A_MEDICATION` keeps the line out of the check."""
+
+    drug: str = ""
+    dose: str = ""
+    frequency: str = ""
+    route: str = ""
+    status: str = ""
+
+
+NOT_A_MEDICATION = "not-a-medication"
+
+
+def fields_of(line: PastedLine) -> LineFields:
+    """The fields a line is read as, from its text as written (the sig parser's reading)."""
+    if line.medication is None:
+        sig = parse_sig(clean_line(line.text))
+        status = NOT_A_MEDICATION
+    else:
+        sig = parse_sig(line.medication.name)
+        status = line.medication.status or ""
+    return LineFields(
+        drug=sig.name,
+        dose=str(sig.dose) if sig.dose else "",
+        frequency=sig.frequency.label if sig.frequency else "",
+        route=sig.route or "",
+        status=status,
+    )
+
+
+def edited(line: PastedLine, read: LineFields, edit: LineFields) -> PastedLine:
+    """The line as a person corrected it: what they changed replaces what was read, and the rest
+    of the text stands (a changed drug name keeps the sig around it). A dose, frequency or status
+    that cannot be read makes the line not checked, saying why."""
+    if edit == read:
+        return line
+    note = "corrected by hand"
+    if edit.status == NOT_A_MEDICATION:
+        return PastedLine(line.number, line.text, IGNORED, reason="marked as not a medication")
+    status = edit.status.strip() or None
+    problem = status_problem(status)
+    if problem:
+        return _not_checked(line.number, line.text, problem, line.section)
+    if not edit.drug.strip():
+        return _not_checked(line.number, line.text, "no drug name given", line.section)
+    route = edit.route.strip() or None
+    if edit.dose != read.dose or edit.frequency != read.frequency:
+        dose, frequency = edit.dose.strip() or None, edit.frequency.strip() or None
+        if dose is not None and parse_dose(dose)[0] is None:
+            return _not_checked(
+                line.number, line.text, f"cannot read the dose {dose!r}", line.section
+            )
+        if frequency is not None and parse_frequency(frequency) is None:
+            return _not_checked(
+                line.number, line.text, f"cannot read the frequency {frequency!r}", line.section
+            )
+        medication = Medication(
+            edit.drug.strip(), dose=dose, frequency=frequency, route=route, status=status
+        )
+    else:
+        text = line.medication.name if line.medication else clean_line(line.text)
+        if edit.drug != read.drug and read.drug and read.drug in text:
+            text = text.replace(read.drug, edit.drug.strip(), 1)
+        elif edit.drug != read.drug:
+            text = edit.drug.strip()
+        medication = Medication(
+            text, route=route if edit.route != read.route else None, status=status
+        )
+    return PastedLine(
+        line.number,
+        line.text,
+        MEDICATION,
+        medication=medication,
+        note=note,
+        section=line.section,
+    )

@@ -1,0 +1,1 @@
+"""The HTTP service (``pharmcheck serve``). Needs the ``server`` extra."""

@@ -1,0 +1,199 @@
+"""The ward page's screens: an upload read into tables, screened in the background with its
+progress told, its findings kept for filtering and download. The screening is the batch
+library's (:func:`pharmcheck.batch.screen`), so the page gives exactly what ``screen`` gives."""
+
+from __future__ import annotations
+
+import io
+import secrets
+import tempfile
+import threading
+import time
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from fastapi import FastAPI, Request
+
+from pharmcheck.domain import Severity
+from pharmcheck.engine import Checker
+from pharmcheck.errors import InputError, PharmcheckError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from pharmcheck.batch import ScreenResult
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # per request: a 100,000-row ward as CSV is about 6 MB
+KEPT_JOBS = 8  # finished screens kept for filtering and download, the oldest dropped first
+TABLE_SUFFIXES = (".csv", ".tsv", ".tab", ".txt", ".xlsx", ".xlsm", ".parquet")
+SEVERITY_LABELS = tuple(s.label for s in sorted(Severity, reverse=True))
+DOWNLOADS = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+class TooLarge(InputError):
+    """The upload is past MAX_UPLOAD_BYTES."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    meds: pd.DataFrame
+    patients: pd.DataFrame | None
+    names: tuple[str, str | None]
+
+
+@dataclass
+class Job:
+    """One screen: its step while it runs, then its result or the one-line reason it failed."""
+
+    id: str
+    names: tuple[str, str | None]
+    started: float = field(default_factory=time.monotonic)
+    step: str = "queued"
+    done: int = 0
+    total: int = 1
+    result: ScreenResult | None = None
+    error: str | None = None
+    seconds: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.result is not None or self.error is not None
+
+    @property
+    def elapsed(self) -> float:
+        return self.seconds if self.seconds is not None else time.monotonic() - self.started
+
+    def progress(self, what: str, done: int, total: int) -> None:
+        """The batch library's Progress: told before each step."""
+        self.step, self.done, self.total = what, done, max(total, 1)
+
+
+class Jobs:
+    """The screens of one app, the last KEPT_JOBS of them."""
+
+    def __init__(self) -> None:
+        self._jobs: OrderedDict[str, Job] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def start(self, upload: Upload, runner: Checker) -> Job:
+        job = Job(secrets.token_urlsafe(12), upload.names)
+        with self._lock:
+            self._jobs[job.id] = job
+            while len(self._jobs) > KEPT_JOBS:
+                self._jobs.popitem(last=False)
+        threading.Thread(target=_run, args=(job, upload, runner), daemon=True).start()
+        return job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+
+def jobs(app: FastAPI) -> Jobs:
+    if not hasattr(app.state, "web_jobs"):
+        app.state.web_jobs = Jobs()
+    return app.state.web_jobs  # type: ignore[no-any-return]
+
+
+def _run(job: Job, upload: Upload, runner: Checker) -> None:
+    from pharmcheck.batch import screen
+
+    try:
+        job.result = screen(upload.meds, upload.patients, runner=runner, progress=job.progress)
+    except PharmcheckError as exc:
+        job.error = str(exc)
+    except Exception as exc:  # noqa: BLE001 - the page must say the screen failed, not spin
+        job.error = f"the screen failed: {exc.__class__.__name__}: {exc}"
+    finally:
+        job.seconds = time.monotonic() - job.started
+
+
+async def read_upload(request: Request) -> Upload:
+    """The two files of the ward form, read as ``pharmcheck screen`` reads them."""
+    length = request.headers.get("content-length")
+    if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
+        raise TooLarge(_too_large(int(length)))
+    form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
+    meds, patients = form.get("meds"), form.get("patients")
+    if meds is None or isinstance(meds, str) or not meds.filename:
+        raise InputError("choose a medications file (CSV, TSV, XLSX or Parquet)")
+    med_table = await _table(meds, "medications")
+    patient_table = None
+    if patients is not None and not isinstance(patients, str) and patients.filename:
+        patient_table = await _table(patients, "patients")
+    return Upload(
+        med_table,
+        patient_table,
+        (meds.filename, patient_table is not None and patients.filename or None),  # type: ignore[union-attr]
+    )
+
+
+async def _table(upload: Any, what: str) -> pd.DataFrame:
+    from pharmcheck.batch import read_table
+
+    name = Path(upload.filename).name
+    suffix = Path(name).suffix.lower()
+    if suffix not in TABLE_SUFFIXES:
+        raise InputError(
+            f"{what} file {name}: {suffix or 'no extension'} is not a table "
+            "(use .csv, .tsv, .xlsx or .parquet)"
+        )
+    data = await upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise TooLarge(_too_large(len(data)))
+    # read_table reads by extension from a path, exactly as the CLI does: the same one-line reasons.
+    with tempfile.TemporaryDirectory(prefix="pharmcheck-upload-") as folder:
+        path = Path(folder) / name
+        path.write_bytes(data)
+        try:
+            return read_table(str(path))
+        except InputError as exc:
+            raise InputError(str(exc).replace(str(path), name)) from None
+
+
+def _too_large(size: int) -> str:
+    return (
+        f"the upload is {size / 2**20:.1f} MB; the page takes at most "
+        f"{MAX_UPLOAD_BYTES // 2**20} MB (screen larger wards with `pharmcheck screen`)"
+    )
+
+
+def filtered(job: Job, severity: str, code: str, patient: str) -> pd.DataFrame:
+    """The finding rows that pass the filters: a severity and above, a code or code prefix, a
+    patient id. Rows that are not findings (unrecognised, rejected) always stay in view."""
+    assert job.result is not None
+    rows = job.result.findings
+    if severity in SEVERITY_LABELS:
+        floor = Severity.parse(severity)
+        keep = rows["severity"].map(
+            lambda label: (
+                not label or Severity.parse(label) >= floor if label in SEVERITY_LABELS else True
+            )
+        )
+        rows = rows[keep.astype(bool)]
+    if code:
+        rows = rows[rows["code"].str.upper().str.startswith(code.upper())]
+    if patient:
+        rows = rows[rows["patient_id"] == patient]
+    return rows
+
+
+def download(job: Job, fmt: str) -> tuple[bytes, str]:
+    """All the finding rows (never filtered: nothing is lost), as CSV or a workbook."""
+    assert job.result is not None
+    buffer = io.BytesIO()
+    if fmt == "csv":
+        job.result.rows.write_csv(buffer)
+    else:
+        from pharmcheck.report.escape import spreadsheet_cell
+
+        frame = job.result.findings.map(
+            lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell
+        )
+        frame.to_excel(buffer, index=False, sheet_name="findings")
+    return buffer.getvalue(), DOWNLOADS[fmt]
