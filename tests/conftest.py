@@ -24,6 +24,7 @@ settings.register_profile(
 settings.load_profile(os.environ.get("PHARMCHECK_HYPOTHESIS", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["tests.service_server"]  # the service over real HTTP: serving(), service_url
 
 
 @pytest.fixture(scope="session")

@@ -66,6 +66,10 @@ class _Group(click.Group):
             "rules_command",
             "List every rule, or show one rule's documentation (by code or name).",
         ),
+        "serve": (
+            "serve_command",
+            "Run the CDS Hooks service (order-select, order-sign, patient-view) over HTTP.",
+        ),
         "screen": (
             "screen_command",
             "Screen MEDS (one row per medication: patient_id, name, and optionally "
