@@ -146,6 +146,7 @@ class Patient:
     childbearing_potential: bool | None = None
     conditions: tuple[str, ...] = ()
     myoclonus: str | None = None
+    serum_creatinine: Quantity | None = None  # mg/dL or umol/L: CrCl by Cockcroft-Gault without crcl
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -161,6 +162,7 @@ class Patient:
             "childbearing_potential": self.childbearing_potential,
             "conditions": list(self.conditions),
             "myoclonus": self.myoclonus,
+            "serum_creatinine": self.serum_creatinine.to_dict() if self.serum_creatinine else None,
         }
 
 

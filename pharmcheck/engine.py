@@ -31,6 +31,7 @@ from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.conditions import resolve_condition
 from pharmcheck.inputs.normalize import lower_key
+from pharmcheck.inputs.renal import cockcroft_gault, creatinine_quantity
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
@@ -147,6 +148,8 @@ class Checker:
         structure-based prediction rules (PC8xx) read them.
         """
         conditions = self.conditions_of(patient)
+        renal_note = estimated_crcl_note(patient)
+        notes = [*notes, renal_note] if renal_note else notes
         ctx = CheckContext(self.kb, patient, resolved, as_of, conditions.ids, structures=structures)
         everything = self._run(rules, ctx)
         findings = tuple(f for f in everything if f.severity >= min_severity)
@@ -490,6 +493,8 @@ def validate_patient(patient: Patient) -> Patient:
             raise InputError(
                 f"patient {field} {value:g} is outside the plausible range {low}-{high}"
             )
+    if patient.serum_creatinine is not None:
+        creatinine_quantity(patient.serum_creatinine.value, patient.serum_creatinine.unit)
     for field, allowed in (
         ("dialysis", DIALYSIS_KINDS),
         ("hepatic_impairment", HEPATIC_LEVELS),
@@ -499,6 +504,17 @@ def validate_patient(patient: Patient) -> Patient:
         if value is not None and value not in allowed:
             raise InputError(f"patient {field} must be one of {', '.join(allowed)}, got {value!r}")
     return patient
+
+
+def estimated_crcl_note(patient: Patient) -> str | None:
+    """What the report says about a serum creatinine: the Cockcroft-Gault estimate with its
+    inputs, why none was made, or that a given CrCl was used instead."""
+    if patient.serum_creatinine is None:
+        return None
+    if patient.crcl is not None:
+        return f"CrCl {patient.crcl:g} mL/min was given: serum creatinine not used to estimate it"
+    estimate = cockcroft_gault(patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex)
+    return estimate if isinstance(estimate, str) else estimate.describe()
 
 
 def validate_medication(med: Medication, as_of: date) -> None:

@@ -36,6 +36,14 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
 @click.option("--weight", type=float, help="Weight in kg.")
 @click.option("--crcl", type=float, help="Creatinine clearance, mL/min.")
 @click.option("--egfr", type=float, help="eGFR, mL/min/1.73 m2 (used when CrCl is not given).")
+@click.option(
+    "--creatinine",
+    type=(float, str),
+    default=None,
+    metavar="VALUE UNIT",
+    help="Serum creatinine, mg/dL or umol/L: CrCl by Cockcroft-Gault (needs age, sex, weight) "
+    "when CrCl is not given.",
+)
 @click.option("--dialysis", type=click.Choice(DIALYSIS_KINDS))
 @click.option("--hepatic", type=click.Choice(HEPATIC_LEVELS), help="Hepatic impairment.")
 @click.option("--pregnant/--not-pregnant", default=None)
@@ -95,6 +103,7 @@ def check(
     weight: float | None,
     crcl: float | None,
     egfr: float | None,
+    creatinine: tuple[float, str] | None,
     dialysis: str | None,
     hepatic: str | None,
     pregnant: bool | None,
@@ -125,6 +134,7 @@ def check(
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
     from pharmcheck.inputs.document import CheckRequest, parse_date, parse_document, read_text
+    from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
     refuse_clashes([("report", output)], [("input file", input_file)])
@@ -142,6 +152,7 @@ def check(
             "weight_kg": weight,
             "crcl": crcl,
             "egfr": egfr,
+            "serum_creatinine": creatinine_quantity(*creatinine) if creatinine else None,
             "dialysis": dialysis,
             "hepatic_impairment": hepatic,
             "pregnant": pregnant,

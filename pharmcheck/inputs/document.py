@@ -21,8 +21,10 @@ from pharmcheck.domain import (
     DoseChange,
     Medication,
     Patient,
+    Quantity,
 )
 from pharmcheck.errors import InputError
+from pharmcheck.inputs.renal import creatinine_quantity
 from pharmcheck.inputs.sig import parse_dose
 from pharmcheck.inputs.status import status_problem
 
@@ -208,7 +210,11 @@ def patient_from_data(data: Any) -> Patient:
     if not isinstance(data, dict):
         raise InputError("'patient' must be an object")
     unknown = (
-        set(data) - set(PATIENT_NUMBERS) - set(PATIENT_TEXTS) - set(PATIENT_FLAGS) - {"conditions"}
+        set(data)
+        - set(PATIENT_NUMBERS)
+        - set(PATIENT_TEXTS)
+        - set(PATIENT_FLAGS)
+        - {"conditions", "serum_creatinine"}
     )
     if unknown:
         raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
@@ -239,7 +245,22 @@ def patient_from_data(data: Any) -> Patient:
             raise InputError(
                 f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
             )
-    return Patient(conditions=tuple(c.strip() for c in conditions), **values)
+    return Patient(
+        conditions=tuple(c.strip() for c in conditions),
+        serum_creatinine=_creatinine(data.get("serum_creatinine")),
+        **values,
+    )
+
+
+def _creatinine(data: Any) -> Quantity | None:
+    """A serum creatinine given as ``{"value": 1.2, "unit": "mg/dL"}`` (or umol/L)."""
+    if data is None:
+        return None
+    if not isinstance(data, dict) or set(data) != {"value", "unit"}:
+        raise InputError(
+            'patient serum_creatinine must be {"value": NUMBER, "unit": "mg/dL" or "umol/L"}'
+        )
+    return creatinine_quantity(data["value"], data["unit"])
 
 
 def medication_from_data(data: Any, number: int) -> Medication:

@@ -112,6 +112,16 @@ def check_patient(patient: Any) -> Patient:
         value = getattr(patient, field)
         if value is not None and not isinstance(value, bool):
             raise InputError(f"patient {field} must be True, False or None, got {value!r:.60}")
+    creatinine = patient.serum_creatinine
+    if creatinine is not None and (
+        not isinstance(creatinine, Quantity)
+        or not _is_number(creatinine.value)
+        or not isinstance(creatinine.unit, str)
+    ):
+        raise InputError(
+            f"patient serum_creatinine must be a Quantity (value, mg/dL or umol/L), not "
+            f"{_kind(creatinine)}"
+        )
     conditions = sequence_of_texts(patient.conditions, "patient conditions")
     if not all(isinstance(c, str) for c in conditions):
         raise InputError("patient conditions must be texts")

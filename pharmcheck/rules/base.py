@@ -16,6 +16,7 @@ from functools import cached_property
 from typing import Any
 
 from pharmcheck.domain import CATEGORIES, Finding, Patient, ResolvedMedication, Severity
+from pharmcheck.inputs.renal import CockcroftGault, cockcroft_gault
 from pharmcheck.kb.store import Fact, KnowledgeBase, Membership
 
 
@@ -147,9 +148,13 @@ class RenalFunction:
     value: float | None  # CrCl or eGFR in mL/min; None on dialysis with neither given
     measure: str  # "CrCl", "eGFR", or "dialysis" (neither given)
     dialysis: str | None = None
+    basis: str | None = None  # how an estimated value was computed, shown with it
 
     def describe(self) -> str:
-        measured = f"{self.measure} {self.value:g} mL/min" if self.value is not None else ""
+        shown = f"{round(self.value, 1):g}" if self.value is not None else ""
+        measured = f"{self.measure} {shown} mL/min" if self.value is not None else ""
+        if measured and self.basis:
+            measured += f" ({self.basis})"
         if self.dialysis:
             return f"on {self.dialysis}" + (
                 f", {measured}" if measured else " (CrCl not given: end-stage)"
@@ -269,6 +274,13 @@ class CheckContext:
         dialysis = p.dialysis if p.dialysis and p.dialysis != "none" else None
         if p.crcl is not None:
             return RenalFunction(p.crcl, "CrCl", dialysis)
+        estimate = (
+            cockcroft_gault(p.serum_creatinine, p.age, p.weight_kg, p.sex)
+            if p.serum_creatinine is not None
+            else None
+        )
+        if isinstance(estimate, CockcroftGault):
+            return RenalFunction(estimate.crcl, "CrCl", dialysis, estimate.basis())
         if p.egfr is not None:
             return RenalFunction(p.egfr, "eGFR", dialysis)
         return RenalFunction(None, "dialysis", dialysis) if dialysis else None
