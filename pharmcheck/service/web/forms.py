@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from pharmcheck.domain import Patient
+from pharmcheck.engine import estimated_crcl_note
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.document import parse_date, patient_from_data
 from pharmcheck.inputs.pasted import (
@@ -18,7 +19,6 @@ from pharmcheck.inputs.pasted import (
     fields_of,
     read_pasted,
 )
-from pharmcheck.inputs.renal import CREATININE_UNITS, CrClEstimate, cockcroft_gault
 
 FIELDS = ("drug", "dose", "frequency", "route", "status")
 _NUMBERS = {"age": "age", "weight_kg": "weight", "crcl": "CrCl", "egfr": "eGFR"}
@@ -33,7 +33,7 @@ class CheckForm:
     lines: tuple[PastedLine, ...]
     patient: Patient
     as_of: date | None
-    estimate: CrClEstimate | None  # when a serum creatinine was given
+    estimate: str | None  # the Cockcroft-Gault estimate and its inputs, or why there is none
     values: dict[str, Any]
     raw: tuple[PastedLine, ...] = ()  # the lines as the paste reads them, before corrections
     edits: Mapping[int, LineFields] = field(default_factory=dict)  # line number -> as corrected
@@ -57,19 +57,13 @@ def read_form(form: Mapping[str, str], conditions: Sequence[str]) -> CheckForm:
         if values[key] not in ("yes", "no", ""):
             raise InputError(f"{key.replace('_', ' ')} must be yes, no or unknown")
     data["conditions"] = values["conditions"]
-    estimate = None
     creatinine = _number(values["creatinine"], "serum creatinine")
     if creatinine is not None:
         unit = values["creatinine_unit"] or "mg/dL"
-        if unit not in CREATININE_UNITS:
-            raise InputError(f"serum creatinine unit must be one of {', '.join(CREATININE_UNITS)}")
-        if creatinine <= 0:
-            raise InputError("serum creatinine must be above 0")
-        estimate = cockcroft_gault(data["age"], data["weight_kg"], data["sex"], creatinine, unit)
-        if data["crcl"] is None and estimate.value is not None:
-            data["crcl"] = round(estimate.value, 1)
+        data["serum_creatinine"] = {"value": creatinine, "unit": unit}
     patient = patient_from_data({k: v for k, v in data.items() if v is not None})
     as_of = parse_date(values["as_of"], "check date") if values["as_of"] else None
+    estimate = estimated_crcl_note(patient)
     return CheckForm(lines, patient, as_of, estimate, values, raw, edits, stale)
 
 

@@ -75,10 +75,10 @@ def check_page(request: Request) -> Response:
 
 @router.post("/", response_class=HTMLResponse, include_in_schema=False)
 async def check_submit(request: Request) -> Response:
-    form = await request.form(max_fields=MAX_FORM_FIELDS)
-    data = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-    conditions = [v for v in form.getlist("condition") if isinstance(v, str)]
-    print_view = form.get("view") == "print"
+    async with request.form(max_fields=MAX_FORM_FIELDS) as form:
+        data = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+        conditions = [v for v in form.getlist("condition") if isinstance(v, str)]
+        print_view = form.get("view") == "print"
     try:
         read = read_form(data, conditions)
         started = time.perf_counter()

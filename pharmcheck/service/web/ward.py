@@ -118,23 +118,24 @@ async def read_upload(request: Request) -> Upload:
     length = request.headers.get("content-length")
     if length and length.isdigit() and int(length) > MAX_UPLOAD_BYTES:
         raise TooLarge(_too_large(int(length)))
-    form = await request.form(max_part_size=MAX_UPLOAD_BYTES)
-    meds, patients = form.get("meds"), form.get("patients")
-    if meds is None or isinstance(meds, str) or not meds.filename:
-        raise InputError("choose a medications file (CSV, TSV, XLSX or Parquet)")
-    med_table = await _table(meds, "medications")
-    patient_table = None
-    if patients is not None and not isinstance(patients, str) and patients.filename:
-        patient_table = await _table(patients, "patients")
-    return Upload(
-        med_table,
-        patient_table,
-        (meds.filename, patient_table is not None and patients.filename or None),  # type: ignore[union-attr]
-    )
+    async with request.form(max_part_size=MAX_UPLOAD_BYTES) as form:
+        meds, patients = form.get("meds"), form.get("patients")
+        if meds is None or isinstance(meds, str) or not meds.filename:
+            raise InputError("choose a medications file (CSV, TSV, XLSX or Parquet)")
+        med_table = await _table(meds, "medications")
+        patient_table, patient_name = None, None
+        if patients is not None and not isinstance(patients, str) and patients.filename:
+            patient_table, patient_name = await _table(patients, "patients"), patients.filename
+        return Upload(med_table, patient_table, (meds.filename, patient_name))
 
 
 async def _table(upload: Any, what: str) -> pd.DataFrame:
-    from pharmcheck.batch import read_table
+    try:
+        from pharmcheck.batch import read_table
+    except ImportError:
+        raise InputError(
+            "the ward page needs the batch extra: pip install 'pharmcheck[batch]'"
+        ) from None
 
     name = Path(upload.filename).name
     suffix = Path(name).suffix.lower()
