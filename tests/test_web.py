@@ -159,6 +159,66 @@ def test_print_view_is_a_consult_note(service_url: str) -> None:
     assert "<details" not in answer.text  # references in full on paper
 
 
+def test_pages_forbid_inline_script_and_other_origins(service_url: str) -> None:
+    policy = httpx.get(f"{service_url}/").headers["content-security-policy"]
+    assert "script-src 'self'" in policy and "default-src 'self'" in policy
+
+
+def test_conditions_are_suggested_from_the_vocabulary(service_url: str, kb: object) -> None:
+    from pharmcheck.inputs.conditions import search_conditions
+
+    page = httpx.get(f"{service_url}/").text
+    options = set(re.findall(r'<option value="([^"]*)"></option>', page))
+    for entry in search_conditions(kb, "myoclonic"):  # type: ignore[arg-type]
+        assert html.escape(str(entry["label"])) in options
+
+
+def test_an_unrecognised_condition_is_not_checked(service_url: str) -> None:
+    answer = _post(service_url, {"medications": "tramadol", "condition": ["grumpy knees"]})
+    assert "Not checked: condition grumpy knees" in _text(answer.text)
+
+
+@pytest.mark.parametrize(
+    ("paste", "form", "patient"),
+    [
+        (
+            "tramadol\nNeurontin 600 tid\nDemerol 75 mg IM q3h",
+            {"crcl": "28"},
+            {"crcl": 28},
+        ),
+        (
+            "valproate 500 mg bd",
+            {"sex": "female", "age": "24", "childbearing_potential": "yes"},
+            {"sex": "female", "age": 24, "childbearing_potential": True},
+        ),
+        (
+            "carbamazepine",
+            {"condition": ["juvenile myoclonic epilepsy"], "myoclonus": "worsening"},
+            {"conditions": ("juvenile myoclonic epilepsy",), "myoclonus": "worsening"},
+        ),
+    ],
+)
+def test_the_readme_examples_give_what_check_gives(
+    service_url: str,
+    checker: object,
+    paste: str,
+    form: dict[str, object],
+    patient: dict[str, object],
+) -> None:
+    """The README's clinical examples on the page: the same findings, at the same severities,
+    as the library's check of the same list and patient."""
+    from pharmcheck import Patient
+
+    report = checker.check(paste.splitlines(), Patient(**patient))  # type: ignore[attr-defined]
+    expected = [f"{f.severity.label.upper()} {f.code} {f.title}" for f in report.findings]
+    page = _post(service_url, {"medications": paste, **form}).text  # type: ignore[dict-item]
+    shown = [
+        re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", heading))).strip()
+        for heading in re.findall(r"<h4[^>]*>(.*?)</h4>", page, re.DOTALL)
+    ]
+    assert expected and sorted(shown) == sorted(expected)
+
+
 # The ward page -----------------------------------------------------------------------------
 
 MEDS_CSV = (
