@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pharmcheck.domain import Medication
 from pharmcheck.inputs.pasted import (
     CONTINUATION,
     IGNORED,
     LINE_KINDS,
     MEDICATION,
+    NOT_A_MEDICATION,
     NOT_CHECKED,
+    PastedLine,
     clean_line,
+    edited,
+    fields_of,
     read_pasted,
 )
 from pharmcheck.inputs.status import status_problem
@@ -164,3 +171,46 @@ def test_no_line_is_lost(lines: list[str]) -> None:
 def test_plain_lists_are_read_whole(lines: list[str]) -> None:
     read = read_pasted("\n".join(lines))
     assert [line.medication.name for line in read if line.medication] == lines
+
+
+def _edit(text: str, **changes: str) -> PastedLine:
+    line = read_pasted(text)[0]
+    read = fields_of(line)
+    return edited(line, read, replace(read, **changes))
+
+
+def test_an_unchanged_reading_leaves_the_line_as_read() -> None:
+    line = read_pasted("tramadol 50 mg qid")[0]
+    assert edited(line, fields_of(line), fields_of(line)) == line
+
+
+def test_a_renamed_drug_keeps_the_sig_around_it() -> None:
+    corrected = _edit("tramadl 50 mg qid + 100 mg nocte", drug="tramadol")
+    assert corrected.kind == MEDICATION and corrected.medication is not None
+    assert corrected.medication.name == "tramadol 50 mg qid + 100 mg nocte"
+
+
+def test_a_changed_dose_is_checked_as_given() -> None:
+    corrected = _edit("tramadol 50 mg qid", dose="100 mg")
+    assert corrected.medication == Medication("tramadol", dose="100 mg", frequency="qid")
+
+
+def test_an_unreadable_correction_is_not_checked_never_guessed() -> None:
+    assert _edit("tramadol 50 mg qid", dose="a lot").kind == NOT_CHECKED
+    assert _edit("tramadol 50 mg qid", frequency="whenever").kind == NOT_CHECKED
+    assert _edit("tramadol 50 mg qid", status="sometimes").kind == NOT_CHECKED
+
+
+def test_a_status_correction_keeps_the_text() -> None:
+    corrected = _edit("clonazepam 2 mg tid", status="stopped")
+    assert corrected.medication == Medication("clonazepam 2 mg tid", status="stopped")
+
+
+def test_a_line_not_read_as_a_medication_can_be_made_one() -> None:
+    line = read_pasted("Plan:\nsertraline 50 mg daily")[1]
+    assert line.kind == NOT_CHECKED
+    read = fields_of(line)
+    corrected = edited(line, read, replace(read, status="active"))
+    assert corrected.medication == Medication("sertraline 50 mg daily", status="active")
+    left_out = _edit("tramadol 50 mg qid", status=NOT_A_MEDICATION)
+    assert left_out.kind == IGNORED and left_out.reason

@@ -95,6 +95,19 @@ def test_a_clean_list_says_checked_nothing_found(service_url: str) -> None:
     assert "No findings. Every medication was recognised and checked." in text
 
 
+@pytest.mark.parametrize(
+    ("paste", "reason"),
+    [
+        ("", "paste a medication list: there is nothing to check"),
+        ("Allergies:\npenicillin", "no line of the paste was read as a medication"),
+    ],
+)
+def test_nothing_to_check_is_never_no_findings(service_url: str, paste: str, reason: str) -> None:
+    answer = _post(service_url, {"medications": paste})
+    assert answer.status_code == 422
+    assert reason in _text(answer.text) and "No findings" not in answer.text
+
+
 def test_input_text_is_escaped_everywhere(service_url: str) -> None:
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     answer = _post(

@@ -41,6 +41,8 @@ MAX_FORM_FIELDS = 11 * 1000 + 100
 _STATIC = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 
+_NOTHING_PASTED = "paste a medication list: there is nothing to check"
+_NOTHING_READ = "no line of the paste was read as a medication: nothing was checked"
 #: Scripts and styles only from the package's own files (no inline script), forms only to itself.
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
@@ -87,7 +89,7 @@ def static_file(name: str) -> Response:
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
 def check_page(request: Request) -> Response:
-    return _check_response(request, None, None, None, [], status=200)
+    return _check_response(request, None, None, None, status=200)
 
 
 @router.post("/", response_class=HTMLResponse, include_in_schema=False)
@@ -98,14 +100,19 @@ async def check_submit(request: Request) -> Response:
         print_view = form.get("view") == "print"
     try:
         read = read_form(data, conditions)
+        medications = medications_of(read.lines)
+        if not medications:
+            return _check_response(
+                request, read, None, _NOTHING_READ if read.lines else _NOTHING_PASTED, status=422
+            )
         started = time.perf_counter()
-        report = runner(request).check(medications_of(read.lines), read.patient, as_of=read.as_of)
+        report = runner(request).check(medications, read.patient, as_of=read.as_of)
         elapsed = time.perf_counter() - started
     except PharmcheckError as exc:
         values = {**data, "conditions": [c for c in conditions if c.strip()]}
-        return _check_response(request, None, None, str(exc), [], status=422, values=values)
+        return _check_response(request, None, None, str(exc), status=422, values=values)
     return _check_response(
-        request, read, report, None, [], status=200, print_view=print_view, elapsed=elapsed
+        request, read, report, None, status=200, print_view=print_view, elapsed=elapsed
     )
 
 
@@ -114,7 +121,6 @@ def _check_response(
     read: CheckForm | None,
     report: Report | None,
     error: str | None,
-    notes: list[str],
     *,
     status: int,
     values: dict[str, Any] | None = None,

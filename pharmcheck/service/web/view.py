@@ -37,7 +37,7 @@ STATUS_CHOICES = (
     ("stopped", "stopped"),
     ("not-taken", "not taken"),
     ("entered-in-error", "entered in error"),
-    (NOT_A_MEDICATION, "not a medication"),
+    (NOT_A_MEDICATION, "not read as a medication"),
 )
 
 
