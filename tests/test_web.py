@@ -304,11 +304,29 @@ def test_ward_filters_keep_unread_rows_in_view(service_url: str) -> None:
     _finished(service_url, location)
     page = httpx.get(f"{service_url}{location}", params={"severity": "major"}).text
     severities = re.findall(r'<td class="sev-([a-z]*)">', page)
-    assert severities and set(severities) <= {"major", "contraindicated", ""}
-    assert "zzzqqq" in page and "rejected-row" in page
+    assert severities and set(severities) <= {"major", "contraindicated"}
+    assert "zzzqqq" in page and "rejected-row" in page  # unread rows stay in view
+    by_code = httpx.get(f"{service_url}{location}", params={"code": "PC5"}).text
+    assert set(re.findall(r"<td>(PC\d+)</td>", by_code)) == {"PC501"}
     by_patient = httpx.get(f"{service_url}{location}", params={"patient": "P2"}).text
     patients = set(re.findall(r'<th scope="row">([^<]+)</th>', by_patient))
     assert patients == {"P2"}
+
+
+def test_a_large_ward_draws_a_bounded_table_and_downloads_every_row(service_url: str) -> None:
+    from pharmcheck.service.web.ward import MAX_SHOWN_ROWS
+
+    patients = MAX_SHOWN_ROWS // 2 + 50  # two findings each at least: more rows than drawn
+    meds = "patient_id,name,dose,frequency\n" + "".join(
+        f"P{i},tramadol,50 mg,qid\nP{i},sertraline,100 mg,daily\n" for i in range(patients)
+    )
+    answer = _screen(service_url, {"meds": ("meds.csv", meds.encode())})
+    page = _finished(service_url, answer.headers["location"])
+    drawn = len(re.findall(r'<td class="sev-', page))
+    assert drawn == MAX_SHOWN_ROWS
+    assert f"the first {MAX_SHOWN_ROWS} shown" in page
+    download = httpx.get(f"{service_url}{answer.headers['location']}/findings.csv")
+    assert download.text.count("\n") - 1 > MAX_SHOWN_ROWS
 
 
 def test_a_malformed_file_gets_the_cli_reason(service_url: str, tmp_path: Path) -> None:

@@ -182,11 +182,17 @@ def screen_job(
             status_code=404,
         )
     filters = {"severity": severity, "code": code.strip(), "patient": patient.strip()}
-    rows = ward.filtered(job, **filters) if job.result is not None else None
+    rows = ward.shown(job, **filters) if job.result is not None else None
     return _page(
         request,
         "job.html",
-        {"job": job, "rows": rows, "filters": filters, "severities": ward.SEVERITY_LABELS},
+        {
+            "job": job,
+            "rows": rows,
+            "filters": filters,
+            "severities": ward.SEVERITY_LABELS,
+            "limit": ward.MAX_SHOWN_ROWS,
+        },
         status_code=200,
     )
 

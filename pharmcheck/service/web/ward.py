@@ -164,24 +164,41 @@ def _too_large(size: int) -> str:
     )
 
 
-def filtered(job: Job, severity: str, code: str, patient: str) -> pd.DataFrame:
-    """The finding rows that pass the filters: a severity and above, a code or code prefix, a
-    patient id. Rows that are not findings (unrecognised, rejected) always stay in view."""
+#: Rows not screened: each is shown whatever the filters (nothing is lost from view).
+UNREAD_CATEGORIES = ("unrecognized", "structure-only", "rejected-row")
+#: Rows drawn per table: a larger ward is filtered, or downloaded whole.
+MAX_SHOWN_ROWS = 2000
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What the ward page draws: the unread rows and the findings passing the filters, each
+    cut at MAX_SHOWN_ROWS, with how many there are in all."""
+
+    unread: pd.DataFrame
+    unread_total: int
+    findings: pd.DataFrame
+    findings_total: int
+
+
+def shown(job: Job, severity: str, code: str, patient: str) -> Shown:
+    """The rows to draw: the finding rows at a severity and above, with a code or code prefix,
+    of a patient; and every unread row (of that patient, when one is chosen)."""
     assert job.result is not None
     rows = job.result.findings
-    if severity in SEVERITY_LABELS:
-        floor = Severity.parse(severity)
-        keep = rows["severity"].map(
-            lambda label: (
-                not label or Severity.parse(label) >= floor if label in SEVERITY_LABELS else True
-            )
-        )
-        rows = rows[keep.astype(bool)]
-    if code:
-        rows = rows[rows["code"].str.upper().str.startswith(code.upper())]
     if patient:
         rows = rows[rows["patient_id"] == patient]
-    return rows
+    unread_mask = rows["category"].isin(UNREAD_CATEGORIES).astype(bool)
+    unread, findings = rows[unread_mask], rows[~unread_mask]
+    if severity in SEVERITY_LABELS:
+        floor = Severity.parse(severity)
+        at_least = [s.label for s in Severity if s >= floor]
+        findings = findings[findings["severity"].isin(at_least).astype(bool)]
+    if code:
+        findings = findings[findings["code"].str.upper().str.startswith(code.upper()).astype(bool)]
+    return Shown(
+        unread.head(MAX_SHOWN_ROWS), len(unread), findings.head(MAX_SHOWN_ROWS), len(findings)
+    )
 
 
 def download(job: Job, fmt: str) -> tuple[bytes, str]:
