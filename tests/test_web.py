@@ -119,6 +119,15 @@ def test_input_text_is_escaped_everywhere(service_url: str) -> None:
     assert "&lt;script&gt;alert" in answer.text
 
 
+def test_hidden_characters_in_the_input_are_shown_not_obeyed(service_url: str) -> None:
+    """A bidi override could reverse how a name reads; the page shows it as an escape, as the
+    text report does, and sends the paste back into the form as typed."""
+    paste = "tramadol 50 mg qid\nzzz\u202eqqq 10 mg"
+    answer = _post(service_url, {"medications": paste})
+    assert "zzz\\u202eqqq" in answer.text  # shown as the six characters \u202e
+    assert f">{paste}</textarea>" in answer.text  # the form keeps the paste as typed
+
+
 def test_bad_patient_input_is_a_one_line_422(service_url: str) -> None:
     answer = _post(service_url, {"medications": "tramadol", "age": "eighty"})
     assert answer.status_code == 422

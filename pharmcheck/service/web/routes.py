@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -14,6 +15,7 @@ from fastapi.templating import Jinja2Templates
 from pharmcheck.domain import Report
 from pharmcheck.engine import Checker, checker
 from pharmcheck.errors import PharmcheckError
+from pharmcheck.report.escape import visible
 from pharmcheck.service.web import ward
 from pharmcheck.service.web.forms import CheckForm, read_form
 from pharmcheck.service.web.view import (
@@ -25,14 +27,30 @@ from pharmcheck.service.web.view import (
 )
 
 _HERE = Path(__file__).parent
+
+
+class Verbatim(str):
+    """A text sent back into a form exactly as given (a field's value), not made visible."""
+
+
+def shown(value: Any) -> Any:
+    """Every text a page shows, with its control, bidi and line-break characters made visible
+    (as the text report does), except form values, which go back as given."""
+    if isinstance(value, str) and not isinstance(value, Verbatim | markupsafe.Markup):
+        return visible(value)
+    return value
+
+
 # Autoescaped: every text from the input is escaped wherever it is shown.
 templates = Jinja2Templates(
     env=jinja2.Environment(
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
+        finalize=shown,
     )
 )
+templates.env.filters["verbatim"] = Verbatim
 templates.env.globals["SEVERITY_MARKS"] = {s.label: mark for s, mark in SEVERITY_MARKS.items()}
 
 router = APIRouter()
@@ -182,12 +200,16 @@ def screen_job(
             status_code=404,
         )
     filters = {"severity": severity, "code": code.strip(), "patient": patient.strip()}
-    rows = ward.shown(job, **filters) if job.result is not None else None
+    # One reading of the job: the screen's thread may finish while the page is drawn.
+    result, error = job.result, job.error
+    rows = ward.shown(result, **filters) if result is not None else None
     return _page(
         request,
         "job.html",
         {
             "job": job,
+            "result": result,
+            "error": error,
             "rows": rows,
             "filters": filters,
             "severities": ward.SEVERITY_LABELS,

@@ -61,10 +61,6 @@ class Job:
     seconds: float | None = None
 
     @property
-    def finished(self) -> bool:
-        return self.result is not None or self.error is not None
-
-    @property
     def elapsed(self) -> float:
         return self.seconds if self.seconds is not None else time.monotonic() - self.started
 
@@ -181,11 +177,10 @@ class Shown:
     findings_total: int
 
 
-def shown(job: Job, severity: str, code: str, patient: str) -> Shown:
+def shown(result: ScreenResult, severity: str, code: str, patient: str) -> Shown:
     """The rows to draw: the finding rows at a severity and above, with a code or code prefix,
     of a patient; and every unread row (of that patient, when one is chosen)."""
-    assert job.result is not None
-    rows = job.result.findings
+    rows = result.findings
     if patient:
         rows = rows[rows["patient_id"] == patient]
     unread_mask = rows["category"].isin(UNREAD_CATEGORIES).astype(bool)
