@@ -330,6 +330,8 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
     ("carbamazepine 200 mg in the morning and 400 mg at night", 600, "ward"),
     ("lamotrigine 25 mg om, 50 mg on", 75, "ward"),
     ("valproate 500 mg mane and nocte", 1000, "ward"),
+    ("valproate 500 mg on and om", 1000, "ward"),  # "on" (at night) before "and": both times
+    ("lamotrigine 25 mg om, 50 mg on prn", 75, "ward"),  # "on prn": at night, as needed
     ("phenytoin 300 mg o.d.", 300, "ward"),
     ("prednisolone 40 mg o.m.", 40, "ward"),
     ("prednisolone 30 mg od for 5 days", 30, "ward"),
