@@ -5,7 +5,8 @@ Public API::
     from pharmcheck import check, Checker, Medication, Patient, Severity, open_kb
     report = check(["tramadol 50 mg qid", "sertraline 100 mg"], Patient(crcl=25))
 
-``screen_frame`` (pandas) is imported on first use, so ``import pharmcheck`` stays light.
+Every type a report holds is exported here. Names are imported on first use, so
+``import pharmcheck`` stays light (``screen_frame`` needs pandas, the [batch] extra).
 """
 
 from importlib import import_module
@@ -16,41 +17,85 @@ from pharmcheck._version import __version__
 if TYPE_CHECKING:
     from pharmcheck.batch import screen_frame
     from pharmcheck.domain import (
+        Category,
+        Dialysis,
         DoseChange,
         Finding,
+        HepaticLevel,
         Medication,
+        MyoclonusState,
         Patient,
         Quantity,
         Report,
         ResolvedMedication,
+        ScreenedStructure,
         Severity,
+        Sex,
         Unrecognized,
     )
-    from pharmcheck.engine import Checker, check
+    from pharmcheck.engine import Checker, EvaluateRequest, ResolvedItems, ResolveRequest, check
     from pharmcheck.errors import InputError, KnowledgeBaseError, PharmcheckError
-    from pharmcheck.kb.store import open_kb
+    from pharmcheck.kb.store import KnowledgeBase, open_kb
 
 # Imported on first use, so that ``import pharmcheck.cli`` (every command's start) stays light.
 _HOMES = {
+    "Category": "domain",
+    "Dialysis": "domain",
     "DoseChange": "domain",
     "Finding": "domain",
+    "HepaticLevel": "domain",
     "Medication": "domain",
+    "MyoclonusState": "domain",
     "Patient": "domain",
     "Quantity": "domain",
     "Report": "domain",
     "ResolvedMedication": "domain",
+    "ScreenedStructure": "domain",
     "Severity": "domain",
+    "Sex": "domain",
     "Unrecognized": "domain",
     "Checker": "engine",
+    "EvaluateRequest": "engine",
+    "ResolveRequest": "engine",
+    "ResolvedItems": "engine",
     "check": "engine",
     "InputError": "errors",
     "KnowledgeBaseError": "errors",
     "PharmcheckError": "errors",
+    "KnowledgeBase": "kb.store",
     "open_kb": "kb.store",
     "screen_frame": "batch",
 }
 
-__all__ = sorted([*_HOMES, "__version__"])
+__all__ = [
+    "Category",
+    "Checker",
+    "Dialysis",
+    "DoseChange",
+    "EvaluateRequest",
+    "Finding",
+    "HepaticLevel",
+    "InputError",
+    "KnowledgeBase",
+    "KnowledgeBaseError",
+    "Medication",
+    "MyoclonusState",
+    "Patient",
+    "PharmcheckError",
+    "Quantity",
+    "Report",
+    "ResolveRequest",
+    "ResolvedItems",
+    "ResolvedMedication",
+    "ScreenedStructure",
+    "Severity",
+    "Sex",
+    "Unrecognized",
+    "__version__",
+    "check",
+    "open_kb",
+    "screen_frame",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -27,7 +27,7 @@ from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
 from rdkit.Chem.MolStandardize import rdMolStandardize
 
-from pharmcheck.inputs.smiles_text import MAX_ATOMS, MAX_CHARS, atom_count
+from pharmcheck.smiles_text import MAX_ATOMS, MAX_CHARS, atom_count
 
 RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
 
@@ -365,7 +365,7 @@ def without_stereo(mol: Chem.Mol) -> Chem.Mol:
 
 def looks_like_smiles(text: str) -> bool:
     """Whether free text is a SMILES rather than a drug name: the RDKit-free guess of
-    :func:`pharmcheck.inputs.smiles_text.looks_like_smiles`, confirmed by parsing."""
-    from pharmcheck.inputs.smiles_text import looks_like_smiles as plausible
+    :func:`pharmcheck.smiles_text.looks_like_smiles`, confirmed by parsing."""
+    from pharmcheck.smiles_text import looks_like_smiles as plausible
 
     return plausible(text) and not isinstance(parse_mol(text.strip()), StructureError)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import IntEnum
-from typing import Any
+from typing import Any, Literal, get_args
 
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.status import STOPPED, VOID, status_meaning, status_problem
@@ -42,7 +42,12 @@ class Severity(IntEnum):
         return Severity(max(self, min(self + steps, top)))
 
 
-CATEGORIES = (
+#: The severities' names, lowest first, as options and reports spell them.
+SEVERITY_NAMES = tuple(s.label for s in Severity)
+
+
+#: What a finding is about; a rule belongs to one category.
+Category = Literal[
     "causative",
     "combination",
     "dose",
@@ -52,18 +57,13 @@ CATEGORIES = (
     "paradoxical",
     "duplicate-therapy",
     "drug-condition",
-)
+]
+CATEGORIES: tuple[Category, ...] = get_args(Category)
 
 #: How strong the evidence behind a finding is. KB grades map onto it:
 #: A (level A / label / guideline) -> high, MR (many reports) -> moderate,
 #: FR (few reports) -> low, M (mechanistic only) and structural predictions -> very-low.
 EVIDENCE_LEVELS = ("high", "moderate", "low", "very-low")
-GRADE_ORDER = (
-    "known",
-    "probable",
-    "conditional",
-    "possible",
-)  # myoclonus-risk grades, strongest first
 _KB_EVIDENCE = {"A": "high", "MR": "moderate", "FR": "low", "M": "very-low"}
 
 
@@ -120,14 +120,19 @@ class Medication:
             raise InputError(f"medication {self.name!r}: {problem}")
 
 
-#: Patient fields by type, as a document, the library's type checks and the CLI read them.
+#: Patient fields by type, as a document, a PATIENTS table, the library's checks and the CLI read them.
 PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
 PATIENT_TEXTS = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
 PATIENT_FLAGS = ("pregnant", "childbearing_potential")
 
-MYOCLONUS_STATES = ("absent", "present", "worsening", "improving")
-DIALYSIS_KINDS = ("none", "hemodialysis", "peritoneal")
-HEPATIC_LEVELS = ("none", "mild", "moderate", "severe")
+Sex = Literal["female", "male", "other"]
+Dialysis = Literal["none", "hemodialysis", "peritoneal"]
+HepaticLevel = Literal["none", "mild", "moderate", "severe"]
+MyoclonusState = Literal["absent", "present", "worsening", "improving"]
+SEXES: tuple[Sex, ...] = get_args(Sex)
+DIALYSIS_KINDS: tuple[Dialysis, ...] = get_args(Dialysis)
+HEPATIC_LEVELS: tuple[HepaticLevel, ...] = get_args(HepaticLevel)
+MYOCLONUS_STATES: tuple[MyoclonusState, ...] = get_args(MyoclonusState)
 
 
 @dataclass(frozen=True)
@@ -136,17 +141,19 @@ class Patient:
 
     id: str | None = None
     age: float | None = None
-    sex: str | None = None
+    sex: Sex | None = None
     weight_kg: float | None = None
     crcl: float | None = None
     egfr: float | None = None
-    dialysis: str | None = None
-    hepatic_impairment: str | None = None
+    dialysis: Dialysis | None = None
+    hepatic_impairment: HepaticLevel | None = None
     pregnant: bool | None = None
     childbearing_potential: bool | None = None
     conditions: tuple[str, ...] = ()
-    myoclonus: str | None = None
-    serum_creatinine: Quantity | None = None  # mg/dL or umol/L: CrCl by Cockcroft-Gault without crcl
+    myoclonus: MyoclonusState | None = None
+    serum_creatinine: Quantity | None = (
+        None  # mg/dL or umol/L: CrCl by Cockcroft-Gault without crcl
+    )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -296,7 +303,7 @@ class ScreenedStructure:
 class Finding:
     code: str
     name: str
-    category: str
+    category: Category
     severity: Severity
     drugs: tuple[str, ...]
     title: str

@@ -1,12 +1,13 @@
 """The check: resolve a medication list, build the patient context, run the rules, report.
 
 ``Checker`` holds an open KB and a name cache, so a caller that checks many
-lists (a ward, a batch, a test suite) pays for loading once.
+lists (a ward, a batch, a test suite, a service's threads) pays for loading once.
 """
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -14,9 +15,6 @@ from typing import TYPE_CHECKING
 
 from pharmcheck._version import __version__
 from pharmcheck.domain import (
-    DIALYSIS_KINDS,
-    HEPATIC_LEVELS,
-    MYOCLONUS_STATES,
     Finding,
     Medication,
     Patient,
@@ -30,8 +28,8 @@ from pharmcheck.domain import (
 from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
 from pharmcheck.inputs.conditions import resolve_condition
-from pharmcheck.inputs.normalize import lower_key
-from pharmcheck.inputs.renal import cockcroft_gault, creatinine_quantity
+from pharmcheck.inputs.patient import validate_patient
+from pharmcheck.inputs.renal import cockcroft_gault
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
     Sig,
@@ -46,6 +44,7 @@ from pharmcheck.inputs.sig import (
 )
 from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
+from pharmcheck.names import lower_key
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
 
@@ -53,7 +52,6 @@ if TYPE_CHECKING:
     from pharmcheck.structures import StructureMatch
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
-PLAUSIBLE_RANGES = {"age": (0, 130), "weight_kg": (0.2, 500), "crcl": (0, 250), "egfr": (0, 250)}
 
 
 @dataclass(frozen=True)
@@ -66,24 +64,83 @@ class PatientConditions:
 
 
 @dataclass(frozen=True)
-class _Entry:
-    """One medication after sig parsing, before resolution."""
+class ResolveRequest:
+    """One medication to resolve, at position ``index`` of its list, for a patient of
+    ``weight_kg`` (a dose per kg is unknown without it). A structure that matches no KB drug is
+    kept for the prediction rules when ``screen_structures``, else reported as not checked."""
 
     medication: Medication
-    sig: Sig
-    name: str
+    index: int = 0
+    weight_kg: float | None = None
+    screen_structures: bool = True
+
+
+@dataclass(frozen=True)
+class ResolvedItems:
+    """What one medication resolved to: its drugs (several for a text naming several, or a
+    combination product), what was not recognised, notes, and structures to screen by structure."""
+
+    medications: tuple[ResolvedMedication, ...] = ()
+    unrecognized: tuple[Unrecognized, ...] = ()
+    notes: tuple[str, ...] = ()
+    structures: tuple[StructureMatch, ...] = ()
+
+
+@dataclass(frozen=True)
+class EvaluateRequest:
+    """Resolved medications of one patient and the rules to run over them on ``as_of``."""
+
+    patient: Patient
+    medications: tuple[ResolvedMedication, ...]
+    as_of: date
+    rules: tuple[Rule, ...]
+    unrecognized: tuple[Unrecognized, ...] = ()
+    notes: tuple[str, ...] = ()
+    min_severity: Severity = Severity.INFO
+    structures: tuple[StructureMatch, ...] = ()  # matching no KB drug: read by PC8xx only
 
 
 class Checker:
-    """Checks medication lists against one open knowledge base."""
+    """Checks medication lists against one open knowledge base.
+
+    ``check()`` is the API; ``kb``, ``kb_version``, ``schema_revision`` and ``rules`` are
+    read-only properties. The batch path uses the steps of a check, each with one typed request:
+    ``resolve(ResolveRequest)`` and ``evaluate(EvaluateRequest)`` (plus ``prefetch`` and
+    ``conditions_of``).
+
+    Thread safety: one Checker may serve many threads at once (a CDS Hooks service does). Every
+    call reads the KB loaded when it was opened; the KB's queries go through one lock, and its
+    caches (name resolutions, memoised lookups) are filled under locks and never changed in
+    place, so concurrent checks give exactly the reports they give one at a time.
+    """
 
     def __init__(self, kb: KnowledgeBase):
         if not isinstance(kb, KnowledgeBase):
             raise InputError(
                 f"Checker needs a KnowledgeBase from open_kb(), not {type(kb).__name__}"
             )
-        self.kb = kb
-        self.resolver = Resolver(kb)
+        self._kb = kb
+        self._resolver = Resolver(kb)
+
+    @property
+    def kb(self) -> KnowledgeBase:
+        """The open knowledge base the checks read."""
+        return self._kb
+
+    @property
+    def kb_version(self) -> str:
+        """The KB's version, as every report states it."""
+        return self._kb.version
+
+    @property
+    def schema_revision(self) -> str:
+        """The KB's schema (Alembic) revision, as every report states it."""
+        return self._kb.schema_revision
+
+    @property
+    def rules(self) -> tuple[Rule, ...]:
+        """Every rule a check runs when nothing is selected or ignored, in code order."""
+        return tuple(select_rules((), ()))
 
     def check(
         self,
@@ -94,10 +151,12 @@ class Checker:
         select: Sequence[str] = (),
         ignore: Sequence[str] = (),
         min_severity: Severity = Severity.INFO,
+        notes: Sequence[str] = (),
     ) -> Report:
-        """Screen one patient's medication list and return the report."""
+        """Screen one patient's medication list and return the report. ``notes`` are the
+        caller's own notes on how the input was read (a FHIR Bundle's), reported first."""
         as_of = typecheck.check_as_of(as_of) or date.today()
-        patient = validate_patient(typecheck.check_patient(patient))
+        patient = validate_patient(patient)
         min_severity = typecheck.check_severity(min_severity, "min_severity")
         try:
             rules = select_rules(
@@ -109,65 +168,66 @@ class Checker:
         meds = typecheck.medication_list(medications)
         resolved: list[ResolvedMedication] = []
         unrecognized: list[Unrecognized] = []
-        notes: list[str] = []
+        notes = list(typecheck.check_selectors(notes, "notes"))
         structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
-            void = (
-                status_meaning(med.status) == VOID
-            )  # listed, but its structure feeds no rule either
-            found, missing, note = self.resolve_medication(
-                med, index, [] if void else structures, patient.weight_kg
-            )
-            resolved.extend(found)
-            unrecognized.extend(missing)
-            notes.extend(
-                [] if void else note
-            )  # a void medication's only note is that it was not screened
+            found = self._resolve(med, index, patient.weight_kg, screen_structures=True)
+            resolved.extend(found.medications)
+            unrecognized.extend(found.unrecognized)
+            # A void medication is listed, but feeds no rule: its only note is that it was not
+            # screened, and its structure is not screened either.
+            if status_meaning(med.status) != VOID:
+                notes.extend(found.notes)
+                structures.extend(found.structures)
             status = status_note(med.name, med.status)
             notes.extend([status] if status else [])
-        return self.evaluate(
-            patient, resolved, unrecognized, notes, as_of, rules, min_severity, structures
+        return self._evaluate(
+            EvaluateRequest(
+                patient,
+                tuple(resolved),
+                as_of,
+                tuple(rules),
+                tuple(unrecognized),
+                tuple(notes),
+                min_severity,
+                tuple(structures),
+            )
         )
 
-    def evaluate(
-        self,
-        patient: Patient,
-        resolved: Sequence[ResolvedMedication],
-        unrecognized: Sequence[Unrecognized],
-        notes: Sequence[str],
-        as_of: date,
-        rules: list[Rule],
-        min_severity: Severity = Severity.INFO,
-        structures: Sequence[StructureMatch] = (),
-    ) -> Report:
-        """Run the rules over already-resolved medications (the batch path shares this).
+    def evaluate(self, request: EvaluateRequest) -> Report:
+        """Run the rules over already-resolved medications (the batch path's second step)."""
+        if not isinstance(request, EvaluateRequest):
+            raise InputError(f"evaluate needs an EvaluateRequest, not {type(request).__name__}")
+        return self._evaluate(request)
 
-        ``structures`` are compounds given as structures that match no KB drug; only the
-        structure-based prediction rules (PC8xx) read them.
-        """
-        conditions = self.conditions_of(patient)
-        renal_note = estimated_crcl_note(patient)
-        notes = [*notes, renal_note] if renal_note else notes
-        ctx = CheckContext(self.kb, patient, resolved, as_of, conditions.ids, structures=structures)
-        everything = self._run(rules, ctx)
-        findings = tuple(f for f in everything if f.severity >= min_severity)
+    def _evaluate(self, request: EvaluateRequest) -> Report:
+        conditions = self.conditions_of(request.patient)
+        ctx = CheckContext(
+            self._kb,
+            request.patient,
+            request.medications,
+            request.as_of,
+            conditions.ids,
+            structures=request.structures,
+        )
+        everything = self._run(request.rules, ctx)
         return Report(
             pharmcheck_version=__version__,
-            kb_version=self.kb.version,
-            schema_revision=self.kb.schema_revision,
-            as_of=as_of,
-            patient=patient,
-            medications=tuple(resolved),
-            unrecognized=(*unrecognized, *conditions.unrecognized),
-            findings=findings,
-            notes=(*notes, *conditions.notes),
-            structures=tuple(_screened(m) for m in structures),
-            hidden=tuple(f for f in everything if f.severity < min_severity),
+            kb_version=self._kb.version,
+            schema_revision=self._kb.schema_revision,
+            as_of=request.as_of,
+            patient=request.patient,
+            medications=request.medications,
+            unrecognized=(*request.unrecognized, *conditions.unrecognized),
+            findings=tuple(f for f in everything if f.severity >= request.min_severity),
+            notes=(*request.notes, *_renal_note(request.patient), *conditions.notes),
+            structures=tuple(_screened(m) for m in request.structures),
+            hidden=tuple(f for f in everything if f.severity < request.min_severity),
         )
 
-    def _run(self, rules: list[Rule], ctx: CheckContext) -> tuple[Finding, ...]:
+    def _run(self, rules: Sequence[Rule], ctx: CheckContext) -> tuple[Finding, ...]:
         findings = []
         for rule in rules:
             for finding in rule.check(ctx):
@@ -179,62 +239,63 @@ class Checker:
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
         """Bare reference keys (``"CDC22"``) become full citations; memoised per KB."""
-        return self.kb.memo(("cite", references), self._cited, references)  # type: ignore[no-any-return]
+        return self._kb.memo(("cite", references), self._cited, references)  # type: ignore[no-any-return]
 
     def _cited(self, references: tuple[str, ...]) -> tuple[str, ...]:
-        by_key = self.kb.reference_by_key
+        by_key = self._kb.reference_by_key
         return tuple(dict.fromkeys(by_key[r].cite() if r in by_key else r for r in references))
 
-    def resolve_medication(
-        self,
-        med: Medication,
-        index: int,
-        structures: list[StructureMatch] | None = None,
-        weight_kg: float | None = None,
-    ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
-        """One medication: its resolved drugs, or why it was not recognised, plus notes.
+    def resolve(self, request: ResolveRequest) -> ResolvedItems:
+        """One medication: its resolved drugs, or why it was not recognised, plus notes (the
+        batch path's first step).
 
         A name that holds a second drug after a comma, "and", "+", "&", ";" or a new line
         ("sertraline 100 mg, tramadol 50 mg qid") is read as one medication per drug, each
         with only its own dose and frequency; text there that names no known drug is reported
-        as not checked. A dose per kg is computed with ``weight_kg``, unknown without it.
+        as not checked.
 
         A medication with a ``smiles`` field, or whose name is a SMILES that is not a drug
         name, is matched by structure (RDKit is imported only then): an exact InChIKey match
         on the standardised parent resolves it with match kind ``structure`` (so a salt
-        resolves to its drug); any other structure is appended to ``structures`` for the
-        prediction rules, or, when the caller passes none, reported as unrecognised.
+        resolves to its drug); any other structure is screened by structure or reported as not
+        checked, as the request says.
         """
+        if not isinstance(request, ResolveRequest):
+            raise InputError(f"resolve needs a ResolveRequest, not {type(request).__name__}")
+        return self._resolve(
+            request.medication, request.index, request.weight_kg, request.screen_structures
+        )
+
+    def _resolve(
+        self, med: Medication, index: int, weight_kg: float | None, screen_structures: bool
+    ) -> ResolvedItems:
         if med.smiles:
             from pharmcheck.structures import match_structure
 
-            found = match_structure(self.kb, med.smiles)
+            found = match_structure(self._kb, med.smiles)
             if not found.ok:
                 raise InputError(
                     f"medication {index + 1} ({med.name!r:.60}): the structure {med.smiles!r:.80} "
                     f"cannot be read ({found.error})"
                 )
-            return self._by_structure(med, index, found, structures, weight_kg)
+            return self._by_structure(med, index, found, screen_structures, weight_kg)
         items = _items(med.name)
         if len(items) > 1:
-            found_structures: list[StructureMatch] | None = [] if structures is not None else None
-            split = self._each_item(med, items, index, found_structures, weight_kg)
+            split = self._each_item(med, items, index, screen_structures, weight_kg)
             # Split only when an item is a drug known by name; else the text is read whole, as one
             # unrecognised item or one structure.
-            if any(m.match != "structure" for m in split[0]):
-                if structures is not None and found_structures:
-                    structures.extend(found_structures)
+            if any(m.match != "structure" for m in split.medications):
                 return split
         result = self._resolve_name(med, index, weight_kg)
-        if not result[0] or result[0][0].match == "fuzzy":
-            from pharmcheck.inputs.smiles_text import looks_like_smiles
+        if not result.medications or result.medications[0].match == "fuzzy":
+            from pharmcheck.smiles_text import looks_like_smiles
 
             if looks_like_smiles(med.name):
                 from pharmcheck.structures import match_structure
 
-                found = match_structure(self.kb, med.name.strip())
+                found = match_structure(self._kb, med.name.strip())
                 if found.ok:
-                    return self._by_structure(med, index, found, structures, weight_kg)
+                    return self._by_structure(med, index, found, screen_structures, weight_kg)
         return result
 
     def _each_item(
@@ -242,22 +303,23 @@ class Checker:
         med: Medication,
         items: list[tuple[str, str]],
         index: int,
-        structures: list[StructureMatch] | None,
+        screen_structures: bool,
         weight_kg: float | None,
-    ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    ) -> ResolvedItems:
         """Each item of a text that names several drugs, resolved on its own."""
         found: list[ResolvedMedication] = []
         missing: list[Unrecognized] = []
-        notes = [
-            (
-                f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose "
-                "and frequency"
-            )
-        ]
+        structures: list[StructureMatch] = []
+        whole = (
+            f"'{med.name}' names {len(items)} items: each is read on its own, with only its own "
+            "dose and frequency"
+        )
+        notes = [whole]
         given = bool(med.dose or med.frequency)
         if given:
             notes.append(
-                f"'{med.name}': the dose and frequency fields are not attributed to any one of its items"
+                f"'{med.name}': the dose and frequency fields are not attributed to any one of its "
+                "items"
             )
         for position, (separator, text) in enumerate(items):
             item = replace(
@@ -268,91 +330,78 @@ class Checker:
                 concentration=None,
                 history=med.history if position == 0 and not given else (),
             )
-            result = self.resolve_medication(item, index, structures, weight_kg)
-            found.extend(result[0])
-            notes.extend(result[2])
-            for unread in result[1]:
+            result = self._resolve(item, index, weight_kg, screen_structures)
+            found.extend(result.medications)
+            notes.extend(result.notes)
+            structures.extend(result.structures)
+            for unread in result.unrecognized:
                 reason = (
                     unread.reason
                     if position == 0
-                    else f"text after '{separator}' in '{med.name}' is not read as part of the dose before it "
-                    f"and {unread.reason}: not checked"
+                    else f"text after '{separator}' in '{med.name}' is not read as part of the "
+                    f"dose before it and {unread.reason}: not checked"
                 )
                 missing.append(Unrecognized(unread.input, unread.suggestions, reason))
-        return found, missing, notes
+        return ResolvedItems(tuple(found), tuple(missing), tuple(notes), tuple(structures))
 
     def _by_structure(
         self,
         med: Medication,
         index: int,
         found: StructureMatch,
-        structures: list[StructureMatch] | None,
+        screen_structures: bool,
         weight_kg: float | None,
-    ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    ) -> ResolvedItems:
         if found.drug_id is not None and found.drug is not None:
             sig = Sig(name=med.name) if not med.smiles else parse_sig(med.name)
             resolution = Resolution(((found.drug_id, found.drug),), "structure", 1.0)
-            out, missing, notes = self._medications(med, sig, resolution, index, weight_kg)
+            out = self._medications(med, sig, resolution, index, weight_kg)
             if found.fragments > 1:
-                notes.append(
+                standardised = (
                     f"'{med.name}': structure standardised to its parent {found.drug} "
                     "(counter-ions and solvent removed)"
                 )
-            return out, missing, notes
-        if structures is None:
-            return (
-                [],
-                [
-                    Unrecognized(
-                        med.name,
-                        (),
-                        "structure matches no drug in the knowledge base "
-                        "(structure-based screening is not available here)",
-                    )
-                ],
-                [],
+                return replace(out, notes=(*out.notes, standardised))
+            return out
+        if not screen_structures:
+            reason = (
+                "structure matches no drug in the knowledge base "
+                "(structure-based screening is not available here)"
             )
-        structures.append(replace(found, input=med.name))
-        return (
-            [],
-            [],
-            [
-                f"'{med.name}': structure matches no drug in the knowledge base; screened by "
-                "structure only (predicted findings, PC8xx)"
-            ],
+            return ResolvedItems(unrecognized=(Unrecognized(med.name, (), reason),))
+        note = (
+            f"'{med.name}': structure matches no drug in the knowledge base; screened by "
+            "structure only (predicted findings, PC8xx)"
         )
+        return ResolvedItems(notes=(note,), structures=(replace(found, input=med.name),))
 
     def prefetch(self, names: Iterable[str]) -> None:
         """Prepare the fuzzy lookups that resolving these names will make, all at once, in the
         order :meth:`_resolve_name` tries them (the sig's drug name, then the whole text)."""
         drug_names = {name: parse_sig(name).name for name in names}
-        self.resolver.prefetch(d for d in drug_names.values() if d)
-        self.resolver.prefetch(
+        self._resolver.prefetch(d for d in drug_names.values() if d)
+        self._resolver.prefetch(
             name
             for name, d in drug_names.items()
-            if _whole_text_too(name, d, self.resolver.resolve(d) if d else None)
+            if _whole_text_too(name, d, self._resolver.resolve(d) if d else None)
         )
 
-    def _resolve_name(
-        self,
-        med: Medication,
-        index: int,
-        weight_kg: float | None,
-    ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    def _resolve_name(self, med: Medication, index: int, weight_kg: float | None) -> ResolvedItems:
         sig = parse_sig(med.name)
-        resolution = self.resolver.resolve(sig.name) if sig.name else None
+        resolution = self._resolver.resolve(sig.name) if sig.name else None
         if _whole_text_too(med.name, sig.name, resolution):
-            whole = self.resolver.resolve(med.name)
+            whole = self._resolver.resolve(med.name)
             if whole.resolved or resolution is None:
                 resolution, sig = whole, Sig(name=med.name)
         assert resolution is not None
         if not resolution.resolved:
-            return [], [Unrecognized(med.name, resolution.suggestions, resolution.reason)], []
+            unread = Unrecognized(med.name, resolution.suggestions, resolution.reason)
+            return ResolvedItems(unrecognized=(unread,))
         return self._medications(med, sig, resolution, index, weight_kg)
 
     def _medications(
         self, med: Medication, sig: Sig, resolution: Resolution, index: int, weight_kg: float | None
-    ) -> tuple[list[ResolvedMedication], list[Unrecognized], list[str]]:
+    ) -> ResolvedItems:
         notes = []
         dose, assumed = (
             parse_dose(med.dose, med.concentration) if med.dose else (sig.dose, sig.unit_assumed)
@@ -386,7 +435,7 @@ class Checker:
             total, total_note = weighed(sig.daily, sig.daily_note, weight_kg)
         dose = _per_administration(dose, weight_kg)
         prn = sig.prn or bool(frequency and frequency.prn)
-        out = [
+        out = tuple(
             ResolvedMedication(
                 input=med.name,
                 drug=drug,
@@ -408,20 +457,20 @@ class Checker:
                 indication=(med.indication or "").strip() or None,
             )
             for drug_id, drug in resolution.drugs
-        ]
-        return out, [], notes
+        )
+        return ResolvedItems(medications=out, notes=tuple(notes))
 
     def conditions_of(self, patient: Patient) -> PatientConditions:
         """The KB ids of the patient's conditions, a note for each read fuzzily or by code, and
         each one not recognised (reported as not checked, like an unrecognised drug)."""
-        return self.kb.memo(
+        return self._kb.memo(  # type: ignore[no-any-return]
             ("conditions", patient.conditions), self._condition_ids, patient.conditions
-        )  # type: ignore[no-any-return]
+        )
 
     def _condition_ids(self, conditions: tuple[str, ...]) -> PatientConditions:
         ids, notes, missing = set(), [], []
         for text in conditions:
-            found = resolve_condition(self.kb, text)
+            found = resolve_condition(self._kb, text)
             if found.condition_id is None:
                 missing.append(Unrecognized(text, found.suggestions, found.reason, "condition"))
                 continue
@@ -481,29 +530,9 @@ def _screened(found: StructureMatch) -> ScreenedStructure:
     )
 
 
-def validate_patient(patient: Patient) -> Patient:
-    """Refuse impossible patient values with a clear message (never clamp them)."""
-    for field, (low, high) in PLAUSIBLE_RANGES.items():
-        value = getattr(patient, field)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            raise InputError(f"patient {field} must be a number, got {value!r}")
-        if not low <= value <= high:
-            raise InputError(
-                f"patient {field} {value:g} is outside the plausible range {low}-{high}"
-            )
-    if patient.serum_creatinine is not None:
-        creatinine_quantity(patient.serum_creatinine.value, patient.serum_creatinine.unit)
-    for field, allowed in (
-        ("dialysis", DIALYSIS_KINDS),
-        ("hepatic_impairment", HEPATIC_LEVELS),
-        ("myoclonus", MYOCLONUS_STATES),
-    ):
-        value = getattr(patient, field)
-        if value is not None and value not in allowed:
-            raise InputError(f"patient {field} must be one of {', '.join(allowed)}, got {value!r}")
-    return patient
+def _renal_note(patient: Patient) -> tuple[str, ...]:
+    note = estimated_crcl_note(patient)
+    return (note,) if note else ()
 
 
 def estimated_crcl_note(patient: Patient) -> str | None:
@@ -513,7 +542,9 @@ def estimated_crcl_note(patient: Patient) -> str | None:
         return None
     if patient.crcl is not None:
         return f"CrCl {patient.crcl:g} mL/min was given: serum creatinine not used to estimate it"
-    estimate = cockcroft_gault(patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex)
+    estimate = cockcroft_gault(
+        patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex
+    )
     return estimate if isinstance(estimate, str) else estimate.describe()
 
 
@@ -537,16 +568,18 @@ def validate_medication(med: Medication, as_of: date) -> None:
 
 
 _CHECKERS: dict[str, Checker] = {}
+_CHECKERS_LOCK = threading.Lock()
 
 
 def checker(db_url: str | None = None) -> Checker:
-    """A cached Checker for a KB URL (default: the configured KB)."""
+    """A cached Checker for a KB URL (default: the configured KB), one per URL for all threads."""
     from pharmcheck.kb.store import resolve_url
 
     url = resolve_url(db_url)
-    if url not in _CHECKERS:
-        _CHECKERS[url] = Checker(open_kb(url))
-    return _CHECKERS[url]
+    with _CHECKERS_LOCK:
+        if url not in _CHECKERS:
+            _CHECKERS[url] = Checker(open_kb(url))
+        return _CHECKERS[url]
 
 
 def check(
@@ -559,11 +592,18 @@ def check(
     select: Sequence[str] = (),
     ignore: Sequence[str] = (),
     min_severity: Severity = Severity.INFO,
+    notes: Sequence[str] = (),
 ) -> Report:
     """Check a medication list for one patient. See :class:`Checker`."""
     if db_url is not None and not isinstance(db_url, str):
         raise InputError(f"db_url must be a text (an SQLAlchemy URL), not {type(db_url).__name__}")
     runner = Checker(kb) if kb is not None else checker(db_url)
     return runner.check(
-        medications, patient, as_of=as_of, select=select, ignore=ignore, min_severity=min_severity
+        medications,
+        patient,
+        as_of=as_of,
+        select=select,
+        ignore=ignore,
+        min_severity=min_severity,
+        notes=notes,
     )

@@ -12,11 +12,12 @@ structure, and the compiled patterns and fingerprints are loaded once per open K
 
 from __future__ import annotations
 
+import threading
 import weakref
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from pharmcheck.domain import GRADE_ORDER
+from pharmcheck.kb.risk import GRADE_ORDER, risk_assertion
 
 if TYPE_CHECKING:
     from pharmcheck.kb.store import KnowledgeBase
@@ -137,20 +138,29 @@ class _Index:
 
 
 _INDEXES: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
+# RDKit's shared standardisers and the index are not documented as thread-safe: one structure
+# at a time (structures are rare in a medication list; names never wait on this).
+_RDKIT_LOCK = threading.RLock()
 
 
 def index(kb: KnowledgeBase) -> _Index:
     """The KB's structure index (patterns and fingerprints), loaded once per KB object."""
-    found = _INDEXES.get(kb)
-    if found is None:
-        found = _INDEXES[kb] = _Index(kb)
-    return found
+    with _RDKIT_LOCK:
+        found = _INDEXES.get(kb)
+        if found is None:
+            found = _INDEXES[kb] = _Index(kb)
+        return found
 
 
 def match_structure(
     kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_THRESHOLD
 ) -> StructureMatch:
     """Parse ``text`` (SMILES, InChI or molfile block) and describe it against ``kb``."""
+    with _RDKIT_LOCK:
+        return _match_structure(kb, text, threshold)
+
+
+def _match_structure(kb: KnowledgeBase, text: str, threshold: float) -> StructureMatch:
     from pharmcheck import chem
 
     parsed = chem.parse_parent(text)
@@ -191,29 +201,15 @@ def match_structure(
     )
 
 
-def _best(grades: list[str]) -> str | None:
-    return min(grades, key=GRADE_ORDER.index) if grades else None
-
-
 def myoclonus_grade(kb: KnowledgeBase, drug_id: int) -> str | None:
-    """The drug's curated myoclonus grade: its own assertion's, else its curated classes' (best first).
-
-    Memberships inferred from structure do not count: a neighbour's grade must be a curated fact.
-    """
-    own = [str(f["grade"]) for f in kb.risks if f.values.get("drug_id") == drug_id]
-    if own:
-        return _best(own)
-    classes = {m.class_name for m in kb.classes_of(drug_id) if m.basis == "curated"}
-    return _best(
-        [
-            str(f["grade"])
-            for f in kb.risks
-            if f.values.get("class_id") is not None and kb.classes[int(f["class_id"])][0] in classes
-        ]
-    )
+    """The drug's curated myoclonus grade: that of the assertion that speaks for it, counting
+    only curated class memberships (a neighbour's grade must be a curated fact)."""
+    found = risk_assertion(kb, drug_id, curated_classes_only=True)
+    return found.grade if found else None
 
 
 def class_grade(kb: KnowledgeBase, class_name: str) -> str | None:
     """The grade of a class-level myoclonus assertion, if the KB has one."""
     class_id = kb.class_ids.get(class_name)
-    return _best([str(f["grade"]) for f in kb.risks if f.values.get("class_id") == class_id])
+    grades = [str(f["grade"]) for f in kb.risks if f.values.get("class_id") == class_id]
+    return min(grades, key=GRADE_ORDER.index) if grades else None

@@ -187,7 +187,7 @@ def test_malformed_rows_name_their_patient_and_row(tmp_path: Path, checker) -> N
     result = screen(read_table(str(meds)), read_table(str(patients)), runner=checker, as_of=AS_OF)
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     assert list(zip(rejected["patient_id"], rejected["message"], strict=True)) == [
-        ("p2", "row 3: patients row 4: age 'abc' is not a number"),
+        ("p2", "row 3: patients row 4: patient age must be a number, got 'abc'"),
         ("p3", "row 4: patients row 5: 3 fields, expected 2"),
         ("p4", "row 5: 3 fields, expected 2"),
     ]

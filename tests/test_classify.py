@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from pharmcheck.cli import cli
 from pharmcheck.domain import Medication, Severity
 from pharmcheck.errors import InputError
-from pharmcheck.inputs.smiles_text import looks_like_smiles
+from pharmcheck.smiles_text import looks_like_smiles
 
 REPO = Path(__file__).resolve().parent.parent
 TRAMADOL_HCL = "CN(C)CC1CCCCC1(C2=CC(=CC=C2)OC)O.Cl"

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from pharmcheck.inputs.resolve import Resolver
+
 NAMED = """
 morphine hydromorphone pethidine tramadol tapentadol fentanyl methadone oxycodone hydrocodone codeine oxymorphone
 buprenorphine citalopram escitalopram fluoxetine fluvoxamine paroxetine sertraline venlafaxine duloxetine
@@ -20,7 +22,7 @@ primidone phenobarbital perampanel oxitriptan oxybutynin benzatropine trihexyphe
 
 @pytest.mark.parametrize("name", [n.replace("-", " ") for n in NAMED])
 def test_named_drug_has_curated_facts(kb, checker, name: str) -> None:  # type: ignore[no-untyped-def]
-    resolution = checker.resolver.resolve(name)
+    resolution = Resolver(checker.kb).resolve(name)
     assert resolution.resolved, name
     drug_id = resolution.drugs[0][0]
     facts = (

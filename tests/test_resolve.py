@@ -6,6 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from pharmcheck.inputs.resolve import Resolver
+
 
 @pytest.mark.parametrize(
     ("text", "drugs", "match"),
@@ -32,7 +34,7 @@ from hypothesis import strategies as st
     ],
 )
 def test_resolves(checker, text: str, drugs: set[str], match: str) -> None:  # type: ignore[no-untyped-def]
-    resolution = checker.resolver.resolve(text)
+    resolution = Resolver(checker.kb).resolve(text)
     assert {d for _, d in resolution.drugs} == drugs
     assert resolution.match == match
 
@@ -47,7 +49,7 @@ def test_resolves(checker, text: str, drugs: set[str], match: str) -> None:  # t
     ],
 )
 def test_confident_misspellings(checker, text: str, drug: str) -> None:  # type: ignore[no-untyped-def]
-    resolution = checker.resolver.resolve(text)
+    resolution = Resolver(checker.kb).resolve(text)
     assert [d for _, d in resolution.drugs] == [drug]
     assert resolution.match in ("fuzzy", "misspelling") and 0 < resolution.score <= 1
 
@@ -59,7 +61,7 @@ def test_unknown_name_is_reported_with_suggestions(checker) -> None:  # type: ig
 
 
 def test_weak_fuzzy_match_is_not_used_silently(checker) -> None:  # type: ignore[no-untyped-def]
-    resolution = checker.resolver.resolve("gabbatromine")
+    resolution = Resolver(checker.kb).resolve("gabbatromine")
     assert not resolution.resolved
 
 
@@ -187,7 +189,7 @@ def test_look_alike_near_miss_is_ambiguous_not_the_nearest_drug(checker) -> None
 def test_look_alike_names_written_exactly_still_resolve(
     checker, text: str, drug: str, match: str
 ) -> None:  # type: ignore[no-untyped-def]
-    resolution = checker.resolver.resolve(text)
+    resolution = Resolver(checker.kb).resolve(text)
     assert ([d for _, d in resolution.drugs], resolution.match) == ([drug], match)
 
 
@@ -204,7 +206,7 @@ def test_a_fuzzy_match_never_lands_on_a_confused_name(checker, data) -> None:  #
         data.draw(st.integers(0, 2)),
         data.draw(st.sampled_from("aeioxz")),
     )
-    resolution = checker.resolver.resolve(text)
+    resolution = Resolver(checker.kb).resolve(text)
     if resolution.match == "fuzzy":
         assert not set(checker.kb.confused_with) & {d for d, _ in resolution.drugs}
     if resolution.match == "ambiguous" and name in resolution.suggestions:

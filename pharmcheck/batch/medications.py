@@ -14,7 +14,7 @@ from pharmcheck.batch.patients import People
 from pharmcheck.batch.tables import natural_key
 from pharmcheck.batch.ward import Ward, distinct_rows
 from pharmcheck.domain import Medication, Patient, ResolvedMedication, Unrecognized
-from pharmcheck.engine import Checker, needs_weight
+from pharmcheck.engine import Checker, ResolveRequest, needs_weight
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.status import (
     STOPPED,
@@ -63,10 +63,15 @@ def resolve_each(
             smiles=smiles or None,
             indication=indication or None,
         )
-        structures: list[Any] = []  # an unidentified structure: screened by the prediction rules
         try:
+            found = runner.resolve(ResolveRequest(medication, weight_kg=weight_kg))
             templates.append(
-                (*runner.resolve_medication(medication, 0, structures, weight_kg), structures)
+                (
+                    list(found.medications),
+                    list(found.unrecognized),
+                    list(found.notes),
+                    list(found.structures),  # matching no KB drug: screened by the PC8xx rules
+                )
             )
         except InputError as exc:
             templates.append(str(exc).split(": ", 1)[-1])

@@ -1,12 +1,13 @@
-"""The PATIENTS table: one Patient per row, parsed column-wise.
+"""The PATIENTS table: one Patient per row, read as ``check`` reads a document's patient.
 
-Rows whose values all parse and pass the engine's plausibility limits are built straight
-from the columns; any other row goes through the one-row parser, which raises the exact
-message ``check`` would give, and the patient is reported instead of screened.
+Each column's distinct cells are read once by the field readers of
+:mod:`pharmcheck.inputs.patient`; a row with a value they refuse is reported, with the message
+``check`` would give, instead of screened.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -17,24 +18,13 @@ from pharmcheck.batch.tables import (
     PATIENT_COLUMNS,
     cell_of,
     normalise_columns,
-    read_dates,
     row_numbers,
     text_cells,
 )
-from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Patient
-from pharmcheck.engine import PLAUSIBLE_RANGES, validate_patient
+from pharmcheck.domain import Patient
 from pharmcheck.errors import InputError
 from pharmcheck.inputs.document import parse_date
-
-_TRUE = {"true", "yes", "y", "1", "t"}
-_FALSE = {"false", "no", "n", "0", "f"}
-_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
-_FLAGS = ("pregnant", "childbearing_potential")
-_CHOICES = {
-    "dialysis": DIALYSIS_KINDS,
-    "hepatic_impairment": HEPATIC_LEVELS,
-    "myoclonus": MYOCLONUS_STATES,
-}
+from pharmcheck.inputs.patient import FIELDS, READERS
 
 People = dict[str, tuple[Patient, date]]
 
@@ -50,42 +40,14 @@ def read_patients(
     ids = text["patient_id"]
     assert ids is not None
     rows = row_numbers(frame)
-    bad = np.zeros(len(table), dtype=bool)
-    values: dict[str, Any] = {}
-    for column in _NUMBERS:
-        given = text[column]
-        if given is None:
-            continue
-        number = pd.to_numeric(given.where(given != ""), errors="coerce").to_numpy(
-            dtype="float64", na_value=np.nan
-        )
-        low, high = PLAUSIBLE_RANGES.get(column, (-np.inf, np.inf))
-        bad |= (given != "").to_numpy() & ~((number >= low) & (number <= high))
-        values[column] = number.astype(object)  # Python floats, as float() gives
-        values[column][np.isnan(number)] = None
-    for column in _FLAGS:
-        given = text[column]
-        if given is None:
-            continue
-        lowered = given.str.lower().to_numpy(dtype=object)
-        bad |= (lowered != "") & ~np.isin(lowered, list(_TRUE | _FALSE))
-        values[column] = np.full(len(lowered), None, dtype=object)
-        values[column][np.isin(lowered, list(_TRUE))] = True
-        values[column][np.isin(lowered, list(_FALSE))] = False
-    for column in ("sex", *_CHOICES):
-        given = text[column]
-        if given is None:
-            continue
-        lowered = given.str.lower().to_numpy(dtype=object)
-        if column in _CHOICES:
-            bad |= (lowered != "") & ~np.isin(lowered, list(_CHOICES[column]))
-        values[column] = np.where(lowered == "", None, lowered)
-    when = pd.Series(pd.Timestamp(today), index=table.index)
-    if text["as_of"] is not None:
-        parsed, why = read_dates(text["as_of"])
-        bad |= why != ""
-        when = parsed.where(text["as_of"] != "", pd.Timestamp(today))
-    conditions = text["conditions"]
+    # as_of first, then the Patient's fields in order: a row's message names its first wrong value.
+    columns = [c for c in ("as_of", *FIELDS) if c in table and c not in ("id", "patient_id")]
+    values: dict[str, list[Any]] = {}
+    errors = np.full(len(table), "", dtype=object)
+    for column in columns:
+        read, why = _read_column(text[column], _reader(column, today))  # type: ignore[arg-type]
+        values[column] = read
+        errors = np.where(errors == "", why, errors)
 
     people: People = {}
     problems: dict[str, str] = {}
@@ -107,83 +69,36 @@ def read_patients(
             f"patient_id {pid} appears twice in the patients table (row {row})"  # the last row wins
         )
     plain = ~(missing | duplicated)
-    slow = plain & bad
-    for i in np.flatnonzero(slow).tolist():
-        record = {c: str(t.iloc[i]) for c, t in text.items() if t is not None}
-        try:
-            people[record["patient_id"]] = _one_patient(record["patient_id"], record, today)
-        except InputError as exc:
-            problems[record["patient_id"]] = f"patients row {rows[i]}: {exc}"
-    fast = np.flatnonzero(plain & ~slow)
-    fields = list(values)
-    condition_lists = conditions.iloc[fast].tolist() if conditions is not None else [""] * len(fast)
-    parsed_conditions = {
-        listed: tuple(c.strip() for c in listed.split(";") if c.strip())
-        for listed in set(condition_lists)
-    }
-    dates = _distinct_dates(when.iloc[fast])
-    for pid, listed, when_screened, *fields_values in zip(
-        ids.iloc[fast].tolist(),
-        condition_lists,
-        dates,
-        *(values[f][fast].tolist() for f in fields),
-        strict=True,
-    ):
-        patient = Patient(
-            id=pid,
-            conditions=parsed_conditions[listed],
-            **dict(zip(fields, fields_values, strict=True)),
-        )
-        people[pid] = (patient, when_screened)
+    id_list, row_list = ids.tolist(), rows.tolist()
+    for i in np.flatnonzero(plain & (errors != "")).tolist():
+        problems[id_list[i]] = f"patients row {row_list[i]}: {errors[i]}"
+    fields = [c for c in columns if c != "as_of"]
+    dates = values.get("as_of", [today] * len(id_list))
+    for i in np.flatnonzero(plain & (errors == "")).tolist():
+        patient = Patient(id=id_list[i], **{f: values[f][i] for f in fields})
+        people[id_list[i]] = (patient, dates[i])
     return people, problems, notes
 
 
-def _distinct_dates(when: pd.Series) -> list[date]:
-    """Each timestamp as a date, converting each distinct one once."""
-    codes, distinct = pd.factorize(when)
-    dates = [d.date() for d in distinct]
-    return [dates[c] for c in codes.tolist()]
+def _reader(column: str, today: date) -> Callable[[str], Any]:
+    if column == "as_of":
+        return lambda cell: parse_date(cell, "as_of") if cell else today
+    read = READERS[column]
+    return lambda cell: read(column, cell)
 
 
-def _one_patient(pid: str, record: dict[str, str], today: date) -> tuple[Patient, date]:
-    """One row, field by field: the message names the first value that is wrong."""
-
-    def text(key: str) -> str | None:
-        return record.get(key, "").strip() or None
-
-    def number(key: str) -> float | None:
-        value = text(key)
-        if value is None:
-            return None
+def _read_column(cells: pd.Series, read: Callable[[str], Any]) -> tuple[list[Any], np.ndarray]:
+    """Each cell's value and, where it cannot be read, why ("" where it can): each distinct
+    cell read once."""
+    codes, distinct = pd.factorize(cells)
+    read_values: list[Any] = []
+    reasons: list[str] = []
+    for cell in distinct.tolist():
         try:
-            return float(value)
-        except ValueError:
-            raise InputError(f"{key} {value!r} is not a number") from None
-
-    def flag(key: str) -> bool | None:
-        value = text(key)
-        if value is None:
-            return None
-        if value.lower() in _TRUE:
-            return True
-        if value.lower() in _FALSE:
-            return False
-        raise InputError(f"{key} {value!r} is not yes/no")
-
-    when = parse_date(text("as_of"), "as_of") if text("as_of") else today
-    conditions = tuple(c.strip() for c in (text("conditions") or "").split(";") if c.strip())
-    patient = Patient(
-        id=pid,
-        age=number("age"),
-        sex=(text("sex") or "").lower() or None,
-        weight_kg=number("weight_kg"),
-        crcl=number("crcl"),
-        egfr=number("egfr"),
-        dialysis=(text("dialysis") or "").lower() or None,
-        hepatic_impairment=(text("hepatic_impairment") or "").lower() or None,
-        pregnant=flag("pregnant"),
-        childbearing_potential=flag("childbearing_potential"),
-        conditions=conditions,
-        myoclonus=(text("myoclonus") or "").lower() or None,
-    )
-    return validate_patient(patient), when
+            read_values.append(read(cell))
+            reasons.append("")
+        except InputError as exc:
+            read_values.append(None)
+            reasons.append(str(exc))
+    picked = np.array(read_values + [None], dtype=object)[codes]  # codes are -1 for no value
+    return picked.tolist(), np.array(reasons + [""], dtype=object)[codes]

@@ -51,7 +51,7 @@ from pharmcheck.batch.tables import (
 )
 from pharmcheck.batch.ward import Emitted, Ward
 from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
-from pharmcheck.engine import Checker
+from pharmcheck.engine import Checker, EvaluateRequest
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.rules import Rule, select_rules
@@ -383,7 +383,9 @@ def _per_patient(
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
         applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
         report = runner.evaluate(
-            patient, resolved, [], [], when, applicable, Severity.INFO, structures
+            EvaluateRequest(
+                patient, tuple(resolved), when, tuple(applicable), structures=tuple(structures)
+            )
         )
         chosen.append(p)
         results.append(report.findings)

@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from pharmcheck.domain import Finding, Patient, ResolvedMedication
+from pharmcheck.domain import Finding, MyoclonusState, Patient, ResolvedMedication
 from pharmcheck.kb.store import KnowledgeBase
 from pharmcheck.rules.base import CheckContext
 
@@ -251,9 +251,9 @@ class Ward:
         return (per_state[self._contexts[0]] if len(per_state) else per_state), list(ids)
 
     @cached_property
-    def myoclonus(self) -> tuple[np.ndarray, list[str | None]]:
+    def myoclonus(self) -> tuple[np.ndarray, list[MyoclonusState | None]]:
         """Per patient an id into the distinct myoclonus states."""
-        ids: dict[str | None, int] = {}
+        ids: dict[MyoclonusState | None, int] = {}
         codes = np.fromiter(
             (ids.setdefault(p.myoclonus, len(ids)) for p in self.patients),
             dtype=np.int64,

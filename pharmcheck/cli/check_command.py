@@ -12,10 +12,15 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.cli.output import write_stdout
-from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Severity
+from pharmcheck.domain import (
+    DIALYSIS_KINDS,
+    HEPATIC_LEVELS,
+    MYOCLONUS_STATES,
+    SEVERITY_NAMES,
+    SEXES,
+    Severity,
+)
 from pharmcheck.files import refuse_clashes, replacing
-
-SEVERITY_NAMES = [s.label for s in Severity]
 
 
 def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # type: ignore[no-untyped-def]
@@ -30,9 +35,14 @@ def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # ty
 
 @click.command()
 @click.argument("medications", nargs=-1)
-@click.option("--input", "input_file", metavar="FILE", help="JSON or YAML request (`-` for stdin).")
+@click.option(
+    "--input",
+    "input_file",
+    metavar="FILE",
+    help="JSON or YAML request, or a FHIR R4 Bundle (JSON) (`-` for stdin).",
+)
 @click.option("--age", type=float, help="Age in years.")
-@click.option("--sex", type=click.Choice(["female", "male", "other"], case_sensitive=False))
+@click.option("--sex", type=click.Choice(SEXES, case_sensitive=False))
 @click.option("--weight", type=float, help="Weight in kg.")
 @click.option("--crcl", type=float, help="Creatinine clearance, mL/min.")
 @click.option("--egfr", type=float, help="eGFR, mL/min/1.73 m2 (used when CrCl is not given).")
@@ -133,14 +143,36 @@ def check(
     """
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
-    from pharmcheck.inputs.document import CheckRequest, parse_date, parse_document, read_text
+    from pharmcheck.engine import checker
+    from pharmcheck.errors import InputError
+    from pharmcheck.fhir import is_bundle, read_bundle
+    from pharmcheck.inputs.document import (
+        CheckRequest,
+        load_document,
+        parse_date,
+        read_text,
+        request_from_data,
+    )
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
     refuse_clashes([("report", output)], [("input file", input_file)])
     request = CheckRequest((), Patient(), None)
+    given_as_of = parse_date(as_of, "--as-of") if as_of else None
+    read_notes: list[str] = []
     if input_file:
-        request = parse_document(read_text(input_file), input_file)
+        data = load_document(read_text(input_file), input_file)
+        if is_bundle(data):
+            when = given_as_of or date.today()
+            bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
+            if not bundle_meds and not medications:
+                raise InputError(
+                    f"{input_file}: the FHIR Bundle holds no MedicationRequest or "
+                    "MedicationStatement to check"
+                )
+            request = CheckRequest(tuple(bundle_meds), bundle_patient, when)
+        else:
+            request = request_from_data(data, input_file)
     meds = request.medications + tuple(Medication(name=m) for m in medications)
     if not meds:
         raise click.UsageError("give at least one medication (or --input FILE)")
@@ -164,7 +196,7 @@ def check(
     patient = replace(
         request.patient, **overrides, conditions=request.patient.conditions + tuple(conditions)
     )
-    when = parse_date(as_of, "--as-of") if as_of else request.as_of or date.today()
+    when = given_as_of or request.as_of or date.today()
     report = run_check(
         meds,
         patient,
@@ -173,6 +205,7 @@ def check(
         select=select,
         ignore=ignore,
         min_severity=Severity.parse(min_severity),
+        notes=read_notes,
     )
     text = render(
         report, fmt, color=color if color is not None else (output is None and sys.stdout.isatty())

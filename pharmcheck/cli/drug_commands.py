@@ -23,12 +23,13 @@ def drug() -> None:
 )
 def show(name: str, db_url: str | None, fmt: str) -> None:
     """Show a drug by any known name (generic, brand, salt, misspelling)."""
-    from pharmcheck.engine import checker
     from pharmcheck.errors import InputError
+    from pharmcheck.inputs.resolve import Resolver
     from pharmcheck.kb.lookup import describe_drug
+    from pharmcheck.kb.store import open_kb
 
-    runner = checker(db_url)
-    resolution = runner.resolver.resolve(name)
+    kb = open_kb(db_url)
+    resolution = Resolver(kb).resolve(name)
     if not resolution.resolved:
         hint = (
             f"; did you mean {', '.join(resolution.suggestions)}?" if resolution.suggestions else ""
@@ -37,8 +38,7 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
             f"{name!r} is not a drug in the knowledge base ({resolution.reason}){hint}"
         )
     described = [
-        describe_drug(runner.kb, drug_id) | {"match": resolution.match}
-        for drug_id, _ in resolution.drugs
+        describe_drug(kb, drug_id) | {"match": resolution.match} for drug_id, _ in resolution.drugs
     ]
     if fmt == "json":
         write_stdout(
@@ -77,8 +77,8 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
 @click.option("--limit", default=30, show_default=True)
 def search(text: str, db_url: str | None, limit: int) -> None:
     """List names that contain TEXT, with the drug each names."""
-    from pharmcheck.inputs.normalize import lower_key
     from pharmcheck.kb.store import open_kb
+    from pharmcheck.names import lower_key
 
     hits = open_kb(db_url).search_names(lower_key(text), limit)
     for name, drug_name, kind in hits:

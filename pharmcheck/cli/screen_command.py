@@ -12,11 +12,10 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.cli.output import stdout_bytes
-from pharmcheck.domain import Severity
+from pharmcheck.domain import SEVERITY_NAMES, Severity
 from pharmcheck.files import refuse_clashes, replacing
 from pharmcheck.report.escape import spreadsheet_cell, visible
 
-SEVERITY_NAMES = [s.label for s in Severity]
 _SHOWN_PATIENTS = 50
 
 

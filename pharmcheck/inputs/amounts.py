@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from itertools import pairwise
 
 from pharmcheck.domain import Quantity
+from pharmcheck.units import MG_PER_UNIT
 
-MASS_TO_MG = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 UNIT_ALIASES = {
     "mg": "mg",
     "milligram": "mg",
@@ -141,8 +141,8 @@ def unit_of(text: str | None) -> str | None:
 
 def in_mg(value: float, unit: str | None) -> Quantity:
     unit = unit_of(unit) or "mg"
-    if unit in MASS_TO_MG:
-        return Quantity(value * MASS_TO_MG[unit], "mg")
+    if unit in MG_PER_UNIT:
+        return Quantity(value * MG_PER_UNIT[unit], "mg")
     return Quantity(value, unit)
 
 

@@ -13,9 +13,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
-from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.inputs.resolve import FUZZY_SUGGEST, confident_fuzzy
 from pharmcheck.kb.store import KnowledgeBase
+from pharmcheck.names import lower_key
 
 _FUZZY_MIN_LENGTH = 4
 _SUGGESTIONS = 5

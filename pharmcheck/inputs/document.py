@@ -14,17 +14,10 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pharmcheck.domain import (
-    PATIENT_FLAGS,
-    PATIENT_NUMBERS,
-    PATIENT_TEXTS,
-    DoseChange,
-    Medication,
-    Patient,
-    Quantity,
-)
+from pharmcheck.domain import DoseChange, Medication, Patient
 from pharmcheck.errors import InputError
-from pharmcheck.inputs.renal import creatinine_quantity
+from pharmcheck.fhir.bundle import is_bundle
+from pharmcheck.inputs.patient import MAX_TEXT_CHARS, patient_from_fields
 from pharmcheck.inputs.sig import parse_dose
 from pharmcheck.inputs.status import status_problem
 
@@ -32,8 +25,8 @@ MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_MEDICATIONS = 1000
 #: Objects and lists inside one another: a request needs four (medications, one, its history, one change).
 MAX_NESTING_DEPTH = 10
-#: A text field longer than this is refused: no drug name, sig or condition comes near it.
-MAX_TEXT_CHARS = 1000
+#: A FHIR Bundle nests deeper: entry, resource, contained Medication, ingredient, strength, ...
+MAX_FHIR_NESTING_DEPTH = 32
 _MEDICATION_FIELDS = {
     "name",
     "dose",
@@ -84,6 +77,12 @@ def read_text(source: str) -> str:
 
 def parse_document(text: str, source: str = "input") -> CheckRequest:
     """Parse JSON, or YAML when it is not JSON, into a :class:`CheckRequest`."""
+    return request_from_data(load_document(text, source), source)
+
+
+def load_document(text: str, source: str = "input") -> Any:
+    """The data of a JSON or YAML document: a request, or a FHIR Bundle (JSON, which nests
+    deeper: up to MAX_FHIR_NESTING_DEPTH)."""
     stripped = text.lstrip()
     if not stripped:
         raise InputError(f"{source} is empty")
@@ -98,10 +97,9 @@ def parse_document(text: str, source: str = "input") -> CheckRequest:
             raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels") from None
         except InputError as exc:
             raise InputError(f"{source}: {exc}") from None
-        _check_depth(data, source)
-    else:
-        data = _load_yaml(text, source)
-    return request_from_data(data, source)
+        _check_depth(data, source, MAX_FHIR_NESTING_DEPTH if is_bundle(data) else MAX_NESTING_DEPTH)
+        return data
+    return _load_yaml(text, source)
 
 
 def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -114,10 +112,10 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return data
 
 
-def _check_depth(data: Any, source: str) -> None:
-    """Refuse objects and lists nested deeper than MAX_NESTING_DEPTH."""
+def _check_depth(data: Any, source: str, limit: int) -> None:
+    """Refuse objects and lists nested deeper than ``limit``."""
     level: list[Any] = [data]
-    for _ in range(MAX_NESTING_DEPTH):
+    for _ in range(limit):
         level = [
             v
             for item in level
@@ -126,7 +124,7 @@ def _check_depth(data: Any, source: str) -> None:
         ]
         if not level:
             return
-    raise InputError(f"{source}: nested deeper than {MAX_NESTING_DEPTH} levels")
+    raise InputError(f"{source}: nested deeper than {limit} levels")
 
 
 def _load_yaml(text: str, source: str) -> Any:
@@ -178,6 +176,8 @@ def _load_yaml(text: str, source: str) -> Any:
 
 
 def request_from_data(data: Any, source: str = "input") -> CheckRequest:
+    if is_bundle(data):
+        raise InputError(f"{source} is a FHIR Bundle: read it with pharmcheck.fhir.read_bundle")
     if isinstance(data, list):
         data = {"medications": data}
     if not isinstance(data, dict):
@@ -200,67 +200,10 @@ def request_from_data(data: Any, source: str = "input") -> CheckRequest:
             "(use `pharmcheck screen` for wards)"
         )
     as_of = parse_date(data["as_of"], "as_of") if data.get("as_of") is not None else None
-    patient = patient_from_data(data.get("patient") or {})
+    patient = patient_from_fields(data.get("patient") or {})
     return CheckRequest(
         tuple(medication_from_data(m, i) for i, m in enumerate(meds, start=1)), patient, as_of
     )
-
-
-def patient_from_data(data: Any) -> Patient:
-    if not isinstance(data, dict):
-        raise InputError("'patient' must be an object")
-    unknown = (
-        set(data)
-        - set(PATIENT_NUMBERS)
-        - set(PATIENT_TEXTS)
-        - set(PATIENT_FLAGS)
-        - {"conditions", "serum_creatinine"}
-    )
-    if unknown:
-        raise InputError(f"patient: unknown field(s) {', '.join(sorted(map(str, unknown)))}")
-    # Numbers are type- and range-checked by engine.validate_patient, as for every caller.
-    values: dict[str, Any] = {key: data.get(key) for key in PATIENT_NUMBERS}
-    for key in PATIENT_TEXTS:
-        value = data.get(key)
-        if value is not None and not isinstance(value, str | int):
-            raise InputError(f"patient {key} must be text, got {value!r}")
-        values[key] = str(value).strip().lower() if value is not None and key != "id" else value
-    if values["id"] is not None:
-        values["id"] = str(values["id"])
-    for key in PATIENT_FLAGS:
-        value = data.get(key)
-        if value is not None and not isinstance(value, bool):
-            raise InputError(f"patient {key} must be true or false, got {value!r}")
-        values[key] = value
-    conditions = data.get("conditions") or []
-    if isinstance(conditions, str):
-        conditions = [c for c in conditions.split(";") if c.strip()]
-    if not isinstance(conditions, list) or not all(isinstance(c, str) for c in conditions):
-        raise InputError("patient conditions must be a list of text")
-    for text in [
-        *conditions,
-        *(str(values[key]) for key in PATIENT_TEXTS if values[key] is not None),
-    ]:
-        if len(text) > MAX_TEXT_CHARS:
-            raise InputError(
-                f"patient: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
-            )
-    return Patient(
-        conditions=tuple(c.strip() for c in conditions),
-        serum_creatinine=_creatinine(data.get("serum_creatinine")),
-        **values,
-    )
-
-
-def _creatinine(data: Any) -> Quantity | None:
-    """A serum creatinine given as ``{"value": 1.2, "unit": "mg/dL"}`` (or umol/L)."""
-    if data is None:
-        return None
-    if not isinstance(data, dict) or set(data) != {"value", "unit"}:
-        raise InputError(
-            'patient serum_creatinine must be {"value": NUMBER, "unit": "mg/dL" or "umol/L"}'
-        )
-    return creatinine_quantity(data["value"], data["unit"])
 
 
 def medication_from_data(data: Any, number: int) -> Medication:

@@ -99,9 +99,7 @@ def cockcroft_gault(
 ) -> CockcroftGault | str:
     """The Cockcroft-Gault estimate, or why it cannot be made (a missing or unsuitable input)."""
     missing = [
-        name
-        for name, value in (("age", age), ("weight", weight_kg), ("sex", sex))
-        if value is None
+        name for name, value in (("age", age), ("weight", weight_kg), ("sex", sex)) if value is None
     ]
     if missing:
         return f"CrCl not estimated from serum creatinine: {' and '.join(missing)} not given"

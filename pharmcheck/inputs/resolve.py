@@ -9,11 +9,12 @@ its closest suggestions, so a misspelling is never silently turned into the wron
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb.store import KnowledgeBase, NameHit
+from pharmcheck.names import loose_key, lower_key
 
 FUZZY_ACCEPT = 90.0
 FUZZY_SUGGEST = 70.0
@@ -44,6 +45,7 @@ class Resolver:
 
     def __init__(self, kb: KnowledgeBase):
         self.kb = kb
+        self._lock = threading.Lock()  # a Checker's resolver serves every thread that checks
         self._cache: dict[str, Resolution] = {}
         self._candidates: dict[
             str, list[tuple[str, float, int]]
@@ -65,8 +67,9 @@ class Resolver:
         import numpy as np
         from rapidfuzz import fuzz, process
 
-        if len(self._candidates) + len(keys) > _CACHE_LIMIT:
-            self._candidates.clear()  # left by a caller that never resolved what it prefetched
+        with self._lock:
+            if len(self._candidates) + len(keys) > _CACHE_LIMIT:
+                self._candidates.clear()  # left by a caller that never resolved what it prefetched
         queries = sorted(keys)
         choices, _ = self.kb.fuzzy_choices()
         for start in range(0, len(queries), _PREFETCH_ROWS):
@@ -84,9 +87,9 @@ class Resolver:
                 best = close[np.lexsort((close, -row[close]))][
                     :_CANDIDATES
                 ]  # as process.extract ranks them
-                self._candidates[query] = [
-                    (choices[i], float(row[i]), int(i)) for i in best.tolist()
-                ]
+                found_candidates = [(choices[i], float(row[i]), int(i)) for i in best.tolist()]
+                with self._lock:
+                    self._candidates[query] = found_candidates
 
     def resolve(self, text: str) -> Resolution:
         key = lower_key(text)
@@ -99,10 +102,11 @@ class Resolver:
         return cached
 
     def _remember(self, key: str, resolution: Resolution) -> Resolution:
-        if len(self._cache) >= _CACHE_LIMIT:
-            self._cache.clear()  # a long-lived embedding process must not grow without bound
-        self._cache[key] = resolution
-        return resolution
+        """The resolution stored for ``key``: the first one when two threads resolved it."""
+        with self._lock:
+            if len(self._cache) >= _CACHE_LIMIT:
+                self._cache.clear()  # a long-lived embedding process must not grow without bound
+            return self._cache.setdefault(key, resolution)
 
     def _before_fuzzy(self, key: str) -> Resolution | str:
         """The resolution by name (exact, normalised, or as a combination of names), else the key
@@ -157,7 +161,8 @@ class Resolver:
         if len(key) < _FUZZY_MIN_LENGTH:
             return Resolution((), "none", 0.0, reason="no drug of that name in the knowledge base")
         keys, drug_ids = self.kb.fuzzy_choices()
-        candidates = self._candidates.pop(key, None)  # used once: the resolution is cached
+        with self._lock:
+            candidates = self._candidates.pop(key, None)  # used once: the resolution is cached
         if candidates is None:
             candidates = process.extract(
                 key, keys, scorer=fuzz.ratio, limit=_CANDIDATES, score_cutoff=FUZZY_SUGGEST

@@ -3,7 +3,8 @@
 Python would otherwise accept ``Patient(pregnant="no")`` (a non-empty text is true) or
 ``check("tramadol")`` (a text is an iterable of letters) and check something else than
 what was meant, or fail deep inside with a ``TypeError``. The CLI and the document reader
-build these objects themselves, so only an embedding program can trip these checks.
+build these objects themselves, so only an embedding program can trip these checks. A Patient's
+checks are in :mod:`pharmcheck.inputs.patient`, with the reading of its fields.
 """
 
 from __future__ import annotations
@@ -14,15 +15,7 @@ from datetime import date, datetime
 from numbers import Real
 from typing import Any
 
-from pharmcheck.domain import (
-    PATIENT_FLAGS,
-    PATIENT_TEXTS,
-    DoseChange,
-    Medication,
-    Patient,
-    Quantity,
-    Severity,
-)
+from pharmcheck.domain import DoseChange, Medication, Quantity, Severity
 from pharmcheck.errors import InputError
 
 _MEDICATION_TEXTS = (
@@ -94,42 +87,6 @@ def check_medication(med: Medication, number: int) -> Medication:
                 "with a numeric value"
             )
     return med if isinstance(med.history, tuple) else replace(med, history=history)
-
-
-def check_patient(patient: Any) -> Patient:
-    """A :class:`Patient` (or None, for an unknown patient) whose text and flag fields have their
-    declared types (numbers are checked with their ranges by ``engine.validate_patient``, for every
-    caller); a conditions list becomes a tuple."""
-    if patient is None:
-        return Patient()
-    if not isinstance(patient, Patient):
-        raise InputError(f"patient must be a Patient, not {_kind(patient)}")
-    for field in PATIENT_TEXTS:
-        value = getattr(patient, field)
-        if value is not None and not isinstance(value, str):
-            raise InputError(f"patient {field} must be a text, not {_kind(value)}")
-    for field in PATIENT_FLAGS:
-        value = getattr(patient, field)
-        if value is not None and not isinstance(value, bool):
-            raise InputError(f"patient {field} must be True, False or None, got {value!r:.60}")
-    creatinine = patient.serum_creatinine
-    if creatinine is not None and (
-        not isinstance(creatinine, Quantity)
-        or not _is_number(creatinine.value)
-        or not isinstance(creatinine.unit, str)
-    ):
-        raise InputError(
-            f"patient serum_creatinine must be a Quantity (value, mg/dL or umol/L), not "
-            f"{_kind(creatinine)}"
-        )
-    conditions = sequence_of_texts(patient.conditions, "patient conditions")
-    if not all(isinstance(c, str) for c in conditions):
-        raise InputError("patient conditions must be texts")
-    return (
-        patient
-        if isinstance(patient.conditions, tuple)
-        else replace(patient, conditions=conditions)
-    )
 
 
 def check_as_of(as_of: Any) -> date | None:

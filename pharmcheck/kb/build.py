@@ -27,7 +27,6 @@ from sqlalchemy import Connection, Engine, create_engine, insert, inspect
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
-from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
@@ -39,6 +38,7 @@ from pharmcheck.kb.sources import (
     split_list,
 )
 from pharmcheck.kb.store import sqlalchemy_engine, sqlite_file
+from pharmcheck.names import loose_key, lower_key
 from pharmcheck.paths import sources_dir
 
 Log = Callable[[str], None]

@@ -24,9 +24,9 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from pharmcheck.errors import KnowledgeBaseError
-from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.kb import models
 from pharmcheck.kb.sources import split_list
+from pharmcheck.names import lower_key
 
 Log = Callable[[str], None]
 

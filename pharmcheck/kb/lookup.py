@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from pharmcheck.kb.risk import risk_assertion
 from pharmcheck.kb.store import Fact, KnowledgeBase
 
 
 def describe_drug(kb: KnowledgeBase, drug_id: int) -> dict[str, Any]:
     row = kb.drug_row(drug_id)
-    risk = _risk(kb, drug_id)
+    found = risk_assertion(kb, drug_id)
+    risk = (found.fact, found.via_class) if found else None
     props = kb.properties_by_drug.get(drug_id, [])
 
     def prop(name: str) -> list[Fact]:
@@ -94,14 +96,3 @@ def describe_drug(kb: KnowledgeBase, drug_id: int) -> dict[str, Any]:
         ],
         "references": list(refs.values()),
     }
-
-
-def _risk(kb: KnowledgeBase, drug_id: int) -> tuple[Fact, str | None] | None:
-    direct = [f for f in kb.risks if f["drug_id"] == drug_id]
-    if direct:
-        return direct[0], None
-    classes = {m.class_name for m in kb.classes_of(drug_id)}
-    for fact in kb.risks:
-        if fact["class_id"] is not None and kb.classes[int(fact["class_id"])][0] in classes:
-            return fact, kb.classes[int(fact["class_id"])][0]
-    return None

@@ -14,6 +14,7 @@ import os
 import re
 import sqlite3
 import sys
+import threading
 import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping
@@ -28,13 +29,13 @@ from pharmcheck.errors import KnowledgeBaseError, SchemaRevisionError
 from pharmcheck.kb.dose_scope import parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.paths import DEFAULT_DB_GLOB, data_home, default_db_url, sources_dir
+from pharmcheck.units import MG_PER_UNIT
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
 Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]]]]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
-_MG_PER_UNIT = {"mg": 1.0, "g": 1000.0, "mcg": 0.001}
 _MISSING = object()
 _MEMO_LIMIT = 500_000
 _KEEP_DEFAULT_KBS = 3  # default KBs of other source states kept, for checkouts used side by side
@@ -311,10 +312,11 @@ class KnowledgeBase:
         self.url = url
         self.location = hide_password(url)
         self._query = query
+        self._query_lock = threading.Lock()  # one SQLite connection, shared by every thread
+        self._memo_lock = threading.Lock()
         self._reopen = reopen or (lambda: _sqlalchemy_query(url))
         self._check_revision()
         self.meta = dict(self._q("SELECT key, value FROM kb_metadata", {}))
-        self._drug_cache: dict[int, tuple[str, bool, str | None, str | None]] = {}
         self._fuzzy: tuple[list[str], list[list[int]]] | None = None
         self._memo: dict[Any, Any] = {}
         self._load_facts()
@@ -322,6 +324,8 @@ class KnowledgeBase:
     def reconnect(self) -> None:
         """A connection of its own to the KB this object read (a forked process must not use its
         parent's); a KB rebuilt since is refused, never mixed with the facts already loaded."""
+        # New locks too: a thread of the parent may have held one when the process forked.
+        self._query_lock, self._memo_lock = threading.Lock(), threading.Lock()
         self._query = self._reopen()
         now = dict(self._q("SELECT key, value FROM kb_metadata", {}))
         if now != self.meta:
@@ -332,16 +336,25 @@ class KnowledgeBase:
             )
 
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        return self._query(sql, params)[1]
+        return self._rows(sql, params)[1]
+
+    def _rows(self, sql: str, params: Mapping[str, Any]) -> tuple[list[str], list[tuple[Any, ...]]]:
+        with self._query_lock:
+            return self._query(sql, params)
 
     def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
         """``make(*args)``, computed once per KB: ``key`` must hold every input the result depends
-        on besides the KB itself (a batch sees the same drugs and regimens over and over)."""
+        on besides the KB itself (a batch sees the same drugs and regimens over and over).
+
+        Safe for concurrent threads: ``make`` runs outside the lock (it may memoise too), and
+        when two threads make the same key, both get the first value stored."""
         cached = self._memo.get(key, _MISSING)
         if cached is _MISSING:
-            if len(self._memo) > _MEMO_LIMIT:
-                self._memo.clear()  # a long-lived embedding process must not grow without bound
-            cached = self._memo[key] = make(*args)
+            made = make(*args)
+            with self._memo_lock:
+                if len(self._memo) > _MEMO_LIMIT:
+                    self._memo.clear()  # a long-lived embedding process must not grow without bound
+                cached = self._memo.setdefault(key, made)
         return cached
 
     # --- identity -------------------------------------------------------------------------
@@ -394,18 +407,21 @@ class KnowledgeBase:
     def fuzzy_choices(self) -> tuple[list[str], list[list[int]]]:
         """Every distinct loose key and the drugs it names, loaded once for fuzzy matching."""
         if self._fuzzy is None:
-            grouped: dict[str, list[int]] = defaultdict(list)
-            # Misspellings are of names people write: generics, brands and curated names, not the
-            # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
-            for key, drug_id in self._q(
-                "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
-                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id",
-                {},
-            ):
-                if drug_id not in grouped[key]:
-                    grouped[key].append(drug_id)
-            self._fuzzy = (list(grouped), list(grouped.values()))
+            self._fuzzy = self.memo(("fuzzy-choices",), self._fuzzy_choices)
         return self._fuzzy
+
+    def _fuzzy_choices(self) -> tuple[list[str], list[list[int]]]:
+        grouped: dict[str, list[int]] = defaultdict(list)
+        # Misspellings are of names people write: generics, brands and curated names, not the
+        # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
+        for key, drug_id in self._q(
+            "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
+            "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id",
+            {},
+        ):
+            if drug_id not in grouped[key]:
+                grouped[key].append(drug_id)
+        return list(grouped), list(grouped.values())
 
     def search_names(self, text: str, limit: int = 50) -> list[tuple[str, str, str]]:
         """(name, drug, kind) for names containing ``text``, shortest first."""
@@ -453,6 +469,27 @@ class KnowledgeBase:
         )
         return dict(zip(keys, rows[0], strict=True)) if rows else {}
 
+    def drugs_by_code(self, system: str, code: str) -> tuple[str, ...]:
+        """The drugs a code names: ``system`` "ATC" or "RxNorm", the systems the KB carries for
+        drugs (any other names none)."""
+        return self.memo(("drug-codes",), self._drug_codes).get(  # type: ignore[no-any-return]
+            (system, code.strip().upper()), ()
+        )
+
+    def _drug_codes(self) -> dict[tuple[str, str], tuple[str, ...]]:
+        found: dict[tuple[str, str], list[str]] = defaultdict(list)
+        rows = self._q(
+            "SELECT name, atc_codes, rxnorm_cui FROM drugs "
+            "WHERE atc_codes IS NOT NULL OR rxnorm_cui IS NOT NULL ORDER BY id",
+            {},
+        )
+        for name, atc, rxnorm in rows:
+            for system, codes in (("ATC", atc), ("RxNorm", rxnorm)):
+                for code in re.split(r"[;,\s]+", codes or ""):
+                    if code and name not in found[(system, code.upper())]:
+                        found[(system, code.upper())].append(str(name))
+        return {key: tuple(names) for key, names in found.items()}
+
     def drug_by_inchikey(self, inchikey: str) -> tuple[int, str] | None:
         rows = self._q(
             "SELECT id, name FROM drugs WHERE inchikey = :key ORDER BY curated DESC, id LIMIT 1",
@@ -477,10 +514,13 @@ class KnowledgeBase:
         return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
 
     def drug_name(self, drug_id: int) -> str:
-        if drug_id not in self.drug_names:
+        name = self.drug_names.get(drug_id)
+        if name is None:
             rows = self._q("SELECT name FROM drugs WHERE id = :id", {"id": drug_id})
-            self.drug_names[drug_id] = str(rows[0][0]) if rows else f"drug-{drug_id}"
-        return self.drug_names[drug_id]
+            name = self.drug_names.setdefault(
+                drug_id, str(rows[0][0]) if rows else f"drug-{drug_id}"
+            )
+        return name
 
     def classes_of(self, drug_id: int) -> list[Membership]:
         return self.memberships.get(drug_id, [])
@@ -553,7 +593,7 @@ class KnowledgeBase:
         self.indications = {str(f["name"]): f for f in self._facts("indications", None)}
         for fact in (*self.renal_bands, *self.dose_limits):
             # Sources keep the label's unit (piracetam in g); rules compare in mg.
-            factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
+            factor = MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
             dose = fact["max_daily_dose"]
             fact.values["max_daily_mg"] = (
                 dose * factor if dose is not None and factor is not None else None
@@ -597,7 +637,7 @@ class KnowledgeBase:
                 self.drug_names[int(drug_id)] = str(name)
 
     def _facts(self, table: str, link_table: str | None) -> list[Fact]:
-        columns, cursor_rows = self._query(f"SELECT * FROM {table} ORDER BY id", {})
+        columns, cursor_rows = self._rows(f"SELECT * FROM {table} ORDER BY id", {})
         links: dict[int, list[Reference]] = defaultdict(list)
         if link_table:
             for fact_id, ref in self._q(

@@ -15,7 +15,7 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
-from pharmcheck.domain import CATEGORIES, Finding, Patient, ResolvedMedication, Severity
+from pharmcheck.domain import CATEGORIES, Category, Finding, Patient, ResolvedMedication, Severity
 from pharmcheck.inputs.renal import CockcroftGault, cockcroft_gault
 from pharmcheck.kb.store import Fact, KnowledgeBase, Membership
 
@@ -45,7 +45,7 @@ class RuleDoc:
 class Rule:
     code: str
     name: str
-    category: str
+    category: Category
     severity: Severity
     evidence: str
     title: str
@@ -84,7 +84,7 @@ REGISTRY: dict[str, Rule] = {}
 def rule(
     code: str,
     name: str,
-    category: str,
+    category: Category,
     severity: Severity,
     evidence: str,
     title: str,

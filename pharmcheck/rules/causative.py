@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pharmcheck.domain import GRADE_ORDER, Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.kb.risk import risk_assertion as speaking_assertion
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
 from pharmcheck.rules.dose import most_permissive_maximum
@@ -24,19 +25,9 @@ _CONDITION_WORDS = {
 
 
 def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
-    """The assertion that speaks for a drug: its own if it has one, else its class's."""
-    return ctx.memo(("risk-assertion", drug_id), _best_assertion, ctx, drug_id)  # type: ignore[no-any-return]
-
-
-def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
-    matches = [
-        (match.via_class is not None, match.inferred, GRADE_ORDER.index(fact["grade"]), fact, match)
-        for fact, match in ctx.matching_facts("risks", ctx.kb.risks, drug_id)
-    ]
-    if not matches:
-        return None
-    best = min(matches, key=lambda m: m[:3])
-    return best[3], best[4]
+    """The assertion that speaks for a drug (:func:`pharmcheck.kb.risk.risk_assertion`)."""
+    found = speaking_assertion(ctx.kb, drug_id)
+    return (found.fact, SubjectMatch(found.via_class, found.inferred)) if found else None
 
 
 def worsening_status(

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 
 from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity
 from pharmcheck.inputs.formulation import formulation_of
-from pharmcheck.inputs.normalize import lower_key
 from pharmcheck.kb.dose_scope import Population
 from pharmcheck.kb.store import Fact, KnowledgeBase
+from pharmcheck.names import lower_key
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
 MME_MODERATE = 50.0
