@@ -19,7 +19,8 @@ import re
 from dataclasses import dataclass
 
 from pharmcheck.domain import Medication
-from pharmcheck.inputs.document import MAX_MEDICATIONS, MAX_TEXT_CHARS
+from pharmcheck.inputs.document import MAX_MEDICATIONS
+from pharmcheck.inputs.patient import MAX_TEXT_CHARS
 from pharmcheck.inputs.sig import parse_dose, parse_frequency, parse_sig
 from pharmcheck.inputs.status import status_problem
 

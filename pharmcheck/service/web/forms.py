@@ -9,8 +9,7 @@ from typing import Any
 
 from pharmcheck.domain import Patient
 from pharmcheck.engine import estimated_crcl_note
-from pharmcheck.errors import InputError
-from pharmcheck.inputs.document import parse_date, patient_from_data
+from pharmcheck.inputs.document import parse_date
 from pharmcheck.inputs.pasted import (
     CONTINUATION,
     LineFields,
@@ -19,11 +18,22 @@ from pharmcheck.inputs.pasted import (
     fields_of,
     read_pasted,
 )
+from pharmcheck.inputs.patient import patient_from_fields
 
 FIELDS = ("drug", "dose", "frequency", "route", "status")
-_NUMBERS = {"age": "age", "weight_kg": "weight", "crcl": "CrCl", "egfr": "eGFR"}
-_FLAGS = ("pregnant", "childbearing_potential")
-_CHOICES = ("sex", "dialysis", "hepatic_impairment", "myoclonus")
+#: The patient fields of the form, read as a PATIENTS table's cells are (yes/no, numbers as text).
+PATIENT_FIELDS = (
+    "age",
+    "sex",
+    "weight_kg",
+    "crcl",
+    "egfr",
+    "dialysis",
+    "hepatic_impairment",
+    "pregnant",
+    "childbearing_potential",
+    "myoclonus",
+)
 
 
 @dataclass(frozen=True)
@@ -41,44 +51,21 @@ class CheckForm:
 
 
 def read_form(form: Mapping[str, str], conditions: Sequence[str]) -> CheckForm:
-    """The form's request; an unusable value is an InputError naming the field."""
-    values: dict[str, Any] = {key: str(form.get(key, "")).strip() for key in _field_names()}
+    """The form's request; an unusable value is an InputError naming the field (the patient's
+    fields are read by the library's patient reader, with its messages)."""
+    names = (*PATIENT_FIELDS, "creatinine", "creatinine_unit", "as_of")
+    values: dict[str, Any] = {key: str(form.get(key, "")).strip() for key in names}
     values["medications"] = str(form.get("medications", ""))
     values["conditions"] = [c.strip() for c in conditions if c.strip()]
     raw = read_pasted(values["medications"])
     lines, edits, stale = _corrected(raw, form)
-    data: dict[str, Any] = {}
-    for key, label in _NUMBERS.items():
-        data[key] = _number(values[key], label)
-    for key in _CHOICES:
-        data[key] = values[key] or None
-    for key in _FLAGS:
-        data[key] = {"yes": True, "no": False, "": None}.get(values[key])
-        if values[key] not in ("yes", "no", ""):
-            raise InputError(f"{key.replace('_', ' ')} must be yes, no or unknown")
+    data: dict[str, Any] = {key: values[key] for key in PATIENT_FIELDS}
     data["conditions"] = values["conditions"]
-    creatinine = _number(values["creatinine"], "serum creatinine")
-    if creatinine is not None:
-        unit = values["creatinine_unit"] or "mg/dL"
-        data["serum_creatinine"] = {"value": creatinine, "unit": unit}
-    patient = patient_from_data({k: v for k, v in data.items() if v is not None})
+    if values["creatinine"]:
+        data["serum_creatinine"] = f"{values['creatinine']} {values['creatinine_unit'] or 'mg/dL'}"
+    patient = patient_from_fields(data)
     as_of = parse_date(values["as_of"], "check date") if values["as_of"] else None
-    estimate = estimated_crcl_note(patient)
-    return CheckForm(lines, patient, as_of, estimate, values, raw, edits, stale)
-
-
-def _field_names() -> tuple[str, ...]:
-    return (*_NUMBERS, *_FLAGS, *_CHOICES, "creatinine", "creatinine_unit", "as_of")
-
-
-def _number(text: str, label: str) -> float | None:
-    if not text:
-        return None
-    try:
-        value = float(text.replace(",", "."))
-    except ValueError:
-        raise InputError(f"{label} must be a number, got {text!r}") from None
-    return int(value) if value.is_integer() else value
+    return CheckForm(lines, patient, as_of, estimated_crcl_note(patient), values, raw, edits, stale)
 
 
 def _corrected(
