@@ -4,6 +4,7 @@ what the server renders with JavaScript off, escaping, errors, uploads and downl
 from __future__ import annotations
 
 import html
+import io
 import re
 import subprocess
 import sys
@@ -269,17 +270,31 @@ def _finished(url: str, location: str) -> str:
         time.sleep(0.2)
 
 
+def _as_table(text: str, path: Path) -> bytes:
+    """A CSV text written as the table format ``path``'s extension names; its bytes."""
+    import pandas as pd
+
+    frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    if path.suffix == ".tsv":
+        frame.to_csv(path, sep="\t", index=False)
+    elif path.suffix == ".xlsx":
+        frame.to_excel(path, index=False)
+    elif path.suffix == ".parquet":
+        frame.to_parquet(path, index=False)
+    else:
+        path.write_text(text)
+    return path.read_bytes()
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".tsv", ".xlsx", ".parquet"])
 def test_a_ward_download_is_exactly_what_pharmcheck_screen_writes(
-    service_url: str, tmp_path: Path
+    service_url: str, tmp_path: Path, suffix: str
 ) -> None:
-    (tmp_path / "meds.csv").write_text(MEDS_CSV)
-    (tmp_path / "patients.csv").write_text(PATIENTS_CSV)
+    meds = _as_table(MEDS_CSV, tmp_path / f"meds{suffix}")
+    patients = _as_table(PATIENTS_CSV, tmp_path / f"patients{suffix}")
     answer = _screen(
         service_url,
-        {
-            "meds": ("meds.csv", MEDS_CSV.encode()),
-            "patients": ("patients.csv", PATIENTS_CSV.encode()),
-        },
+        {"meds": (f"meds{suffix}", meds), "patients": (f"patients{suffix}", patients)},
     )
     assert answer.status_code == 303
     location = answer.headers["location"]
@@ -290,7 +305,15 @@ def test_a_ward_download_is_exactly_what_pharmcheck_screen_writes(
     download = httpx.get(f"{service_url}{location}/findings.csv")
     assert download.status_code == 200
     cli = subprocess.run(
-        [sys.executable, "-m", "pharmcheck", "screen", "meds.csv", "--patients", "patients.csv"],
+        [
+            sys.executable,
+            "-m",
+            "pharmcheck",
+            "screen",
+            f"meds{suffix}",
+            "--patients",
+            f"patients{suffix}",
+        ],
         cwd=tmp_path,
         capture_output=True,
         check=False,
@@ -298,7 +321,12 @@ def test_a_ward_download_is_exactly_what_pharmcheck_screen_writes(
     assert cli.returncode == 1, cli.stderr
     assert download.content == cli.stdout
     workbook = httpx.get(f"{service_url}{location}/findings.xlsx")
-    assert workbook.status_code == 200 and workbook.content[:2] == b"PK"
+    assert workbook.status_code == 200
+    import pandas as pd
+
+    sheet = pd.read_excel(io.BytesIO(workbook.content), dtype=str).fillna("")
+    rows = pd.read_csv(io.BytesIO(download.content), dtype=str, keep_default_na=False)
+    assert sheet.equals(rows)  # the same rows, columns and cells as the CSV
 
 
 def test_ward_filters_keep_unread_rows_in_view(service_url: str) -> None:
