@@ -109,6 +109,15 @@ def test_nothing_to_check_is_never_no_findings(service_url: str, paste: str, rea
     assert reason in _text(answer.text) and "No findings" not in answer.text
 
 
+def test_a_paste_past_the_limit_is_refused_with_a_reason(service_url: str) -> None:
+    from pharmcheck.inputs.pasted import MAX_PASTE_CHARS
+
+    for size in (MAX_PASTE_CHARS + 19, 10 * MAX_PASTE_CHARS):
+        answer = _post(service_url, {"medications": "tramadol 50 mg qid\n" * (size // 19)})
+        assert answer.status_code == 413
+        assert f"the paste is over {MAX_PASTE_CHARS:,} characters" in _text(answer.text)
+
+
 def test_input_text_is_escaped_everywhere(service_url: str) -> None:
     attack = '<script>alert("x")</script><img src=x onerror=alert(1)>'
     answer = _post(

@@ -11,10 +11,12 @@ import markupsafe
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException
 
 from pharmcheck.domain import Report
 from pharmcheck.engine import Checker, checker
 from pharmcheck.errors import PharmcheckError
+from pharmcheck.inputs.pasted import MAX_PASTE_CHARS
 from pharmcheck.report.escape import visible
 from pharmcheck.service.web import ward
 from pharmcheck.service.web.forms import CheckForm, read_form
@@ -56,6 +58,12 @@ templates.env.globals["SEVERITY_MARKS"] = {s.label: mark for s, mark in SEVERITY
 router = APIRouter()
 #: Eleven fields a pasted line (its corrections), for the longest list one check takes.
 MAX_FORM_FIELDS = 11 * 1000 + 100
+#: The paste and its corrections: a few times the longest paste read.
+MAX_FORM_BYTES = 8 * MAX_PASTE_CHARS
+_TOO_LONG = (
+    f"the paste is over {MAX_PASTE_CHARS:,} characters: check a shorter list, or a ward with "
+    "the ward page"
+)
 _STATIC = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 
@@ -112,11 +120,21 @@ def check_page(request: Request) -> Response:
 
 @router.post("/", response_class=HTMLResponse, include_in_schema=False)
 async def check_submit(request: Request) -> Response:
-    async with request.form(max_fields=MAX_FORM_FIELDS) as form:
-        data = {key: value for key, value in form.multi_items() if isinstance(value, str)}
-        conditions = [v for v in form.getlist("condition") if isinstance(v, str)]
-        print_view = form.get("view") == "print"
+    length = request.headers.get("content-length", "")
+    if length.isdigit() and int(length) > MAX_FORM_BYTES:
+        return _check_response(request, None, None, _TOO_LONG, status=413)
     try:
+        async with request.form(max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES) as form:
+            data = {key: value for key, value in form.multi_items() if isinstance(value, str)}
+            conditions = [v for v in form.getlist("condition") if isinstance(v, str)]
+            print_view = form.get("view") == "print"
+    except HTTPException as exc:  # a form the parser refuses: too many fields, a part too large
+        return _check_response(
+            request, None, None, f"the form was refused: {exc.detail}", status=413
+        )
+    try:
+        if len(data.get("medications", "")) > MAX_PASTE_CHARS:
+            return _check_response(request, None, None, _TOO_LONG, status=413)
         read = read_form(data, conditions)
         medications = medications_of(read.lines)
         if not medications:
