@@ -405,6 +405,12 @@ def test_an_upload_past_the_limit_gets_a_clear_message(service_url: str) -> None
     assert f"at most {MAX_UPLOAD_BYTES // 2**20} MB" in _text(answer.text)
 
 
+def test_an_unknown_screen_is_a_404_page(service_url: str) -> None:
+    answer = httpx.get(f"{service_url}/screen/jobs/nosuchjob")
+    assert answer.status_code == 404 and "upload again" in answer.text
+    assert httpx.get(f"{service_url}/screen/jobs/nosuchjob/findings.csv").status_code == 404
+
+
 def test_a_file_that_is_not_a_table_is_refused(service_url: str) -> None:
     answer = _screen(service_url, {"meds": ("notes.pdf", b"%PDF-1.4")})
     assert answer.status_code == 422

@@ -192,14 +192,17 @@ async def screen_submit(request: Request) -> Response:
     try:
         upload = await ward.read_upload(request)
     except PharmcheckError as exc:
-        return _page(
-            request,
-            "screen.html",
-            {"error": str(exc), "limit_mb": ward.MAX_UPLOAD_BYTES // 2**20},
-            status_code=413 if isinstance(exc, ward.TooLarge) else 422,
-        )
+        status = 413 if isinstance(exc, ward.TooLarge) else 422
+        return _screen_error(request, str(exc), status)
+    except HTTPException as exc:  # the form parser refused it (too many parts, a part too large)
+        return _screen_error(request, f"the upload was refused: {exc.detail}", 400)
     job = ward.jobs(request.app).start(upload, runner(request))
     return RedirectResponse(f"/screen/jobs/{job.id}", status_code=303)
+
+
+def _screen_error(request: Request, reason: str, status: int) -> Response:
+    context = {"error": reason, "limit_mb": ward.MAX_UPLOAD_BYTES // 2**20}
+    return _page(request, "screen.html", context, status_code=status)
 
 
 @router.get("/screen/jobs/{job_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -208,15 +211,7 @@ def screen_job(
 ) -> Response:
     job = ward.jobs(request.app).get(job_id)
     if job is None:
-        return _page(
-            request,
-            "screen.html",
-            {
-                "error": "That screen is no longer kept here; upload again.",
-                "limit_mb": ward.MAX_UPLOAD_BYTES // 2**20,
-            },
-            status_code=404,
-        )
+        return _screen_error(request, "that screen is not kept here (any more): upload again", 404)
     filters = {"severity": severity, "code": code.strip(), "patient": patient.strip()}
     # One reading of the job: the screen's thread may finish while the page is drawn.
     result, error = job.result, job.error
