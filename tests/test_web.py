@@ -12,6 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pharmcheck.inputs.pasted import fields_of, read_pasted
 
@@ -80,6 +82,37 @@ def test_every_line_is_shown_with_its_reading(service_url: str) -> None:
     answer = _post(service_url, {"medications": MESSY_LIST, **CONTEXT})
     rows = re.findall(r'<tr class="kind-([a-z-]+)', answer.text)
     assert len(rows) == len(MESSY_LIST.splitlines())
+
+
+_PASTE_LINE = st.one_of(
+    st.sampled_from(
+        [
+            "Current medications:",
+            "Stopped:",
+            "Allergies:",
+            "Plan:",
+            "",
+            "\u2022 tramadol 50 mg qid",
+            "2. Neurontin 600 tid (held)",
+            "zzzqqq 10 mg",
+            "Take 1 tablet daily",
+            "<b>sertraline</b> 100 mg daily",
+        ]
+    ),
+    st.text(max_size=40).map(lambda t: re.sub(r"[\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]", " ", t)),
+)
+
+
+@settings(max_examples=40)
+@given(st.lists(_PASTE_LINE, min_size=1, max_size=12))
+def test_every_pasted_line_is_on_the_page(service_url: str, lines: list[str]) -> None:
+    """Whatever is pasted, the page answers with a page (never a 5xx), and when it reads the
+    paste it shows every line, numbered, as a medication, ignored or NOT CHECKED."""
+    paste = "\n".join(lines)
+    answer = _post(service_url, {"medications": paste})
+    assert answer.status_code in (200, 422), answer.text[:300]
+    rows = re.findall(r'<tr class="kind-([a-z-]+)', answer.text)
+    assert len(rows) == len(paste.splitlines())
 
 
 def test_an_unrecognised_drug_is_not_checked_at_the_top(service_url: str) -> None:
