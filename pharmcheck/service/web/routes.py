@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,7 @@ from pharmcheck.service.web.view import (
 )
 
 _HERE = Path(__file__).parent
+_STATIC = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 
 class Verbatim(str):
@@ -53,6 +55,9 @@ templates = Jinja2Templates(
     )
 )
 templates.env.filters["verbatim"] = Verbatim
+templates.env.globals["STATIC_VERSION"] = hashlib.sha256(
+    b"".join((_HERE / "static" / name).read_bytes() for name in sorted(_STATIC))
+).hexdigest()[:12]
 templates.env.globals["SEVERITY_MARKS"] = {s.label: mark for s, mark in SEVERITY_MARKS.items()}
 
 router = APIRouter()
@@ -64,7 +69,6 @@ _TOO_LONG = (
     f"the paste is over {MAX_PASTE_CHARS:,} characters: check a shorter list, or a ward with "
     "the ward page"
 )
-_STATIC = {"style.css": "text/css; charset=utf-8", "app.js": "text/javascript; charset=utf-8"}
 
 
 _NOTHING_PASTED = "paste a medication list: there is nothing to check"
@@ -110,7 +114,12 @@ def _names(kb: Any) -> list[str]:
 def static_file(name: str) -> Response:
     if name not in _STATIC:
         return Response("Not found\n", status_code=404, media_type="text/plain")
-    return FileResponse(_HERE / "static" / name, media_type=_STATIC[name])
+    # Pages link each file with its content hash (?v=), so a cached copy is never stale.
+    return FileResponse(
+        _HERE / "static" / name,
+        media_type=_STATIC[name],
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @router.get("/", response_class=HTMLResponse, include_in_schema=False)
