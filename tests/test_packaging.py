@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import sysconfig
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -39,6 +40,14 @@ def test_the_wheel_installed_elsewhere_runs_a_check(tmp_path: Path) -> None:
         pytest.skip("no package index to fetch the build backend from")
     assert built.returncode == 0, built.stderr[-2000:]
     wheel = next((tmp_path / "dist").glob("pharmcheck-*.whl"))
+    shipped = set(zipfile.ZipFile(wheel).namelist())
+    for page_file in (
+        "templates/check.html",
+        "templates/base.html",
+        "static/style.css",
+        "static/app.js",
+    ):
+        assert f"pharmcheck/service/web/{page_file}" in shipped, page_file  # the web pages' assets
     venv = tmp_path / "venv"
     assert _run([sys.executable, "-m", "venv", "--without-pip", str(venv)]).returncode == 0
     python = venv / "bin" / "python"
