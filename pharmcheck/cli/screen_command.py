@@ -100,6 +100,9 @@ def screen(
     # A screen's large arrays live briefly and it forks: transparent huge pages for them cost about
     # 0.5 s at 1M rows (numpy reads this on import; a value the user set wins).
     os.environ.setdefault("NUMPY_MADVISE_HUGEPAGE", "0")
+    from pharmcheck.extras import require_extra
+
+    require_extra("batch", "pharmcheck screen")
     from pharmcheck.batch import read_table
     from pharmcheck.batch import screen as run_screen
     from pharmcheck.batch.screening import cyclic_gc_paused
