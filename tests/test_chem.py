@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("rdkit", reason="needs the chem extra (RDKit)")
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdkit import Chem, DataStructs

@@ -13,6 +13,8 @@ from pharmcheck.kb import derived
 from pharmcheck.kb.sources import read_sources
 from pharmcheck.paths import sources_dir
 
+pytestmark = pytest.mark.core  # runs in the install without extras (test_core_install.py)
+
 CSV_FILES = ("curated.csv", "parents.csv", "smarts.csv", "smarts_matches.csv")
 
 
