@@ -50,22 +50,26 @@ def test_known_chemistry_is_in_the_files() -> None:
     assert not any(files.matches_pattern(s, tramadol.parent_smiles) for s in fluoroquinolone)
 
 
-def test_a_build_without_rdkit_reads_the_files(
-    tmp_path: Path, kb, monkeypatch: pytest.MonkeyPatch
-) -> None:  # type: ignore[no-untyped-def]
-    from pharmcheck.kb.build import build
-    from pharmcheck.kb.store import open_kb
+def test_the_kb_holds_what_the_files_say(kb) -> None:  # type: ignore[no-untyped-def]
+    """The session KB (built from these files, with or without RDKit) stores their results."""
+    files = derived.read(sources_dir() / derived.FOLDER)
+    drug_ids, blobs = kb.fingerprints()
+    assert len(drug_ids) > 2000
+    for drug_id, blob in zip(drug_ids, blobs, strict=True):
+        smiles = kb.drug_row(drug_id)["smiles"]
+        assert derived.unpack_on_bits(blob) == files.parents[smiles].morgan_on_bits
+    ciprofloxacin = kb.names_by_lower_key("ciprofloxacin")[0].drug_id
+    assert any(m.class_name == "fluoroquinolone" for m in kb.classes_of(ciprofloxacin))
 
+
+def test_a_build_without_rdkit_needs_nothing_the_files_lack(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setitem(sys.modules, "rdkit", None)  # as in a plain install
-    monkeypatch.delitem(sys.modules, "pharmcheck.chem", raising=False)
-    url = f"sqlite:///{tmp_path / 'kb.sqlite'}"
-    build(url)
-    plain = open_kb(url)
-    assert "pharmcheck.chem" not in sys.modules
-    ciprofloxacin = plain.names_by_lower_key("ciprofloxacin")[0].drug_id
-    assert any(m.class_name == "fluoroquinolone" for m in plain.classes_of(ciprofloxacin))
-    assert plain.fingerprints() == kb.fingerprints()
-    assert plain.version == kb.version
+    log: list[str] = []
+    problems: list[str] = []
+    derived.for_sources(read_sources(sources_dir()), log.append, problems)
+    assert (log, problems) == ([], [])
 
 
 def _copy_sources(tmp_path: Path) -> Path:
@@ -96,15 +100,10 @@ def test_an_edited_structure_without_rdkit_is_a_source_problem_naming_the_comman
     assert "pip install 'pharmcheck[chem]'" in message
 
 
-def test_an_edited_structure_with_rdkit_is_computed_for_the_build(tmp_path: Path) -> None:
-    pytest.importorskip("rdkit", reason="computing a structure needs the chem extra")
-    from pharmcheck.kb.build import build
+def test_an_edited_structure_with_rdkit_is_computed_for_the_build(rebuilt_kb: Path) -> None:
     from pharmcheck.kb.store import open_kb
 
-    sources = _copy_sources(tmp_path)
-    _add_drug(sources)
-    url = f"sqlite:///{tmp_path / 'kb.sqlite'}"
-    report = build(url, sources)
-    assert any("computed with RDKit" in line for line in report.log)
-    added = open_kb(url).names_by_lower_key("zz-added-drug")[0].drug_id
-    assert added in open_kb(url).fingerprints()[0]
+    rebuilt = open_kb(f"sqlite:///{rebuilt_kb}")
+    added = rebuilt.names_by_lower_key("zz-added-drug")[0].drug_id
+    assert rebuilt.drug_row(added)["smiles"] == f"N{'C' * 40}O"
+    assert added in rebuilt.fingerprints()[0]  # computed: db/structures/ does not hold it
