@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 from pharmcheck.inputs.normalize import loose_key, lower_key
 from pharmcheck.kb.store import KnowledgeBase, NameHit
@@ -60,8 +61,8 @@ class Resolver:
                 self._remember(key, found)
             elif len(found) >= _FUZZY_MIN_LENGTH and found not in self._candidates:
                 keys.add(found)
-        if not keys:
-            return
+        if not keys or find_spec("numpy") is None:
+            return  # the bulk pass needs numpy (batch extra); resolve() finds the same one by one
         import numpy as np
         from rapidfuzz import fuzz, process
 
