@@ -113,7 +113,7 @@ def test_verify_says_what_it_could_not_check(core: Install) -> None:
 
 
 def test_the_core_tests_pass_without_extras(core: Install) -> None:
-    # pytest's pythonpath puts the checkout first: the same code as the wheel, with no extra importable
+    # pytest's pythonpath puts the checkout first: the wheel's code, with no extra importable
     done = core.run("-m", "pytest", "-q", "-p", "no:cacheprovider", "-m", "core", "tests", cwd=ROOT)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert " passed" in done.stdout and "error" not in done.stdout.splitlines()[-1]
