@@ -6,7 +6,7 @@ Measures, on this machine, side by side (each round runs every command once, in 
 so the machine's load falls on all of them alike):
 * `pharmcheck --help` as a fresh process (median; target <= 3x `python -c pass`);
 * `pharmcheck check` on a 10-drug list as a fresh process (median; target <= 5x `python -c pass`);
-  both as wall time and as CPU time (user + system of the child), which a busy machine disturbs less;
+  both as wall time and as CPU time (user + system of the child; a busy machine disturbs it less);
 * the library's check of the same list in-process once the KB is loaded (median; target <= 1 ms).
 
 Run it with the installed `pharmcheck` (the Quick start's .venv): a source checkout without

@@ -33,7 +33,7 @@ class Install:
         return self.run("-m", "pharmcheck", *args)
 
 
-def _run(command: list[str], **kwargs) -> subprocess.CompletedProcess[str]:  # type: ignore[no-untyped-def]
+def _run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command, capture_output=True, text=True, timeout=600, check=False, **kwargs
     )
@@ -62,7 +62,8 @@ def test_no_extra_is_installed_and_pharmcheck_is_the_wheel(core: Install) -> Non
     modules = [*EXTRAS["chem"], *EXTRAS["batch"]]
     code = (
         "import importlib.util, pharmcheck; "
-        f"print(pharmcheck.__file__); print([m for m in {modules!r} if importlib.util.find_spec(m)])"
+        "print(pharmcheck.__file__); "
+        f"print([m for m in {modules!r} if importlib.util.find_spec(m)])"
     )
     done = core.run("-c", code)
     where, found = done.stdout.splitlines()

@@ -41,7 +41,7 @@ _PARENT_COLUMNS = ("smiles", "parses", "morgan_on_bits")
 
 @dataclass(frozen=True)
 class CuratedStructure:
-    """A curated SMILES as written: its parent (or why it does not parse) and its own canonical form."""
+    """A curated SMILES as written: its parent (or why it does not parse), its canonical form."""
 
     smiles: str
     error: str
@@ -215,7 +215,7 @@ def _write(path: Path, columns: Iterable[str], rows: Iterable[Iterable[object]])
 
 
 def write(folder: Path, derived: Derived, provenance: str) -> None:
-    """Write ``derived`` as the four CSV files (sorted, so a diff shows what changed) and SOURCE.txt."""
+    """Write ``derived`` as four CSV files (sorted, so a diff shows what changed) and SOURCE.txt."""
     folder.mkdir(parents=True, exist_ok=True)
     _write(
         folder / "curated.csv",
