@@ -10,6 +10,7 @@ import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,7 +34,7 @@ class Install:
         return self.run("-m", "pharmcheck", *args)
 
 
-def _run(command: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+def _run(command: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         command, capture_output=True, text=True, timeout=600, check=False, **kwargs
     )
