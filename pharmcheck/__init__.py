@@ -109,6 +109,10 @@ def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
     if home is None:
         raise AttributeError(f"module 'pharmcheck' has no attribute {name!r}")
+    if home == "batch":
+        from pharmcheck.extras import require_extra
+
+        require_extra("batch", f"pharmcheck.{name}")
     return getattr(import_module(f"pharmcheck.{home}"), name)
 
 

@@ -39,7 +39,8 @@ MAX_INPUT_CHARS = MAX_CHARS  # one cap for the RDKit-free guess and the parser
 _NORMALIZER = rdMolStandardize.Normalizer()
 _LARGEST = rdMolStandardize.LargestFragmentChooser(preferOrganic=True)
 _UNCHARGER = rdMolStandardize.Uncharger()
-_MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=2048)
+_MORGAN_BITS = 2048
+_MORGAN = rdFingerprintGenerator.GetMorganGenerator(radius=2, fpSize=_MORGAN_BITS)
 
 
 @dataclass(frozen=True)
@@ -309,12 +310,20 @@ def has_substructure(mol: Chem.Mol, pattern: Chem.Mol) -> bool:
 
 
 def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
-    """The Morgan bit vector that :func:`fingerprint_bytes` stores."""
+    """The Morgan (ECFP4-like: radius 2, 2048 bits) bit vector of a parent molecule."""
     return _MORGAN.GetFingerprint(mol)
 
 
-def fingerprint_from_bytes(data: bytes) -> DataStructs.ExplicitBitVect:
-    return DataStructs.ExplicitBitVect(data)  # type: ignore[call-overload]
+def fingerprint_on_bits(mol: Chem.Mol) -> tuple[int, ...]:
+    """The set bits of :func:`fingerprint`, as db/structures/ and the KB keep them."""
+    return tuple(fingerprint(mol).GetOnBits())
+
+
+def fingerprint_from_on_bits(bits: list[int] | tuple[int, ...]) -> DataStructs.ExplicitBitVect:
+    """The bit vector :func:`fingerprint` gives, rebuilt from its on-bits."""
+    vector = DataStructs.ExplicitBitVect(_MORGAN_BITS)
+    vector.SetBitsFromList(list(bits))
+    return vector
 
 
 def bulk_tanimoto(
@@ -322,15 +331,6 @@ def bulk_tanimoto(
 ) -> list[float]:
     """Tanimoto similarity of one fingerprint to many, computed in C++ (never a Python loop)."""
     return list(DataStructs.BulkTanimotoSimilarity(query, fingerprints))
-
-
-def fingerprint_bytes(mol: Chem.Mol) -> bytes:
-    """Morgan (ECFP4-like: radius 2, 2048 bits) fingerprint in RDKit's binary form.
-
-    Stored as bytes so the KB can keep fingerprints in SQLite and rebuild the bit
-    vector later with ``ExplicitBitVect(data)`` for similarity searches.
-    """
-    return _MORGAN.GetFingerprint(mol).ToBinary()
 
 
 def formula(mol: Chem.Mol) -> str:

@@ -15,8 +15,11 @@ from __future__ import annotations
 import threading
 import weakref
 from dataclasses import dataclass
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from pharmcheck.extras import require_extra
+from pharmcheck.kb.derived import unpack_on_bits
 from pharmcheck.kb.risk import GRADE_ORDER, risk_assertion
 
 if TYPE_CHECKING:
@@ -122,19 +125,26 @@ class StructureMatch:
         }
 
 
+def load_chem() -> ModuleType:
+    """:mod:`pharmcheck.chem`, or the error naming the extra that installs RDKit."""
+    require_extra("chem", "a structure (SMILES, InChI or molfile)")
+    from pharmcheck import chem
+
+    return chem
+
+
 class _Index:
     """Compiled class patterns and fingerprints of one KB, built on first use."""
 
     def __init__(self, kb: KnowledgeBase):
-        from pharmcheck import chem
-
+        chem = load_chem()
         self.patterns = []
         for class_name, smarts, ref in kb.structure_patterns():
             pattern = chem.compile_smarts(smarts)
             if not isinstance(pattern, chem.StructureError):
                 self.patterns.append((class_name, pattern, ref))
         self.drug_ids, blobs = kb.fingerprints()
-        self.fingerprints = [chem.fingerprint_from_bytes(blob) for blob in blobs]
+        self.fingerprints = [chem.fingerprint_from_on_bits(unpack_on_bits(b)) for b in blobs]
 
 
 _INDEXES: weakref.WeakKeyDictionary[Any, _Index] = weakref.WeakKeyDictionary()
@@ -155,13 +165,16 @@ def index(kb: KnowledgeBase) -> _Index:
 def match_structure(
     kb: KnowledgeBase, text: str, threshold: float = SIMILARITY_THRESHOLD
 ) -> StructureMatch:
-    """Parse ``text`` (SMILES, InChI or molfile block) and describe it against ``kb``."""
+    """Parse ``text`` (SMILES, InChI or molfile block) and describe it against ``kb``.
+
+    Raises :class:`~pharmcheck.extras.MissingExtraError` when RDKit (``pharmcheck[chem]``) is
+    not installed: a structure is then not checked, never silently."""
     with _RDKIT_LOCK:
         return _match_structure(kb, text, threshold)
 
 
 def _match_structure(kb: KnowledgeBase, text: str, threshold: float) -> StructureMatch:
-    from pharmcheck import chem
+    chem = load_chem()
 
     parsed = chem.parse_parent(text)
     if isinstance(parsed, chem.StructureError):

@@ -33,6 +33,47 @@ def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """pharmcheck's wheel, built once per session for the tests that install it elsewhere."""
+    import subprocess
+    import sys
+
+    dist = tmp_path_factory.mktemp("dist")
+    built = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(dist), str(REPO)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if built.returncode != 0 and "No matching distribution found" in built.stderr:
+        pytest.skip("no package index to fetch the build backend from")
+    assert built.returncode == 0, built.stderr[-2000:]
+    return next(dist.glob("pharmcheck-*.whl"))
+
+
+@pytest.fixture(scope="session")
+def rebuilt_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A KB built from the sources plus one drug listed first: every curated drug id moves by one,
+    and its structure, which db/structures/ does not hold, is computed with RDKit."""
+    import shutil
+
+    from pharmcheck.kb.build import build
+    from pharmcheck.paths import sources_dir
+
+    pytest.importorskip("rdkit", reason="a structure not in db/structures/ needs the chem extra")
+    folder = tmp_path_factory.mktemp("rebuilt")
+    sources = folder / "db"
+    shutil.copytree(sources_dir(), sources)
+    (sources / "drugs" / "00-added.csv").write_text(
+        "drug,smiles,drugbank_id,atc_codes,rxnorm_cui,structure_source\n"
+        f"zz-added-drug,N{'C' * 40}O,,,,test structure\n"
+    )
+    build(f"sqlite:///{folder / 'kb.sqlite'}", sources)
+    return folder / "kb.sqlite"
+
+
+@pytest.fixture(scope="session")
 def kb_url(kb_path: Path) -> str:
     return f"sqlite:///{kb_path}"
 

@@ -5,8 +5,11 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
+
+pytest.importorskip("pandas", reason="needs the batch extra (pandas)")
+
+import pandas as pd
 from click.testing import CliRunner
 from hypothesis import given
 from hypothesis import strategies as st

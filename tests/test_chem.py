@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import pytest
+
+pytest.importorskip("rdkit", reason="needs the chem extra (RDKit)")
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from rdkit import Chem, DataStructs
@@ -100,14 +103,28 @@ def test_broken_molfile_is_an_error_value() -> None:
     assert isinstance(chem.parse_structure("junk\n\n\n  1  0\nM  END\n"), chem.StructureError)
 
 
-def test_fingerprint_bytes_round_trip() -> None:
+def test_fingerprint_as_the_kb_stores_it_round_trips() -> None:
+    from pharmcheck.kb.derived import pack_on_bits, unpack_on_bits
+
     mol = Chem.MolFromSmiles(TRAMADOL)
-    data = chem.fingerprint_bytes(mol)
-    assert isinstance(data, bytes)
-    bits = DataStructs.ExplicitBitVect(data)
-    assert bits.GetNumBits() == 2048
-    assert bits.GetNumOnBits() > 10
-    assert chem.fingerprint_bytes(Chem.MolFromSmiles(TRAMADOL)) == data
+    vector = chem.fingerprint(mol)
+    assert vector.GetNumBits() == 2048 and vector.GetNumOnBits() > 10
+    stored = pack_on_bits(chem.fingerprint_on_bits(mol))
+    assert len(stored) == 2 * vector.GetNumOnBits()
+    again = chem.fingerprint_from_on_bits(unpack_on_bits(stored))
+    assert again == vector
+    assert DataStructs.TanimotoSimilarity(again, vector) == 1.0
+
+
+def test_a_fingerprint_in_another_form_is_a_kb_error_never_misread() -> None:
+    from pharmcheck.errors import KnowledgeBaseError
+    from pharmcheck.kb.derived import unpack_on_bits
+
+    rdkit_binary = chem.fingerprint(Chem.MolFromSmiles(TRAMADOL)).ToBinary()
+    with pytest.raises(KnowledgeBaseError, match="db build"):
+        unpack_on_bits(rdkit_binary)
+    with pytest.raises(KnowledgeBaseError):
+        unpack_on_bits(b"\x05\x00\x03\x00")  # not in increasing order
 
 
 @pytest.mark.parametrize(

@@ -6,6 +6,8 @@ import csv
 
 import pytest
 
+pytest.importorskip("rdkit", reason="needs the chem extra (RDKit)")
+
 from pharmcheck import chem
 from pharmcheck.kb.sources import split_list
 from pharmcheck.paths import sources_dir

@@ -10,6 +10,8 @@ from pharmcheck.domain import DoseChange, Medication, Patient, Quantity, Severit
 from pharmcheck.rules.base import CheckContext, RenalFunction
 from pharmcheck.rules.organ import band_for
 
+pytestmark = pytest.mark.core  # runs in the install without extras (test_core_install.py)
+
 AS_OF = date(2026, 11, 25)
 
 

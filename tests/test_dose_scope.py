@@ -3,8 +3,11 @@ semantics (PC501). Expected values come from the labels' wording, not from the r
 
 from __future__ import annotations
 
-import pandas as pd
 import pytest
+
+pytest.importorskip("pandas", reason="needs the batch extra (pandas)")
+
+import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 

@@ -42,22 +42,16 @@ def invoke(*args: str):  # type: ignore[no-untyped-def]
     return CliRunner().invoke(cli, list(args))
 
 
-def test_build_info_verify(tmp_path: Path) -> None:
+def test_build_is_deterministic_and_its_kb_verifies(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
     url = f"sqlite:///{tmp_path / 'kb.sqlite'}"
     assert invoke("db", "build", "--db", url).exit_code == 0
     info = json.loads(invoke("db", "info", "--db", url, "--format", "json").output)
+    assert info["kb_version"] == kb.version  # the same sources give the same version
     counts = info["counts"]
     assert counts["drugs"] >= 10_000 and counts["names"] >= 50_000
     assert counts["curated_drugs"] >= 130
     result = invoke("db", "verify", "--db", url)
     assert result.exit_code == 0, result.output
-
-
-def test_build_is_deterministic(tmp_path: Path, kb) -> None:  # type: ignore[no-untyped-def]
-    from pharmcheck.kb.build import build
-
-    report = build(f"sqlite:///{tmp_path / 'again.sqlite'}")
-    assert report.kb_version == kb.version
 
 
 def test_missing_default_kb_is_built_on_first_use(
@@ -227,22 +221,6 @@ def test_any_sqlalchemy_url_path(kb_url: str, checker) -> None:  # type: ignore[
 
 
 # --- one KB per screen ----------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module")
-def rebuilt_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A KB built from the sources plus one drug listed first: every curated drug id moves by one."""
-    from pharmcheck.kb.build import build
-
-    folder = tmp_path_factory.mktemp("rebuilt")
-    sources = folder / "db"
-    shutil.copytree(sources_dir(), sources)
-    (sources / "drugs" / "00-added.csv").write_text(
-        "drug,smiles,drugbank_id,atc_codes,rxnorm_cui,structure_source\n"
-        f"zz-added-drug,N{'C' * 40}O,,,,test structure\n"
-    )
-    build(f"sqlite:///{folder / 'kb.sqlite'}", sources)
-    return folder / "kb.sqlite"
 
 
 def _ward() -> tuple[object, object]:

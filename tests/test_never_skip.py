@@ -12,8 +12,11 @@ import zipfile
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import pandas as pd
 import pytest
+
+pytest.importorskip("pandas", reason="needs the batch extra (pandas)")
+
+import pandas as pd
 from click.testing import CliRunner, Result
 from hypothesis import given
 from hypothesis import strategies as st

@@ -9,6 +9,9 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
+pytest.importorskip("rdkit", reason="needs the chem extra (RDKit)")
+
 from hypothesis import given
 from hypothesis import strategies as st
 

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
+import pytest
+
 from pharmcheck.domain import Medication, Patient, Severity
 from tests.helpers import AS_OF
+
+pytestmark = pytest.mark.core  # runs in the install without extras (test_core_install.py)
 
 
 def _findings(checker, meds: list[str | Medication], **patient):  # type: ignore[no-untyped-def]

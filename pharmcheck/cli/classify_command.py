@@ -52,9 +52,11 @@ def classify(structure: str, fmt: str, db_url: str | None) -> None:
       pharmcheck classify "CN(C)CC1CCCCC1(C2=CC(=CC=C2)OC)O.Cl"
     """
     from pharmcheck.errors import InputError
+    from pharmcheck.extras import require_extra
     from pharmcheck.kb.store import open_kb
     from pharmcheck.structures import match_structure
 
+    require_extra("chem", "pharmcheck classify")
     text = read_structure(structure)
     kb = open_kb(db_url)
     found = match_structure(kb, text)

@@ -133,6 +133,8 @@ def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
     else:
         for check in result["checks"]:
             status = "ok" if not check["problems"] else f"{len(check['problems'])} problem(s)"
+            if check["not_checked"]:
+                status = f"not checked ({check['not_checked']})"
             click.echo(f"{check['name']:<34}{status}")
             for problem in check["problems"][:20]:
                 click.echo(f"    {problem}")
@@ -140,13 +142,16 @@ def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
                 click.echo(f"    ... and {len(check['problems']) - 20} more")
         for review in result.get("review", []):
             click.echo(
-                f"{review['name']:<34}{len(review['items'])} item(s) for review (not failures)"
+                f"{review['name']:<34}not checked ({review['not_checked']})"
+                if review["not_checked"]
+                else f"{review['name']:<34}{len(review['items'])} item(s) for review (not failures)"
             )
             for item in review["items"][:20]:
                 click.echo(f"    {item}")
-        click.echo(
-            f"knowledge base {result['kb_version']}: {'clean' if result['ok'] else 'PROBLEMS FOUND'}"
-        )
+        verdict = "PROBLEMS FOUND" if not result["ok"] else "clean"
+        if not result["complete"]:
+            verdict += " in the checks that ran; some were not checked (above)"
+        click.echo(f"knowledge base {result['kb_version']}: {verdict}")
     raise SystemExit(0 if result["ok"] else 1)
 
 

@@ -125,6 +125,9 @@ def screen(
     `rejected-row` and their source row numbers.
     A summary goes to stderr. Exit codes follow `pharmcheck check`.
     """
+    from pharmcheck.extras import require_extra
+
+    require_extra("batch", "pharmcheck screen")
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 

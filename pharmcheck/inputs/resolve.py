@@ -12,6 +12,7 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
+from importlib.util import find_spec
 
 from pharmcheck.kb.store import KnowledgeBase, NameHit
 from pharmcheck.names import loose_key, lower_key
@@ -62,8 +63,8 @@ class Resolver:
                 self._remember(key, found)
             elif len(found) >= _FUZZY_MIN_LENGTH and found not in self._candidates:
                 keys.add(found)
-        if not keys:
-            return
+        if not keys or find_spec("numpy") is None:
+            return  # the bulk pass needs numpy (batch extra); resolve() finds the same one by one
         import numpy as np
         from rapidfuzz import fuzz, process
 

@@ -28,7 +28,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
-from pharmcheck.kb import build_chem, migrate, models, structure_crosscheck
+from pharmcheck.kb import build_chem, derived, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.site import site_write_lock
@@ -261,6 +261,7 @@ _DRUG_COLUMNS = (
 @dataclass
 class _Plan:
     bundle: SourceBundle
+    structures: derived.Derived
     drugs: list[dict[str, object]] = field(default_factory=list)
     drug_ids: dict[str, int] = field(default_factory=dict)
     names: list[dict[str, object]] = field(default_factory=list)
@@ -318,7 +319,11 @@ class _Plan:
 
 
 def _plan(bundle: SourceBundle) -> _Plan:
-    plan = _Plan(bundle)
+    log: list[str] = []
+    problems: list[str] = []
+    plan = _Plan(bundle, derived.for_sources(bundle, log.append, problems))
+    plan.log += log
+    plan.problems += problems
     tables = bundle.tables
     for row in tables["drugs"]:
         name = lower_key(row["drug"])
@@ -365,32 +370,29 @@ def _plan(bundle: SourceBundle) -> _Plan:
 
 
 def _standardise_curated_structures(plan: _Plan) -> None:
-    """Curated SMILES must already be the neutral parent; the stored InChIKey is computed here."""
-    from pharmcheck import chem  # RDKit is needed at build time only
-
+    """Curated SMILES must already be the neutral parent; the stored InChIKey is its parent's."""
     for drug in plan.drugs:
         given = str(drug["smiles"] or "")
         if not given and str(drug["structure_source"]).startswith("mixture"):
             drug["smiles"] = None  # e.g. gentamicin: a mixture of components has no single parent
             continue
-        structure = chem.parse_structure(given)
-        if isinstance(structure, chem.StructureError):
+        if not given:
+            plan.problems.append(f"curated drug {drug['name']}: no SMILES (nor mixture: source)")
+            continue
+        structure = plan.structures.curated.get(given)
+        if structure is None:
+            continue  # not covered by db/structures/: already a problem of the plan
+        if structure.error:
             plan.problems.append(
-                f"curated drug {drug['name']}: SMILES does not parse ({structure.reason})"
+                f"curated drug {drug['name']}: SMILES does not parse ({structure.error})"
             )
             continue
-        as_drawn = chem.parse_mol(given)
-        drawn = None if isinstance(as_drawn, chem.StructureError) else chem.to_structure(as_drawn)
-        if (
-            structure.fragments > 1
-            or not isinstance(drawn, chem.Structure)
-            or drawn.smiles != structure.smiles
-        ):
+        if structure.fragments > 1 or structure.drawn_smiles != structure.parent_smiles:
             plan.problems.append(
                 f"curated drug {drug['name']}: SMILES is a salt, mixture or charged form; "
-                f"store its neutral parent {structure.smiles}"
+                f"store its neutral parent {structure.parent_smiles}"
             )
-        drug["smiles"], drug["inchikey"] = structure.smiles, structure.inchikey
+        drug["smiles"], drug["inchikey"] = structure.parent_smiles, structure.inchikey
 
 
 def _trusted_vocabulary_structures(plan: _Plan) -> dict[str, str]:

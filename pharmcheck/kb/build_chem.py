@@ -1,7 +1,8 @@
 """Build-time chemistry: class SMARTS over every trusted structure, and Morgan fingerprints.
 
 Called from :func:`pharmcheck.kb.build._load` once the curated records are in the
-database. It
+database. It reads RDKit's results from :mod:`pharmcheck.kb.derived` (``db/structures/``), so
+it needs no RDKit. It
 
 * checks every pattern in ``db/smarts/`` (it compiles, its class and reference exist, each
   listed positive drug matches and each negative does not) and stores it;
@@ -9,8 +10,8 @@ database. It
   and the vocabulary's *trusted* ones) and inserts an **inferred** class membership,
   ``basis='inferred'``, ``source='smarts:<class>'``, with the pattern's reference, for each
   drug that matches but is not curated as a member;
-* stores a Morgan fingerprint for every drug with a structure, so a query structure can
-  be compared with all of them at run time in one ``BulkTanimotoSimilarity`` call.
+* stores a Morgan fingerprint (its on-bits) for every drug with a structure, so a query
+  structure can be compared with all of them at run time in one ``BulkTanimotoSimilarity`` call.
 
 A problem in the patterns stops the build like any other source problem.
 """
@@ -24,7 +25,7 @@ from typing import Any
 from sqlalchemy import Connection, insert
 
 from pharmcheck.errors import KnowledgeBaseError
-from pharmcheck.kb import models
+from pharmcheck.kb import derived, models
 from pharmcheck.kb.sources import split_list
 from pharmcheck.names import lower_key
 
@@ -35,40 +36,38 @@ def load(
     conn: Connection, plan: Any, records: dict[Any, list[dict[str, Any]]], log: Log
 ) -> dict[str, int]:
     """Insert patterns, inferred memberships and fingerprints; return counts for the build report."""
-    from pharmcheck import chem  # RDKit is needed at build time only
-
+    results: derived.Derived = plan.structures
     class_ids = {str(row["name"]): int(row["id"]) for row in records[models.DrugClass]}
     ref_ids = {str(row["ref_id"]): int(row["id"]) for row in records[models.Reference]}
-    mols: dict[int, Any] = {}
+    parents: dict[int, derived.ParentStructure] = {}
     for drug in plan.drugs:
-        if drug.get("smiles"):
-            mol = chem.mol_from_parent_smiles(str(drug["smiles"]))
-            if mol is not None:
-                mols[int(drug["id"])] = mol
+        parent = results.parents.get(str(drug.get("smiles") or ""))
+        if parent is not None and parent.parses:
+            parents[int(drug["id"])] = parent
 
     problems: list[str] = []
     patterns: list[dict[str, Any]] = []
-    compiled: list[tuple[str, Any, int]] = []
+    compiled: list[tuple[str, str, int]] = []
     for row in plan.bundle.tables.get("smarts", []):
         class_id, ref_id = class_ids.get(row["class"]), ref_ids.get(row["ref_id"])
-        pattern = chem.compile_smarts(row["smarts"])
+        smarts = str(row["smarts"])
         if class_id is None:
             problems.append(f"{row.where}: unknown class {row['class']!r}")
         if ref_id is None:
             problems.append(f"{row.where}: unknown reference {row['ref_id']!r}")
-        if isinstance(pattern, chem.StructureError):
+        if not results.smarts_compiles.get(smarts, False):
             problems.append(f"{row.where}: SMARTS for {row['class']} does not parse")
             continue
         for name, expected in [(n, True) for n in split_list(row["positives"])] + [
             (n, False) for n in split_list(row["negatives"])
         ]:
             drug_id = plan.find_drug(lower_key(name))
-            if drug_id is None or drug_id not in mols:
+            if drug_id is None or drug_id not in parents:
                 problems.append(
                     f"{row.where}: {'positive' if expected else 'negative'} {name!r} "
                     "is not a drug with a structure in the KB"
                 )
-            elif chem.has_substructure(mols[drug_id], pattern) is not expected:
+            elif results.matches_pattern(smarts, parents[drug_id].smiles) is not expected:
                 problems.append(
                     f"{row.where}: the {row['class']} SMARTS "
                     f"{'does not match' if expected else 'matches'} {name}"
@@ -83,7 +82,7 @@ def load(
                     "negatives": row["negatives"] or None,
                 }
             )
-            compiled.append((row["class"], pattern, ref_id))
+            compiled.append((row["class"], smarts, ref_id))
     if problems:
         shown = "; ".join(problems[:5])
         more = f" (and {len(problems) - 5} more)" if len(problems) > 5 else ""
@@ -92,10 +91,10 @@ def load(
     members = {(int(m["drug_id"]), int(m["class_id"])) for m in records[models.ClassMembership]}
     inferred: list[dict[str, Any]] = []
     per_class: Counter[str] = Counter()
-    for drug_id, mol in mols.items():
-        for class_name, pattern, ref_id in compiled:
+    for drug_id, parent in parents.items():
+        for class_name, smarts, ref_id in compiled:
             key = (drug_id, class_ids[class_name])
-            if key in members or not chem.has_substructure(mol, pattern):
+            if key in members or not results.matches_pattern(smarts, parent.smiles):
                 continue
             members.add(key)
             per_class[class_name] += 1
@@ -109,7 +108,8 @@ def load(
                 }
             )
     fingerprints = [
-        {"drug_id": drug_id, "morgan": chem.fingerprint_bytes(mol)} for drug_id, mol in mols.items()
+        {"drug_id": drug_id, "morgan": derived.pack_on_bits(parent.morgan_on_bits)}
+        for drug_id, parent in parents.items()
     ]
     for model, rows in (
         (models.StructurePattern, patterns),
@@ -120,7 +120,7 @@ def load(
             conn.execute(insert(model), rows)
     detail = ", ".join(f"{name} {count}" for name, count in sorted(per_class.items()))
     log(
-        f"structures: {len(patterns)} class SMARTS over {len(mols)} structures; "
+        f"structures: {len(patterns)} class SMARTS over {len(parents)} structures; "
         f"{len(inferred)} inferred class memberships ({detail or 'none'}); {len(fingerprints)} fingerprints"
     )
     return {"inferred_memberships": len(inferred), "fingerprints": len(fingerprints)}

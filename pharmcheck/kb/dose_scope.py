@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from fractions import Fraction
 
 REGIMENS = ("adjunctive", "monotherapy")
 _AGE = re.compile(r"age(>=|>)(\d+(?:\.\d+)?)")
@@ -54,4 +53,4 @@ def parse_fraction(text: str) -> float | None:
     match = _FRACTION.fullmatch(text.strip())
     if not match or int(match[2]) == 0 or not 0 < int(match[1]) < int(match[2]):
         return None
-    return float(Fraction(int(match[1]), int(match[2])))
+    return int(match[1]) / int(match[2])  # int / int is correctly rounded, as Fraction's float

@@ -346,7 +346,8 @@ class StructurePattern(Base):
 
 
 class DrugFingerprint(Base):
-    """A drug's Morgan fingerprint (radius 2, 2048 bits, RDKit binary form) for similarity search."""
+    """A drug's Morgan fingerprint (radius 2, 2048 bits) for similarity search: its on-bits, as
+    little-endian unsigned 16-bit integers (:func:`pharmcheck.kb.derived.pack_on_bits`)."""
 
     __tablename__ = "drug_fingerprints"
     id: Mapped[int] = mapped_column(primary_key=True)

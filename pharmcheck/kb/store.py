@@ -535,7 +535,7 @@ class KnowledgeBase:
         return [(str(a), str(b), str(c)) for a, b, c in rows]
 
     def fingerprints(self) -> tuple[list[int], list[bytes]]:
-        """Drug ids and their stored Morgan fingerprints (RDKit binary form), in drug-id order."""
+        """Drug ids and their stored Morgan fingerprints (packed on-bits), in drug-id order."""
         rows = self._q("SELECT drug_id, morgan FROM drug_fingerprints ORDER BY drug_id", {})
         return [int(r[0]) for r in rows], [bytes(r[1]) for r in rows]
 

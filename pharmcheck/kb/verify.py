@@ -8,6 +8,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck.errors import KnowledgeBaseError
+from pharmcheck.extras import install_hint, missing_modules
 from pharmcheck.kb import models
 from pharmcheck.kb.schema import SCHEMA_HEAD
 from pharmcheck.kb.sources import CODE_SYSTEMS, EVIDENCE, GRADES, SEVERITIES, content_version
@@ -18,7 +19,9 @@ _FACT_TABLES = tuple(models.FACT_REFERENCE_TABLES)
 
 
 def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
-    """Run every check; returns ``{"ok", "kb_version", "checks": [{"name", "problems"}], "review"}``.
+    """Run every check; returns ``{"ok", "complete", "kb_version", "checks": [{"name", "problems",
+    "not_checked"}], "review"}``. Without RDKit the structure checks are not run: ``not_checked``
+    says why and ``complete`` is false, so "not checked" never reads as "clean".
 
     ``review`` lists items for a curator that do not fail verification: every disagreement
     between the curated class memberships and the class SMARTS. Such disagreements are
@@ -40,16 +43,22 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
                 raise KnowledgeBaseError(
                     f"{hide_password(url)} is not a readable pharmcheck KB: {exc.__class__.__name__}"
                 ) from None
+            no_rdkit = missing_modules("chem")
+            not_run = f"needs RDKit, not installed: {install_hint('chem')}" if no_rdkit else None
             checks = [
                 ("schema revision", _revision(revision)),
                 ("foreign keys", _foreign_keys(rows)),
                 ("facts have references", _fact_references(rows)),
                 ("controlled values", _controlled_values(rows)),
-                ("structures", _structures(rows)),
+                ("structures", [] if no_rdkit else _structures(rows)),
                 ("sources match this pharmcheck", [] if allow_other_sources else _sources(meta)),
             ]
             review = [
-                {"name": "curated classes agree with SMARTS", "items": _class_smarts_review(rows)}
+                {
+                    "name": "curated classes agree with SMARTS",
+                    "items": [] if no_rdkit else _class_smarts_review(rows),
+                    "not_checked": not_run,
+                }
             ]
     except SQLAlchemyError as exc:  # no server, refused login: one line naming the KB
         first_line = str(exc).splitlines()[0] if str(exc) else ""
@@ -59,8 +68,16 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
         engine.dispose()
     return {
         "ok": not any(problems for _, problems in checks),
+        "complete": not_run is None,
         "kb_version": meta.get("kb_version", "unknown"),
-        "checks": [{"name": name, "problems": problems} for name, problems in checks],
+        "checks": [
+            {
+                "name": name,
+                "problems": problems,
+                "not_checked": not_run if name == "structures" else None,
+            }
+            for name, problems in checks
+        ],
         "review": review,
     }
 

@@ -570,6 +570,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in counts["log"]:
         print(line)
     print(f"wrote {out_dir} in {counts['seconds']} s")
+    if out_dir.resolve() == (sources_dir() / "vocabulary").resolve():
+        from pharmcheck.kb import derived
+
+        derived.main([str(sources_dir())])  # db/structures/ follows the vocabulary's structures
     return 0
 
 
