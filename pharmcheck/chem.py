@@ -29,7 +29,7 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from pharmcheck.inputs.smiles_text import MAX_ATOMS, MAX_CHARS, atom_count
 
-RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # missing from RDKit's stubs
 
 InputFormat = Literal["smiles", "inchi", "molfile"]
 
@@ -89,6 +89,7 @@ def parse_mol(text: str) -> Chem.Mol | StructureError:
     if len(text) > MAX_INPUT_CHARS:
         return StructureError(text[:80], "too-long")
     fmt = detect_format(text)
+    mol: Chem.Mol | None
     try:
         if fmt == "inchi":
             mol = Chem.MolFromInchi(text.strip())
@@ -215,7 +216,8 @@ _counter_ion_skeletons: frozenset[str] | None = None
 
 
 def _skeleton(mol: Chem.Mol) -> str:
-    return Chem.MolToInchiKey(mol).split("-")[0]
+    inchikey: str = Chem.MolToInchiKey(mol)
+    return inchikey.split("-")[0]
 
 
 def is_counter_ion(fragment: Chem.Mol) -> bool:
@@ -310,11 +312,14 @@ def has_substructure(mol: Chem.Mol, pattern: Chem.Mol) -> bool:
 
 def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
     """The Morgan bit vector that :func:`fingerprint_bytes` stores."""
-    return _MORGAN.GetFingerprint(mol)
+    bits: DataStructs.ExplicitBitVect = _MORGAN.GetFingerprint(mol)
+    return bits
 
 
 def fingerprint_from_bytes(data: bytes) -> DataStructs.ExplicitBitVect:
-    return DataStructs.ExplicitBitVect(data)  # type: ignore[call-overload]
+    # RDKit's stubs type the pickle as str; the constructor takes the bytes ToBinary gave.
+    bits: DataStructs.ExplicitBitVect = DataStructs.ExplicitBitVect(data)  # type: ignore[call-overload]
+    return bits
 
 
 def bulk_tanimoto(
@@ -330,7 +335,8 @@ def fingerprint_bytes(mol: Chem.Mol) -> bytes:
     Stored as bytes so the KB can keep fingerprints in SQLite and rebuild the bit
     vector later with ``ExplicitBitVect(data)`` for similarity searches.
     """
-    return _MORGAN.GetFingerprint(mol).ToBinary()
+    data: bytes = _MORGAN.GetFingerprint(mol).ToBinary()
+    return data
 
 
 def formula(mol: Chem.Mol) -> str:

@@ -176,7 +176,7 @@ class Checker:
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
         """Bare reference keys (``"CDC22"``) become full citations; memoised per KB."""
-        return self.kb.memo(("cite", references), self._cited, references)  # type: ignore[no-any-return]
+        return self.kb.memo(("cite", references), self._cited, references)
 
     def _cited(self, references: tuple[str, ...]) -> tuple[str, ...]:
         by_key = self.kb.reference_by_key
@@ -413,7 +413,7 @@ class Checker:
         each one not recognised (reported as not checked, like an unrecognised drug)."""
         return self.kb.memo(
             ("conditions", patient.conditions), self._condition_ids, patient.conditions
-        )  # type: ignore[no-any-return]
+        )
 
     def _condition_ids(self, conditions: tuple[str, ...]) -> PatientConditions:
         ids, notes, missing = set(), [], []

@@ -12,13 +12,13 @@ import click
 
 from pharmcheck.cli.options import db_option
 from pharmcheck.cli.output import write_stdout
-from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Severity
+from pharmcheck.domain import DIALYSIS_KINDS, HEPATIC_LEVELS, MYOCLONUS_STATES, Report, Severity
 from pharmcheck.files import refuse_clashes, replacing
 
 SEVERITY_NAMES = [s.label for s in Severity]
 
 
-def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # type: ignore[no-untyped-def]
+def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> int:
     """0 clean, 1 a finding at or above ``fail_on`` (shown or hidden by --min-severity) or an
     unrecognised input."""
     if report.highest_severity is not None and report.highest_severity >= fail_on:

@@ -6,7 +6,7 @@ import os
 import sys
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -15,6 +15,9 @@ from pharmcheck.cli.output import stdout_bytes
 from pharmcheck.domain import Severity
 from pharmcheck.files import refuse_clashes, replacing
 from pharmcheck.report.escape import spreadsheet_cell, visible
+
+if TYPE_CHECKING:  # the batch extra is imported only when a screen runs
+    from pharmcheck.batch.results import ScreenResult
 
 SEVERITY_NAMES = [s.label for s in Severity]
 _SHOWN_PATIENTS = 50
@@ -181,7 +184,7 @@ class ProgressBar:
         self._tqdm.set_description_str(what)  # redraws the bar
 
 
-def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def _write(result: ScreenResult, output: Path | None, fmt: str) -> None:
     if output is None:
         with stdout_bytes() as handle:
             _write_to(result, handle, fmt)
@@ -190,7 +193,7 @@ def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-un
             _write_to(result, handle, fmt)
 
 
-def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-untyped-def]
+def _write_to(result: ScreenResult, handle: IO[bytes], fmt: str) -> None:
     if fmt == "parquet":
         import pyarrow.parquet as parquet
 
@@ -204,7 +207,7 @@ def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-u
     }[fmt](handle)
 
 
-def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result: ScreenResult) -> None:
     summary = result.summary
     for note in result.notes:
         click.echo(f"note: {visible(note)}", err=True)

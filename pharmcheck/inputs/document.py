@@ -133,7 +133,8 @@ def _load_yaml(text: str, source: str) -> Any:
     all refused while the document is composed, before any value is built."""
     import yaml
 
-    class RequestLoader(yaml.SafeLoader):
+    # PyYAML has no type information installed (types-PyYAML is not a dependency).
+    class RequestLoader(yaml.SafeLoader):  # type: ignore[misc]
         depth = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -258,12 +259,14 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
     kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
 
-    def take(pattern: re.Pattern[str], read: object) -> None:
+    def take(
+        pattern: re.Pattern[str], read: Callable[[re.Match[str]], tuple[str, float | None] | None]
+    ) -> None:
         nonlocal padded
         for m in list(pattern.finditer(padded)):
             if any(m.start() < end and start < m.end() for start, end in kept):
                 continue
-            label_per_day = read(m)  # type: ignore[operator]
+            label_per_day = read(m)
             if label_per_day is not None:
                 spans.append((m.start(), *label_per_day))
             padded = padded[: m.start()] + " " * (m.end() - m.start()) + padded[m.end() :]
@@ -283,8 +286,12 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
     take(_HOUR_RANGE, hour_range)
     take(_EVERY_N_HOURS, every)
     take(_TIMES_A_DAY, times)
+
+    def fixed(label: str, per_day: float) -> Callable[[re.Match[str]], tuple[str, float]]:
+        return lambda m: (label, per_day)
+
     for pattern, label, per_day in _FREQUENCY_WORDS:
-        take(pattern, lambda m, label=label, per_day=per_day: (label, per_day))
+        take(pattern, fixed(label, per_day))
     take(_ONCE, lambda m: ("once", None))
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
     return padded, sorted(spans)
@@ -301,7 +308,7 @@ def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | 
     times_of_day = list(dict.fromkeys(label for label, _ in daily if label in _TIME_OF_DAY))
     generic = [(label, n) for label, n in daily if label not in _TIME_OF_DAY]
     best = max(generic, key=lambda item: item[1], default=None)
-    if best is not None and best[1] >= len(times_of_day):  # type: ignore[operator]
+    if best is not None and best[1] >= len(times_of_day):
         return Frequency(best[0], best[1], prn)
     return Frequency(" + ".join(times_of_day), float(len(times_of_day)), prn)
 
@@ -367,15 +374,15 @@ def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> lis
     events = sorted(
         [(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans], key=lambda e: e[:2]
     )
-    for _, is_frequency, event in events:
-        if is_frequency:
-            if not parts:
-                parts.append(([], []))
-            parts[-1][1].append(event[1:])  # type: ignore[index]
-        else:
+    for _, _, event in events:
+        if isinstance(event, Atom):
             if not parts or (parts[-1][0] and parts[-1][1]):
                 parts.append(([], []))
-            parts[-1][0].append(event)  # type: ignore[arg-type]
+            parts[-1][0].append(event)
+        else:
+            if not parts:
+                parts.append(([], []))
+            parts[-1][1].append(event[1:])
     return [_Part(tuple(a), tuple(f)) for a, f in parts]
 
 
@@ -623,7 +630,8 @@ def _summed(
             return None, why or "no dose given: daily dose unknown"
         if own is None:
             return None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
-    totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
+    given = [(dose, own) for dose, _, own in doses if dose is not None and own is not None]
+    totals = [_daily(dose, own) for dose, own in given]
     unknown = next((why or "" for total, why in totals if total is None), None)
     known = [total for total, _ in totals if total is not None]
     if unknown is not None or not known:
@@ -631,7 +639,7 @@ def _summed(
     if len({t.unit for t in known}) != 1:
         return None, "doses in different units: daily dose unknown"
     total = Quantity(sum(t.value for t in known), known[0].unit)
-    said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
+    said = " + ".join(f"{dose} {own.label}" for dose, own in given)
     return total, f"regimen in parts, summed: {said} = {total} a day"
 
 

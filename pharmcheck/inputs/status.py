@@ -60,7 +60,7 @@ def status_meaning(status: str | None) -> str | None:
     return STATUS_MEANINGS.get(status_key(status))
 
 
-def status_problem(status: str | None) -> str | None:
+def status_problem(status: object) -> str | None:
     """Why a status cannot be read (None when it can): names the allowed values."""
     if status is not None and not isinstance(status, str):
         return f"status must be a text, not {type(status).__name__}"

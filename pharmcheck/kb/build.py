@@ -208,9 +208,10 @@ _DRUG_COLUMNS = (
 @dataclass
 class _Plan:
     bundle: SourceBundle
-    drugs: list[dict[str, object]] = field(default_factory=list)
+    # Rows of the drugs and drug_names tables, as inserted: one key per column.
+    drugs: list[dict[str, Any]] = field(default_factory=list)
     drug_ids: dict[str, int] = field(default_factory=dict)
-    names: list[dict[str, object]] = field(default_factory=list)
+    names: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     name_index: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -371,7 +372,9 @@ def _merge_vocabulary(plan: _Plan) -> None:
     Only structures confirmed by the second source are used."""
     bundle = plan.bundle
     trusted_drugs = _trusted_vocabulary_structures(plan)
-    curated_by_inchikey = {drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]}
+    curated_by_inchikey: dict[str, int] = {
+        drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]
+    }
     vocab_target: dict[str, int] = {}
     merged = 0
     for row in bundle.vocabulary_drugs:
@@ -414,10 +417,18 @@ def _merge_vocabulary(plan: _Plan) -> None:
     )
 
 
+def _known_drugs(plan: _Plan, names: list[str]) -> list[int] | None:
+    """The drug ids of all the names, or None if any name is not a known drug."""
+    ids = [plan.find_drug(name) for name in names]
+    known = [drug_id for drug_id in ids if drug_id is not None]
+    return known if len(known) == len(ids) else None
+
+
 def _plan_combinations(plan: _Plan) -> None:
     for row in plan.bundle.tables["combinations"]:
-        ingredients = [plan.find_drug(name) for name in split_list(row["ingredients"])]
-        if None in ingredients or len(ingredients) < 2:
+        names = split_list(row["ingredients"])
+        ingredients = _known_drugs(plan, names)
+        if ingredients is None or len(ingredients) < 2:
             plan.problems.append(
                 f"{row.where}: combination {row['product']!r} has an unknown ingredient"
             )
@@ -435,8 +446,8 @@ def _plan_combinations(plan: _Plan) -> None:
         parts = [p for p in _COMBINATION_SPLIT.split(str(drug["name"])) if p]
         if len(parts) < 2:
             continue
-        ingredients = [plan.find_drug(part) for part in parts]
-        if None in ingredients:
+        ingredients = _known_drugs(plan, parts)
+        if ingredients is None:
             continue
         for name in names_by_drug[int(drug["id"])]:
             for drug_id in ingredients:
@@ -642,7 +653,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
 
     memberships: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in tables["class_members"]:
-        rec = {
+        rec: dict[str, Any] = {
             "drug_id": r.drug(row, "drug"),
             "class_id": r.klass(row, "class"),
             "basis": "curated",
@@ -652,7 +663,8 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         memberships.setdefault((rec["drug_id"], rec["class_id"]), rec)
     out[models.ClassMembership] = list(memberships.values())
 
-    properties: dict[tuple[Any, str], dict[str, Any]] = {}
+    # Keyed by (drug, property); a drug may have several serotonergic roles, keyed with the value.
+    properties: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in tables["properties"]:
         rec = {
             "drug_id": r.drug(row, "drug"),
@@ -662,19 +674,22 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             "reference_id": r.ref(row, row["ref_id"]),
             "notes": row["notes"] or None,
         }
-        key = (rec["drug_id"], row["property"])
+        property_key = (rec["drug_id"], row["property"])
         if (
-            key in properties
-            and properties[key]["value"] != row["value"]
+            property_key in properties
+            and properties[property_key]["value"] != row["value"]
             and row["property"] != "serotonergic_role"
         ):
             r._problem(
                 row,
                 f"{row['drug']} {row['property']}={row['value']} conflicts with "
-                f"{properties[key]['value']} given elsewhere",
+                f"{properties[property_key]['value']} given elsewhere",
             )
         properties.setdefault(
-            key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec
+            property_key
+            if row["property"] != "serotonergic_role"
+            else (*property_key, row["value"]),
+            rec,
         )
     out[models.DrugProperty] = list(properties.values())
 
@@ -733,7 +748,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         }
         for row in tables["hepatic"]
     ]
-    facts = {
+    facts: dict[str, tuple[type[models.Base], list[tuple[Row, dict[str, Any]]]]] = {
         "risk_assertions": (
             models.RiskAssertion,
             [
@@ -816,7 +831,8 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         ),
     }
     for table, (model, rows) in facts.items():
-        records, links = [], []
+        records: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
         for row, values in rows:
             fact_id = len(records) + 1
             records.append({"id": fact_id, **values})

@@ -25,7 +25,7 @@ _CONDITION_WORDS = {
 
 def risk_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
     """The assertion that speaks for a drug: its own if it has one, else its class's."""
-    return ctx.memo(("risk-assertion", drug_id), _best_assertion, ctx, drug_id)  # type: ignore[no-any-return]
+    return ctx.memo(("risk-assertion", drug_id), _best_assertion, ctx, drug_id)
 
 
 def _best_assertion(ctx: CheckContext, drug_id: int) -> tuple[Fact, SubjectMatch] | None:
@@ -67,7 +67,7 @@ RAISING_EFFECTS = ("level-raised", "additive-neurotoxicity")
 def raises_risk(ctx: CheckContext, drug_id: int, other_id: int) -> bool:
     """Whether a KB interaction between the two drugs acts on ``drug_id`` by raising its level
     or adding neurotoxicity (the only interactions that raise its myoclonus risk)."""
-    return ctx.memo(("raises-risk", drug_id, other_id), _raises_risk, ctx, drug_id, other_id)  # type: ignore[no-any-return]
+    return ctx.memo(("raises-risk", drug_id, other_id), _raises_risk, ctx, drug_id, other_id)
 
 
 def _raises_risk(ctx: CheckContext, drug_id: int, other_id: int) -> bool:
@@ -97,7 +97,7 @@ REGIMEN_CONDITIONS = ("high-dose", "rapid-dose-escalation")  # read from the dru
 def worsening_conditions(ctx: CheckContext, fact: Fact) -> list[str]:
     return ctx.memo(
         ("worsening", fact["worsening_conditions"]), _conditions, fact["worsening_conditions"]
-    )  # type: ignore[no-any-return]
+    )
 
 
 def regimen_condition(
@@ -163,7 +163,7 @@ def context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]
     renal impairment for a renally cleared drug."""
     return ctx.memo(
         ("context-conditions", drug_id, fact["worsening_conditions"]),
-        _context_conditions,  # type: ignore[no-any-return]
+        _context_conditions,
         ctx,
         drug_id,
         fact,
@@ -238,7 +238,7 @@ def treatment_candidates(
     ctx: CheckContext, drug_id: int
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(conditions the drug treats, in order; conditions its paradoxical rules name)."""
-    return ctx.memo(("treatment-candidates", drug_id), _treatment_candidates, ctx, drug_id)  # type: ignore[no-any-return]
+    return ctx.memo(("treatment-candidates", drug_id), _treatment_candidates, ctx, drug_id)
 
 
 def _treatment_candidates(

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.base import (
+    CheckContext,
+    Example,
+    RenalFunction,
+    Rule,
+    RuleDoc,
+    SubjectMatch,
+    rule,
+)
 from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findings
 
@@ -61,7 +69,7 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     return False, ""
 
 
-def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+def _findings(rule_obj: Rule, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:
     matched: dict[int, list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]] = {}
     for fact, meds, match, label in _matching(ctx, kinds):
         if _renal(ctx, fact) and renal_carried(ctx, meds[0].drug_id, meds):
@@ -146,10 +154,10 @@ def merge_parents(
 
 
 def condition_finding(
-    rule_obj,
+    rule_obj: Rule,
     fact: Fact,
     meds: list[ResolvedMedication],
-    match: SubjectMatch,  # type: ignore[no-untyped-def]
+    match: SubjectMatch,
     label: str,
     parents: tuple[tuple[Fact, str], ...] = (),
     hepatic: tuple[Fact, ...] = (),
@@ -173,7 +181,7 @@ def condition_finding(
     also += "".join(
         f" Hepatic caution [{h['impairment']}: {h['action']}]: {h['text']}" for h in hepatic
     )
-    return rule_obj.finding(  # type: ignore[no-any-return]
+    return rule_obj.finding(
         drugs=[drug],
         severity=severity,
         title=f"{drug} in {label}",

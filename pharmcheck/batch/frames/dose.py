@@ -22,7 +22,7 @@ from pharmcheck.rules.dose import (
 
 def totals(ward: Ward) -> list[float | None]:
     """Per signature, the summed daily dose in mg (None when one regimen's is unknown)."""
-    return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))  # type: ignore[no-any-return]
+    return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))
 
 
 @frame("PC401")
