@@ -3,8 +3,8 @@
     python benchmarks/bench_check.py [--runs 15]
 
 Measures, on this machine:
-* `pharmcheck check` on a 10-drug list as a fresh process (median wall; target <= 5x `python -c pass`,
-  measured side by side in the same run);
+* `pharmcheck check` on a 10-drug list as a fresh process (median wall; target <= 5x
+  `python -c pass`, measured side by side in the same run);
 * `pharmcheck --help` as a fresh process (median wall; target <= 3x `python -c pass`);
 * the library's check of the same list in-process once the KB is loaded (median; target <= 1 ms).
 
@@ -58,16 +58,19 @@ def main() -> None:
     print(f"command: {' '.join(cli)}")
     floor = wall([sys.executable, "-c", "pass"], args.runs)
     print(
-        f"python -c pass                    median {floor[0] * 1000:7.1f} ms  (min {floor[1] * 1000:.1f}, max {floor[2] * 1000:.1f})"
+        f"python -c pass                    median {floor[0] * 1000:7.1f} ms  (min "
+        f"{floor[1] * 1000:.1f}, max {floor[2] * 1000:.1f})"
     )
     help_t = wall([*cli, "--help"], args.runs)
     print(
-        f"pharmcheck --help                 median {help_t[0] * 1000:7.1f} ms  (min {help_t[1] * 1000:.1f}, max {help_t[2] * 1000:.1f})"
+        f"pharmcheck --help                 median {help_t[0] * 1000:7.1f} ms  (min "
+        f"{help_t[1] * 1000:.1f}, max {help_t[2] * 1000:.1f})"
         f"  {help_t[0] / floor[0]:.1f}x python -c pass, target <= 3x"
     )
     check_t = wall([*cli, "check", *MEDS, "--crcl", "28", "--exit-zero"], args.runs)
     print(
-        f"pharmcheck check (10 drugs)       median {check_t[0] * 1000:7.1f} ms  (min {check_t[1] * 1000:.1f}, max {check_t[2] * 1000:.1f})"
+        f"pharmcheck check (10 drugs)       median {check_t[0] * 1000:7.1f} ms  (min "
+        f"{check_t[1] * 1000:.1f}, max {check_t[2] * 1000:.1f})"
         f"  {check_t[0] / floor[0]:.1f}x python -c pass, target <= 5x"
     )
 
@@ -83,7 +86,8 @@ def main() -> None:
         runner.check(MEDS, patient, as_of=date(2026, 11, 25))
         times.append(time.perf_counter() - start)
     print(
-        f"library check in-process          median {statistics.median(times) * 1000:7.3f} ms  target <= 1 ms"
+        f"library check in-process          median {statistics.median(times) * 1000:7.3f} ms  "
+        "target <= 1 ms"
     )
     heavy = [m for m in ("sqlalchemy", "pandas", "rdkit", "alembic") if m in sys.modules]
     print(f"heavy modules imported by the check path: {heavy or 'none'}")

@@ -24,7 +24,8 @@ from pathlib import Path
 
 STRUCTURE = "CCCOC(=O)C1(c2ccccc2)CCN(C)CC1"  # a pethidine analogue that is no KB drug
 OTHERS = [
-    "CN(C)CC1CCCCC1(C2=CC(=CC=C2)OC)O.Cl",  # tramadol hydrochloride: an exact match through the salt
+    # tramadol hydrochloride: an exact match through the salt
+    "CN(C)CC1CCCCC1(C2=CC(=CC=C2)OC)O.Cl",
     "O=C(O)c1cn(C2CC2)c2c(Cl)c(N3CCNCC3)c(F)cc2c1=O",  # a fluoroquinolone analogue
 ]
 
@@ -71,7 +72,8 @@ def main() -> None:
     loaded = index(kb)
     load_ms = (time.perf_counter() - start) * 1000
     print(
-        f"load patterns + fingerprints        {load_ms:7.1f} ms  ({len(loaded.fingerprints)} fingerprints, "
+        f"load patterns + fingerprints        {load_ms:7.1f} ms  ({len(loaded.fingerprints)} "
+        "fingerprints, "
         f"{len(loaded.patterns)} class SMARTS; once per KB)"
     )
     for text in [STRUCTURE, *OTHERS]:

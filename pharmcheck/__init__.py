@@ -50,7 +50,26 @@ _HOMES = {
     "screen_frame": "batch",
 }
 
-__all__ = sorted([*_HOMES, "__version__"])
+# Spelled out (not derived from _HOMES) so that type checkers and linters can read it.
+__all__ = [
+    "Checker",
+    "DoseChange",
+    "Finding",
+    "InputError",
+    "KnowledgeBaseError",
+    "Medication",
+    "Patient",
+    "PharmcheckError",
+    "Quantity",
+    "Report",
+    "ResolvedMedication",
+    "Severity",
+    "Unrecognized",
+    "__version__",
+    "check",
+    "open_kb",
+    "screen_frame",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -247,14 +247,15 @@ class Checker:
         missing: list[Unrecognized] = []
         notes = [
             (
-                f"'{med.name}' names {len(items)} items: each is read on its own, with only its own dose "
-                "and frequency"
+                f"'{med.name}' names {len(items)} items: each is read on its own, with only its "
+                "own dose and frequency"
             )
         ]
         given = bool(med.dose or med.frequency)
         if given:
             notes.append(
-                f"'{med.name}': the dose and frequency fields are not attributed to any one of its items"
+                f"'{med.name}': the dose and frequency fields are not attributed to any one of its "
+                "items"
             )
         for position, (separator, text) in enumerate(items):
             item = replace(
@@ -272,8 +273,10 @@ class Checker:
                 reason = (
                     unread.reason
                     if position == 0
-                    else f"text after '{separator}' in '{med.name}' is not read as part of the dose before it "
-                    f"and {unread.reason}: not checked"
+                    else (
+                        f"text after '{separator}' in '{med.name}' is not read as part of the dose "
+                        f"before it and {unread.reason}: not checked"
+                    )
                 )
                 missing.append(Unrecognized(unread.input, unread.suggestions, reason))
         return found, missing, notes
@@ -314,8 +317,10 @@ class Checker:
             [],
             [],
             [
-                f"'{med.name}': structure matches no drug in the knowledge base; screened by "
-                "structure only (predicted findings, PC8xx)"
+                (
+                    f"'{med.name}': structure matches no drug in the knowledge base; screened by "
+                    "structure only (predicted findings, PC8xx)"
+                )
             ],
         )
 

@@ -46,7 +46,8 @@ class ClassHit:
 
 @dataclass(frozen=True)
 class StructureMatch:
-    """What the KB says about one structure. ``error`` is set (and nothing else) if it does not parse."""
+    """What the KB says about one structure. ``error`` is set (and nothing else) if it does not
+    parse."""
 
     input: str
     standardized_smiles: str | None = None
@@ -94,7 +95,10 @@ class StructureMatch:
         if not reasons:
             return {
                 "myoclonus_relevant": False,
-                "basis": "no myoclonus-relevant class substructure and no close neighbour with a myoclonus grade",
+                "basis": (
+                    "no myoclonus-relevant class substructure and no close neighbour with a "
+                    "myoclonus grade"
+                ),
             }
         return {
             "myoclonus_relevant": True,
@@ -196,7 +200,8 @@ def _best(grades: list[str]) -> str | None:
 
 
 def myoclonus_grade(kb: KnowledgeBase, drug_id: int) -> str | None:
-    """The drug's curated myoclonus grade: its own assertion's, else its curated classes' (best first).
+    """The drug's curated myoclonus grade: its own assertion's, else its curated classes' (best
+    first).
 
     Memberships inferred from structure do not count: a neighbour's grade must be a curated fact.
     """

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
-# The normal suite runs every property at least 200 examples; PHARMCHECK_HYPOTHESIS=thorough runs 2000.
+# The normal suite runs every property at least 200 examples; PHARMCHECK_HYPOTHESIS=thorough runs
+# 2000.
 settings.register_profile(
     "default",
     max_examples=200,

@@ -12,6 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pharmcheck.batch import OUT_COLUMNS, read_table, screen, screen_frame
+from pharmcheck.batch.parallel import fork_available
 from pharmcheck.cli import cli
 from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
@@ -667,7 +668,7 @@ def test_frame_forms_and_filters_name_registered_rules() -> None:
 
 
 def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import pharmcheck.batch.screening as screening
+    from pharmcheck.batch import screening
 
     names = RICH_POOL * 6
     meds = pd.DataFrame({"patient_id": [f"p{i % 40}" for i in range(len(names))], "name": names})
@@ -680,7 +681,7 @@ def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  
     )
     alone = screen(meds, patients, runner=checker, as_of=AS_OF)
     monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
-    if not screening.fork_available():
+    if not fork_available():
         pytest.skip("no fork on this platform")
     shared = screen(meds, patients, runner=checker, as_of=AS_OF)
     assert len(alone.findings) > 200
@@ -690,10 +691,10 @@ def test_the_second_process_gives_the_same_rows(checker, monkeypatch) -> None:  
 
 @pytest.mark.parametrize("second_process", [False, True])
 def test_progress_is_told_every_step_in_order(checker, monkeypatch, second_process: bool) -> None:  # type: ignore[no-untyped-def]
-    import pharmcheck.batch.screening as screening
+    from pharmcheck.batch import screening
 
     if second_process:
-        if not screening.fork_available():
+        if not fork_available():
             pytest.skip("no fork on this platform")
         monkeypatch.setattr(screening, "PARALLEL_FROM_ROWS", 1)
     told: list[tuple[str, int, int]] = []
@@ -769,7 +770,6 @@ def test_csv_lines_are_what_csv_writer_writes(fields) -> None:  # type: ignore[n
     import io
 
     from pharmcheck.batch.output import csv_line
-
     from pharmcheck.report.escape import spreadsheet_cell
 
     expected = io.StringIO()  # what csv.writer writes of the cells once made safe for a spreadsheet

@@ -211,7 +211,8 @@ def test_open_kb_without_building(tmp_path: Path) -> None:
 
 
 def test_any_sqlalchemy_url_path(kb_url: str, checker) -> None:  # type: ignore[no-untyped-def]
-    """The non-SQLite-file code paths: reading through SQLAlchemy and building in one transaction."""
+    """The non-SQLite-file code paths: reading through SQLAlchemy and building in one
+    transaction."""
     from datetime import date
 
     from pharmcheck.engine import Checker
@@ -231,7 +232,8 @@ def test_any_sqlalchemy_url_path(kb_url: str, checker) -> None:  # type: ignore[
 
 @pytest.fixture(scope="module")
 def rebuilt_kb(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A KB built from the sources plus one drug listed first: every curated drug id moves by one."""
+    """A KB built from the sources plus one drug listed first: every curated drug id moves by
+    one."""
     from pharmcheck.kb.build import build
 
     folder = tmp_path_factory.mktemp("rebuilt")
@@ -268,9 +270,10 @@ def test_a_screen_reads_the_kb_it_opened_though_it_is_rebuilt_meanwhile(  # type
     import pandas as pd
 
     from pharmcheck.batch import screen, screening
+    from pharmcheck.batch.parallel import fork_available
     from pharmcheck.engine import Checker
 
-    if not screening.fork_available():
+    if not fork_available():
         pytest.skip("no second process on this platform")
     target = tmp_path / "kb.sqlite"
     shutil.copy(kb_path, target)
@@ -292,10 +295,11 @@ def test_a_second_process_that_cannot_reach_the_opened_kb_refuses_a_rebuilt_one(
     tmp_path: Path, kb_path: Path, rebuilt_kb: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from pharmcheck.batch import screen, screening
+    from pharmcheck.batch.parallel import fork_available
     from pharmcheck.engine import Checker
     from pharmcheck.kb.store import KnowledgeBase, _sqlalchemy_query
 
-    if not screening.fork_available():
+    if not fork_available():
         pytest.skip("no second process on this platform")
     target = tmp_path / "kb.sqlite"
     shutil.copy(kb_path, target)

@@ -154,7 +154,7 @@ def test_prefetch_computes_candidates_only_for_texts_that_need_them(kb) -> None:
 
 
 def test_remembered_resolutions_are_bounded(kb, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    import pharmcheck.inputs.resolve as resolve
+    from pharmcheck.inputs import resolve
 
     monkeypatch.setattr(resolve, "_CACHE_LIMIT", 3)
     resolver = resolve.Resolver(kb)

@@ -34,7 +34,8 @@ MedicationKey = tuple[
 
 
 def distinct_medications(table: pd.DataFrame) -> tuple[np.ndarray, list[MedicationKey]]:
-    """Each row's id of its distinct (name, dose, frequency, route, smiles, indication), and those."""
+    """Each row's id of its distinct (name, dose, frequency, route, smiles, indication), and
+    those."""
     columns = ("name", "dose", "frequency", "route", "smiles", "indication")
     given = [
         c for c in columns if c == "name" or (table[c] != "").any()
@@ -48,7 +49,8 @@ def resolve_each(
     medications: list[MedicationKey],
     weight_kg: float | None = None,
 ) -> list[Template | str]:
-    """Per medication the resolved templates (for a patient of this weight), or why it cannot be screened."""
+    """Per medication the resolved templates (for a patient of this weight), or why it cannot be
+    screened."""
     runner.prefetch({name for name, *_ in medications if name})
     templates: list[Template | str] = []
     for name, dose, frequency, route, smiles, indication in medications:

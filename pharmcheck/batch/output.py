@@ -58,7 +58,8 @@ class FindingRows:
 
     def to_arrow(self) -> Any:
         """A pyarrow Table with the OUT columns, dictionary-encoded: each row is an index into
-        the distinct values, as held here (a million-row Parquet file without a million-row frame)."""
+        the distinct values, as held here (a million-row Parquet file without a million-row
+        frame)."""
         import pyarrow as pa
 
         def encoded(values: list[str], rows: np.ndarray) -> Any:

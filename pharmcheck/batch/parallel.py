@@ -18,7 +18,8 @@ from pharmcheck.kb.store import KnowledgeBase
 
 
 def fork_available() -> bool:
-    """Linux only: macOS system frameworks are not safe to fork without exec, Windows has no fork."""
+    """Linux only: macOS system frameworks are not safe to fork without exec, Windows has no
+    fork."""
     return (os.cpu_count() or 1) > 1 and sys.platform.startswith("linux")
 
 

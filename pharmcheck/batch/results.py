@@ -56,7 +56,8 @@ class Found:
 
     @classmethod
     def of(cls, findings: list[Finding], render: bool = False) -> Found:
-        """With ``render``, each item's CSV text too (the second process does it for its findings)."""
+        """With ``render``, each item's CSV text too (the second process does it for its
+        findings)."""
         rank = np.empty(len(findings), dtype=np.int64)
         rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(
             len(findings)
@@ -84,7 +85,8 @@ class Found:
         )
 
     def extended(self, other: Found) -> Found:
-        """Both; a code's findings must all come from one side, as each frame runs in one process."""
+        """Both; a code's findings must all come from one side, as each frame runs in one
+        process."""
         return Found(
             self.items + other.items,
             np.concatenate([self.severity, other.severity]),
@@ -301,5 +303,6 @@ def _structure_only(structure: Any) -> str:
     )
     return (
         "structure matches no drug in the knowledge base; screened by structure only (predicted "
-        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; nearest: {near}"
+        f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; "
+        f"nearest: {near}"
     )

@@ -57,7 +57,8 @@ from pharmcheck.errors import InputError
 from pharmcheck.rules import Rule, select_rules
 
 Progress = Callable[[str, int, int], None]
-"""Told before each step of a screen: what the step does, how many steps are done, how many in all."""
+"""Told before each step of a screen: what the step does, how many steps are done, how many in
+all."""
 
 
 class _Steps:
@@ -169,7 +170,8 @@ def screen(
     void = table["row"].to_numpy()[good & statuses.void].tolist()
     if void:
         notes.append(
-            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) ({listed_rows(void)}): "
+            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
+            f"({listed_rows(void)}): "
             "not screened (no rule reads a void or untaken medication)"
         )
     step(f"building the ward ({int(good.sum()):,} rows)")
@@ -287,7 +289,8 @@ def _findings(
 
 
 PARALLEL_FROM_ROWS = 50_000  # below this a second process costs more than it saves
-# Computed in the second process: about half the frames' time (PC101 and PC204 share their worsening states).
+# Computed in the second process: about half the frames' time (PC101 and PC204 share their worsening
+# states).
 _CHILD_FRAMES = {"PC101", "PC204", "PC202", "PC203"}
 
 

@@ -1,4 +1,5 @@
-"""Reading ward tables: CSV, TSV, Excel and Parquet, column aliases, and rows that cannot be parsed."""
+"""Reading ward tables: CSV, TSV, Excel and Parquet, column aliases, and rows that cannot be
+parsed."""
 
 from __future__ import annotations
 
@@ -84,7 +85,8 @@ def normalise_columns(
             continue
         if canonical in mapping.values():
             raise InputError(
-                f"{what}: more than one column means {canonical!r} (found {list(map(str, frame.columns))})"
+                f"{what}: more than one column means {canonical!r} (found "
+                f"{list(map(str, frame.columns))})"
             )
         mapping[column] = canonical
     missing = [c for c in required if c not in mapping.values()]
@@ -108,7 +110,8 @@ def canonical_name(column: Any, spec: dict[str, tuple[str, ...]]) -> str | None:
 def cell_of(
     cells: Sequence[str], header: Any, canonical: str, spec: dict[str, tuple[str, ...]]
 ) -> str:
-    """The value under ``canonical``'s column in a row read as cells ("" when the row is too short)."""
+    """The value under ``canonical``'s column in a row read as cells ("" when the row is too
+    short)."""
     at = next(
         (i for i, column in enumerate(header) if canonical_name(column, spec) == canonical),
         len(cells),
@@ -174,7 +177,8 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
             return _skip_blank_rows(pd.read_parquet(path))
     except InputError:
         raise
-    except Exception as exc:  # a damaged workbook or parquet file: say so in one line
+    # A damaged workbook or parquet file (openpyxl and pyarrow raise many types): one line.
+    except Exception as exc:  # noqa: BLE001
         raise InputError(
             f"{source}: cannot read it as {suffix[1:]}: {exc.__class__.__name__}: {exc}"
         ) from None
@@ -286,7 +290,8 @@ def _longest_cell(cells: Any) -> int:
 
 
 def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
-    """The rows with a cell that is not blank, keeping their numbers (``frame.attrs["source_rows"]``)."""
+    """The rows with a cell that is not blank, keeping their numbers
+    (``frame.attrs["source_rows"]``)."""
     blank = _blank_rows(frame)
     if not blank.any():
         return frame
@@ -399,7 +404,10 @@ def _suspect_cell(
                 "The rows in it were not read"
             )
         if len(cell) > MAX_CELL_CHARS:
-            return f"the {column} cell holds {len(cell):,} characters (at most {MAX_CELL_CHARS:,} are read)"
+            return (
+                f"the {column} cell holds {len(cell):,} characters "
+                f"(at most {MAX_CELL_CHARS:,} are read)"
+            )
     return None
 
 

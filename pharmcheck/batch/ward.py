@@ -199,7 +199,8 @@ class Ward:
 
     @cached_property
     def _contexts(self) -> tuple[np.ndarray, list[CheckContext]]:
-        """One context per distinct patient state that the rules read (not the id or the myoclonus)."""
+        """One context per distinct patient state that the rules read (not the id or the
+        myoclonus)."""
         ids: dict[tuple[Any, ...], int] = {}
         contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)

@@ -145,7 +145,8 @@ def verify(db_url: str | None, fmt: str, allow_other_sources: bool) -> None:
             for item in review["items"][:20]:
                 click.echo(f"    {item}")
         click.echo(
-            f"knowledge base {result['kb_version']}: {'clean' if result['ok'] else 'PROBLEMS FOUND'}"
+            f"knowledge base {result['kb_version']}: "
+            f"{'clean' if result['ok'] else 'PROBLEMS FOUND'}"
         )
     raise SystemExit(0 if result["ok"] else 1)
 

@@ -37,7 +37,8 @@ def rules(code: str | None, fmt: str) -> None:
         return
     r = chosen[0]
     click.echo(
-        f"{r.code} {r.name} ({r.category}, default severity {r.severity.label}, evidence {r.evidence})"
+        f"{r.code} {r.name} ({r.category}, default severity {r.severity.label}, evidence "
+        f"{r.evidence})"
     )
     click.echo(f"\n{r.title}\n")
     for heading, body in (

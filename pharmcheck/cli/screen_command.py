@@ -170,7 +170,8 @@ class ProgressBar:
         )
 
     def screening(self, what: str, done: int, total: int) -> None:
-        """The library's :data:`~pharmcheck.batch.screening.Progress`: its steps come after reading."""
+        """The library's :data:`~pharmcheck.batch.screening.Progress`: its steps come after
+        reading."""
         self._show(what, 1 + done, total + 2)
 
     def writing(self) -> None:
@@ -195,7 +196,7 @@ def _write(result: ScreenResult, output: Path | None, fmt: str) -> None:
 
 def _write_to(result: ScreenResult, handle: IO[bytes], fmt: str) -> None:
     if fmt == "parquet":
-        import pyarrow.parquet as parquet
+        from pyarrow import parquet
 
         parquet.write_table(result.rows.to_arrow(), handle)
         return
@@ -214,21 +215,24 @@ def _print_summary(result: ScreenResult) -> None:
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
         rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
         click.echo(
-            f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} finding(s), "
+            f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} "
+            "finding(s), "
             f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}",
             err=True,
         )
     if len(summary) > _SHOWN_PATIENTS:
         click.echo(
-            f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)",
+            f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them "
+            "all)",
             err=True,
         )
     counts = ", ".join(
         f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
     )
     click.echo(
-        f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
-        f"{result.unrecognized} unrecognised input(s), {result.by_structure} checked by structure only, "
+        f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): "
+        f"{counts}; {result.unrecognized} unrecognised input(s), "
+        f"{result.by_structure} checked by structure only, "
         f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}",
         err=True,
     )

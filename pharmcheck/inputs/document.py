@@ -28,7 +28,8 @@ from pharmcheck.inputs.status import status_problem
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_MEDICATIONS = 1000
-#: Objects and lists inside one another: a request needs four (medications, one, its history, one change).
+#: Objects and lists inside one another: a request needs four (medications, one, its history, one
+#: change).
 MAX_NESTING_DEPTH = 10
 #: A text field longer than this is refused: no drug name, sig or condition comes near it.
 MAX_TEXT_CHARS = 1000
@@ -55,7 +56,8 @@ class CheckRequest:
 
 
 def read_text(source: str) -> str:
-    """The document's text from a path or ``-`` (stdin), refusing directories, binaries and giants."""
+    """The document's text from a path or ``-`` (stdin), refusing directories, binaries and
+    giants."""
     if source == "-":
         data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
         name = "stdin"
@@ -261,10 +263,8 @@ def medication_from_data(data: Any, number: int) -> Medication:
     text = {}
     for key in ("dose", "frequency", "route", "status", "smiles", "concentration", "indication"):
         value = data.get(key)
-        if (
-            value is not None
-            and not isinstance(value, str | int | float)
-            or isinstance(value, bool)
+        if (value is not None and not isinstance(value, str | int | float)) or isinstance(
+            value, bool
         ):
             raise InputError(f"medication {number} ({name}): {key} must be text, got {value!r}")
         text[key] = str(value) if value is not None else None
@@ -309,7 +309,8 @@ def _dose_change(item: Any, number: int, name: str) -> DoseChange:
 
 
 def parse_date(value: Any, field: str) -> date:
-    """A date from a document (YAML gives date and datetime objects) or a text: see :func:`read_date`."""
+    """A date from a document (YAML gives date and datetime objects) or a text: see
+    :func:`read_date`."""
     read = read_date(value) if isinstance(value, str | date) else None
     if read is None:
         raise InputError(f"{field} must be a date (YYYY-MM-DD), got {value!r}")

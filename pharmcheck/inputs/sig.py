@@ -44,7 +44,8 @@ from pharmcheck.inputs.amounts import (
 _STRENGTH = re.compile(
     r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE
 )
-# "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
+# "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h",
+# "tds"
 _DOTTED = re.compile(
     r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE
 )
@@ -121,7 +122,8 @@ _HOUR_RANGE = re.compile(
     r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
     re.IGNORECASE,
 )
-# "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
+# "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid,
+# tid, qid)
 _TIMES_A_DAY = re.compile(
     r"\b(\d+|"
     + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
@@ -395,7 +397,8 @@ def _part_dose(
     if "ambiguous" in kinds:
         written = next(a.text for a in part.atoms if a.kind == "ambiguous")
         why = (
-            f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): "
+            f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not "
+            "read): "
             "daily dose unknown"
         )
         return None, why, False

@@ -166,7 +166,8 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
 
 
 def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> None:
-    """A killed build leaves its temporary file; remove those old enough not to be a build in progress."""
+    """A killed build leaves its temporary file; remove those old enough not to be a build in
+    progress."""
     import time
 
     for partial in target.parent.glob(f".{target.name}.*.building"):
@@ -182,7 +183,8 @@ def _build_in_transaction(engine: Engine, url: str, plan: _Plan, log: Log) -> Bu
         with engine.begin() as conn:
             if inspect(conn).get_table_names():
                 raise KnowledgeBaseError(
-                    "the target database is not empty; `db build` only builds into an empty database"
+                    "the target database is not empty; `db build` only builds into an empty "
+                    "database"
                 )
             migrate.upgrade(url, "head", connection=conn)
             return _load(conn, plan, log)
@@ -389,7 +391,8 @@ def _merge_vocabulary(plan: _Plan) -> None:
                 drug[column] = drug.get(column) or row[column] or None
             if trusted and row["inchikey"] not in ("", drug["inchikey"]):
                 plan.log.append(
-                    f"structure check: curated {drug['name']} ({drug['inchikey']}) differs from the "
+                    f"structure check: curated {drug['name']} ({drug['inchikey']}) differs from "
+                    "the "
                     f"vocabulary's {row['drug']} ({row['inchikey']}); the curated structure is kept"
                 )
             plan.add_name(row["drug"], target, "synonym", row["source"])
@@ -454,7 +457,8 @@ def _plan_combinations(plan: _Plan) -> None:
                 plan.add_name(name, drug_id, "combination", str(drug["source"]))
         split += 1
     plan.log.append(
-        f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary names"
+        f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary "
+        "names"
     )
 
 
@@ -561,7 +565,8 @@ def _fraction(r: _Resolver, row: Row) -> str | None:
 
 
 def _inferred_from(r: _Resolver, row: Row) -> str | None:
-    """Condition ids, or ``myoclonus`` (the patient's myoclonus is present, worsening or improving)."""
+    """Condition ids, or ``myoclonus`` (the patient's myoclonus is present, worsening or
+    improving)."""
     for item in split_list(row["inferred_from"]):
         if item != "myoclonus" and item not in r.conditions:
             r._problem(row, f"unknown condition {item!r} in inferred_from")
@@ -917,13 +922,19 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
                 "name": "drug-named-entity-recognition",
                 "version": vocabulary_version,
                 "licence": "MIT",
-                "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only",
+                "detail": (
+                    "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); "
+                    "build time only"
+                ),
             },
             {
                 "name": structure_crosscheck.SOURCE,
                 "version": structure_crosscheck.VERSION,
                 "licence": structure_crosscheck.LICENCE,
-                "detail": "second source of vocabulary structures (db/vocabulary/crosscheck.csv); build time only",
+                "detail": (
+                    "second source of vocabulary structures (db/vocabulary/crosscheck.csv); "
+                    "build time only"
+                ),
             },
         ],
     )

@@ -74,7 +74,8 @@ class DrugName(Base):
     source: Mapped[str] = mapped_column(String(100))
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
+            "kind IN "
+            "('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
             name="kind",
         ),
     )
@@ -345,7 +346,8 @@ class StructurePattern(Base):
 
 
 class DrugFingerprint(Base):
-    """A drug's Morgan fingerprint (radius 2, 2048 bits, RDKit binary form) for similarity search."""
+    """A drug's Morgan fingerprint (radius 2, 2048 bits, RDKit binary form) for similarity
+    search."""
 
     __tablename__ = "drug_fingerprints"
     id: Mapped[int] = mapped_column(primary_key=True)

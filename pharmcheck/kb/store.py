@@ -275,7 +275,8 @@ def sqlalchemy_engine(url: str) -> Engine:
 
     try:
         return create_engine(url)
-    except Exception as exc:  # a parse error, a port that is not a number, a driver not installed
+    # A parse error, a port that is not a number, a driver not installed: any is a bad URL.
+    except Exception as exc:  # noqa: BLE001 - SQLAlchemy and drivers raise many types here
         message = f"cannot use the database URL {url!r}: {exc}"
         raise KnowledgeBaseError(hide_password(message)) from None
 
@@ -418,7 +419,8 @@ class KnowledgeBase:
             # vocabulary's long chemical synonyms (which would also make each lookup 5x slower).
             for key, drug_id in self._q(
                 "SELECT n.loose_key, n.drug_id FROM drug_names n JOIN drugs d ON d.id = n.drug_id "
-                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 ORDER BY n.id",
+                "WHERE (n.kind != 'synonym' OR d.curated = 1) AND length(n.loose_key) <= 40 "
+                "ORDER BY n.id",
                 {},
             ):
                 if drug_id not in grouped[key]:
@@ -484,7 +486,8 @@ class KnowledgeBase:
     def structure_patterns(self) -> list[tuple[str, str, str]]:
         """(class name, SMARTS, reference key) of every class-defining substructure pattern."""
         rows = self._q(
-            "SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p JOIN classes c ON c.id = p.class_id "
+            "SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p "
+            "JOIN classes c ON c.id = p.class_id "
             'JOIN "references" r ON r.id = p.reference_id ORDER BY p.id',
             {},
         )
@@ -615,7 +618,8 @@ class KnowledgeBase:
         self.drug_names: dict[int, str] = {}
         if fact_drugs:
             for drug_id, name in q(
-                f"SELECT id, name FROM drugs WHERE id IN ({','.join(str(int(d)) for d in fact_drugs)})",
+                "SELECT id, name FROM drugs WHERE id IN "
+                f"({','.join(str(int(d)) for d in fact_drugs)})",
                 {},
             ):
                 self.drug_names[int(drug_id)] = str(name)

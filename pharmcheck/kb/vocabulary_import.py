@@ -534,7 +534,8 @@ def _second_source_report(found: dict[str, list[str]]) -> list[str]:
         ),
         f"second source url: {structure_crosscheck.URL}",
         (
-            "second source extract: crosscheck.csv, a row per structure that passed the checks above "
+            "second source extract: crosscheck.csv, a row per structure that passed the checks "
+            "above "
             f"(licence {structure_crosscheck.LICENCE}, as its source)"
         ),
         f"cross-checked structures: {compared + missing + len(found.get('not-cross-checked', []))}",
