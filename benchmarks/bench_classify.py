@@ -1,4 +1,4 @@
-"""Benchmark for `pharmcheck classify` (issue 6). Prints its figures; it is not a test.
+"""Benchmark for `pharmcheck classify`. Prints its figures; it is not a test.
 
     python benchmarks/bench_classify.py [--runs 7] [--db URL]
 

@@ -1,4 +1,4 @@
-"""Benchmark for `pharmcheck screen` (issue 7). Prints its figures; it is not a test.
+"""Benchmark for `pharmcheck screen`. Prints its figures; it is not a test.
 
     python benchmarks/bench_screen.py [--rows 1000000] [--sample all | --sample 10000]
 

@@ -218,11 +218,27 @@ def condition_finding(
         references="GEN00 and each rule's references",
     ),
     examples=(
-        Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
+        # db/condition_rules: carbamazepine in JME is major.
         Example(
-            ("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}
+            ("carbamazepine 200 mg bd",),
+            {"conditions": ["juvenile myoclonic epilepsy"]},
+            severity=Severity.MAJOR,
+            says="with Juvenile myoclonic epilepsy: paradoxical",
         ),
-        Example(("oxcarbazepine 300 mg bd",), {"conditions": ["Lafora disease"]}),
+        # phenytoin in ULD and in PME (its parent) are both major: one finding, for ULD.
+        Example(
+            ("phenytoin 100 mg tds",),
+            {"conditions": ["ULD", "progressive myoclonus epilepsy"]},
+            severity=Severity.MAJOR,
+            says="with Unverricht-Lundborg disease (EPM1): paradoxical",
+        ),
+        # No Lafora rule of its own: oxcarbazepine's PME rule (moderate) applies to it.
+        Example(
+            ("oxcarbazepine 300 mg bd",),
+            {"conditions": ["Lafora disease"]},
+            severity=Severity.MODERATE,
+            says="with Lafora disease: paradoxical",
+        ),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
 )
@@ -251,13 +267,34 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
         references="each rule's references",
     ),
     examples=(
+        # db/condition_rules: valproate with childbearing potential is a major contraindication.
         Example(
             ("valproic acid 500 mg bd",),
             {"childbearing_potential": True, "sex": "female", "age": 24},
+            severity=Severity.MAJOR,
+            says="with Childbearing potential: contraindication",
         ),
-        Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
-        Example(("tramadol 50 mg qid",), {"conditions": ["juvenile myoclonic epilepsy"]}),
-        Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
+        # ESRD (major) and its parent, renal impairment (CKD; moderate): one finding, for ESRD.
+        Example(
+            ("cefepime 2 g q8h",),
+            {"conditions": ["ESRD", "CKD"]},
+            severity=Severity.MAJOR,
+            says="with End-stage renal disease: caution",
+        ),
+        # tramadol's epilepsy caution (major) applies to JME, an epilepsy.
+        Example(
+            ("tramadol 50 mg qid",),
+            {"conditions": ["juvenile myoclonic epilepsy"]},
+            severity=Severity.MAJOR,
+            says="with Juvenile myoclonic epilepsy: caution",
+        ),
+        # valproate is contraindicated in hepatic impairment (boxed warning: hepatotoxicity).
+        Example(
+            ("valproic acid 500 mg bd",),
+            {"hepatic_impairment": "moderate", "sex": "male"},
+            severity=Severity.CONTRAINDICATED,
+            says="with Hepatic impairment: contraindication",
+        ),
         Example(
             ("valproic acid 500 mg bd",),
             {"childbearing_potential": False, "sex": "female", "age": 60},
@@ -286,8 +323,19 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
         references="the valproate rules' references",
     ),
     examples=(
-        Example(("valproic acid 500 mg bd",), {"sex": "female", "age": 24}),
-        Example(("valproic acid 500 mg bd",), {}),
+        # It asks for data: moderate (the rule's own severity).
+        Example(
+            ("valproic acid 500 mg bd",),
+            {"sex": "female", "age": 24},
+            severity=Severity.MODERATE,
+            says="this female patient's pregnancy status and childbearing potential are not given",
+        ),
+        Example(
+            ("valproic acid 500 mg bd",),
+            {},
+            severity=Severity.MODERATE,
+            says="sex, pregnancy status and childbearing potential are not given",
+        ),
         Example(("valproic acid 500 mg bd",), {"sex": "male", "age": 24}, flagged=False),
         Example(("valproic acid 500 mg bd",), {"age": 70}, flagged=False),
     ),
