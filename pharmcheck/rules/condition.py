@@ -237,7 +237,7 @@ def condition_finding(
             ("oxcarbazepine 300 mg bd",),
             {"conditions": ["Lafora disease"]},
             severity=Severity.MODERATE,
-            says="with Lafora disease: paradoxical",
+            says="with Lafora disease (a form of progressive myoclonus epilepsy): paradoxical",
         ),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
@@ -286,7 +286,7 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
             ("tramadol 50 mg qid",),
             {"conditions": ["juvenile myoclonic epilepsy"]},
             severity=Severity.MAJOR,
-            says="with Juvenile myoclonic epilepsy: caution",
+            says="with Juvenile myoclonic epilepsy (a form of epilepsy",
         ),
         # valproate is contraindicated in hepatic impairment (boxed warning: hepatotoxicity).
         Example(
