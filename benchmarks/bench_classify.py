@@ -72,9 +72,9 @@ def main() -> None:
     loaded = index(kb)
     load_ms = (time.perf_counter() - start) * 1000
     print(
-        f"load patterns + fingerprints        {load_ms:7.1f} ms  ({len(loaded.fingerprints)} "
-        "fingerprints, "
-        f"{len(loaded.patterns)} class SMARTS; once per KB)"
+        f"load patterns + fingerprints        {load_ms:7.1f} ms  "
+        f"({len(loaded.fingerprints)} fingerprints, {len(loaded.patterns)} class SMARTS; "
+        "once per KB)"
     )
     for text in [STRUCTURE, *OTHERS]:
         match_structure(kb, text)  # warm

@@ -215,9 +215,9 @@ def _print_summary(result: ScreenResult) -> None:
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
         rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
         click.echo(
-            f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} "
-            "finding(s), "
-            f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}",
+            f"{visible(row.patient_id)}: {row.medications} medication(s), "
+            f"{row.findings} finding(s), highest {row.highest_severity}, "
+            f"{row.unrecognized} unrecognised{rejected}",
             err=True,
         )
     if len(summary) > _SHOWN_PATIENTS:

@@ -398,8 +398,7 @@ def _part_dose(
         written = next(a.text for a in part.atoms if a.kind == "ambiguous")
         why = (
             f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not "
-            "read): "
-            "daily dose unknown"
+            "read): daily dose unknown"
         )
         return None, why, False
     per_day = [a for a in part.atoms if a.kind == "per_day"]
