@@ -12,8 +12,8 @@ tranylcypromine moclobemide selegiline bupropion mirtazapine trazodone lithium c
 oxcarbazepine phenytoin lamotrigine gabapentin pregabalin vigabatrin tiagabine ciprofloxacin
 levofloxacin moxifloxacin ofloxacin cefepime ceftazidime ceftriaxone imipenem meropenem ertapenem
 amoxicillin piperacillin linezolid gentamicin aciclovir valaciclovir etomidate propofol ketamine
-clozapine quetiapine olanzapine risperidone haloperidol levodopa amantadine metoclopramide bismuth-
-subsalicylate ifosfamide chlorambucil baclofen diltiazem methylene-blue ibuprofen naproxen
+clozapine quetiapine olanzapine risperidone haloperidol levodopa amantadine metoclopramide
+bismuth-subsalicylate ifosfamide chlorambucil baclofen diltiazem methylene-blue ibuprofen naproxen
 diclofenac diazepam lorazepam midazolam zolpidem zopiclone clonazepam valproic-acid levetiracetam
 piracetam brivaracetam zonisamide topiramate primidone phenobarbital perampanel oxitriptan
 oxybutynin benzatropine trihexyphenidyl diphenhydramine
