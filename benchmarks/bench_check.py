@@ -1,4 +1,4 @@
-"""Benchmark for `pharmcheck check` (issue 4). Prints its figures; it is not a test.
+"""Benchmark for `pharmcheck check`. Prints its figures; it is not a test.
 
     python benchmarks/bench_check.py [--runs 21]
 

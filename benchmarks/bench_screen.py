@@ -1,4 +1,4 @@
-"""Benchmark for `pharmcheck screen` (issue 7). Prints its figures; it is not a test.
+"""Benchmark for `pharmcheck screen`. Prints its figures; it is not a test.
 
     python benchmarks/bench_screen.py [--rows 1000000] [--sample all | --sample 10000]
 
@@ -32,7 +32,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generate_ward import generate  # noqa: E402
+from generate_ward import generate
 
 
 def main() -> None:
@@ -71,6 +71,7 @@ def main() -> None:
             "2026-11-25",
             "--exit-zero",
         ],
+        check=False,
         capture_output=True,
         text=True,
     )
@@ -100,11 +101,13 @@ def main() -> None:
         rate = (run["seconds"] - run["seconds_half"]) / (sampled - sampled // 2)
         naive_wall = run["seconds"] + rate * (patients - sampled)
         how = (
-            f"{sampled:,} of {patients:,} patients in {run['seconds']:.1f} s, then {rate * 1000:.3f} ms/patient "
+            f"{sampled:,} of {patients:,} patients in {run['seconds']:.1f} s, then "
+            f"{rate * 1000:.3f} ms/patient "
             f"for the rest: an upper bound, as the loop keeps getting faster"
         )
     print(
-        f"naive baseline (check per patient; {how}): wall {naive_wall:.1f} s, {args.rows / naive_wall:,.0f} rows/s, "
+        f"naive baseline (check per patient; {how}): wall {naive_wall:.1f} s, "
+        f"{args.rows / naive_wall:,.0f} rows/s, "
         f"peak RSS {run['peak_mib']:,.0f} MiB; {agree}"
     )
     print(f"speed-up {naive_wall / wall:.1f}x over the naive loop")

@@ -1,6 +1,8 @@
 """Seeded generator of synthetic ward data for the screening benchmark.
 
-    python benchmarks/generate_ward.py --rows 1000000 --out /tmp/ward   # writes meds.csv, patients.csv
+    python benchmarks/generate_ward.py --rows 1000000 --out /tmp/ward
+
+writes meds.csv and patients.csv to the --out folder.
 
 The mix: about 8 medications per patient; about a third unrelated to myoclonus; brand names,
 sig strings and about 2% misspellings; renal values, conditions and start dates on a fraction of

@@ -29,7 +29,7 @@ from rdkit.Chem.MolStandardize import rdMolStandardize
 
 from pharmcheck.smiles_text import MAX_ATOMS, MAX_CHARS, atom_count
 
-RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]
+RDLogger.DisableLog("rdApp.*")  # type: ignore[attr-defined]  # missing from RDKit's stubs
 
 InputFormat = Literal["smiles", "inchi", "molfile"]
 
@@ -90,6 +90,7 @@ def parse_mol(text: str) -> Chem.Mol | StructureError:
     if len(text) > MAX_INPUT_CHARS:
         return StructureError(text[:80], "too-long")
     fmt = detect_format(text)
+    mol: Chem.Mol | None
     try:
         if fmt == "inchi":
             mol = Chem.MolFromInchi(text.strip())
@@ -104,7 +105,7 @@ def parse_mol(text: str) -> Chem.Mol | StructureError:
             if atom_count(smiles) > MAX_ATOMS:
                 return StructureError(text[:80], "too-many-atoms")
             mol = Chem.MolFromSmiles(smiles)
-    except Exception as exc:  # RDKit raises on a few malformed inputs; never propagate.
+    except Exception as exc:  # noqa: BLE001 - RDKit's errors share no base class; never raise
         return StructureError(text, f"unparsable {fmt}: {type(exc).__name__}")
     if mol is None:
         return StructureError(text, f"unparsable {fmt}")
@@ -216,7 +217,8 @@ _counter_ion_skeletons: frozenset[str] | None = None
 
 
 def _skeleton(mol: Chem.Mol) -> str:
-    return Chem.MolToInchiKey(mol).split("-")[0]
+    inchikey: str = Chem.MolToInchiKey(mol)
+    return inchikey.split("-")[0]
 
 
 def is_counter_ion(fragment: Chem.Mol) -> bool:
@@ -232,7 +234,7 @@ def is_counter_ion(fragment: Chem.Mol) -> bool:
         )
     try:
         return _skeleton(fragment) in _counter_ion_skeletons
-    except Exception:
+    except Exception:  # noqa: BLE001 - RDKit's errors share no base class
         return False
 
 
@@ -253,7 +255,7 @@ def to_structure(
         smiles = Chem.MolToSmiles(mol)
         inchikey = Chem.MolToInchiKey(mol)
         mol_formula = rdMolDescriptors.CalcMolFormula(mol)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - RDKit's errors share no base class
         return StructureError(text or "<mol>", f"no-identity: {type(exc).__name__}")
     if not inchikey:
         return StructureError(text or smiles, "no-inchikey")
@@ -276,7 +278,7 @@ def parse_parent(
         return mol
     try:
         parent = standardize(mol, canonical_tautomer=canonical_tautomer)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - RDKit's errors share no base class
         return StructureError(text, f"standardisation-failed: {type(exc).__name__}")
     count = len(Chem.GetMolFrags(mol))
     structure = to_structure(parent, detect_format(text), text, count)
@@ -284,10 +286,11 @@ def parse_parent(
 
 
 def mol_from_parent_smiles(smiles: str) -> Chem.Mol | None:
-    """A molecule from a stored, already standardised parent SMILES (no standardisation; None if it fails)."""
+    """A molecule from a stored, already standardised parent SMILES (no standardisation; None if it
+    fails)."""
     try:
         return Chem.MolFromSmiles(smiles)
-    except Exception:
+    except Exception:  # noqa: BLE001 - RDKit's errors share no base class
         return None
 
 
@@ -298,7 +301,7 @@ def compile_smarts(text: str) -> Chem.Mol | StructureError:
     """A query molecule for a SMARTS pattern, or why it cannot be one."""
     try:
         pattern = Chem.MolFromSmarts(text)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - RDKit's errors share no base class
         return StructureError(text, f"unparsable smarts: {type(exc).__name__}")
     if pattern is None or pattern.GetNumAtoms() == 0:
         return StructureError(text, "unparsable smarts")

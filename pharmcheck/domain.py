@@ -198,7 +198,8 @@ class ResolvedMedication:
 
     @property
     def stopped(self) -> bool:
-        """No longer given (a stop date, or a stopped or held status): read by the withdrawal rules."""
+        """No longer given (a stop date, or a stopped or held status): read by the withdrawal
+        rules."""
         return not self.void and (status_meaning(self.status) == STOPPED or self.stop is not None)
 
     @property
@@ -404,7 +405,8 @@ class Report:
 
     @property
     def highest_severity(self) -> Severity | None:
-        """The highest severity found, hidden findings included (an exit code must not miss them)."""
+        """The highest severity found, hidden findings included (an exit code must not miss
+        them)."""
         return max((f.severity for f in (*self.findings, *self.hidden)), default=None)
 
     def to_dict(self) -> dict[str, Any]:

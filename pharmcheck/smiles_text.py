@@ -36,7 +36,7 @@ def atom_count(smiles: str) -> int:
     return len(_ATOM.findall(smiles))
 
 
-def looks_like_smiles(text: str) -> bool:
+def looks_like_smiles(text: object) -> bool:
     """True when ``text`` could be a SMILES and is unlikely to be a drug name.
 
     Checks, in order: one token (no whitespace), not InChI, only SMILES characters

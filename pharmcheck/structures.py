@@ -50,7 +50,8 @@ class ClassHit:
 
 @dataclass(frozen=True)
 class StructureMatch:
-    """What the KB says about one structure. ``error`` is set (and nothing else) if it does not parse."""
+    """What the KB says about one structure. ``error`` is set (and nothing else) if it does not
+    parse."""
 
     input: str
     standardized_smiles: str | None = None
@@ -98,7 +99,10 @@ class StructureMatch:
         if not reasons:
             return {
                 "myoclonus_relevant": False,
-                "basis": "no myoclonus-relevant class substructure and no close neighbour with a myoclonus grade",
+                "basis": (
+                    "no myoclonus-relevant class substructure and no close neighbour with a "
+                    "myoclonus grade"
+                ),
             }
         return {
             "myoclonus_relevant": True,

@@ -55,13 +55,17 @@ def test_conditions_as_a_bare_string_is_refused(checker) -> None:  # type: ignor
         (lambda c: c.check([Medication(name=5)], as_of=AS_OF), "name must be a text"),  # type: ignore[arg-type]
         (lambda c: c.check([Medication("tramadol", dose=50)], as_of=AS_OF), "dose must be a text"),  # type: ignore[arg-type]
         (
-            lambda c: c.check([Medication("tramadol", start="2026-01-01")], as_of=AS_OF),
+            lambda c: c.check(
+                [Medication("tramadol", start="2026-01-01")],  # type: ignore[arg-type]
+                as_of=AS_OF,
+            ),
             "start must be a date",
-        ),  # type: ignore[arg-type]
+        ),
         (
             lambda c: c.check(
-                [Medication("tramadol", history=[("2026-01-01", "5 mg")])], as_of=AS_OF
-            ),  # type: ignore[list-item]
+                [Medication("tramadol", history=[("2026-01-01", "5 mg")])],  # type: ignore[arg-type]
+                as_of=AS_OF,
+            ),
             "history holds tuple",
         ),
         (
@@ -125,7 +129,8 @@ def test_any_value_in_any_medication_field_gives_a_report_or_a_pharmcheck_error(
         )
     except PharmcheckError:
         return
-    # every medication is accounted for: resolved, reported as not checked, or screened by its structure
+    # every medication is accounted for: resolved, reported as not checked, or screened by its
+    # structure
     assert len(report.medications) + len(report.unrecognized) + len(report.structures) >= 1
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pharmcheck.batch import OUT_COLUMNS, read_table, screen, screen_frame
+from pharmcheck.batch.parallel import fork_available
 from pharmcheck.cli import cli
 from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError
@@ -795,24 +797,30 @@ def test_a_screen_leaves_the_cyclic_collector_alone(checker) -> None:  # type: i
     assert seen and all(seen)  # the library never pauses it for the whole process
 
 
-def test_progress_bar_shows_each_step() -> None:
+@given(total=st.integers(1, 40), data=st.data())
+def test_progress_bar_counts_reading_each_screen_step_and_writing(
+    total: int, data: st.DataObject
+) -> None:
+    """One bar over the whole command: reading the tables is the first step, the screen's
+    steps follow it, writing the findings is the last."""
     import io
 
     from pharmcheck.cli.screen_command import ProgressBar
 
+    done = data.draw(st.integers(0, total))
     shown = io.StringIO()
     bar = ProgressBar(shown)
-    bar.screening("rule PC201", 2, 6)
+    reading = shown.getvalue()
+    bar.screening("rule PC201", done, total)
+    screening = shown.getvalue()[len(reading) :]
     bar.writing()
+    writing = shown.getvalue()[len(reading) + len(screening) :]
     bar.close()
-    text = shown.getvalue()
-    assert "reading the tables" in text and "0/2 steps" in text
-    assert (
-        "rule PC201" in text
-        and "3/8 steps" in text
-        and "writing the findings" in text
-        and "7/8 steps" in text
-    )
+    steps = total + 2
+    assert "reading the tables" in reading and re.search(r"\b0/2 steps", reading)
+    assert "rule PC201" in screening and re.search(rf"\b{done + 1}/{steps} steps", screening)
+    assert "writing the findings" in writing
+    assert re.search(rf"\b{steps - 1}/{steps} steps", writing)
 
 
 def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[no-untyped-def]

@@ -1,4 +1,5 @@
-"""The batch benchmark still runs, and its naive loop finds what the screen finds (not timed here)."""
+"""The batch benchmark still runs, and its naive loop finds what the screen finds (not timed
+here)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def test_screen_benchmark_compares_like_with_like(tmp_path: Path, sample: str) -
             "--dir",
             str(tmp_path),
         ],
+        check=False,
         capture_output=True,
         text=True,
         timeout=300,

@@ -1,4 +1,5 @@
-"""Tests for pharmcheck.chem: parsing never raises, salts reduce to the parent, identity is stable."""
+"""Tests for pharmcheck.chem: parsing never raises, salts reduce to the parent, identity is
+stable."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ pytest.importorskip("rdkit", reason="needs the chem extra (RDKit)")
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdkit import Chem, DataStructs
+from rdkit import Chem
 
 from pharmcheck import chem
 

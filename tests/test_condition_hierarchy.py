@@ -28,7 +28,7 @@ def pc7(checker, meds: list[str], conditions: tuple[str, ...], drug: str, code: 
 
 
 def cid(kb, name: str) -> int:  # type: ignore[no-untyped-def]
-    return kb.condition_by_name[name]
+    return int(kb.condition_by_name[name])
 
 
 # --- the hierarchy as stored --------------------------------------------------------------------
@@ -157,7 +157,8 @@ def test_uld_inherits_pme_rules_at_their_severity(checker, drug: str) -> None:  
     "syndrome", ["Lafora disease", "MERRF", "sialidosis type I", "Batten disease"]
 )
 def test_a_pme_without_its_own_rule_gets_the_pme_rule(checker, syndrome: str) -> None:  # type: ignore[no-untyped-def]
-    # phenytoin may worsen a PME and precipitate cerebellar signs (Roivainen 2014): major for every PME
+    # phenytoin may worsen a PME and precipitate cerebellar signs (Roivainen 2014): major for every
+    # PME
     found = pc7(checker, ["phenytoin 100 mg tds"], (syndrome,), "phenytoin")
     assert len(found) == 1 and found[0].severity == Severity.MAJOR
     assert "a form of progressive myoclonus epilepsy" in found[0].title

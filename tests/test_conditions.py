@@ -1,4 +1,5 @@
-"""Condition resolution: how a condition as written is read, and that one not read is never skipped."""
+"""Condition resolution: how a condition as written is read, and that one not read is never
+skipped."""
 
 from __future__ import annotations
 
@@ -143,7 +144,10 @@ def test_unrecognised_condition_in_every_format(checker) -> None:  # type: ignor
             "input": "made-up syndrome",
             "kind": "condition",
             "suggestions": [],
-            "reason": "not a condition in the knowledge base's vocabulary: condition rules were not checked for it",
+            "reason": (
+                "not a condition in the knowledge base's vocabulary: "
+                "condition rules were not checked for it"
+            ),
         }
     ]
     rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))

@@ -88,7 +88,8 @@ def test_dialysis_is_end_stage(checker) -> None:  # type: ignore[no-untyped-def]
 
 def test_renal_function_unknown_asks_for_crcl(checker) -> None:  # type: ignore[no-untyped-def]
     found = codes(checker.check(["gabapentin 300 mg tid"], Patient(), as_of=AS_OF), "PC502")
-    assert found and "CrCl" in found[0].message or "creatinine" in found[0].recommendation
+    assert found, "an unknown renal function must be reported for a renally cleared drug"
+    assert "CrCl" in found[0].message or "creatinine" in found[0].recommendation
 
 
 def test_hepatic_caution(checker) -> None:  # type: ignore[no-untyped-def]

@@ -7,16 +7,18 @@ import pytest
 from pharmcheck.inputs.resolve import Resolver
 
 NAMED = """
-morphine hydromorphone pethidine tramadol tapentadol fentanyl methadone oxycodone hydrocodone codeine oxymorphone
-buprenorphine citalopram escitalopram fluoxetine fluvoxamine paroxetine sertraline venlafaxine duloxetine
-amitriptyline nortriptyline imipramine clomipramine phenelzine tranylcypromine moclobemide selegiline bupropion
-mirtazapine trazodone lithium carbamazepine oxcarbazepine phenytoin lamotrigine gabapentin pregabalin vigabatrin
-tiagabine ciprofloxacin levofloxacin moxifloxacin ofloxacin cefepime ceftazidime ceftriaxone imipenem meropenem
-ertapenem amoxicillin piperacillin linezolid gentamicin aciclovir valaciclovir etomidate propofol ketamine
-clozapine quetiapine olanzapine risperidone haloperidol levodopa amantadine metoclopramide bismuth-subsalicylate
-ifosfamide chlorambucil baclofen diltiazem methylene-blue ibuprofen naproxen diclofenac diazepam lorazepam
-midazolam zolpidem zopiclone clonazepam valproic-acid levetiracetam piracetam brivaracetam zonisamide topiramate
-primidone phenobarbital perampanel oxitriptan oxybutynin benzatropine trihexyphenidyl diphenhydramine
+morphine hydromorphone pethidine tramadol tapentadol fentanyl methadone oxycodone hydrocodone
+codeine oxymorphone buprenorphine citalopram escitalopram fluoxetine fluvoxamine paroxetine
+sertraline venlafaxine duloxetine amitriptyline nortriptyline imipramine clomipramine phenelzine
+tranylcypromine moclobemide selegiline bupropion mirtazapine trazodone lithium carbamazepine
+oxcarbazepine phenytoin lamotrigine gabapentin pregabalin vigabatrin tiagabine ciprofloxacin
+levofloxacin moxifloxacin ofloxacin cefepime ceftazidime ceftriaxone imipenem meropenem ertapenem
+amoxicillin piperacillin linezolid gentamicin aciclovir valaciclovir etomidate propofol ketamine
+clozapine quetiapine olanzapine risperidone haloperidol levodopa amantadine metoclopramide
+bismuth-subsalicylate ifosfamide chlorambucil baclofen diltiazem methylene-blue ibuprofen naproxen
+diclofenac diazepam lorazepam midazolam zolpidem zopiclone clonazepam valproic-acid levetiracetam
+piracetam brivaracetam zonisamide topiramate primidone phenobarbital perampanel oxitriptan
+oxybutynin benzatropine trihexyphenidyl diphenhydramine
 """.split()
 
 

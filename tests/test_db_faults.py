@@ -76,7 +76,7 @@ def test_checks_during_a_rebuild_see_the_old_or_the_new_kb(tmp_path: Path, kb_pa
             for _ in range(8)
         ]
         for proc in checkers:
-            out, err = proc.communicate(timeout=120)
+            _, err = proc.communicate(timeout=120)
             results.append((proc.returncode, err))
     builder.wait(timeout=120)
     assert builder.returncode == 0

@@ -159,11 +159,11 @@ def test_formulation_is_read_only_where_written(text: str, expected: str | None)
 
 
 def test_controlled_scope_values() -> None:
-    assert parse_population("age>75").age_over == 75  # type: ignore[union-attr]
-    assert parse_population("with:epilepsy|myoclonic-seizures").conditions == (
-        "epilepsy",
-        "myoclonic-seizures",
-    )  # type: ignore[union-attr]
+    older = parse_population("age>75")
+    assert older is not None and older.age_over == 75
+    with_conditions = parse_population("with:epilepsy|myoclonic-seizures")
+    assert with_conditions is not None
+    assert with_conditions.conditions == ("epilepsy", "myoclonic-seizures")
     assert parse_population("adult (GERD)") is None
     assert parse_fraction("2/3") == pytest.approx(2 / 3)
     assert parse_fraction("3/2") is None and parse_fraction("half") is None
@@ -233,7 +233,8 @@ def test_gabapentin_on_dialysis_is_compared_with_the_band_maximum(checker) -> No
 
 
 def test_venlafaxine_and_aciclovir_on_dialysis_are_not_lowered(checker) -> None:  # type: ignore[no-untyped-def]
-    # Venlafaxine label: haemodialysis - reduce the total daily dose by 50%; 225 mg is above half of 375.
+    # Venlafaxine label: haemodialysis - reduce the total daily dose by 50%; 225 mg is above half of
+    # 375.
     venlafaxine = one(checker, ["venlafaxine 75 mg tid"], "PC501", dialysis="hemodialysis")
     assert (
         venlafaxine.severity == Severity.MAJOR
@@ -311,7 +312,8 @@ def test_baclofen_bands_between_end_stage_and_normal(checker) -> None:  # type: 
 
 def test_lithium_bands_cite_the_current_label(checker) -> None:  # type: ignore[no-untyped-def]
     caution = one(checker, ["lithium 400 mg bd"], "PC501", crcl=45)
-    # the band is a caution (moderate); PC501 carries lithium's major renal-impairment rule (PC702's)
+    # the band is a caution (moderate); PC501 carries lithium's major renal-impairment rule
+    # (PC702's)
     assert (
         caution.title == "Caution at this renal function"
         and "Also caution in Renal impairment" in caution.message

@@ -205,7 +205,8 @@ def test_open_kb_without_building(tmp_path: Path) -> None:
 
 
 def test_any_sqlalchemy_url_path(kb_url: str, checker) -> None:  # type: ignore[no-untyped-def]
-    """The non-SQLite-file code paths: reading through SQLAlchemy and building in one transaction."""
+    """The non-SQLite-file code paths: reading through SQLAlchemy and building in one
+    transaction."""
     from datetime import date
 
     from pharmcheck.engine import Checker

@@ -94,7 +94,8 @@ def test_case_and_spacing_do_not_change_a_status(status: str, pad: str, upper: b
     assert status_meaning(written) == status_meaning(status) is not None
 
 
-# sertraline under the status, tramadol active: PC201 (their interaction) iff sertraline counts as given
+# sertraline under the status, tramadol active: PC201 (their interaction) iff sertraline counts as
+# given
 INTERACTION_CASES = [
     ("active", True),
     ("unknown", True),

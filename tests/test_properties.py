@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pharmcheck.domain import Medication, Patient
+from pharmcheck.domain import Medication, Patient, Severity
 
 AS_OF = date(2026, 11, 25)
 POOL = [
@@ -96,7 +96,7 @@ def test_a_repeated_entry_never_lowers_or_removes_a_finding(checker, meds, patie
     (same-drug-listed-twice, a maximum now exceeded), never fall or vanish."""
     base = checker.check(meds, patient, as_of=AS_OF)
     repeated = checker.check(list(meds) + list(meds), patient, as_of=AS_OF)
-    highest = {}
+    highest: dict[tuple[str, tuple[str, ...]], Severity] = {}
     for f in repeated.findings:
         highest[(f.code, f.drugs)] = max(highest.get((f.code, f.drugs), f.severity), f.severity)
     for f in base.findings:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pharmcheck.domain import CATEGORIES, Severity
 from pharmcheck.inputs.smiles_text import looks_like_smiles
@@ -29,14 +31,25 @@ def test_rule_examples(checker, rule, example) -> None:  # type: ignore[no-untyp
     codes = [f.code for f in report.findings]
     if example.flagged:
         assert rule.code in codes, f"{rule.code} did not fire on {example.medications}: {codes}"
-        if example.severity is not None:
-            own = [(f.severity, f.message) for f in report.findings if f.code == rule.code]
-            assert any(
-                severity == example.severity and example.says in message
-                for severity, message in own
-            ), own
+        own = [(f.severity, f.message) for f in report.findings if f.code == rule.code]
+        assert any(
+            severity == example.severity and example.says in message for severity, message in own
+        ), own
     else:
         assert rule.code not in codes, f"{rule.code} fired on clean example {example.medications}"
+
+
+def test_every_flagged_example_states_its_severity_and_message() -> None:
+    """A flagged example asserts what the finding says and how severe it is, not only that the
+    code fires; a clean example has no finding to describe."""
+    for code, rule in REGISTRY.items():
+        for example in rule.examples:
+            where = f"{code} {example.medications} {example.patient}"
+            if example.flagged:
+                assert example.severity is not None, f"{where}: no severity="
+                assert example.says.strip(), f"{where}: no says="
+            else:
+                assert example.severity is None and not example.says, where
 
 
 def test_every_rule_has_a_flagged_and_a_clean_example() -> None:
@@ -71,13 +84,22 @@ def _check(checker, *meds: str, **patient):  # type: ignore[no-untyped-def]
     return checker.check([Medication(m) for m in meds], Patient(**patient), as_of=AS_OF)
 
 
-def test_rules_never_pair_a_drug_with_itself(checker) -> None:  # type: ignore[no-untyped-def]
-    report = _check(
-        checker, "tramadol 50 mg qid", "Ultram 50 mg qid", "tramadol hydrochloride 50 mg"
-    )
+TRAMADOL_NAMES = ("tramadol 50 mg qid", "Ultram 50 mg qid", "tramadol hydrochloride 50 mg")
+
+
+@given(
+    names=st.lists(st.sampled_from(TRAMADOL_NAMES), min_size=1, max_size=4),
+    partner=st.booleans(),
+)
+def test_rules_never_pair_a_drug_with_itself(checker, names: list[str], partner: bool) -> None:  # type: ignore[no-untyped-def]
+    """Tramadol under any of its names is one drug: it never interacts with itself (PC201 needs
+    a second drug, here sertraline: serotonin toxicity) and no finding names it twice."""
+    report = _check(checker, *names, *(["sertraline 100 mg"] if partner else []))
     for finding in report.findings:
-        if finding.category in ("combination",) and finding.code == "PC201":
-            assert len(finding.drugs) == 2
+        assert len(set(finding.drugs)) == len(finding.drugs), finding
+    pairs = [set(f.drugs) for f in report.findings if f.code == "PC201"]
+    assert bool(pairs) == partner, pairs
+    assert all(pair == {"tramadol", "sertraline"} for pair in pairs), pairs
 
 
 def test_same_pair_reported_once_per_reason(checker) -> None:  # type: ignore[no-untyped-def]

@@ -230,8 +230,8 @@ def test_cefepime_on_dialysis_is_one_renal_finding(checker) -> None:  # type: ig
         for f in found(checker, ["cefepime 2 g q8h"], Patient(dialysis="hemodialysis", age=50))
         if "cefepime" in f.drugs
     ]
-    # was PC101 (major, raised by the renal failure), PC501 and PC702 twice: now the renal problem
-    # is PC501's and PC101 is awareness that names it
+    # One renal problem, one finding: PC501 carries both renal cautions (PC702's), and PC101 is
+    # awareness that names it
     assert sorted(f.code for f in findings) == ["PC101", "PC501"]
     assert next(f for f in findings if f.code == "PC101").severity == Severity.MINOR
     band = next(f for f in findings if f.code == "PC501")

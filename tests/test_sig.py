@@ -104,7 +104,7 @@ def test_sig_parser_never_invents_a_dose(text: str) -> None:
     assert daily_dose(sig.dose, sig.frequency, sig.prn_max, sig.prn_max_doses)[0] is None
 
 
-# --- the cases of issue #15: read correctly, or reported as not understood ------------------
+# --- sigs that must be read correctly, or reported as not understood ---------------------------
 
 
 def _daily(text: str) -> tuple[float, str] | None:

@@ -137,7 +137,8 @@ MMOL = "mmol"
 
 # text, expected daily dose (mg unless a unit is given; UNKNOWN), source
 TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
-    # gabapentin: "300 mg three times a day", "up to 3,600 mg/day", "1,800 mg once daily with the evening meal"
+    # gabapentin: "300 mg three times a day", "up to 3,600 mg/day", "1,800 mg once daily with the
+    # evening meal"
     ("gabapentin 300 mg three times a day", 900, "neurontin-mims"),
     ("gabapentin 300 mg two times a day", 600, "gabapentin-dailymed"),
     ("gabapentin 600 mg three times a day", 1800, "gabapentin-dailymed"),
@@ -230,7 +231,8 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
     ),
     ("paracetamol 160 mg every 4 hours (max 5 doses/24 hours)", 800, "paracetamol-children"),
     ("paracetamol 1 g max 4 g/day", 4000, "ward"),
-    # tramadol: "25 mg four times a day", "50 mg to 100 mg every 4 to 6 hours not to exceed 400 mg/day"
+    # tramadol: "25 mg four times a day", "50 mg to 100 mg every 4 to 6 hours not to exceed 400
+    # mg/day"
     ("tramadol 25 mg four times a day", 100, "tramadol-dailymed"),
     ("tramadol 50 mg four times a day", 200, "tramadol-dailymed"),
     (
@@ -271,7 +273,8 @@ TABLE: list[tuple[str, float | tuple[float, str] | None, str]] = [
         UNKNOWN,
         "sig-codes",
     ),  # teaspoons are not read
-    # inhalers: "1 or 2 puffs up to 4 times a day", "2 to 4 puffs (200 to 400 micrograms)", 100 micrograms/puff
+    # inhalers: "1 or 2 puffs up to 4 times a day", "2 to 4 puffs (200 to 400 micrograms)", 100
+    # micrograms/puff
     ("salbutamol 100 micrograms 2 puffs up to 4 times a day", 0.8, "salbutamol-nhs"),
     ("salbutamol 100 mcg/dose 1-2 inhalations 1-4 times a day", 0.8, "salbutamol-teva"),
     ("salbutamol 2 to 4 puffs (200 to 400 micrograms) every 4 to 6 hours", 2.4, "salbutamol-msf"),

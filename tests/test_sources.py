@@ -194,7 +194,10 @@ def test_grade_must_match_its_evidence_code(grade: str, evidence: str) -> None:
 
 
 def test_check_sources_rejects_a_grade_its_evidence_does_not_support(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    header = "subject,grade,evidence,severity,dose_dependent,worsening_conditions,mechanism,summary,ref_ids"
+    header = (
+        "subject,grade,evidence,severity,dose_dependent,worsening_conditions,mechanism,summary,"
+        "ref_ids"
+    )
     problems = _with_rows(
         tmp_path,
         "risks",
@@ -231,7 +234,8 @@ def test_evidence_a_cannot_rest_on_a_secondary_copy_of_a_label(tmp_path) -> None
     problems = [p for p in check_sources(copy) if "evidence 'A' needs" in p]
     assert problems == [
         (
-            "risks/extra.csv:2: evidence 'A' needs a cited reference of kind systematic-review or label "
+            "risks/extra.csv:2: evidence 'A' needs a cited reference of kind systematic-review or "
+            "label "
             "or guideline"
         )
     ]

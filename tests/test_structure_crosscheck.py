@@ -200,6 +200,7 @@ def _import_rows(drug: str, smiles: str, second_key: str) -> tuple[dict[str, str
     from pharmcheck import chem
 
     parent = chem.parse_structure(smiles)
+    assert isinstance(parent, chem.Structure)
     row = {
         "drug": drug,
         "smiles": parent.smiles,
@@ -299,7 +300,8 @@ def test_build_refuses_a_trusted_record_the_extract_does_not_confirm(tmp_path: P
 
 
 def test_curated_structures_agree_with_the_second_source(extract) -> None:  # type: ignore[no-untyped-def]
-    """Curated structures are hand-checked; where DrugCentral has the drug, it names the same compound."""
+    """Curated structures are hand-checked; where DrugCentral has the drug, it names the same
+    compound."""
     checked, contradicted = 0, []
     for path in sorted((sources_dir() / "drugs").glob("*.csv")):
         with path.open(encoding="utf-8", newline="") as handle:

@@ -52,8 +52,8 @@ def test_mme_counts_every_entry_and_names_it(checker) -> None:  # type: ignore[n
     mme = found["PC401"]
     assert mme.severity == Severity.MAJOR  # 60 + 60 = 120 MME/day
     assert (
-        "Total 120 MME/day ('morphine 10 mg q4h' 60 mg x 1 = 60; 'MS Contin 30 mg bd' 60 mg x 1 = 60)"
-        in mme.message
+        "Total 120 MME/day ('morphine 10 mg q4h' 60 mg x 1 = 60; 'MS Contin 30 mg bd' 60 mg x 1 = "
+        "60)" in mme.message
     )
 
 

@@ -210,7 +210,8 @@ def upgrade() -> None:
         sa.Column("kind", sa.String(length=20), nullable=False),
         sa.Column("source", sa.String(length=100), nullable=False),
         sa.CheckConstraint(
-            "kind IN ('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
+            "kind IN "
+            "('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
             name=op.f("ck_drug_names_kind"),
         ),
         sa.ForeignKeyConstraint(

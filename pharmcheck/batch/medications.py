@@ -229,7 +229,7 @@ class Statuses:
 
 
 def row_date(day: np.datetime64) -> date | None:
-    return None if np.isnat(day) else day.astype(object)  # type: ignore[no-any-return]
+    return None if np.isnat(day) else day.astype(object)
 
 
 def for_row(

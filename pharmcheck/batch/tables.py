@@ -177,7 +177,8 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
             return _skip_blank_rows(pd.read_parquet(path))
     except InputError:
         raise
-    except Exception as exc:  # a damaged workbook or parquet file: say so in one line
+    # A damaged workbook or parquet file (openpyxl and pyarrow raise many types): one line.
+    except Exception as exc:  # noqa: BLE001
         raise InputError(
             f"{source}: cannot read it as {suffix[1:]}: {exc.__class__.__name__}: {exc}"
         ) from None

@@ -14,7 +14,7 @@ import importlib
 import os
 import signal
 import sys
-from typing import Any, NoReturn
+from typing import Any, ClassVar, NoReturn
 
 import click
 
@@ -45,20 +45,24 @@ class _Group(click.Group):
     """Subcommands are imported when they run (or are listed), so ``--help`` costs little."""
 
     # name: (module, the command's short help, listed by --help; a test keeps the two equal)
-    COMMANDS = {
+    COMMANDS: ClassVar[dict[str, tuple[str, str]]] = {
         "check": (
             "check_command",
             "Check MEDICATIONS (names or whole sig strings) for myoclonus risks.",
         ),
         "classify": (
             "classify_command",
-            "Identify and classify STRUCTURE (a SMILES, an InChI or a molfile "
-            "path) against the KB.",
+            (
+                "Identify and classify STRUCTURE (a SMILES, an InChI or a molfile "
+                "path) against the KB."
+            ),
         ),
         "conditions": (
             "conditions_command",
-            "List the conditions `--condition` understands, or those whose "
-            "name, synonym or code (ICD-10-CM, SNOMED CT) contains TEXT.",
+            (
+                "List the conditions `--condition` understands, or those whose "
+                "name, synonym or code (ICD-10-CM, SNOMED CT) contains TEXT."
+            ),
         ),
         "db": ("db_commands", "Build, migrate, describe and verify the knowledge base."),
         "drug": ("drug_commands", "Look up what the knowledge base knows about a drug."),
@@ -80,8 +84,10 @@ class _Group(click.Group):
         ),
         "screen": (
             "screen_command",
-            "Screen MEDS (one row per medication: patient_id, name, and optionally "
-            "dose, frequency, route, start, stop, status) for every patient at once.",
+            (
+                "Screen MEDS (one row per medication: patient_id, name, and optionally "
+                "dose, frequency, route, start, stop, status) for every patient at once."
+            ),
         ),
     }
 
@@ -121,7 +127,8 @@ class _Group(click.Group):
             if os.environ.get("PHARMCHECK_DEBUG"):
                 raise
             raise CliError(
-                f"internal error: {type(exc).__name__}: {exc} (set PHARMCHECK_DEBUG=1 for a traceback)"
+                f"internal error: {type(exc).__name__}: {exc} (set PHARMCHECK_DEBUG=1 for a "
+                "traceback)"
             ) from None
 
 

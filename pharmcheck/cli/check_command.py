@@ -23,7 +23,7 @@ from pharmcheck.domain import (
 from pharmcheck.files import refuse_clashes, replacing
 
 
-def exit_code(report, fail_on: Severity, allow_unrecognized: bool) -> int:  # type: ignore[no-untyped-def]
+def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> int:
     """0 clean, 1 a finding at or above ``fail_on`` (shown or hidden by --min-severity) or an
     unrecognised input."""
     if report.highest_severity is not None and report.highest_severity >= fail_on:

@@ -16,10 +16,8 @@ _MAX_MOLFILE_BYTES = 2_000_000
 def read_structure(text: str) -> str:
     """The structure text: the argument itself, or the contents of a molfile/SDF path."""
     candidate = text.strip()
-    if (
-        "\n" not in candidate
-        and candidate.lower().endswith((".mol", ".sdf", ".mdl"))
-        or ("\n" not in candidate and Path(candidate).is_file())
+    if "\n" not in candidate and (
+        candidate.lower().endswith((".mol", ".sdf", ".mdl")) or Path(candidate).is_file()
     ):
         from pharmcheck.errors import InputError
 
@@ -84,6 +82,7 @@ def classify(structure: str, fmt: str, db_url: str | None) -> None:
     click.echo(f"neighbours   {neighbours or '-'}")
     prediction = data["prediction"]
     click.echo(
-        f"prediction   {'myoclonus-relevant' if prediction['myoclonus_relevant'] else 'not flagged'}: "
+        "prediction   "
+        f"{'myoclonus-relevant' if prediction['myoclonus_relevant'] else 'not flagged'}: "
         f"{prediction['basis']}"
     )

@@ -24,12 +24,12 @@ def conditions(text: str, db_url: str | None, fmt: str) -> None:
         click.echo(json.dumps(found, indent=2, ensure_ascii=False))
         return
     for entry in found:
-        codes = ", ".join(f"{c['system']} {c['code']}" for c in entry["codes"])  # type: ignore[attr-defined]
+        codes = ", ".join(f"{c['system']} {c['code']}" for c in entry["codes"])
         click.echo(f"{entry['condition']:<32} {entry['label']} [{entry['category']}]")
-        click.echo(f"{'':<32} synonyms: {', '.join(entry['synonyms']) or '-'}")  # type: ignore[arg-type]
+        click.echo(f"{'':<32} synonyms: {', '.join(entry['synonyms']) or '-'}")
         if codes:
             click.echo(f"{'':<32} codes: {codes}")
         if entry["is_a"]:
-            click.echo(f"{'':<32} is a: {', '.join(entry['is_a'])}")  # type: ignore[arg-type]
+            click.echo(f"{'':<32} is a: {', '.join(entry['is_a'])}")
     if not found:
         click.echo(f"no condition matches {text!r}", err=True)

@@ -47,10 +47,12 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
         return
     for info in described:
         click.echo(
-            f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as {info['match']})"
+            f"{info['name']}  ({'curated' if info['curated'] else 'vocabulary only'}; matched as "
+            f"{info['match']})"
         )
+        classes = [c["class"] + ("*" if c["basis"] == "inferred" else "") for c in info["classes"]]
         click.echo(
-            f"  classes: {', '.join(c['class'] + ('*' if c['basis'] == 'inferred' else '') for c in info['classes']) or '-'}"
+            f"  classes: {', '.join(classes) or '-'}"
             + (
                 " (* inferred from structure)"
                 if any(c["basis"] == "inferred" for c in info["classes"])
@@ -59,7 +61,8 @@ def show(name: str, db_url: str | None, fmt: str) -> None:
         )
         risk = info["myoclonus_risk"]
         click.echo(
-            f"  myoclonus risk: {risk['grade'] + ' (' + risk['evidence'] + ')' if risk else 'none recorded'}"
+            "  myoclonus risk: "
+            f"{risk['grade'] + ' (' + risk['evidence'] + ')' if risk else 'none recorded'}"
         )
         click.echo(
             f"  ACB score: {info['anticholinergic_burden']}; MME factor: {info['mme_factor']}; "

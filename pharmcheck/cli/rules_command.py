@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 import click
 
 from pharmcheck.cli.output import write_stdout
+
+if TYPE_CHECKING:
+    from pharmcheck.rules.base import Rule
 
 
 @click.command()
@@ -33,7 +37,8 @@ def rules(code: str | None, fmt: str) -> None:
         return
     r = chosen[0]
     click.echo(
-        f"{r.code} {r.name} ({r.category}, default severity {r.severity.label}, evidence {r.evidence})"
+        f"{r.code} {r.name} ({r.category}, default severity {r.severity.label}, evidence "
+        f"{r.evidence})"
     )
     click.echo(f"\n{r.title}\n")
     for heading, body in (
@@ -50,7 +55,7 @@ def rules(code: str | None, fmt: str) -> None:
         click.echo(f"  {verdict}: {' | '.join(example.medications)}{patient}")
 
 
-def _as_dict(r) -> dict[str, object]:  # type: ignore[no-untyped-def]
+def _as_dict(r: Rule) -> dict[str, object]:
     return {
         "code": r.code,
         "name": r.name,

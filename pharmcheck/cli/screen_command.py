@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 from datetime import date
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 import click
 
@@ -210,7 +210,8 @@ class ProgressBar:
         )
 
     def screening(self, what: str, done: int, total: int) -> None:
-        """The library's :data:`~pharmcheck.batch.screening.Progress`: its steps come after reading."""
+        """The library's :data:`~pharmcheck.batch.screening.Progress`: its steps come after
+        reading."""
         self._show(what, 1 + done, total + 2)
 
     def writing(self) -> None:
@@ -224,7 +225,7 @@ class ProgressBar:
         self._tqdm.set_description_str(what)  # redraws the bar
 
 
-def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-untyped-def]
+def _write(result: ScreenResult, output: Path | None, fmt: str) -> None:
     if output is None:
         with stdout_bytes() as handle:
             _write_to(result, handle, fmt)
@@ -233,9 +234,9 @@ def _write(result, output: Path | None, fmt: str) -> None:  # type: ignore[no-un
             _write_to(result, handle, fmt)
 
 
-def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-untyped-def]
+def _write_to(result: ScreenResult, handle: IO[bytes], fmt: str) -> None:
     if fmt == "parquet":
-        import pyarrow.parquet as parquet
+        from pyarrow import parquet
 
         parquet.write_table(result.rows.to_arrow(), handle)
         return
@@ -247,28 +248,31 @@ def _write_to(result, handle: IO[bytes], fmt: str) -> None:  # type: ignore[no-u
     }[fmt](handle)
 
 
-def _print_summary(result) -> None:  # type: ignore[no-untyped-def]
+def _print_summary(result: ScreenResult) -> None:
     summary = result.summary
     for note in result.notes:
         click.echo(f"note: {visible(note)}", err=True)
     for row in summary.head(_SHOWN_PATIENTS).itertuples(index=False):
         rejected = f", {row.rejected} rejected row(s)" if row.rejected else ""
         click.echo(
-            f"{visible(row.patient_id)}: {row.medications} medication(s), {row.findings} finding(s), "
-            f"highest {row.highest_severity}, {row.unrecognized} unrecognised{rejected}",
+            f"{visible(row.patient_id)}: {row.medications} medication(s), "
+            f"{row.findings} finding(s), highest {row.highest_severity}, "
+            f"{row.unrecognized} unrecognised{rejected}",
             err=True,
         )
     if len(summary) > _SHOWN_PATIENTS:
         click.echo(
-            f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them all)",
+            f"... and {len(summary) - _SHOWN_PATIENTS} more patients (--summary FILE writes them "
+            "all)",
             err=True,
         )
     counts = ", ".join(
         f"{result.severities[s.label]} {s.label}" for s in sorted(Severity, reverse=True)
     )
     click.echo(
-        f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): {counts}; "
-        f"{result.unrecognized} unrecognised input(s), {result.by_structure} checked by structure only, "
+        f"screened {result.rows_screened} medication row(s) for {len(summary)} patient(s): "
+        f"{counts}; {result.unrecognized} unrecognised input(s), "
+        f"{result.by_structure} checked by structure only, "
         f"{result.rows_reported} rejected row(s); knowledge base {result.kb_version}",
         err=True,
     )

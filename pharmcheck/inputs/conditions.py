@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
+from typing import Any
 
 from pharmcheck.inputs.resolve import FUZZY_SUGGEST, confident_fuzzy
 from pharmcheck.kb.store import KnowledgeBase
@@ -68,7 +69,7 @@ def _without_suffix(key: str) -> str:
 
 def resolve_condition(kb: KnowledgeBase, text: str) -> ConditionResolution:
     """The condition ``text`` names in ``kb``, computed once per KB and text."""
-    return kb.memo(("condition", text), _resolve, kb, text)  # type: ignore[no-any-return]
+    return kb.memo(("condition", text), _resolve, kb, text)
 
 
 def _resolve(kb: KnowledgeBase, text: str) -> ConditionResolution:
@@ -137,7 +138,7 @@ def _index(kb: KnowledgeBase) -> Index:
                 stripped[_without_suffix(key)].add(cid)
         return dict(full), dict(stripped)
 
-    return kb.memo(("condition-index",), build)  # type: ignore[no-any-return]
+    return kb.memo(("condition-index",), build)
 
 
 def _by_key(index: Index, key: str) -> set[int]:
@@ -155,7 +156,7 @@ def _fuzzy_names(kb: KnowledgeBase) -> dict[str, set[int]]:
                 names[key] |= ids
         return dict(names)
 
-    return kb.memo(("condition-fuzzy-names",), build)  # type: ignore[no-any-return]
+    return kb.memo(("condition-fuzzy-names",), build)
 
 
 def _fuzzy(kb: KnowledgeBase, text: str, key: str) -> ConditionResolution:
@@ -181,7 +182,7 @@ def _fuzzy(kb: KnowledgeBase, text: str, key: str) -> ConditionResolution:
     return _missing(text, reason, suggestions)
 
 
-def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, object]]:
+def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, Any]]:
     """The condition vocabulary, or the conditions whose label, id, synonyms or codes contain
     ``text`` (normalised as a condition is), the condition ``text`` resolves to first."""
     vocabulary = kb.condition_vocabulary()
@@ -189,11 +190,11 @@ def search_conditions(kb: KnowledgeBase, text: str = "") -> list[dict[str, objec
         return vocabulary
     key, code = condition_key(text), text.strip().upper()
 
-    def matches(entry: dict[str, object]) -> bool:
-        names = [entry["condition"], entry["label"], *entry["synonyms"]]  # type: ignore[misc]
+    def matches(entry: dict[str, Any]) -> bool:
+        names = [entry["condition"], entry["label"], *entry["synonyms"]]
         return (bool(key) and any(key in condition_key(str(n)) for n in names)) or any(
             str(c["code"]).upper().startswith(code) for c in entry["codes"]
-        )  # type: ignore[attr-defined]
+        )
 
     found = resolve_condition(kb, text)
     name = kb.conditions[found.condition_id][0] if found.condition_id is not None else None

@@ -23,7 +23,8 @@ from pharmcheck.inputs.status import status_problem
 
 MAX_DOCUMENT_BYTES = 20 * 1024 * 1024
 MAX_MEDICATIONS = 1000
-#: Objects and lists inside one another: a request needs four (medications, one, its history, one change).
+#: Objects and lists inside one another: a request needs four (medications, one, its history, one
+#: change).
 MAX_NESTING_DEPTH = 10
 #: A FHIR Bundle nests deeper: entry, resource, contained Medication, ingredient, strength, ...
 MAX_FHIR_NESTING_DEPTH = 32
@@ -50,7 +51,8 @@ class CheckRequest:
 
 
 def read_text(source: str) -> str:
-    """The document's text from a path or ``-`` (stdin), refusing directories, binaries and giants."""
+    """The document's text from a path or ``-`` (stdin), refusing directories, binaries and
+    giants."""
     if source == "-":
         data = sys.stdin.buffer.read(MAX_DOCUMENT_BYTES + 1)
         name = "stdin"
@@ -133,7 +135,8 @@ def _load_yaml(text: str, source: str) -> Any:
     all refused while the document is composed, before any value is built."""
     import yaml
 
-    class RequestLoader(yaml.SafeLoader):
+    # PyYAML has no type information installed (types-PyYAML is not a dependency).
+    class RequestLoader(yaml.SafeLoader):  # type: ignore[misc]
         depth = 0
 
         def compose_node(self, parent: Any, index: Any) -> Any:
@@ -224,10 +227,8 @@ def medication_from_data(data: Any, number: int) -> Medication:
     text = {}
     for key in ("dose", "frequency", "route", "status", "smiles", "concentration", "indication"):
         value = data.get(key)
-        if (
-            value is not None
-            and not isinstance(value, str | int | float)
-            or isinstance(value, bool)
+        if (value is not None and not isinstance(value, str | int | float)) or isinstance(
+            value, bool
         ):
             raise InputError(f"medication {number} ({name}): {key} must be text, got {value!r}")
         text[key] = str(value) if value is not None else None
@@ -272,7 +273,8 @@ def _dose_change(item: Any, number: int, name: str) -> DoseChange:
 
 
 def parse_date(value: Any, field: str) -> date:
-    """A date from a document (YAML gives date and datetime objects) or a text: see :func:`read_date`."""
+    """A date from a document (YAML gives date and datetime objects) or a text: see
+    :func:`read_date`."""
     read = read_date(value) if isinstance(value, str | date) else None
     if read is None:
         raise InputError(f"{field} must be a date (YYYY-MM-DD), got {value!r}")

@@ -132,7 +132,7 @@ class Resolver:
     def _names(self, key: str, loose: bool) -> list[NameHit]:
         """The KB names with this lower (or loose) key, each key queried once per KB."""
         lookup = self.kb.names_by_loose_key if loose else self.kb.names_by_lower_key
-        return self.kb.memo(("names", loose, key), lookup, key)  # type: ignore[no-any-return]
+        return self.kb.memo(("names", loose, key), lookup, key)
 
     def _from_hits(self, hits: list[NameHit], exact: bool) -> Resolution:
         combination = [h for h in hits if h.kind == "combination"]

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import pairwise
@@ -43,7 +44,8 @@ from pharmcheck.inputs.amounts import (
 _STRENGTH = re.compile(
     r"(?<![\w.])\d+(?:\.\d+)?\s*/\s*\d+(?:\.\d+)?(?:\s*mg)?(?![\w])", re.IGNORECASE
 )
-# "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h", "tds"
+# "b.i.d.", "q.4.h.", "t.d.s.": the points dropped so that the abbreviation reads as "bid", "q4h",
+# "tds"
 _DOTTED = re.compile(
     r"(?<![\w.])(?=[a-z0-9.]*[a-z])((?:[a-z0-9]\.)+[a-z0-9]?)(?![\w])", re.IGNORECASE
 )
@@ -121,7 +123,8 @@ _HOUR_RANGE = re.compile(
     r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
     re.IGNORECASE,
 )
-# "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid, tid, qid)
+# "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid,
+# tid, qid)
 _TIMES_A_DAY = re.compile(
     r"\b(\d+|"
     + "|".join(w for w, n in _NUMBER_WORDS.items() if 5 <= n <= 12)
@@ -259,12 +262,14 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
     kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
 
-    def take(pattern: re.Pattern[str], read: object) -> None:
+    def take(
+        pattern: re.Pattern[str], read: Callable[[re.Match[str]], tuple[str, float | None] | None]
+    ) -> None:
         nonlocal padded
         for m in list(pattern.finditer(padded)):
             if any(m.start() < end and start < m.end() for start, end in kept):
                 continue
-            label_per_day = read(m)  # type: ignore[operator]
+            label_per_day = read(m)
             if label_per_day is not None:
                 spans.append((m.start(), *label_per_day))
             padded = padded[: m.start()] + " " * (m.end() - m.start()) + padded[m.end() :]
@@ -284,8 +289,12 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
     take(_HOUR_RANGE, hour_range)
     take(_EVERY_N_HOURS, every)
     take(_TIMES_A_DAY, times)
+
+    def fixed(label: str, per_day: float) -> Callable[[re.Match[str]], tuple[str, float]]:
+        return lambda m: (label, per_day)
+
     for pattern, label, per_day in _FREQUENCY_WORDS:
-        take(pattern, lambda m, label=label, per_day=per_day: (label, per_day))
+        take(pattern, fixed(label, per_day))
     take(_ONCE, lambda m: ("once", None))
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
     return padded, sorted(spans)
@@ -302,7 +311,7 @@ def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | 
     times_of_day = list(dict.fromkeys(label for label, _ in daily if label in _TIME_OF_DAY))
     generic = [(label, n) for label, n in daily if label not in _TIME_OF_DAY]
     best = max(generic, key=lambda item: item[1], default=None)
-    if best is not None and best[1] >= len(times_of_day):  # type: ignore[operator]
+    if best is not None and best[1] >= len(times_of_day):
         return Frequency(best[0], best[1], prn)
     return Frequency(" + ".join(times_of_day), float(len(times_of_day)), prn)
 
@@ -368,15 +377,15 @@ def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> lis
     events = sorted(
         [(a.start, 0, a) for a in atoms] + [(s[0], 1, s) for s in spans], key=lambda e: e[:2]
     )
-    for _, is_frequency, event in events:
-        if is_frequency:
-            if not parts:
-                parts.append(([], []))
-            parts[-1][1].append(event[1:])  # type: ignore[index]
-        else:
+    for _, _, event in events:
+        if isinstance(event, Atom):
             if not parts or (parts[-1][0] and parts[-1][1]):
                 parts.append(([], []))
-            parts[-1][0].append(event)  # type: ignore[arg-type]
+            parts[-1][0].append(event)
+        else:
+            if not parts:
+                parts.append(([], []))
+            parts[-1][1].append(event[1:])
     return [_Part(tuple(a), tuple(f)) for a, f in parts]
 
 
@@ -389,8 +398,8 @@ def _part_dose(
     if "ambiguous" in kinds:
         written = next(a.text for a in part.atoms if a.kind == "ambiguous")
         why = (
-            f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not read): "
-            "daily dose unknown"
+            f"{written!r} cannot be read as a dose (ambiguous, or a unit pharmcheck does not "
+            "read): daily dose unknown"
         )
         return None, why, False
     per_day = [a for a in part.atoms if a.kind == "per_day"]
@@ -624,7 +633,8 @@ def _summed(
             return None, why or "no dose given: daily dose unknown"
         if own is None:
             return None, f"part of the regimen ({dose}) has no frequency: daily dose unknown"
-    totals = [_daily(dose, own) for dose, _, own in doses]  # type: ignore[arg-type]
+    given = [(dose, own) for dose, _, own in doses if dose is not None and own is not None]
+    totals = [_daily(dose, own) for dose, own in given]
     unknown = next((why or "" for total, why in totals if total is None), None)
     known = [total for total, _ in totals if total is not None]
     if unknown is not None or not known:
@@ -632,7 +642,7 @@ def _summed(
     if len({t.unit for t in known}) != 1:
         return None, "doses in different units: daily dose unknown"
     total = Quantity(sum(t.value for t in known), known[0].unit)
-    said = " + ".join(f"{dose} {own.label}" for dose, _, own in doses)  # type: ignore[union-attr]
+    said = " + ".join(f"{dose} {own.label}" for dose, own in given)
     return total, f"regimen in parts, summed: {said} = {total} a day"
 
 

@@ -21,7 +21,8 @@ STATUS_MEANINGS: dict[str, str] = {
     "ongoing": ACTIVE,
     # "unknown": screened as active for safety, with a note saying so.
     "unknown": ACTIVE,
-    # No longer given: the withdrawal rules read these. "completed" is a course that ended (it was taken).
+    # No longer given: the withdrawal rules read these. "completed" is a course that ended (it was
+    # taken).
     "stopped": STOPPED,
     "discontinued": STOPPED,
     "completed": STOPPED,
@@ -37,7 +38,8 @@ STATUS_MEANINGS: dict[str, str] = {
     "hold": STOPPED,
     "suspended": STOPPED,
     "paused": STOPPED,
-    # Never given (cancelled before any administration, not taken) or a void record: no rule reads them.
+    # Never given (cancelled before any administration, not taken) or a void record: no rule reads
+    # them.
     "entered-in-error": VOID,
     "not-taken": VOID,
     "cancelled": VOID,
@@ -60,7 +62,7 @@ def status_meaning(status: str | None) -> str | None:
     return STATUS_MEANINGS.get(status_key(status))
 
 
-def status_problem(status: str | None) -> str | None:
+def status_problem(status: object) -> str | None:
     """Why a status cannot be read (None when it can): names the allowed values."""
     if status is not None and not isinstance(status, str):
         return f"status must be a text, not {type(status).__name__}"
@@ -73,7 +75,10 @@ def status_note(name: str, status: str | None) -> str | None:
     """The note a report carries for a status the checker does not simply follow, else None."""
     meaning = status_meaning(status)
     if meaning == VOID:
-        return f"'{name}': status {status!r}: not screened (no rule reads a void or untaken medication)"
+        return (
+            f"'{name}': status {status!r}: not screened "
+            "(no rule reads a void or untaken medication)"
+        )
     if status is not None and status_key(status) == UNKNOWN_STATUS:
         return f"'{name}': status unknown: screened as active"
     return None

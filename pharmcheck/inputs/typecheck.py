@@ -34,7 +34,8 @@ def _kind(value: Any) -> str:
 
 
 def sequence_of_texts(value: Any, what: str) -> tuple[Any, ...]:
-    """A list or tuple given where one is expected; a bare text is refused, not split into letters."""
+    """A list or tuple given where one is expected; a bare text is refused, not split into
+    letters."""
     if isinstance(value, str | bytes | Mapping) or not isinstance(value, Iterable):
         raise InputError(f"{what} must be a list, not {_kind(value)} {value!r:.60}")
     return tuple(value)
@@ -57,7 +58,8 @@ def medication_list(medications: Any) -> list[Medication]:
 
 
 def check_medication(med: Medication, number: int) -> Medication:
-    """Every field of a :class:`Medication` is of its declared type; a history list becomes a tuple."""
+    """Every field of a :class:`Medication` is of its declared type; a history list becomes a
+    tuple."""
     where = f"medication {number}"
     if not isinstance(med.name, str):
         raise InputError(f"{where}: name must be a text, not {_kind(med.name)}")

@@ -199,7 +199,8 @@ def _copy_site_tables(old: Path, new: Path) -> None:
 
 
 def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> None:
-    """A killed build leaves its temporary file; remove those old enough not to be a build in progress."""
+    """A killed build leaves its temporary file; remove those old enough not to be a build in
+    progress."""
     import time
 
     for partial in target.parent.glob(f".{target.name}.*.building"):
@@ -264,7 +265,7 @@ class _Plan:
     structures: derived.Derived
     drugs: list[dict[str, object]] = field(default_factory=list)
     drug_ids: dict[str, int] = field(default_factory=dict)
-    names: list[dict[str, object]] = field(default_factory=list)
+    names: list[dict[str, Any]] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     name_index: dict[str, set[int]] = field(default_factory=lambda: defaultdict(set))
@@ -426,7 +427,9 @@ def _merge_vocabulary(plan: _Plan) -> None:
     Only structures confirmed by the second source are used."""
     bundle = plan.bundle
     trusted_drugs = _trusted_vocabulary_structures(plan)
-    curated_by_inchikey = {drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]}
+    curated_by_inchikey: dict[str, int] = {
+        drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]
+    }
     vocab_target: dict[str, int] = {}
     merged = 0
     for row in bundle.vocabulary_drugs:
@@ -441,7 +444,8 @@ def _merge_vocabulary(plan: _Plan) -> None:
                 drug[column] = drug.get(column) or row[column] or None
             if trusted and row["inchikey"] not in ("", drug["inchikey"]):
                 plan.log.append(
-                    f"structure check: curated {drug['name']} ({drug['inchikey']}) differs from the "
+                    f"structure check: curated {drug['name']} ({drug['inchikey']}) differs from "
+                    "the "
                     f"vocabulary's {row['drug']} ({row['inchikey']}); the curated structure is kept"
                 )
             plan.add_name(row["drug"], target, "synonym", row["source"])
@@ -469,10 +473,18 @@ def _merge_vocabulary(plan: _Plan) -> None:
     )
 
 
+def _known_drugs(plan: _Plan, names: list[str]) -> list[int] | None:
+    """The drug ids of all the names, or None if any name is not a known drug."""
+    ids = [plan.find_drug(name) for name in names]
+    known = [drug_id for drug_id in ids if drug_id is not None]
+    return known if len(known) == len(ids) else None
+
+
 def _plan_combinations(plan: _Plan) -> None:
     for row in plan.bundle.tables["combinations"]:
-        ingredients = [plan.find_drug(name) for name in split_list(row["ingredients"])]
-        if None in ingredients or len(ingredients) < 2:
+        names = split_list(row["ingredients"])
+        ingredients = _known_drugs(plan, names)
+        if ingredients is None or len(ingredients) < 2:
             plan.problems.append(
                 f"{row.where}: combination {row['product']!r} has an unknown ingredient"
             )
@@ -490,15 +502,16 @@ def _plan_combinations(plan: _Plan) -> None:
         parts = [p for p in _COMBINATION_SPLIT.split(str(drug["name"])) if p]
         if len(parts) < 2:
             continue
-        ingredients = [plan.find_drug(part) for part in parts]
-        if None in ingredients:
+        ingredients = _known_drugs(plan, parts)
+        if ingredients is None:
             continue
         for name in names_by_drug[int(drug["id"])]:
             for drug_id in ingredients:
                 plan.add_name(name, drug_id, "combination", str(drug["source"]))
         split += 1
     plan.log.append(
-        f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary names"
+        f"combinations: {len(plan.bundle.tables['combinations'])} curated, {split} from vocabulary "
+        "names"
     )
 
 
@@ -605,7 +618,8 @@ def _fraction(r: _Resolver, row: Row) -> str | None:
 
 
 def _inferred_from(r: _Resolver, row: Row) -> str | None:
-    """Condition ids, or ``myoclonus`` (the patient's myoclonus is present, worsening or improving)."""
+    """Condition ids, or ``myoclonus`` (the patient's myoclonus is present, worsening or
+    improving)."""
     for item in split_list(row["inferred_from"]):
         if item != "myoclonus" and item not in r.conditions:
             r._problem(row, f"unknown condition {item!r} in inferred_from")
@@ -697,7 +711,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
 
     memberships: dict[tuple[Any, Any], dict[str, Any]] = {}
     for row in tables["class_members"]:
-        rec = {
+        rec: dict[str, Any] = {
             "drug_id": r.drug(row, "drug"),
             "class_id": r.klass(row, "class"),
             "basis": "curated",
@@ -707,7 +721,8 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         memberships.setdefault((rec["drug_id"], rec["class_id"]), rec)
     out[models.ClassMembership] = list(memberships.values())
 
-    properties: dict[tuple[Any, str], dict[str, Any]] = {}
+    # Keyed by (drug, property); a drug may have several serotonergic roles, keyed with the value.
+    properties: dict[tuple[Any, ...], dict[str, Any]] = {}
     for row in tables["properties"]:
         rec = {
             "drug_id": r.drug(row, "drug"),
@@ -717,19 +732,22 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
             "reference_id": r.ref(row, row["ref_id"]),
             "notes": row["notes"] or None,
         }
-        key = (rec["drug_id"], row["property"])
+        property_key = (rec["drug_id"], row["property"])
         if (
-            key in properties
-            and properties[key]["value"] != row["value"]
+            property_key in properties
+            and properties[property_key]["value"] != row["value"]
             and row["property"] != "serotonergic_role"
         ):
             r._problem(
                 row,
                 f"{row['drug']} {row['property']}={row['value']} conflicts with "
-                f"{properties[key]['value']} given elsewhere",
+                f"{properties[property_key]['value']} given elsewhere",
             )
         properties.setdefault(
-            key if row["property"] != "serotonergic_role" else (*key, row["value"]), rec
+            property_key
+            if row["property"] != "serotonergic_role"
+            else (*property_key, row["value"]),
+            rec,
         )
     out[models.DrugProperty] = list(properties.values())
 
@@ -788,7 +806,7 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
         }
         for row in tables["hepatic"]
     ]
-    facts = {
+    facts: dict[str, tuple[type[models.Base], list[tuple[Row, dict[str, Any]]]]] = {
         "risk_assertions": (
             models.RiskAssertion,
             [
@@ -872,7 +890,8 @@ def _records(plan: _Plan) -> dict[Any, list[dict[str, Any]]]:
     }
     out[models.NeverSuppress] = _never_suppress(r, tables["never_suppress"])
     for table, (model, rows) in facts.items():
-        records, links = [], []
+        records: list[dict[str, Any]] = []
+        links: list[dict[str, Any]] = []
         for row, values in rows:
             fact_id = len(records) + 1
             records.append({"id": fact_id, **values})
@@ -993,13 +1012,19 @@ def _load(conn: Connection, plan: _Plan, log: Log) -> BuildReport:
                 "name": "drug-named-entity-recognition",
                 "version": vocabulary_version,
                 "licence": "MIT",
-                "detail": "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); build time only",
+                "detail": (
+                    "broad drug vocabulary (names, brands, DrugBank and MeSH ids, structures); "
+                    "build time only"
+                ),
             },
             {
                 "name": structure_crosscheck.SOURCE,
                 "version": structure_crosscheck.VERSION,
                 "licence": structure_crosscheck.LICENCE,
-                "detail": "second source of vocabulary structures (db/vocabulary/crosscheck.csv); build time only",
+                "detail": (
+                    "second source of vocabulary structures (db/vocabulary/crosscheck.csv); "
+                    "build time only"
+                ),
             },
         ],
     )

@@ -2,7 +2,8 @@
 
 A population is ``adult``, an age bound (``age>75``, ``age>=65``), a condition the patient has
 (``with:epilepsy``; several as ``with:epilepsy|myoclonic-seizures``), or an antiseizure regimen
-(``adjunctive``: another antiseizure drug is given; ``monotherapy``: none is). A fraction of the usual dose is written ``a/b``.
+(``adjunctive``: another antiseizure drug is given; ``monotherapy``: none is). A fraction of the
+usual dose is written ``a/b``.
 """
 
 from __future__ import annotations

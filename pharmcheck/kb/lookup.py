@@ -53,9 +53,7 @@ def describe_drug(kb: KnowledgeBase, drug_id: int) -> dict[str, Any]:
             "references": [r.cite() for r in risk[0].references],
         },
         "anticholinergic_burden": int(acb[0]["value"]) if acb else None,
-        "mme_factor": [{"value": float(f["value"]), "unit": f["unit"]} for f in mme][0]["value"]
-        if mme
-        else None,
+        "mme_factor": float(mme[0]["value"]) if mme else None,
         "serotonergic": [str(f["value"]) for f in prop("serotonergic_role")],
         "dose_limits": [
             {

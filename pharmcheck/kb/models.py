@@ -75,7 +75,8 @@ class DrugName(Base):
     source: Mapped[str] = mapped_column(String(300))
     __table_args__ = (
         CheckConstraint(
-            "kind IN ('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
+            "kind IN "
+            "('generic','brand','synonym','salt','misspelling','abbreviation','combination')",
             name="kind",
         ),
     )

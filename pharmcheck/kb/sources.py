@@ -50,7 +50,8 @@ INTERACTION_EFFECTS = (
 RENAL_ACTIONS = ("adjust", "avoid", "contraindicated", "caution")
 CODE_SYSTEMS = ("ICD-10-CM", "SNOMED CT")
 DIALYSIS = ("", "hemodialysis", "peritoneal", "any")
-#: Routes as the sig parser names them; ``parenteral`` is any of intravenous, intramuscular, subcutaneous.
+#: Routes as the sig parser names them; ``parenteral`` is any of intravenous, intramuscular,
+#: subcutaneous.
 DOSE_ROUTES = ("oral", "intravenous", "intramuscular", "subcutaneous", "parenteral", "any")
 FORMULATIONS = ("", "immediate-release", "extended-release")
 RENAL_ROUTES = ("", "oral", "intravenous")
@@ -341,7 +342,8 @@ def read_sources(root: Path) -> SourceBundle:
                 for column, allowed in spec.choices.items():
                     if row[column] not in allowed and (row[column] or column in spec.required):
                         problems.append(
-                            f"{row.where}: {table}.{column}={row[column]!r} is not one of {list(allowed)}"
+                            f"{row.where}: {table}.{column}={row[column]!r} is not one of "
+                            f"{list(allowed)}"
                         )
                 rows.append(row)
         tables[table] = rows
@@ -402,14 +404,16 @@ def grade_evidence_problems(risks: list[Row]) -> list[str]:
     ]
 
 
-#: Evidence A is level A in a systematic review, or a label or guideline statement read in the source.
+#: Evidence A is level A in a systematic review, or a label or guideline statement read in the
+#: source.
 LEVEL_A_KINDS = ("systematic-review", "label", "guideline")
 #: The graded tables whose evidence A must rest on one such reference.
 LEVEL_A_TABLES = ("risks", "condition_rules", "interactions")
 
 
 def level_a_source_problems(tables: dict[str, list[Row]]) -> list[str]:
-    """Each evidence-A row citing no systematic review, label or guideline (secondary copies are not)."""
+    """Each evidence-A row citing no systematic review, label or guideline (secondary copies are
+    not)."""
     kinds = {row["ref_id"]: row["kind"] for row in tables["references"]}
     return [
         f"{row.where}: evidence 'A' needs a cited reference of kind {' or '.join(LEVEL_A_KINDS)}"

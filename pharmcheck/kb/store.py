@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 from urllib.parse import quote
 
 from pharmcheck._version import __version__
@@ -38,6 +38,8 @@ Query = Callable[[str, Mapping[str, Any]], tuple[list[str], list[tuple[Any, ...]
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _MISSING = object()
 _MEMO_LIMIT = 500_000
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 _KEEP_DEFAULT_KBS = 3  # default KBs of other source states kept, for checkouts used side by side
 # user:password@ in a URL; greedy to the last '@', so a password holding '@', '/' or '?' is hidden.
 _URL_PASSWORD = re.compile(r"(?P<head>[A-Za-z][\w+.-]*://[^:/@\s]*):[^\s]*@")
@@ -104,6 +106,22 @@ class Fact:
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
+
+
+def _text(value: object) -> str | None:
+    return None if value is None else str(value)
+
+
+def _with_columns(fact: Fact, **derived: Any) -> Fact:
+    """The fact with columns derived from its row added (computed once, when the KB loads)."""
+    return Fact({**fact.values, **derived}, fact.references)
+
+
+def _max_daily_mg(fact: Fact) -> float | None:
+    """A limit's maximum daily dose in mg: sources keep the label's unit (piracetam in g)."""
+    factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
+    dose = fact["max_daily_dose"]
+    return dose * factor if dose is not None and factor is not None else None
 
 
 def _by_drug(facts: list[Fact]) -> dict[int, list[Fact]]:
@@ -368,7 +386,7 @@ class KnowledgeBase:
         with self._query_lock:
             return self._query(sql, params)
 
-    def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
+    def memo(self, key: tuple[Any, ...], make: Callable[[*Ts], T], *args: *Ts) -> T:
         """``make(*args)``, computed once per KB: ``key`` must hold every input the result depends
         on besides the KB itself (a batch sees the same drugs and regimens over and over).
 
@@ -528,7 +546,8 @@ class KnowledgeBase:
     def structure_patterns(self) -> list[tuple[str, str, str]]:
         """(class name, SMARTS, reference key) of every class-defining substructure pattern."""
         rows = self._q(
-            "SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p JOIN classes c ON c.id = p.class_id "
+            "SELECT c.name, p.smarts, r.ref_id FROM structure_patterns p "
+            "JOIN classes c ON c.id = p.class_id "
             'JOIN "references" r ON r.id = p.reference_id ORDER BY p.id',
             {},
         )
@@ -561,8 +580,10 @@ class KnowledgeBase:
     def _load_facts(self) -> None:
         q = self._q
         self.references = {
-            int(r[0]): Reference(*(str(v) if v is not None else None for v in r[1:]))  # type: ignore[arg-type]
-            for r in q('SELECT id, ref_id, kind, citation, pmid, doi, url FROM "references"', {})
+            int(pk): Reference(str(ref_id), str(kind), str(citation), *map(_text, (pmid, doi, url)))
+            for pk, ref_id, kind, citation, pmid, doi, url in q(
+                'SELECT id, ref_id, kind, citation, pmid, doi, url FROM "references"', {}
+            )
         }
         self.reference_by_key = {ref.ref_id: ref for ref in self.references.values()}
         self.classes = {
@@ -630,8 +651,24 @@ class KnowledgeBase:
         self.interactions = self._facts("interaction_rules", "interaction_rules_references")
         self.treatments = self._facts("treatments", "treatments_references")
         self.properties = self._facts("drug_properties", None)
-        self.dose_limits = self._facts("dose_limits", None)
-        self.renal_bands = self._facts("renal_bands", None)
+        self.dose_limits = [
+            _with_columns(
+                fact,
+                max_daily_mg=_max_daily_mg(fact),
+                scope_population=parse_population(str(fact["population"] or "adult")),
+            )
+            for fact in self._facts("dose_limits", None)
+        ]
+        self.renal_bands = [
+            _with_columns(
+                fact,
+                max_daily_mg=_max_daily_mg(fact),
+                fraction_of_usual=parse_fraction(str(fact["fraction"]))
+                if fact["fraction"]
+                else None,
+            )
+            for fact in self._facts("renal_bands", None)
+        ]
         self.hepatic = self._facts("hepatic_cautions", None)
         self.indications = {str(f["name"]): f for f in self._facts("indications", None)}
         for fact in (*self.renal_bands, *self.dose_limits):
@@ -674,7 +711,8 @@ class KnowledgeBase:
         self.drug_names: dict[int, str] = {}
         if fact_drugs:
             for drug_id, name in q(
-                f"SELECT id, name FROM drugs WHERE id IN ({','.join(str(int(d)) for d in fact_drugs)})",
+                "SELECT id, name FROM drugs WHERE id IN "
+                f"({','.join(str(int(d)) for d in fact_drugs)})",
                 {},
             ):
                 self.drug_names[int(drug_id)] = str(name)

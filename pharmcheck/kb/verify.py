@@ -39,9 +39,10 @@ def verify(url: str, allow_other_sources: bool = False) -> dict[str, Any]:
             try:
                 revision = rows("SELECT version_num FROM alembic_version")
                 meta = dict(rows("SELECT key, value FROM kb_metadata"))
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 - any driver error: not a readable KB
                 raise KnowledgeBaseError(
-                    f"{hide_password(url)} is not a readable pharmcheck KB: {exc.__class__.__name__}"
+                    f"{hide_password(url)} is not a readable pharmcheck KB: "
+                    f"{exc.__class__.__name__}"
                 ) from None
             no_rdkit = missing_modules("chem")
             not_run = f"needs RDKit, not installed: {install_hint('chem')}" if no_rdkit else None
@@ -170,7 +171,8 @@ def _structures(rows: Any) -> list[str]:
             problems.append(f"{name}: stored SMILES is not a standardised neutral parent")
         if structure.inchikey != inchikey:
             problems.append(
-                f"{name}: stored InChIKey {inchikey} differs from the recomputed {structure.inchikey}"
+                f"{name}: stored InChIKey {inchikey} differs from the recomputed "
+                f"{structure.inchikey}"
             )
     missing = rows(
         "SELECT name FROM drugs WHERE curated AND (smiles IS NULL OR inchikey IS NULL) "
@@ -189,7 +191,8 @@ def _class_smarts_review(rows: Any) -> list[str]:
 
     patterns: dict[str, list[Any]] = {}
     for class_name, smarts in rows(
-        "SELECT c.name, p.smarts FROM structure_patterns p JOIN classes c ON c.id = p.class_id ORDER BY p.id"
+        "SELECT c.name, p.smarts FROM structure_patterns p JOIN classes c ON c.id = p.class_id "
+        "ORDER BY p.id"
     ):
         pattern = chem.compile_smarts(smarts)
         if not isinstance(pattern, chem.StructureError):
@@ -240,5 +243,8 @@ def _sources(meta: dict[str, str]) -> list[str]:
     if found == expected:
         return []
     return [
-        f"KB built from sources {found}, this pharmcheck's db/ is {expected}; rebuild with `pharmcheck db build`"
+        (
+            f"KB built from sources {found}, this pharmcheck's db/ is {expected}; rebuild with "
+            "`pharmcheck db build`"
+        )
     ]

@@ -164,7 +164,7 @@ def dictionary_path() -> Path:
 def load_dictionary(path: Path) -> dict[str, Any]:
     """Unpickle the dictionary (our own installed dependency's data file, not user input)."""
     with bz2.open(path, "rb") as handle:
-        data = pickle.load(handle)  # noqa: S301 - trusted file shipped with the package
+        data: dict[str, Any] = pickle.load(handle)
     return data
 
 
@@ -260,9 +260,8 @@ def check_structure(chem: Any, drug: str, record: dict[str, Any], names: list[st
     structure = chem.to_structure(parent)
     if isinstance(structure, chem.StructureError):
         return Checked("no-inchikey")
-    parent_elements = (
-        set(parse_formula(structure.formula)[0]) if parse_formula(structure.formula) else set()
-    )
+    parent_formula = parse_formula(structure.formula)
+    parent_elements = set(parent_formula[0]) if parent_formula else set()
     # A carbon-free parent is fine for a neutral molecule (oxygen, boric acid), but for a
     # salt, an ion or a metal, uncharging makes nonsense (hydroxide -> water, KCl -> HCl).
     if "C" not in parent_elements and (len(parts) > 1 or actual[1] != 0 or elements - NONMETALS):
@@ -384,16 +383,19 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
 
     version = importlib.metadata.version(DISTRIBUTION)
     dropped = {status: n for status, n in statuses.items() if status not in ("trusted", "none")}
-    counts = {
+    names_by_kind = dict(sorted(kinds.items()))
+    dropped_by_count = dict(sorted(dropped.items(), key=lambda item: (-item[1], item[0])))
+    repaired = dict(sorted(notes.items()))
+    counts: dict[str, Any] = {
         "drugs": len(drug_rows),
         "names": len(name_rows),
-        "names_by_kind": dict(sorted(kinds.items())),
+        "names_by_kind": names_by_kind,
         "names_skipped": skipped_names,
         "with_smiles": sum(n for status, n in statuses.items() if status != "none"),
         "trusted": statuses["trusted"],
         "none": statuses["none"],
-        "dropped": dict(sorted(dropped.items(), key=lambda item: (-item[1], item[0]))),
-        "repaired": dict(sorted(notes.items())),
+        "dropped": dropped_by_count,
+        "repaired": repaired,
         "seconds": round(time.monotonic() - started, 1),
     }
     lines = [
@@ -405,15 +407,15 @@ def build(out_dir: Path, second_source: Path | None = None) -> dict[str, Any]:
         "tool: python -m pharmcheck.kb.vocabulary_import",
         f"drugs: {counts['drugs']}",
         f"names: {counts['names']} ("
-        + ", ".join(f"{kind} {n}" for kind, n in counts["names_by_kind"].items())
+        + ", ".join(f"{kind} {n}" for kind, n in names_by_kind.items())
         + ")",
         f"names skipped: {skipped_names} (wiki markup residue or unknown canonical)",
         f"records with smiles: {counts['with_smiles']}",
         f"trusted structures: {counts['trusted']}"
-        + "".join(f", {note} {n}" for note, n in counts["repaired"].items()),
+        + "".join(f", {note} {n}" for note, n in repaired.items()),
         f"no structure given: {counts['none']}",
         f"structures dropped: {sum(dropped.values())}",
-        *(f"  dropped {reason}: {n}" for reason, n in counts["dropped"].items()),
+        *(f"  dropped {reason}: {n}" for reason, n in dropped_by_count.items()),
         *_second_source_report(found),
     ]
     (out_dir / "SOURCE.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
@@ -532,7 +534,8 @@ def _second_source_report(found: dict[str, list[str]]) -> list[str]:
         ),
         f"second source url: {structure_crosscheck.URL}",
         (
-            "second source extract: crosscheck.csv, a row per structure that passed the checks above "
+            "second source extract: crosscheck.csv, a row per structure that passed the checks "
+            "above "
             f"(licence {structure_crosscheck.LICENCE}, as its source)"
         ),
         f"cross-checked structures: {compared + missing + len(found.get('not-cross-checked', []))}",

@@ -17,8 +17,10 @@ def render(report: Report) -> str:
     out = [
         f"# pharmcheck report{' - ' + _cell(report.patient.id) if report.patient.id else ''}",
         "",
-        f"pharmcheck {report.pharmcheck_version}, knowledge base `{report.kb_version}` "
-        f"(schema {report.schema_revision}), as of {report.as_of}.",
+        (
+            f"pharmcheck {report.pharmcheck_version}, knowledge base `{report.kb_version}` "
+            f"(schema {report.schema_revision}), as of {report.as_of}."
+        ),
         "",
         "## Medications",
         "",
@@ -27,7 +29,8 @@ def render(report: Report) -> str:
     ]
     for med in report.medications:
         out.append(
-            f"| {_cell(med.input)} | {_cell(med.drug)} | {med.match} | {med.daily_dose or 'unknown'} |"
+            f"| {_cell(med.input)} | {_cell(med.drug)} | {med.match} | "
+            f"{med.daily_dose or 'unknown'} |"
         )
     if report.structures:
         out += ["", "## Checked by structure only (predictions)", ""]

@@ -1,4 +1,5 @@
-"""The default, human report: grouped by severity, wrapped to 80 columns, colour only on a terminal."""
+"""The default, human report: grouped by severity, wrapped to 80 columns, colour only on a
+terminal."""
 
 from __future__ import annotations
 
@@ -28,8 +29,10 @@ def _wrap(text: str, indent: str) -> list[str]:
 
 def render(report: Report, color: bool = False) -> str:
     lines = [
-        f"pharmcheck {report.pharmcheck_version} | KB {report.kb_version} "
-        f"(schema {report.schema_revision}) | as of {report.as_of}"
+        (
+            f"pharmcheck {report.pharmcheck_version} | KB {report.kb_version} "
+            f"(schema {report.schema_revision}) | as of {report.as_of}"
+        )
     ]
     if report.patient.id:
         lines.extend(_wrap(f"patient {report.patient.id}", ""))
@@ -144,7 +147,10 @@ def hidden_line(report: Report) -> str:
     """What --min-severity hides, or "" when it hides nothing."""
     if not report.hidden:
         return ""
-    return f"{len(report.hidden)} finding(s) below the minimum severity not shown ({_counts(report.hidden)})."
+    return (
+        f"{len(report.hidden)} finding(s) below the minimum severity not shown "
+        f"({_counts(report.hidden)})."
+    )
 
 
 def _counts(findings: tuple[Finding, ...]) -> str:

@@ -13,11 +13,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple
 
 from pharmcheck.domain import CATEGORIES, Category, Finding, Patient, ResolvedMedication, Severity
 from pharmcheck.inputs.renal import CockcroftGault, cockcroft_gault
 from pharmcheck.kb.store import Fact, KnowledgeBase, Membership
+
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
 
 
 @dataclass(frozen=True)
@@ -218,7 +221,7 @@ class CheckContext:
         """Every active entry grouped by drug, in list order, the drugs sorted by name."""
         return self._active_by_drug
 
-    def memo(self, key: tuple[Any, ...], make: Callable[..., Any], *args: Any) -> Any:
+    def memo(self, key: tuple[Any, ...], make: Callable[[*Ts], T], *args: *Ts) -> T:
         """See :meth:`KnowledgeBase.memo`."""
         return self.kb.memo(key, make, *args)
 

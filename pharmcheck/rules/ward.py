@@ -238,7 +238,7 @@ class Ward:
             )
             return per_state[self._contexts[0]] if len(per_state) else per_state
 
-        return self.memo(("condition", name), compute)  # type: ignore[no-any-return]
+        return self.memo(("condition", name), compute)
 
     @cached_property
     def renal(self) -> tuple[np.ndarray, list[Any]]:

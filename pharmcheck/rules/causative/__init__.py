@@ -58,7 +58,7 @@ RAISING_EFFECTS = ("level-raised", "additive-neurotoxicity")
 def raises_risk(ctx: CheckContext, drug_id: int, other_id: int) -> bool:
     """Whether a KB interaction between the two drugs acts on ``drug_id`` by raising its level
     or adding neurotoxicity (the only interactions that raise its myoclonus risk)."""
-    return ctx.memo(("raises-risk", drug_id, other_id), _raises_risk, ctx, drug_id, other_id)  # type: ignore[no-any-return]
+    return ctx.memo(("raises-risk", drug_id, other_id), _raises_risk, ctx, drug_id, other_id)
 
 
 def _raises_risk(ctx: CheckContext, drug_id: int, other_id: int) -> bool:
@@ -88,7 +88,7 @@ REGIMEN_CONDITIONS = ("high-dose", "rapid-dose-escalation")  # read from the dru
 def worsening_conditions(ctx: CheckContext, fact: Fact) -> list[str]:
     return ctx.memo(
         ("worsening", fact["worsening_conditions"]), _conditions, fact["worsening_conditions"]
-    )  # type: ignore[no-any-return]
+    )
 
 
 def regimen_condition(
@@ -154,7 +154,7 @@ def context_conditions(ctx: CheckContext, drug_id: int, fact: Fact) -> list[str]
     renal impairment for a renally cleared drug."""
     return ctx.memo(
         ("context-conditions", drug_id, fact["worsening_conditions"]),
-        _context_conditions,  # type: ignore[no-any-return]
+        _context_conditions,
         ctx,
         drug_id,
         fact,
@@ -229,7 +229,7 @@ def treatment_candidates(
     ctx: CheckContext, drug_id: int
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
     """(conditions the drug treats, in order; conditions its paradoxical rules name)."""
-    return ctx.memo(("treatment-candidates", drug_id), _treatment_candidates, ctx, drug_id)  # type: ignore[no-any-return]
+    return ctx.memo(("treatment-candidates", drug_id), _treatment_candidates, ctx, drug_id)
 
 
 def _treatment_candidates(

@@ -32,7 +32,7 @@ from pharmcheck.rules.ward import (
 
 def _asserted(ward: Ward) -> tuple[dict[int, object], np.ndarray, np.ndarray]:
     """Each drug's risk assertion, the groups whose drug has one, and their context codes."""
-    return ward.memo("asserted", _compute_asserted, ward)  # type: ignore[no-any-return]
+    return ward.memo("asserted", _compute_asserted, ward)
 
 
 def _compute_asserted(ward: Ward) -> tuple[dict[int, object], np.ndarray, np.ndarray]:
@@ -144,7 +144,7 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
                 )
         return states
 
-    return ward.memo(("regimen-state", condition), compute)  # type: ignore[no-any-return]
+    return ward.memo(("regimen-state", condition), compute)
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:
@@ -183,9 +183,9 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
             (
                 _causing_finding(
                     ctx,
-                    found,
+                    found,  # type: ignore[arg-type]
                     ward.meds[first_med[g]],
-                    decode(int(codes[g]), count),  # type: ignore[arg-type]
+                    decode(int(codes[g]), count),
                     partner_tuples[partner_id[g]],
                     treated_labels[treated_id[g]],
                 ),

@@ -6,7 +6,15 @@ from collections.abc import Iterator
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
-from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, SubjectMatch, rule
+from pharmcheck.rules.base import (
+    CheckContext,
+    Example,
+    RenalFunction,
+    Rule,
+    RuleDoc,
+    SubjectMatch,
+    rule,
+)
 from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findings
 
@@ -61,7 +69,7 @@ def _route_note(fact: Fact, meds: list[ResolvedMedication]) -> tuple[bool, str]:
     return False, ""
 
 
-def _findings(rule_obj, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:  # type: ignore[no-untyped-def]
+def _findings(rule_obj: Rule, ctx: CheckContext, kinds: tuple[str, ...]) -> Iterator[Finding]:
     matched: dict[int, list[tuple[Fact, list[ResolvedMedication], SubjectMatch, str]]] = {}
     for fact, meds, match, label in _matching(ctx, kinds):
         if _renal(ctx, fact) and renal_carried(ctx, meds[0].drug_id, meds):
@@ -146,10 +154,10 @@ def merge_parents(
 
 
 def condition_finding(
-    rule_obj,
+    rule_obj: Rule,
     fact: Fact,
     meds: list[ResolvedMedication],
-    match: SubjectMatch,  # type: ignore[no-untyped-def]
+    match: SubjectMatch,
     label: str,
     parents: tuple[tuple[Fact, str], ...] = (),
     hepatic: tuple[Fact, ...] = (),
@@ -173,7 +181,7 @@ def condition_finding(
     also += "".join(
         f" Hepatic caution [{h['impairment']}: {h['action']}]: {h['text']}" for h in hepatic
     )
-    return rule_obj.finding(  # type: ignore[no-any-return]
+    return rule_obj.finding(
         drugs=[drug],
         severity=severity,
         title=f"{drug} in {label}",
@@ -214,11 +222,27 @@ def condition_finding(
         references="GEN00 and each rule's references",
     ),
     examples=(
-        Example(("carbamazepine 200 mg bd",), {"conditions": ["juvenile myoclonic epilepsy"]}),
+        # db/condition_rules: carbamazepine in JME is major.
         Example(
-            ("phenytoin 100 mg tds",), {"conditions": ["ULD", "progressive myoclonus epilepsy"]}
+            ("carbamazepine 200 mg bd",),
+            {"conditions": ["juvenile myoclonic epilepsy"]},
+            severity=Severity.MAJOR,
+            says="with Juvenile myoclonic epilepsy: paradoxical",
         ),
-        Example(("oxcarbazepine 300 mg bd",), {"conditions": ["Lafora disease"]}),
+        # phenytoin in ULD and in PME (its parent) are both major: one finding, for ULD.
+        Example(
+            ("phenytoin 100 mg tds",),
+            {"conditions": ["ULD", "progressive myoclonus epilepsy"]},
+            severity=Severity.MAJOR,
+            says="with Unverricht-Lundborg disease (EPM1): paradoxical",
+        ),
+        # No Lafora rule of its own: oxcarbazepine's PME rule (moderate) applies to it.
+        Example(
+            ("oxcarbazepine 300 mg bd",),
+            {"conditions": ["Lafora disease"]},
+            severity=Severity.MODERATE,
+            says="with Lafora disease (a form of progressive myoclonus epilepsy): paradoxical",
+        ),
         Example(("carbamazepine 200 mg bd",), flagged=False),
     ),
 )
@@ -251,13 +275,34 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
         references="each rule's references",
     ),
     examples=(
+        # db/condition_rules: valproate with childbearing potential is a major contraindication.
         Example(
             ("valproic acid 500 mg bd",),
             {"childbearing_potential": True, "sex": "female", "age": 24},
+            severity=Severity.MAJOR,
+            says="with Childbearing potential: contraindication",
         ),
-        Example(("cefepime 2 g q8h",), {"conditions": ["ESRD", "CKD"]}),
-        Example(("tramadol 50 mg qid",), {"conditions": ["juvenile myoclonic epilepsy"]}),
-        Example(("valproic acid 500 mg bd",), {"hepatic_impairment": "moderate", "sex": "male"}),
+        # ESRD (major) and its parent, renal impairment (CKD; moderate): one finding, for ESRD.
+        Example(
+            ("cefepime 2 g q8h",),
+            {"conditions": ["ESRD", "CKD"]},
+            severity=Severity.MAJOR,
+            says="with End-stage renal disease: caution",
+        ),
+        # tramadol's epilepsy caution (major) applies to JME, an epilepsy.
+        Example(
+            ("tramadol 50 mg qid",),
+            {"conditions": ["juvenile myoclonic epilepsy"]},
+            severity=Severity.MAJOR,
+            says="with Juvenile myoclonic epilepsy (a form of epilepsy",
+        ),
+        # valproate is contraindicated in hepatic impairment (boxed warning: hepatotoxicity).
+        Example(
+            ("valproic acid 500 mg bd",),
+            {"hepatic_impairment": "moderate", "sex": "male"},
+            severity=Severity.CONTRAINDICATED,
+            says="with Hepatic impairment: contraindication",
+        ),
         Example(
             ("valproic acid 500 mg bd",),
             {"childbearing_potential": False, "sex": "female", "age": 60},
@@ -287,8 +332,19 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
         references="the valproate rules' references",
     ),
     examples=(
-        Example(("valproic acid 500 mg bd",), {"sex": "female", "age": 24}),
-        Example(("valproic acid 500 mg bd",), {}),
+        # It asks for data: moderate (the rule's own severity).
+        Example(
+            ("valproic acid 500 mg bd",),
+            {"sex": "female", "age": 24},
+            severity=Severity.MODERATE,
+            says="this female patient's pregnancy status and childbearing potential are not given",
+        ),
+        Example(
+            ("valproic acid 500 mg bd",),
+            {},
+            severity=Severity.MODERATE,
+            says="sex, pregnancy status and childbearing potential are not given",
+        ),
         Example(("valproic acid 500 mg bd",), {"sex": "male", "age": 24}, flagged=False),
         Example(("valproic acid 500 mg bd",), {"age": 70}, flagged=False),
     ),

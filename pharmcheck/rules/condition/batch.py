@@ -85,7 +85,7 @@ def _via(ward: Ward, condition: str) -> np.ndarray:
             )
         return per_state[ward.patient_state]
 
-    return ward.memo(("condition-via", condition), compute)  # type: ignore[no-any-return]
+    return ward.memo(("condition-via", condition), compute)
 
 
 def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:

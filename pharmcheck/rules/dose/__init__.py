@@ -169,7 +169,7 @@ def mme_findings(
     )
 
 
-def _factor_applies(factor, daily_dose: Quantity | None) -> bool:  # type: ignore[no-untyped-def]
+def _factor_applies(factor: Fact, daily_dose: Quantity | None) -> bool:
     per_rate = "mcg/h" in (factor["unit"] or "")
     is_rate = daily_dose is not None and daily_dose.unit == "mcg/h"
     return per_rate == is_rate if daily_dose is not None else not per_rate

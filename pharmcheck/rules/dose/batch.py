@@ -21,7 +21,7 @@ from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, distinct_sets, f
 
 def totals(ward: Ward) -> list[float | None]:
     """Per signature, the summed daily dose in mg (None when one regimen's is unknown)."""
-    return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))  # type: ignore[no-any-return]
+    return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))
 
 
 @frame("PC401")

@@ -242,7 +242,7 @@ def renal_condition_rules(ctx: CheckContext, drug_id: int) -> list[tuple[Fact, s
         ]
         return sorted(found, key=lambda f: RENAL_CONDITIONS.index(f[1]))
 
-    return ctx.memo(("renal-condition-rules", drug_id), compute)  # type: ignore[no-any-return]
+    return ctx.memo(("renal-condition-rules", drug_id), compute)
 
 
 def with_cautions(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date
 
 from pharmcheck.domain import DoseChange, Finding, ResolvedMedication, Severity
 from pharmcheck.kb.store import Fact
@@ -29,7 +30,7 @@ def _escalated(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange]
     return None
 
 
-def _start(med: ResolvedMedication) -> object:
+def _start(med: ResolvedMedication) -> date | None:
     return med.start or (med.history[0].date if med.history else None)
 
 
@@ -67,7 +68,7 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
             continue
         med = meds[0]
         start = _start(med)
-        days = (ctx.as_of - start).days if start is not None else None  # type: ignore[operator]
+        days = (ctx.as_of - start).days if start is not None else None
         threshold = fact["tolerance_days"]
         long_course = days is not None and threshold is not None and days > threshold
         escalation = _escalated(med.history)
