@@ -280,7 +280,8 @@ def main() -> None:
         while True:
             if server.poll() is not None:
                 sys.exit(
-                    f"the service exited: {server.stderr.read().decode()[-500:] if server.stderr else ''}"
+                    "the service exited: "
+                    f"{server.stderr.read().decode()[-500:] if server.stderr else ''}"
                 )
             try:
                 headers = {"authorization": f"Bearer {warm[0]}"} if warm[0] else {}

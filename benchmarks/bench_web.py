@@ -163,7 +163,8 @@ def in_browser(url: str, runs: int) -> None:
         browser.close()
     print(f"in Chromium, submit to results painted (browser clock): {summary(shown)}")
     print(
-        f"  the same driven by Playwright (click to selector seen, with its overhead): {summary(driven)}"
+        "  the same driven by Playwright (click to selector seen, with its overhead): "
+        f"{summary(driven)}"
     )
 
 

@@ -120,7 +120,8 @@ class Medication:
             raise InputError(f"medication {self.name!r}: {problem}")
 
 
-#: Patient fields by type, as a document, a PATIENTS table, the library's checks and the CLI read them.
+#: Patient fields by type, as a document, a PATIENTS table, the library's checks and the CLI
+#: read them.
 PATIENT_NUMBERS = ("age", "weight_kg", "crcl", "egfr")
 PATIENT_TEXTS = ("id", "sex", "dialysis", "hepatic_impairment", "myoclonus")
 PATIENT_FLAGS = ("pregnant", "childbearing_potential")
@@ -334,7 +335,10 @@ class SiteAction:
             "refused": f"not applied ({self.note})",
         }[self.action]
         unit = f" for unit {self.unit}" if self.unit else ""
-        return f"site override #{self.override_id}{unit}: {what}; by {self.author} at {self.at}: {self.reason}"
+        return (
+            f"site override #{self.override_id}{unit}: {what}; "
+            f"by {self.author} at {self.at}: {self.reason}"
+        )
 
 
 @dataclass(frozen=True)

@@ -88,7 +88,8 @@ def call(
     prefetched: dict[str, Any] | None = None,
     instance: str = "2f6c1b0e-8d0c-4a57-9d61-7e3bd4b0c5a1",
 ) -> dict[str, Any]:
-    """A hook call for patient p1 with everything prefetched unless ``prefetched`` says otherwise."""
+    """A hook call for patient p1 with everything prefetched unless ``prefetched`` says
+    otherwise."""
     context: dict[str, Any] = {"userId": "Practitioner/u1", "patientId": "p1"}
     if hook != "patient-view":
         context["draftOrders"] = {

@@ -16,7 +16,6 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pharmcheck.batch import OUT_COLUMNS, read_table, screen, screen_frame
-from pharmcheck.batch.parallel import fork_available
 from pharmcheck.cli import cli
 from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.errors import InputError

@@ -34,5 +34,8 @@ def test_screen_benchmark_compares_like_with_like(tmp_path: Path, sample: str) -
     lines = done.stdout.splitlines()
     assert lines[0].startswith("rows: 2000   screened 2000 medication row(s) for 250 patient(s)")
     sampled = "250" if sample == "all" else "100"
-    assert f"same findings (code, drugs, severity, message) as the screen for all {sampled} sampled" in lines[2]
+    assert (
+        f"same findings (code, drugs, severity, message) as the screen for all {sampled} sampled"
+        in lines[2]
+    )
     assert ("upper bound" in lines[2]) is (sample != "all") and lines[3].startswith("speed-up ")

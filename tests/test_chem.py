@@ -9,7 +9,7 @@ pytest.importorskip("rdkit", reason="needs the chem extra (RDKit)")
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rdkit import Chem
+from rdkit import Chem, DataStructs
 
 from pharmcheck import chem
 

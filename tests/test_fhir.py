@@ -167,7 +167,8 @@ def test_an_ehr_bundle_gives_the_findings_of_the_equivalent_json_request(checker
 def test_the_bundle_reads_codes_contained_and_referenced_medications(kb) -> None:  # type: ignore[no-untyped-def]
     meds, patient, notes = read_bundle(ehr_bundle(), AS_OF, kb=kb)
     by_status = {m.status: m for m in meds}
-    # Contained Medication, named by its ATC code (the KB carries ATC codes), not its text "Tegretol".
+    # Contained Medication, named by its ATC code (the KB carries ATC codes), not its text
+    # "Tegretol".
     assert by_status["draft"].name == "carbamazepine"
     assert any("ATC N03AF01 read as carbamazepine" in n for n in notes)
     # Referenced Medication (by urn:uuid), one 50 mg tablet q6h prn, at most 100 mg a day.
@@ -673,7 +674,8 @@ def test_fhir_resources_is_imported_only_when_a_bundle_is_read() -> None:
     import sys
 
     code = (
-        "import sys, pharmcheck.cli, pharmcheck.engine, pharmcheck.fhir, pharmcheck.inputs.document;"
+        "import sys, pharmcheck.cli, pharmcheck.engine, pharmcheck.fhir, "
+        "pharmcheck.inputs.document;"
         "print(any(m.startswith('fhir.resources') for m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -7,9 +7,9 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from pharmcheck.inputs.smiles_text import looks_like_smiles
 
 from pharmcheck.domain import CATEGORIES, Severity
-from pharmcheck.inputs.smiles_text import looks_like_smiles
 from pharmcheck.rules import REGISTRY, select_rules
 from tests.helpers import AS_OF, medications_from, patient_from
 

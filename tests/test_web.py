@@ -70,7 +70,7 @@ def test_a_messy_paste_is_checked_server_side(service_url: str) -> None:
     text = _text(answer.text)
     assert "23.2 mL/min" in text  # the estimate, shown with its inputs
     pc501 = re.search(r"MAJOR PC501 [^.]*renal function.{0,400}", text)
-    assert pc501 and "gabapentin" in pc501[0] or "gabapentin" in text
+    assert (pc501 and "gabapentin" in pc501[0]) or "gabapentin" in text
     assert re.search(r"CrCl 23\.2 mL/min.*1800 mg/day", text)
     # tramadol is held (a status read from the line), penicillin is under Allergies: ignored.
     assert re.search(r"tramadol.{0,120}held", text)

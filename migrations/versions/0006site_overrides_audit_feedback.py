@@ -1,4 +1,5 @@
-"""site tables: the never-suppress list, local overrides, their append-only audit trail, CDS Hooks feedback; wider
+"""site tables: the never-suppress list, local overrides, their append-only audit trail, CDS
+Hooks feedback; wider
 drug names and name sources (PostgreSQL enforces varchar lengths that SQLite ignores)
 
 Revision ID: 0006site

@@ -48,7 +48,7 @@ from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
 from pharmcheck.engine import Checker, EvaluateRequest
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
-from pharmcheck.overrides import SiteRules, site_rules
+from pharmcheck.overrides import site_rules
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.ward import Emitted, Ward, batch_forms
 

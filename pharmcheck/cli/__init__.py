@@ -72,7 +72,10 @@ class _Group(click.Group):
         ),
         "override": (
             "override_commands",
-            "Suppress, re-grade or annotate findings for this site (or one unit), with an audit trail.",
+            (
+                "Suppress, re-grade or annotate findings for this site (or one unit), "
+                "with an audit trail."
+            ),
         ),
         "rules": (
             "rules_command",
@@ -145,7 +148,8 @@ def cli() -> None:
 
 
 def _reader_gone() -> NoReturn:
-    """Exit quietly with 141; output still buffered goes nowhere instead of failing again at exit."""
+    """Exit quietly with 141; output still buffered goes nowhere instead of failing again at
+    exit."""
     _drop_pending_output()
     raise SystemExit(EXIT_BROKEN_PIPE)
 

@@ -18,6 +18,7 @@ from pharmcheck.domain import (
     MYOCLONUS_STATES,
     SEVERITY_NAMES,
     SEXES,
+    Report,
     Severity,
 )
 from pharmcheck.files import refuse_clashes, replacing

@@ -15,6 +15,9 @@ from pharmcheck.domain import SEVERITY_NAMES, Severity
 from pharmcheck.files import refuse_clashes, replacing
 from pharmcheck.report.escape import spreadsheet_cell, visible
 
+if TYPE_CHECKING:  # the batch extra is imported only when a screen runs
+    from pharmcheck.batch.results import ScreenResult
+
 _SHOWN_PATIENTS = 50
 
 

@@ -32,7 +32,8 @@ MEDICATION, CONTINUATION, IGNORED, NOT_CHECKED = (
 )
 LINE_KINDS = (MEDICATION, CONTINUATION, IGNORED, NOT_CHECKED)
 
-#: At most this many characters are read from a paste (the longest discharge letters are far shorter).
+#: At most this many characters are read from a paste (the longest discharge letters are far
+#: shorter).
 MAX_PASTE_CHARS = 200_000
 
 _BULLET = re.compile(
@@ -351,7 +352,8 @@ def _last_medication(lines: list[PastedLine]) -> PastedLine | None:
 
 
 def _over_limit(lines: list[PastedLine]) -> list[PastedLine]:
-    """Medication lines past MAX_MEDICATIONS as not checked: one list is checked whole or not at all."""
+    """Medication lines past MAX_MEDICATIONS as not checked: one list is checked whole or not at
+    all."""
     out, seen = [], 0
     for line in lines:
         if line.kind == MEDICATION:

@@ -62,7 +62,8 @@ def _given(value: Any) -> Any:
 def _short(key: str, text: str) -> str:
     if len(text) > MAX_TEXT_CHARS:
         raise InputError(
-            f"patient {key}: a text of {len(text):,} characters; at most {MAX_TEXT_CHARS:,} are read"
+            f"patient {key}: a text of {len(text):,} characters; "
+            f"at most {MAX_TEXT_CHARS:,} are read"
         )
     return text
 

@@ -102,7 +102,8 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
             (
                 r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
                 # "on" (omni nocte) only where no English "on ..." can follow it
-                r"|on(?=\s*(?:$|[,;.)+&]|and\b|prn\b|p\.r\.n|(?:as|when|if) (?:required|needed))))\b"
+                r"|on(?=\s*(?:$|[,;.)+&]|and\b|prn\b|p\.r\.n"
+                r"|(?:as|when|if) (?:required|needed))))\b"
             ),
             "nocte",
             1,

@@ -35,7 +35,8 @@ Log = Callable[[str], None]
 def load(
     conn: Connection, plan: Any, records: dict[Any, list[dict[str, Any]]], log: Log
 ) -> dict[str, int]:
-    """Insert patterns, inferred memberships and fingerprints; return counts for the build report."""
+    """Insert patterns, inferred memberships and fingerprints; return counts for the build
+    report."""
     results: derived.Derived = plan.structures
     class_ids = {str(row["name"]): int(row["id"]) for row in records[models.DrugClass]}
     ref_ids = {str(row["ref_id"]): int(row["id"]) for row in records[models.Reference]}
@@ -121,6 +122,7 @@ def load(
     detail = ", ".join(f"{name} {count}" for name, count in sorted(per_class.items()))
     log(
         f"structures: {len(patterns)} class SMARTS over {len(parents)} structures; "
-        f"{len(inferred)} inferred class memberships ({detail or 'none'}); {len(fingerprints)} fingerprints"
+        f"{len(inferred)} inferred class memberships ({detail or 'none'}); "
+        f"{len(fingerprints)} fingerprints"
     )
     return {"inferred_memberships": len(inferred), "fingerprints": len(fingerprints)}

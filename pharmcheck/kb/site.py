@@ -272,7 +272,10 @@ def record_feedback(
         if accepted_suggestions
         else None,
     }
-    key = "service_id = :service_id AND card_id = :card_id AND outcome = :outcome AND outcome_at = :outcome_at"
+    key = (
+        "service_id = :service_id AND card_id = :card_id AND outcome = :outcome "
+        "AND outcome_at = :outcome_at"
+    )
     find = text(f"SELECT {_FEEDBACK_COLUMNS} FROM site_feedback WHERE {key}")
     try:
         with transaction(db_url) as conn:
@@ -282,7 +285,8 @@ def record_feedback(
             columns = ", ".join(row)
             conn.execute(
                 text(
-                    f"INSERT INTO site_feedback ({columns}) VALUES ({', '.join(':' + c for c in row)})"
+                    f"INSERT INTO site_feedback ({columns}) "
+                    f"VALUES ({', '.join(':' + c for c in row)})"
                 ),
                 row,
             )
@@ -358,7 +362,8 @@ def _audit(
 
     conn.execute(
         text(
-            "INSERT INTO site_audit (override_id, change, actor, at, reason, kb_version, before, after) "
+            "INSERT INTO site_audit "
+            "(override_id, change, actor, at, reason, kb_version, before, after) "
             "VALUES (:override_id, :change, :actor, :at, :reason, :kb_version, :before, :after)"
         ),
         {

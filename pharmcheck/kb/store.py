@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
 from urllib.parse import quote
 
 from pharmcheck._version import __version__
@@ -119,7 +119,7 @@ def _with_columns(fact: Fact, **derived: Any) -> Fact:
 
 def _max_daily_mg(fact: Fact) -> float | None:
     """A limit's maximum daily dose in mg: sources keep the label's unit (piracetam in g)."""
-    factor = _MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
+    factor = MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
     dose = fact["max_daily_dose"]
     return dose * factor if dose is not None and factor is not None else None
 
@@ -296,7 +296,7 @@ def sqlalchemy_engine(url: str, **options: Any) -> Engine:
 
     try:
         return create_engine(url, **options)
-    except Exception as exc:  # a parse error, a port that is not a number, a driver not installed
+    except Exception as exc:  # noqa: BLE001 - a parse error, a port that is not a number, a driver not installed
         message = f"cannot use the database URL {url!r}: {exc}"
         raise KnowledgeBaseError(hide_password(message)) from None
 
@@ -671,19 +671,6 @@ class KnowledgeBase:
         ]
         self.hepatic = self._facts("hepatic_cautions", None)
         self.indications = {str(f["name"]): f for f in self._facts("indications", None)}
-        for fact in (*self.renal_bands, *self.dose_limits):
-            # Sources keep the label's unit (piracetam in g); rules compare in mg.
-            factor = MG_PER_UNIT.get(str(fact["unit"] or "mg").lower())
-            dose = fact["max_daily_dose"]
-            fact.values["max_daily_mg"] = (
-                dose * factor if dose is not None and factor is not None else None
-            )  # type: ignore[index]
-        for fact in self.dose_limits:
-            fact.values["scope_population"] = parse_population(str(fact["population"] or "adult"))  # type: ignore[index]
-        for fact in self.renal_bands:
-            fact.values["fraction_of_usual"] = (
-                parse_fraction(str(fact["fraction"])) if fact["fraction"] else None
-            )  # type: ignore[index]
         self.properties_by_drug: dict[int, list[Fact]] = defaultdict(list)
         for fact in self.properties:
             self.properties_by_drug[int(fact["drug_id"])].append(fact)

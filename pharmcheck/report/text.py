@@ -97,7 +97,7 @@ def render(report: Report, color: bool = False) -> str:
             lines.extend(_wrap(f"-> {f.recommendation}", "    "))
             lines.extend(_wrap(f"evidence: {f.evidence}; drugs: {', '.join(f.drugs)}", "    "))
             if f.references:
-                # Keys only (full citations are in --format json/markdown and `pharmcheck rules CODE`).
+                # Keys only (full citations: --format json/markdown, `pharmcheck rules CODE`).
                 keys = ", ".join(f.reference_keys())
                 lines.extend(_wrap(f"references: {keys}", "    "))
             lines.extend(_site_lines(f))

@@ -145,7 +145,7 @@ def create_app(settings: ServiceSettings) -> FastAPI:
         max_json_depth=settings.max_json_depth,
     )
     app.add_middleware(
-        CORSMiddleware,  # browser-based CDS clients (CDS Hooks 2.0, "Cross-Origin Resource Sharing")
+        CORSMiddleware,  # browser-based CDS clients (CDS Hooks 2.0, "Cross-Origin ...")
         allow_origins=["*"],
         allow_methods=["GET", "POST"],
         allow_headers=["Authorization", "Content-Type"],

@@ -78,7 +78,8 @@ SERVICES = {
             "order-select",
             "pharmcheck: myoclonus risk of the orders being selected",
             "Screens the selected draft orders with the other drafts and the active medications "
-            "for drugs that cause or worsen myoclonus; shows the problems the selection takes part in.",
+            "for drugs that cause or worsen myoclonus; "
+            "shows the problems the selection takes part in.",
         ),
         Service(
             "pharmcheck-order-sign",

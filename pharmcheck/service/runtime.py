@@ -33,7 +33,8 @@ class Runtime:
 
     @classmethod
     def start(cls, settings: ServiceSettings) -> Runtime:
-        """Open the KB on every worker and read the allowlist: a bad --db or allowlist fails here."""
+        """Open the KB on every worker and read the allowlist: a bad --db or allowlist fails
+        here."""
         verifier = None
         if settings.trusted_issuers is not None:
             verifier = TokenVerifier(load_issuers(settings.trusted_issuers))

@@ -65,7 +65,8 @@ class Checkers:
                 raise KnowledgeBaseError("the knowledge base changed while the service started")
 
     def submit(self, work: Callable[..., T], *args: Any) -> Future[T]:
-        """A future of ``work(checker, *args)`` in a worker (``work`` is a module-level function)."""
+        """A future of ``work(checker, *args)`` in a worker (``work``: a module-level
+        function)."""
         return self._pool.submit(_run, work, *args)
 
     def close(self) -> None:

@@ -246,7 +246,8 @@ def screen_download(request: Request, job_id: str, fmt: str) -> Response:
     job = ward.jobs(request.app).get(job_id)
     if job is None or job.result is None or fmt not in ward.DOWNLOADS:
         return Response(
-            "No such download: the screen is unknown, unfinished, or the format is not csv or xlsx.\n",
+            "No such download: the screen is unknown, unfinished, "
+            "or the format is not csv or xlsx.\n",
             status_code=404,
             media_type="text/plain",
         )
