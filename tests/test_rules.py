@@ -7,10 +7,10 @@ import re
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from pharmcheck.inputs.smiles_text import looks_like_smiles
 
 from pharmcheck.domain import CATEGORIES, Severity
 from pharmcheck.rules import REGISTRY, select_rules
+from pharmcheck.smiles_text import looks_like_smiles
 from tests.helpers import AS_OF, medications_from, patient_from
 
 pytestmark = pytest.mark.core  # runs in the install without extras (test_core_install.py)
