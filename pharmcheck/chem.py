@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 from rdkit import Chem, DataStructs, RDLogger
 from rdkit.Chem import rdFingerprintGenerator, rdMolDescriptors
@@ -314,7 +314,7 @@ def has_substructure(mol: Chem.Mol, pattern: Chem.Mol) -> bool:
 
 def fingerprint(mol: Chem.Mol) -> DataStructs.ExplicitBitVect:
     """The Morgan (ECFP4-like: radius 2, 2048 bits) bit vector of a parent molecule."""
-    return _MORGAN.GetFingerprint(mol)
+    return cast(DataStructs.ExplicitBitVect, _MORGAN.GetFingerprint(mol))  # untyped in rdkit
 
 
 def fingerprint_on_bits(mol: Chem.Mol) -> tuple[int, ...]:

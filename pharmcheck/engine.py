@@ -257,7 +257,7 @@ class Checker:
 
     def _cite(self, references: tuple[str, ...]) -> tuple[str, ...]:
         """Bare reference keys (``"CDC22"``) become full citations; memoised per KB."""
-        return self._kb.memo(("cite", references), self._cited, references)  # type: ignore[no-any-return]
+        return self._kb.memo(("cite", references), self._cited, references)
 
     def _cited(self, references: tuple[str, ...]) -> tuple[str, ...]:
         by_key = self._kb.reference_by_key
@@ -481,7 +481,7 @@ class Checker:
     def conditions_of(self, patient: Patient) -> PatientConditions:
         """The KB ids of the patient's conditions, a note for each read fuzzily or by code, and
         each one not recognised (reported as not checked, like an unrecognised drug)."""
-        return self._kb.memo(  # type: ignore[no-any-return]
+        return self._kb.memo(
             ("conditions", patient.conditions), self._condition_ids, patient.conditions
         )
 

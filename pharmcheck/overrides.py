@@ -309,7 +309,7 @@ def _classes_of(kb: KnowledgeBase, drug: str) -> set[str]:
         ids = {h.drug_id for h in hits if h.drug == drug}
         return {m.class_name for d in ids for m in kb.classes_of(d)}
 
-    return kb.memo(("site-classes", drug), make)  # type: ignore[no-any-return]
+    return kb.memo(("site-classes", drug), make)
 
 
 def _side_matches(kb: KnowledgeBase, side: str, drug: str) -> bool:

@@ -12,12 +12,16 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 import pytest
 
+if TYPE_CHECKING:
+    from pharmcheck.service.settings import ServiceSettings
+
 
 @contextmanager
-def serving(settings: object) -> Iterator[str]:
+def serving(settings: ServiceSettings) -> Iterator[str]:
     """Start the service for ``settings`` (a ServiceSettings) and yield its base URL, which is
     also its ``public_url`` (the ``aud`` its tokens must carry)."""
     pytest.importorskip("fastapi", reason="the service needs the server extra")
@@ -28,7 +32,7 @@ def serving(settings: object) -> Iterator[str]:
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]
-    app = create_app(replace(settings, public_url=f"http://127.0.0.1:{port}"))  # type: ignore[type-var]
+    app = create_app(replace(settings, public_url=f"http://127.0.0.1:{port}"))
     config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)

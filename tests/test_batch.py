@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from pathlib import Path
+from typing import cast
 
 import pytest
 
@@ -17,7 +18,15 @@ from hypothesis import strategies as st
 
 from pharmcheck.batch import OUT_COLUMNS, read_table, screen, screen_frame
 from pharmcheck.cli import cli
-from pharmcheck.domain import Medication, Patient, Severity
+from pharmcheck.domain import (
+    Dialysis,
+    HepaticLevel,
+    Medication,
+    MyoclonusState,
+    Patient,
+    Severity,
+    Sex,
+)
 from pharmcheck.errors import InputError
 
 AS_OF = date(2026, 11, 25)
@@ -529,13 +538,14 @@ def _patient(pid: str, fields: dict[str, str]) -> Patient:
         weight_kg=number("weight_kg"),
         egfr=number("egfr"),
         age=number("age"),
-        sex=fields["sex"] or None,
-        dialysis=fields["dialysis"] or None,
-        hepatic_impairment=fields["hepatic_impairment"] or None,
+        # the sampled texts are words of each field's vocabulary
+        sex=cast(Sex | None, fields["sex"] or None),
+        dialysis=cast(Dialysis | None, fields["dialysis"] or None),
+        hepatic_impairment=cast(HepaticLevel | None, fields["hepatic_impairment"] or None),
         pregnant=flag("pregnant"),
         childbearing_potential=flag("childbearing_potential"),
         conditions=tuple(c for c in fields["conditions"].split(";") if c),
-        myoclonus=fields["myoclonus"] or None,
+        myoclonus=cast(MyoclonusState | None, fields["myoclonus"] or None),
     )
 
 

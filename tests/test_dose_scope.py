@@ -12,7 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from pharmcheck.batch import screen_frame
-from pharmcheck.domain import Medication, Patient, Severity
+from pharmcheck.domain import Medication, MyoclonusState, Patient, Severity
 from pharmcheck.inputs.document import parse_document
 from pharmcheck.inputs.formulation import formulation_of
 from pharmcheck.kb.dose_scope import parse_fraction, parse_population
@@ -191,11 +191,12 @@ def test_indication_column_of_a_ward_gives_what_check_gives(checker) -> None:  #
         [("p1", ""), ("p2", "present"), ("p3", "")], columns=["patient_id", "myoclonus"]
     )
     out = screen_frame(meds, people, runner=checker, as_of=AS_OF)
-    for pid, (name, indication), myoclonus in (
+    cases: tuple[tuple[str, tuple[str, str | None], MyoclonusState | None], ...] = (
         ("p1", ("clonazepam 3 mg tid", "panic disorder"), None),
         ("p2", ("clonazepam 3 mg tid", None), "present"),
         ("p3", ("amantadine 100 mg bd", "influenza"), None),
-    ):
+    )
+    for pid, (name, indication), myoclonus in cases:
         report = checker.check(
             [Medication(name, indication=indication)],
             Patient(id=pid, myoclonus=myoclonus),

@@ -647,7 +647,7 @@ def test_any_mutation_of_a_valid_bundle_gives_a_report_or_an_input_error(checker
             parent[path[-1]] = data.draw(JSONISH)
     try:
         meds, patient, notes = read_bundle(bundle, AS_OF, kb=checker.kb)
-        checker.check(meds or ["tramadol"], patient, as_of=AS_OF, notes=notes)
+        checker.check(meds or ("tramadol",), patient, as_of=AS_OF, notes=notes)
     except InputError as exc:
         assert "\n" not in str(exc)
 
@@ -722,9 +722,10 @@ def test_every_element_of_the_ehr_bundle_replaced_or_removed_gives_a_report_or_a
 ) -> None:
     base = ehr_bundle()
     for path in [p for p in _paths(base) if p]:
-        for value in (None, "", -1, 0, [], {}, "x", [{}], "DELETE"):
+        values: tuple[object, ...] = (None, "", -1, 0, [], {}, "x", [{}], "DELETE")
+        for value in values:
             bundle = copy.deepcopy(base)
-            parent = bundle
+            parent: Any = bundle
             for step in path[:-1]:
                 parent = parent[step]
             if value == "DELETE":
@@ -735,7 +736,7 @@ def test_every_element_of_the_ehr_bundle_replaced_or_removed_gives_a_report_or_a
                 parent[path[-1]] = value
             try:
                 meds, patient, notes = read_bundle(bundle, AS_OF, kb=checker.kb)
-                checker.check(meds or ["tramadol"], patient, as_of=AS_OF, notes=notes)
+                checker.check(meds or ("tramadol",), patient, as_of=AS_OF, notes=notes)
             except InputError as exc:
                 assert "\n" not in str(exc), (path, value)
 

@@ -26,7 +26,8 @@ from pharmcheck.batch.tables import MAX_CELL_CHARS, natural_key
 from pharmcheck.cli import cli
 from pharmcheck.domain import Medication, Patient
 from pharmcheck.errors import InputError
-from pharmcheck.inputs.document import MAX_NESTING_DEPTH, MAX_TEXT_CHARS, parse_document, read_date
+from pharmcheck.inputs.document import MAX_NESTING_DEPTH, parse_document, read_date
+from pharmcheck.inputs.patient import MAX_TEXT_CHARS
 from pharmcheck.inputs.status import ACTIVE, STATUS_MEANINGS, STOPPED, VOID, status_meaning
 
 AS_OF = date(2026, 11, 25)

@@ -15,7 +15,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -304,7 +304,8 @@ class _FhirServer(BaseHTTPRequestHandler):
             "entry": [{"resource": r} for r in found[page : page + 1]],  # one per page
         }
         if page + 1 < len(found):
-            base = f"http://127.0.0.1:{self.server.server_address[1]}/fhir/{name}"
+            port = cast(ThreadingHTTPServer, self.server).server_address[1]  # see fhir_server
+            base = f"http://127.0.0.1:{port}/fhir/{name}"
             bundle["link"] = [{"relation": "next", "url": f"{base}?page={page + 1}"}]
         self._send(200, bundle)
 
@@ -322,9 +323,12 @@ class _FhirServer(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fhir_server() -> Iterator[tuple[str, type[_FhirServer]]]:
-    handler = type(
-        "Handler", (_FhirServer,), {"resources": {}, "seen_tokens": [], "failing": set()}
-    )
+    class Handler(_FhirServer):  # its own resources, tokens and failures
+        resources: ClassVar[dict[str, Any]] = {}
+        seen_tokens: ClassVar[list[str]] = []
+        failing: ClassVar[set[str]] = set()
+
+    handler = Handler
     for resource in (cds_data.PATIENT, *cds_data.ACTIVE, cds_data.CRCL):
         handler.resources[f"{resource['resourceType']}/{resource['id']}"] = resource
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)

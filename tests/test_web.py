@@ -9,7 +9,9 @@ import re
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -17,8 +19,13 @@ from hypothesis import strategies as st
 
 from pharmcheck.inputs.pasted import fields_of, read_pasted
 
-httpx = pytest.importorskip("httpx", reason="the pages need the server extra")
+if TYPE_CHECKING:
+    from pharmcheck.engine import Checker
+
+pytest.importorskip("httpx", reason="the pages need the server extra")
 pytest.importorskip("jinja2", reason="the pages need the server extra")
+
+import httpx
 
 WEB = Path(__file__).resolve().parent.parent / "pharmcheck" / "service" / "web"
 MESSY_LIST = (
@@ -35,7 +42,7 @@ MESSY_LIST = (
 CONTEXT = {"age": "81", "sex": "female", "weight_kg": "60", "creatinine": "1.8"}
 
 
-def _post(url: str, data: dict[str, str | list[str]]) -> httpx.Response:
+def _post(url: str, data: Mapping[str, str | list[str]]) -> httpx.Response:
     return httpx.post(f"{url}/", data=data, timeout=30)
 
 
@@ -265,18 +272,18 @@ def test_an_unrecognised_condition_is_not_checked(service_url: str) -> None:
 )
 def test_the_readme_examples_give_what_check_gives(
     service_url: str,
-    checker: object,
+    checker: Checker,
     paste: str,
-    form: dict[str, object],
-    patient: dict[str, object],
+    form: dict[str, str | list[str]],
+    patient: dict[str, Any],
 ) -> None:
     """The README's clinical examples on the page: the same findings, at the same severities,
     as the library's check of the same list and patient."""
     from pharmcheck import Patient
 
-    report = checker.check(paste.splitlines(), Patient(**patient))  # type: ignore[attr-defined]
+    report = checker.check(paste.splitlines(), Patient(**patient))
     expected = [f"{f.severity.label.upper()} {f.code} {f.title}" for f in report.findings]
-    page = _post(service_url, {"medications": paste, **form}).text  # type: ignore[dict-item]
+    page = _post(service_url, {"medications": paste, **form}).text
     shown = [
         re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", heading))).strip()
         for heading in re.findall(r"<h4[^>]*>(.*?)</h4>", page, re.DOTALL)

@@ -45,7 +45,7 @@ def read_patients(
     values: dict[str, list[Any]] = {}
     errors = np.full(len(table), "", dtype=object)
     for column in columns:
-        read, why = _read_column(text[column], _reader(column, today))  # type: ignore[arg-type]
+        read, why = _read_column(text[column], _reader(column, today))
         values[column] = read
         errors = np.where(errors == "", why, errors)
 

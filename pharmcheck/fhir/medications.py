@@ -134,7 +134,7 @@ def _name(product: Any, label: str, lookup: Lookup, notes: list[str]) -> str:
         if len(drugs) == 1:
             notes.append(f"{label}: {system} {coding.code} read as {drugs[0]} by its code")
             return drugs[0]
-    texts = [concept.text] if concept is not None and concept.text else []
+    texts: list[str] = [concept.text] if concept is not None and concept.text else []
     texts += [c.display for c in sorted(codings, key=lambda c: c.system != RXNORM) if c.display]
     ingredients = _ingredient_names(product)
     if ingredients:

@@ -124,7 +124,7 @@ def condition_text(resource: Any, label: str, kb: KnowledgeBase, notes: list[str
             name = kb.conditions[found][1]
             notes.append(f"{label}: {system} {code} read as {name} by its code")
             return str(name)
-    texts = [concept.text] if concept is not None and concept.text else []
+    texts: list[str] = [concept.text] if concept is not None and concept.text else []
     texts += [c.display for c in codings if c.display]
     texts = [t.strip() for t in texts if t.strip()]
     for text in texts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import fields, replace
 from numbers import Real
-from typing import Any
+from typing import Any, cast
 
 from pharmcheck.domain import (
     DIALYSIS_KINDS,
@@ -78,10 +78,10 @@ def read_number(key: str, value: Any) -> float | None:
             number = float(value)
         except ValueError:
             raise InputError(f"patient {key} must be a number, got {value!r:.60}") from None
-    elif isinstance(value, Real) and not isinstance(value, bool):
-        number = value  # type: ignore[assignment]
-    else:
+    elif isinstance(value, bool) or not isinstance(value, Real):
         raise InputError(f"patient {key} must be a number, got {value!r:.60}")
+    else:
+        number = cast(float, value)  # any Real as given (int, float, a numpy number)
     return _in_range(key, number)
 
 

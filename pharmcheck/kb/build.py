@@ -20,7 +20,7 @@ from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 from sqlalchemy import Connection, Engine, create_engine, insert, inspect, text
@@ -428,7 +428,9 @@ def _merge_vocabulary(plan: _Plan) -> None:
     bundle = plan.bundle
     trusted_drugs = _trusted_vocabulary_structures(plan)
     curated_by_inchikey: dict[str, int] = {
-        drug["inchikey"]: drug["id"] for drug in plan.drugs if drug["inchikey"]
+        cast(str, drug["inchikey"]): cast(int, drug["id"])
+        for drug in plan.drugs
+        if drug["inchikey"]
     }
     vocab_target: dict[str, int] = {}
     merged = 0
@@ -505,7 +507,7 @@ def _plan_combinations(plan: _Plan) -> None:
         ingredients = _known_drugs(plan, parts)
         if ingredients is None:
             continue
-        for name in names_by_drug[int(drug["id"])]:
+        for name in names_by_drug[cast(int, drug["id"])]:
             for drug_id in ingredients:
                 plan.add_name(name, drug_id, "combination", str(drug["source"]))
         split += 1

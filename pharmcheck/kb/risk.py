@@ -30,7 +30,7 @@ def risk_assertion(
     """The drug's own assertion if it has one, else its classes' (curated memberships before
     inferred ones); among equals the strongest grade, then the first in the KB. A neighbour's
     grade (``curated_classes_only``) must be a curated fact, so inferred classes do not count."""
-    return kb.memo(  # type: ignore[no-any-return]
+    return kb.memo(
         ("risk-assertion", drug_id, curated_classes_only),
         _select,
         kb,

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple
+from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 from urllib.parse import quote
 
 from pharmcheck._version import __version__
@@ -399,7 +399,7 @@ class KnowledgeBase:
                 if len(self._memo) > _MEMO_LIMIT:
                     self._memo.clear()  # a long-lived embedding process must not grow without bound
                 cached = self._memo.setdefault(key, made)
-        return cached
+        return cast(T, cached)  # the memo holds each key's own type
 
     # --- identity -------------------------------------------------------------------------
 
@@ -516,9 +516,7 @@ class KnowledgeBase:
     def drugs_by_code(self, system: str, code: str) -> tuple[str, ...]:
         """The drugs a code names: ``system`` "ATC" or "RxNorm", the systems the KB carries for
         drugs (any other names none)."""
-        return self.memo(("drug-codes",), self._drug_codes).get(  # type: ignore[no-any-return]
-            (system, code.strip().upper()), ()
-        )
+        return self.memo(("drug-codes",), self._drug_codes).get((system, code.strip().upper()), ())
 
     def _drug_codes(self) -> dict[tuple[str, str], tuple[str, ...]]:
         found: dict[tuple[str, str], list[str]] = defaultdict(list)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar, TypeVarTuple, cast
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,16 @@ from pharmcheck.domain import Finding, MyoclonusState, Patient, ResolvedMedicati
 from pharmcheck.kb.store import KnowledgeBase
 from pharmcheck.rules.base import CONTEXT_FIELDS, CheckContext
 
+T = TypeVar("T")
+Ts = TypeVarTuple("Ts")
+
 UNKNOWN = 2  # a condition state the patient data cannot tell (True is 1, False is 0)
+
+
+def pick(values: np.ndarray, index: np.ndarray) -> np.ndarray:
+    """``values[index]`` (numpy's stubs type indexing by an array as Any)."""
+    picked: np.ndarray = values[index]
+    return picked
 
 
 def state_code(state: bool | None) -> int:
@@ -58,11 +67,11 @@ class Ward:
     found: list[Finding] = field(default_factory=list)  # every finding the frames emitted, by index
     _memo: dict[Any, Any] = field(default_factory=dict, repr=False)
 
-    def memo(self, key: Any, compute: Callable[..., Any], *args: Any) -> Any:
+    def memo(self, key: Any, compute: Callable[[*Ts], T], *args: *Ts) -> T:
         """``compute(*args)`` once per ward: for what several frames share."""
         if key not in self._memo:
             self._memo[key] = compute(*args)
-        return self._memo[key]
+        return cast(T, self._memo[key])  # the memo holds each key's own type
 
     def prepare(self) -> None:
         """Compute what most frames read (before the ward is shared with another process)."""
@@ -124,12 +133,12 @@ class Ward:
     @cached_property
     def group_patient(self) -> np.ndarray:
         patient, _, _, starts = self._groups
-        return patient[starts]
+        return pick(patient, starts)
 
     @cached_property
     def group_drug(self) -> np.ndarray:
         _, _, drug, starts = self._groups
-        return drug[starts]
+        return pick(drug, starts)
 
     @cached_property
     def group_signature(self) -> np.ndarray:
@@ -170,7 +179,7 @@ class Ward:
     @cached_property
     def group_first_med(self) -> np.ndarray:
         _, med, _, starts = self._groups
-        return med[starts]
+        return pick(med, starts)
 
     def per_signature(
         self, compute: Callable[[list[ResolvedMedication]], Any], groups: np.ndarray | None = None

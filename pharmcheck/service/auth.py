@@ -78,7 +78,7 @@ UNAUTHENTICATED = Caller("unauthenticated")
 
 def load_issuers(path: Path) -> dict[str, TrustedIssuer]:
     """The allowlist in ``path``, by ``iss``; InputError naming what is wrong."""
-    import yaml  # type: ignore[import-untyped]
+    import yaml
     from jwt import PyJWKSet
     from jwt.exceptions import PyJWKSetError
 

@@ -18,7 +18,7 @@ from pharmcheck.rules.condition import (
 from pharmcheck.rules.organ import (
     RENAL_CONDITIONS,
 )
-from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter, pick
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
@@ -83,7 +83,7 @@ def _via(ward: Ward, condition: str) -> np.ndarray:
             per_state[state] = ids.setdefault(
                 ward.context(patient).condition_via(condition), len(ids)
             )
-        return per_state[ward.patient_state]
+        return pick(per_state, ward.patient_state)
 
     return ward.memo(("condition-via", condition), compute)
 

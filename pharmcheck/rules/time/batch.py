@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.rules.ward import Ward, patient_filter
+from pharmcheck.rules.ward import Ward, patient_filter, pick
 
 
 def _patients_with(ward: Ward, entries: np.ndarray) -> np.ndarray:
@@ -15,7 +15,7 @@ def _patients_with(ward: Ward, entries: np.ndarray) -> np.ndarray:
 
 def _has_history(ward: Ward) -> np.ndarray:
     """Per entry: a dose history is given."""
-    return np.array([bool(m.history) for m in ward.meds], dtype=bool)[ward.entry_med]
+    return pick(np.array([bool(m.history) for m in ward.meds], dtype=bool), ward.entry_med)
 
 
 @patient_filter("PC601")

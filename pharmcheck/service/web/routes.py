@@ -99,7 +99,7 @@ def runner(request: Request) -> Checker:
 def condition_names(request: Request) -> list[str]:
     """Labels and synonyms of the condition vocabulary, for the conditions field's suggestions."""
     kb = runner(request).kb
-    return kb.memo(("web-condition-names",), _names, kb)  # type: ignore[no-any-return]
+    return kb.memo(("web-condition-names",), _names, kb)
 
 
 def _names(kb: Any) -> list[str]:
