@@ -6,10 +6,11 @@ from __future__ import annotations
 import html
 import io
 import re
+import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -455,3 +456,175 @@ def test_a_file_that_is_not_a_table_is_refused(service_url: str) -> None:
     answer = _screen(service_url, {"meds": ("notes.pdf", b"%PDF-1.4")})
     assert answer.status_code == 422
     assert ".pdf is not a table" in _text(answer.text)
+
+
+# --- a site override from a finding ----------------------------------------------------------
+
+PAIR = "tramadol 50 mg qid\nsertraline 50 mg daily"
+AUTHOR = "J Smith (pharmacist)"
+
+
+@pytest.fixture
+def site_service(kb_path: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+    """The pages on a private copy of the session KB (overrides written here reach no other
+    test): (base URL, database URL)."""
+    from pharmcheck.service.settings import ServiceSettings
+    from tests.service_server import serving
+
+    copy = tmp_path / "site.sqlite"
+    shutil.copyfile(kb_path, copy)
+    db_url = f"sqlite:///{copy}"
+    with serving(ServiceSettings(db_url=db_url, allow_unauthenticated=True)) as url:
+        yield url, db_url
+
+
+def _override_form(page: str, code: str, drugs: set[str], **fields: str) -> dict[str, str]:
+    """The fields the browser posts when the "Save override" button of the ``code`` finding about
+    ``drugs`` is pressed: its override fields (``scope`` is a drug's name or "pair")."""
+    for n in re.findall(rf'name="override-(\d+)-rule" value="{code}"', page):
+        named = dict(re.findall(rf'name="override-{n}-drug-(\d+)" value="([^"]*)"', page))
+        if set(named.values()) == drugs:
+            break
+    else:
+        raise AssertionError(f"no override action for {code} {drugs}")
+    index = {drug: i for i, drug in named.items()}
+    data = {"override": n, f"override-{n}-rule": code}
+    data |= {f"override-{n}-drug-{i}": drug for i, drug in named.items()}
+    data |= {f"override-{n}-{name}": value for name, value in fields.items()}
+    data[f"override-{n}-scope"] = index.get(fields["scope"], fields["scope"])
+    return data
+
+
+def test_an_override_from_a_finding_is_saved_audited_and_shown_suppressed(
+    site_service: tuple[str, str],
+) -> None:
+    from pharmcheck.overrides import history, list_overrides
+
+    url, db_url = site_service
+    checked = _post(url, {"medications": PAIR})
+    assert checked.status_code == 200
+    assert "PC201" in _text(checked.text) and "Suppressed by site override" not in checked.text
+    reason = "Tramadol + sertraline <reviewed> by pain team daily"
+    form = _override_form(
+        checked.text,
+        "PC201",
+        {"tramadol", "sertraline"},
+        kind="suppress",
+        scope="pair",
+        unit="",
+        reason=reason,
+        author=AUTHOR,
+    )
+    answer = httpx.post(f"{url}/override", data={"medications": PAIR, **form}, timeout=30)
+    assert answer.status_code == 200, answer.text[:300]
+
+    [made] = list_overrides(db_url)
+    assert (made.action, made.rule_code, made.unit) == ("suppress", "PC201", None)
+    assert {made.drug, made.other_drug} == {"tramadol", "sertraline"}  # a pair: either order
+    assert (made.reason, made.author) == (reason, AUTHOR)
+    [audit] = history(db_url, made.id)
+    assert (audit["change"], audit["actor"], audit["reason"]) == ("create", AUTHOR, reason)
+
+    # The page, checked again, lists the interaction apart with who, when and why, escaped.
+    assert "<reviewed>" not in answer.text and "&lt;reviewed&gt;" in answer.text
+    text = _text(answer.text)
+    suppressed = text[text.index("Suppressed by site override (1)") :]
+    assert re.search(r"PC201 Interaction: tramadol \+ sertraline", suppressed)
+    assert f"by {AUTHOR} at {made.changed_at}: {reason}" in suppressed
+    above = text[: text.index("Suppressed by site override (1)")]
+    assert "Interaction: tramadol + sertraline" not in above
+    # A later plain check on the same site still shows it suppressed.
+    again = _text(_post(url, {"medications": PAIR}).text)
+    assert "Suppressed by site override (1)" in again
+
+
+def test_a_severity_override_for_one_unit_applies_in_that_unit(
+    site_service: tuple[str, str],
+) -> None:
+    from pharmcheck.overrides import list_overrides
+
+    url, db_url = site_service
+    checked = _post(url, {"medications": PAIR, "unit": "Pain"})
+    form = _override_form(
+        checked.text,
+        "PC201",
+        {"tramadol", "sertraline"},
+        kind="severity",
+        scope="tramadol",
+        severity="minor",
+        unit="Pain",
+        reason="low doses, monitored",
+        author=AUTHOR,
+    )
+    answer = httpx.post(
+        f"{url}/override", data={"medications": PAIR, "unit": "Pain", **form}, timeout=30
+    )
+    assert answer.status_code == 200, answer.text[:300]
+    [made] = list_overrides(db_url)
+    assert (made.action, made.drug, made.other_drug, made.severity, made.unit) == (
+        "severity",
+        "tramadol",
+        None,
+        "minor",
+        "Pain",
+    )
+    text = _text(answer.text)
+    minor = text[text.index("MINOR (") :]
+    assert re.search(r"PC201 Interaction: tramadol \+ sertraline", minor)
+    assert "severity set to minor" in minor and "low doses, monitored" in minor
+    elsewhere = _text(_post(url, {"medications": PAIR, "unit": "ICU"}).text)
+    assert "severity set to minor" not in elsewhere
+
+
+def test_an_override_without_a_reason_is_refused_in_one_line(
+    site_service: tuple[str, str],
+) -> None:
+    from pharmcheck.overrides import history, list_overrides
+
+    url, db_url = site_service
+    checked = _post(url, {"medications": PAIR})
+    form = _override_form(
+        checked.text,
+        "PC201",
+        {"tramadol", "sertraline"},
+        kind="suppress",
+        scope="pair",
+        reason="   ",
+        author=AUTHOR,
+    )
+    answer = httpx.post(f"{url}/override", data={"medications": PAIR, **form}, timeout=30)
+    assert 400 <= answer.status_code < 500
+    [alert] = re.findall(
+        r'<div class="error" role="alert"[^>]*>(.*?)</div>', answer.text, re.DOTALL
+    )
+    assert "\n" not in alert.strip() and "needs a reason" in alert
+    assert "Traceback" not in answer.text
+    assert list_overrides(db_url) == [] and history(db_url) == []
+    assert "Suppressed by site override" not in answer.text  # and the findings are still shown
+    assert "PC201" in _text(answer.text)
+
+
+def test_a_never_suppress_finding_cannot_be_overridden(site_service: tuple[str, str]) -> None:
+    """Linezolid (an MAO-A inhibitor) with sertraline (an SSRI) is on the never-suppress list."""
+    from pharmcheck.overrides import history, list_overrides
+
+    url, db_url = site_service
+    paste = "linezolid 600 mg bid\nsertraline 50 mg daily"
+    checked = _post(url, {"medications": paste})
+    form = _override_form(
+        checked.text,
+        "PC201",
+        {"linezolid", "sertraline"},
+        kind="suppress",
+        scope="pair",
+        reason="too many alerts",
+        author=AUTHOR,
+    )
+    answer = httpx.post(f"{url}/override", data={"medications": paste, **form}, timeout=30)
+    assert answer.status_code == 422
+    text = _text(answer.text)
+    assert re.search(r"Override not saved: refused: PC201 linezolid .*never-suppress list", text)
+    assert "FDA" in text  # the list's source comes with the refusal
+    assert list_overrides(db_url) == [] and history(db_url) == []
+    assert "Suppressed by site override" not in text
+    assert "Interaction: linezolid + sertraline" in text

@@ -357,3 +357,47 @@ def test_accessibility_of_every_page(browser: Any, service_url: str, axe_source:
     page.wait_for_selector("#ward-findings", timeout=15000)
     assert _serious_violations(page, axe_source) == []
     context.close()
+
+
+def test_override_a_finding_by_keyboard(browser: Any, kb_path: Path, tmp_path: Path) -> None:
+    """Open a finding's Override action, fill it with the keyboard alone and save: the page comes
+    back with the finding suppressed, with who and why (a private KB copy keeps it to this test)."""
+    from pharmcheck.service.settings import ServiceSettings
+    from tests.service_server import serving
+
+    copy = tmp_path / "site.sqlite"
+    shutil.copyfile(kb_path, copy)
+    settings = ServiceSettings(db_url=f"sqlite:///{copy}", allow_unauthenticated=True)
+    with serving(settings) as url:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        page.goto(f"{url}/")
+        page.get_by_label("Paste the list").fill("tramadol 50 mg qid\nsertraline 50 mg daily")
+        page.get_by_role("button", name="Check", exact=True).click()
+        interaction = page.locator(".severity article", has_text="Interaction: tramadol")
+        sync_api.expect(interaction).to_have_count(1)
+        interaction.locator("summary", has_text="Override PC201").click()
+        prefix = str(interaction.locator("select[name$='-kind']").get_attribute("id"))
+        prefix = prefix.removesuffix("kind")
+        _tab_to(page, f"{prefix}kind", limit=5)
+        page.keyboard.type("s")  # suppress
+        _tab_to(page, f"{prefix}scope", limit=3)  # the pair is preselected
+        _tab_to(page, f"{prefix}reason", limit=5)
+        page.keyboard.type("Pain team reviews this pair daily")
+        _tab_to(page, f"{prefix}author", limit=3)
+        page.keyboard.type("J Smith")
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.textContent") == "Save override"
+        page.keyboard.press("Enter")
+        page.wait_for_load_state()
+        sync_api.expect(page.locator("#override-notice")).to_contain_text("suppress: PC201")
+        suppressed = page.locator("section.suppressed")
+        sync_api.expect(suppressed).to_contain_text("Suppressed by site override (1)")
+        sync_api.expect(suppressed).to_contain_text("Interaction: tramadol + sertraline")
+        sync_api.expect(suppressed).to_contain_text("by J Smith at")
+        sync_api.expect(suppressed).to_contain_text("Pain team reviews this pair daily")
+        sync_api.expect(
+            page.locator(".severity article", has_text="Interaction: tramadol")
+        ).to_have_count(0)
+        _shot(page, "override-suppressed")
+        context.close()

@@ -14,14 +14,16 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException
 
-from pharmcheck.domain import Report
+from pharmcheck.domain import Report, Severity
 from pharmcheck.engine import Checker, checker
 from pharmcheck.errors import PharmcheckError
 from pharmcheck.inputs.pasted import MAX_PASTE_CHARS
+from pharmcheck.overrides import add_override
 from pharmcheck.report.escape import visible
 from pharmcheck.service.web import ward
-from pharmcheck.service.web.forms import CheckForm, read_form
+from pharmcheck.service.web.forms import CheckForm, read_form, read_override
 from pharmcheck.service.web.view import (
+    OVERRIDE_KINDS,
     SEVERITY_MARKS,
     STATUS_CHOICES,
     line_views,
@@ -129,6 +131,30 @@ def check_page(request: Request) -> Response:
 
 @router.post("/", response_class=HTMLResponse, include_in_schema=False)
 async def check_submit(request: Request) -> Response:
+    form = await _read_check_form(request)
+    if isinstance(form, Response):
+        return form
+    data, conditions = form
+    return _checked(request, data, conditions, print_view=data.get("view") == "print")
+
+
+@router.post("/override", response_class=HTMLResponse, include_in_schema=False)
+async def override_submit(request: Request) -> Response:
+    """Save the override asked for on one finding (the check form carries it), then check again:
+    the page shows the finding as the site now reports it, or why the override was refused."""
+    form = await _read_check_form(request)
+    if isinstance(form, Response):
+        return form
+    data, conditions = form
+    try:
+        made = add_override(runner(request).kb, **read_override(data))
+    except PharmcheckError as exc:
+        return _checked(request, data, conditions, refusal=str(exc))
+    return _checked(request, data, conditions, notice=f"Saved site override {made.describe()}.")
+
+
+async def _read_check_form(request: Request) -> tuple[dict[str, str], list[str]] | Response:
+    """The check form's fields (and its conditions), or the page saying why it was refused."""
     length = request.headers.get("content-length", "")
     if length.isdigit() and int(length) > MAX_FORM_BYTES:
         return _check_response(request, None, None, _TOO_LONG, status=413)
@@ -136,14 +162,26 @@ async def check_submit(request: Request) -> Response:
         async with request.form(max_fields=MAX_FORM_FIELDS, max_part_size=MAX_FORM_BYTES) as form:
             data = {key: value for key, value in form.multi_items() if isinstance(value, str)}
             conditions = [v for v in form.getlist("condition") if isinstance(v, str)]
-            print_view = form.get("view") == "print"
     except HTTPException as exc:  # a form the parser refuses: too many fields, a part too large
         return _check_response(
             request, None, None, f"the form was refused: {exc.detail}", status=413
         )
+    if len(data.get("medications", "")) > MAX_PASTE_CHARS:
+        return _check_response(request, None, None, _TOO_LONG, status=413)
+    return data, conditions
+
+
+def _checked(
+    request: Request,
+    data: dict[str, str],
+    conditions: list[str],
+    *,
+    print_view: bool = False,
+    notice: str | None = None,
+    refusal: str | None = None,
+) -> Response:
+    """Check the form's list and render the results (with an override's outcome, if any)."""
     try:
-        if len(data.get("medications", "")) > MAX_PASTE_CHARS:
-            return _check_response(request, None, None, _TOO_LONG, status=413)
         read = read_form(data, conditions)
         medications = medications_of(read.lines)
         if not medications:
@@ -151,13 +189,21 @@ async def check_submit(request: Request) -> Response:
                 request, read, None, _NOTHING_READ if read.lines else _NOTHING_PASTED, status=422
             )
         started = time.perf_counter()
-        report = runner(request).check(medications, read.patient, as_of=read.as_of)
+        report = runner(request).check(medications, read.patient, as_of=read.as_of, unit=read.unit)
         elapsed = time.perf_counter() - started
     except PharmcheckError as exc:
         values = {**data, "conditions": [c for c in conditions if c.strip()]}
         return _check_response(request, None, None, str(exc), status=422, values=values)
     return _check_response(
-        request, read, report, None, status=200, print_view=print_view, elapsed=elapsed
+        request,
+        read,
+        report,
+        None,
+        status=200 if refusal is None else 422,
+        print_view=print_view,
+        elapsed=elapsed,
+        notice=notice,
+        refusal=refusal,
     )
 
 
@@ -171,8 +217,12 @@ def _check_response(
     values: dict[str, Any] | None = None,
     print_view: bool = False,
     elapsed: float | None = None,
+    notice: str | None = None,
+    refusal: str | None = None,
 ) -> Response:
     context = {
+        "notice": notice,
+        "refusal": refusal,
         "values": read.values if read else (values or {"conditions": []}),
         "error": error,
         "report": report,
@@ -180,6 +230,8 @@ def _check_response(
         "lines": line_views(read.raw, read.lines, read.edits, report) if read else [],
         "groups": severity_groups(report.findings) if report else [],
         "status_choices": STATUS_CHOICES,
+        "override_kinds": OVERRIDE_KINDS,
+        "severity_choices": [s.label for s in sorted(Severity, reverse=True)],
         "condition_names": condition_names(request),
         "elapsed_ms": round(elapsed * 1000, 1) if elapsed is not None else None,
         "print_view": print_view,

@@ -40,6 +40,12 @@ STATUS_CHOICES = (
     (NOT_A_MEDICATION, "not read as a medication"),
 )
 
+#: What an override from a finding may do (add_override's actions, as the page offers them).
+OVERRIDE_KINDS = (
+    ("suppress", "suppress this rule for the drug or pair chosen"),
+    ("severity", "change its severity for the drug or pair chosen"),
+)
+
 
 @dataclass(frozen=True)
 class LineView:
