@@ -6,12 +6,14 @@ service on the session KB for the whole session. Loaded by conftest.py as a plug
 
 from __future__ import annotations
 
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
@@ -51,10 +53,19 @@ def serving(settings: ServiceSettings) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def service_url(kb_url: str) -> Iterator[str]:
-    """An unauthenticated service (``--allow-unauthenticated`` on loopback) on the session KB."""
+def service_kb_url(kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A copy of the session KB for the session service: its feedback writes reach no other test."""
+    copy = tmp_path_factory.mktemp("service-kb") / "kb.sqlite"
+    shutil.copyfile(kb_path, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture(scope="session")
+def service_url(service_kb_url: str) -> Iterator[str]:
+    """An unauthenticated service (``--allow-unauthenticated`` on loopback) on a copy of the
+    session KB."""
     from pharmcheck.service.settings import ServiceSettings
 
-    settings = ServiceSettings(db_url=kb_url, allow_unauthenticated=True)
+    settings = ServiceSettings(db_url=service_kb_url, allow_unauthenticated=True)
     with serving(settings) as url:
         yield url

@@ -24,6 +24,7 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "pharmcheck.errors",
             "pharmcheck.paths",
             "pharmcheck.files",
+            "pharmcheck.extras",
             "pharmcheck.names",
             "pharmcheck.smiles_text",
             "pharmcheck.units",

@@ -135,6 +135,7 @@ CONTEXT_FIELDS = (
     "age",
     "sex",
     "crcl",
+    "serum_creatinine",  # a Cockcroft-Gault estimate stands in for a missing CrCl
     "egfr",
     "dialysis",
     "hepatic_impairment",
