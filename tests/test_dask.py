@@ -7,7 +7,6 @@ from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from click.testing import CliRunner
 
@@ -15,6 +14,7 @@ pytest.importorskip("dask.dataframe", reason="the dask extra is not installed")
 pytest.importorskip("distributed", reason="the dask extra is not installed")
 
 import dask.dataframe as dd
+import pandas as pd
 from distributed import Client, LocalCluster
 
 from pharmcheck.batch import screen_frame

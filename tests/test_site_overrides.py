@@ -9,12 +9,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pandas as pd
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pharmcheck.batch import screen
 from pharmcheck.domain import Medication, Patient, Severity
 from pharmcheck.engine import Checker
 from pharmcheck.errors import InputError
@@ -29,6 +27,9 @@ from pharmcheck.overrides import (
     review,
 )
 from pharmcheck.report import render
+
+pd = pytest.importorskip("pandas", reason="needs the batch extra (pandas): overrides on a screen")
+from pharmcheck.batch import screen  # noqa: E402 - after the skip: it imports pandas
 
 REPO = Path(__file__).resolve().parent.parent
 AUTHOR = "J Smith (pharmacist)"
