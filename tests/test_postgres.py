@@ -282,3 +282,39 @@ def test_the_audit_table_refuses_updates_and_deletes_on_postgres(pg_url: str) ->
                 conn.execute(statement)
             conn.rollback()
     assert [r["actor"] for r in history(pg_url)] == ["A"]
+
+
+def test_the_service_on_postgres_gives_the_sqlite_cards_and_stores_feedback_there(
+    service_kb_url: str, pg_url: str
+) -> None:
+    httpx = pytest.importorskip("httpx", reason="the service needs the server extra")
+    from pharmcheck.kb.site import list_feedback
+    from pharmcheck.service.settings import ServiceSettings
+    from tests import cds_data
+    from tests.service_server import serving
+
+    sign = "/cds-services/pharmcheck-order-sign"
+    answers = {}
+    for engine, url in (("sqlite", service_kb_url), ("postgres", pg_url)):
+        with serving(ServiceSettings(db_url=url, allow_unauthenticated=True)) as base:
+            answer = httpx.post(base + sign, json=cds_data.call(instance="pg-1"), timeout=30)
+            assert answer.status_code == 200, answer.text
+            # the cards link to the rule pages of the server that answered: compare without it
+            answers[engine] = json.loads(answer.text.replace(base, "BASE"))["cards"]
+            if engine == "postgres":
+                card = next(c for c in answers[engine] if "PC201" in json.dumps(c["source"]))
+                feedback = {
+                    "feedback": [
+                        {
+                            "card": card["uuid"],
+                            "outcome": "overridden",
+                            "overrideReason": {"reason": card["overrideReasons"][0]},
+                            "outcomeTimestamp": "2026-12-02T10:00:00Z",
+                        }
+                    ]
+                }
+                stored = httpx.post(base + sign + "/feedback", json=feedback, timeout=30)
+                assert stored.status_code == 200 and stored.json() == {"stored": 1}
+    assert answers["postgres"] and answers["postgres"] == answers["sqlite"]
+    on_server = [f for f in list_feedback(pg_url) if f.card_id == card["uuid"]]
+    assert [(f.rule_code, f.outcome) for f in on_server] == [("PC201", "overridden")]
