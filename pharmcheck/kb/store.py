@@ -19,7 +19,6 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 from urllib.parse import quote
@@ -166,8 +165,7 @@ def open_kb(url: str | None = None, *, build_if_missing: bool = True) -> Knowled
                 f"no knowledge base at {path}; build one with `pharmcheck db build --db {url}`"
             )
         _build_default(path)
-    query, reopen = _open_sqlite(path)
-    return KnowledgeBase(query, url, reopen)
+    return KnowledgeBase(_open_sqlite(path), url)
 
 
 def _build_default(path: Path) -> None:
@@ -227,17 +225,9 @@ class _HeldFile:
             return False
         return (held.st_dev, held.st_ino) == (named.st_dev, named.st_ino)
 
-    def contents(self) -> bytes:
-        """The whole file, read at explicit offsets (a forked child shares its parent's offset)."""
-        chunks, offset = [], 0
-        while chunk := os.pread(self._fd, 1 << 24, offset):
-            chunks.append(chunk)
-            offset += len(chunk)
-        return b"".join(chunks)
 
-
-def _open_sqlite(path: Path) -> tuple[Query, Callable[[], Query]]:
-    """A query on the KB file at ``path``, and how a forked process reopens that very file."""
+def _open_sqlite(path: Path) -> Query:
+    """A query on the KB file at ``path``, held open so a rebuild cannot swap it mid-use."""
     if path.is_dir():
         raise KnowledgeBaseError(f"{path} is a directory, not a knowledge-base file")
     for _ in range(3):
@@ -249,7 +239,7 @@ def _open_sqlite(path: Path) -> tuple[Query, Callable[[], Query]]:
             )
         conn = _connect(path)
         if held.is_at_path():  # the connection opened the file held, not one a rebuild put there
-            return _sqlite_query(conn, held), partial(_reopen, held)
+            return _sqlite_query(conn, held)
         conn.close()
     raise KnowledgeBaseError(
         f"the knowledge base {path} was replaced three times while opening it; try again"
@@ -263,19 +253,6 @@ def _connect(path: Path) -> sqlite3.Connection:
         return sqlite3.connect(uri, uri=True, check_same_thread=False)
     except sqlite3.Error as exc:
         raise KnowledgeBaseError(f"cannot open the knowledge base {path}: {exc}") from None
-
-
-def _reopen(held: _HeldFile) -> Query:
-    """A new connection to the held file: by its path while the path still names it, else a copy
-    of its contents in memory (SQLite cannot open a replaced file through /proc/self/fd)."""
-    if held.is_at_path():
-        conn = _connect(held.path)
-        if held.is_at_path():
-            return _sqlite_query(conn, held)
-        conn.close()
-    conn = sqlite3.connect(":memory:", check_same_thread=False)
-    conn.deserialize(held.contents())
-    return _sqlite_query(conn, held)
 
 
 def _sqlite_query(conn: sqlite3.Connection, held: _HeldFile) -> Query:
@@ -352,32 +329,17 @@ def schema_revision_error(
 class KnowledgeBase:
     """Read access to a built KB: name lookup, drugs, classes and every curated fact."""
 
-    def __init__(self, query: Query, url: str, reopen: Callable[[], Query] | None = None):
+    def __init__(self, query: Query, url: str):
         self.url = url
         self.location = hide_password(url)
         self._query = query
         self._query_lock = threading.Lock()  # one SQLite connection, shared by every thread
         self._memo_lock = threading.Lock()
-        self._reopen = reopen or (lambda: _sqlalchemy_query(url))
         self._check_revision()
         self.meta = dict(self._q("SELECT key, value FROM kb_metadata", {}))
         self._fuzzy: tuple[list[str], list[list[int]]] | None = None
         self._memo: dict[Any, Any] = {}
         self._load_facts()
-
-    def reconnect(self) -> None:
-        """A connection of its own to the KB this object read (a forked process must not use its
-        parent's); a KB rebuilt since is refused, never mixed with the facts already loaded."""
-        # New locks too: a thread of the parent may have held one when the process forked.
-        self._query_lock, self._memo_lock = threading.Lock(), threading.Lock()
-        self._query = self._reopen()
-        now = dict(self._q("SELECT key, value FROM kb_metadata", {}))
-        if now != self.meta:
-            raise KnowledgeBaseError(
-                f"the knowledge base {self.location} was rebuilt while in use (KB {self.version} "
-                f"built {self.meta.get('built_at')}, now KB {now.get('kb_version')} built "
-                f"{now.get('built_at')}); run again"
-            )
 
     def _q(self, sql: str, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         return self._rows(sql, params)[1]
