@@ -3,7 +3,8 @@ raises when its extra is missing (the CLI shows it as one line, exit 2).
 
 A plain ``pip install pharmcheck`` gives ``check``, ``drug``, ``rules``, ``conditions``, ``db`` and
 the library. Structures (``classify``, a SMILES on ``check``) need ``[chem]``; ``screen`` and
-``pharmcheck.screen_frame`` need ``[batch]``.
+``pharmcheck.screen_frame`` need ``[batch]``; FHIR input ``[fhir]``; ``serve`` ``[server]``;
+``screen --engine dask`` ``[dask]``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ from pharmcheck.errors import PharmcheckError
 EXTRAS: dict[str, tuple[str, ...]] = {
     "chem": ("rdkit",),
     "batch": ("pandas", "pyarrow", "openpyxl", "tqdm"),
+    "fhir": ("fhir.resources.R4B",),  # the R4-compatible models (fhir.resources 8 has no R4)
+    "server": ("fastapi", "uvicorn", "httpx", "jwt", "fhir.resources.R4B"),
+    "dask": ("pandas", "dask", "distributed"),
 }
 
 
@@ -25,7 +29,14 @@ class MissingExtraError(PharmcheckError):
 
 def missing_modules(extra: str) -> list[str]:
     """The modules of ``extra`` that are not installed (none when the extra is complete)."""
-    return [module for module in EXTRAS[extra] if find_spec(module) is None]
+    return [module for module in EXTRAS[extra] if not _installed(module)]
+
+
+def _installed(module: str) -> bool:
+    try:
+        return find_spec(module) is not None
+    except ModuleNotFoundError:  # a dotted name whose parent package is missing
+        return False
 
 
 def install_hint(extra: str) -> str:

@@ -322,14 +322,11 @@ def _screen_on_dask(
     import logging
 
     logging.getLogger("distributed").setLevel(logging.ERROR)  # its INFO/WARNING chatter on stderr
-    try:
-        from pharmcheck.batch.dask_screen import screen_on_cluster
-    except ImportError:
-        from pharmcheck.errors import InputError
+    from pharmcheck.extras import require_extra
 
-        raise InputError(
-            "--engine dask needs the dask extra: pip install 'pharmcheck[dask]'"
-        ) from None
+    require_extra("dask", "--engine dask")
+    from pharmcheck.batch.dask_screen import screen_on_cluster
+
     counts = screen_on_cluster(
         meds, patients, output, scheduler=scheduler, workers=workers, db_url=db_url, as_of=when,
         select=select, ignore=ignore, min_severity=min_severity,

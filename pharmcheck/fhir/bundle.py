@@ -8,7 +8,8 @@ from datetime import date
 from typing import Any
 
 from pharmcheck.domain import Medication, Patient
-from pharmcheck.errors import InputError, PharmcheckError
+from pharmcheck.errors import InputError
+from pharmcheck.extras import require_extra
 from pharmcheck.fhir.medications import Lookup, read_medication, reference_tail, unreadable
 from pharmcheck.fhir.models import parse_resource
 from pharmcheck.fhir.patient import (
@@ -59,12 +60,7 @@ def read_bundle(
     from pharmcheck.inputs.resolve import Resolver
     from pharmcheck.kb.store import open_kb
 
-    try:
-        import fhir.resources.R4B  # noqa: F401
-    except ImportError:
-        raise PharmcheckError(
-            "reading a FHIR Bundle needs the fhir extra: pip install 'pharmcheck[fhir]'"
-        ) from None
+    require_extra("fhir", "reading a FHIR Bundle")
     as_of = check_as_of(as_of) or date.today()
     if kb is not None and not isinstance(kb, KnowledgeBase):
         raise InputError(f"kb must be a KnowledgeBase from open_kb(), not {type(kb).__name__}")

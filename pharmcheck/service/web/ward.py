@@ -19,6 +19,7 @@ from fastapi import FastAPI, Request
 from pharmcheck.domain import Severity
 from pharmcheck.engine import Checker
 from pharmcheck.errors import InputError, PharmcheckError
+from pharmcheck.extras import require_extra
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -126,12 +127,8 @@ async def read_upload(request: Request) -> Upload:
 
 
 async def _table(upload: Any, what: str) -> pd.DataFrame:
-    try:
-        from pharmcheck.batch import read_table
-    except ImportError:
-        raise InputError(
-            "the ward page needs the batch extra: pip install 'pharmcheck[batch]'"
-        ) from None
+    require_extra("batch", "the ward page")
+    from pharmcheck.batch import read_table
 
     name = Path(upload.filename).name
     suffix = Path(name).suffix.lower()
