@@ -32,6 +32,22 @@ def kb_path(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
+def copy_of_kb(kb_path: Path, folder: Path) -> str:
+    """The URL of a copy of the session KB in ``folder``: what a test writes there (overrides,
+    feedback) reaches no other test."""
+    import shutil
+
+    copy = folder / "site.sqlite"
+    shutil.copyfile(kb_path, copy)
+    return f"sqlite:///{copy}"
+
+
+@pytest.fixture
+def private_kb_url(kb_path: Path, tmp_path: Path) -> str:
+    """A copy of the session KB for this test alone (see copy_of_kb)."""
+    return copy_of_kb(kb_path, tmp_path)
+
+
 @pytest.fixture(scope="session")
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """pharmcheck's wheel, built once per session for the tests that install it elsewhere."""

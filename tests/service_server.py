@@ -6,7 +6,6 @@ service on the session KB for the whole session. Loaded by conftest.py as a plug
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -55,9 +54,9 @@ def serving(settings: ServiceSettings) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def service_kb_url(kb_path: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
     """A copy of the session KB for the session service: its feedback writes reach no other test."""
-    copy = tmp_path_factory.mktemp("service-kb") / "kb.sqlite"
-    shutil.copyfile(kb_path, copy)
-    return f"sqlite:///{copy}"
+    from tests.conftest import copy_of_kb
+
+    return copy_of_kb(kb_path, tmp_path_factory.mktemp("service-kb"))
 
 
 @pytest.fixture(scope="session")

@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from pharmcheck.errors import InputError
 from pharmcheck.kb.site import list_feedback, record_feedback
-
-
-@pytest.fixture
-def site_db(kb_path: Path, tmp_path: Path) -> str:
-    """A private copy of the session KB, so writes never reach other tests."""
-    copy = tmp_path / "site.sqlite"
-    shutil.copyfile(kb_path, copy)
-    return f"sqlite:///{copy}"
 
 
 def overridden(db: str, card: str = "card-1", at: str = "2026-12-02T21:00:00Z") -> object:
@@ -36,11 +26,11 @@ def overridden(db: str, card: str = "card-1", at: str = "2026-12-02T21:00:00Z") 
     )
 
 
-def test_feedback_round_trip(site_db: str) -> None:
+def test_feedback_round_trip(private_kb_url: str) -> None:
     before = datetime.now(UTC) - timedelta(seconds=1)
-    stored = overridden(site_db)
+    stored = overridden(private_kb_url)
     accepted = record_feedback(
-        site_db,
+        private_kb_url,
         author="Practitioner/9",
         service_id="pharmcheck-order-sign",
         card_id="card-2",
@@ -48,7 +38,7 @@ def test_feedback_round_trip(site_db: str) -> None:
         outcome_at=datetime(2026, 12, 2, 22, 30, tzinfo=UTC),
         accepted_suggestions=["sugg-1"],
     )
-    listed = list_feedback(site_db)
+    listed = list_feedback(private_kb_url)
     assert listed == [stored, accepted]
     first = listed[0].to_dict()
     assert first["outcome"] == "overridden"
@@ -59,17 +49,17 @@ def test_feedback_round_trip(site_db: str) -> None:
     assert first["outcome_at"] == "2026-12-02T21:00:00.000000Z"
     assert listed[1].accepted_suggestions == ("sugg-1",)
     assert listed[1].to_dict()["override_reason"] is None
-    assert list_feedback(site_db, since=before) == listed
-    assert list_feedback(site_db, since=datetime.now(UTC) + timedelta(minutes=1)) == []
+    assert list_feedback(private_kb_url, since=before) == listed
+    assert list_feedback(private_kb_url, since=datetime.now(UTC) + timedelta(minutes=1)) == []
 
 
-def test_feedback_sent_twice_is_stored_once(site_db: str) -> None:
-    first = overridden(site_db)
-    again = overridden(site_db)
-    later = overridden(site_db, at="2026-12-02T21:05:00+00:00")
+def test_feedback_sent_twice_is_stored_once(private_kb_url: str) -> None:
+    first = overridden(private_kb_url)
+    again = overridden(private_kb_url)
+    later = overridden(private_kb_url, at="2026-12-02T21:05:00+00:00")
     assert again == first
     assert later != first
-    assert len(list_feedback(site_db)) == 2
+    assert len(list_feedback(private_kb_url)) == 2
 
 
 @pytest.mark.parametrize(
@@ -83,7 +73,7 @@ def test_feedback_sent_twice_is_stored_once(site_db: str) -> None:
     ],
 )
 def test_bad_feedback_is_one_line_input_error(
-    site_db: str, field: str, value: object, message: str
+    private_kb_url: str, field: str, value: object, message: str
 ) -> None:
     values: dict[str, object] = {
         "author": "Practitioner/1",
@@ -94,5 +84,5 @@ def test_bad_feedback_is_one_line_input_error(
         field: value,
     }
     with pytest.raises(InputError, match=message):
-        record_feedback(site_db, **values)  # type: ignore[arg-type]
-    assert list_feedback(site_db) == []
+        record_feedback(private_kb_url, **values)  # type: ignore[arg-type]
+    assert list_feedback(private_kb_url) == []

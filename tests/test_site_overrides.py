@@ -36,16 +36,8 @@ AUTHOR = "J Smith (pharmacist)"
 
 
 @pytest.fixture
-def site_url(kb_path: Path, tmp_path: Path) -> str:
-    """A private copy of the session KB: overrides written here reach no other test."""
-    copy = tmp_path / "site.sqlite"
-    shutil.copyfile(kb_path, copy)
-    return f"sqlite:///{copy}"
-
-
-@pytest.fixture
-def site_kb(site_url: str):  # type: ignore[no-untyped-def]
-    return open_kb(site_url)
+def site_kb(private_kb_url: str):  # type: ignore[no-untyped-def]
+    return open_kb(private_kb_url)
 
 
 def meds(*names: str) -> list[Medication]:
@@ -332,12 +324,12 @@ def test_screen_gives_what_check_gives_with_overrides(site_kb) -> None:  # type:
 
 @pytest.mark.slow
 def test_rebuild_keeps_overrides_and_review_flags_changed_facts(
-    site_url: str, tmp_path: Path
+    private_kb_url: str, tmp_path: Path
 ) -> None:
     from pharmcheck.kb.build import build
     from pharmcheck.kb.site import list_feedback, record_feedback
 
-    kb = open_kb(site_url)
+    kb = open_kb(private_kb_url)
     linezolid = add_override(
         kb, action="suppress", rule_code="PC301", drug="linezolid", reason="r1", author=AUTHOR
     )
@@ -345,7 +337,7 @@ def test_rebuild_keeps_overrides_and_review_flags_changed_facts(
         kb, action="note", drug="tramadol", note="n", reason="r2", author=AUTHOR
     )
     record_feedback(
-        site_url,
+        private_kb_url,
         author="Practitioner/1",
         service_id="svc",
         card_id="c1",
@@ -361,18 +353,20 @@ def test_rebuild_keeps_overrides_and_review_flags_changed_facts(
         text.replace("linezolid,class:maoi,major,", "linezolid,class:maoi,contraindicated,"),
         encoding="utf-8",
     )
-    build(site_url, sources)
-    rebuilt = open_kb(site_url)
+    build(private_kb_url, sources)
+    rebuilt = open_kb(private_kb_url)
     assert rebuilt.version != kb.version
-    assert [o.id for o in list_overrides(site_url)] == [linezolid.id, tramadol.id]
-    assert len(history(site_url)) == 2 and len(list_feedback(site_url)) == 1
+    assert [o.id for o in list_overrides(private_kb_url)] == [linezolid.id, tramadol.id]
+    assert len(history(private_kb_url)) == 2 and len(list_feedback(private_kb_url)) == 1
     flagged = review(rebuilt)
     assert [item.override.id for item in flagged] == [linezolid.id]  # tramadol's facts unchanged
     assert flagged[0].override.kb_version == kb.version
     change_override(rebuilt, linezolid.id, reason="reviewed after the update", author=AUTHOR)
     assert review(rebuilt) == []
-    build(site_url)  # back to the packaged sources: the overrides stay, the linezolid one flags
-    assert [i.override.id for i in review(open_kb(site_url))] == [linezolid.id]
+    build(
+        private_kb_url
+    )  # back to the packaged sources: the overrides stay, the linezolid one flags
+    assert [i.override.id for i in review(open_kb(private_kb_url))] == [linezolid.id]
 
 
 # --- the CLI --------------------------------------------------------------------------------
@@ -389,29 +383,31 @@ def run(args: list[str], url: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.mark.slow
-def test_cli_override_commands(site_url: str) -> None:
+def test_cli_override_commands(private_kb_url: str) -> None:
     added = run(
         [
             "override", "add", "suppress", "--rule", "PC301", "--drug", "linezolid",
             "--unit", "ID", "--reason", "reviewed on ID", "--author", AUTHOR, "--format", "json",
         ],
-        site_url,
+        private_kb_url,
     )  # fmt: skip
     assert added.returncode == 0, added.stderr
     made = json.loads(added.stdout)
     assert (made["action"], made["unit"], made["author"]) == ("suppress", "ID", AUTHOR)
     refused = run(
         ["override", "add", "suppress", "--rule", "PC201", "--reason", "x", "--author", "y"],
-        site_url,
+        private_kb_url,
     )
     assert refused.returncode == 2
     assert refused.stderr.count("\n") == 1 and "never-suppress" in refused.stderr
-    missing = run(["override", "add", "suppress", "--rule", "PC301", "--author", "y"], site_url)
+    missing = run(
+        ["override", "add", "suppress", "--rule", "PC301", "--author", "y"], private_kb_url
+    )
     assert missing.returncode == 2 and "--reason" in missing.stderr
-    listed = json.loads(run(["override", "list", "--format", "json"], site_url).stdout)
+    listed = json.loads(run(["override", "list", "--format", "json"], private_kb_url).stdout)
     assert [o["id"] for o in listed] == [made["id"]]
     checked = run(
-        ["check", "linezolid", "methylene blue", "--unit", "ID", "--format", "json"], site_url
+        ["check", "linezolid", "methylene blue", "--unit", "ID", "--format", "json"], private_kb_url
     )
     assert [f["code"] for f in json.loads(checked.stdout)["suppressed_findings"]] == ["PC301"]
     retired = run(
@@ -426,14 +422,16 @@ def test_cli_override_commands(site_url: str) -> None:
             "--revision",
             "1",
         ],
-        site_url,
+        private_kb_url,
     )
     assert retired.returncode == 0, retired.stderr
-    trail = json.loads(run(["override", "history", "--format", "json"], site_url).stdout)
+    trail = json.loads(run(["override", "history", "--format", "json"], private_kb_url).stdout)
     assert [(r["change"], r["actor"]) for r in trail] == [("create", AUTHOR), ("retire", "K")]
-    reviewed = run(["override", "review"], site_url)
+    reviewed = run(["override", "review"], private_kb_url)
     assert reviewed.returncode == 0 and "no override rests on facts changed" in reviewed.stdout
-    never = json.loads(run(["override", "never-suppress", "--format", "json"], site_url).stdout)
+    never = json.loads(
+        run(["override", "never-suppress", "--format", "json"], private_kb_url).stdout
+    )
     assert {"linezolid", "methylene blue", "valproic acid"} <= {e["subject"] for e in never}
 
 
@@ -519,13 +517,13 @@ def test_overrides_never_lose_a_finding(checker, chosen, unit) -> None:  # type:
 
 
 @pytest.mark.slow
-def test_writes_during_a_rebuild_are_all_kept(site_url: str) -> None:
+def test_writes_during_a_rebuild_are_all_kept(private_kb_url: str) -> None:
     """SQLite: site writes racing `db build` land in the file that ends up in place, each once."""
     import threading
 
     from pharmcheck.kb.build import build
 
-    kb = open_kb(site_url)
+    kb = open_kb(private_kb_url)
     shared = add_override(
         kb, action="note", drug="tramadol", note="n0", reason="start", author=AUTHOR
     )
@@ -544,12 +542,12 @@ def test_writes_during_a_rebuild_are_all_kept(site_url: str) -> None:
     threads = [threading.Thread(target=write, args=(w,)) for w in range(len(made))]
     for t in threads:
         t.start()
-    build(site_url)
+    build(private_kb_url)
     built.set()
     for t in threads:
         t.join(timeout=300)
     assert errors == []
-    final = list_overrides(site_url)
+    final = list_overrides(private_kb_url)
     assert [o.id for o in final] == [shared.id]
     assert final[0].revision == 1 + sum(made)
-    assert len(history(site_url, shared.id)) == 1 + sum(made)
+    assert len(history(private_kb_url, shared.id)) == 1 + sum(made)

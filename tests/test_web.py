@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import io
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -465,17 +464,15 @@ AUTHOR = "J Smith (pharmacist)"
 
 
 @pytest.fixture
-def site_service(kb_path: Path, tmp_path: Path) -> Iterator[tuple[str, str]]:
+def site_service(private_kb_url: str) -> Iterator[tuple[str, str]]:
     """The pages on a private copy of the session KB (overrides written here reach no other
     test): (base URL, database URL)."""
     from pharmcheck.service.settings import ServiceSettings
     from tests.service_server import serving
 
-    copy = tmp_path / "site.sqlite"
-    shutil.copyfile(kb_path, copy)
-    db_url = f"sqlite:///{copy}"
-    with serving(ServiceSettings(db_url=db_url, allow_unauthenticated=True)) as url:
-        yield url, db_url
+    settings = ServiceSettings(db_url=private_kb_url, allow_unauthenticated=True)
+    with serving(settings) as url:
+        yield url, private_kb_url
 
 
 def _override_form(page: str, code: str, drugs: set[str], **fields: str) -> dict[str, str]:

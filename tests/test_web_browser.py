@@ -359,15 +359,13 @@ def test_accessibility_of_every_page(browser: Any, service_url: str, axe_source:
     context.close()
 
 
-def test_override_a_finding_by_keyboard(browser: Any, kb_path: Path, tmp_path: Path) -> None:
+def test_override_a_finding_by_keyboard(browser: Any, private_kb_url: str) -> None:
     """Open a finding's Override action, fill it with the keyboard alone and save: the page comes
     back with the finding suppressed, with who and why (a private KB copy keeps it to this test)."""
     from pharmcheck.service.settings import ServiceSettings
     from tests.service_server import serving
 
-    copy = tmp_path / "site.sqlite"
-    shutil.copyfile(kb_path, copy)
-    settings = ServiceSettings(db_url=f"sqlite:///{copy}", allow_unauthenticated=True)
+    settings = ServiceSettings(db_url=private_kb_url, allow_unauthenticated=True)
     with serving(settings) as url:
         context = browser.new_context(viewport={"width": 1280, "height": 900})
         page = context.new_page()
