@@ -10,12 +10,16 @@ Every type a report holds is exported here. Names are imported on first use, so
 ``screen_dask`` needs Dask, the [dask] extra).
 """
 
+from __future__ import annotations
+
 from importlib import import_module
-from typing import TYPE_CHECKING, Any
 
 from pharmcheck._version import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads it the same)
 if TYPE_CHECKING:
+    from typing import Any
+
     from pharmcheck.batch import screen_frame
     from pharmcheck.batch.dask_screen import screen_dask
     from pharmcheck.domain import (

@@ -1,3 +1,3 @@
-from pharmcheck.cli import main
+from pharmcheck.entry import main
 
 main()

@@ -40,7 +40,16 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("report", ("pharmcheck.report",)),
     ("batch", ("pharmcheck.batch",)),
     # The package itself is the public facade: it re-exports the engine and the batch.
-    ("interfaces", ("pharmcheck.cli", "pharmcheck.service", "pharmcheck.__main__", "pharmcheck")),
+    (
+        "interfaces",
+        (
+            "pharmcheck.cli",
+            "pharmcheck.entry",
+            "pharmcheck.service",
+            "pharmcheck.__main__",
+            "pharmcheck",
+        ),
+    ),
 )
 
 

@@ -19,10 +19,20 @@ from typing import Any, ClassVar, NoReturn
 import click
 
 from pharmcheck._version import __version__
+from pharmcheck.entry import (
+    COMMANDS,
+    EXIT_BROKEN_PIPE,
+    EXIT_ERROR,
+    GROUP_HELP,
+    HELP_OPTIONS,
+    MAX_CONTENT_WIDTH,
+    PROG,
+    VERSION_MESSAGE,
+    VERSION_OPTION_HELP,
+    VERSION_OPTIONS,
+    drop_pending_output,
+)
 from pharmcheck.errors import PharmcheckError
-
-EXIT_ERROR = 2
-EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what any Unix tool returns when its reader goes away
 
 
 class CliError(click.ClickException):
@@ -44,55 +54,7 @@ class CliError(click.ClickException):
 class _Group(click.Group):
     """Subcommands are imported when they run (or are listed), so ``--help`` costs little."""
 
-    # name: (module, the command's short help, listed by --help; a test keeps the two equal)
-    COMMANDS: ClassVar[dict[str, tuple[str, str]]] = {
-        "check": (
-            "check_command",
-            "Check MEDICATIONS (names or whole sig strings) for myoclonus risks.",
-        ),
-        "classify": (
-            "classify_command",
-            (
-                "Identify and classify STRUCTURE (a SMILES, an InChI or a molfile "
-                "path) against the KB."
-            ),
-        ),
-        "conditions": (
-            "conditions_command",
-            (
-                "List the conditions `--condition` understands, or those whose "
-                "name, synonym or code (ICD-10-CM, SNOMED CT) contains TEXT."
-            ),
-        ),
-        "db": ("db_commands", "Build, migrate, describe and verify the knowledge base."),
-        "drug": ("drug_commands", "Look up what the knowledge base knows about a drug."),
-        "feedback": (
-            "feedback_command",
-            "Report the CDS Hooks feedback received: accepted and overridden cards, with reasons.",
-        ),
-        "override": (
-            "override_commands",
-            (
-                "Suppress, re-grade or annotate findings for this site (or one unit), "
-                "with an audit trail."
-            ),
-        ),
-        "rules": (
-            "rules_command",
-            "List every rule, or show one rule's documentation (by code or name).",
-        ),
-        "serve": (
-            "serve_command",
-            "Run the CDS Hooks service (order-select, order-sign, patient-view) over HTTP.",
-        ),
-        "screen": (
-            "screen_command",
-            (
-                "Screen MEDS (one row per medication: patient_id, name, and optionally "
-                "dose, frequency, route, start, stop, status) for every patient at once."
-            ),
-        ),
-    }
+    COMMANDS: ClassVar[dict[str, tuple[str, str]]] = COMMANDS
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(self.COMMANDS)
@@ -135,22 +97,25 @@ class _Group(click.Group):
             ) from None
 
 
-CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+CONTEXT_SETTINGS = {"help_option_names": list(HELP_OPTIONS), "max_content_width": MAX_CONTENT_WIDTH}
 
 
-@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
-@click.version_option(__version__, "-V", "--version", prog_name="pharmcheck")
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS, help=GROUP_HELP)
+@click.version_option(
+    __version__,
+    *VERSION_OPTIONS,
+    prog_name=PROG,
+    message=VERSION_MESSAGE,
+    help=VERSION_OPTION_HELP,
+)
 def cli() -> None:
-    """Screen a medication list for drugs that cause or worsen myoclonus.
-
-    Start with `pharmcheck check DRUG ...`; `pharmcheck COMMAND -h` explains each command.
-    """
+    """The group; its help is ``GROUP_HELP``, which ``pharmcheck.entry`` also prints."""
 
 
 def _reader_gone() -> NoReturn:
     """Exit quietly with 141; output still buffered goes nowhere instead of failing again at
     exit."""
-    _drop_pending_output()
+    drop_pending_output()
     raise SystemExit(EXIT_BROKEN_PIPE)
 
 
@@ -172,7 +137,7 @@ def main() -> NoReturn:
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
     try:
-        cli(prog_name="pharmcheck")
+        cli(prog_name=PROG)
         code = 0
     except SystemExit as done:
         code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
@@ -185,15 +150,7 @@ def main() -> NoReturn:
     except OSError as exc:
         print(f"pharmcheck: error: {exc.strerror or exc}", file=sys.stderr)
         code = EXIT_ERROR
-        _drop_pending_output()
+        drop_pending_output()
     except ValueError:  # stdout closed by the caller: nothing is pending
         pass
     raise SystemExit(code)
-
-
-def _drop_pending_output() -> None:
-    """Send what stdout still holds nowhere, so the exit does not fail writing it again."""
-    try:
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    except (OSError, ValueError):  # a stdout without a file descriptor (as under a test runner)
-        pass
