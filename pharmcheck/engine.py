@@ -27,7 +27,6 @@ from pharmcheck.domain import (
 )
 from pharmcheck.errors import InputError
 from pharmcheck.inputs import typecheck
-from pharmcheck.inputs.conditions import resolve_condition
 from pharmcheck.inputs.patient import validate_patient
 from pharmcheck.inputs.renal import cockcroft_gault
 from pharmcheck.inputs.resolve import Resolution, Resolver
@@ -45,11 +44,11 @@ from pharmcheck.inputs.sig import (
 from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
 from pharmcheck.names import lower_key
-from pharmcheck.overrides import SiteRules, site_rules
 from pharmcheck.rules import Rule, select_rules
 from pharmcheck.rules.base import CheckContext
 
 if TYPE_CHECKING:
+    from pharmcheck.overrides import SiteRules
     from pharmcheck.structures import StructureMatch
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
@@ -173,7 +172,7 @@ class Checker:
         except ValueError as exc:
             raise InputError(str(exc)) from None
         meds = typecheck.medication_list(medications)
-        site = site_rules(self._kb, unit)
+        site = _site_rules(self._kb, unit)
         resolved: list[ResolvedMedication] = []
         unrecognized: list[Unrecognized] = []
         notes = list(typecheck.check_selectors(notes, "notes"))
@@ -486,6 +485,10 @@ class Checker:
         )
 
     def _condition_ids(self, conditions: tuple[str, ...]) -> PatientConditions:
+        if not conditions:  # most checks: condition resolution is then not even imported
+            return PatientConditions(frozenset(), (), ())
+        from pharmcheck.inputs.conditions import resolve_condition
+
         ids, notes, missing = set(), [], []
         for text in conditions:
             found = resolve_condition(self._kb, text)
@@ -587,6 +590,16 @@ def validate_medication(med: Medication, as_of: date) -> None:
 
 _CHECKERS: dict[str, Checker] = {}
 _CHECKERS_LOCK = threading.Lock()
+
+
+def _site_rules(kb: KnowledgeBase, unit: str | None) -> SiteRules | None:
+    """The site overrides in force for ``unit``; None when no unit is named and the KB holds no
+    override (the overrides module is then not imported: it is most of a check's start-up)."""
+    if unit is None and not kb.site_override_rows():
+        return None
+    from pharmcheck.overrides import site_rules
+
+    return site_rules(kb, unit)
 
 
 def checker(db_url: str | None = None) -> Checker:

@@ -6,7 +6,7 @@ import sys
 from dataclasses import replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -22,6 +22,9 @@ from pharmcheck.domain import (
     Severity,
 )
 from pharmcheck.files import refuse_clashes, replacing
+
+if TYPE_CHECKING:
+    from pharmcheck.inputs.document import CheckRequest
 
 
 def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> int:
@@ -156,37 +159,17 @@ def check(
     """
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
-    from pharmcheck.engine import checker
-    from pharmcheck.errors import InputError
-    from pharmcheck.fhir import is_bundle, read_bundle
-    from pharmcheck.inputs.document import (
-        CheckRequest,
-        load_document,
-        parse_date,
-        read_text,
-        request_from_data,
-    )
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
     refuse_clashes([("report", output)], [("input file", input_file)])
-    request = CheckRequest((), Patient(), None)
-    given_as_of = parse_date(as_of, "--as-of") if as_of else None
-    read_notes: list[str] = []
-    if input_file:
-        data = load_document(read_text(input_file), input_file)
-        if is_bundle(data):
-            when = given_as_of or date.today()
-            bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
-            if not bundle_meds and not medications:
-                raise InputError(
-                    f"{input_file}: the FHIR Bundle holds no MedicationRequest or "
-                    "MedicationStatement to check"
-                )
-            request = CheckRequest(tuple(bundle_meds), bundle_patient, when)
-        else:
-            request = request_from_data(data, input_file)
-    meds = request.medications + tuple(Medication(name=m) for m in medications)
+    given_as_of = _as_of(as_of) if as_of else None
+    request, read_notes = (
+        _read_input(input_file, given_as_of, db_url, bool(medications))
+        if input_file
+        else (None, [])
+    )
+    meds = (request.medications if request else ()) + tuple(Medication(name=m) for m in medications)
     if not meds:
         raise click.UsageError("give at least one medication (or --input FILE)")
     overrides: dict[str, Any] = {
@@ -206,10 +189,9 @@ def check(
         }.items()
         if v is not None
     }
-    patient = replace(
-        request.patient, **overrides, conditions=request.patient.conditions + tuple(conditions)
-    )
-    when = given_as_of or request.as_of or date.today()
+    given = request.patient if request else Patient()
+    patient = replace(given, **overrides, conditions=given.conditions + tuple(conditions))
+    when = given_as_of or (request.as_of if request else None) or date.today()
     report = run_check(
         meds,
         patient,
@@ -232,3 +214,32 @@ def check(
         write_stdout(text)
     if not exit_zero:
         raise SystemExit(exit_code(report, Severity.parse(fail_on), allow_unrecognized))
+
+
+def _as_of(text: str) -> date:
+    from pharmcheck.inputs.document import parse_date
+
+    return parse_date(text, "--as-of")
+
+
+def _read_input(
+    input_file: str, given_as_of: date | None, db_url: str | None, names_given: bool
+) -> tuple[CheckRequest, list[str]]:
+    """The request in ``--input`` (a JSON or YAML request, or a FHIR Bundle) and the notes on how
+    it was read. Its readers are imported here: a check of names alone needs none of them."""
+    from pharmcheck.engine import checker
+    from pharmcheck.errors import InputError
+    from pharmcheck.fhir import is_bundle, read_bundle
+    from pharmcheck.inputs.document import CheckRequest, load_document, read_text, request_from_data
+
+    data = load_document(read_text(input_file), input_file)
+    if not is_bundle(data):
+        return request_from_data(data, input_file), []
+    when = given_as_of or date.today()
+    bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
+    if not bundle_meds and not names_given:
+        raise InputError(
+            f"{input_file}: the FHIR Bundle holds no MedicationRequest or "
+            "MedicationStatement to check"
+        )
+    return CheckRequest(tuple(bundle_meds), bundle_patient, when), read_notes
