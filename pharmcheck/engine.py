@@ -594,7 +594,7 @@ _CHECKERS_LOCK = threading.Lock()
 
 def _site_rules(kb: KnowledgeBase, unit: str | None) -> SiteRules | None:
     """The site overrides in force for ``unit``; None when no unit is named and the KB holds no
-    override (the overrides module is then not imported: it is most of a check's start-up)."""
+    override, without importing the overrides module (3-6 ms of a check's start-up)."""
     if unit is None and not kb.site_override_rows():
         return None
     from pharmcheck.overrides import site_rules

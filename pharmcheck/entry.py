@@ -13,6 +13,10 @@ import sys
 
 from pharmcheck._version import __version__
 
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads it the same)
+if TYPE_CHECKING:
+    from typing import NoReturn
+
 PROG = "pharmcheck"
 HELP_OPTIONS = ("-h", "--help")
 HELP_OPTION_HELP = "Show this message and exit."  # click's own, for the help option it adds
@@ -79,7 +83,7 @@ def main() -> None:
     """Run ``pharmcheck`` with the process's arguments."""
     args = sys.argv[1:]
     if not args or (len(args) == 1 and args[0] in HELP_OPTIONS + VERSION_OPTIONS):
-        # without click: --help in 1.9x `python -c pass` instead of 4.2x (bench_check.py)
+        # no click: --help in 2.0-2.2x `python -c pass`, not 4.3-4.9x (bench_check.py, load 4)
         _print(*group_output(args, help_width()))
     from pharmcheck.cli import main as run_click
 
@@ -134,16 +138,21 @@ def _definitions(rows: list[tuple[str, str]], width: int, indent: str) -> list[s
     return lines
 
 
-def _print(code: int, text: str) -> None:
-    """Write to stdout (to stderr for an error) and exit with ``code``; 141 when the reader went
-    away, as ``pharmcheck.cli.main`` does."""
+def _print(code: int, text: str) -> NoReturn:
+    """Write to stdout (to stderr for an error) and exit with ``code``; as ``pharmcheck.cli.main``,
+    141 when the reader went away and 2 when the output cannot be written."""
     stream = sys.stdout if code == 0 else sys.stderr
     try:
-        stream.write(text)
-        stream.flush()
+        if stream is not None:  # None: the stream was closed before the start
+            stream.write(text)
+            stream.flush()
     except BrokenPipeError:
         drop_pending_output()
         raise SystemExit(EXIT_BROKEN_PIPE) from None
+    except OSError as exc:
+        print(f"pharmcheck: error: {exc.strerror or exc}", file=sys.stderr)
+        drop_pending_output()
+        raise SystemExit(EXIT_ERROR) from None
     raise SystemExit(code)
 
 

@@ -83,3 +83,17 @@ def test_a_check_with_a_condition_still_reads_it() -> None:
     code, stdout, _, modules = run_program(args)
     assert code == 0 and b'"unrecognized": []' in stdout
     assert "pharmcheck.inputs.conditions" in modules
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full (Linux)")
+def test_help_that_cannot_be_written_is_a_one_line_error() -> None:
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "pharmcheck", "--help"],
+            stdout=full,
+            capture_output=False,
+            stderr=subprocess.PIPE,
+            check=False,
+        )
+    assert done.returncode == 2
+    assert done.stderr.decode() == "pharmcheck: error: No space left on device\n"
