@@ -91,7 +91,6 @@ def test_help_that_cannot_be_written_is_a_one_line_error() -> None:
         done = subprocess.run(
             [sys.executable, "-m", "pharmcheck", "--help"],
             stdout=full,
-            capture_output=False,
             stderr=subprocess.PIPE,
             check=False,
         )
