@@ -212,6 +212,12 @@ class Ward:
             results.append(() if finding is None else (finding,))
         return self.emit(patients, key, results)
 
+    def patients_with(self, groups: np.ndarray) -> np.ndarray:
+        """Per patient, whether one of ``groups`` (a mask or indices of groups) is the patient's."""
+        mask = np.zeros(len(self.patients), dtype=bool)
+        mask[self.group_patient[groups]] = True
+        return mask
+
     # --- the patient's context ------------------------------------------------------------
 
     @cached_property
@@ -237,6 +243,12 @@ class Ward:
     def context(self, patient: int) -> CheckContext:
         """A context with this patient's state (shared by every patient in the same state)."""
         return self._contexts[1][int(self._contexts[0][patient])]
+
+    def per_state(self, read: Callable[[CheckContext], Any], dtype: Any = bool) -> np.ndarray:
+        """Per patient, ``read(context)``, computed once per distinct patient state: ``read``
+        may read only what the state holds (``CONTEXT_FIELDS`` and the conditions)."""
+        states, contexts = self._contexts
+        return pick(np.array([read(c) for c in contexts], dtype=dtype), states)
 
     def condition(self, name: str) -> np.ndarray:
         """Per patient: the :func:`state_code` of whether the patient has the condition."""

@@ -13,6 +13,8 @@ from pharmcheck.rules.condition import (
     hepatic_of,
     merge_parents,
     renal_band_reported,
+    reproductive_rules,
+    reproductive_status_wanted,
     syndrome_aggravation,
 )
 from pharmcheck.rules.organ import (
@@ -122,6 +124,8 @@ def drug_condition_frame(ward: Ward) -> list[Emitted]:
 
 @patient_filter("PC703")
 def reproductive_status_not_given(ward: Ward) -> np.ndarray:
-    return np.array(
-        [p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool
-    )
+    """Patients on a drug with reproductive rules whose status the rule asks for."""
+    drugs = {d for d, facts in ward.per_drug(reproductive_rules).items() if facts}
+    flagged = ward.patients_with(ward.drug_mask(drugs))
+    flagged &= ward.per_state(lambda ctx: reproductive_status_wanted(ctx.patient))
+    return flagged

@@ -539,20 +539,10 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
     if level not in HEPATIC_RANK:
         return
     for drug_id, meds in ctx.active_drugs().items():
-        facts = [
-            f
-            for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
-            if (
-                f["impairment"] == "any"
-                or HEPATIC_RANK.get(str(f["impairment"]), 9) <= HEPATIC_RANK[level]
-            )
-        ]
-        if not facts:
+        reported = reported_hepatic_cautions(ctx, drug_id, level)
+        if reported is None:
             continue
-        worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
-        severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
-        if hepatic_rule_severity(ctx, drug_id) >= severity:
-            continue  # PC702's hepatic-impairment rule carries it, these cautions in its message
+        facts, severity = reported
         drug = meds[0].drug
         yield hepatic_caution.finding(
             drugs=[drug],
@@ -566,3 +556,25 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
             ),
             references=[r.cite() for f in facts for r in f.references],
         )
+
+
+def reported_hepatic_cautions(
+    ctx: CheckContext, drug_id: int, level: str
+) -> tuple[list[Fact], Severity] | None:
+    """The drug's hepatic cautions that apply at this level of impairment, and their severity;
+    None when it has none, or when PC702's hepatic-impairment rule carries them."""
+    facts = [
+        f
+        for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
+        if (
+            f["impairment"] == "any"
+            or HEPATIC_RANK.get(str(f["impairment"]), 9) <= HEPATIC_RANK[level]
+        )
+    ]
+    if not facts:
+        return None
+    worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
+    severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
+    if hepatic_rule_severity(ctx, drug_id) >= severity:
+        return None  # PC702's hepatic-impairment rule carries it, these cautions in its message
+    return facts, severity

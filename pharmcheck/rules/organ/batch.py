@@ -13,6 +13,7 @@ from pharmcheck.rules.organ import (
     renal_findings,
     renal_unknown_finding,
     renally_critical,
+    reported_hepatic_cautions,
     with_cautions,
 )
 from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
@@ -88,5 +89,14 @@ def renal_function_unknown(ward: Ward) -> list[Emitted]:
 
 
 @patient_filter("PC503")  # runs per patient: the hepatic level decides
-def hepatic_impairment_given(ward: Ward) -> np.ndarray:
-    return np.array([p.hepatic_impairment in HEPATIC_RANK for p in ward.patients], dtype=bool)
+def with_a_hepatic_caution(ward: Ward) -> np.ndarray:
+    """Patients whose level of hepatic impairment gives one of their drugs a reported caution."""
+    level = ward.per_state(lambda ctx: ctx.patient.hepatic_impairment, object)
+    reported = ward.per_drug(
+        lambda ctx, d: {n for n in HEPATIC_RANK if reported_hepatic_cautions(ctx, d, n)}
+    )
+    flagged = np.zeros(len(ward.patients), dtype=bool)
+    for name in HEPATIC_RANK:
+        drugs = {d for d, levels in reported.items() if name in levels}
+        flagged |= (level == name) & ward.patients_with(ward.drug_mask(drugs))
+    return flagged
