@@ -28,7 +28,7 @@ import pandas as pd
 
 from pharmcheck.domain import Finding, MyoclonusState, Patient, ResolvedMedication
 from pharmcheck.kb.store import KnowledgeBase
-from pharmcheck.rules.base import CONTEXT_FIELDS, CheckContext
+from pharmcheck.rules.base import CONTEXT_FIELDS, DERIVED_CONDITIONS, CheckContext
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -250,14 +250,32 @@ class Ward:
         states, contexts = self._contexts
         return pick(np.array([read(c) for c in contexts], dtype=dtype), states)
 
+    @cached_property
+    def _condition_sets(self) -> tuple[np.ndarray, list[CheckContext]]:
+        """Per patient an id of its given conditions; per id, a context with only those."""
+        ids: dict[frozenset[int], int] = {}
+        codes = np.fromiter(
+            (ids.setdefault(c, len(ids)) for c in self.condition_ids),
+            dtype=np.int64,
+            count=len(self.condition_ids),
+        )
+        return codes, [CheckContext(self.kb, Patient(), (), self.today, c) for c in ids]
+
+    def per_condition_set(
+        self, read: Callable[[CheckContext], Any], dtype: Any = bool
+    ) -> np.ndarray:
+        """Per patient, ``read(context)``, computed once per distinct set of given conditions:
+        ``read`` may read only the given conditions, no patient field."""
+        sets, contexts = self._condition_sets
+        return pick(np.array([read(c) for c in contexts], dtype=dtype), sets)
+
     def condition(self, name: str) -> np.ndarray:
-        """Per patient: the :func:`state_code` of whether the patient has the condition."""
+        """Per patient: the :func:`state_code` of whether the patient has the condition (one read
+        per set of given conditions, unless the patient fields can tell it too)."""
 
         def compute() -> np.ndarray:
-            per_state = np.array(
-                [state_code(c.has_condition(name)) for c in self._contexts[1]], dtype=np.int8
-            )
-            return per_state[self._contexts[0]] if len(per_state) else per_state
+            read = self.per_state if name in DERIVED_CONDITIONS else self.per_condition_set
+            return read(lambda c: state_code(c.has_condition(name)), np.int8)
 
         return self.memo(("condition", name), compute)
 

@@ -20,7 +20,7 @@ from pharmcheck.rules.condition import (
 from pharmcheck.rules.organ import (
     RENAL_CONDITIONS,
 )
-from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter, pick
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
@@ -78,14 +78,10 @@ def _via(ward: Ward, condition: str) -> np.ndarray:
     (``CheckContext.condition_via``), which name it in the finding."""
 
     def compute() -> np.ndarray:
-        states, first = np.unique(ward.patient_state, return_index=True)
         ids: dict[tuple[str, ...], int] = {}
-        per_state = np.zeros(int(states.max()) + 1 if len(states) else 0, dtype=np.int64)
-        for state, patient in zip(states.tolist(), first.tolist(), strict=True):
-            per_state[state] = ids.setdefault(
-                ward.context(patient).condition_via(condition), len(ids)
-            )
-        return pick(per_state, ward.patient_state)
+        return ward.per_condition_set(
+            lambda ctx: ids.setdefault(ctx.condition_via(condition), len(ids)), np.int64
+        )
 
     return ward.memo(("condition-via", condition), compute)
 
