@@ -10,7 +10,7 @@ from pharmcheck.inputs.formulation import formulation_of
 from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.causative import (
     REGIMEN_CONDITIONS,
-    _causing_finding,
+    causing_text,
     context_conditions,
     raises_risk,
     regimen_condition,
@@ -166,29 +166,29 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
     first_med = ward.group_first_med[groups]
     patients = ward.group_patient[groups]
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(
-        drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id
-    )
+    first, text_key = distinct_rows(drugs, codes, myoclonus[patients], partner_id, treated_id)
     contexts = {
         m: CheckContext(ward.kb, Patient(myoclonus=m), (), ward.today, frozenset()) for m in states
     }
-    results = []
+    texts = []
     for g in first.tolist():
         drug = int(drugs[g])
         found = assertion[drug]
         fact = found[0]  # type: ignore[index]
         ctx = contexts[states[myoclonus[patients[g]]]]
         count = len(context_conditions(ctx, drug, fact))
-        results.append(
-            (
-                _causing_finding(
-                    ctx,
-                    found,  # type: ignore[arg-type]
-                    ward.meds[first_med[g]],
-                    decode(int(codes[g]), count),
-                    partner_tuples[partner_id[g]],
-                    treated_labels[treated_id[g]],
-                ),
+        texts.append(
+            causing_text(
+                ctx,
+                found,  # type: ignore[arg-type]
+                ward.meds[first_med[g]],
+                decode(int(codes[g]), count),
+                partner_tuples[partner_id[g]],
+                treated_labels[treated_id[g]],
             )
         )
+    first, key = distinct_rows(text_key, dose_id[first_med])  # the text, then its dose
+    results = [
+        (texts[text_key[g]].finding(ward.meds[first_med[g]].daily_dose),) for g in first.tolist()
+    ]
     return [ward.emit(patients, key, results)]
