@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, TypeVar, TypeVarTuple, cast
 
 import numpy as np
@@ -227,8 +228,9 @@ class Ward:
         ids: dict[tuple[Any, ...], int] = {}
         contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)
+        fields = attrgetter(*CONTEXT_FIELDS)
         for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
-            key = (*(getattr(p, name) for name in CONTEXT_FIELDS), conditions)
+            key = (fields(p), conditions)
             found = ids.get(key)
             if found is None:
                 found = ids[key] = len(contexts)

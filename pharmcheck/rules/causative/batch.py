@@ -118,17 +118,7 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
     """Per signature of the asserted groups, the state of a condition read from the regimens."""
 
     def compute() -> np.ndarray:
-        # All the condition reads of a regimen: its drug, daily dose, history, route and formulation
-        # (a high dose is judged against the maximum for them); one call per distinct.
-        reads: dict[tuple[object, ...], int] = {}
-        first: list[int] = []
-        read_of = np.empty(len(ward.meds), dtype=np.int64)
-        for i, m in enumerate(ward.meds):
-            read_of[i] = reads.setdefault(
-                (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
-            )
-            if read_of[i] == len(first):
-                first.append(i)
+        read_of, first = ward.memo("regimen-reads", _regimen_reads, ward)
         per_read = np.array(
             [state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
             dtype=np.int64,
@@ -145,6 +135,22 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
         return states
 
     return ward.memo(("regimen-state", condition), compute)
+
+
+def _regimen_reads(ward: Ward) -> tuple[np.ndarray, list[int]]:
+    """Per med, an id of all the condition reads of a regimen: its drug, daily dose, history,
+    route and formulation (a high dose is judged against the maximum for them); per id, its first
+    med."""
+    reads: dict[tuple[object, ...], int] = {}
+    first: list[int] = []
+    read_of = np.empty(len(ward.meds), dtype=np.int64)
+    for i, m in enumerate(ward.meds):
+        read_of[i] = reads.setdefault(
+            (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
+        )
+        if read_of[i] == len(first):
+            first.append(i)
+    return read_of, first
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:
