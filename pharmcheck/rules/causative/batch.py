@@ -25,6 +25,7 @@ from pharmcheck.rules.ward import (
     Ward,
     code_state,
     distinct_rows,
+    distinct_sets,
     frame,
     state_code,
 )
@@ -78,14 +79,15 @@ def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[st
         )
         kept = pairs[raising[key] if len(key) else np.zeros(0, dtype=bool)]
         names = ward.drug_names
-        found: dict[int, list[str]] = {}
-        for g, other in zip(kept["group_x"].tolist(), kept["drug_y"].tolist(), strict=True):
-            found.setdefault(g, []).append(names[other])
-        ids: dict[tuple[str, ...], int] = {(): 0}
+        in_order = sorted(names, key=names.__getitem__)  # partners are named in name order
+        rank = np.zeros(max(names, default=0) + 1, dtype=np.int64)
+        rank[in_order] = np.arange(len(in_order))
+        group, partner = kept["group_x"].to_numpy(), rank[kept["drug_y"].to_numpy()]
+        order = np.lexsort((partner, group))
+        groups, key, sets = distinct_sets(group[order], partner[order])
         per_group = np.zeros(len(ward.group_drug), dtype=np.int64)
-        for g, partners in found.items():
-            per_group[g] = ids.setdefault(tuple(sorted(partners)), len(ids))
-        return per_group, list(ids)
+        per_group[groups] = key + 1  # id 0 is no partner
+        return per_group, [(), *(tuple(names[in_order[r]] for r in s) for s in sets)]
 
     per_group, tuples = ward.memo("raising-partners", compute)
     return per_group[groups], tuples
