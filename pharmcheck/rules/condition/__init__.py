@@ -15,8 +15,7 @@ from pharmcheck.rules.base import (
     SubjectMatch,
     rule,
 )
-from pharmcheck.rules.dose import summed_over, total_daily_mg
-from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findings
+from pharmcheck.rules.organ import RENAL_CONDITIONS, renal_findings, renal_reads
 
 _CHILDBEARING_AGES = (12, 55)
 
@@ -107,19 +106,9 @@ def renal_band_reported(
     ctx: CheckContext, renal: RenalFunction, drug_id: int, meds: list[ResolvedMedication]
 ) -> bool:
     """Whether PC501 reports the drug above info (and so carries its renal condition rules)."""
-    total, _ = total_daily_mg(meds)
     return any(
         f.severity > Severity.INFO
-        for f in renal_findings(
-            ctx,
-            drug_id,
-            meds[0].drug,
-            renal,
-            meds[0].route,
-            doses_per_day(meds),
-            total,
-            summed_over(meds),
-        )
+        for f in renal_findings(ctx, drug_id, meds[0].drug, renal, *renal_reads(meds))
     )
 
 

@@ -17,9 +17,7 @@ from pharmcheck.rules.condition import (
     reproductive_status_wanted,
     syndrome_aggravation,
 )
-from pharmcheck.rules.organ import (
-    RENAL_CONDITIONS,
-)
+from pharmcheck.rules.organ import RENAL_CONDITIONS, renal_reads
 from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
 
 
@@ -96,7 +94,8 @@ def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
     patients = ward.group_patient[groups[banded]]
     drugs = ward.group_drug[groups[banded]]
     signatures = ward.group_signature[groups[banded]]
-    first, key = distinct_rows(drugs, renal_of[patients], signatures)
+    reads_of, _ = ward.signature_reads(renal_reads, groups[banded])
+    first, key = distinct_rows(drugs, renal_of[patients], reads_of[signatures])
     states = []
     for i in first.tolist():
         renal = renals[renal_of[patients[i]]]

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import (
     HEPATIC_RANK,
-    doses_per_day,
     renal_condition_rules,
     renal_findings,
+    renal_reads,
     renal_unknown_finding,
     renally_critical,
     reported_hepatic_cautions,
@@ -25,35 +24,28 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
     groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
     patients = ward.group_patient[groups]
-    # what the finding reads of the entries: the first route, doses a day, summed dose, entries
-    reads_of, reads = ward.signature_reads(
-        lambda meds: (
-            meds[0].route,
-            doses_per_day(meds),
-            total_daily_mg(meds)[0],
-            summed_over(meds),
-        ),
-        groups,
-    )
+    reads_of, reads = ward.signature_reads(renal_reads, groups)
     drugs = ward.group_drug[groups]
     cautions = _renal_caution_mask(ward, groups)
     first, key = distinct_rows(
         drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions
     )
     results = []
-    for g in first.tolist():
-        drug = int(drugs[g])
-        read = reads[reads_of[ward.group_signature[groups[g]]]]
-        renal = renals[renal_of[patients[g]]]
+    for drug, read, renal, caution in zip(
+        drugs[first].tolist(),
+        reads_of[ward.group_signature[groups[first]]].tolist(),
+        renal_of[patients[first]].tolist(),
+        cautions[first].tolist(),
+        strict=True,
+    ):
         rules = renal_condition_rules(ward.lookup, drug)
         applying = tuple(
-            (fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1
+            (fact, label) for i, (fact, _, label) in enumerate(rules) if caution >> i & 1
         )
-        results.append(
-            with_cautions(
-                renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read), applying
-            )
+        found = renal_findings(
+            ward.lookup, drug, ward.drug_names[drug], renals[renal], *reads[read]
         )
+        results.append(with_cautions(found, applying))
     return [ward.emit(patients, key, results)]
 
 
