@@ -1087,3 +1087,15 @@ def test_check_never_imports_the_batch_forms_numpy_or_pandas(kb_url: str) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_same_patient_pairs_is_a_self_join_on_the_patient() -> None:
+    import numpy as np
+
+    from pharmcheck.rules.ward import same_patient_pairs
+
+    one, other = same_patient_pairs(np.array([0, 0, 1, 2, 2, 2]))
+    # positions 0-1 are one patient's, 2 is alone, 3-5 another's: every ordered pair within each
+    expected = {(0, 1), (1, 0), (3, 4), (3, 5), (4, 3), (4, 5), (5, 3), (5, 4)}
+    assert sorted(zip(one.tolist(), other.tolist(), strict=True)) == sorted(expected)
+    assert [len(a) for a in same_patient_pairs(np.zeros(0, dtype=np.int64))] == [0, 0]

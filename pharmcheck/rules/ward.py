@@ -362,6 +362,22 @@ def distinct_sets(
     return patients[starts], inverse, sets
 
 
+def same_patient_pairs(patients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of distinct positions (i, j) with the same patient (``patients``
+    sorted), as two arrays of positions: a self-join on the patient."""
+    if not len(patients):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, patients[1:] != patients[:-1]])
+    sizes = np.diff(np.r_[starts, len(patients)])
+    size_of, start_of = np.repeat(sizes, sizes), np.repeat(starts, sizes)
+    one = np.repeat(np.arange(len(patients)), size_of)
+    other = np.repeat(start_of, size_of) + (
+        np.arange(len(one)) - np.repeat(np.cumsum(size_of) - size_of, size_of)
+    )
+    distinct = one != other
+    return one[distinct], other[distinct]
+
+
 Frame = Callable[[Ward], list[Emitted]]
 PatientFilter = Callable[[Ward], np.ndarray]
 FRAMES: dict[str, Frame] = {}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from pharmcheck.domain import Patient
 from pharmcheck.inputs.formulation import formulation_of
@@ -27,6 +26,7 @@ from pharmcheck.rules.ward import (
     distinct_rows,
     distinct_sets,
     frame,
+    same_patient_pairs,
     state_code,
 )
 
@@ -67,22 +67,19 @@ def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[st
     def compute() -> tuple[np.ndarray, list[tuple[str, ...]]]:
         participating = ward.per_drug(interacts)
         inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
-        side = pd.DataFrame(
-            {"patient": ward.group_patient[inter], "drug": ward.group_drug[inter], "group": inter}
-        )
-        pairs = side.merge(side, on="patient")
-        pairs = pairs[pairs["drug_x"] != pairs["drug_y"]]
-        x, y = pairs["drug_x"].to_numpy(), pairs["drug_y"].to_numpy()
+        one, other = same_patient_pairs(ward.group_patient[inter])
+        one, other = inter[one], inter[other]  # groups; a patient's groups are distinct drugs
+        x, y = ward.group_drug[one], ward.group_drug[other]
         first, key = distinct_rows(x, y)
         raising = np.array(
             [raises_risk(ward.lookup, int(x[i]), int(y[i])) for i in first.tolist()], dtype=bool
         )
-        kept = pairs[raising[key] if len(key) else np.zeros(0, dtype=bool)]
+        kept = raising[key] if len(key) else np.zeros(0, dtype=bool)
         names = ward.drug_names
         in_order = sorted(names, key=names.__getitem__)  # partners are named in name order
         rank = np.zeros(max(names, default=0) + 1, dtype=np.int64)
         rank[in_order] = np.arange(len(in_order))
-        group, partner = kept["group_x"].to_numpy(), rank[kept["drug_y"].to_numpy()]
+        group, partner = one[kept], rank[y[kept]]
         order = np.lexsort((partner, group))
         groups, key, sets = distinct_sets(group[order], partner[order])
         per_group = np.zeros(len(ward.group_drug), dtype=np.int64)
