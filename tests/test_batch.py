@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from itertools import product
 from pathlib import Path
 from typing import cast
 
@@ -492,37 +495,36 @@ ENTRIES = st.tuples(
     st.sampled_from(STRUCTURES),
     st.sampled_from(["", "epilepsy", "pain", "panic disorder"]),
 )
-PEOPLE = st.fixed_dictionaries(
-    {
-        "crcl": st.sampled_from(["", "8", "25", "45", "90"]),
-        "egfr": st.sampled_from(["", "12", "50"]),
-        "dialysis": st.sampled_from(["", "none", "hemodialysis"]),
-        "hepatic_impairment": st.sampled_from(["", "none", "severe"]),
-        "age": st.sampled_from(["", "16", "30", "70", "80"]),
-        "sex": st.sampled_from(["", "female", "male"]),
-        "pregnant": st.sampled_from(["", "no", "yes"]),
-        "childbearing_potential": st.sampled_from(["", "no", "yes"]),
-        "conditions": st.sampled_from(
-            [
-                "",
-                "juvenile myoclonic epilepsy",
-                "dehydration",
-                "epilepsy;dehydration",
-                "Juvenile Myoclonic Epilepsy (JME);made-up syndrome",
-                "G40.834",
-                "progressive myoclonus epilepsy;ULD",
-                "ESRD;CKD",
-                "Dravet syndrome",
-                "Lafora disease",
-                "Jeavons syndrome;epilepsy",
-                "MERRF;ULD",
-            ]
-        ),
-        "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
-        "weight_kg": st.sampled_from(["", "25", "70", "999"]),
-        "as_of": st.sampled_from(["", "2026-11-20"]),
-    }
-)
+FIELD_VALUES = {  # each patient field, with values to draw
+    "crcl": st.sampled_from(["", "8", "25", "45", "90"]),
+    "egfr": st.sampled_from(["", "12", "50"]),
+    "dialysis": st.sampled_from(["", "none", "hemodialysis"]),
+    "hepatic_impairment": st.sampled_from(["", "none", "mild", "moderate", "severe"]),
+    "age": st.sampled_from(["", "11", "12", "16", "30", "55", "56", "70", "80"]),
+    "sex": st.sampled_from(["", "female", "male"]),
+    "pregnant": st.sampled_from(["", "no", "yes"]),
+    "childbearing_potential": st.sampled_from(["", "no", "yes"]),
+    "conditions": st.sampled_from(
+        [
+            "",
+            "juvenile myoclonic epilepsy",
+            "dehydration",
+            "epilepsy;dehydration",
+            "Juvenile Myoclonic Epilepsy (JME);made-up syndrome",
+            "G40.834",
+            "progressive myoclonus epilepsy;ULD",
+            "ESRD;CKD",
+            "Dravet syndrome",
+            "Lafora disease",
+            "Jeavons syndrome;epilepsy",
+            "MERRF;ULD",
+        ]
+    ),
+    "myoclonus": st.sampled_from(["", "present", "worsening", "absent"]),
+    "weight_kg": st.sampled_from(["", "25", "70", "999"]),
+    "as_of": st.sampled_from(["", "2026-11-20"]),
+}
+PEOPLE = st.fixed_dictionaries(FIELD_VALUES)
 
 
 def _patient(pid: str, fields: dict[str, str]) -> Patient:
@@ -587,6 +589,36 @@ def _rejected_by_check(checker, medication: Medication, patient: Patient, as_of:
     return False
 
 
+@contextmanager
+def selected_by_filters() -> Iterator[dict[str, set[str]]]:
+    """While open, the ids of the patients that each rule's patient filter selects in a screen."""
+    from pharmcheck.batch import screening
+
+    selected: dict[str, set[str]] = {}
+    originals = dict(screening.FILTERS)
+
+    def recording(code, select):  # type: ignore[no-untyped-def]
+        def recorded(ward):  # type: ignore[no-untyped-def]
+            mask = select(ward)
+            selected[code] = {p.id for p, chosen in zip(ward.patients, mask, strict=True) if chosen}
+            return mask
+
+        return recorded
+
+    screening.FILTERS.update({code: recording(code, f) for code, f in originals.items()})
+    try:
+        yield selected
+    finally:
+        screening.FILTERS.update(originals)
+
+
+def assert_filters_select(selected: dict[str, set[str]], pid: str, findings) -> None:  # type: ignore[no-untyped-def]
+    """A patient the check form of a per-patient rule flags is one its filter selects."""
+    for finding in findings:
+        if finding.code in selected:
+            assert pid in selected[finding.code], (finding.code, pid, finding.message)
+
+
 @given(
     st.lists(st.tuples(st.lists(ENTRIES, min_size=1, max_size=6), PEOPLE), min_size=1, max_size=4)
 )
@@ -602,7 +634,8 @@ def test_batch_equals_check_over_every_input_column_and_patient_field(checker, w
     patients = pd.DataFrame(
         [{"patient_id": f"p{i}", **fields} for i, (_, fields) in enumerate(ward)]
     )
-    out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
+    with selected_by_filters() as selected:
+        out = screen_frame(meds, patients, runner=checker, as_of=AS_OF)
     rejected = set(out[out["category"] == "rejected-row"]["title"])
     for i, (_, fields) in enumerate(ward):
         patient = _patient(f"p{i}", fields)
@@ -617,6 +650,7 @@ def test_batch_equals_check_over_every_input_column_and_patient_field(checker, w
         if not accepted:
             continue
         report = checker.check(accepted, patient, as_of=when)
+        assert_filters_select(selected, f"p{i}", report.findings)
         batch = out[(out["patient_id"] == f"p{i}") & ~out["category"].isin(NOT_FINDINGS)]
         expected = [
             (
@@ -673,12 +707,13 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
             for k, v in example.patient.items()
         }
         people.append({"patient_id": f"e{i}", **fields})
-    out = screen_frame(
-        pd.DataFrame(meds, columns=["patient_id", "name", "status"]),
-        pd.DataFrame(people).fillna(""),
-        runner=checker,
-        as_of=AS_OF,
-    )
+    with selected_by_filters() as selected:
+        out = screen_frame(
+            pd.DataFrame(meds, columns=["patient_id", "name", "status"]),
+            pd.DataFrame(people).fillna(""),
+            runner=checker,
+            as_of=AS_OF,
+        )
     flagged = 0
     for i, example in enumerate(examples):
         report = checker.check(
@@ -686,6 +721,7 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
             patient_from({"id": f"e{i}", **example.patient}),
             as_of=date.fromisoformat(example.patient.get("as_of", AS_OF.isoformat())),
         )
+        assert_filters_select(selected, f"e{i}", report.findings)
         batch = out[(out["patient_id"] == f"e{i}") & ~out["category"].isin(NOT_FINDINGS)]
         assert list(zip(batch["code"], batch["severity"], batch["message"], strict=True)) == [
             (f.code, f.severity.label, f.message) for f in report.findings
@@ -696,6 +732,68 @@ def test_every_rule_example_screened_as_one_ward_matches_check(checker) -> None:
         ]
         flagged += bool(report.findings)
     assert len(examples) > 30 and flagged > 20
+
+
+def test_each_patient_filter_selects_every_patient_its_rule_flags(checker) -> None:  # type: ignore[no-untyped-def]
+    """Every combination of the patient fields that the per-patient rules read (sex, age at the
+    edges of the childbearing range, pregnancy, childbearing potential, hepatic level), on drugs
+    with reproductive rules, hepatic cautions at some levels only, a tolerance or a withdrawal
+    risk, given since January and beside a stopped drug: a patient that a per-patient rule flags
+    in ``check`` is one its filter selects."""
+    from pharmcheck.batch.screening import FILTERS
+
+    given = [
+        "valproic acid 500 mg bd",
+        "pethidine 50 mg q4h",
+        "venlafaxine 75 mg bd",
+        "tapentadol 50 mg q6h",
+        "clonazepam 0.5 mg bd",
+        "tramadol 50 mg qid",
+    ]
+    stopped = ["clonazepam 1 mg bd", "baclofen 10 mg tds", "amlodipine 5 mg daily"]
+    blank = dict.fromkeys(FIELD_VALUES, "")
+    people = [
+        {**blank, "sex": sex, "age": age, "pregnant": pregnant}
+        | {"childbearing_potential": potential, "hepatic_impairment": hepatic}
+        for sex, age, pregnant, potential, hepatic in product(
+            ["", "female", "male"],
+            ["", "11", "12", "55", "56"],
+            ["", "no"],
+            ["", "yes"],
+            ["", "none", "mild", "moderate", "severe"],
+        )
+    ]
+    wards = [
+        (f"p{i}", drug, stopped[i % len(stopped)], fields)
+        for i, (drug, fields) in enumerate(product(given, people))
+    ]
+    blank_row = dict.fromkeys(MED_FIELDS, "")
+    rows = [
+        {"patient_id": pid, **blank_row, "name": drug, "start": "2026-01-10"}
+        for pid, drug, _, _ in wards
+    ] + [
+        {"patient_id": pid, **blank_row, "name": gone, "status": "stopped"}
+        for pid, _, gone, _ in wards
+    ]
+    codes = sorted(FILTERS)
+    with selected_by_filters() as selected:
+        screen_frame(
+            pd.DataFrame(rows, columns=["patient_id", *MED_FIELDS]),
+            pd.DataFrame([{"patient_id": pid, **fields} for pid, _, _, fields in wards]),
+            runner=checker,
+            as_of=AS_OF,
+            select=codes,
+        )
+    flagged: set[str] = set()
+    for pid, drug, gone, fields in wards:
+        meds = [
+            _medication({**blank_row, "name": drug, "start": "2026-01-10"}),
+            _medication({**blank_row, "name": gone, "status": "stopped"}),
+        ]
+        report = checker.check(meds, _patient(pid, fields), as_of=AS_OF, select=codes)
+        assert_filters_select(selected, pid, report.findings)
+        flagged |= {f.code for f in report.findings}
+    assert {"PC503", "PC601", "PC611", "PC703"} <= flagged  # each rule is put to the test
 
 
 @pytest.mark.parametrize(
@@ -989,3 +1087,15 @@ def test_check_never_imports_the_batch_forms_numpy_or_pandas(kb_url: str) -> Non
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "[]"
+
+
+def test_same_patient_pairs_is_a_self_join_on_the_patient() -> None:
+    import numpy as np
+
+    from pharmcheck.rules.ward import same_patient_pairs
+
+    one, other = same_patient_pairs(np.array([0, 0, 1, 2, 2, 2]))
+    # positions 0-1 are one patient's, 2 is alone, 3-5 another's: every ordered pair within each
+    expected = {(0, 1), (1, 0), (3, 4), (3, 5), (4, 3), (4, 5), (5, 3), (5, 4)}
+    assert sorted(zip(one.tolist(), other.tolist(), strict=True)) == sorted(expected)
+    assert [len(a) for a in same_patient_pairs(np.zeros(0, dtype=np.int64))] == [0, 0]

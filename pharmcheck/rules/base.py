@@ -306,30 +306,18 @@ class CheckContext:
     def has_condition(self, condition: str) -> bool | None:
         """True, False, or None when the patient data cannot tell. A condition is had when it or
         one of its descendants in the KB's is-a hierarchy is given (ULD is a progressive myoclonus
-        epilepsy)."""
-        cid = self.kb.condition_by_name.get(condition)
-        if cid is not None and (
-            cid in self._condition_ids or self._condition_ids & self.kb.condition_descendants[cid]
-        ):
+        epilepsy), or when the patient fields say so (``DERIVED_CONDITIONS``)."""
+        if self.has_given_condition(condition):
             return True
-        p, renal = self.patient, self.renal
-        if condition == "renal-impairment":
-            if renal is None:
-                return None
-            return renal.dialysis is not None or (renal.value or 0) < _RENAL_IMPAIRMENT_BELOW
-        if condition == "end-stage-renal-disease":
-            if renal is None:
-                return None
-            return renal.dialysis is not None or (renal.value or 0) < _ESRD_BELOW
-        if condition == "hepatic-impairment":
-            return None if p.hepatic_impairment is None else p.hepatic_impairment != "none"
-        if condition == "pregnancy":
-            return p.pregnant
-        if condition == "childbearing-potential":
-            return p.childbearing_potential
-        if condition == "elderly":
-            return None if p.age is None else p.age >= 65
-        return False
+        derive = DERIVED_CONDITIONS.get(condition)
+        return False if derive is None else derive(self)
+
+    def has_given_condition(self, condition: str) -> bool:
+        """Whether the condition, or one of its descendants, is among the given conditions."""
+        cid = self.kb.condition_by_name.get(condition)
+        return cid is not None and bool(
+            cid in self._condition_ids or self._condition_ids & self.kb.condition_descendants[cid]
+        )
 
     def condition_via(self, condition: str) -> tuple[str, ...]:
         """When the patient has ``condition`` only through given descendants, their labels; else
@@ -345,6 +333,34 @@ class CheckContext:
     @property
     def myoclonus_present(self) -> bool:
         return self.patient.myoclonus in ("present", "worsening")
+
+
+def _renal_impairment(ctx: CheckContext, below: float) -> bool | None:
+    renal = ctx.renal
+    if renal is None:
+        return None
+    return renal.dialysis is not None or (renal.value or 0) < below
+
+
+def _hepatic_impairment(ctx: CheckContext) -> bool | None:
+    level = ctx.patient.hepatic_impairment
+    return None if level is None else level != "none"
+
+
+def _elderly(ctx: CheckContext) -> bool | None:
+    return None if ctx.patient.age is None else ctx.patient.age >= 65
+
+
+#: The conditions a patient can have without their being given: each one's reading of the patient
+#: fields (True, False, or None when they cannot tell). Any other condition is had only as given.
+DERIVED_CONDITIONS: dict[str, Callable[[CheckContext], bool | None]] = {
+    "renal-impairment": lambda ctx: _renal_impairment(ctx, _RENAL_IMPAIRMENT_BELOW),
+    "end-stage-renal-disease": lambda ctx: _renal_impairment(ctx, _ESRD_BELOW),
+    "hepatic-impairment": _hepatic_impairment,
+    "pregnancy": lambda ctx: ctx.patient.pregnant,
+    "childbearing-potential": lambda ctx: ctx.patient.childbearing_potential,
+    "elderly": _elderly,
+}
 
 
 def cite(facts: Iterable[Fact]) -> Iterator[str]:

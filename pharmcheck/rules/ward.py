@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from operator import attrgetter
 from typing import Any, TypeVar, TypeVarTuple, cast
 
 import numpy as np
@@ -28,7 +29,7 @@ import pandas as pd
 
 from pharmcheck.domain import Finding, MyoclonusState, Patient, ResolvedMedication
 from pharmcheck.kb.store import KnowledgeBase
-from pharmcheck.rules.base import CONTEXT_FIELDS, CheckContext
+from pharmcheck.rules.base import CONTEXT_FIELDS, DERIVED_CONDITIONS, CheckContext
 
 T = TypeVar("T")
 Ts = TypeVarTuple("Ts")
@@ -212,6 +213,12 @@ class Ward:
             results.append(() if finding is None else (finding,))
         return self.emit(patients, key, results)
 
+    def patients_with(self, groups: np.ndarray) -> np.ndarray:
+        """Per patient, whether one of ``groups`` (a mask or indices of groups) is the patient's."""
+        mask = np.zeros(len(self.patients), dtype=bool)
+        mask[self.group_patient[groups]] = True
+        return mask
+
     # --- the patient's context ------------------------------------------------------------
 
     @cached_property
@@ -221,8 +228,9 @@ class Ward:
         ids: dict[tuple[Any, ...], int] = {}
         contexts: list[CheckContext] = []
         state = np.empty(len(self.patients), dtype=np.int64)
+        fields = attrgetter(*CONTEXT_FIELDS)
         for i, (p, conditions) in enumerate(zip(self.patients, self.condition_ids, strict=True)):
-            key = (*(getattr(p, name) for name in CONTEXT_FIELDS), conditions)
+            key = (fields(p), conditions)
             found = ids.get(key)
             if found is None:
                 found = ids[key] = len(contexts)
@@ -238,14 +246,38 @@ class Ward:
         """A context with this patient's state (shared by every patient in the same state)."""
         return self._contexts[1][int(self._contexts[0][patient])]
 
+    def per_state(self, read: Callable[[CheckContext], Any], dtype: Any = bool) -> np.ndarray:
+        """Per patient, ``read(context)``, computed once per distinct patient state: ``read``
+        may read only what the state holds (``CONTEXT_FIELDS`` and the conditions)."""
+        states, contexts = self._contexts
+        return pick(np.array([read(c) for c in contexts], dtype=dtype), states)
+
+    @cached_property
+    def _condition_sets(self) -> tuple[np.ndarray, list[CheckContext]]:
+        """Per patient an id of its given conditions; per id, a context with only those."""
+        ids: dict[frozenset[int], int] = {}
+        codes = np.fromiter(
+            (ids.setdefault(c, len(ids)) for c in self.condition_ids),
+            dtype=np.int64,
+            count=len(self.condition_ids),
+        )
+        return codes, [CheckContext(self.kb, Patient(), (), self.today, c) for c in ids]
+
+    def per_condition_set(
+        self, read: Callable[[CheckContext], Any], dtype: Any = bool
+    ) -> np.ndarray:
+        """Per patient, ``read(context)``, computed once per distinct set of given conditions:
+        ``read`` may read only the given conditions, no patient field."""
+        sets, contexts = self._condition_sets
+        return pick(np.array([read(c) for c in contexts], dtype=dtype), sets)
+
     def condition(self, name: str) -> np.ndarray:
-        """Per patient: the :func:`state_code` of whether the patient has the condition."""
+        """Per patient: the :func:`state_code` of whether the patient has the condition (one read
+        per set of given conditions, unless the patient fields can tell it too)."""
 
         def compute() -> np.ndarray:
-            per_state = np.array(
-                [state_code(c.has_condition(name)) for c in self._contexts[1]], dtype=np.int8
-            )
-            return per_state[self._contexts[0]] if len(per_state) else per_state
+            read = self.per_state if name in DERIVED_CONDITIONS else self.per_condition_set
+            return read(lambda c: state_code(c.has_condition(name)), np.int8)
 
         return self.memo(("condition", name), compute)
 
@@ -328,6 +360,22 @@ def distinct_sets(
     first, inverse = distinct_rows(*matrix.T)
     sets = [tuple(v for v in row if v >= 0) for row in matrix[first].tolist()]
     return patients[starts], inverse, sets
+
+
+def same_patient_pairs(patients: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of distinct positions (i, j) with the same patient (``patients``
+    sorted), as two arrays of positions: a self-join on the patient."""
+    if not len(patients):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    starts = np.flatnonzero(np.r_[True, patients[1:] != patients[:-1]])
+    sizes = np.diff(np.r_[starts, len(patients)])
+    size_of, start_of = np.repeat(sizes, sizes), np.repeat(starts, sizes)
+    one = np.repeat(np.arange(len(patients)), size_of)
+    other = np.repeat(start_of, size_of) + (
+        np.arange(len(one)) - np.repeat(np.cumsum(size_of) - size_of, size_of)
+    )
+    distinct = one != other
+    return one[distinct], other[distinct]
 
 
 Frame = Callable[[Ward], list[Emitted]]

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
-from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.risk import risk_assertion as speaking_assertion
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, SubjectMatch, rule
@@ -372,6 +373,43 @@ def _causing_finding(
     partners: tuple[str, ...],
     treated: str | None,
 ) -> Finding:
+    return causing_text(ctx, found, med, states, partners, treated).finding(med.daily_dose)
+
+
+@dataclass(frozen=True)
+class CausingText:
+    """A PC101 finding but for the daily dose its message quotes (the batch shares one among
+    regimens that differ only in it)."""
+
+    drug: str
+    severity: Severity
+    before_dose: str
+    after_dose: str
+    recommendation: str
+    evidence: str
+    references: tuple[str, ...]
+
+    def finding(self, daily: Quantity | None) -> Finding:
+        dose_text = f"; daily dose {daily}" if daily else ""
+        return myoclonus_causing_drug.finding(
+            drugs=[self.drug],
+            severity=self.severity,
+            message=f"{self.before_dose}{dose_text}{self.after_dose}",
+            recommendation=self.recommendation,
+            evidence=self.evidence,
+            references=self.references,
+        )
+
+
+def causing_text(
+    ctx: CheckContext,
+    found: tuple[Fact, SubjectMatch],
+    med: ResolvedMedication,
+    states: tuple[bool | None, ...],
+    partners: tuple[str, ...],
+    treated: str | None,
+) -> CausingText:
+    """Reads the patient's myoclonus of ``ctx`` and the drug of ``med``, not its dose."""
     fact, match = found
     drug = med.drug
     raising, noted, unknown = classify_context(ctx, med.drug_id, fact, states)
@@ -416,23 +454,18 @@ def _causing_finding(
         )
     if unknown:
         notes.append(f"risk depends on {', '.join(unknown)}, which the input does not give")
-    daily = med.daily_dose
-    dose_text = f"; daily dose {daily}" if daily else ""
     dependence = {"yes": "dose-dependent", "no": "not clearly dose-dependent"}.get(
         fact["dose_dependent"], ""
     )
-    message = (
+    return CausingText(
+        drug,
+        severity,
         f"{drug}{match.describe()}: myoclonus risk graded {fact['grade']} "
-        f"(evidence {fact['evidence']}{', ' + dependence if dependence else ''}){dose_text}. "
-        f"{fact['summary']}" + (f" Context: {'; '.join(notes)}." if notes else "")
-    )
-    return myoclonus_causing_drug.finding(
-        drugs=[drug],
-        severity=severity,
-        message=message,
-        recommendation=_recommendation(ctx, med, treated, myoclonus),
-        evidence=evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
-        references=[r.cite() for r in fact.references],
+        f"(evidence {fact['evidence']}{', ' + dependence if dependence else ''})",
+        f". {fact['summary']}" + (f" Context: {'; '.join(notes)}." if notes else ""),
+        _recommendation(ctx, med, treated, myoclonus),
+        evidence_level(fact["evidence"], lowered=1 if match.inferred else 0),
+        tuple(r.cite() for r in fact.references),
     )
 
 

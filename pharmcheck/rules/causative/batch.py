@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from pharmcheck.domain import Patient
 from pharmcheck.inputs.formulation import formulation_of
 from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.causative import (
     REGIMEN_CONDITIONS,
-    _causing_finding,
+    causing_text,
     context_conditions,
     raises_risk,
     regimen_condition,
@@ -25,7 +24,9 @@ from pharmcheck.rules.ward import (
     Ward,
     code_state,
     distinct_rows,
+    distinct_sets,
     frame,
+    same_patient_pairs,
     state_code,
 )
 
@@ -66,26 +67,24 @@ def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[st
     def compute() -> tuple[np.ndarray, list[tuple[str, ...]]]:
         participating = ward.per_drug(interacts)
         inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
-        side = pd.DataFrame(
-            {"patient": ward.group_patient[inter], "drug": ward.group_drug[inter], "group": inter}
-        )
-        pairs = side.merge(side, on="patient")
-        pairs = pairs[pairs["drug_x"] != pairs["drug_y"]]
-        x, y = pairs["drug_x"].to_numpy(), pairs["drug_y"].to_numpy()
+        one, other = same_patient_pairs(ward.group_patient[inter])
+        one, other = inter[one], inter[other]  # groups; a patient's groups are distinct drugs
+        x, y = ward.group_drug[one], ward.group_drug[other]
         first, key = distinct_rows(x, y)
         raising = np.array(
             [raises_risk(ward.lookup, int(x[i]), int(y[i])) for i in first.tolist()], dtype=bool
         )
-        kept = pairs[raising[key] if len(key) else np.zeros(0, dtype=bool)]
+        kept = raising[key] if len(key) else np.zeros(0, dtype=bool)
         names = ward.drug_names
-        found: dict[int, list[str]] = {}
-        for g, other in zip(kept["group_x"].tolist(), kept["drug_y"].tolist(), strict=True):
-            found.setdefault(g, []).append(names[other])
-        ids: dict[tuple[str, ...], int] = {(): 0}
+        in_order = sorted(names, key=names.__getitem__)  # partners are named in name order
+        rank = np.zeros(max(names, default=0) + 1, dtype=np.int64)
+        rank[in_order] = np.arange(len(in_order))
+        group, partner = one[kept], rank[y[kept]]
+        order = np.lexsort((partner, group))
+        groups, key, sets = distinct_sets(group[order], partner[order])
         per_group = np.zeros(len(ward.group_drug), dtype=np.int64)
-        for g, partners in found.items():
-            per_group[g] = ids.setdefault(tuple(sorted(partners)), len(ids))
-        return per_group, list(ids)
+        per_group[groups] = key + 1  # id 0 is no partner
+        return per_group, [(), *(tuple(names[in_order[r]] for r in s) for s in sets)]
 
     per_group, tuples = ward.memo("raising-partners", compute)
     return per_group[groups], tuples
@@ -118,17 +117,7 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
     """Per signature of the asserted groups, the state of a condition read from the regimens."""
 
     def compute() -> np.ndarray:
-        # All the condition reads of a regimen: its drug, daily dose, history, route and formulation
-        # (a high dose is judged against the maximum for them); one call per distinct.
-        reads: dict[tuple[object, ...], int] = {}
-        first: list[int] = []
-        read_of = np.empty(len(ward.meds), dtype=np.int64)
-        for i, m in enumerate(ward.meds):
-            read_of[i] = reads.setdefault(
-                (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
-            )
-            if read_of[i] == len(first):
-                first.append(i)
+        read_of, first = ward.memo("regimen-reads", _regimen_reads, ward)
         per_read = np.array(
             [state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
             dtype=np.int64,
@@ -145,6 +134,22 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
         return states
 
     return ward.memo(("regimen-state", condition), compute)
+
+
+def _regimen_reads(ward: Ward) -> tuple[np.ndarray, list[int]]:
+    """Per med, an id of all the condition reads of a regimen: its drug, daily dose, history,
+    route and formulation (a high dose is judged against the maximum for them); per id, its first
+    med."""
+    reads: dict[tuple[object, ...], int] = {}
+    first: list[int] = []
+    read_of = np.empty(len(ward.meds), dtype=np.int64)
+    for i, m in enumerate(ward.meds):
+        read_of[i] = reads.setdefault(
+            (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
+        )
+        if read_of[i] == len(first):
+            first.append(i)
+    return read_of, first
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:
@@ -166,29 +171,29 @@ def myoclonus_causing_drug(ward: Ward) -> list[Emitted]:
     first_med = ward.group_first_med[groups]
     patients = ward.group_patient[groups]
     drugs = ward.group_drug[groups]
-    first, key = distinct_rows(
-        drugs, codes, myoclonus[patients], dose_id[first_med], partner_id, treated_id
-    )
+    first, text_key = distinct_rows(drugs, codes, myoclonus[patients], partner_id, treated_id)
     contexts = {
         m: CheckContext(ward.kb, Patient(myoclonus=m), (), ward.today, frozenset()) for m in states
     }
-    results = []
+    texts = []
     for g in first.tolist():
         drug = int(drugs[g])
         found = assertion[drug]
         fact = found[0]  # type: ignore[index]
         ctx = contexts[states[myoclonus[patients[g]]]]
         count = len(context_conditions(ctx, drug, fact))
-        results.append(
-            (
-                _causing_finding(
-                    ctx,
-                    found,  # type: ignore[arg-type]
-                    ward.meds[first_med[g]],
-                    decode(int(codes[g]), count),
-                    partner_tuples[partner_id[g]],
-                    treated_labels[treated_id[g]],
-                ),
+        texts.append(
+            causing_text(
+                ctx,
+                found,  # type: ignore[arg-type]
+                ward.meds[first_med[g]],
+                decode(int(codes[g]), count),
+                partner_tuples[partner_id[g]],
+                treated_labels[treated_id[g]],
             )
         )
+    first, key = distinct_rows(text_key, dose_id[first_med])  # the text, then its dose
+    results = [
+        (texts[text_key[g]].finding(ward.meds[first_med[g]].daily_dose),) for g in first.tolist()
+    ]
     return [ward.emit(patients, key, results)]

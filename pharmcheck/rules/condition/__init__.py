@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from pharmcheck.domain import Finding, ResolvedMedication, Severity, evidence_level
+from pharmcheck.domain import Finding, Patient, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import (
     CheckContext,
@@ -15,8 +15,7 @@ from pharmcheck.rules.base import (
     SubjectMatch,
     rule,
 )
-from pharmcheck.rules.dose import summed_over, total_daily_mg
-from pharmcheck.rules.organ import RENAL_CONDITIONS, doses_per_day, renal_findings
+from pharmcheck.rules.organ import RENAL_CONDITIONS, renal_findings, renal_reads
 
 _CHILDBEARING_AGES = (12, 55)
 
@@ -107,19 +106,9 @@ def renal_band_reported(
     ctx: CheckContext, renal: RenalFunction, drug_id: int, meds: list[ResolvedMedication]
 ) -> bool:
     """Whether PC501 reports the drug above info (and so carries its renal condition rules)."""
-    total, _ = total_daily_mg(meds)
     return any(
         f.severity > Severity.INFO
-        for f in renal_findings(
-            ctx,
-            drug_id,
-            meds[0].drug,
-            renal,
-            meds[0].route,
-            doses_per_day(meds),
-            total,
-            summed_over(meds),
-        )
+        for f in renal_findings(ctx, drug_id, meds[0].drug, renal, *renal_reads(meds))
     )
 
 
@@ -351,15 +340,9 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
 )
 def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
     p = ctx.patient
+    if not reproductive_status_wanted(p):
+        return
     sex = (p.sex or "").lower()
-    if (
-        (sex and sex not in ("f", "female", "woman"))
-        or p.childbearing_potential is not None
-        or p.pregnant is not None
-    ):
-        return
-    if p.age is not None and not _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]:
-        return
     missing = (
         "pregnancy status and childbearing potential"
         if sex
@@ -367,7 +350,7 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
     )
     who = "this female patient's" if sex else "this patient's"
     for drug_id, meds in ctx.active_drugs().items():
-        facts = ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id)
+        facts = reproductive_rules(ctx, drug_id)
         if facts:
             yield childbearing_potential_unknown.finding(
                 drugs=[meds[0].drug],
@@ -379,6 +362,24 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
                 "--childbearing-potential).",
                 references=[r.cite() for f in facts for r in f.references],
             )
+
+
+def reproductive_status_wanted(p: Patient) -> bool:
+    """Whether the patient may be a woman of childbearing age (female or sex not given, age in
+    range or not given) whose pregnancy status and childbearing potential are both not given."""
+    sex = (p.sex or "").lower()
+    if (
+        (sex and sex not in ("f", "female", "woman"))
+        or p.childbearing_potential is not None
+        or p.pregnant is not None
+    ):
+        return False
+    return p.age is None or _CHILDBEARING_AGES[0] <= p.age <= _CHILDBEARING_AGES[1]
+
+
+def reproductive_rules(ctx: CheckContext, drug_id: int) -> list[Fact]:
+    """The drug's condition rules for pregnancy or childbearing potential (memoised per KB)."""
+    return ctx.memo(("PC703", drug_id), _reproductive_rules, ctx, drug_id)
 
 
 def _reproductive_rules(ctx: CheckContext, drug_id: int) -> list[Fact]:

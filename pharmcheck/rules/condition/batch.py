@@ -13,12 +13,12 @@ from pharmcheck.rules.condition import (
     hepatic_of,
     merge_parents,
     renal_band_reported,
+    reproductive_rules,
+    reproductive_status_wanted,
     syndrome_aggravation,
 )
-from pharmcheck.rules.organ import (
-    RENAL_CONDITIONS,
-)
-from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter, pick
+from pharmcheck.rules.organ import RENAL_CONDITIONS, renal_reads
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
@@ -76,14 +76,10 @@ def _via(ward: Ward, condition: str) -> np.ndarray:
     (``CheckContext.condition_via``), which name it in the finding."""
 
     def compute() -> np.ndarray:
-        states, first = np.unique(ward.patient_state, return_index=True)
         ids: dict[tuple[str, ...], int] = {}
-        per_state = np.zeros(int(states.max()) + 1 if len(states) else 0, dtype=np.int64)
-        for state, patient in zip(states.tolist(), first.tolist(), strict=True):
-            per_state[state] = ids.setdefault(
-                ward.context(patient).condition_via(condition), len(ids)
-            )
-        return pick(per_state, ward.patient_state)
+        return ward.per_condition_set(
+            lambda ctx: ids.setdefault(ctx.condition_via(condition), len(ids)), np.int64
+        )
 
     return ward.memo(("condition-via", condition), compute)
 
@@ -98,7 +94,8 @@ def renal_reported(ward: Ward, groups: np.ndarray) -> np.ndarray:
     patients = ward.group_patient[groups[banded]]
     drugs = ward.group_drug[groups[banded]]
     signatures = ward.group_signature[groups[banded]]
-    first, key = distinct_rows(drugs, renal_of[patients], signatures)
+    reads_of, _ = ward.signature_reads(renal_reads, groups[banded])
+    first, key = distinct_rows(drugs, renal_of[patients], reads_of[signatures])
     states = []
     for i in first.tolist():
         renal = renals[renal_of[patients[i]]]
@@ -122,6 +119,8 @@ def drug_condition_frame(ward: Ward) -> list[Emitted]:
 
 @patient_filter("PC703")
 def reproductive_status_not_given(ward: Ward) -> np.ndarray:
-    return np.array(
-        [p.pregnant is None and p.childbearing_potential is None for p in ward.patients], dtype=bool
-    )
+    """Patients on a drug with reproductive rules whose status the rule asks for."""
+    drugs = {d for d, facts in ward.per_drug(reproductive_rules).items() if facts}
+    flagged = ward.patients_with(ward.drug_mask(drugs))
+    flagged &= ward.per_state(lambda ctx: reproductive_status_wanted(ctx.patient))
+    return flagged

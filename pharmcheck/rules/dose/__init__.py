@@ -247,7 +247,8 @@ def above_maximum_daily_dose(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
         total, _ = total_daily_mg(meds)
         if total is not None:
-            scope = dose_scope(ctx, drug_id, meds, myoclonus, _other_antiseizure(ctx, drug_id))
+            patient = scope_patient(ctx, drug_id, myoclonus, _other_antiseizure(ctx, drug_id))
+            scope = dose_scope(ctx, drug_id, ScopeEntries.of(meds), patient)
             yield from ctx.memo(
                 ("PC402", drug_id, meds[0].drug, total, summed_over(meds), scope),
                 maximum_findings,
@@ -299,20 +300,99 @@ def indication_keys(kb: KnowledgeBase) -> dict[str, str]:
     return keys
 
 
+@dataclass(frozen=True)
+class ScopeEntries:
+    """What :func:`dose_scope` reads of a drug's entries: the first one's route and
+    formulation, and the first indication stated."""
+
+    route: str | None
+    formulation: str | None
+    indication: str | None
+
+    @classmethod
+    def of(cls, meds: list[ResolvedMedication]) -> ScopeEntries:
+        stated = next((m.indication for m in meds if m.indication), None)
+        return cls(meds[0].route, formulation_of(meds[0].input), stated)
+
+
+@dataclass(frozen=True)
+class ScopeReads:
+    """Which patient fields :func:`dose_scope` reads for a drug, from its limits and the
+    indications they name: an age bound, conditions (of a population, or that an indication is
+    inferred from), the myoclonus (an indication inferred from it), the antiseizure regimen."""
+
+    age: bool
+    conditions: tuple[str, ...]
+    myoclonus: bool
+    regimen: bool
+
+
+def scope_reads(ctx: CheckContext, drug_id: int) -> ScopeReads:
+    return ctx.memo(("dose-scope-reads", drug_id), _scope_reads, ctx.kb, drug_id)
+
+
+def _scope_reads(kb: KnowledgeBase, drug_id: int) -> ScopeReads:
+    limits = kb.dose_limits_by_drug.get(drug_id, [])
+    populations: list[Population] = [f["scope_population"] for f in limits]
+    named = [kb.indications.get(str(f["indication"])) for f in limits if f["indication"]]
+    sources = [
+        source.strip()
+        for fact in named
+        if fact is not None
+        for source in str(fact["inferred_from"] or "").split(";")
+        if source.strip()
+    ]
+    conditions = [c for p in populations for c in p.conditions]
+    conditions += [s for s in sources if s != "myoclonus"]
+    return ScopeReads(
+        age=any(p.age_over is not None for p in populations),
+        conditions=tuple(dict.fromkeys(conditions)),
+        myoclonus="myoclonus" in sources,
+        regimen=any(p.regimen is not None for p in populations),
+    )
+
+
+@dataclass(frozen=True)
+class ScopePatient:
+    """The patient as :func:`dose_scope` reads it for one drug: only what its
+    :class:`ScopeReads` names (the rest is None or False)."""
+
+    age: float | None
+    conditions: tuple[tuple[str, bool | None], ...]  # each condition read, and whether it is had
+    myoclonus: str | None
+    other_antiseizure: bool
+
+    def has_condition(self, condition: str) -> bool | None:
+        for name, state in self.conditions:
+            if name == condition:
+                return state
+        raise KeyError(f"dose_scope reads {condition!r}, which scope_reads does not name")
+
+
+def scope_patient(
+    ctx: CheckContext, drug_id: int, myoclonus: str | None, other_antiseizure: bool
+) -> ScopePatient:
+    """What :func:`dose_scope` reads of the patient for this drug (``myoclonus`` is theirs;
+    ``other_antiseizure``: another antiseizure drug is given)."""
+    reads = scope_reads(ctx, drug_id)
+    return ScopePatient(
+        ctx.patient.age if reads.age else None,
+        tuple((c, ctx.has_condition(c)) for c in reads.conditions),
+        myoclonus if reads.myoclonus else None,
+        other_antiseizure if reads.regimen else False,
+    )
+
+
 def dose_scope(
-    ctx: CheckContext,
-    drug_id: int,
-    meds: list[ResolvedMedication],
-    myoclonus: str | None,
-    other_antiseizure: bool,
+    ctx: CheckContext, drug_id: int, entries: ScopeEntries, patient: ScopePatient
 ) -> DoseScope:
     """Which of the drug's limits apply to these entries in this patient (None: not known)."""
     limits = ctx.kb.dose_limits_by_drug.get(drug_id, [])
     if not limits:
         return DoseScope(())
     named = {str(f["indication"]) for f in limits if f["indication"]}
-    indication, basis, note = _indication(ctx, drug_id, meds, myoclonus, named)
-    route, formulation = meds[0].route, formulation_of(meds[0].input)
+    indication, basis, note = _indication(ctx, drug_id, entries.indication, patient, named)
+    route, formulation = entries.route, entries.formulation
     # A route not given matters only when the drug's maxima differ by route.
     by_route = len({str(f["route"]) for f in limits} - {"any"}) > 1
     scoped = []
@@ -325,7 +405,7 @@ def dose_scope(
                 if fact["indication"] and indication is None
                 else not fact["indication"] or fact["indication"] == indication,
             ),
-            _population_applies(ctx, fact["scope_population"], other_antiseizure),
+            _population_applies(fact["scope_population"], patient),
         ]
         unknown = tuple(what for what, state in states if state is None)
         applies = False if any(state is False for _, state in states) else None if unknown else True
@@ -336,13 +416,12 @@ def dose_scope(
 def _indication(
     ctx: CheckContext,
     drug_id: int,
-    meds: list[ResolvedMedication],
-    myoclonus: str | None,
+    stated: str | None,
+    patient: ScopePatient,
     named: set[str],
 ) -> tuple[str | None, str, str]:
     """The indication in use (None when unknown), how it is known, and a note on what was not
     used."""
-    stated = next((m.indication for m in meds if m.indication), None)
     note = ""
     if stated is not None:
         known = ctx.memo(("indication-keys",), indication_keys, ctx.kb).get(lower_key(stated))
@@ -355,7 +434,7 @@ def _indication(
     inferred = [
         (name, why)
         for name in sorted(named)
-        if (why := _inferred_because(ctx, drug_id, name, myoclonus)) is not None
+        if (why := _inferred_because(ctx, drug_id, name, patient)) is not None
     ]
     if len(inferred) == 1:
         return inferred[0][0], f"inferred from the patient's {inferred[0][1]}", note
@@ -363,7 +442,7 @@ def _indication(
 
 
 def _inferred_because(
-    ctx: CheckContext, drug_id: int, indication: str, myoclonus: str | None
+    ctx: CheckContext, drug_id: int, indication: str, patient: ScopePatient
 ) -> str | None:
     """What in the patient the indication is inferred from, for this drug; None if nothing."""
     fact = ctx.kb.indications.get(indication)
@@ -373,9 +452,9 @@ def _inferred_because(
     if not any(_is_subject(ctx, drug_id, s) for s in subjects):
         return None
     for source in (s.strip() for s in str(fact["inferred_from"]).split(";")):
-        if source == "myoclonus" and myoclonus in _TREATED_MYOCLONUS:
-            return f"myoclonus ({myoclonus})"
-        if source != "myoclonus" and ctx.has_condition(source):
+        if source == "myoclonus" and patient.myoclonus in _TREATED_MYOCLONUS:
+            return f"myoclonus ({patient.myoclonus})"
+        if source != "myoclonus" and patient.has_condition(source):
             return source
     return None
 
@@ -425,13 +504,9 @@ def _route_applies(limit_route: str, route: str | None) -> bool | None:
     return route in _PARENTERAL if limit_route == "parenteral" else route == limit_route
 
 
-def _population_applies(
-    ctx: CheckContext,
-    population: Population,
-    other_antiseizure: bool,
-) -> tuple[str, bool | None]:
+def _population_applies(population: Population, patient: ScopePatient) -> tuple[str, bool | None]:
     if population.age_over is not None:
-        age = ctx.patient.age
+        age = patient.age
         return "age", (
             None
             if age is None
@@ -440,10 +515,10 @@ def _population_applies(
             else age > population.age_over
         )
     if population.conditions:
-        states = [ctx.has_condition(c) for c in population.conditions]
+        states = [patient.has_condition(c) for c in population.conditions]
         return population.conditions[0], True if any(states) else None if None in states else False
     if population.regimen is not None:
-        return "regimen", other_antiseizure == (population.regimen == "adjunctive")
+        return "regimen", patient.other_antiseizure == (population.regimen == "adjunctive")
     return "population", True
 
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 
-from pharmcheck.domain import ResolvedMedication
 from pharmcheck.rules.dose import (
     ANTISEIZURE,
+    DoseScope,
+    ScopeEntries,
     dose_rule_drugs,
     dose_scope,
     maximum_findings,
     mme_findings,
     opioid_regimens,
+    scope_patient,
+    scope_reads,
     summed_over,
     total_daily_mg,
     unknown_dose_finding,
@@ -38,6 +42,8 @@ def opioid_mme_total(ward: Ward) -> list[Emitted]:
 
 @frame("PC402")
 def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
+    """Each scope once per distinct drug, entry reads and patient reads; each finding once per
+    distinct drug, dose and scope (the reads ``check`` memoises it on)."""
     limited = {d for d, facts in ward.kb.dose_limits_by_drug.items() if facts}
     limited |= {
         d
@@ -50,43 +56,70 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
     known = np.array([t is not None for t in per_signature], dtype=bool)
     groups = np.flatnonzero(ward.drug_mask(limited))
     groups = groups[known[ward.group_signature[groups]]]
+    signatures = ward.group_signature[groups]
+    drugs = ward.group_drug[groups]
+    entries_of, entries = ward.signature_reads(ScopeEntries.of, groups)
+    patient_of, representative = _scope_patient_reads(ward, groups)
+    first, scope_key = distinct_rows(drugs, entries_of[signatures], patient_of)
+    myoclonus_of, myoclonus_states = ward.myoclonus
+    scope_ids: dict[DoseScope, int] = {}
+    scope_of = np.empty(len(first), dtype=np.int64)
+    for i, g in enumerate(first.tolist()):
+        patient, other = representative[patient_of[g]]
+        reads = scope_patient(
+            ward.context(patient),  # its state (age, conditions) is the group's
+            int(drugs[g]),
+            myoclonus_states[myoclonus_of[patient]],
+            other,
+        )
+        scope = dose_scope(ward.lookup, int(drugs[g]), entries[entries_of[signatures[g]]], reads)
+        scope_of[i] = scope_ids.setdefault(scope, len(scope_ids))
+    scopes = list(scope_ids)
+    dose_of, _ = ward.signature_reads(
+        lambda meds: (total_daily_mg(meds)[0], summed_over(meds)), groups
+    )
+    first, key = distinct_rows(drugs, dose_of[signatures], scope_of[scope_key])
+    results = []
+    for g in first.tolist():
+        meds = ward.group_meds(int(signatures[g]))
+        total = per_signature[int(signatures[g])]
+        scope = scopes[scope_of[scope_key[g]]]
+        results.append(maximum_findings(ward.lookup, int(drugs[g]), meds, total, scope))  # type: ignore[arg-type]
+    return [ward.emit(ward.group_patient[groups], key, results)]
+
+
+def _scope_patient_reads(
+    ward: Ward, groups: np.ndarray
+) -> tuple[np.ndarray, list[tuple[int, bool]]]:
+    """Per group, an id of what ``scope_patient`` reads of its patient for its drug (the
+    :class:`ScopeReads` of the drug: age, conditions, myoclonus, another antiseizure drug); per
+    id, a patient and that flag that read it."""
+    drugs = ward.group_drug[groups]
     patients = ward.group_patient[groups]
     antiseizure = ward.per_drug(lambda ctx, d: ctx.membership(d, ANTISEIZURE) is not None)
     is_antiseizure = ward.drug_mask({d for d, yes in antiseizure.items() if yes})
     count = np.bincount(ward.group_patient[is_antiseizure], minlength=len(ward.patients))
     other = (count[patients] - is_antiseizure[groups]) > 0
-    myoclonus_of, myoclonus_states = ward.myoclonus
-    dose_of, _ = ward.signature_reads(_dose_reads, groups)
-    first, key = distinct_rows(
-        dose_of[ward.group_signature[groups]],
-        ward.patient_state[patients],
-        myoclonus_of[patients],
-        other,
+    columns = [np.zeros(len(groups), dtype=np.int64) for _ in range(3)]  # age, myoclonus, other
+    conditions: dict[str, np.ndarray] = {}
+    age = ward.memo(
+        "age-codes", lambda: pd.factorize(ward.per_state(lambda c: c.patient.age, object))[0]
     )
-    results = []
-    for g in first.tolist():
-        signature = int(ward.group_signature[groups[g]])
-        meds = ward.group_meds(signature)
-        ctx = ward.context(int(patients[g]))  # its state (age, conditions) is the group's
-        myoclonus = myoclonus_states[myoclonus_of[patients[g]]]
-        scope = dose_scope(ctx, meds[0].drug_id, meds, myoclonus, bool(other[g]))
-        total = per_signature[signature]
-        results.append(maximum_findings(ctx, meds[0].drug_id, meds, total, scope))  # type: ignore[arg-type]
-    return [ward.emit(patients, key, results)]
-
-
-def _dose_reads(meds: list[ResolvedMedication]) -> tuple[object, ...]:
-    """All PC402 reads of a drug's entries: the drug, the summed dose, the first route and text,
-    the stated indication, the entries."""
-    indication = next((m.indication for m in meds if m.indication), None)
-    return (
-        meds[0].drug_id,
-        total_daily_mg(meds)[0],
-        meds[0].route,
-        meds[0].input,
-        indication,
-        summed_over(meds),
-    )
+    myoclonus_of, _ = ward.myoclonus
+    for drug in np.unique(drugs).tolist():
+        reads = scope_reads(ward.lookup, drug)
+        at = np.flatnonzero(drugs == drug)
+        if reads.age:
+            columns[0][at] = age[patients[at]] + 1
+        if reads.myoclonus:
+            columns[1][at] = myoclonus_of[patients[at]] + 1
+        if reads.regimen:
+            columns[2][at] = other[at] + 1
+        for condition in reads.conditions:
+            column = conditions.setdefault(condition, np.zeros(len(groups), dtype=np.int64))
+            column[at] = ward.condition(condition)[patients[at]] + 1
+    first, key = distinct_rows(drugs, *columns, *conditions.values())
+    return key, [(int(patients[g]), bool(other[g])) for g in first.tolist()]
 
 
 @frame("PC403")

@@ -7,7 +7,7 @@ from dataclasses import replace
 
 from pharmcheck.domain import Finding, ResolvedMedication, Severity
 from pharmcheck.inputs.sig import parse_frequency
-from pharmcheck.kb.store import Fact
+from pharmcheck.kb.store import Fact, KnowledgeBase
 from pharmcheck.rules.base import CheckContext, Example, RenalFunction, RuleDoc, rule
 from pharmcheck.rules.dose import summed_over, total_daily_mg
 
@@ -59,7 +59,11 @@ def dialysis_band_for(
 
 def band_routes(ctx: CheckContext, drug_id: int) -> tuple[str, ...]:
     """The routes the drug's bands are specific to (aciclovir: intravenous, oral)."""
-    bands = ctx.kb.renal_by_drug.get(drug_id, [])
+    return ctx.memo(("band-routes", drug_id), _band_routes, ctx.kb, drug_id)
+
+
+def _band_routes(kb: KnowledgeBase, drug_id: int) -> tuple[str, ...]:
+    bands = kb.renal_by_drug.get(drug_id, [])
     return tuple(sorted({str(f["route"]) for f in bands if f["route"]}))
 
 
@@ -188,8 +192,7 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         return
     for drug_id, meds in ctx.active_drugs().items():
         if drug_id in ctx.kb.renal_by_drug:
-            total, _ = total_daily_mg(meds)
-            reads = (meds[0].route, doses_per_day(meds), total, summed_over(meds))
+            reads = renal_reads(meds)
             findings = ctx.memo(
                 ("PC501", drug_id, meds[0].drug, renal, reads),
                 renal_findings,
@@ -200,6 +203,14 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
                 *reads,
             )
             yield from with_cautions(findings, renal_cautions(ctx, drug_id))
+
+
+def renal_reads(
+    meds: list[ResolvedMedication],
+) -> tuple[str | None, float | None, float | None, str]:
+    """What :func:`renal_findings` reads of a drug's entries: the first route, doses a day, the
+    summed daily dose, the entries it sums."""
+    return meds[0].route, doses_per_day(meds), total_daily_mg(meds)[0], summed_over(meds)
 
 
 def hepatic_rule_severity(ctx: CheckContext, drug_id: int) -> Severity:
@@ -539,20 +550,10 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
     if level not in HEPATIC_RANK:
         return
     for drug_id, meds in ctx.active_drugs().items():
-        facts = [
-            f
-            for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
-            if (
-                f["impairment"] == "any"
-                or HEPATIC_RANK.get(str(f["impairment"]), 9) <= HEPATIC_RANK[level]
-            )
-        ]
-        if not facts:
+        reported = reported_hepatic_cautions(ctx, drug_id, level)
+        if reported is None:
             continue
-        worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
-        severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
-        if hepatic_rule_severity(ctx, drug_id) >= severity:
-            continue  # PC702's hepatic-impairment rule carries it, these cautions in its message
+        facts, severity = reported
         drug = meds[0].drug
         yield hepatic_caution.finding(
             drugs=[drug],
@@ -566,3 +567,25 @@ def hepatic_caution(ctx: CheckContext) -> Iterator[Finding]:
             ),
             references=[r.cite() for f in facts for r in f.references],
         )
+
+
+def reported_hepatic_cautions(
+    ctx: CheckContext, drug_id: int, level: str
+) -> tuple[list[Fact], Severity] | None:
+    """The drug's hepatic cautions that apply at this level of impairment, and their severity;
+    None when it has none, or when PC702's hepatic-impairment rule carries them."""
+    facts = [
+        f
+        for f in ctx.kb.hepatic_by_drug.get(drug_id, [])
+        if (
+            f["impairment"] == "any"
+            or HEPATIC_RANK.get(str(f["impairment"]), 9) <= HEPATIC_RANK[level]
+        )
+    ]
+    if not facts:
+        return None
+    worst = max(facts, key=lambda f: _ACTION_SEVERITY.get(str(f["action"]), Severity.MODERATE))
+    severity = _ACTION_SEVERITY.get(str(worst["action"]), Severity.MODERATE)
+    if hepatic_rule_severity(ctx, drug_id) >= severity:
+        return None  # PC702's hepatic-impairment rule carries it, these cautions in its message
+    return facts, severity

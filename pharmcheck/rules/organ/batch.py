@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from pharmcheck.rules.dose import summed_over, total_daily_mg
 from pharmcheck.rules.organ import (
     HEPATIC_RANK,
-    doses_per_day,
     renal_condition_rules,
     renal_findings,
+    renal_reads,
     renal_unknown_finding,
     renally_critical,
+    reported_hepatic_cautions,
     with_cautions,
 )
 from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
@@ -24,35 +24,28 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
     groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
     patients = ward.group_patient[groups]
-    # what the finding reads of the entries: the first route, doses a day, summed dose, entries
-    reads_of, reads = ward.signature_reads(
-        lambda meds: (
-            meds[0].route,
-            doses_per_day(meds),
-            total_daily_mg(meds)[0],
-            summed_over(meds),
-        ),
-        groups,
-    )
+    reads_of, reads = ward.signature_reads(renal_reads, groups)
     drugs = ward.group_drug[groups]
     cautions = _renal_caution_mask(ward, groups)
     first, key = distinct_rows(
         drugs, renal_of[patients], reads_of[ward.group_signature[groups]], cautions
     )
     results = []
-    for g in first.tolist():
-        drug = int(drugs[g])
-        read = reads[reads_of[ward.group_signature[groups[g]]]]
-        renal = renals[renal_of[patients[g]]]
+    for drug, read, renal, caution in zip(
+        drugs[first].tolist(),
+        reads_of[ward.group_signature[groups[first]]].tolist(),
+        renal_of[patients[first]].tolist(),
+        cautions[first].tolist(),
+        strict=True,
+    ):
         rules = renal_condition_rules(ward.lookup, drug)
         applying = tuple(
-            (fact, label) for i, (fact, _, label) in enumerate(rules) if int(cautions[g]) >> i & 1
+            (fact, label) for i, (fact, _, label) in enumerate(rules) if caution >> i & 1
         )
-        results.append(
-            with_cautions(
-                renal_findings(ward.lookup, drug, ward.drug_names[drug], renal, *read), applying
-            )
+        found = renal_findings(
+            ward.lookup, drug, ward.drug_names[drug], renals[renal], *reads[read]
         )
+        results.append(with_cautions(found, applying))
     return [ward.emit(patients, key, results)]
 
 
@@ -88,5 +81,14 @@ def renal_function_unknown(ward: Ward) -> list[Emitted]:
 
 
 @patient_filter("PC503")  # runs per patient: the hepatic level decides
-def hepatic_impairment_given(ward: Ward) -> np.ndarray:
-    return np.array([p.hepatic_impairment in HEPATIC_RANK for p in ward.patients], dtype=bool)
+def with_a_hepatic_caution(ward: Ward) -> np.ndarray:
+    """Patients whose level of hepatic impairment gives one of their drugs a reported caution."""
+    level = ward.per_state(lambda ctx: ctx.patient.hepatic_impairment, object)
+    reported = ward.per_drug(
+        lambda ctx, d: {n for n in HEPATIC_RANK if reported_hepatic_cautions(ctx, d, n)}
+    )
+    flagged = np.zeros(len(ward.patients), dtype=bool)
+    for name in HEPATIC_RANK:
+        drugs = {d for d, levels in reported.items() if name in levels}
+        flagged |= (level == name) & ward.patients_with(ward.drug_mask(drugs))
+    return flagged

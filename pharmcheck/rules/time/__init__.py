@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 
-from pharmcheck.domain import DoseChange, Finding, ResolvedMedication, Severity
+from pharmcheck.domain import DoseChange, Finding, MyoclonusState, ResolvedMedication, Severity
 from pharmcheck.kb.store import Fact
 from pharmcheck.rules.base import CheckContext, Example, RuleDoc, rule
 
@@ -16,6 +16,28 @@ _CLONAZEPAM_HISTORY = (("2026-07-15", "1.5 mg"), ("2026-11-15", "6 mg"))
 
 def treatment(ctx: CheckContext, drug_id: int) -> Fact | None:
     return next(iter(ctx.kb.treatments_by_drug.get(drug_id, [])), None)
+
+
+def tolerance_profile(ctx: CheckContext, drug_id: int) -> Fact | None:
+    """The drug's treatment profile when it has a tolerance (PC601 reads it)."""
+    fact = treatment(ctx, drug_id)
+    return fact if fact is not None and fact["tolerance"] else None
+
+
+def withdrawal_profile(ctx: CheckContext, drug_id: int) -> Fact | None:
+    """The drug's treatment profile when its withdrawal risk is moderate or high (PC611)."""
+    fact = treatment(ctx, drug_id)
+    return fact if fact is not None and fact["withdrawal_risk"] in ("moderate", "high") else None
+
+
+def is_opioid(ctx: CheckContext, drug_id: int) -> bool:
+    """Whether PC602 reads the drug's dose history."""
+    return ctx.membership(drug_id, "opioid") is not None
+
+
+def myoclonus_worsening(myoclonus: MyoclonusState | None) -> bool:
+    """Whether PC621 reads the patient's dose histories."""
+    return myoclonus == "worsening"
 
 
 def _escalated(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange] | None:
@@ -63,8 +85,8 @@ def _start(med: ResolvedMedication) -> date | None:
 )
 def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
-        fact = treatment(ctx, drug_id)
-        if fact is None or not fact["tolerance"]:
+        fact = tolerance_profile(ctx, drug_id)
+        if fact is None:
             continue
         med = meds[0]
         start = _start(med)
@@ -126,7 +148,7 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
 )
 def opioid_rapid_escalation(ctx: CheckContext) -> Iterator[Finding]:
     for drug_id, meds in ctx.active_drugs().items():
-        if ctx.membership(drug_id, "opioid") is None:
+        if not is_opioid(ctx, drug_id):
             continue
         for med in meds:
             pair = rapid_pair(med.history)
@@ -204,12 +226,8 @@ def rapid_pair(history: tuple[DoseChange, ...]) -> tuple[DoseChange, DoseChange]
 def abrupt_withdrawal_risk(ctx: CheckContext) -> Iterator[Finding]:
     seen = set()
     for med in ctx.stopped:
-        fact = treatment(ctx, med.drug_id)
-        if (
-            fact is None
-            or fact["withdrawal_risk"] not in ("moderate", "high")
-            or med.drug_id in seen
-        ):
+        fact = withdrawal_profile(ctx, med.drug_id)
+        if fact is None or med.drug_id in seen:
             continue
         if med.drug_id in ctx.active_drugs():
             continue  # still given under another entry
@@ -272,7 +290,7 @@ def _tapered(history: tuple[DoseChange, ...]) -> bool:
     ),
 )
 def dose_raised_while_myoclonus_worsens(ctx: CheckContext) -> Iterator[Finding]:
-    if ctx.patient.myoclonus != "worsening":
+    if not myoclonus_worsening(ctx.patient.myoclonus):
         return
     for drug_id, meds in ctx.active_drugs().items():
         for med in meds:
