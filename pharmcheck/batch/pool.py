@@ -14,6 +14,7 @@ from __future__ import annotations
 import bisect
 import multiprocessing
 import os
+import pickle
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
@@ -38,6 +39,7 @@ from pharmcheck.domain import Severity
 
 IN_PROCESS_BELOW = 100_000  # medication rows: a smaller ward is screened before workers start
 MOST_WORKERS = 8  # each worker holds its own KB caches and imports
+PART_ROWS = 250_000  # the most rows a worker screens at once: what bounds its memory
 
 
 def usable_cpus() -> int:
@@ -79,30 +81,25 @@ def screen_in_pool(
     if patients is not None:
         normalise_columns(patients.iloc[:0], PATIENT_COLUMNS, ("patient_id",), "patients")
     url, version = shared_kb(db_url)
-    parts = split_by_patient(meds, patients, count)
+    # Pickled here, once: a pending task holds its bytes, not a copy of the tables' objects.
+    pieces = max(count, -(-len(meds) // PART_ROWS))
+    parts = [pickle.dumps(part, protocol=5) for part in split_by_patient(meds, patients, pieces)]
     if progress:
         progress(f"screening {len(parts)} parts of the ward in {count} processes", 0, 2)
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=len(parts), mp_context=context) as pool:
-        futures = [
-            pool.submit(_screen_part, part_meds, part_patients, url, version, options)
-            for part_meds, part_patients in parts
-        ]
-        del parts  # each part's table is with its worker now
+    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
+        futures = [pool.submit(_screen_part, part, url, version, options) for part in parts]
+        del parts
         results = [future.result() for future in futures]
     if progress:
         progress("joining the parts", 1, 2)
     return joined(results)
 
 
-def _screen_part(
-    meds: pd.DataFrame,
-    patients: pd.DataFrame | None,
-    url: str,
-    version: str,
-    options: dict[str, Any],
-) -> ScreenResult:
+def _screen_part(part: bytes, url: str, version: str, options: dict[str, Any]) -> ScreenResult:
+    meds, patients = pickle.loads(part)
+    del part
     return screen(meds, patients, runner=worker_checker(url, version), **options)
 
 
