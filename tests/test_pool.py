@@ -114,11 +114,20 @@ def test_malformed_rows_go_with_their_patient(tmp_path: Path, checker, kb_url: s
     _assert_same(pooled, single)
 
 
-def test_a_small_ward_and_one_worker_stay_in_this_process(checker, kb_url: str) -> None:  # type: ignore[no-untyped-def]
+def test_a_small_ward_and_one_worker_stay_in_this_process(
+    checker, kb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a worker process was started")
+
+    monkeypatch.setattr("pharmcheck.batch.pool.ProcessPoolExecutor", no_pool)
     meds, patients = _ward()
     single = screen(meds, patients, runner=checker, as_of=AS_OF)
-    for options in ({"workers": 2}, {"workers": 1, "in_process_below": 0}):
-        _assert_same(screen_in_pool(meds, patients, db_url=kb_url, as_of=AS_OF, **options), single)
+    for workers, below in ((2, 100_000), (1, 0)):  # too few rows for a pool; one worker
+        pooled = screen_in_pool(
+            meds, patients, workers=workers, db_url=kb_url, as_of=AS_OF, in_process_below=below
+        )
+        _assert_same(pooled, single)
 
 
 def test_a_refused_table_is_refused_before_the_pool(kb_url: str) -> None:
