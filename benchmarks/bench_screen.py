@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -130,12 +131,15 @@ def main() -> None:
 
 class MemoryWatch:
     """Samples a process and its descendants every 20 ms (Linux /proc): the peak of their summed
-    resident memory, and the sum of each one's own peak (VmHWM), which bounds the first."""
+    resident memory, the sum of each one's own peak (VmHWM), which bounds the first, and their
+    CPU time as last seen (a worker's is not counted by the parent's rusage)."""
 
     def __init__(self, pid: int):
         import threading
 
-        self._pid, self._peaks, self._summed = pid, {}, 0
+        self._pid, self._summed = pid, 0
+        self._peaks: dict[int, int] = {}
+        self._cpu: dict[int, float] = {}
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
@@ -151,7 +155,8 @@ class MemoryWatch:
             return "no /proc to sample the processes"
         return (
             f"{self._summed / 1024:,.0f} MiB (all {len(self._peaks)} processes at once, sampled), "
-            f"{sum(self._peaks.values()) / 1024:,.0f} MiB (sum of each process's peak)"
+            f"{sum(self._peaks.values()) / 1024:,.0f} MiB (sum of each process's peak); "
+            f"CPU {sum(self._cpu.values()):.1f} s (user + sys, all processes)"
         )
 
     def _run(self) -> None:
@@ -160,8 +165,10 @@ class MemoryWatch:
             for pid in self._tree():
                 try:
                     status = Path(f"/proc/{pid}/status").read_text()
+                    ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
                 except OSError:
                     continue  # ended between listing and reading
+                self._cpu[pid] = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
                 fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
                 if "VmRSS" not in fields:
                     continue  # a zombie

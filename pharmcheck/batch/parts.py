@@ -36,7 +36,8 @@ def source_table(part: pd.DataFrame) -> pd.DataFrame:
     """A part as the single-machine screen reads a table: source order, row numbers aside."""
     part = part.sort_values(ROW, kind="stable")
     table = part.drop(columns=[c for c in (ROW, KEY) if c in part.columns]).reset_index(drop=True)
-    table.attrs = {"source_rows": part[ROW].to_numpy().tolist()}
+    # An array, not a list: pandas deep-copies attrs into every frame derived from the table.
+    table.attrs = {"source_rows": part[ROW].to_numpy(dtype="int64")}
     return table
 
 
