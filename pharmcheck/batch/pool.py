@@ -81,8 +81,8 @@ def screen_in_pool(
     if patients is not None:
         normalise_columns(patients.iloc[:0], PATIENT_COLUMNS, ("patient_id",), "patients")
     url, version = shared_kb(db_url)
+    pieces = max(count, -(-len(meds) // PART_ROWS))  # more parts than workers: less memory each
     # Pickled here, once: a pending task holds its bytes, not a copy of the tables' objects.
-    pieces = max(count, -(-len(meds) // PART_ROWS))
     parts = [pickle.dumps(part, protocol=5) for part in split_by_patient(meds, patients, pieces)]
     if progress:
         progress(f"screening {len(parts)} parts of the ward in {count} processes", 0, 2)
@@ -99,7 +99,6 @@ def screen_in_pool(
 
 def _screen_part(part: bytes, url: str, version: str, options: dict[str, Any]) -> ScreenResult:
     meds, patients = pickle.loads(part)
-    del part
     return screen(meds, patients, runner=worker_checker(url, version), **options)
 
 
