@@ -68,7 +68,8 @@ def timed(
     import pandas as pd
     from distributed import Client, LocalCluster
 
-    from pharmcheck.batch.dask_screen import screen_dask, shared_kb
+    from pharmcheck.batch.dask_screen import screen_dask
+    from pharmcheck.batch.parts import shared_kb
 
     with (
         LocalCluster(
@@ -87,7 +88,7 @@ def timed(
 
 
 def open_kb_here(url: str, version: str) -> None:
-    from pharmcheck.batch.dask_screen import worker_checker
+    from pharmcheck.batch.parts import worker_checker
 
     worker_checker(url, version)
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import resource
 import shutil
 import subprocess
@@ -40,6 +41,10 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--sample", default="all", help="patients in the naive loop (default: all)")
     parser.add_argument("--dir", type=Path, default=Path("/tmp/pharmcheck-bench"))
+    parser.add_argument(
+        "--workers", type=int, help="pharmcheck screen --workers N (default: the command's own)"
+    )
+    parser.add_argument("--no-naive", action="store_true", help="time the screen only")
     args = parser.parse_args()
     folder = args.dir / str(args.rows)
     meds_csv, patients_csv, out_csv = (
@@ -57,8 +62,9 @@ def main() -> None:
     subprocess.run(
         [*cli, "db", "info"], capture_output=True, check=True
     )  # the KB exists before timing
+    workers = [] if args.workers is None else ["--workers", str(args.workers)]
     start = time.perf_counter()
-    done = subprocess.run(
+    command = subprocess.Popen(
         [
             *cli,
             "screen",
@@ -70,21 +76,31 @@ def main() -> None:
             "--as-of",
             "2026-11-25",
             "--exit-zero",
+            *workers,
         ],
-        check=False,
-        capture_output=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         text=True,
     )
+    memory = MemoryWatch(command.pid)
+    memory.start()
+    _, errors = command.communicate()
     wall = time.perf_counter() - start
+    memory.stop()
     peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    if done.returncode != 0:
-        print(done.stderr[-2000:])
-        raise SystemExit(done.returncode)
-    print(f"rows: {args.rows}   {done.stderr.strip().splitlines()[-1]}")
+    if command.returncode != 0:
+        print(errors[-2000:])
+        raise SystemExit(command.returncode)
+    print(f"rows: {args.rows}   {errors.strip().splitlines()[-1]}")
+    how = f", --workers {args.workers}" if workers else ""
     print(
-        f"pharmcheck screen (CSV in, CSV out): wall {wall:.1f} s, {args.rows / wall:,.0f} rows/s, "
-        f"peak RSS {peak:,.0f} MiB (largest process)   targets: <= 10 s, <= 2048 MiB"
+        f"pharmcheck screen (CSV in, CSV out{how}): wall {wall:.1f} s, "
+        f"{args.rows / wall:,.0f} rows/s, "
+        f"peak RSS {peak:,.0f} MiB (largest process), {memory.summary()}   "
+        "targets: <= 10 s, <= 2048 MiB"
     )
+    if args.no_naive:
+        return
 
     naive = subprocess.run(
         [sys.executable, __file__, "--naive", str(meds_csv), str(patients_csv), str(args.sample)],
@@ -111,6 +127,70 @@ def main() -> None:
         f"peak RSS {run['peak_mib']:,.0f} MiB; {agree}"
     )
     print(f"speed-up {naive_wall / wall:.1f}x over the naive loop")
+
+
+class MemoryWatch:
+    """Samples a process and its descendants every 20 ms (Linux /proc): the peak of their summed
+    resident memory, the sum of each one's own peak (VmHWM), which bounds the first, and their
+    CPU time as last seen (a worker's is not counted by the parent's rusage)."""
+
+    def __init__(self, pid: int):
+        import threading
+
+        self._pid, self._summed = pid, 0
+        self._peaks: dict[int, int] = {}
+        self._cpu: dict[int, float] = {}
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._done.set()
+        self._thread.join()
+
+    def summary(self) -> str:
+        if not self._peaks:
+            return "no /proc to sample the processes"
+        return (
+            f"{self._summed / 1024:,.0f} MiB (all {len(self._peaks)} processes at once, sampled), "
+            f"{sum(self._peaks.values()) / 1024:,.0f} MiB (sum of each process's peak); "
+            f"CPU {sum(self._cpu.values()):.1f} s (user + sys, all processes)"
+        )
+
+    def _run(self) -> None:
+        while not self._done.wait(0.02):
+            now = 0
+            for pid in self._tree():
+                try:
+                    status = Path(f"/proc/{pid}/status").read_text()
+                    ticks = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                except OSError:
+                    continue  # ended between listing and reading
+                self._cpu[pid] = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
+                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                if "VmRSS" not in fields:
+                    continue  # a zombie
+                now += int(fields["VmRSS"].split()[0])
+                self._peaks[pid] = max(self._peaks.get(pid, 0), int(fields["VmHWM"].split()[0]))
+            self._summed = max(self._summed, now)
+
+    def _tree(self) -> list[int]:
+        children: dict[int, list[int]] = {}
+        for entry in Path("/proc").iterdir():
+            if entry.name.isdigit():
+                try:
+                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+                except (OSError, IndexError, ValueError):
+                    continue
+                children.setdefault(parent, []).append(int(entry.name))
+        found, todo = [], [self._pid]
+        while todo:
+            pid = todo.pop()
+            found.append(pid)
+            todo += children.get(pid, [])
+        return found
 
 
 FINDING_FIELDS = ("code", "drugs", "severity", "message")

@@ -1,7 +1,7 @@
 """Writing output files safely: never over an input or another output, never half-written.
 
-Every file pharmcheck writes (a report, a screen's findings and summary) goes through
-:func:`replacing`: it is written beside its target and moved onto it only once complete, so
+Every file pharmcheck writes (a report, a screen's findings and summary, the KB) goes through
+:func:`replacing_path`: it is written beside its target and moved onto it only once complete, so
 a run that fails or is interrupted leaves the previous file as it was. The new file keeps the
 target's permissions and owner, so a 0600 file of patient findings never becomes readable by
 everyone. :func:`refuse_clashes` compares device and inode numbers, so a hard or symbolic
@@ -11,9 +11,10 @@ link to an input is caught as surely as its own path.
 from __future__ import annotations
 
 import os
+import secrets
 import stat
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from pathlib import Path
 from typing import IO
 
@@ -52,29 +53,53 @@ def refuse_clashes(
 
 
 @contextmanager
-def replacing(path: Path) -> Iterator[IO[bytes]]:
-    """A binary handle on a file written beside ``path`` and moved onto it once complete, with the
-    previous file's permissions and owner. A path that is not a regular file (/dev/null, a pipe)
-    is written directly."""
+def replacing_path(
+    path: Path,
+    *,
+    mode: int | None = None,
+    around_move: Callable[[Path], AbstractContextManager[object]] | None = None,
+) -> Iterator[Path]:
+    """The path of a new, empty file beside ``path``, for any writer that needs a path (SQLite
+    through SQLAlchemy); once the body completes it is synced and moved onto ``path``, else
+    removed. It gets ``mode``, or else the previous file's permissions and owner (a new file the
+    usual ones), before anything is written to it. ``around_move(partial)`` is entered around
+    the move (to hold a lock while it happens). A path that is not a regular file (/dev/null, a
+    pipe) is given as it is, to be written directly."""
     target = path.resolve()  # through a symbolic link: the link stays, its target is replaced
     if target.exists() and not target.is_file():
-        with path.open("wb") as handle:
-            yield handle
+        yield path
         return
     previous = target.stat() if target.exists() else None
-    partial = target.with_name(f".{target.name}.{os.getpid()}.partial")
+    partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
     try:
-        with partial.open("xb") as handle:  # a new file gets the usual permissions, as open() gives
-            if previous is not None:
-                os.fchmod(handle.fileno(), stat.S_IMODE(previous.st_mode))
+        try:
+            if mode is not None:
+                os.fchmod(descriptor, mode)
+            elif previous is not None:
+                os.fchmod(descriptor, stat.S_IMODE(previous.st_mode))
                 with suppress(PermissionError):  # only root may give a file away
-                    os.fchown(handle.fileno(), previous.st_uid, previous.st_gid)
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(partial, target)
+                    os.fchown(descriptor, previous.st_uid, previous.st_gid)
+        finally:
+            os.close(descriptor)
+        yield partial
+        descriptor = os.open(partial, os.O_RDONLY)
+        try:
+            os.fsync(descriptor)  # on disk before it is the file: a crash leaves old or new
+        finally:
+            os.close(descriptor)
+        with around_move(partial) if around_move else nullcontext():
+            os.replace(partial, target)
     finally:
         partial.unlink(missing_ok=True)
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[IO[bytes]]:
+    """A binary handle on a file written beside ``path`` and moved onto it once complete
+    (:func:`replacing_path`)."""
+    with replacing_path(path) as partial, partial.open("wb") as handle:
+        yield handle
 
 
 @contextmanager

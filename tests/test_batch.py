@@ -244,9 +244,7 @@ def test_csv_reading_matches_the_csv_module(tmp_path_factory, lines) -> None:  #
     assert [list(r) for r in frame.astype(object).itertuples(index=False)] == [
         cells for _, cells in kept
     ]
-    assert (frame.attrs.get("source_rows") or list(range(2, len(frame) + 2))) == [
-        n for n, _ in kept
-    ]
+    assert list(frame.attrs.get("source_rows", range(2, len(frame) + 2))) == [n for n, _ in kept]
     assert [n for n, _, _ in frame.attrs.get("rejected_rows", [])] == rejected
 
 

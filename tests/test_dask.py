@@ -4,7 +4,6 @@ single-machine screen gives, on a ward with every kind of bad row spread over pa
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -22,59 +21,7 @@ from pharmcheck.batch.dask_screen import screen_dask
 from pharmcheck.cli import cli
 from pharmcheck.domain import Severity
 from pharmcheck.errors import InputError
-
-AS_OF = date(2026, 11, 25)
-ANALOGUE = "CCCCCCCCCCCCCCCCCCO"  # octadecanol: no KB drug, so screened by structure only
-# (patient, name, dose, start, stop, status, smiles): good rows and every kind of bad one
-ROWS = [
-    ("p1", "morphine 10 mg q4h", "", "", "", "", ""),
-    ("p1", "", "", "", "", "", ""),  # no name
-    ("", "tramadol", "", "", "", "", ""),  # no patient
-    ("p1", "amlodipine", "12 parsecs", "", "", "", ""),  # unreadable dose
-    ("p9", "tramadol", "", "", "", "", ""),  # not in the patients table
-    ("p1", "lithium", "", "not a date", "", "", ""),
-    ("p1", "sertraline", "", "2026-05-01", "2026-01-01", "", ""),  # stops before it starts
-    ("p1", "clonazepam", "", "2027-05-01", "", "", ""),  # starts after the screening date
-    ("p2", "tramadol 50 mg qid", "", "2026-11-01", "", "", ""),
-    ("p2", "sertraline 100 mg daily", "", "", "", "", ""),
-    ("p2", "xyzzy", "", "", "", "", ""),  # unrecognised
-    ("p2", "linezolid 600 bd", "", "", "", "stopped", ""),
-    ("p3", "valproic acid 500 mg bd", "", "", "", "entered-in-error", ""),
-    ("p3", "meropenem 1 g tds", "", "", "", "unknown", ""),
-    ("p3", "compound B", "", "", "", "", ANALOGUE),
-    ("p3", "tramadol", "", "", "", "held-ish", ""),  # unreadable status
-    ("p4", "Keppra 500 mg bd", "", "", "", "", ""),
-    ("p5", "gabapentin 1600 mg tid", "", "", "", "", ""),
-    ("p6", "lithium 400 mg nocte", "", "", "", "", ""),
-    ("p7", "carbamazepine 200 mg bd", "", "", "", "", ""),
-    ("p8", "amitriptyline 25 mg nocte", "", "", "", "", ""),
-]
-PATIENTS = pd.DataFrame(
-    {
-        "patient_id": ["p1", "p2", "p3", "p4", "p5", "p6", "p7", "p8", "p10", "p11"],
-        "age": ["70", "40", "50", "999", "30", "82", "25", "", "60", "61"],  # p4: not plausible
-        "crcl": ["28", "", "90", "", "20", "", "", "45", "", ""],
-        "conditions": [
-            "",
-            "made-up syndrome",
-            "dehydration",
-            "",
-            "",
-            "",
-            "Juvenile Myoclonic Epilepsy (JME)",
-            "",
-            "xyzzy disease",  # no medications: its unrecognised condition is still a row
-            "",
-        ],
-        "myoclonus": ["", "present", "", "", "worsening", "", "", "", "", ""],
-    }
-)
-
-
-def _meds() -> pd.DataFrame:
-    return pd.DataFrame(
-        ROWS, columns=["patient_id", "name", "dose", "start", "stop", "status", "smiles"]
-    )
+from tests.bad_ward import AS_OF, PATIENTS, ROWS, ward_meds
 
 
 @pytest.fixture(scope="module")
@@ -97,8 +44,8 @@ def _per_patient(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def test_dask_gives_the_single_machine_rows(client: Client, checker, kb_url: str) -> None:  # type: ignore[no-untyped-def]
-    single = screen_frame(_meds(), PATIENTS, runner=checker, as_of=AS_OF)
-    meds = dd.from_pandas(_meds(), npartitions=4, sort=False)
+    single = screen_frame(ward_meds(), PATIENTS, runner=checker, as_of=AS_OF)
+    meds = dd.from_pandas(ward_meds(), npartitions=4, sort=False)
     patients = dd.from_pandas(PATIENTS, npartitions=2, sort=False)
     found = screen_dask(meds, patients, db_url=kb_url, as_of=AS_OF, partitions=3)
     assert found.npartitions == 3
@@ -110,7 +57,7 @@ def test_dask_gives_the_single_machine_rows(client: Client, checker, kb_url: str
 
 
 def test_rejected_rows_keep_their_source_row_numbers(client: Client, kb_url: str) -> None:
-    meds = dd.from_pandas(_meds(), npartitions=5, sort=False)
+    meds = dd.from_pandas(ward_meds(), npartitions=5, sort=False)
     out = screen_dask(meds, PATIENTS, db_url=kb_url, as_of=AS_OF, partitions=2).compute()
     rejected = out[out["category"] == "rejected-row"]
     reasons = dict(zip(rejected["title"], rejected["message"], strict=True))
@@ -136,9 +83,9 @@ def test_a_patient_never_straddles_partitions(client: Client, checker, kb_url: s
 def test_paths_are_read_by_the_workers(
     client: Client, checker, kb_url: str, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    _meds().to_csv(tmp_path / "meds.csv", index=False)
+    ward_meds().to_csv(tmp_path / "meds.csv", index=False)
     PATIENTS.to_parquet(tmp_path / "patients.parquet")
-    single = screen_frame(_meds(), PATIENTS, runner=checker, as_of=AS_OF)
+    single = screen_frame(ward_meds(), PATIENTS, runner=checker, as_of=AS_OF)
     out = screen_dask(
         str(tmp_path / "meds.csv"), tmp_path / "patients.parquet", db_url=kb_url, as_of=AS_OF
     ).compute()
@@ -147,7 +94,7 @@ def test_paths_are_read_by_the_workers(
 
 def test_a_wrong_rule_code_or_table_is_refused_before_any_work(kb_url: str) -> None:
     with pytest.raises(InputError, match="no rule matches"):
-        screen_dask(dd.from_pandas(_meds(), npartitions=1), db_url=kb_url, select=["PC999"])
+        screen_dask(dd.from_pandas(ward_meds(), npartitions=1), db_url=kb_url, select=["PC999"])
     with pytest.raises(InputError, match="missing required column"):
         screen_dask(dd.from_pandas(pd.DataFrame({"name": ["x"]}), npartitions=1), db_url=kb_url)
 
@@ -155,7 +102,7 @@ def test_a_wrong_rule_code_or_table_is_refused_before_any_work(kb_url: str) -> N
 def test_cli_writes_parquet_partitions_on_a_scheduler(  # type: ignore[no-untyped-def]
     cluster: LocalCluster, checker, kb_url: str, tmp_path: Path
 ) -> None:
-    _meds().to_csv(tmp_path / "meds.csv", index=False)
+    ward_meds().to_csv(tmp_path / "meds.csv", index=False)
     PATIENTS.to_csv(tmp_path / "patients.csv", index=False)
     out = tmp_path / "findings"
     out.mkdir()
@@ -167,14 +114,14 @@ def test_cli_writes_parquet_partitions_on_a_scheduler(  # type: ignore[no-untype
     assert "9 rejected row(s)" in done.output
     assert not (out / "stale.parquet").exists()  # the folder was replaced as a whole
     written = pd.read_parquet(out).astype("string")
-    single = screen_frame(_meds(), PATIENTS, runner=checker, as_of=AS_OF)
+    single = screen_frame(ward_meds(), PATIENTS, runner=checker, as_of=AS_OF)
     pd.testing.assert_frame_equal(_per_patient(written), _per_patient(single))
     major = CliRunner().invoke(
         cli, [*args, "--as-of", "2026-11-25", "--db", kb_url, "--min-severity", "major"]
     )
     assert major.exit_code == 1, major.output
     above = screen_frame(
-        _meds(), PATIENTS, runner=checker, as_of=AS_OF, min_severity=Severity.MAJOR
+        ward_meds(), PATIENTS, runner=checker, as_of=AS_OF, min_severity=Severity.MAJOR
     )
     assert 0 < (above["code"] != "").sum() < (single["code"] != "").sum()
     pd.testing.assert_frame_equal(
@@ -185,7 +132,7 @@ def test_cli_writes_parquet_partitions_on_a_scheduler(  # type: ignore[no-untype
 
 
 def test_a_worker_refuses_a_kb_other_than_the_one_the_screen_started_with(kb_url: str) -> None:
-    from pharmcheck.batch.dask_screen import worker_checker
+    from pharmcheck.batch.parts import worker_checker
     from pharmcheck.errors import KnowledgeBaseError
 
     with pytest.raises(KnowledgeBaseError, match="not KB 0000 that the screen was started with"):

@@ -12,6 +12,8 @@ import subprocess
 import sys
 import time
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pharmcheck.domain import Medication, Patient, Severity
-from pharmcheck.files import replacing
+from pharmcheck.files import replacing, replacing_path
 from pharmcheck.report import render
 from pharmcheck.report.escape import markdown, spreadsheet_cell, visible
 from tests.helpers import AS_OF
@@ -96,6 +98,31 @@ def test_a_failed_write_leaves_the_previous_file_and_no_partial(tmp_path: Path) 
         raise RuntimeError("disk full")
     assert target.read_text(encoding="utf-8") == "previous"
     assert [p.name for p in tmp_path.iterdir()] == ["findings.csv"]
+
+
+def test_a_path_replaced_gets_its_mode_and_moves_inside_around_move(tmp_path: Path) -> None:
+    target = tmp_path / "kb.sqlite"
+    target.write_text("old", encoding="utf-8")
+    target.chmod(0o600)
+    seen: list[tuple[str, str]] = []
+
+    @contextmanager
+    def around(partial: Path) -> Iterator[None]:  # the lock a KB build holds over the move
+        seen.append((target.read_text(encoding="utf-8"), partial.read_text(encoding="utf-8")))
+        yield
+        seen.append((target.read_text(encoding="utf-8"), ""))
+
+    with replacing_path(target, mode=0o644, around_move=around) as partial:
+        assert partial.parent == tmp_path and partial.stat().st_mode & 0o777 == 0o644
+        partial.write_text("new", encoding="utf-8")  # by a writer that wants a path
+    assert seen == [("old", "new"), ("new", "")]
+    assert target.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in tmp_path.iterdir()] == ["kb.sqlite"]
+    with pytest.raises(RuntimeError), replacing_path(target) as partial:
+        partial.write_text("half", encoding="utf-8")
+        raise RuntimeError("build failed")
+    assert target.read_text(encoding="utf-8") == "new"
+    assert [p.name for p in tmp_path.iterdir()] == ["kb.sqlite"]
 
 
 # --- signals and pipes ---------------------------------------------------------------------------

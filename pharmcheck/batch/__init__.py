@@ -2,7 +2,8 @@
 
 ``screen`` (and ``screen_frame`` for a DataFrame) screens every patient at once and gives each
 patient exactly the findings ``pharmcheck check`` gives; ``read_table`` reads CSV, TSV, Excel
-and Parquet. See ``screening.py`` for how the volume is handled.
+and Parquet. See ``screening.py`` for how the volume is handled, ``pool.py`` for screening on
+every core (``screen_in_pool``) and ``dask_screen.py`` beyond one machine.
 """
 
 from pharmcheck.batch.output import OUT_COLUMNS, FindingRows

@@ -10,7 +10,6 @@ rejected or unrecognised row carries its source row number as on one machine.
 
 from __future__ import annotations
 
-import functools
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -22,18 +21,22 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from pharmcheck.batch.output import OUT_COLUMNS
+from pharmcheck.batch.parts import (
+    KEY,
+    ROW,
+    patient_column,
+    shared_kb,
+    source_table,
+    worker_checker,
+)
 from pharmcheck.batch.screening import screen
-from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, canonical_name, text_cells
+from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, text_cells
 from pharmcheck.domain import Severity
-from pharmcheck.engine import Checker
-from pharmcheck.errors import InputError, KnowledgeBaseError
+from pharmcheck.errors import InputError
 from pharmcheck.rules import select_rules
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
-
-ROW = "_pharmcheck_row"  # each row's number in its source (the header is row 1)
-KEY = "_pharmcheck_patient"  # the patient id as text: what both tables are shuffled on
 
 
 @dataclass(frozen=True)
@@ -108,8 +111,8 @@ def screen_partition(
 ) -> pd.DataFrame:
     """One partition of whole patients, screened as one ward on one machine."""
     result = screen(
-        _source_table(meds),
-        None if patients is None else _source_table(patients),
+        source_table(meds),
+        None if patients is None else source_table(patients),
         runner=worker_checker(url, version),
         as_of=as_of,
         select=select,
@@ -117,35 +120,6 @@ def screen_partition(
         min_severity=min_severity,
     )
     return result.findings.reset_index(drop=True)
-
-
-@functools.cache
-def worker_checker(url: str, version: str) -> Checker:
-    """The KB at ``url``, opened once per process, never built here; refused when it is not the
-    KB the screen was started with (``version``), so no result mixes two KBs."""
-    from pharmcheck.kb.store import open_kb
-
-    runner = Checker(open_kb(url, build_if_missing=False))
-    if runner.kb.version != version:
-        raise KnowledgeBaseError(
-            f"the knowledge base at {url} on this worker is KB {runner.kb.version}, "
-            f"not KB {version} that the screen was started with"
-        )
-    return runner
-
-
-def shared_kb(db_url: str | None) -> tuple[str, str]:
-    """The KB's URL as every worker must find it (an absolute path for SQLite) and its version;
-    opening it here builds the default KB once, before any worker reads it."""
-    from pharmcheck.engine import checker
-    from pharmcheck.kb.store import resolve_url, sqlite_file
-
-    url = resolve_url(db_url)
-    runner = checker(url)
-    path = sqlite_file(url)
-    if path is not None:
-        url = f"sqlite:///{path.resolve()}"
-    return url, runner.kb.version
 
 
 def _as_dask(table: Any) -> dd.DataFrame:
@@ -185,12 +159,7 @@ def _by_patient(
     table: dd.DataFrame, spec: dict[str, tuple[str, ...]], what: str, count: int
 ) -> dd.DataFrame:
     """``table`` hash-partitioned on its patient id (as text) into ``count`` partitions."""
-    column = next((c for c in table.columns if canonical_name(c, spec) == "patient_id"), None)
-    if column is None:
-        raise InputError(
-            f"{what}: missing required column(s) patient_id; "
-            f"found {', '.join(str(c) for c in table.columns if c != ROW)}"
-        )
+    column = patient_column(table.columns, spec, what)
     keyed = table.assign(
         **{
             KEY: table[column].map_partitions(
@@ -199,14 +168,6 @@ def _by_patient(
         }
     )
     return keyed.shuffle(on=KEY, npartitions=count)
-
-
-def _source_table(part: pd.DataFrame) -> pd.DataFrame:
-    """A partition as the single-machine screen reads a table: source order, row numbers aside."""
-    part = part.sort_values(ROW, kind="stable")
-    table = part.drop(columns=[ROW, KEY]).reset_index(drop=True)
-    table.attrs["source_rows"] = part[ROW].to_numpy().tolist()
-    return table
 
 
 def screen_on_cluster(

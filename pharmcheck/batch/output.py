@@ -7,7 +7,7 @@ import csv
 import functools
 import io
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import IO, Any
@@ -70,14 +70,21 @@ class FindingRows:
         for a spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`). ``csv.writer``
         writes each distinct patient id and finding once and each row joins the two: a million
         rows share a few hundred thousand findings (docs/performance.md has the figure)."""
+        safe = functools.cache(spreadsheet_cell)  # most cells repeat: a code, a title, a level
         ids = [
             line if pid else b""
             for pid, line in zip(
-                self.patient_ids, _csv_lines([(pid,) for pid in self.patient_ids]), strict=True
+                self.patient_ids,
+                _csv_lines([(pid,) for pid in self.patient_ids], safe),
+                strict=True,
             )
         ]
-        items = [b"," + line + b"\n" for line in _csv_lines(self.items)]
-        handle.write(_csv_lines([OUT_COLUMNS])[0] + b"\n")
+        items = [  # a block at a time: the text of every finding is never whole twice
+            b"," + line + b"\n"
+            for start in range(0, len(self.items), _BLOCK_ROWS)
+            for line in _csv_lines(self.items[start : start + _BLOCK_ROWS], safe)
+        ]
+        handle.write(_csv_lines([OUT_COLUMNS], safe)[0] + b"\n")
         for start in range(0, len(self), _BLOCK_ROWS):
             rows = slice(start, start + _BLOCK_ROWS)
             pieces: list[bytes] = [b""] * (2 * len(self.item[rows]))
@@ -116,12 +123,10 @@ def _text(handle: IO[bytes]) -> Iterator[io.TextIOWrapper]:
         text.detach()
 
 
-def _csv_lines(rows: list[tuple[str, ...]]) -> list[bytes]:
-    """Each row as ``csv.writer`` writes it, in UTF-8, without its line end (a cell made safe for a
-    spreadsheet holds no line break, so the writer's output splits into rows at each one)."""
+def _csv_lines(rows: list[tuple[str, ...]], safe: Callable[[str], str]) -> list[bytes]:
+    """Each row as ``csv.writer`` writes it, each cell made ``safe``, in UTF-8, without its line
+    end (a cell made safe for a spreadsheet holds no line break, so the writer's output splits
+    into rows at each one)."""
     out = io.StringIO()
-    safe = functools.cache(
-        spreadsheet_cell
-    )  # most cells repeat: a code, a title, an evidence level
     csv.writer(out, lineterminator="\n").writerows([safe(cell) for cell in row] for row in rows)
     return [line.encode() for line in out.getvalue().split("\n")[:-1]]

@@ -16,7 +16,7 @@ import pandas as pd
 from pharmcheck.batch.medications import Rows
 from pharmcheck.batch.output import FindingRows
 from pharmcheck.batch.patients import People
-from pharmcheck.batch.tables import natural_key
+from pharmcheck.batch.tables import listed_rows, natural_key
 from pharmcheck.domain import Finding, Severity, Unrecognized
 from pharmcheck.engine import Checker
 from pharmcheck.overrides import SiteRules
@@ -41,10 +41,30 @@ class ScreenResult:
     unrecognized: int = 0
     by_structure: int = 0  # medications checked by structure only (no KB drug matches them)
     kb_version: str = ""
+    unknown_status_rows: list[int] = field(default_factory=list)  # rows behind the status notes
+    void_status_rows: list[int] = field(default_factory=list)
+    rejected_rows: list[int] = field(default_factory=list)  # in the order of their finding rows
 
     @cached_property
     def findings(self) -> pd.DataFrame:
         return self.rows.frame()
+
+
+def status_notes(unknown: list[int], void: list[int]) -> list[str]:
+    """The notes on rows screened as active for an unknown status (``unknown``) and rows not
+    screened for a void one (``void``), by their row numbers."""
+    notes = []
+    if unknown:
+        notes.append(
+            f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active"
+        )
+    if void:
+        notes.append(
+            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
+            f"({listed_rows(void)}): "
+            "not screened (no rule reads a void or untaken medication)"
+        )
+    return notes
 
 
 @dataclass(frozen=True)
@@ -306,4 +326,80 @@ def _structure_only(structure: Any) -> str:
         "structure matches no drug in the knowledge base; screened by structure only (predicted "
         f"findings, PC8xx): {structure.standardized_smiles or structure.input}: {classes}; "
         f"nearest: {near}"
+    )
+
+
+def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
+    """One result from the results of parts of a ward, each part the patients of one range in
+    natural order (the first part those without an id and the notes about reading the tables):
+    exactly what :func:`lay_out` gives for the whole ward."""
+    first = parts[0]
+    patient_ids: list[str] = []
+    items: list[tuple[str, ...]] = []
+    ward: list[tuple[np.ndarray, np.ndarray]] = []  # per part: (patient, item) of its patients
+    listed: list[tuple[str, int, int]] = []  # patients with no medication rows: (id, patient, item)
+    rejected: list[tuple[int, int, int]] = []  # (row number, patient, item)
+    inputs, unlisted = first.notes, []
+    for part in parts:
+        rows = part.rows
+        patient = rows.patient + len(patient_ids)
+        item = rows.item + len(items)
+        screened = int((part.summary["medications"] > 0).sum())  # the first patient_ids
+        reported = len(part.rejected_rows)  # the last rows
+        kept = len(rows) - reported
+        own = rows.patient[:kept] < screened
+        ward.append((patient[:kept][own], item[:kept][own]))
+        listed += [
+            (rows.patient_ids[p], int(q), int(i))
+            for p, q, i in zip(
+                rows.patient[:kept][~own].tolist(),
+                patient[:kept][~own].tolist(),
+                item[:kept][~own].tolist(),
+                strict=True,
+            )
+        ]
+        rejected += zip(
+            part.rejected_rows, patient[kept:].tolist(), item[kept:].tolist(), strict=True
+        )
+        patient_ids += rows.patient_ids
+        items += rows.items
+        # Notes: about the tables (the first part's), the status notes, then unlisted patients.
+        without = part.summary[
+            (part.summary["highest_severity"] == "not screened") & (part.summary["rejected"] == 0)
+        ]
+        told = len(part.notes) - len(without)
+        unlisted += part.notes[told:]
+        if part is first:
+            statuses = len(status_notes(part.unknown_status_rows, part.void_status_rows))
+            inputs = part.notes[: told - statuses]
+    listed.sort(key=lambda entry: entry[0])  # stable: each patient's rows keep their order
+    rejected.sort(key=lambda entry: entry[0])
+    all_patient = np.concatenate(
+        [p for p, _ in ward]
+        + [np.array([q for _, q, _ in listed], dtype=np.int64)]
+        + [np.array([q for _, q, _ in rejected], dtype=np.int64)]
+    )
+    all_item = np.concatenate(
+        [i for _, i in ward]
+        + [np.array([i for _, _, i in listed], dtype=np.int64)]
+        + [np.array([i for _, _, i in rejected], dtype=np.int64)]
+    )
+    unknown = sorted(row for part in parts for row in part.unknown_status_rows)
+    void = sorted(row for part in parts for row in part.void_status_rows)
+    summaries = [part.summary for part in parts if len(part.summary)]  # an empty one has no dtypes
+    return ScreenResult(
+        FindingRows(patient_ids, all_patient, items, all_item),
+        pd.concat(summaries, ignore_index=True) if summaries else first.summary,
+        inputs + status_notes(unknown, void) + unlisted,
+        rows_screened=sum(part.rows_screened for part in parts),
+        rows_reported=sum(part.rows_reported for part in parts),
+        severities=sum((part.severities for part in parts), Counter()),
+        hidden=sum((part.hidden for part in parts), Counter()),
+        suppressed=sum((part.suppressed for part in parts), Counter()),
+        unrecognized=sum(part.unrecognized for part in parts),
+        by_structure=sum(part.by_structure for part in parts),
+        kb_version=first.kb_version,
+        unknown_status_rows=unknown,
+        void_status_rows=void,
+        rejected_rows=[row for row, _, _ in rejected],
     )

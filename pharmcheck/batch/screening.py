@@ -14,6 +14,7 @@ Nothing is lost: every input row is either screened or reported, with its row nu
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from functools import partial
 from typing import Any
@@ -32,13 +33,12 @@ from pharmcheck.batch.medications import (
     row_date,
 )
 from pharmcheck.batch.patients import People, read_patients
-from pharmcheck.batch.results import Found, ScreenResult, lay_out
+from pharmcheck.batch.results import Found, ScreenResult, lay_out, status_notes
 from pharmcheck.batch.tables import (
     MED_COLUMNS,
     PATIENT_COLUMNS,
     canonical_name,
     cell_of,
-    listed_rows,
     normalise_columns,
     read_dates,
     row_numbers,
@@ -137,17 +137,8 @@ def screen(
 
     good = ~bad
     unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
-    if unknown:
-        notes.append(
-            f"status unknown on {len(unknown)} row(s) ({listed_rows(unknown)}): screened as active"
-        )
     void = table["row"].to_numpy()[good & statuses.void].tolist()
-    if void:
-        notes.append(
-            f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
-            f"({listed_rows(void)}): "
-            "not screened (no rule reads a void or untaken medication)"
-        )
+    notes += status_notes(unknown, void)
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
         runner, today, table, good, key, templates, dates, statuses, people or {}
@@ -162,7 +153,7 @@ def screen(
     problems.sort(key=lambda problem: problem[1])  # malformed and unscreenable rows, in row order
     step("laying out the finding rows")
     conditions = _unrecognized_conditions(runner, patients, people or {})
-    return lay_out(
+    result = lay_out(
         runner,
         rows,
         found,
@@ -174,6 +165,12 @@ def screen(
         notes,
         int(good.sum()),
         conditions,
+    )
+    return replace(
+        result,
+        unknown_status_rows=unknown,
+        void_status_rows=void,
+        rejected_rows=[row for _, row, _ in problems],
     )
 
 

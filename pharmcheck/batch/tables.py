@@ -151,7 +151,9 @@ def row_numbers(frame: pd.DataFrame) -> np.ndarray:
     """Each row's number in its source as :func:`read_table` counted them (the header is row 1)."""
     given = frame.attrs.get("source_rows")
     return (
-        np.asarray(given, dtype=np.int64) if given else np.arange(2, len(frame) + 2, dtype=np.int64)
+        np.asarray(given, dtype=np.int64)
+        if given is not None
+        else np.arange(2, len(frame) + 2, dtype=np.int64)
     )
 
 
@@ -296,7 +298,7 @@ def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     if not blank.any():
         return frame
     kept = frame[~blank].reset_index(drop=True)
-    kept.attrs["source_rows"] = (np.flatnonzero(~blank) + 2).tolist()
+    kept.attrs["source_rows"] = np.flatnonzero(~blank) + 2
     return kept
 
 
@@ -374,7 +376,8 @@ def _tolerant_csv(text: str, header: list[str], sep: str, name: str) -> pd.DataF
     except csvlib.Error as exc:
         raise InputError(f"{name}: line {records.line_num}: {exc} (a quote left open?)") from None
     frame = pd.DataFrame(rows, columns=header, dtype="string")
-    frame.attrs["source_rows"] = numbers
+    # An array, not a list: pandas deep-copies attrs into every frame derived from this one.
+    frame.attrs["source_rows"] = np.array(numbers, dtype=np.int64)
     frame.attrs["rejected_rows"] = rejected
     notes = []
     if short:

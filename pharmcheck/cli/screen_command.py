@@ -94,7 +94,9 @@ _SHOWN_PATIENTS = 50
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Worker processes of the local Dask cluster (default: one per CPU).",
+    help="Worker processes: of the pool on this machine (default: the usable CPUs, at most 8; "
+    "1 screens in this process; a ward under 100,000 rows is screened in this process), or of "
+    "the local Dask cluster (default: one per CPU).",
 )
 @db_option
 def screen(
@@ -151,14 +153,14 @@ def screen(
             allow_unrecognized, exit_zero,
         )  # fmt: skip
         return
-    if scheduler is not None or workers is not None:
-        raise InputError("--scheduler and --workers need --engine dask")
+    if scheduler is not None:
+        raise InputError("--scheduler needs --engine dask")
     if output is not None and output.is_dir():
         raise InputError(f"{output} is a folder: -o names a file (a folder with --engine dask)")
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     from pharmcheck.batch import read_table
-    from pharmcheck.batch import screen as run_screen
+    from pharmcheck.batch.pool import screen_in_pool
 
     bar = (
         ProgressBar(sys.stderr) if sys.stderr.isatty() else None
@@ -166,9 +168,10 @@ def screen(
     try:
         med_table = read_table(meds, sheet)
         patient_table = read_table(patients, patients_sheet) if patients else None
-        result = run_screen(
+        result = screen_in_pool(
             med_table,
             patient_table,
+            workers=workers,
             db_url=db_url,
             as_of=when,
             select=select,

@@ -1,7 +1,7 @@
 """``pharmcheck db build``: migrate an empty database to head and load ``db/`` into it.
 
 A SQLite build is written to a temporary file beside the target and moved into
-place with ``os.replace``, so readers see either the old KB or the new one,
+place (:func:`pharmcheck.files.replacing_path`), so readers see either the old KB or the new one,
 never a half-built one, and a build killed partway leaves the old KB intact.
 Builds of one file take turns on a lock file beside it, and a file that is not a
 pharmcheck KB is never replaced. Other databases are built inside one transaction
@@ -10,13 +10,11 @@ on an empty database.
 
 from __future__ import annotations
 
-import os
 import re
 import sqlite3
-import tempfile
 from collections import defaultdict
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import ExitStack, closing, contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -28,6 +26,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from pharmcheck._version import __version__
 from pharmcheck.errors import KnowledgeBaseError
+from pharmcheck.files import replacing_path
 from pharmcheck.kb import build_chem, derived, migrate, models, structure_crosscheck
 from pharmcheck.kb.dose_scope import REGIMENS, parse_fraction, parse_population
 from pharmcheck.kb.schema import SCHEMA_HEAD
@@ -142,15 +141,15 @@ def _may_be_a_kb(path: Path) -> bool:
 def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
     target = target.resolve()
     _remove_stale_partial_builds(target)
-    try:
-        fd, tmp_name = tempfile.mkstemp(
-            prefix=f".{target.name}.", suffix=".building", dir=target.parent
-        )
-    except OSError as exc:
-        raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
+    with ExitStack() as stack:
+        try:  # readable by every user of the KB; the site tables are carried over at the move
+            tmp = stack.enter_context(
+                replacing_path(
+                    target, mode=0o644, around_move=lambda new: _site_tables_carried(target, new)
+                )
+            )
+        except OSError as exc:
+            raise KnowledgeBaseError(f"cannot write the KB at {target}: {exc.strerror}") from None
         engine = create_engine(f"sqlite:///{tmp}")
         try:
             with engine.begin() as conn:
@@ -160,11 +159,6 @@ def _build_sqlite_file(target: Path, plan: _Plan, log: Log) -> BuildReport:
             engine.dispose()
         with sqlite3.connect(tmp) as check:
             check.execute("PRAGMA journal_mode=DELETE")
-        os.chmod(tmp, 0o644)
-        with _site_tables_carried(target, tmp):
-            os.replace(tmp, target)
-    finally:
-        tmp.unlink(missing_ok=True)
     return report
 
 
@@ -203,7 +197,7 @@ def _remove_stale_partial_builds(target: Path, older_than_s: float = 3600) -> No
     progress."""
     import time
 
-    for partial in target.parent.glob(f".{target.name}.*.building"):
+    for partial in target.parent.glob(f".{target.name}.*.partial"):
         try:
             if time.time() - partial.stat().st_mtime > older_than_s:
                 partial.unlink()

@@ -1,0 +1,161 @@
+"""The process pool: a ward screened in parts on worker processes gives exactly the result of
+one process (the same rows in the same order, summary, notes, counts and exit code)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from pharmcheck.batch import read_table, screen
+from pharmcheck.batch.pool import screen_in_pool, split_by_patient
+from pharmcheck.batch.results import ScreenResult
+from pharmcheck.cli import cli
+from tests.bad_ward import AS_OF, PATIENTS, ROWS, ward_meds
+
+# The bad ward, with more: an unused column, a second unknown and a second void status in other
+# patients, and patients without medication rows (one refused, one unrecognised condition).
+EXTRA_ROWS = [
+    ("p8", "tramadol", "", "", "", "unknown", ""),
+    ("p10", "sertraline", "", "", "", "cancelled", ""),
+    ("p11", "meropenem 1 g tds", "", "", "", "unknown", ""),
+]
+EXTRA_PATIENTS = pd.DataFrame(
+    {
+        "patient_id": ["p12", "p13", "", "p20"],
+        "age": ["999", "45", "30", "abc"],
+        "crcl": ["", "", "", ""],
+        "conditions": ["", "made-up syndrome", "", ""],
+        "myoclonus": ["", "", "", ""],
+    }
+)
+
+
+def _ward() -> tuple[pd.DataFrame, pd.DataFrame]:
+    meds = pd.concat(
+        [ward_meds(), pd.DataFrame(EXTRA_ROWS, columns=ward_meds().columns)], ignore_index=True
+    )
+    meds["colour"] = "blue"  # not a column the screen reads: one note, not one per part
+    return meds, pd.concat([PATIENTS, EXTRA_PATIENTS], ignore_index=True)
+
+
+def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
+    pd.testing.assert_frame_equal(pooled.findings, single.findings)
+    pd.testing.assert_frame_equal(pooled.summary, single.summary)
+    assert pooled.notes == single.notes
+    for counted in (
+        "rows_screened",
+        "rows_reported",
+        "severities",
+        "hidden",
+        "suppressed",
+        "unrecognized",
+        "by_structure",
+        "kb_version",
+        "rejected_rows",
+        "unknown_status_rows",
+        "void_status_rows",
+    ):
+        assert getattr(pooled, counted) == getattr(single, counted), counted
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_the_pool_gives_the_single_process_result(checker, kb_url: str, workers: int) -> None:  # type: ignore[no-untyped-def]
+    meds, patients = _ward()
+    single = screen(meds, patients, runner=checker, as_of=AS_OF)
+    pooled = screen_in_pool(
+        meds, patients, workers=workers, db_url=kb_url, as_of=AS_OF, in_process_below=0
+    )
+    kinds = set(single.findings["category"])
+    assert {"rejected-row", "unrecognized", "structure-only"} <= kinds  # every kind of row
+    unknown = [n for n in single.notes if n.startswith("status unknown")]
+    assert unknown == ["status unknown on 3 row(s) (rows 15, 23, 25): screened as active"]
+    assert sum("is not used" in n for n in single.notes) == 1
+    assert any(n.startswith("patient p12 (no medication rows)") for n in single.notes)
+    _assert_same(pooled, single)
+
+
+def test_each_part_holds_whole_patients_in_natural_order() -> None:
+    meds, patients = _ward()
+    parts = split_by_patient(meds, patients, 3)
+    assert len(parts) == 3
+    seen: list[str] = []
+    for part_meds, part_patients in parts:
+        assert part_patients is not None
+        ids = sorted(set(part_meds["patient_id"]) | set(part_patients["patient_id"]))
+        assert not set(ids) & set(seen)  # no patient in two parts
+        seen += ids
+    # the first part holds the rows without an id; then p1 < p2 < ... < p10 < p11 < p20
+    assert parts[0][0]["patient_id"].iloc[0] == "p1" and "" in set(parts[0][0]["patient_id"])
+    firsts = [min(set(m["patient_id"]) - {""}, key=lambda p: int(p[1:])) for m, _ in parts]
+    assert [int(p[1:]) for p in firsts] == sorted(int(p[1:]) for p in firsts)
+    rows = sorted(r for m, _ in parts for r in m.attrs["source_rows"])
+    assert rows == list(range(2, len(meds) + 2))  # every row once, numbered as in the source
+
+
+def test_malformed_rows_go_with_their_patient(tmp_path: Path, checker, kb_url: str) -> None:  # type: ignore[no-untyped-def]
+    meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
+    meds.write_text(
+        "patient_id,name\np1,morphine\np2,tramadol\np3,lithium\np4,gabapentin,600 mg\n"
+        "p9,tramadol\np4,morphine\n,lithium\np5\n"
+    )
+    patients.write_text("patient_id,age\np1,70\n\np2,abc\np3,40,extra\n,\np4,50\np9,60\n")
+    med_table, patient_table = read_table(str(meds)), read_table(str(patients))
+    single = screen(med_table, patient_table, runner=checker, as_of=AS_OF)
+    assert single.rows_reported == 5  # malformed rows, a missing id, a short row without a name
+    assert single.notes == [
+        f"{meds}: 1 row(s) end early (rows 9); their missing trailing cells read as blank"
+    ]
+    pooled = screen_in_pool(
+        med_table, patient_table, workers=2, db_url=kb_url, as_of=AS_OF, in_process_below=0
+    )
+    _assert_same(pooled, single)
+
+
+def test_a_small_ward_and_one_worker_stay_in_this_process(
+    checker, kb_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    def no_pool(*args: object, **kwargs: object) -> None:
+        raise AssertionError("a worker process was started")
+
+    monkeypatch.setattr("pharmcheck.batch.pool.ProcessPoolExecutor", no_pool)
+    meds, patients = _ward()
+    single = screen(meds, patients, runner=checker, as_of=AS_OF)
+    for workers, below in ((2, 100_000), (1, 0)):  # too few rows for a pool; one worker
+        pooled = screen_in_pool(
+            meds, patients, workers=workers, db_url=kb_url, as_of=AS_OF, in_process_below=below
+        )
+        _assert_same(pooled, single)
+
+
+def test_a_refused_table_is_refused_before_the_pool(kb_url: str) -> None:
+    from pharmcheck.errors import InputError
+
+    with pytest.raises(InputError, match="missing required column"):
+        screen_in_pool(
+            pd.DataFrame({"name": ["morphine"]}), workers=2, db_url=kb_url, in_process_below=0
+        )
+    with pytest.raises(InputError, match="PC999"):
+        screen_in_pool(ward_meds(), workers=2, db_url=kb_url, select=["PC999"], in_process_below=0)
+
+
+def test_cli_one_worker_and_two_give_the_same_output_and_exit_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("pharmcheck.batch.pool.IN_PROCESS_BELOW", 0)
+    meds, patients = _ward()
+    meds.to_csv(tmp_path / "meds.csv", index=False)
+    patients.to_csv(tmp_path / "patients.csv", index=False)
+    runs = {}
+    for workers in ("1", "2"):
+        out, summary = tmp_path / f"out{workers}.csv", tmp_path / f"summary{workers}.csv"
+        args = ["screen", str(tmp_path / "meds.csv"), "--patients", str(tmp_path / "patients.csv")]
+        args += ["-o", str(out), "--summary", str(summary), "--as-of", AS_OF.isoformat()]
+        done = CliRunner().invoke(cli, [*args, "--workers", workers])
+        runs[workers] = (done.exit_code, done.output, out.read_bytes(), summary.read_bytes())
+    assert runs["1"][0] == 1  # rejected rows, unrecognised inputs and major findings
+    assert "rejected row(s)" in runs["1"][1] and len(runs["1"][2]) > 1000
+    assert runs["2"] == runs["1"]
+    assert len(ROWS) + len(EXTRA_ROWS) == len(meds)
