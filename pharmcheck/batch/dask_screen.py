@@ -205,8 +205,16 @@ def _source_table(part: pd.DataFrame) -> pd.DataFrame:
     """A partition as the single-machine screen reads a table: source order, row numbers aside."""
     part = part.sort_values(ROW, kind="stable")
     table = part.drop(columns=[ROW, KEY]).reset_index(drop=True)
-    table.attrs["source_rows"] = part[ROW].to_numpy().tolist()
+    table.attrs["source_rows"] = SharedRows(part[ROW].to_numpy().tolist())
     return table
+
+
+class SharedRows(tuple[int, ...]):
+    """Row numbers that every frame derived from a partition shares: pandas deep-copies ``attrs``
+    on each operation, which for a list of a partition's numbers was half the screen's time."""
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> SharedRows:
+        return self  # immutable, so a copy would be equal and only cost time
 
 
 def screen_on_cluster(
