@@ -211,7 +211,7 @@ def _source_table(part: pd.DataFrame) -> pd.DataFrame:
 
 class SharedRows(tuple[int, ...]):
     """Row numbers that every frame derived from a partition shares: pandas deep-copies ``attrs``
-    on each operation, which for a list of a partition's numbers was half the screen's time."""
+    on each operation, which for a list of a partition's numbers was a fifth of its CPU time."""
 
     def __deepcopy__(self, memo: dict[int, Any]) -> SharedRows:
         return self  # immutable, so a copy would be equal and only cost time
