@@ -139,3 +139,25 @@ def test_a_worker_refuses_a_kb_other_than_the_one_the_screen_started_with(kb_url
         worker_checker(kb_url, "0000")
     with pytest.raises(KnowledgeBaseError, match="no knowledge base at"):  # never built there
         worker_checker(kb_url.replace("kb.sqlite", "missing.sqlite"), "0000")
+
+
+def test_a_partitions_row_numbers_follow_the_frames_derived_from_it_as_an_array() -> None:
+    import numpy as np
+
+    from pharmcheck.batch.parts import KEY, ROW, source_table
+    from pharmcheck.batch.tables import row_numbers
+
+    part = pd.DataFrame(
+        {
+            "patient_id": ["b", "a", "b"],
+            "name": ["x", "y", "z"],
+            ROW: [9, 4, 7],
+            KEY: ["b", "a", "b"],
+        }
+    )
+    table = source_table(part)
+    derived = table[["name"]].astype(str).copy()  # pandas deep-copies attrs on each operation
+    # an array, whose copy is one memcpy (a list was a fifth of a partition's CPU time)
+    assert isinstance(derived.attrs["source_rows"], np.ndarray)
+    assert row_numbers(derived).tolist() == [4, 7, 9]  # source order, as the rows were numbered
+    assert table["name"].tolist() == ["y", "z", "x"]
