@@ -94,9 +94,10 @@ _SHOWN_PATIENTS = 50
 @click.option(
     "--workers",
     type=click.IntRange(min=1),
-    help="Worker processes: of the pool on this machine (default: the usable CPUs, at most 8; "
-    "1 screens in this process; a ward under 100,000 rows is screened in this process), or of "
-    "the local Dask cluster (default: one per CPU).",
+    help="Worker processes: of a pool on this machine (default 1: the screen runs in this "
+    "process; on 2 free cores, 2 took a 1M-row screen from 14.9 s to 13.9 s for 40% more CPU "
+    "and memory; a ward under 100,000 rows always runs in this process), or of the local Dask "
+    "cluster (default: one per CPU).",
 )
 @db_option
 def screen(
@@ -171,7 +172,7 @@ def screen(
         result = screen_in_pool(
             med_table,
             patient_table,
-            workers=workers,
+            workers=workers or 1,
             db_url=db_url,
             as_of=when,
             select=select,
