@@ -28,12 +28,11 @@ ACB_THRESHOLD = 3
         "effects, "
         "or collapse the level of a treatment (valproate with carbapenems).",
         limits="Only pairs curated in the KB. A pair matched through a structurally inferred "
-        "class gets "
-        "a lower evidence level. A pair is reported once: when several KB rows match it (a drug "
-        "row and a class row, linezolid as an MAO inhibitor and as itself), the finding has the "
-        "highest severity, every row's mechanism and management, and every reference. Each row "
-        "says which drug it acts on and how (level raised or lowered, added neurotoxicity, other "
-        "additive toxicity, loss of effect); PC101 reads the same rows.",
+        "class gets a lower evidence level. A pair is reported once: when several KB rows match "
+        "it (a drug row and a class row, linezolid as an MAO inhibitor and as itself), the "
+        "finding has the highest severity, every row's mechanism and management, and every "
+        "reference. Each row says which drug it acts on and how (level raised or lowered, added "
+        "neurotoxicity, other additive toxicity, loss of effect); PC101 reads the same rows.",
         references="see each interaction's references",
     ),
     examples=(
@@ -162,9 +161,8 @@ def _pair_finding(rows: tuple[tuple[str, SubjectMatch, str, SubjectMatch, Fact],
     title="Two or more serotonergic drugs",
     doc=RuleDoc(
         what="Two or more active drugs with a serotonergic role in the KB (reuptake inhibition, "
-        "MAO "
-        "inhibition, release, receptor agonism, precursor). Major when one of them inhibits MAO "
-        "(an MAOI, linezolid, methylene blue).",
+        "MAO inhibition, release, receptor agonism, precursor). Major when one of them inhibits "
+        "MAO (an MAOI, linezolid, methylene blue).",
         why="Serotonin toxicity presents with clonus and myoclonus (Hunter criteria); MAO "
         "inhibition "
         "with any other serotonergic drug carries the highest risk (FDA 2011 communications).",
@@ -221,8 +219,7 @@ def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
             "monitor for clonus, myoclonus, agitation and hyperthermia (Hunter criteria)."
             if mao
             else "Review the need for each serotonergic drug; monitor for clonus, myoclonus, "
-            "agitation, "
-            "diaphoresis and hyperthermia (Hunter criteria)."
+            "agitation, diaphoresis and hyperthermia (Hunter criteria)."
         ),
         evidence="moderate",
         references=["DUN03", *cite(f for facts in roles.values() for f in facts)],
@@ -238,8 +235,7 @@ def serotonergic_finding(roles: dict[str, list[Fact]]) -> Finding:
     title="Anticholinergic burden of 3 or more",
     doc=RuleDoc(
         what="The sum of the Anticholinergic Cognitive Burden (ACB) scores of the active drugs, "
-        "when it "
-        "is 3 or more; every contributing drug and its score is shown.",
+        "when it is 3 or more; every contributing drug and its score is shown.",
         why="An ACB total of 3 or more is associated with cognitive impairment and mortality; "
         "anticholinergic toxicity can include myoclonus.",
         limits="Drugs not on the ACB scale count as 0. The scale scores drugs, not doses.",
@@ -337,7 +333,6 @@ def load_finding(counted: dict[str, Fact]) -> Finding:
         severity=Severity.MODERATE if len(counted) >= 3 else Severity.MINOR,
         message=f"{len(counted)} drugs that can cause myoclonus: {parts}.",
         recommendation="If myoclonus occurs, review each of these drugs; stop or reduce the one "
-        "most "
-        "likely responsible (highest grade, most recently started or increased).",
+        "most likely responsible (highest grade, most recently started or increased).",
         references=["RIS25", "JAN17"],
     )

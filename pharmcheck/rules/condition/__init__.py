@@ -194,14 +194,11 @@ def condition_finding(
     title="Drug that aggravates the patient's epilepsy syndrome",
     doc=RuleDoc(
         what="An active drug with a KB paradoxical-aggravation rule for one of the patient's "
-        "conditions: "
-        "carbamazepine in juvenile myoclonic epilepsy, phenytoin in Unverricht-Lundborg disease, "
-        "lamotrigine in Dravet syndrome, IV benzodiazepines in Lennox-Gastaut syndrome, and "
-        "others, "
-        "each graded as its evidence is.",
+        "conditions: carbamazepine in juvenile myoclonic epilepsy, phenytoin in "
+        "Unverricht-Lundborg disease, lamotrigine in Dravet syndrome, IV benzodiazepines in "
+        "Lennox-Gastaut syndrome, and others, each graded as its evidence is.",
         why="Sodium-channel blockers and GABAergic drugs can worsen myoclonic and generalised "
-        "epilepsies; "
-        "worsening is often mistaken for under-treatment and the dose raised.",
+        "epilepsies; worsening is often mistaken for under-treatment and the dose raised.",
         limits="Needs the syndrome in --condition. A route-specific rule with no route given is "
         "reported one step lower. A rule for a broader syndrome applies to the syndromes "
         "under it in the KB's hierarchy (progressive myoclonus epilepsy to ULD and Lafora "
@@ -248,17 +245,14 @@ def syndrome_aggravation(ctx: CheckContext) -> Iterator[Finding]:
     title="Drug contraindicated or cautioned in a condition",
     doc=RuleDoc(
         what="An active drug with a KB contraindication or caution for a condition the patient "
-        "has, "
-        "given or derived: pregnancy, childbearing potential, renal impairment, end-stage renal "
-        "disease, hepatic impairment, dehydration, epilepsy, and others.",
+        "has, given or derived: pregnancy, childbearing potential, renal impairment, end-stage "
+        "renal disease, hepatic impairment, dehydration, epilepsy, and others.",
         why="Valproate in pregnancy or childbearing potential needs the pregnancy prevention "
-        "programme; "
-        "lithium with dehydration or renal impairment accumulates; piracetam has "
+        "programme; lithium with dehydration or renal impairment accumulates; piracetam has "
         "contraindications.",
         limits="Derived conditions come from the patient fields (CrCl < 60 = renal impairment, < "
-        "15 or "
-        "dialysis = end-stage). A rule for a condition applies to the conditions under it in the "
-        "KB's hierarchy; a condition and its ancestors (end-stage renal disease and renal "
+        "15 or dialysis = end-stage). A rule for a condition applies to the conditions under it "
+        "in the KB's hierarchy; a condition and its ancestors (end-stage renal disease and renal "
         "impairment) give one finding at the highest severity with every rule's advice. A renal "
         "rule of a drug whose renal dose band PC501 reports is folded into PC501's finding.",
         references="each rule's references",
@@ -312,9 +306,8 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
     title="Childbearing potential needed",
     doc=RuleDoc(
         what="A drug with a KB rule for pregnancy or childbearing potential (valproate) in a "
-        "patient "
-        "who may be a woman of 12-55 years (female, or sex not given; age in range or not given) "
-        "whose pregnancy status and childbearing potential are not given.",
+        "patient who may be a woman of 12-55 years (female, or sex not given; age in range or "
+        "not given) whose pregnancy status and childbearing potential are not given.",
         why="Valproate must not be used in women of childbearing potential outside the pregnancy "
         "prevention programme; the check cannot tell without the data, and unknown is never safe.",
         limits="It asks for data: moderate, because the missing data decides a contraindication.",
@@ -358,8 +351,7 @@ def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
                 f"{missing} "
                 "are not given.",
                 recommendation="Record sex, pregnancy status and childbearing potential (--sex, "
-                "--pregnant / "
-                "--childbearing-potential).",
+                "--pregnant / --childbearing-potential).",
                 references=[r.cite() for f in facts for r in f.references],
             )
 

@@ -46,17 +46,13 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
     evidence="high",
     title="Opioid load in morphine milligram equivalents",
     doc=RuleDoc(
-        what="The daily morphine milligram equivalents (MME) summed over every active opioid with "
-        "the "
-        "CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day or more, "
-        "major "
-        "at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) or without a "
-        "known "
-        "daily dose makes the total incomplete, and the finding says so; it is never given a "
-        "factor.",
+        what="The daily morphine milligram equivalents (MME) summed over every active opioid "
+        "with the CDC 2022 factors (transdermal fentanyl: mcg/h x 2.4). Moderate at 50 MME/day "
+        "or more, major at 90 or more. An opioid without a CDC factor (pethidine, buprenorphine) "
+        "or without a known daily dose makes the total incomplete, and the finding says so; it "
+        "is never given a factor.",
         why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for "
-        "reassessment "
-        "at 50 MME/day and careful justification at 90.",
+        "reassessment at 50 MME/day and careful justification at 90.",
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022).",
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
@@ -184,14 +180,13 @@ def _factor_applies(factor: Fact, daily_dose: Quantity | None) -> bool:
     title="Daily dose above the maximum",
     doc=RuleDoc(
         what="A drug whose summed daily dose exceeds the KB's maximum daily dose in scope (from "
-        "the "
-        "label), or its own toxicity threshold (pethidine above 600 mg/day). Each maximum carries "
-        "its route, formulation, indication and population; only the maxima in scope apply. The "
-        "indication is the entry's own, or inferred from the patient (an antiseizure drug in a "
-        "patient with epilepsy or myoclonus is dosed as for a seizure disorder). When the route, "
-        "formulation, indication or population cannot be told, the most permissive maximum that "
-        "may "
-        "apply is compared, and stricter ones the dose exceeds are named as information.",
+        "the label), or its own toxicity threshold (pethidine above 600 mg/day). Each maximum "
+        "carries its route, formulation, indication and population; only the maxima in scope "
+        "apply. The indication is the entry's own, or inferred from the patient (an antiseizure "
+        "drug in a patient with epilepsy or myoclonus is dosed as for a seizure disorder). When "
+        "the route, formulation, indication or population cannot be told, the most permissive "
+        "maximum that may apply is compared, and stricter ones the dose exceeds are named as "
+        "information.",
         why="Most drug-induced myoclonus is dose-related; overdosing relative to the label is the "
         "commonest finding in case series (68% of antibiotic cases were overdosed). A maximum "
         "applied out of its scope (the panic-disorder maximum to clonazepam for myoclonus) pushes "
@@ -564,8 +559,7 @@ def maximum_findings(
                 message=f"{prescribed} exceeds the {text}.{also}{note}",
                 references=references,
                 recommendation=f"Reduce {drug} to at most {limit:g} mg/day, or document why a "
-                "higher "
-                "dose is needed.",
+                "higher dose is needed.",
             ),
         )
     if not stricter:

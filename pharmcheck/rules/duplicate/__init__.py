@@ -98,8 +98,7 @@ def class_finding(
     title="The same drug is listed more than once",
     doc=RuleDoc(
         what="One drug appearing in two or more active entries of the list (for example a brand "
-        "and its "
-        "generic, or a combination product that contains it).",
+        "and its generic, or a combination product that contains it).",
         why="A drug listed twice is often given twice; its daily dose is the sum of the entries.",
         limits="Two entries may be one regimen written twice; the rule cannot tell.",
         references="none needed: a property of the list",

@@ -116,25 +116,21 @@ def _band_label(fact: Fact) -> str:
     title="Dose not adjusted for renal function",
     doc=RuleDoc(
         what="A drug with label renal dose bands, when the patient's CrCl (or eGFR, said so) "
-        "falls in a "
-        "band that contraindicates or avoids the drug, whose maximum the daily dose exceeds, or "
-        "whose "
-        "dosing interval the frequency breaks (tramadol every 12 h below CrCl 30). On dialysis the "
-        "CrCl band applies (the end-stage band when no CrCl is given), with the dialysis band's "
-        "maximum where it gives one and its note. A band given as a fraction of the usual dose "
-        "(piracetam 1/3) is always reported, stating the fraction: major when the dose is above "
-        "that "
-        "fraction of the label maximum. Bands marked persistent (cefepime) are reported even when "
-        "the dose is within the band, because neurotoxicity still occurs.",
+        "falls in a band that contraindicates or avoids the drug, whose maximum the daily dose "
+        "exceeds, or whose dosing interval the frequency breaks (tramadol every 12 h below CrCl "
+        "30). On dialysis the CrCl band applies (the end-stage band when no CrCl is given), with "
+        "the dialysis band's maximum where it gives one and its note. A band given as a fraction "
+        "of the usual dose (piracetam 1/3) is always reported, stating the fraction: major when "
+        "the dose is above that fraction of the label maximum. Bands marked persistent "
+        "(cefepime) are reported even when the dose is within the band, because neurotoxicity "
+        "still occurs.",
         why="Renal accumulation is the leading cause of drug-induced myoclonus with "
-        "gabapentinoids, "
-        "cefepime, aciclovir, pethidine (normeperidine) and morphine (M3G).",
+        "gabapentinoids, cefepime, aciclovir, pethidine (normeperidine) and morphine (M3G).",
         limits="Bands are the label's; eGFR is used only when CrCl is not given. Band text is "
-        "quoted "
-        "verbatim. Route-specific bands (aciclovir IV and oral) apply by route; with no route "
-        "given, each route is assessed and the least restrictive reading reported. A band that "
-        "asks for an adjustment without a maximum, fraction or interval is always reported. A "
-        "post-dialysis supplement is not added to the band maximum.",
+        "quoted verbatim. Route-specific bands (aciclovir IV and oral) apply by route; with no "
+        "route given, each route is assessed and the least restrictive reading reported. A band "
+        "that asks for an adjustment without a maximum, fraction or interval is always reported. "
+        "A post-dialysis supplement is not added to the band maximum.",
         references="each drug's label",
     ),
     examples=(
@@ -466,8 +462,7 @@ def band_findings(
         "unchanged "
         "in urine) on the list when the patient's CrCl, eGFR and dialysis status are all unknown.",
         why="Renal accumulation drives myoclonus with these drugs; without renal function the "
-        "renal "
-        "checks could not run.",
+        "renal checks could not run.",
         limits="Informational: it asks for data.",
         references="none needed",
     ),
@@ -500,8 +495,7 @@ def renal_unknown_finding(critical: tuple[str, ...]) -> Finding:
     return renal_function_unknown.finding(
         drugs=critical,
         message=f"Renally critical drug(s) {', '.join(critical)} and no CrCl, eGFR or dialysis "
-        "status given; "
-        "renal dose checks were not done.",
+        "status given; renal dose checks were not done.",
         recommendation="Give the patient's creatinine clearance (or eGFR, or dialysis status) and "
         "re-run the check.",
     )
@@ -530,9 +524,8 @@ HEPATIC_RANK = {"mild": 1, "moderate": 2, "severe": 3}
         why="Hepatic impairment raises levels of hepatically cleared drugs (pethidine, valproate "
         "hepatotoxicity, tramadol) and precipitates encephalopathy.",
         limits="Needs --hepatic; an unknown hepatic state is not assumed normal but is not "
-        "flagged. "
-        "A drug with a PC702 hepatic-impairment rule at least as severe is left to PC702, "
-        "whose message quotes these cautions.",
+        "flagged. A drug with a PC702 hepatic-impairment rule at least as severe is left to "
+        "PC702, whose message quotes these cautions.",
         references="each drug's label",
     ),
     examples=(

@@ -39,22 +39,18 @@ def _label(found: Any) -> str:
     title="Predicted member of a myoclonus-risk class (by substructure)",
     doc=RuleDoc(
         what="A compound given as a structure that is no KB drug but contains the defining "
-        "substructure "
-        "(SMARTS in db/smarts) of a class that has a curated class-level myoclonus-risk assertion "
-        "(fluoroquinolones, cephalosporins, carbapenems, penicillins ...). The finding names the "
-        "class; "
-        "its grade is at most possible and its severity at most minor, whatever the class's own "
-        "grade.",
+        "substructure (SMARTS in db/smarts) of a class that has a curated class-level "
+        "myoclonus-risk assertion (fluoroquinolones, cephalosporins, carbapenems, penicillins "
+        "...). The finding names the class; its grade is at most possible and its severity at "
+        "most minor, whatever the class's own grade.",
         why="Class membership by structure is how an unlisted or new drug is first recognised as, "
         "for example, "
         "a fluoroquinolone; the class's neurotoxicity (GABA-A antagonism) is a class effect.",
-        limits="A prediction, not a curated fact: a substructure does not prove the pharmacology. "
-        "Classes "
-        "without a class-level assertion (morphinans, phenothiazines ...) give no PC801 finding; "
-        "PC802 covers close neighbours with their own grades.",
+        limits="A prediction, not a curated fact: a substructure does not prove the "
+        "pharmacology. Classes without a class-level assertion (morphinans, phenothiazines ...) "
+        "give no PC801 finding; PC802 covers close neighbours with their own grades.",
         references="SMARTS references in db/references/chem.csv (e.g. CHEM-QUIN16, "
-        "CHEM-BLACTAM61) and the "
-        "class's risk assertion",
+        "CHEM-BLACTAM61) and the class's risk assertion",
     ),
     examples=(
         Example(
@@ -80,9 +76,8 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
                 drugs=[_label(found)],
                 message=(
                     f"{_label(found)} is predicted to belong to class {hit.name} ({label}) "
-                    "because it "
-                    "contains the class's defining substructure (SMARTS); it is not a curated "
-                    "member. The "
+                    "because it contains the class's defining substructure (SMARTS); it is not a "
+                    "curated member. The "
                     f"class's curated myoclonus risk is graded {grades}; for this compound the "
                     "predicted "
                     f"grade is {PREDICTED_GRADE}."
@@ -90,8 +85,7 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
                 recommendation=(
                     f"Treat it as a possible {hit.name} for myoclonus screening: monitor for "
                     "myoclonus, confusion and seizures, especially with renal impairment or high "
-                    "doses, "
-                    "and confirm its identity and class."
+                    "doses, and confirm its identity and class."
                 ),
                 references=[hit.reference, *cite(facts)],
             )
@@ -106,21 +100,16 @@ def predicted_class_member(ctx: CheckContext) -> Iterator[Finding]:
     title="Predicted risk from a structurally similar myoclonus-causing drug",
     doc=RuleDoc(
         what="A compound given as a structure that is no KB drug but whose Morgan fingerprint "
-        "(radius 2, "
-        "2048 bits) has a Tanimoto similarity of at least 0.7 to a KB drug with a curated "
-        "myoclonus-risk "
-        "grade. The message names the closest such neighbour and the similarity score; the grade "
-        "offered "
-        "is at most possible and the severity at most minor.",
+        "(radius 2, 2048 bits) has a Tanimoto similarity of at least 0.7 to a KB drug with a "
+        "curated myoclonus-risk grade. The message names the closest such neighbour and the "
+        "similarity score; the grade offered is at most possible and the severity at most minor.",
         why="Close structural analogues often share pharmacology and toxicity; a new analogue of "
         "a drug known "
         "to cause myoclonus deserves the same watchfulness until its own profile is known.",
         limits="Similarity is not identity: small changes can remove or add an effect. 0.7 is a "
-        "conservative "
-        "threshold for ECFP4-like fingerprints; analogues below it are not reported.",
+        "conservative threshold for ECFP4-like fingerprints; analogues below it are not reported.",
         references="Neighbour's curated risk assertion; fingerprints computed at KB build time "
-        "from trusted "
-        "structures",
+        "from trusted structures",
     ),
     examples=(
         Example(

@@ -127,9 +127,8 @@ def benzodiazepine_tolerance(ctx: CheckContext) -> Iterator[Finding]:
     title="Rapid opioid escalation",
     doc=RuleDoc(
         what="An opioid whose daily dose at least doubled within 30 days in its dose history. "
-        "Major "
-        "when the patient's myoclonus is present or worsening: that pattern points to opioid "
-        "neurotoxicity or hyperalgesia.",
+        "Major when the patient's myoclonus is present or worsening: that pattern points to "
+        "opioid neurotoxicity or hyperalgesia.",
         why="Myoclonus is the herald of opioid neuroexcitation (hyperalgesia, delirium, seizures), "
         "commonest with high or rapidly rising morphine and hydromorphone doses.",
         limits="Needs a dose history with dates.",
@@ -265,11 +264,9 @@ def _tapered(history: tuple[DoseChange, ...]) -> bool:
     title="Dose raised while myoclonus worsens: possible paradoxical reaction",
     doc=RuleDoc(
         what="A drug whose dose went up across its history while the patient's myoclonus is "
-        "worsening. "
-        "Major for a myoclonus treatment itself (clonazepam above all).",
+        "worsening. Major for a myoclonus treatment itself (clonazepam above all).",
         why="A drug that helps most patients makes some worse; the classic error is to raise the "
-        "dose "
-        "when it should be lowered or stopped.",
+        "dose when it should be lowered or stopped.",
         limits="Association in time is not causation; the rule asks for a review, not a verdict.",
         references="GEN00 (paradoxical aggravation by antiseizure drugs)",
     ),
