@@ -5,8 +5,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pandas as pd
 import pytest
+
+pytest.importorskip("pandas", reason="needs the batch extra (pandas)")
+
+import pandas as pd
 from click.testing import CliRunner
 
 from pharmcheck.batch import read_table, screen
