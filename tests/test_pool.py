@@ -16,6 +16,7 @@ from pharmcheck.batch import read_table, screen
 from pharmcheck.batch.pool import screen_in_pool, split_by_patient
 from pharmcheck.batch.results import ScreenResult
 from pharmcheck.cli import cli
+from pharmcheck.errors import PharmcheckError
 from tests.bad_ward import AS_OF, PATIENTS, ROWS, ward_meds
 
 # The bad ward, with more: an unused column, a second unknown and a second void status in other
@@ -162,3 +163,21 @@ def test_cli_one_worker_and_two_give_the_same_output_and_exit_code(
     assert "rejected row(s)" in runs["1"][1] and len(runs["1"][2]) > 1000
     assert runs["2"] == runs["1"]
     assert len(ROWS) + len(EXTRA_ROWS) == len(meds)
+
+
+class _EndsTheProcessThatUnpicklesIt:
+    """A cell whose unpickling ends the worker process at once, as the out-of-memory killer
+    would."""
+
+    def __reduce__(self) -> tuple[object, tuple[int]]:
+        import os
+
+        return os._exit, (3,)
+
+
+def test_a_worker_that_dies_is_a_one_line_error_not_a_traceback(kb_url: str) -> None:
+    meds = ward_meds()
+    meds["note"] = pd.Series([_EndsTheProcessThatUnpicklesIt()] * len(meds), dtype=object)
+    with pytest.raises(PharmcheckError, match="a worker process of the screen ended") as raised:
+        screen_in_pool(meds, workers=2, db_url=kb_url, as_of=AS_OF, in_process_below=0)
+    assert raised.value.__cause__ is None and "\n" not in str(raised.value)

@@ -17,6 +17,7 @@ import os
 import pickle
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from datetime import date
 from typing import Any
 
@@ -36,6 +37,7 @@ from pharmcheck.batch.tables import (
     text_cells,
 )
 from pharmcheck.domain import Severity
+from pharmcheck.errors import PharmcheckError
 
 IN_PROCESS_BELOW = 100_000  # medication rows: a smaller ward is screened before workers start
 MOST_WORKERS = 8  # each worker holds its own KB caches and imports
@@ -91,7 +93,13 @@ def screen_in_pool(
     with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
         futures = [pool.submit(_screen_part, part, url, version, options) for part in parts]
         del parts
-        results = [future.result() for future in futures]
+        try:
+            results = [future.result() for future in futures]
+        except BrokenProcessPool:
+            raise PharmcheckError(
+                "a worker process of the screen ended without a result (killed, or out of "
+                "memory?); nothing was written: screen again with fewer --workers"
+            ) from None
     if progress:
         progress("joining the parts", 1, 2)
     return joined(results)
