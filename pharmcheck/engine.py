@@ -595,11 +595,12 @@ _CHECKERS_LOCK = threading.Lock()
 def _site_rules(kb: KnowledgeBase, unit: str | None) -> SiteRules | None:
     """The site overrides in force for ``unit``; None when no unit is named and the KB holds no
     override, without importing the overrides module (3-6 ms of a check's start-up)."""
-    if unit is None and not kb.site_override_rows():
+    rows = kb.site_override_rows()
+    if unit is None and not rows:
         return None
     from pharmcheck.overrides import site_rules
 
-    return site_rules(kb, unit)
+    return site_rules(kb, unit, rows)  # the rows just read: one query a check
 
 
 def checker(db_url: str | None = None) -> Checker:

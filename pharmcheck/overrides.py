@@ -275,11 +275,14 @@ class SiteRules:
         )
 
 
-def site_rules(kb: KnowledgeBase, unit: str | None = None) -> SiteRules:
-    """The overrides in force now for ``unit`` (read from the KB's database on every call)."""
+def site_rules(
+    kb: KnowledgeBase, unit: str | None = None, rows: list[dict[str, Any]] | None = None
+) -> SiteRules:
+    """The overrides in force now for ``unit``: ``rows`` as just read by
+    ``kb.site_override_rows()``, else read from the KB's database here."""
     unit = _text(unit, "unit")
-    rows = [Override.of(r) for r in kb.site_override_rows()]
-    return SiteRules(kb, tuple(o for o in rows if o.unit is None or o.unit == unit), unit)
+    active = [Override.of(r) for r in (kb.site_override_rows() if rows is None else rows)]
+    return SiteRules(kb, tuple(o for o in active if o.unit is None or o.unit == unit), unit)
 
 
 def _specificity(override: Override) -> tuple[int, int, int]:
