@@ -129,9 +129,8 @@ def split_by_patient(
     def part_of(pid: str) -> int:
         return bisect.bisect_right(bounds, natural_key(pid))
 
-    position = np.empty(len(order), dtype=np.int64)
-    position[order] = np.arange(len(order))
-    of_distinct = np.searchsorted(np.array(starts, dtype=np.int64), position, side="right")
+    # one rule for every row of either table: the patient's key against the parts' first keys
+    of_distinct = np.array([bisect.bisect_right(bounds, key) for key in keys], dtype=np.int64)
     med_parts = _split(meds, of_distinct[codes], len(bounds) + 1, MED_COLUMNS, part_of)
     if patients is None:
         return [(part, None) for part in med_parts]
