@@ -15,7 +15,7 @@ from pharmcheck._version import __version__
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (mypy reads it the same)
 if TYPE_CHECKING:
-    from typing import NoReturn
+    from typing import NoReturn, TextIO
 
 PROG = "pharmcheck"
 HELP_OPTIONS = ("-h", "--help")
@@ -84,7 +84,8 @@ def main() -> None:
     args = sys.argv[1:]
     if not args or (len(args) == 1 and args[0] in HELP_OPTIONS + VERSION_OPTIONS):
         # no click: --help in 2.0-2.2x `python -c pass`, not 4.3-4.9x (bench_check.py, load 4)
-        _print(*group_output(args, help_width()))
+        code, text = group_output(args, help_width())
+        exit_after_writing(code, sys.stdout if code == 0 else sys.stderr, text)
     from pharmcheck.cli import main as run_click
 
     run_click()
@@ -138,13 +139,13 @@ def _definitions(rows: list[tuple[str, str]], width: int, indent: str) -> list[s
     return lines
 
 
-def _print(code: int, text: str) -> NoReturn:
-    """Write to stdout (to stderr for an error) and exit with ``code``; as ``pharmcheck.cli.main``,
-    141 when the reader went away and 2 when the output cannot be written."""
-    stream = sys.stdout if code == 0 else sys.stderr
+def exit_after_writing(code: int, stream: TextIO | None, text: str = "") -> NoReturn:
+    """Write ``text`` to ``stream``, flush it and exit with ``code``: 141 when the reader went
+    away, 2 (with a one-line error) when the output cannot be written, never a silent loss."""
     try:
         if stream is not None:  # None: the stream was closed before the start
-            stream.write(text)
+            if text:  # after a command, only what it left buffered is flushed
+                stream.write(text)
             stream.flush()
     except BrokenPipeError:
         drop_pending_output()
@@ -153,6 +154,8 @@ def _print(code: int, text: str) -> NoReturn:
         print(f"pharmcheck: error: {exc.strerror or exc}", file=sys.stderr)
         drop_pending_output()
         raise SystemExit(EXIT_ERROR) from None
+    except ValueError:  # closed by the caller: nothing is pending
+        pass
     raise SystemExit(code)
 
 

@@ -31,6 +31,7 @@ from pharmcheck.entry import (
     VERSION_OPTION_HELP,
     VERSION_OPTIONS,
     drop_pending_output,
+    exit_after_writing,
 )
 from pharmcheck.errors import PharmcheckError
 
@@ -143,14 +144,4 @@ def main() -> NoReturn:
         code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
-    try:
-        sys.stdout.flush()
-    except BrokenPipeError:
-        _reader_gone()
-    except OSError as exc:
-        print(f"pharmcheck: error: {exc.strerror or exc}", file=sys.stderr)
-        code = EXIT_ERROR
-        drop_pending_output()
-    except ValueError:  # stdout closed by the caller: nothing is pending
-        pass
-    raise SystemExit(code)
+    exit_after_writing(code, sys.stdout)
