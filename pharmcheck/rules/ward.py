@@ -213,10 +213,11 @@ class Ward:
             results.append(() if finding is None else (finding,))
         return self.emit(patients, key, results)
 
-    def patients_with(self, groups: np.ndarray) -> np.ndarray:
-        """Per patient, whether one of ``groups`` (a mask or indices of groups) is the patient's."""
+    def patients_among(self, patients: np.ndarray) -> np.ndarray:
+        """Per patient, whether it is among ``patients`` (patient indices, such as the
+        ``group_patient`` of some groups or the ``entry_patient`` of some entries)."""
         mask = np.zeros(len(self.patients), dtype=bool)
-        mask[self.group_patient[groups]] = True
+        mask[patients] = True
         return mask
 
     # --- the patient's context ------------------------------------------------------------

@@ -121,6 +121,6 @@ def drug_condition_frame(ward: Ward) -> list[Emitted]:
 def reproductive_status_not_given(ward: Ward) -> np.ndarray:
     """Patients on a drug with reproductive rules whose status the rule asks for."""
     drugs = {d for d, facts in ward.per_drug(reproductive_rules).items() if facts}
-    flagged = ward.patients_with(ward.drug_mask(drugs))
+    flagged = ward.patients_among(ward.group_patient[ward.drug_mask(drugs)])
     flagged &= ward.per_state(lambda ctx: reproductive_status_wanted(ctx.patient))
     return flagged

@@ -90,5 +90,5 @@ def with_a_hepatic_caution(ward: Ward) -> np.ndarray:
     flagged = np.zeros(len(ward.patients), dtype=bool)
     for name in HEPATIC_RANK:
         drugs = {d for d, levels in reported.items() if name in levels}
-        flagged |= (level == name) & ward.patients_with(ward.drug_mask(drugs))
+        flagged |= (level == name) & ward.patients_among(ward.group_patient[ward.drug_mask(drugs)])
     return flagged

@@ -14,9 +14,7 @@ from pharmcheck.rules.ward import Ward, patient_filter, pick
 
 
 def _patients_with(ward: Ward, entries: np.ndarray) -> np.ndarray:
-    mask = np.zeros(len(ward.patients), dtype=bool)
-    mask[ward.entry_patient[entries]] = True
-    return mask
+    return ward.patients_among(ward.entry_patient[entries])
 
 
 def _has_history(ward: Ward) -> np.ndarray:
