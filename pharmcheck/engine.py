@@ -11,6 +11,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from pharmcheck._version import __version__
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from pharmcheck.structures import StructureMatch
 
 MAX_SINGLE_DOSE_MG = 100_000.0  # 100 g: no real single dose is larger; larger is a typo
+_PER_KG = re.compile(r"kg\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -318,7 +320,7 @@ class Checker:
     def _each_item(
         self,
         med: Medication,
-        items: list[tuple[str, str]],
+        items: tuple[tuple[str, str], ...],
         index: int,
         screen_structures: bool,
         weight_kg: float | None,
@@ -502,19 +504,20 @@ class Checker:
         return PatientConditions(frozenset(ids), tuple(notes), tuple(missing))
 
 
-def _items(text: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=1 << 16)  # a ward's distinct medications repeat the same few thousand names
+def _items(text: str) -> tuple[tuple[str, str], ...]:
     """The items a medication text holds, each with the separator before it ("" for the
     first): a new item where the text after a separator is not more of the same sig."""
     cleaned = item_text(text)
     breaks = item_breaks(cleaned, parse_sig(cleaned).name)
     if not breaks:
-        return [("", text)]
+        return (("", text),)
     items, start, separator = [], 0, ""
     for begin, end in breaks:
         items.append((separator, cleaned[start:begin]))
         start, separator = end, cleaned[begin:end].strip()
     items.append((separator, cleaned[start:]))
-    return items
+    return tuple(items)
 
 
 def _per_administration(dose: Quantity | None, weight_kg: float | None) -> Quantity | None:
@@ -528,9 +531,7 @@ def _per_administration(dose: Quantity | None, weight_kg: float | None) -> Quant
 
 def needs_weight(med: Medication) -> bool:
     """Whether the medication may be dosed per kg, so that its daily dose depends on the weight."""
-    return any(
-        re.search(r"kg\b", text, re.IGNORECASE) for text in (med.name, med.dose or "") if text
-    )
+    return any(_PER_KG.search(text) for text in (med.name, med.dose or "") if text)
 
 
 def _whole_text_too(text: str, drug_name: str, resolution: Resolution | None) -> bool:
