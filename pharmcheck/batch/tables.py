@@ -70,6 +70,7 @@ MAX_CELL_CHARS = 1000
 #: A workbook whose parts unpack to more than this is refused before it is opened (a zip bomb).
 MAX_WORKBOOK_UNPACKED_BYTES = 200 * 1024 * 1024
 _DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
+_DIGIT_RUNS = re.compile(r"(\d+)")
 
 
 def normalise_columns(
@@ -126,8 +127,10 @@ def text_cells(column: pd.Series) -> pd.Series:
 
 def natural_key(text: str) -> tuple[tuple[Any, ...], str]:
     """Sorts ids as people read them: P2 before P10 (runs of digits compare as numbers)."""
-    parts = re.split(r"(\d+)", text)
-    return tuple(int(p) if i % 2 else p.lower() for i, p in enumerate(parts)), text
+    parts: list[Any] = _DIGIT_RUNS.split(text)  # text, digits, text, ..., text
+    parts[::2] = map(str.lower, parts[::2])
+    parts[1::2] = map(int, parts[1::2])
+    return tuple(parts), text
 
 
 def read_dates(column: pd.Series) -> tuple[pd.Series, np.ndarray]:
@@ -258,7 +261,7 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     except ValueError:  # pyarrow's ArrowInvalid: a row with too few or too many cells
         frame = _tolerant_csv(text, header, sep, name)
     else:
-        if not _has_line_break(cells) and _longest_cell(cells) <= MAX_CELL_CHARS:
+        if not _has_line_break(cells, quoted=b'"' in data) and not _has_giant_cell(cells):
             frame = _skip_blank_rows(
                 cells.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow")}.get)
             )
@@ -276,19 +279,28 @@ def _delimiter(text: str, expected: str) -> str:
     return best if counts[best] > counts[expected] else expected
 
 
-def _has_line_break(cells: Any) -> bool:
+def _has_line_break(cells: Any, quoted: bool) -> bool:
+    """Whether a cell holds a line break; only a quoted cell can, so a text without a quote
+    character has none."""
     import pyarrow.compute as pc
 
-    return any(
-        pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py() for column in cells.columns
+    return quoted and any(
+        pc.any(pc.match_substring(column, brk)).as_py()
+        for column in cells.columns
+        for brk in ("\n", "\r")
     )
 
 
-def _longest_cell(cells: Any) -> int:
+def _has_giant_cell(cells: Any) -> bool:
+    """Whether a cell holds more than MAX_CELL_CHARS characters (a cell's bytes bound its
+    characters: characters are counted only in a column with a cell of more bytes)."""
     import pyarrow.compute as pc
 
-    lengths = [pc.max(pc.utf8_length(column)).as_py() for column in cells.columns]
-    return max((n for n in lengths if n is not None), default=0)
+    return any(
+        (pc.max(pc.binary_length(column)).as_py() or 0) > MAX_CELL_CHARS
+        and (pc.max(pc.utf8_length(column)).as_py() or 0) > MAX_CELL_CHARS
+        for column in cells.columns
+    )
 
 
 def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
