@@ -28,6 +28,7 @@ _BRACKET = re.compile(r"\[[^\[\]]{1,20}\]")
 _SMILES_OUTSIDE = re.compile(r"^(?:Cl|Br|[BCNOSPFIbcnosp0-9()=#$:/\\.+\-%@*])+$")
 _STRUCTURE_MARK = re.compile(r"[0-9\[=#]")
 _RING_LABEL = re.compile(r"%\d\d|\d")
+_SPACE = re.compile(r"\s")
 _ATOM = re.compile(r"\[[^\[\]]*\]|Cl|Br|[BCNOSPFI]|[bcnosp]")
 
 
@@ -47,7 +48,7 @@ def looks_like_smiles(text: object) -> bool:
     if not isinstance(text, str):
         return False
     candidate = text.strip()
-    if not candidate or len(candidate) > MAX_CHARS or re.search(r"\s", candidate):
+    if not candidate or len(candidate) > MAX_CHARS or _SPACE.search(candidate):
         return False
     if atom_count(candidate) > MAX_ATOMS:
         return False

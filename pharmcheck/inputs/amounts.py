@@ -105,6 +105,12 @@ _COUNT_OF_STRENGTH = re.compile(
     re.IGNORECASE,
 )
 COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
+_THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
+_POINT_THOUSANDS = re.compile(r"[1-9]\d*\.\d{3}")
+_DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}|0,\d+")
+_WORD_AFTER = re.compile(r"\s*([a-z]+)", re.IGNORECASE)
+_NUMBERS_RUN_TOGETHER = re.compile(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])")
+_AT_MOST_A_SPACE = re.compile(r" ?")
 
 
 @dataclass(frozen=True)
@@ -122,11 +128,11 @@ class Atom:
 
 def number(text: str) -> float | None:
     """A number as written, or None when it is ambiguous ("1.200": 1.2 or 1200?)."""
-    if re.fullmatch(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?", text):
+    if _THOUSANDS.fullmatch(text):
         return float(text.replace(",", ""))  # "1,200": a thousands separator
-    if re.fullmatch(r"[1-9]\d*\.\d{3}", text):
+    if _POINT_THOUSANDS.fullmatch(text):
         return None  # "1.200": a decimal point, or a thousands point as in much of Europe
-    if re.fullmatch(r"\d+,\d{1,2}|0,\d+", text):
+    if _DECIMAL_COMMA.fullmatch(text):
         return float(text.replace(",", "."))  # "1,5": a decimal comma
     return None if "," in text else float(text)
 
@@ -205,7 +211,7 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])
-        word = re.match(r"\s*([a-z]+)", text[m.end() :], re.IGNORECASE)
+        word = _WORD_AFTER.match(text[m.end() :])
         if m["unit"] is None and word and not is_sig_word(word[1]):
             # "1 tspful", "2 scoops": a unit pharmcheck does not read
             add(m.start(), m.end() + word.end(), "ambiguous", None)
@@ -216,14 +222,14 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         else:
             add_mass(m, "mass", value, m["unit"], bool(m["low"]))
     # "1 200 mg", "1,2000 mg": numbers run together that no reading above took
-    for m in re.finditer(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])", text):
+    for m in _NUMBERS_RUN_TOGETHER.finditer(text):
         if not all(taken[m.start() : m.end()]):
             found = [a for a in found if a.end <= m.start() or a.start >= m.end()]
             found.append(Atom(m.start(), m.end(), "ambiguous", 0.0, "", m[0]))
     found.sort(key=lambda a: a.start)
     # "1 200 mg": one thousand two hundred, or one tablet of 200 mg?
     for before, after in pairwise(found):
-        if before.kind == "bare" and re.fullmatch(r" ?", text[before.end : after.start]):
+        if before.kind == "bare" and _AT_MOST_A_SPACE.fullmatch(text[before.end : after.start]):
             written = text[before.start : after.end]
             merged = Atom(before.start, after.end, "ambiguous", 0.0, "", written)
             return [merged if a is before else a for a in found if a is not after]

@@ -203,6 +203,15 @@ times mane nocte om on divided equal equally separate
 )
 
 _CACHED = 1 << 16  # distinct texts; results are frozen values, safe to share
+_RANGE_BETWEEN = re.compile(r"\s*(?:-|to|or)\s*")
+_TOTAL_BETWEEN = re.compile(r"\s*(?:\(|=|i\.?e\.?)\s*")
+_AMOUNT_TEXT = re.compile(r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", re.IGNORECASE)
+_PATCH = re.compile(r"\bpatch\b", re.IGNORECASE)
+_FIRST_WORD = re.compile(r"[^\s,;:()]+")
+_DIGITS_HYPHEN_LETTER = re.compile(r"\d+-[a-z]", re.IGNORECASE)
+_FORM = re.compile(FORM, re.IGNORECASE)
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
+_WORD_CHARACTER = re.compile(r"\w")
 
 
 @dataclass(frozen=True)
@@ -244,14 +253,51 @@ class _Part:
 
 
 _FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
+_FRACTION = re.compile(r"(\d?)([½¼¾])")
+_SPACES = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
-    text = re.sub(r"(\d?)([½¼¾])", lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½": 1.5
-    text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
-    text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
-    text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
-    return re.sub(r"\s+", " ", text).strip()
+    if not text.isascii():  # what follows changes only characters outside ASCII
+        text = _FRACTION.sub(lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½": 1.5
+        text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
+        text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
+    if "." in text:
+        text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
+    return _SPACES.sub(" ", text).strip()
+
+
+def _hour_range_read(m: re.Match[str]) -> tuple[str, float] | None:
+    low, high = (int(g) for g in m.groups() if g)
+    return (f"q{low}-{high}h", 24 / low) if 0 < low <= high else None
+
+
+def _every_read(m: re.Match[str]) -> tuple[str, float] | None:
+    hours = int(next(g for g in m.groups() if g))
+    return (f"q{hours}h", 24 / hours) if hours > 0 else None
+
+
+def _times_read(m: re.Match[str]) -> tuple[str, float] | None:
+    count = int(_NUMBER_WORDS.get(m[1].lower(), m[1]))
+    return (f"{count} times a day", float(count)) if count > 0 else None
+
+
+def _fixed(
+    label: str, per_day: float | None
+) -> Callable[[re.Match[str]], tuple[str, float | None]]:
+    return lambda m: (label, per_day)
+
+
+# Read in this order, each from the text with the frequencies read before it blanked out
+_FREQUENCY_READERS: list[
+    tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, float | None] | None]]
+] = [
+    (_HOUR_RANGE, _hour_range_read),
+    (_EVERY_N_HOURS, _every_read),
+    (_TIMES_A_DAY, _times_read),
+    *((pattern, _fixed(label, per_day)) for pattern, label, per_day in _FREQUENCY_WORDS),
+    (_ONCE, _fixed("once", None)),
+]
 
 
 def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]]]:
@@ -262,41 +308,15 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
 
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
     kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
-
-    def take(
-        pattern: re.Pattern[str], read: Callable[[re.Match[str]], tuple[str, float | None] | None]
-    ) -> None:
-        nonlocal padded
+    for pattern, read in _FREQUENCY_READERS:
         for m in list(pattern.finditer(padded)):
-            if any(m.start() < end and start < m.end() for start, end in kept):
+            start, end = m.span()
+            if any(start < kept_end and kept_start < end for kept_start, kept_end in kept):
                 continue
             label_per_day = read(m)
             if label_per_day is not None:
-                spans.append((m.start(), *label_per_day))
-            padded = padded[: m.start()] + " " * (m.end() - m.start()) + padded[m.end() :]
-
-    def hour_range(m: re.Match[str]) -> tuple[str, float] | None:
-        low, high = (int(g) for g in m.groups() if g)
-        return (f"q{low}-{high}h", 24 / low) if 0 < low <= high else None
-
-    def every(m: re.Match[str]) -> tuple[str, float] | None:
-        hours = int(next(g for g in m.groups() if g))
-        return (f"q{hours}h", 24 / hours) if hours > 0 else None
-
-    def times(m: re.Match[str]) -> tuple[str, float] | None:
-        count = int(_NUMBER_WORDS.get(m[1].lower(), m[1]))
-        return (f"{count} times a day", float(count)) if count > 0 else None
-
-    take(_HOUR_RANGE, hour_range)
-    take(_EVERY_N_HOURS, every)
-    take(_TIMES_A_DAY, times)
-
-    def fixed(label: str, per_day: float) -> Callable[[re.Match[str]], tuple[str, float]]:
-        return lambda m: (label, per_day)
-
-    for pattern, label, per_day in _FREQUENCY_WORDS:
-        take(pattern, fixed(label, per_day))
-    take(_ONCE, lambda m: ("once", None))
+                spans.append((start, *label_per_day))
+            padded = padded[:start] + " " * (end - start) + padded[end:]
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
     return padded, sorted(spans)
 
@@ -434,9 +454,7 @@ def _part_dose(
             candidates.append(Quantity(count * strength.value, strength.unit))
     else:
         apart = [
-            b
-            for a, b in pairwise(masses)
-            if not re.fullmatch(r"\s*(?:-|to|or)\s*", text[a.end : b.start])
+            b for a, b in pairwise(masses) if not _RANGE_BETWEEN.fullmatch(text[a.end : b.start])
         ]
         if apart:  # "300 mg and 200 mg at night": which dose goes with which time is not said
             why = (
@@ -479,7 +497,7 @@ def _part_dose(
 def _is_total(text: str, count: Atom, mass: Atom) -> bool:
     """Whether the mass is the whole dose of the count: "2 capsules (600 mg)", "2 tabs = 100 mg"."""
     between = text[count.end : mass.start]
-    return count.end <= mass.start and re.fullmatch(r"\s*(?:\(|=|i\.?e\.?)\s*", between) is not None
+    return count.end <= mass.start and _TOTAL_BETWEEN.fullmatch(between) is not None
 
 
 def _strength(parts: list[_Part], text: str) -> Quantity | None:
@@ -514,9 +532,7 @@ def parse_sig(text: str) -> Sig:
         name, rest = body[: atoms[0].start], body[atoms[0].start :]
         if not name.strip(" ,;:-("):
             # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            after = re.sub(
-                r"[\d.,/()]+|\b(?:mg|ml|mcg|g)\b", " ", masked[atoms[0].end :], flags=re.IGNORECASE
-            )
+            after = _AMOUNT_TEXT.sub(" ", masked[atoms[0].end :])
             name = _strip_sig_words(after.strip())
     else:
         name, rest = body, ""
@@ -546,7 +562,7 @@ def parse_sig(text: str) -> Sig:
     if interval and any(label == f"q{interval[1]}-{interval[2]}h" for _, label, _ in spans):
         notes.append(f"interval {interval[0]}: screened at the shortest interval, q{interval[1]}h")
     route = _ROUTES[route_match[1].lower()] if route_match else None
-    if route is None and re.search(r"\bpatch\b", cleaned, re.IGNORECASE):
+    if route is None and _PATCH.search(cleaned):
         route = "transdermal"
     prn_max, prn_max_doses = _prn_max(prn_max_match, None)
     return Sig(
@@ -706,10 +722,10 @@ def continues_sig(text: str) -> bool:
     """Whether text after a comma, "and", "+" reads as more of the same sig ("600 mg nocte",
     "then 1 g bd", "max 4 g a day"), rather than as the start of another item."""
     cleaned = _clean(text).lstrip(" ,;:+&(")
-    first = re.match(r"[^\s,;:()]+", cleaned)
+    first = _FIRST_WORD.match(cleaned)
     if first is None:
         return True
-    if re.match(r"\d+-[a-z]", first[0], re.IGNORECASE):
+    if _DIGITS_HYPHEN_LETTER.match(first[0]):
         return False  # "5-hydroxytryptophan": a name that starts with a digit
     return first[0][0].isdigit() or bool(_PRN.match(cleaned)) or _continues(first[0])
 
@@ -723,13 +739,13 @@ def _continues(word: str) -> bool:
         or bool(_ROUTE.fullmatch(word))
         or bool(_PRN.fullmatch(word))
         or parse_frequency(word) is not None
-        or bool(re.fullmatch(FORM, word, re.IGNORECASE))
+        or bool(_FORM.fullmatch(word))
     )
 
 
 def item_text(text: str) -> str:
     """The text as one line, each line break a ";" (a new line may start another item)."""
-    return _clean(re.sub(r"\s*[\r\n]+\s*", " ; ", text.strip()))
+    return _clean(_LINE_BREAKS.sub(" ; ", text.strip()))
 
 
 # "+" and "&" with a space beside them: in a SMILES string they are a charge and a ring bond
@@ -743,7 +759,7 @@ def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
     return [
         (m.start(), m.end())
         for m in _SEPARATOR.finditer(text, start)
-        if re.search(r"\w", text[: m.start()])
+        if _WORD_CHARACTER.search(text[: m.start()])
         and m.end() < len(text)
         and not continues_sig(text[m.end() :])
     ]
