@@ -406,17 +406,23 @@ class Checker:
         )
 
     def _resolve_name(self, med: Medication, index: int, weight_kg: float | None) -> ResolvedItems:
-        sig = parse_sig(med.name)
-        resolution = self._resolver.resolve(sig.name) if sig.name else None
-        if _whole_text_too(med.name, sig.name, resolution):
-            whole = self._resolver.resolve(med.name)
-            if whole.resolved or resolution is None:
-                resolution, sig = whole, Sig(name=med.name)
-        assert resolution is not None
+        sig, resolution = self._kb.memo(("read-name", med.name), self._read_name, med.name)
         if not resolution.resolved:
             unread = Unrecognized(med.name, resolution.suggestions, resolution.reason)
             return ResolvedItems(unrecognized=(unread,))
         return self._medications(med, sig, resolution, index, weight_kg)
+
+    def _read_name(self, text: str) -> tuple[Sig, Resolution]:
+        """The sig a medication text states and what its drug name resolves to; the whole
+        text's resolution (and no sig) when the name's fails and the whole text's does not."""
+        sig = parse_sig(text)
+        resolution = self._resolver.resolve(sig.name) if sig.name else None
+        if _whole_text_too(text, sig.name, resolution):
+            whole = self._resolver.resolve(text)
+            if whole.resolved or resolution is None:
+                resolution, sig = whole, Sig(name=text)
+        assert resolution is not None
+        return sig, resolution
 
     def _medications(
         self, med: Medication, sig: Sig, resolution: Resolution, index: int, weight_kg: float | None
