@@ -249,7 +249,7 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
     except UnicodeDecodeError:
         text = data.decode("latin-1")  # a Latin-1 export: every byte is a character
         data = text.encode("utf-8")
-    if not text.strip():
+    if not text or text.isspace():
         raise InputError(f"{name} is empty")
     sep = _delimiter(text, sep)
     header = _header(text, sep)
@@ -273,10 +273,16 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
 
 def _delimiter(text: str, expected: str) -> str:
     """The delimiter the header line uses most (quoted text aside); ``expected`` on a tie."""
-    line = re.sub(r'"[^"]*"', "", text.split("\n", 1)[0])
+    line = re.sub(r'"[^"]*"', "", _first_line(text, "\n"))
     counts = {sep: line.count(sep) for sep in _DELIMITERS}
     best = max(counts, key=counts.__getitem__)
     return best if counts[best] > counts[expected] else expected
+
+
+def _first_line(text: str, ends: str) -> str:
+    """The text up to its first character in ``ends`` (not splitting the rest, often megabytes)."""
+    found = [at for at in map(text.find, ends) if at >= 0]
+    return text[: min(found)] if found else text
 
 
 def _has_line_break(cells: Any, quoted: bool) -> bool:
@@ -319,7 +325,10 @@ def _header(text: str, sep: str) -> list[str]:
     import csv as csvlib
     import io
 
-    cells = next(csvlib.reader(io.StringIO(text, newline=""), delimiter=sep), [])
+    line = _first_line(text, "\r\n")
+    # Without a quote, the header ends with its line; with one, it may run across lines.
+    lines = [line] if '"' not in line else io.StringIO(text, newline="")
+    cells = next(csvlib.reader(lines, delimiter=sep), [])
     return [c if c.strip() else f"Unnamed: {i}" for i, c in enumerate(cells)]
 
 
