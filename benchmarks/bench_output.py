@@ -5,10 +5,10 @@ not a test.
 
 Screens the benchmark's ward (benchmarks/bench_screen.py makes it) once, then writes its finding
 rows as CSV into a sink that keeps nothing, twice each way, and prints the CPU time of each way:
-``FindingRows.write_csv`` (each distinct patient id and finding written once by ``csv.writer``,
-each row the two joined) and a plain ``csv.writer`` over every row, with the same cells made
-safe for a spreadsheet and the same cache of them. Also the memory of the compact rows against
-the findings as a DataFrame.
+``FindingRows.write_csv`` (each distinct patient id, and each distinct value of the findings'
+columns, written once by ``csv.writer``; each row the pieces joined) and a plain ``csv.writer``
+over every row, with the same cells made safe for a spreadsheet and a cache of them. Also the
+memory of the compact rows against the findings as a DataFrame.
 """
 
 from __future__ import annotations
@@ -82,7 +82,7 @@ def main() -> None:
     )
     rows = result.rows
     print(f"{len(rows):,} finding rows holding {len(rows.items):,} distinct findings")
-    cpu("FindingRows.write_csv (distinct rows written once, joined)", rows.write_csv)
+    cpu("FindingRows.write_csv (distinct values written once, joined)", rows.write_csv)
     cpu("csv.writer over every row", functools.partial(plain_csv, rows))
     from pharmcheck.batch.output import OUT_COLUMNS
 

@@ -936,6 +936,45 @@ def test_arrow_table_holds_the_findings_frame(checker) -> None:  # type: ignore[
     pd.testing.assert_frame_equal(back, result.findings)
 
 
+@given(
+    cells=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 3)), min_size=0, max_size=12),
+    texts=st.lists(
+        st.one_of(st.sampled_from(["", "a,b", 'say "x"', "=1+1", "-2", "l1\nl2", " x"]), st.text()),
+        min_size=4 * len(OUT_COLUMNS),
+        max_size=4 * len(OUT_COLUMNS),
+    ),
+)
+def test_written_csv_is_csv_writer_over_every_row_each_cell_made_safe(
+    cells: list[tuple[int, int]], texts: list[str]
+) -> None:
+    """The rows share their patient ids and findings; the bytes are what ``csv.writer`` writes
+    for each row in full, each cell first made safe for a spreadsheet."""
+    import csv
+    import io
+
+    import numpy as np
+
+    from pharmcheck.batch.output import FindingRows
+    from pharmcheck.report.escape import spreadsheet_cell
+
+    width = len(OUT_COLUMNS) - 1
+    items = [tuple(texts[k * width : (k + 1) * width]) for k in range(4)]
+    ids = texts[-3:]
+    rows = FindingRows(
+        ids,
+        np.array([p for p, _ in cells], dtype=np.int64),
+        items,
+        np.array([i for _, i in cells], dtype=np.int64),
+    )
+    written = io.BytesIO()
+    rows.write_csv(written)
+    expected = io.StringIO()
+    writer = csv.writer(expected, lineterminator="\n")
+    writer.writerow(OUT_COLUMNS)
+    writer.writerows([spreadsheet_cell(c) for c in (ids[p], *items[i])] for p, i in cells)
+    assert written.getvalue() == expected.getvalue().encode("utf-8")
+
+
 def test_written_csv_reads_back_as_the_findings_frame(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     result = screen(MEDS, PATIENTS, runner=checker, as_of=AS_OF)
     path = tmp_path / "out.csv"

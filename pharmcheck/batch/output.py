@@ -4,12 +4,12 @@ so each row is a patient and an index into the distinct rows' other columns."""
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import IO, Any
 
 import numpy as np
@@ -21,6 +21,9 @@ from pharmcheck.report.escape import spreadsheet_cell
 OUT_COLUMNS = COLUMNS  # as `check --format csv` writes them
 
 _BLOCK_ROWS = 4096  # rows joined per write
+# The columns after patient_id in runs written as one: those a rule words itself (few distinct
+# runs) apart from the drugs, the title and the message, which most findings word their own.
+_RUNS = (slice(0, 4), slice(4, 5), slice(5, 6), slice(6, 7), slice(7, None))
 
 
 @dataclass(frozen=True)
@@ -68,23 +71,14 @@ class FindingRows:
     def write_csv(self, handle: IO[bytes]) -> None:
         """The header and every row in UTF-8 as ``csv.writer`` writes them, each cell made safe
         for a spreadsheet (:func:`~pharmcheck.report.escape.spreadsheet_cell`). ``csv.writer``
-        writes each distinct patient id and finding once and each row joins the two: a million
-        rows share a few hundred thousand findings (docs/performance.md has the figure)."""
-        safe = functools.cache(spreadsheet_cell)  # most cells repeat: a code, a title, a level
-        ids = [
-            line if pid else b""
-            for pid, line in zip(
-                self.patient_ids,
-                _csv_lines([(pid,) for pid in self.patient_ids], safe),
-                strict=True,
-            )
-        ]
-        items = [  # a block at a time: the text of every finding is never whole twice
-            b"," + line + b"\n"
-            for start in range(0, len(self.items), _BLOCK_ROWS)
-            for line in _csv_lines(self.items[start : start + _BLOCK_ROWS], safe)
-        ]
-        handle.write(_csv_lines([OUT_COLUMNS], safe)[0] + b"\n")
+        writes each distinct patient id once, and each distinct value of a finding's columns once
+        (a run of the rule's own columns as one): a million rows share a few hundred thousand
+        findings, and those share their wording (docs/performance.md has the figures)."""
+        ids = _encoded([(pid,) for pid in self.patient_ids], end=b",")
+        runs = [_encoded(list(map(itemgetter(run), self.items))) for run in _RUNS[:-1]]
+        runs.append(_encoded(list(map(itemgetter(_RUNS[-1]), self.items)), end=b"\n"))
+        items = list(map(b",".join, zip(*runs, strict=True)))
+        handle.write(_encoded([OUT_COLUMNS], end=b"\n")[0])
         for start in range(0, len(self), _BLOCK_ROWS):
             rows = slice(start, start + _BLOCK_ROWS)
             pieces: list[bytes] = [b""] * (2 * len(self.item[rows]))
@@ -123,10 +117,19 @@ def _text(handle: IO[bytes]) -> Iterator[io.TextIOWrapper]:
         text.detach()
 
 
-def _csv_lines(rows: list[tuple[str, ...]], safe: Callable[[str], str]) -> list[bytes]:
-    """Each row as ``csv.writer`` writes it, each cell made ``safe``, in UTF-8, without its line
-    end (a cell made safe for a spreadsheet holds no line break, so the writer's output splits
-    into rows at each one)."""
+def _encoded(rows: list[tuple[str, ...]], end: bytes = b"") -> list[bytes]:
+    """Each row as ``csv.writer`` writes it, each cell made safe for a spreadsheet, in UTF-8, with
+    ``end`` for its line end; each distinct row written once."""
+    index: dict[tuple[str, ...], int] = {}
+    codes = [index.setdefault(row, len(index)) for row in rows]
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerows([safe(cell) for cell in row] for row in rows)
-    return [line.encode() for line in out.getvalue().split("\n")[:-1]]
+    csv.writer(out, lineterminator="\n").writerows(
+        [spreadsheet_cell(cell) for cell in row] for row in index
+    )
+    # A cell made safe holds no line break, so the writer's output splits into rows at each one;
+    # a row of one empty cell, which the writer writes as "", is the empty cell of a longer row.
+    lines = [
+        (line if row != ("",) else b"") + end
+        for row, line in zip(index, out.getvalue().encode().split(b"\n")[:-1], strict=True)
+    ]
+    return [lines[c] for c in codes]

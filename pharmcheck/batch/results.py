@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any
 
 import numpy as np
@@ -69,36 +69,46 @@ def status_notes(unknown: list[int], void: list[int]) -> list[str]:
 
 @dataclass(frozen=True)
 class Found:
-    """Findings as output rows need them: the OUT columns after patient_id, the severity, the code,
-    and the order ``check`` sorts them in among findings of the same code."""
+    """Findings as output rows need them: the OUT columns after patient_id, the severity, and each
+    finding's position in the order ``check`` reports them (Finding.sort_key)."""
 
     items: list[tuple[str, ...]]
     severity: np.ndarray
-    code: list[str]
-    rank: np.ndarray
+    position: np.ndarray
     suppressed: np.ndarray  # by a site override: counted, not written
 
     @classmethod
     def of(cls, findings: list[Finding], kb_version: str, site: SiteRules | None = None) -> Found:
         """With ``site``, the findings as its overrides leave them (check applies the same)."""
+        suppressed = np.zeros(len(findings), dtype=bool)  # no overrides: nothing is suppressed
         if site is not None and site.overrides:
             findings = [site.applied(f) for f in findings]
-        rank = np.empty(len(findings), dtype=np.int64)
-        rank[sorted(range(len(findings)), key=lambda i: findings[i].sort_key())] = np.arange(
-            len(findings)
-        )
+            suppressed[:] = [f.suppressed_by is not None for f in findings]
+        keys = [f.sort_key() for f in findings]
+        position = np.empty(len(findings), dtype=np.int64)
+        position[sorted(range(len(findings)), key=keys.__getitem__)] = np.arange(len(findings))
+        labels = {s: s.label for s in Severity}
+        drugs = cache(";".join)  # the cells many findings share, joined once each
+        references: dict[tuple[str, ...], str] = {}
+
+        def reference_keys(f: Finding) -> str:
+            joined = references.get(f.references)
+            if joined is None:
+                joined = references[f.references] = ";".join(f.reference_keys())
+            return joined
+
         items: list[tuple[str, ...]] = [
             (
                 f.code,
                 f.name,
                 f.category,
-                f.severity.label,
-                ";".join(f.drugs),
+                labels[f.severity],
+                drugs(f.drugs),
                 f.title,
                 f.message,
                 f.recommendation,
                 f.evidence,
-                ";".join(f.reference_keys()),
+                reference_keys(f),
                 kb_version,
             )
             for f in findings
@@ -106,23 +116,9 @@ class Found:
         return cls(
             items,
             np.fromiter((int(f.severity) for f in findings), dtype=np.int64, count=len(findings)),
-            [f.code for f in findings],
-            rank,
-            np.fromiter(
-                (f.suppressed_by is not None for f in findings), dtype=bool, count=len(findings)
-            ),
+            position,
+            suppressed,
         )
-
-    def order(self) -> np.ndarray:
-        """Each finding's position in ``check``'s order (Finding.sort_key)."""
-        codes = (
-            np.unique(np.array(self.code, dtype=object), return_inverse=True)[1].reshape(-1)
-            if self.code
-            else np.zeros(0, dtype=np.int64)
-        )
-        position = np.empty(len(self.items), dtype=np.int64)
-        position[np.lexsort((self.rank, codes, -self.severity))] = np.arange(len(self.items))
-        return position
 
 
 def lay_out(
@@ -148,7 +144,7 @@ def lay_out(
     hidden = Counter(Severity(int(s)).label for s in severity[index[~kept & ~suppressed]].tolist())
     by_site = Counter(Severity(int(s)).label for s in severity[index[suppressed]].tolist())
     patient, index = patient[kept], index[kept]
-    order = np.argsort(patient * max(len(found.items), 1) + found.order()[index], kind="stable")
+    order = np.argsort(patient * max(len(found.items), 1) + found.position[index], kind="stable")
     patient, index = patient[order], index[order]
     items = list(found.items)
 
