@@ -48,12 +48,14 @@ from pharmcheck.batch.tables import (
     text_cells,
 )
 from pharmcheck.domain import Severity
+from pharmcheck.engine import Checker
 from pharmcheck.errors import PharmcheckError
 
 IN_PROCESS_BELOW = 100_000  # medication rows: a smaller ward is screened before workers start
 EARLY_START_BYTES = 2_000_000  # a medications file this big starts the workers before it is read
 MOST_WORKERS = 8  # each worker holds its own KB caches and imports
 PART_ROWS = 500_000  # the most rows a worker screens at once: what bounds its memory
+Part = tuple[pd.DataFrame, pd.DataFrame | None]  # a part's medications and patients
 _NO_ROWS = FindingRows([], np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64))
 
 
@@ -70,8 +72,9 @@ def worker_count(workers: int | None) -> int:
 
 
 class WardPool:
-    """``workers`` worker processes, started at once: each imports the screen and opens the KB
-    (``db_url``, built here first if missing) while this process goes on (reads the tables)."""
+    """A screen in ``workers`` processes: this one and ``workers - 1`` worker processes, started
+    at once. Each worker imports the screen and opens the KB (``db_url``, built here first if
+    missing) while this process goes on (reads the tables)."""
 
     def __init__(self, workers: int, db_url: str | None = None) -> None:
         self.workers = workers
@@ -79,9 +82,9 @@ class WardPool:
         methods = multiprocessing.get_all_start_methods()
         context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
         self._executor = ProcessPoolExecutor(
-            workers, mp_context=context, initializer=_warm, initargs=(self.url, self.version)
+            workers - 1, mp_context=context, initializer=_warm, initargs=(self.url, self.version)
         )
-        for _ in range(workers):  # a worker starts for each task no idle worker takes
+        for _ in range(workers - 1):  # a worker starts for each task no idle worker takes
             self._executor.submit(os.getpid)
 
     def __enter__(self) -> Self:
@@ -96,21 +99,34 @@ class WardPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def screen_parts(
-        self, parts: list[bytes], options: dict[str, Any], files: Sequence[Path | None]
+        self, parts: list[Part], options: dict[str, Any], files: Sequence[Path | None]
     ) -> list[ScreenResult]:
-        """Each pickled part screened by a worker (its own rows written to its file, if any)."""
-        futures = [
-            self._executor.submit(_screen_part, part, self.url, self.version, options, file)
-            for part, file in zip(parts, files, strict=True)
-        ]
-        parts.clear()  # a pending task holds its part's bytes; nothing else does
+        """Each part screened (its own rows written to its file, if any): every ``workers``-th
+        one, from the first, in this process while the workers screen the others. ``parts`` is
+        emptied: each part's tables go once screened or sent."""
+        futures = {
+            k: self._executor.submit(
+                _screen_part, pickle.dumps(part, protocol=5), self.url, self.version, options, file
+            )
+            for k, (part, file) in enumerate(zip(parts, files, strict=True))
+            if k % self.workers
+        }
+        mine = {k: parts[k] for k in range(0, len(parts), self.workers)}
+        parts.clear()
+        pyarrow.default_memory_pool().release_unused()  # the tables' memory, for the screens
+        results = {}
+        for k in sorted(mine):
+            results[k] = _screened(
+                mine.pop(k), worker_checker(self.url, self.version), options, files[k]
+            )
         try:
-            return [future.result() for future in futures]
+            results |= {k: future.result() for k, future in futures.items()}
         except BrokenProcessPool:
             raise PharmcheckError(
                 "a worker process of the screen ended without a result (killed, or out of "
                 "memory?); nothing was written: screen again with fewer --workers"
             ) from None
+        return [results[k] for k in range(len(results))]
 
 
 def pool_for(
@@ -170,12 +186,8 @@ def screen_in_pool(
         normalise_columns(patients.iloc[:0], PATIENT_COLUMNS, ("patient_id",), "patients")
     with nullcontext(pool) if pool else WardPool(count, db_url) as running:
         pieces = max(running.workers, -(-len(meds) // PART_ROWS))  # more parts: less memory each
-        # Pickled here, once: a pending task holds its bytes, not a copy of the tables' objects.
-        parts = [
-            pickle.dumps(part, protocol=5) for part in split_by_patient(meds, patients, pieces)
-        ]
+        parts = split_by_patient(meds, patients, pieces)
         del meds, patients  # the parts hold the rows now (unless the caller keeps the tables)
-        pyarrow.default_memory_pool().release_unused()  # what they held, for the workers
         if progress:
             progress(
                 f"screening {len(parts)} parts of the ward in {running.workers} processes", 0, 2
@@ -206,8 +218,13 @@ def _warm(url: str, version: str) -> None:
 def _screen_part(
     part: bytes, url: str, version: str, options: dict[str, Any], file: Path | None
 ) -> ScreenResult:
-    meds, patients = pickle.loads(part)
-    result = screen(meds, patients, runner=worker_checker(url, version), **options)
+    return _screened(pickle.loads(part), worker_checker(url, version), options, file)
+
+
+def _screened(
+    part: Part, runner: Checker, options: dict[str, Any], file: Path | None
+) -> ScreenResult:
+    result = screen(*part, runner=runner, **options)
     return result if file is None else _written(result, file)
 
 
@@ -244,9 +261,7 @@ def _join_csv(files: list[Path], others: FindingRows, handle: IO[bytes]) -> None
     handle.write(rest.getbuffer()[skip:])
 
 
-def split_by_patient(
-    meds: pd.DataFrame, patients: pd.DataFrame | None, count: int
-) -> list[tuple[pd.DataFrame, pd.DataFrame | None]]:
+def split_by_patient(meds: pd.DataFrame, patients: pd.DataFrame | None, count: int) -> list[Part]:
     """The ward in at most ``count`` parts of whole patients, each a range of patient ids in
     natural order holding about as many medication rows as the others. The first part also holds
     the rows without a patient id and what reading the tables noted."""
