@@ -1,15 +1,15 @@
-"""Screening a ward on every core of one machine: a pool of worker processes, each screening a
-part of the ward with :func:`pharmcheck.batch.screen`.
+"""Screening a ward on every core of one machine: this process and a pool of worker processes,
+each screening a part of the ward with :func:`pharmcheck.batch.screen`.
 
-The ward is cut into ranges of patients in natural order (P2 before P10), one per worker and of
+The ward is cut into ranges of patients in natural order (P2 before P10), one per process and of
 about equal rows; every row of a patient, in either table, goes to the patient's part, and rows
 without a patient id to the first. Joined in part order, the parts give exactly the result of
 one process (:func:`pharmcheck.batch.results.joined`). Workers start from a fresh interpreter
 (forkserver, else spawn), never a fork of a process whose native threads may hold locks, and
 each imports the screen and opens the KB read-only once, as it starts: a :class:`WardPool`
 started before the tables are read does that while they are read. Written as CSV, each part's
-rows are encoded by its worker into a file of its own; this process only joins the files.
-"""
+rows are encoded by the process that screened it into a file of its own, and the files are
+joined."""
 
 from __future__ import annotations
 
