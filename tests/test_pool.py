@@ -3,6 +3,7 @@ one process (the same rows in the same order, summary, notes, counts and exit co
 
 from __future__ import annotations
 
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -66,7 +67,9 @@ def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
 
 
 @pytest.mark.parametrize("workers", [2, 3])
-def test_the_pool_gives_the_single_process_result(checker, kb_url: str, workers: int) -> None:  # type: ignore[no-untyped-def]
+def test_the_pool_gives_the_single_process_result(  # type: ignore[no-untyped-def]
+    checker, kb_url: str, workers: int, tmp_path: Path
+) -> None:
     meds, patients = _ward()
     single = screen(meds, patients, runner=checker, as_of=AS_OF)
     pooled = screen_in_pool(
@@ -79,6 +82,17 @@ def test_the_pool_gives_the_single_process_result(checker, kb_url: str, workers:
     assert sum("is not used" in n for n in single.notes) == 1
     assert any(n.startswith("patient p12 (no medication rows)") for n in single.notes)
     _assert_same(pooled, single)
+    written = BytesIO()
+    counted = screen_in_pool(
+        meds, patients, workers=workers, db_url=kb_url, as_of=AS_OF, in_process_below=0,
+        csv_to=written, scratch=tmp_path,
+    )  # fmt: skip
+    expected = BytesIO()
+    single.rows.write_csv(expected)
+    assert written.getvalue() == expected.getvalue()  # each worker wrote its part, joined here
+    assert len(counted.rows) == 0 and counted.summary.equals(single.summary)
+    assert counted.severities == single.severities and counted.notes == single.notes
+    assert list(tmp_path.iterdir()) == []  # the parts' files are gone
 
 
 def test_each_part_holds_whole_patients_in_natural_order() -> None:
@@ -153,16 +167,30 @@ def test_cli_one_worker_and_two_give_the_same_output_and_exit_code(
     meds.to_csv(tmp_path / "meds.csv", index=False)
     patients.to_csv(tmp_path / "patients.csv", index=False)
     runs = {}
-    for workers in ("1", "2"):
-        out, summary = tmp_path / f"out{workers}.csv", tmp_path / f"summary{workers}.csv"
+    # workers; the pool started before reading (a "big" file) or after; findings to stdout or not
+    for workers, early, to_stdout in (
+        ("1", False, False),
+        ("2", False, False),
+        ("2", True, False),
+        ("1", False, True),
+        ("2", True, True),
+    ):
+        monkeypatch.setattr("pharmcheck.batch.pool.EARLY_START_BYTES", 0 if early else 10**9)
+        out = tmp_path / f"out{workers}{early}.csv"
+        summary = tmp_path / f"summary{workers}{early}{to_stdout}.csv"
         args = ["screen", str(tmp_path / "meds.csv"), "--patients", str(tmp_path / "patients.csv")]
-        args += ["-o", str(out), "--summary", str(summary), "--as-of", AS_OF.isoformat()]
-        done = CliRunner().invoke(cli, [*args, "--workers", workers])
-        runs[workers] = (done.exit_code, done.output, out.read_bytes(), summary.read_bytes())
-    assert runs["1"][0] == 1  # rejected rows, unrecognised inputs and major findings
-    assert "rejected row(s)" in runs["1"][1] and len(runs["1"][2]) > 1000
-    assert runs["2"] == runs["1"]
+        args += ["--summary", str(summary), "--as-of", AS_OF.isoformat(), "--workers", workers]
+        done = CliRunner().invoke(cli, args if to_stdout else [*args, "-o", str(out)])
+        findings = done.stdout_bytes if to_stdout else out.read_bytes()
+        runs[workers, early, to_stdout] = (
+            done.exit_code, done.stderr, findings, summary.read_bytes()
+        )  # fmt: skip
+    first, *others = runs.values()
+    assert first[0] == 1  # rejected rows, unrecognised inputs and major findings
+    assert "rejected row(s)" in first[1] and len(first[2]) > 1000
+    assert all(run == first for run in others)
     assert len(ROWS) + len(EXTRA_ROWS) == len(meds)
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
 
 
 class _EndsTheProcessThatUnpicklesIt:
@@ -175,9 +203,17 @@ class _EndsTheProcessThatUnpicklesIt:
         return os._exit, (3,)
 
 
-def test_a_worker_that_dies_is_a_one_line_error_not_a_traceback(kb_url: str) -> None:
+@pytest.mark.parametrize("to_csv", [False, True])
+def test_a_worker_that_dies_is_a_one_line_error_not_a_traceback(
+    kb_url: str, tmp_path: Path, to_csv: bool
+) -> None:
     meds = ward_meds()
     meds["note"] = pd.Series([_EndsTheProcessThatUnpicklesIt()] * len(meds), dtype=object)
+    written = BytesIO()
     with pytest.raises(PharmcheckError, match="a worker process of the screen ended") as raised:
-        screen_in_pool(meds, workers=2, db_url=kb_url, as_of=AS_OF, in_process_below=0)
+        screen_in_pool(
+            meds, workers=2, db_url=kb_url, as_of=AS_OF, in_process_below=0,
+            csv_to=written if to_csv else None, scratch=tmp_path,
+        )  # fmt: skip
     assert raised.value.__cause__ is None and "\n" not in str(raised.value)
+    assert written.getvalue() == b"" and list(tmp_path.iterdir()) == []

@@ -1,13 +1,15 @@
-"""Screening a ward on every core of one machine: a pool of worker processes, each screening a
-part of the ward with :func:`pharmcheck.batch.screen`.
+"""Screening a ward on every core of one machine: this process and a pool of worker processes,
+each screening a part of the ward with :func:`pharmcheck.batch.screen`.
 
-The ward is cut into ranges of patients in natural order (P2 before P10), one per worker and of
+The ward is cut into ranges of patients in natural order (P2 before P10), one per process and of
 about equal rows; every row of a patient, in either table, goes to the patient's part, and rows
 without a patient id to the first. Joined in part order, the parts give exactly the result of
 one process (:func:`pharmcheck.batch.results.joined`). Workers start from a fresh interpreter
 (forkserver, else spawn), never a fork of a process whose native threads may hold locks, and
-each opens the KB read-only once.
-"""
+each imports the screen and opens the KB read-only once, as it starts: a :class:`WardPool`
+started before the tables are read does that while they are read. Written as CSV, each part's
+rows are encoded by the process that screened it into a file of its own, and the files are
+joined."""
 
 from __future__ import annotations
 
@@ -15,15 +17,24 @@ import bisect
 import multiprocessing
 import os
 import pickle
+import shutil
+import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import replace
 from datetime import date
-from typing import Any
+from io import BytesIO
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
 
 import numpy as np
 import pandas as pd
+import pyarrow
 
+from pharmcheck.batch.output import FindingRows
 from pharmcheck.batch.parts import ROW, patient_column, shared_kb, source_table, worker_checker
 from pharmcheck.batch.results import ScreenResult, joined
 from pharmcheck.batch.screening import Progress, screen
@@ -37,11 +48,15 @@ from pharmcheck.batch.tables import (
     text_cells,
 )
 from pharmcheck.domain import Severity
+from pharmcheck.engine import Checker
 from pharmcheck.errors import PharmcheckError
 
 IN_PROCESS_BELOW = 100_000  # medication rows: a smaller ward is screened before workers start
+EARLY_START_BYTES = 2_000_000  # a medications file this big starts the workers before it is read
 MOST_WORKERS = 8  # each worker holds its own KB caches and imports
-PART_ROWS = 250_000  # the most rows a worker screens at once: what bounds its memory
+PART_ROWS = 500_000  # the most rows a worker screens at once: what bounds its memory
+Part = tuple[pd.DataFrame, pd.DataFrame | None]  # a part's medications and patients
+_NO_ROWS = FindingRows([], np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64))
 
 
 def usable_cpus() -> int:
@@ -49,6 +64,81 @@ def usable_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1
+
+
+def worker_count(workers: int | None) -> int:
+    """``workers``, or else the usable CPUs; at most MOST_WORKERS."""
+    return min(workers or usable_cpus(), MOST_WORKERS)
+
+
+class WardPool:
+    """A screen in ``workers`` processes: this one and ``workers - 1`` worker processes, started
+    at once. Each worker imports the screen and opens the KB (``db_url``, built here first if
+    missing) while this process goes on (reads the tables)."""
+
+    def __init__(self, workers: int, db_url: str | None = None) -> None:
+        self.workers = workers
+        self.url, self.version = shared_kb(db_url)
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
+        self._executor = ProcessPoolExecutor(
+            workers - 1, mp_context=context, initializer=_warm, initargs=(self.url, self.version)
+        )
+        for _ in range(workers - 1):  # a worker starts for each task no idle worker takes
+            self._executor.submit(os.getpid)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def screen_parts(
+        self, parts: list[Part], options: dict[str, Any], files: Sequence[Path | None]
+    ) -> list[ScreenResult]:
+        """Each part screened (its own rows written to its file, if any): every ``workers``-th
+        one, from the first, in this process while the workers screen the others. ``parts`` is
+        emptied: each part's tables go once screened or sent."""
+        futures = {
+            k: self._executor.submit(
+                _screen_part, pickle.dumps(part, protocol=5), self.url, self.version, options, file
+            )
+            for k, (part, file) in enumerate(zip(parts, files, strict=True))
+            if k % self.workers
+        }
+        mine = {k: parts[k] for k in range(0, len(parts), self.workers)}
+        parts.clear()
+        pyarrow.default_memory_pool().release_unused()  # the tables' memory, for the screens
+        results = {}
+        for k in sorted(mine):
+            results[k] = _screened(
+                mine.pop(k), worker_checker(self.url, self.version), options, files[k]
+            )
+        try:
+            results |= {k: future.result() for k, future in futures.items()}
+        except BrokenProcessPool:
+            raise PharmcheckError(
+                "a worker process of the screen ended without a result (killed, or out of "
+                "memory?); nothing was written: screen again with fewer --workers"
+            ) from None
+        return [results[k] for k in range(len(results))]
+
+
+def pool_for(
+    workers: int | None, meds: str, db_url: str | None = None
+) -> AbstractContextManager[WardPool | None]:
+    """A pool of ``workers`` (:func:`worker_count`) started now when the medications file
+    ``meds`` is big enough to be screened in parts, so the workers start while it is read;
+    else none (:func:`screen_in_pool` starts one if the ward turns out big)."""
+    count = worker_count(workers)
+    if count < 2 or not os.path.isfile(meds) or os.path.getsize(meds) < EARLY_START_BYTES:
+        return nullcontext(None)
+    return WardPool(count, db_url)
 
 
 def screen_in_pool(
@@ -63,11 +153,18 @@ def screen_in_pool(
     min_severity: Severity = Severity.INFO,
     progress: Progress | None = None,
     unit: str | None = None,
-    in_process_below: int = IN_PROCESS_BELOW,
+    in_process_below: int | None = None,
+    pool: WardPool | None = None,
+    csv_to: IO[bytes] | None = None,
+    scratch: Path | None = None,
 ) -> ScreenResult:
-    """:func:`pharmcheck.batch.screen` on ``workers`` processes (default: the usable CPUs, at
-    most MOST_WORKERS); one worker, or a ward of fewer than ``in_process_below`` medication
-    rows, is screened in this process."""
+    """:func:`pharmcheck.batch.screen` on ``workers`` processes (:func:`worker_count`), or on
+    ``pool`` when given; one worker, or a ward of fewer than ``in_process_below`` (default
+    IN_PROCESS_BELOW) medication rows, is screened in this process.
+
+    With ``csv_to`` the finding rows are written there as :meth:`FindingRows.write_csv` writes
+    them and the result holds none (its ``rows`` are empty); the workers write their parts into
+    a temporary folder in ``scratch`` (by default the system's)."""
     options: dict[str, Any] = {
         "as_of": as_of or date.today(),
         "select": tuple(select),
@@ -75,44 +172,96 @@ def screen_in_pool(
         "min_severity": min_severity,
         "unit": unit,
     }
-    count = min(workers or usable_cpus(), MOST_WORKERS)
-    if count < 2 or len(meds) < in_process_below:
-        return screen(meds, patients, db_url=db_url, progress=progress, **options)
+    count = pool.workers if pool else worker_count(workers)
+    below = IN_PROCESS_BELOW if in_process_below is None else in_process_below
+    if count < 2 or len(meds) < below:
+        result = screen(meds, patients, db_url=db_url, progress=progress, **options)
+        if csv_to is None:
+            return result
+        result.rows.write_csv(csv_to)
+        return replace(result, rows=_NO_ROWS)
     # A table the screen refuses is refused here, with its message, before any worker starts.
     normalise_columns(meds.iloc[:0], MED_COLUMNS, ("patient_id", "name"), "medications")
     if patients is not None:
         normalise_columns(patients.iloc[:0], PATIENT_COLUMNS, ("patient_id",), "patients")
-    url, version = shared_kb(db_url)
-    pieces = max(count, -(-len(meds) // PART_ROWS))  # more parts than workers: less memory each
-    # Pickled here, once: a pending task holds its bytes, not a copy of the tables' objects.
-    parts = [pickle.dumps(part, protocol=5) for part in split_by_patient(meds, patients, pieces)]
-    if progress:
-        progress(f"screening {len(parts)} parts of the ward in {count} processes", 0, 2)
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("forkserver" if "forkserver" in methods else "spawn")
-    with ProcessPoolExecutor(max_workers=count, mp_context=context) as pool:
-        futures = [pool.submit(_screen_part, part, url, version, options) for part in parts]
-        del parts
-        try:
-            results = [future.result() for future in futures]
-        except BrokenProcessPool:
-            raise PharmcheckError(
-                "a worker process of the screen ended without a result (killed, or out of "
-                "memory?); nothing was written: screen again with fewer --workers"
-            ) from None
-    if progress:
-        progress("joining the parts", 1, 2)
-    return joined(results)
+    with nullcontext(pool) if pool else WardPool(count, db_url) as running:
+        pieces = max(running.workers, -(-len(meds) // PART_ROWS))  # more parts: less memory each
+        parts = split_by_patient(meds, patients, pieces)
+        del meds, patients  # the parts hold the rows now (unless the caller keeps the tables)
+        if progress:
+            progress(
+                f"screening {len(parts)} parts of the ward in {running.workers} processes", 0, 2
+            )
+        if csv_to is None:
+            results = running.screen_parts(parts, options, [None] * len(parts))
+            if progress:
+                progress("joining the parts", 1, 2)
+            return joined(results)
+        with tempfile.TemporaryDirectory(prefix=".pharmcheck-parts-", dir=scratch) as folder:
+            files = [Path(folder, f"{k}.csv") for k in range(len(parts))]
+            results = running.screen_parts(parts, options, files)
+            if progress:
+                progress("joining the parts", 1, 2)
+            result = joined(results)
+            _join_csv(files, result.rows, csv_to)
+    return replace(result, rows=_NO_ROWS)
 
 
-def _screen_part(part: bytes, url: str, version: str, options: dict[str, Any]) -> ScreenResult:
-    meds, patients = pickle.loads(part)
-    return screen(meds, patients, runner=worker_checker(url, version), **options)
+def _warm(url: str, version: str) -> None:
+    """A worker's start: the screen imported (by this module's import) and the KB opened."""
+    try:
+        worker_checker(url, version)
+    except PharmcheckError:
+        pass  # raised again, with its message, by the first part the worker screens
 
 
-def split_by_patient(
-    meds: pd.DataFrame, patients: pd.DataFrame | None, count: int
-) -> list[tuple[pd.DataFrame, pd.DataFrame | None]]:
+def _screen_part(
+    part: bytes, url: str, version: str, options: dict[str, Any], file: Path | None
+) -> ScreenResult:
+    return _screened(pickle.loads(part), worker_checker(url, version), options, file)
+
+
+def _screened(
+    part: Part, runner: Checker, options: dict[str, Any], file: Path | None
+) -> ScreenResult:
+    result = screen(*part, runner=runner, **options)
+    return result if file is None else _written(result, file)
+
+
+def _written(result: ScreenResult, file: Path) -> ScreenResult:
+    """The rows of the part's own patients written to ``file`` as CSV; the result keeps the
+    others (patients without medication rows, rejected rows), which the join puts after every
+    part's own rows."""
+    rows = result.rows
+    screened = int((result.summary["medications"] > 0).sum())  # the first patient_ids
+    own = int(np.count_nonzero(rows.patient < screened))  # the first rows
+    with file.open("wb") as handle:
+        FindingRows(rows.patient_ids, rows.patient[:own], rows.items, rows.item[:own]).write_csv(
+            handle
+        )
+    used, item = np.unique(rows.item[own:], return_inverse=True)
+    others = [rows.items[i] for i in used.tolist()]
+    return replace(
+        result, rows=FindingRows(rows.patient_ids, rows.patient[own:], others, item.reshape(-1))
+    )
+
+
+def _join_csv(files: list[Path], others: FindingRows, handle: IO[bytes]) -> None:
+    """The header, each part's file in part order without its header, then the ``others``."""
+    header = BytesIO()
+    _NO_ROWS.write_csv(header)
+    skip = len(header.getvalue())
+    handle.write(header.getvalue())
+    for file in files:
+        with file.open("rb") as part:
+            part.seek(skip)
+            shutil.copyfileobj(part, handle, 1 << 20)
+    rest = BytesIO()
+    others.write_csv(rest)
+    handle.write(rest.getbuffer()[skip:])
+
+
+def split_by_patient(meds: pd.DataFrame, patients: pd.DataFrame | None, count: int) -> list[Part]:
     """The ward in at most ``count`` parts of whole patients, each a range of patient ids in
     natural order holding about as many medication rows as the others. The first part also holds
     the rows without a patient id and what reading the tables noted."""
@@ -135,7 +284,10 @@ def split_by_patient(
     if patients is None:
         return [(part, None) for part in med_parts]
     people = text_cells(patients[patient_column(patients.columns, PATIENT_COLUMNS, "patients")])
-    where = np.array([part_of(pid) for pid in people.tolist()], dtype=np.int64)
+    known = dict(zip(distinct.tolist(), of_distinct.tolist(), strict=True))  # each key once
+    where = np.array(
+        [known[pid] if pid in known else part_of(pid) for pid in people.tolist()], dtype=np.int64
+    )
     patient_parts = _split(patients, where, len(bounds) + 1, PATIENT_COLUMNS, part_of)
     return list(zip(med_parts, patient_parts, strict=True))
 
