@@ -359,7 +359,9 @@ def distinct_sets(
     owner = np.repeat(np.arange(len(starts)), sizes)
     matrix[owner, np.arange(len(patients)) - starts[owner]] = items
     first, inverse = distinct_rows(*matrix.T)
-    sets = [tuple(v for v in row if v >= 0) for row in matrix[first].tolist()]
+    flat = items.tolist()  # each distinct set read from its first patient's rows
+    bounds = zip(starts[first].tolist(), (starts + sizes)[first].tolist(), strict=True)
+    sets = [tuple(flat[a:b]) for a, b in bounds]
     return patients[starts], inverse, sets
 
 
