@@ -157,9 +157,14 @@ class Ward:
         tuples: list[tuple[int, ...]] = [(m,) for m in range(len(self.meds))]
         sizes = np.diff(np.r_[starts, len(med)])
         several: dict[tuple[int, ...], int] = {}
-        for g in np.flatnonzero(sizes > 1).tolist():
-            entries = tuple(med[starts[g] : starts[g] + sizes[g]].tolist())
-            signature[g] = several.setdefault(entries, len(tuples) + len(several))
+        meds, multiple = med.tolist(), np.flatnonzero(sizes > 1)
+        for g, a, b in zip(
+            multiple.tolist(),
+            starts[multiple].tolist(),
+            (starts + sizes)[multiple].tolist(),
+            strict=True,
+        ):
+            signature[g] = several.setdefault(tuple(meds[a:b]), len(tuples) + len(several))
         tuples.extend(several)
         return signature, tuples
 

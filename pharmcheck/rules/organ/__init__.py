@@ -282,8 +282,10 @@ def renal_findings(
     """The finding for one drug's entries (first route, doses a day, summed daily dose) at this
     renal function; with no route given and route-specific bands, the least restrictive route's.
     Memoised per KB: PC702 asks again whether PC501 reports the same drug and reads."""
+    # plain values, which the garbage collector stops tracking: a ward makes tens of thousands
+    key = (drug_id, drug, renal.value, renal.measure, renal.dialysis, renal.basis)
     return ctx.memo(
-        ("renal-findings", drug_id, drug, renal, route, per_day, total, summed),
+        ("renal-findings", *key, route, per_day, total, summed),
         _renal_findings,
         ctx,
         drug_id,
