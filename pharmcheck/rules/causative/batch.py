@@ -116,13 +116,13 @@ def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | Non
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
     """Per group of ``groups``, the state of a condition read from its regimens, read once per
     distinct tuple of its entries' regimen reads."""
-    read_of = ward.memo("regimen-reads", _regimen_reads, ward)
+    read_of: dict[int, tuple[object, ...]] = ward.memo("regimen-reads", dict)
     signatures, inverse = np.unique(ward.group_signature[groups], return_inverse=True)
-    by_reads: dict[tuple[int, ...], int] = {}
+    by_reads: dict[tuple[tuple[object, ...], ...], int] = {}
     states = np.empty(len(signatures), dtype=np.int64)
     for i, s in enumerate(signatures.tolist()):
         entries = ward.signatures[s]
-        reads = tuple(read_of[m] for m in entries)
+        reads = tuple(_regimen_read(ward, read_of, m) for m in entries)
         state = by_reads.get(reads)
         if state is None:
             meds = [ward.meds[m] for m in entries]
@@ -131,16 +131,17 @@ def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarra
     return pick(states, inverse.reshape(-1))
 
 
-def _regimen_reads(ward: Ward) -> list[int]:
-    """Per med, an id of all the condition reads of a regimen: its drug, daily dose, history,
-    route and formulation (a high dose is judged against the maximum for them)."""
-    reads: dict[tuple[object, ...], int] = {}
-    return [
-        reads.setdefault(
-            (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
-        )
-        for m in ward.meds
-    ]
+def _regimen_read(
+    ward: Ward, read_of: dict[int, tuple[object, ...]], med: int
+) -> tuple[object, ...]:
+    """All the condition reads of a regimen: its drug, daily dose, history, route and formulation
+    (a high dose is judged against the maximum for them)."""
+    read = read_of.get(med)
+    if read is None:
+        m = ward.meds[med]
+        read = (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input))
+        read_of[med] = read
+    return read
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:
