@@ -60,15 +60,25 @@ def context_codes(ward: Ward, assertion: dict[int, object], groups: np.ndarray) 
     return codes
 
 
+def interacting_pairs(ward: Ward) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of groups of one patient whose drugs both take part in a KB interaction,
+    as two arrays of groups (a patient's groups are distinct drugs); PC201 reads them too."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        participating = ward.per_drug(interacts)
+        inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
+        one, other = same_patient_pairs(ward.group_patient[inter])
+        return inter[one], inter[other]
+
+    return ward.memo("interacting-pairs", compute)
+
+
 def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
     """Per group of ``groups``, an id into the distinct tuples of the patient's other drugs with a
     KB interaction raising this drug's risk (id 0 is the empty tuple)."""
 
     def compute() -> tuple[np.ndarray, list[tuple[str, ...]]]:
-        participating = ward.per_drug(interacts)
-        inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
-        one, other = same_patient_pairs(ward.group_patient[inter])
-        one, other = inter[one], inter[other]  # groups; a patient's groups are distinct drugs
+        one, other = interacting_pairs(ward)
         x, y = ward.group_drug[one], ward.group_drug[other]
         first, key = distinct_rows(x, y)
         raising = np.array(
