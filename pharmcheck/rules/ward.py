@@ -325,6 +325,19 @@ class Ward:
         within = np.arange(total) - np.repeat(np.cumsum(per_row) - per_row, per_row)
         return np.repeat(patients, per_row), np.repeat(offsets[keys], per_row) + within
 
+    def emit_distinct(
+        self, patients: np.ndarray, keys: np.ndarray, results: Sequence[Sequence[Finding]]
+    ) -> Emitted:
+        """:meth:`emit`, each distinct result kept once: for a frame whose many keys give few
+        distinct findings (every finding kept is laid out and written)."""
+        ids: dict[tuple[Finding, ...], int] = {}
+        same = np.fromiter(
+            (ids.setdefault(tuple(r), len(ids)) for r in results),
+            dtype=np.int64,
+            count=len(results),
+        )
+        return self.emit(patients, same[keys] if len(keys) else keys, list(ids))
+
 
 Emitted = tuple[np.ndarray, np.ndarray]  # (patient index, index into Ward.found) per finding row
 _EMPTY: Emitted = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))

@@ -67,7 +67,7 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
                 for fact, m, match, label, parents in merge_parents(ward.lookup, matched)
             ]
             results.append(tuple(f for f in findings if f is not None))
-        emitted.append(ward.emit(ward.group_patient[groups], key, results))
+        emitted.append(ward.emit_distinct(ward.group_patient[groups], key, results))
     return emitted
 
 

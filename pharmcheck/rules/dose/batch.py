@@ -122,4 +122,4 @@ def dose_unknown_for_dose_rule(ward: Ward) -> list[Emitted]:
     signatures = ward.group_signature[groups]
     found = ward.per_signature(unknown_dose_finding, groups)
     results = [() if f is None else (f,) for f in found]
-    return [ward.emit(ward.group_patient[groups], signatures, results)]
+    return [ward.emit_distinct(ward.group_patient[groups], signatures, results)]
