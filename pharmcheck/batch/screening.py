@@ -261,16 +261,20 @@ def _per_patient(
     for p in np.flatnonzero(np.logical_or.reduce(masks)).tolist():
         resolved: list[ResolvedMedication] = []
         structures: list[Any] = []
-        for i in range(first_row[p], first_row[p + 1]):
-            found, _, _, med_structures = rows.templates[rows.key[i]]
-            structures.extend([] if rows.void[i] else med_structures)
-            start, stop = (
-                row_date(rows.start[i]),
-                row_date(rows.stop[i]),
-            )  # only here: few rows need dates
-            resolved.extend(
-                for_row(t, int(rows.position[i]), start, stop, rows.status[i]) for t in found
-            )
+        at = slice(first_row[p], first_row[p + 1])
+        for key, void, position, start, stop, status in zip(
+            rows.key[at].tolist(),
+            rows.void[at].tolist(),
+            rows.position[at].tolist(),
+            rows.start[at],
+            rows.stop[at],
+            rows.status[at].tolist(),
+            strict=True,
+        ):
+            found, _, _, med_structures = rows.templates[key]
+            structures.extend([] if void else med_structures)
+            start, stop = row_date(start), row_date(stop)  # only here: few rows need dates
+            resolved.extend(for_row(t, position, start, stop, status) for t in found)
         patient, when = people.get(rows.patient_ids[p], (ward.patients[p], today))
         applicable = [r for r, mask in zip(rules, masks, strict=True) if mask[p]]
         report = runner.evaluate(

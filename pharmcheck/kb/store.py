@@ -19,6 +19,7 @@ import weakref
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, TypeVarTuple, cast
 from urllib.parse import quote
@@ -56,6 +57,10 @@ class Reference:
 
     def cite(self) -> str:
         """One line: key, kind, citation and the best identifier."""
+        return self._citation
+
+    @cached_property
+    def _citation(self) -> str:  # rules cite the same references for many findings
         ident = (
             f"PMID {self.pmid}" if self.pmid else f"doi:{self.doi}" if self.doi else self.url or ""
         )

@@ -72,7 +72,7 @@ class Rule:
             name=self.name,
             category=self.category,
             severity=self.severity if severity is None else severity,
-            drugs=tuple(sorted(dict.fromkeys(drugs))),
+            drugs=tuple(sorted(set(drugs))),
             title=title or self.title,
             message=message,
             recommendation=recommendation,

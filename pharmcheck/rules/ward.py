@@ -157,9 +157,14 @@ class Ward:
         tuples: list[tuple[int, ...]] = [(m,) for m in range(len(self.meds))]
         sizes = np.diff(np.r_[starts, len(med)])
         several: dict[tuple[int, ...], int] = {}
-        for g in np.flatnonzero(sizes > 1).tolist():
-            entries = tuple(med[starts[g] : starts[g] + sizes[g]].tolist())
-            signature[g] = several.setdefault(entries, len(tuples) + len(several))
+        meds, multiple = med.tolist(), np.flatnonzero(sizes > 1)
+        for g, a, b in zip(
+            multiple.tolist(),
+            starts[multiple].tolist(),
+            (starts + sizes)[multiple].tolist(),
+            strict=True,
+        ):
+            signature[g] = several.setdefault(tuple(meds[a:b]), len(tuples) + len(several))
         tuples.extend(several)
         return signature, tuples
 
@@ -320,6 +325,19 @@ class Ward:
         within = np.arange(total) - np.repeat(np.cumsum(per_row) - per_row, per_row)
         return np.repeat(patients, per_row), np.repeat(offsets[keys], per_row) + within
 
+    def emit_distinct(
+        self, patients: np.ndarray, keys: np.ndarray, results: Sequence[Sequence[Finding]]
+    ) -> Emitted:
+        """:meth:`emit`, each distinct result kept once: for a frame whose many keys give few
+        distinct findings (every finding kept is laid out and written)."""
+        ids: dict[tuple[Finding, ...], int] = {}
+        same = np.fromiter(
+            (ids.setdefault(tuple(r), len(ids)) for r in results),
+            dtype=np.int64,
+            count=len(results),
+        )
+        return self.emit(patients, same[keys] if len(keys) else keys, list(ids))
+
 
 Emitted = tuple[np.ndarray, np.ndarray]  # (patient index, index into Ward.found) per finding row
 _EMPTY: Emitted = (np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
@@ -359,7 +377,9 @@ def distinct_sets(
     owner = np.repeat(np.arange(len(starts)), sizes)
     matrix[owner, np.arange(len(patients)) - starts[owner]] = items
     first, inverse = distinct_rows(*matrix.T)
-    sets = [tuple(v for v in row if v >= 0) for row in matrix[first].tolist()]
+    flat = items.tolist()  # each distinct set read from its first patient's rows
+    bounds = zip(starts[first].tolist(), (starts + sizes)[first].tolist(), strict=True)
+    sets = [tuple(flat[a:b]) for a, b in bounds]
     return patients[starts], inverse, sets
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity, evidence_level
 from pharmcheck.kb.risk import risk_assertion as speaking_assertion
@@ -387,15 +388,19 @@ class CausingText:
     references: tuple[str, ...]
 
     def finding(self, daily: Quantity | None) -> Finding:
-        dose_text = f"; daily dose {daily}" if daily else ""
         return myoclonus_causing_drug.finding(
             drugs=[self.drug],
             severity=self.severity,
-            message=f"{self.before_dose}{dose_text}{self.after_dose}",
+            message=f"{self.before_dose}{_dose_text(daily)}{self.after_dose}",
             recommendation=self.recommendation,
             evidence=self.evidence,
             references=self.references,
         )
+
+
+@lru_cache(maxsize=4096)  # a ward quotes each distinct daily dose in many findings
+def _dose_text(daily: Quantity | None) -> str:
+    return f"; daily dose {daily}" if daily else ""
 
 
 def causing_text(

@@ -19,13 +19,13 @@ from pharmcheck.rules.causative import (
 from pharmcheck.rules.causative import _describe as describe
 from pharmcheck.rules.combination import interacts
 from pharmcheck.rules.ward import (
-    UNKNOWN,
     Emitted,
     Ward,
     code_state,
     distinct_rows,
     distinct_sets,
     frame,
+    pick,
     same_patient_pairs,
     state_code,
 )
@@ -53,11 +53,24 @@ def context_codes(ward: Ward, assertion: dict[int, object], groups: np.ndarray) 
         fact = assertion[drug][0]  # type: ignore[index]
         for digit, condition in enumerate(context_conditions(ward.lookup, drug, fact)):
             if condition in REGIMEN_CONDITIONS:
-                state = _regimen_states(ward, condition, groups)[ward.group_signature[groups[at]]]
+                state = _regimen_states(ward, condition, groups[at])
             else:
                 state = ward.condition(condition)[patients[at]].astype(np.int64)
             codes[at] += state * 3**digit
     return codes
+
+
+def interacting_pairs(ward: Ward) -> tuple[np.ndarray, np.ndarray]:
+    """Every ordered pair of groups of one patient whose drugs both take part in a KB interaction,
+    as two arrays of groups (a patient's groups are distinct drugs); PC201 reads them too."""
+
+    def compute() -> tuple[np.ndarray, np.ndarray]:
+        participating = ward.per_drug(interacts)
+        inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
+        one, other = same_patient_pairs(ward.group_patient[inter])
+        return inter[one], inter[other]
+
+    return ward.memo("interacting-pairs", compute)
 
 
 def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[str, ...]]]:
@@ -65,10 +78,7 @@ def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[st
     KB interaction raising this drug's risk (id 0 is the empty tuple)."""
 
     def compute() -> tuple[np.ndarray, list[tuple[str, ...]]]:
-        participating = ward.per_drug(interacts)
-        inter = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
-        one, other = same_patient_pairs(ward.group_patient[inter])
-        one, other = inter[one], inter[other]  # groups; a patient's groups are distinct drugs
+        one, other = interacting_pairs(ward)
         x, y = ward.group_drug[one], ward.group_drug[other]
         first, key = distinct_rows(x, y)
         raising = np.array(
@@ -114,42 +124,34 @@ def _treated(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[str | Non
 
 
 def _regimen_states(ward: Ward, condition: str, groups: np.ndarray) -> np.ndarray:
-    """Per signature of the asserted groups, the state of a condition read from the regimens."""
-
-    def compute() -> np.ndarray:
-        read_of, first = ward.memo("regimen-reads", _regimen_reads, ward)
-        per_read = np.array(
-            [state_code(regimen_condition(ward.lookup, condition, [ward.meds[i]])) for i in first],
-            dtype=np.int64,
-        )
-        states = np.full(len(ward.signatures), UNKNOWN, dtype=np.int64)
-        states[: len(ward.meds)] = per_read[
-            read_of
-        ]  # a signature below len(meds) is that one regimen
-        for s in np.unique(ward.group_signature[groups]).tolist():
-            if s >= len(ward.meds):
-                states[s] = state_code(
-                    regimen_condition(ward.lookup, condition, ward.group_meds(s))
-                )
-        return states
-
-    return ward.memo(("regimen-state", condition), compute)
+    """Per group of ``groups``, the state of a condition read from its regimens, read once per
+    distinct tuple of its entries' regimen reads."""
+    read_of: dict[int, tuple[object, ...]] = ward.memo("regimen-reads", dict)
+    signatures, inverse = np.unique(ward.group_signature[groups], return_inverse=True)
+    by_reads: dict[tuple[tuple[object, ...], ...], int] = {}
+    states = np.empty(len(signatures), dtype=np.int64)
+    for i, s in enumerate(signatures.tolist()):
+        entries = ward.signatures[s]
+        reads = tuple(_regimen_read(ward, read_of, m) for m in entries)
+        state = by_reads.get(reads)
+        if state is None:
+            meds = [ward.meds[m] for m in entries]
+            state = by_reads[reads] = state_code(regimen_condition(ward.lookup, condition, meds))
+        states[i] = state
+    return pick(states, inverse.reshape(-1))
 
 
-def _regimen_reads(ward: Ward) -> tuple[np.ndarray, list[int]]:
-    """Per med, an id of all the condition reads of a regimen: its drug, daily dose, history,
-    route and formulation (a high dose is judged against the maximum for them); per id, its first
-    med."""
-    reads: dict[tuple[object, ...], int] = {}
-    first: list[int] = []
-    read_of = np.empty(len(ward.meds), dtype=np.int64)
-    for i, m in enumerate(ward.meds):
-        read_of[i] = reads.setdefault(
-            (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input)), len(reads)
-        )
-        if read_of[i] == len(first):
-            first.append(i)
-    return read_of, first
+def _regimen_read(
+    ward: Ward, read_of: dict[int, tuple[object, ...]], med: int
+) -> tuple[object, ...]:
+    """All the condition reads of a regimen: its drug, daily dose, history, route and formulation
+    (a high dose is judged against the maximum for them)."""
+    read = read_of.get(med)
+    if read is None:
+        m = ward.meds[med]
+        read = (m.drug_id, m.daily_dose, m.history, m.route, formulation_of(m.input))
+        read_of[med] = read
+    return read
 
 
 def decode(code: int, count: int) -> tuple[bool | None, ...]:

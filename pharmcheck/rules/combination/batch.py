@@ -6,16 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from pharmcheck.domain import Finding
 from pharmcheck.rules.base import CheckContext
 from pharmcheck.rules.causative import context_conditions, worsening_conditions
-from pharmcheck.rules.causative.batch import _asserted, _partners, _treated
+from pharmcheck.rules.causative.batch import _asserted, _partners, _treated, interacting_pairs
 from pharmcheck.rules.combination import (
     acb_score,
     burden_finding,
-    interacts,
     load_finding,
     pair_findings,
     serotonergic_finding,
@@ -25,21 +23,17 @@ from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame
 
 @frame("PC201")
 def interacting_pair(ward: Ward) -> list[Emitted]:
-    participating = ward.per_drug(interacts)
-    groups = np.flatnonzero(ward.drug_mask({d for d, yes in participating.items() if yes}))
-    side = pd.DataFrame({"patient": ward.group_patient[groups], "drug": ward.group_drug[groups]})
-    pairs = side.merge(side, on="patient")
-    pairs = pairs[pairs["drug_x"] < pairs["drug_y"]]
-    first, key = distinct_rows(pairs["drug_x"].to_numpy(), pairs["drug_y"].to_numpy())
+    one, other = interacting_pairs(ward)
+    x, y = ward.group_drug[one], ward.group_drug[other]
+    once = x < y  # each unordered pair once
+    patients, x, y = ward.group_patient[one[once]], x[once], y[once]
+    first, key = distinct_rows(x, y)
     names = ward.drug_names
-    results = []
-    for a, b in zip(
-        pairs["drug_x"].to_numpy()[first].tolist(),
-        pairs["drug_y"].to_numpy()[first].tolist(),
-        strict=True,
-    ):
-        results.append(tuple(pair_findings(ward.lookup, {a: names[a], b: names[b]})))
-    return [ward.emit(pairs["patient"].to_numpy(), key, results)]
+    results = [
+        tuple(pair_findings(ward.lookup, {a: names[a], b: names[b]}))
+        for a, b in zip(x[first].tolist(), y[first].tolist(), strict=True)
+    ]
+    return [ward.emit(patients, key, results)]
 
 
 def per_drug_set(

@@ -332,28 +332,29 @@ def drug_condition_contraindication(ctx: CheckContext) -> Iterator[Finding]:
     ),
 )
 def childbearing_potential_unknown(ctx: CheckContext) -> Iterator[Finding]:
-    p = ctx.patient
-    if not reproductive_status_wanted(p):
+    if not reproductive_status_wanted(ctx.patient):
         return
-    sex = (p.sex or "").lower()
+    for drug_id, meds in ctx.active_drugs().items():
+        if reproductive_rules(ctx, drug_id):
+            yield status_unknown_finding(ctx, drug_id, meds[0].drug, bool(ctx.patient.sex))
+
+
+def status_unknown_finding(ctx: CheckContext, drug_id: int, drug: str, sex_given: bool) -> Finding:
+    """PC703's finding for a drug with reproductive rules, naming what the patient data lacks."""
     missing = (
         "pregnancy status and childbearing potential"
-        if sex
+        if sex_given
         else "sex, pregnancy status and childbearing potential"
     )
-    who = "this female patient's" if sex else "this patient's"
-    for drug_id, meds in ctx.active_drugs().items():
-        facts = reproductive_rules(ctx, drug_id)
-        if facts:
-            yield childbearing_potential_unknown.finding(
-                drugs=[meds[0].drug],
-                message=f"{meds[0].drug} has pregnancy/childbearing-potential rules and {who} "
-                f"{missing} "
-                "are not given.",
-                recommendation="Record sex, pregnancy status and childbearing potential (--sex, "
-                "--pregnant / --childbearing-potential).",
-                references=[r.cite() for f in facts for r in f.references],
-            )
+    who = "this female patient's" if sex_given else "this patient's"
+    return childbearing_potential_unknown.finding(
+        drugs=[drug],
+        message=f"{drug} has pregnancy/childbearing-potential rules and {who} {missing} "
+        "are not given.",
+        recommendation="Record sex, pregnancy status and childbearing potential (--sex, "
+        "--pregnant / --childbearing-potential).",
+        references=[r.cite() for f in reproductive_rules(ctx, drug_id) for r in f.references],
+    )
 
 
 def reproductive_status_wanted(p: Patient) -> bool:

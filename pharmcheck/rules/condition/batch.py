@@ -1,5 +1,4 @@
-"""PC701 and PC702 over a ward: per-drug facts against column states of the patient; PC703 per
-patient."""
+"""PC701-PC703 over a ward: per-drug facts against column states of the patient."""
 
 from __future__ import annotations
 
@@ -15,10 +14,11 @@ from pharmcheck.rules.condition import (
     renal_band_reported,
     reproductive_rules,
     reproductive_status_wanted,
+    status_unknown_finding,
     syndrome_aggravation,
 )
 from pharmcheck.rules.organ import RENAL_CONDITIONS, renal_reads
-from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame, patient_filter
+from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, frame
 
 
 def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emitted]:  # type: ignore[no-untyped-def]
@@ -67,7 +67,7 @@ def _condition_frames(ward: Ward, rule_obj, kinds: tuple[str, ...]) -> list[Emit
                 for fact, m, match, label, parents in merge_parents(ward.lookup, matched)
             ]
             results.append(tuple(f for f in findings if f is not None))
-        emitted.append(ward.emit(ward.group_patient[groups], key, results))
+        emitted.append(ward.emit_distinct(ward.group_patient[groups], key, results))
     return emitted
 
 
@@ -117,10 +117,21 @@ def drug_condition_frame(ward: Ward) -> list[Emitted]:
     return _condition_frames(ward, drug_condition_contraindication, ("contraindication", "caution"))
 
 
-@patient_filter("PC703")
-def reproductive_status_not_given(ward: Ward) -> np.ndarray:
-    """Patients on a drug with reproductive rules whose status the rule asks for."""
+@frame("PC703")
+def childbearing_potential_unknown_frame(ward: Ward) -> list[Emitted]:
+    """Per drug with reproductive rules, among the patients whose status the rule asks for, once
+    per distinct drug and whether the sex is given."""
     drugs = {d for d, facts in ward.per_drug(reproductive_rules).items() if facts}
-    flagged = ward.patients_among(ward.group_patient[ward.drug_mask(drugs)])
-    flagged &= ward.per_state(lambda ctx: reproductive_status_wanted(ctx.patient))
-    return flagged
+    wanted = ward.per_state(lambda ctx: reproductive_status_wanted(ctx.patient))
+    sex_given = ward.per_state(lambda ctx: bool(ctx.patient.sex))
+    groups = np.flatnonzero(ward.drug_mask(drugs))
+    groups = groups[wanted[ward.group_patient[groups]]]
+    patients, group_drugs = ward.group_patient[groups], ward.group_drug[groups]
+    first, key = distinct_rows(group_drugs, sex_given[patients])
+    results = [
+        (status_unknown_finding(ward.lookup, drug, ward.drug_names[drug], given),)
+        for drug, given in zip(
+            group_drugs[first].tolist(), sex_given[patients[first]].tolist(), strict=True
+        )
+    ]
+    return [ward.emit(patients, key, results)]

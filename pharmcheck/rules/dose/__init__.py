@@ -466,9 +466,22 @@ def most_permissive_maximum(
     """The highest labelled daily maximum (mg) for these entries' route and formulation, whatever
     the indication or population: a dose above it is high in any reading of the label."""
     route, formulation = meds[0].route, formulation_of(meds[0].input)
+    return ctx.memo(
+        ("most-permissive-maximum", drug_id, route, formulation),
+        _most_permissive_maximum,
+        ctx.kb,
+        drug_id,
+        route,
+        formulation,
+    )
+
+
+def _most_permissive_maximum(
+    kb: KnowledgeBase, drug_id: int, route: str | None, formulation: str | None
+) -> float | None:
     maxima = [
         float(f["max_daily_mg"])
-        for f in ctx.kb.dose_limits_by_drug.get(drug_id, [])
+        for f in kb.dose_limits_by_drug.get(drug_id, [])
         if f["max_daily_mg"] is not None
         and all(state is not False for _, state in _form_states(f, route, formulation, True))
     ]

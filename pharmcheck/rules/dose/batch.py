@@ -23,11 +23,6 @@ from pharmcheck.rules.dose import (
 from pharmcheck.rules.ward import Emitted, Ward, distinct_rows, distinct_sets, frame
 
 
-def totals(ward: Ward) -> list[float | None]:
-    """Per signature, the summed daily dose in mg (None when one regimen's is unknown)."""
-    return ward.memo("totals", lambda: ward.per_signature(lambda meds: total_daily_mg(meds)[0]))
-
-
 @frame("PC401")
 def opioid_mme_total(ward: Ward) -> list[Emitted]:
     opioid = ward.per_drug(lambda ctx, d: ctx.membership(d, "opioid") is not None)
@@ -52,10 +47,12 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
         ).items()
         if yes
     }
-    per_signature = totals(ward)
-    known = np.array([t is not None for t in per_signature], dtype=bool)
     groups = np.flatnonzero(ward.drug_mask(limited))
-    groups = groups[known[ward.group_signature[groups]]]
+    dose_of, doses = ward.signature_reads(
+        lambda meds: (total_daily_mg(meds)[0], summed_over(meds)), groups
+    )
+    known = np.array([total is not None for total, _ in doses], dtype=bool)
+    groups = groups[known[dose_of[ward.group_signature[groups]]]]
     signatures = ward.group_signature[groups]
     drugs = ward.group_drug[groups]
     entries_of, entries = ward.signature_reads(ScopeEntries.of, groups)
@@ -75,16 +72,13 @@ def above_maximum_daily_dose(ward: Ward) -> list[Emitted]:
         scope = dose_scope(ward.lookup, int(drugs[g]), entries[entries_of[signatures[g]]], reads)
         scope_of[i] = scope_ids.setdefault(scope, len(scope_ids))
     scopes = list(scope_ids)
-    dose_of, _ = ward.signature_reads(
-        lambda meds: (total_daily_mg(meds)[0], summed_over(meds)), groups
-    )
     first, key = distinct_rows(drugs, dose_of[signatures], scope_of[scope_key])
     results = []
     for g in first.tolist():
         meds = ward.group_meds(int(signatures[g]))
-        total = per_signature[int(signatures[g])]
+        total = doses[dose_of[signatures[g]]][0]
         scope = scopes[scope_of[scope_key[g]]]
-        results.append(maximum_findings(ward.lookup, int(drugs[g]), meds, total, scope))  # type: ignore[arg-type]
+        results.append(maximum_findings(ward.lookup, int(drugs[g]), meds, total, scope))
     return [ward.emit(ward.group_patient[groups], key, results)]
 
 
@@ -128,4 +122,4 @@ def dose_unknown_for_dose_rule(ward: Ward) -> list[Emitted]:
     signatures = ward.group_signature[groups]
     found = ward.per_signature(unknown_dose_finding, groups)
     results = [() if f is None else (f,) for f in found]
-    return [ward.emit(ward.group_patient[groups], signatures, results)]
+    return [ward.emit_distinct(ward.group_patient[groups], signatures, results)]

@@ -84,12 +84,17 @@ def same_drug_listed_twice(ward: Ward) -> list[Emitted]:
     keys: dict[tuple[str, tuple[str, ...]], int] = {}
     rows_patient, rows_key = [], []
     starts = np.flatnonzero(np.r_[True, pair[order][1:] != pair[order][:-1]])
-    for start, stop in zip(starts.tolist(), np.r_[starts[1:], len(order)].tolist(), strict=True):
-        rows = order[start:stop]
-        name = ward.drug_names[int(drug[rows[0]])]
-        inputs = tuple(ward.meds[m].input for m in med[rows].tolist())
-        rows_patient.append(int(patient[rows[0]]))
-        rows_key.append(keys.setdefault((name, inputs), len(keys)))
+    entered = [ward.meds[m].input for m in med[order].tolist()]
+    for start, stop, p, d in zip(
+        starts.tolist(),
+        np.r_[starts[1:], len(order)].tolist(),
+        patient[order[starts]].tolist(),
+        drug[order[starts]].tolist(),
+        strict=True,
+    ):
+        inputs = tuple(entered[start:stop])
+        rows_patient.append(p)
+        rows_key.append(keys.setdefault((ward.drug_names[d], inputs), len(keys)))
     results = [(repeat_finding(name, inputs),) for name, inputs in keys]
     return [
         ward.emit(

@@ -188,16 +188,7 @@ def renal_dose_band(ctx: CheckContext) -> Iterator[Finding]:
         return
     for drug_id, meds in ctx.active_drugs().items():
         if drug_id in ctx.kb.renal_by_drug:
-            reads = renal_reads(meds)
-            findings = ctx.memo(
-                ("PC501", drug_id, meds[0].drug, renal, reads),
-                renal_findings,
-                ctx,
-                drug_id,
-                meds[0].drug,
-                renal,
-                *reads,
-            )
+            findings = renal_findings(ctx, drug_id, meds[0].drug, renal, *renal_reads(meds))
             yield from with_cautions(findings, renal_cautions(ctx, drug_id))
 
 
@@ -289,20 +280,39 @@ def renal_findings(
     summed: str,
 ) -> tuple[Finding, ...]:
     """The finding for one drug's entries (first route, doses a day, summed daily dose) at this
-    renal function; with no route given and route-specific bands, the least restrictive route's."""
+    renal function; with no route given and route-specific bands, the least restrictive route's.
+    Memoised per KB: PC702 asks again whether PC501 reports the same drug and reads."""
+    # plain values, which the garbage collector stops tracking: a ward makes tens of thousands
+    key = (drug_id, drug, renal.value, renal.measure, renal.dialysis, renal.basis)
+    return ctx.memo(
+        ("renal-findings", *key, route, per_day, total, summed),
+        _renal_findings,
+        ctx,
+        drug_id,
+        drug,
+        renal,
+        route,
+        per_day,
+        total,
+        summed,
+    )
+
+
+def _renal_findings(
+    ctx: CheckContext,
+    drug_id: int,
+    drug: str,
+    renal: RenalFunction,
+    route: str | None,
+    per_day: float | None,
+    total: float | None,
+    summed: str,
+) -> tuple[Finding, ...]:
     routes = band_routes(ctx, drug_id)
 
     def reading(as_route: str | None) -> tuple[Finding, ...]:
-        return band_findings(
-            band_for(ctx, renal, drug_id, as_route),
-            renal,
-            drug,
-            total,
-            summed,
-            dialysis_band_for(ctx, renal, drug_id, as_route),
-            per_day,
-            usual_maximum(ctx, drug_id, as_route),
-        )
+        band, dialysis, usual = renal_bands(ctx, renal, drug_id, as_route)
+        return band_findings(band, renal, drug, total, summed, dialysis, per_day, usual)
 
     if route is not None or not routes:
         return reading(route)
@@ -331,6 +341,26 @@ def renal_findings(
             message=f"{least.message} Route not given: assessed as {route_used}, "
             "the least restrictive of its routes.",
         ),
+    )
+
+
+def renal_bands(
+    ctx: CheckContext, renal: RenalFunction, drug_id: int, route: str | None
+) -> tuple[Fact | None, Fact | None, float | None]:
+    """The CrCl band, the dialysis band and the usual maximum for this renal function and route
+    (memoised per KB: a ward has few distinct renal functions)."""
+    return ctx.memo(
+        ("renal-bands", drug_id, renal, route), _renal_bands, ctx, renal, drug_id, route
+    )
+
+
+def _renal_bands(
+    ctx: CheckContext, renal: RenalFunction, drug_id: int, route: str | None
+) -> tuple[Fact | None, Fact | None, float | None]:
+    return (
+        band_for(ctx, renal, drug_id, route),
+        dialysis_band_for(ctx, renal, drug_id, route),
+        usual_maximum(ctx, drug_id, route),
     )
 
 

@@ -38,14 +38,16 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
         cautions[first].tolist(),
         strict=True,
     ):
-        rules = renal_condition_rules(ward.lookup, drug)
-        applying = tuple(
-            (fact, label) for i, (fact, _, label) in enumerate(rules) if caution >> i & 1
-        )
         found = renal_findings(
             ward.lookup, drug, ward.drug_names[drug], renals[renal], *reads[read]
         )
-        results.append(with_cautions(found, applying))
+        if caution:  # no condition rule applies: the findings as they are
+            rules = renal_condition_rules(ward.lookup, drug)
+            applying = tuple(
+                (fact, label) for i, (fact, _, label) in enumerate(rules) if caution >> i & 1
+            )
+            found = with_cautions(found, applying)
+        results.append(found)
     return [ward.emit(patients, key, results)]
 
 
