@@ -3,6 +3,8 @@ one process (the same rows in the same order, summary, notes, counts and exit co
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
 
@@ -14,7 +16,12 @@ import pandas as pd
 from click.testing import CliRunner
 
 from pharmcheck.batch import read_table, screen
-from pharmcheck.batch.pool import screen_in_pool, split_by_patient
+from pharmcheck.batch.pool import (
+    SCREEN_FULL_COLLECTION_EVERY,
+    WardPool,
+    screen_in_pool,
+    split_by_patient,
+)
 from pharmcheck.batch.results import ScreenResult
 from pharmcheck.cli import cli
 from pharmcheck.errors import PharmcheckError
@@ -217,3 +224,27 @@ def test_a_worker_that_dies_is_a_one_line_error_not_a_traceback(
         )  # fmt: skip
     assert raised.value.__cause__ is None and "\n" not in str(raised.value)
     assert written.getvalue() == b"" and list(tmp_path.iterdir()) == []
+
+
+@pytest.fixture
+def default_collector() -> Iterator[tuple[int, int, int]]:
+    """The collector's thresholds, put back after the test."""
+    before = gc.get_threshold()
+    yield before
+    gc.set_threshold(*before)
+
+
+def test_the_library_leaves_the_collector_alone_the_cli_and_workers_set_it(  # type: ignore[no-untyped-def]
+    checker, kb_url: str, tmp_path: Path, default_collector: tuple[int, int, int]
+) -> None:
+    meds, patients = _ward()
+    screen(meds, patients, runner=checker, as_of=AS_OF)
+    screen_in_pool(meds, patients, workers=2, db_url=kb_url, as_of=AS_OF, in_process_below=0)
+    assert gc.get_threshold() == default_collector  # a program embedding the library
+    with WardPool(2, kb_url) as pool:
+        in_worker = pool._executor.submit(gc.get_threshold).result()  # a worker of the pool's own
+    assert in_worker[2] == SCREEN_FULL_COLLECTION_EVERY != default_collector[2]
+    meds.to_csv(tmp_path / "meds.csv", index=False)
+    args = ["screen", str(tmp_path / "meds.csv"), "--as-of", AS_OF.isoformat(), "--exit-zero"]
+    assert CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "out.csv")]).exit_code == 0
+    assert gc.get_threshold() == (*default_collector[:2], SCREEN_FULL_COLLECTION_EVERY)

@@ -14,6 +14,7 @@ joined."""
 from __future__ import annotations
 
 import bisect
+import gc
 import multiprocessing
 import os
 import pickle
@@ -57,6 +58,19 @@ MOST_WORKERS = 8  # each worker holds its own KB caches and imports
 PART_ROWS = 500_000  # the most rows a worker screens at once: what bounds its memory
 Part = tuple[pd.DataFrame, pd.DataFrame | None]  # a part's medications and patients
 _NO_ROWS = FindingRows([], np.zeros(0, dtype=np.int64), [], np.zeros(0, dtype=np.int64))
+
+
+#: Full collections at most every this many middle-generation ones (Python's default: 10). A
+#: million-row screen keeps some 300,000 findings alive, which the default re-scans in about 11
+#: full passes (1.5-1.8 s of CPU); memory stays the same (docs/performance.md).
+SCREEN_FULL_COLLECTION_EVERY = 1000
+
+
+def collect_for_screening() -> None:
+    """Set this process's garbage collector for a process that only screens: the CLI's and the
+    pool's own workers, never a process that embeds the library."""
+    young, middle, _ = gc.get_threshold()
+    gc.set_threshold(young, middle, SCREEN_FULL_COLLECTION_EVERY)
 
 
 def usable_cpus() -> int:
@@ -208,7 +222,9 @@ def screen_in_pool(
 
 
 def _warm(url: str, version: str) -> None:
-    """A worker's start: the screen imported (by this module's import) and the KB opened."""
+    """A worker's start: the screen imported (by this module's import), its collector set, and
+    the KB opened."""
+    collect_for_screening()
     try:
         worker_checker(url, version)
     except PharmcheckError:

@@ -161,7 +161,9 @@ def screen(
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     from pharmcheck.batch import read_table
-    from pharmcheck.batch.pool import pool_for, screen_in_pool
+    from pharmcheck.batch.pool import collect_for_screening, pool_for, screen_in_pool
+
+    collect_for_screening()  # this process exits after the screen
 
     bar = (
         ProgressBar(sys.stderr) if sys.stderr.isatty() else None
