@@ -7,6 +7,7 @@ import gc
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ pytest.importorskip("pandas", reason="needs the batch extra (pandas)")
 import pandas as pd
 from click.testing import CliRunner
 
+import pharmcheck.batch.pool
 from pharmcheck.batch import read_table, screen
 from pharmcheck.batch.pool import (
     SCREEN_FULL_COLLECTION_EVERY,
@@ -227,24 +229,35 @@ def test_a_worker_that_dies_is_a_one_line_error_not_a_traceback(
 
 
 @pytest.fixture
-def default_collector() -> Iterator[tuple[int, int, int]]:
-    """The collector's thresholds, put back after the test."""
+def collector() -> Iterator[tuple[int, int, int]]:
+    """The collector's thresholds before the test, put back after it."""
     before = gc.get_threshold()
     yield before
     gc.set_threshold(*before)
 
 
 def test_the_library_leaves_the_collector_alone_the_cli_and_workers_set_it(  # type: ignore[no-untyped-def]
-    checker, kb_url: str, tmp_path: Path, default_collector: tuple[int, int, int]
-) -> None:
+    checker, kb_url: str, tmp_path: Path, collector: tuple[int, int, int],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:  # fmt: skip
+    gc.set_threshold(700, 10, 10)  # Python's defaults, whatever an earlier test left
     meds, patients = _ward()
     screen(meds, patients, runner=checker, as_of=AS_OF)
     screen_in_pool(meds, patients, workers=2, db_url=kb_url, as_of=AS_OF, in_process_below=0)
-    assert gc.get_threshold() == default_collector  # a program embedding the library
+    assert gc.get_threshold() == (700, 10, 10)  # a program embedding the library
     with WardPool(2, kb_url) as pool:
-        in_worker = pool._executor.submit(gc.get_threshold).result()  # a worker of the pool's own
-    assert in_worker[2] == SCREEN_FULL_COLLECTION_EVERY != default_collector[2]
+        in_worker = pool._executor.submit(gc.get_threshold).result()  # one of the pool's own
+    assert in_worker == (700, 10, SCREEN_FULL_COLLECTION_EVERY)
+    while_screening = []
+    real = pharmcheck.batch.pool.screen_in_pool
+
+    def seen(*args: Any, **kwargs: Any) -> Any:
+        while_screening.append(gc.get_threshold())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("pharmcheck.batch.pool.screen_in_pool", seen)
     meds.to_csv(tmp_path / "meds.csv", index=False)
     args = ["screen", str(tmp_path / "meds.csv"), "--as-of", AS_OF.isoformat(), "--exit-zero"]
     assert CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "out.csv")]).exit_code == 0
-    assert gc.get_threshold() == (*default_collector[:2], SCREEN_FULL_COLLECTION_EVERY)
+    assert while_screening == [(700, 10, SCREEN_FULL_COLLECTION_EVERY)]
+    assert gc.get_threshold() == (700, 10, 10)  # put back: CliRunner's process goes on

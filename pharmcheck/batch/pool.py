@@ -20,10 +20,10 @@ import os
 import pickle
 import shutil
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import replace
 from datetime import date
 from io import BytesIO
@@ -67,10 +67,22 @@ SCREEN_FULL_COLLECTION_EVERY = 1000
 
 
 def collect_for_screening() -> None:
-    """Set this process's garbage collector for a process that only screens: the CLI's and the
-    pool's own workers, never a process that embeds the library."""
+    """Set this process's garbage collector for a process that only screens (the pool's own
+    workers); never called on a process that embeds the library."""
     young, middle, _ = gc.get_threshold()
     gc.set_threshold(young, middle, SCREEN_FULL_COLLECTION_EVERY)
+
+
+@contextmanager
+def collecting_for_screening() -> Iterator[None]:
+    """The collector set as in a worker for the block, then as it was (the CLI's screen: its
+    process may be a test's or a script's that goes on)."""
+    before = gc.get_threshold()
+    collect_for_screening()
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 def usable_cpus() -> int:

@@ -161,15 +161,17 @@ def screen(
     if fmt == "parquet" and output is None:
         raise InputError("--format parquet needs -o FILE")
     from pharmcheck.batch import read_table
-    from pharmcheck.batch.pool import collect_for_screening, pool_for, screen_in_pool
-
-    collect_for_screening()  # this process exits after the screen
+    from pharmcheck.batch.pool import collecting_for_screening, pool_for, screen_in_pool
 
     bar = (
         ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     )  # silent when stderr is a file or pipe
     try:
-        with pool_for(workers, meds, db_url) as pool, _csv_output(output, fmt) as csv_to:
+        with (
+            collecting_for_screening(),
+            pool_for(workers, meds, db_url) as pool,
+            _csv_output(output, fmt) as csv_to,
+        ):
             result = screen_in_pool(
                 read_table(meds, sheet),
                 read_table(patients, patients_sheet) if patients else None,
