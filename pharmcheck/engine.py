@@ -535,9 +535,10 @@ def _per_administration(dose: Quantity | None, weight_kg: float | None) -> Quant
     return Quantity(dose.value * weight_kg, dose.unit.removesuffix("/kg"))
 
 
-def needs_weight(med: Medication) -> bool:
-    """Whether the medication may be dosed per kg, so that its daily dose depends on the weight."""
-    return any(_PER_KG.search(text) for text in (med.name, med.dose or "") if text)
+def needs_weight(name: str, dose: str | None) -> bool:
+    """Whether a medication of this name and dose may be dosed per kg, so that its daily dose
+    depends on the weight."""
+    return any(_PER_KG.search(text) for text in (name, dose) if text)
 
 
 def _whole_text_too(text: str, drug_name: str, resolution: Resolution | None) -> bool:

@@ -90,11 +90,7 @@ def by_weight(
 ) -> tuple[np.ndarray, list[Template | str]]:
     """Medications that may be dosed per kg, resolved again for each weight they are given at,
     as ``check`` resolves them with the patient's weight: the rows' keys then point to those."""
-    per_kg = [
-        k
-        for k, (name, dose, *_) in enumerate(medications)
-        if needs_weight(Medication(name=name, dose=dose))
-    ]
+    per_kg = [k for k, (name, dose, *_) in enumerate(medications) if needs_weight(name, dose)]
     rows = np.flatnonzero(np.isin(key, per_kg)) if per_kg else np.zeros(0, dtype=np.int64)
     if not len(rows):
         return key, templates

@@ -22,7 +22,7 @@ FUZZY_SUGGEST = 70.0
 _FUZZY_MIN_LENGTH = 4
 _CANDIDATES = 8
 _CACHE_LIMIT = 500_000  # distinct texts remembered, as the KB's memo bounds its own
-_PREFETCH_ROWS = 256  # queries per cdist call: bounds its score matrix (256 x 22,000 doubles)
+_PREFETCH_ROWS = 128  # per cdist call: a 22 MB score matrix, under 32 MB so malloc reuses it
 _COMBINATION_SEPARATORS = re.compile(r"\s*(?:/|\+|&|,|\band\b|\bwith\b)\s*", re.IGNORECASE)
 
 
