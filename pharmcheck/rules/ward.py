@@ -122,7 +122,8 @@ class Ward:
         )  # drug id -> place in name order
         rank_of[sorted(names, key=names.__getitem__)] = np.arange(len(names))
         rank = rank_of[drug]
-        order = np.lexsort((np.arange(len(patient)), rank, patient))
+        # by patient, then drug name, then list order: one stable sort of one integer key
+        order = np.argsort(patient * max(len(names), 1) + rank, kind="stable")
         patient, med, drug = patient[order], med[order], drug[order]
         starts = (
             np.flatnonzero(np.r_[True, (patient[1:] != patient[:-1]) | (drug[1:] != drug[:-1])])
