@@ -122,23 +122,31 @@ class Ward:
         )  # drug id -> place in name order
         rank_of[sorted(names, key=names.__getitem__)] = np.arange(len(names))
         rank = rank_of[drug]
-        order = np.lexsort((np.arange(len(patient)), rank, patient))
+        # by patient, then drug name, then list order: one stable sort of one integer key
+        order = np.argsort(patient * max(len(names), 1) + rank, kind="stable")
         patient, med, drug = patient[order], med[order], drug[order]
         starts = (
             np.flatnonzero(np.r_[True, (patient[1:] != patient[:-1]) | (drug[1:] != drug[:-1])])
             if len(patient)
             else np.zeros(0, dtype=np.int64)
         )
-        return patient, med, drug, starts
+        return patient, med, drug, starts, pick(np.flatnonzero(active), order)
+
+    @property
+    def group_entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every group's active entries (indices into the entry arrays, in list order), group
+        after group, and the first of each group's."""
+        *_, starts, entries = self._groups
+        return entries, starts
 
     @cached_property
     def group_patient(self) -> np.ndarray:
-        patient, _, _, starts = self._groups
+        patient, _, _, starts, _ = self._groups
         return pick(patient, starts)
 
     @cached_property
     def group_drug(self) -> np.ndarray:
-        _, _, drug, starts = self._groups
+        _, _, drug, starts, _ = self._groups
         return pick(drug, starts)
 
     @cached_property
@@ -152,7 +160,7 @@ class Ward:
 
     @cached_property
     def _signatures(self) -> tuple[np.ndarray, list[tuple[int, ...]]]:
-        _, med, _, starts = self._groups
+        _, med, _, starts, _ = self._groups
         signature = med[starts].copy()  # one entry: the med itself
         tuples: list[tuple[int, ...]] = [(m,) for m in range(len(self.meds))]
         sizes = np.diff(np.r_[starts, len(med)])
@@ -184,7 +192,7 @@ class Ward:
 
     @cached_property
     def group_first_med(self) -> np.ndarray:
-        _, med, _, starts = self._groups
+        _, med, _, starts, _ = self._groups
         return pick(med, starts)
 
     def per_signature(

@@ -90,7 +90,7 @@ def _partners(ward: Ward, groups: np.ndarray) -> tuple[np.ndarray, list[tuple[st
         rank = np.zeros(max(names, default=0) + 1, dtype=np.int64)
         rank[in_order] = np.arange(len(in_order))
         group, partner = one[kept], rank[y[kept]]
-        order = np.lexsort((partner, group))
+        order = np.argsort(group * max(len(in_order), 1) + partner, kind="stable")
         groups, key, sets = distinct_sets(group[order], partner[order])
         per_group = np.zeros(len(ward.group_drug), dtype=np.int64)
         per_group[groups] = key + 1  # id 0 is no partner

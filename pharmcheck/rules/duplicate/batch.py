@@ -65,39 +65,36 @@ def duplicate_therapeutic_class(ward: Ward) -> list[Emitted]:
 
 @frame("PC302")
 def same_drug_listed_twice(ward: Ward) -> list[Emitted]:
-    active = ~ward.entry_stopped
-    patient, position, med = (
-        ward.entry_patient[active],
-        ward.entry_position[active],
-        ward.entry_med[active],
-    )
-    drug = ward.med_drug[med]
-    first, _ = distinct_rows(patient, drug, position)  # each drug once per entry of the list
-    first = np.sort(first)
-    patient, position, med, drug = patient[first], position[first], med[first], drug[first]
-    _, pair = distinct_rows(patient, drug)
-    repeated = np.bincount(pair)[pair] > 1
-    order = np.flatnonzero(repeated)
-    if not len(order):
+    entries, starts = ward.group_entries  # a patient's active entries of one drug, in list order
+    sizes = np.diff(np.r_[starts, len(entries)])
+    several = np.repeat(sizes > 1, sizes)  # per entry: its group has more than one
+    if not several.any():
         return []
-    order = order[np.lexsort((position[order], pair[order]))]
+    group, entries = np.repeat(np.arange(len(starts)), sizes)[several], entries[several]
+    position = ward.entry_position[entries]
+    once = np.r_[True, (group[1:] != group[:-1]) | (position[1:] != position[:-1])]
+    group, entries = group[once], entries[once]  # each drug once per entry of the list
+    runs = np.flatnonzero(np.r_[True, group[1:] != group[:-1]])
+    sizes = np.diff(np.r_[runs, len(group)])
+    runs, sizes = runs[sizes > 1], sizes[sizes > 1]  # the drug in several entries
+    if not len(runs):
+        return []
+    first_entry = entries[runs]
+    in_order = np.argsort(first_entry, kind="stable")  # in list order of the first entry
+    entered = [ward.meds[m].input for m in ward.entry_med[entries].tolist()]
     keys: dict[tuple[str, tuple[str, ...]], int] = {}
-    rows_patient, rows_key = [], []
-    starts = np.flatnonzero(np.r_[True, pair[order][1:] != pair[order][:-1]])
-    entered = [ward.meds[m].input for m in med[order].tolist()]
-    for start, stop, p, d in zip(
-        starts.tolist(),
-        np.r_[starts[1:], len(order)].tolist(),
-        patient[order[starts]].tolist(),
-        drug[order[starts]].tolist(),
+    rows_key = []
+    for start, size, d in zip(
+        runs[in_order].tolist(),
+        sizes[in_order].tolist(),
+        ward.group_drug[group[runs[in_order]]].tolist(),
         strict=True,
     ):
-        inputs = tuple(entered[start:stop])
-        rows_patient.append(p)
+        inputs = tuple(entered[start : start + size])
         rows_key.append(keys.setdefault((ward.drug_names[d], inputs), len(keys)))
     results = [(repeat_finding(name, inputs),) for name, inputs in keys]
     return [
         ward.emit(
-            np.array(rows_patient, dtype=np.int64), np.array(rows_key, dtype=np.int64), results
+            ward.entry_patient[first_entry[in_order]], np.array(rows_key, dtype=np.int64), results
         )
     ]

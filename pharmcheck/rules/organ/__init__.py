@@ -309,6 +309,8 @@ def _renal_findings(
     summed: str,
 ) -> tuple[Finding, ...]:
     routes = band_routes(ctx, drug_id)
+    if not renal_band_applies(ctx, drug_id, renal, route):
+        return ()
 
     def reading(as_route: str | None) -> tuple[Finding, ...]:
         band, dialysis, usual = renal_bands(ctx, renal, drug_id, as_route)
@@ -342,6 +344,16 @@ def _renal_findings(
             "the least restrictive of its routes.",
         ),
     )
+
+
+def renal_band_applies(
+    ctx: CheckContext, drug_id: int, renal: RenalFunction, route: str | None
+) -> bool:
+    """Whether a CrCl or dialysis band of the drug applies at this renal function for the route
+    (for any of its band routes when none is given): PC501 reports nothing without one, whatever
+    the dose."""
+    routes = band_routes(ctx, drug_id) if route is None else ()
+    return any(renal_bands(ctx, renal, drug_id, r)[:2] != (None, None) for r in routes or (route,))
 
 
 def renal_bands(

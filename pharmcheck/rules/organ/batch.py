@@ -7,6 +7,7 @@ import numpy as np
 
 from pharmcheck.rules.organ import (
     HEPATIC_RANK,
+    renal_band_applies,
     renal_condition_rules,
     renal_findings,
     renal_reads,
@@ -23,6 +24,7 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
     renal_of, renals = ward.renal
     groups = np.flatnonzero(ward.drug_mask(set(ward.kb.renal_by_drug)))
     groups = groups[_known(renal_of, renals)[ward.group_patient[groups]]]
+    groups = groups[_band_applies(ward, groups)]
     patients = ward.group_patient[groups]
     reads_of, reads = ward.signature_reads(renal_reads, groups)
     drugs = ward.group_drug[groups]
@@ -49,6 +51,35 @@ def renal_dose_band(ward: Ward) -> list[Emitted]:
             found = with_cautions(found, applying)
         results.append(found)
     return [ward.emit(patients, key, results)]
+
+
+def _band_applies(ward: Ward, groups: np.ndarray) -> np.ndarray:
+    """Per group, whether a renal band of its drug applies to its patient's renal function and
+    its first entry's route (``renal_band_applies``, once per distinct drug, function and route)."""
+    renal_of, renals = ward.renal
+    route_ids: dict[str | None, int] = {}
+    med_route = np.fromiter(
+        (route_ids.setdefault(m.route, len(route_ids)) for m in ward.meds),
+        dtype=np.int64,
+        count=len(ward.meds),
+    )
+    drugs = ward.group_drug[groups]
+    renal = renal_of[ward.group_patient[groups]]
+    first, key = distinct_rows(drugs, renal, med_route[ward.group_first_med[groups]])
+    routes = list(route_ids)
+    applies = np.array(
+        [
+            renal_band_applies(ward.lookup, drug, renals[r], routes[route])
+            for drug, r, route in zip(
+                drugs[first].tolist(),
+                renal[first].tolist(),
+                med_route[ward.group_first_med[groups[first]]].tolist(),
+                strict=True,
+            )
+        ],
+        dtype=bool,
+    )
+    return applies[key] if len(key) else np.zeros(0, dtype=bool)
 
 
 def _renal_caution_mask(ward: Ward, groups: np.ndarray) -> np.ndarray:
