@@ -308,9 +308,9 @@ def _renal_findings(
     total: float | None,
     summed: str,
 ) -> tuple[Finding, ...]:
-    routes = band_routes(ctx, drug_id)
     if not renal_band_applies(ctx, drug_id, renal, route):
         return ()
+    routes = band_routes(ctx, drug_id)
 
     def reading(as_route: str | None) -> tuple[Finding, ...]:
         band, dialysis, usual = renal_bands(ctx, renal, drug_id, as_route)
