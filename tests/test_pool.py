@@ -4,6 +4,7 @@ one process (the same rows in the same order, summary, notes, counts and exit co
 from __future__ import annotations
 
 import gc
+import os
 from collections.abc import Iterator
 from io import BytesIO
 from pathlib import Path
@@ -21,6 +22,7 @@ from pharmcheck.batch import read_table, screen
 from pharmcheck.batch.pool import (
     SCREEN_FULL_COLLECTION_EVERY,
     WardPool,
+    _append,
     screen_in_pool,
     split_by_patient,
 )
@@ -102,6 +104,16 @@ def test_the_pool_gives_the_single_process_result(  # type: ignore[no-untyped-de
     assert len(counted.rows) == 0 and counted.summary.equals(single.summary)
     assert counted.severities == single.severities and counted.notes == single.notes
     assert list(tmp_path.iterdir()) == []  # the parts' files are gone
+    # to a file: the first part written straight into it, the others copied in after it
+    with (tmp_path / "out.csv").open("wb") as handle:
+        handle.write(b"kept\n")  # a file the caller had begun: the rows follow what it holds
+        screen_in_pool(
+            meds, patients, workers=workers, db_url=kb_url, as_of=AS_OF, in_process_below=0,
+            csv_to=handle, scratch=tmp_path,
+        )  # fmt: skip
+        handle.write(b"end\n")  # where the handle stands after the join: the file's end
+    assert (tmp_path / "out.csv").read_bytes() == b"kept\n" + expected.getvalue() + b"end\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
 
 
 def test_each_part_holds_whole_patients_in_natural_order() -> None:
@@ -261,3 +273,33 @@ def test_the_library_leaves_the_collector_alone_the_cli_and_workers_set_it(  # t
     assert CliRunner().invoke(cli, [*args, "-o", str(tmp_path / "out.csv")]).exit_code == 0
     assert while_screening == [(700, 10, SCREEN_FULL_COLLECTION_EVERY)]
     assert gc.get_threshold() == (700, 10, 10)  # put back: CliRunner's process goes on
+
+
+@pytest.mark.skipif(not hasattr(os, "copy_file_range"), reason="the system has no file copy")
+@pytest.mark.parametrize("system_copies", [True, False])
+def test_a_part_file_is_appended_whole_whether_or_not_the_system_copies_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, system_copies: bool
+) -> None:
+    part = tmp_path / "part.csv"
+    part.write_bytes(b"header\n" + b"".join(b"row %d,\xc3\xa9\n" % i for i in range(50_000)))
+    copies = []
+    real = os.copy_file_range
+
+    def copy(*args: Any) -> int:
+        copies.append(args)
+        if not system_copies:  # as between two file systems on an older kernel
+            raise OSError(18, "Invalid cross-device link")
+        return real(*args)
+
+    monkeypatch.setattr("os.copy_file_range", copy)
+    with (tmp_path / "out.csv").open("wb") as handle:
+        handle.write(b"before\n")
+        _append(part, len(b"header\n"), handle)
+        handle.write(b"after\n")
+    expected = b"before\n" + part.read_bytes()[len(b"header\n") :] + b"after\n"
+    assert (tmp_path / "out.csv").read_bytes() == expected
+    assert copies  # tried between the two files (and, refused, the bytes were copied instead)
+    copies.clear()
+    to_stream = BytesIO()
+    _append(part, len(b"header\n"), to_stream)
+    assert to_stream.getvalue() == part.read_bytes()[len(b"header\n") :] and not copies

@@ -15,15 +15,17 @@ from __future__ import annotations
 
 import bisect
 import gc
+import io
 import multiprocessing
 import os
 import pickle
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from contextlib import AbstractContextManager, contextmanager, nullcontext
+from contextlib import AbstractContextManager, contextmanager, nullcontext, suppress
 from dataclasses import replace
 from datetime import date
 from io import BytesIO
@@ -125,11 +127,16 @@ class WardPool:
         self._executor.shutdown(wait=True, cancel_futures=True)
 
     def screen_parts(
-        self, parts: list[Part], options: dict[str, Any], files: Sequence[Path | None]
+        self,
+        parts: list[Part],
+        options: dict[str, Any],
+        files: Sequence[Path | None],
+        first_to: IO[bytes] | None = None,
     ) -> list[ScreenResult]:
-        """Each part screened (its own rows written to its file, if any): every ``workers``-th
-        one, from the first, in this process while the workers screen the others. ``parts`` is
-        emptied: each part's tables go once screened or sent."""
+        """Each part screened (its own rows written to its file, if any, the first part's to
+        ``first_to`` if given): every ``workers``-th one, from the first, in this process while
+        the workers screen the others. ``parts`` is emptied: each part's tables go once screened
+        or sent."""
         futures = {
             k: self._executor.submit(
                 _screen_part, pickle.dumps(part, protocol=5), self.url, self.version, options, file
@@ -142,15 +149,14 @@ class WardPool:
         pyarrow.default_memory_pool().release_unused()  # the tables' memory, for the screens
         results = {}
         for k in sorted(mine):
-            results[k] = _screened(
-                mine.pop(k), worker_checker(self.url, self.version), options, files[k]
-            )
+            to = first_to if k == 0 and first_to is not None else files[k]
+            results[k] = _screened(mine.pop(k), worker_checker(self.url, self.version), options, to)
         try:
             results |= {k: future.result() for k, future in futures.items()}
         except BrokenProcessPool:
             raise PharmcheckError(
                 "a worker process of the screen ended without a result (killed, or out of "
-                "memory?); nothing was written: screen again with fewer --workers"
+                "memory?): screen again with fewer --workers"
             ) from None
         return [results[k] for k in range(len(results))]
 
@@ -189,8 +195,11 @@ def screen_in_pool(
     IN_PROCESS_BELOW) medication rows, is screened in this process.
 
     With ``csv_to`` the finding rows are written there as :meth:`FindingRows.write_csv` writes
-    them and the result holds none (its ``rows`` are empty); the workers write their parts into
-    a temporary folder in ``scratch`` (by default the system's)."""
+    them and the result holds none (its ``rows`` are empty). The first part's rows go straight
+    into ``csv_to`` when it is a regular file (so a screen that fails may leave some there: the
+    CLI writes through :func:`pharmcheck.files.replacing`); the others', and all of them for a
+    stream, into a temporary folder in ``scratch`` (by default the system's), joined at the end
+    without passing through Python where the system can copy between files itself."""
     options: dict[str, Any] = {
         "as_of": as_of or date.today(),
         "select": tuple(select),
@@ -225,12 +234,21 @@ def screen_in_pool(
             return joined(results)
         with tempfile.TemporaryDirectory(prefix=".pharmcheck-parts-", dir=scratch) as folder:
             files = [Path(folder, f"{k}.csv") for k in range(len(parts))]
-            results = running.screen_parts(parts, options, files)
+            # the first part is screened first, by this process: written where it ends up
+            direct = csv_to if _is_regular_file(csv_to) else None
+            results = running.screen_parts(parts, options, files, direct)
             if progress:
                 progress("joining the parts", 1, 2)
             result = joined(results)
-            _join_csv(files, result.rows, csv_to)
+            _join_csv(files[1:] if direct else files, result.rows, csv_to, header=not direct)
     return replace(result, rows=_NO_ROWS)
+
+
+def _is_regular_file(handle: IO[bytes]) -> bool:
+    try:
+        return stat.S_ISREG(os.fstat(handle.fileno()).st_mode)
+    except (AttributeError, OSError, io.UnsupportedOperation):  # BytesIO and the like
+        return False
 
 
 def _warm(url: str, version: str) -> None:
@@ -250,20 +268,20 @@ def _screen_part(
 
 
 def _screened(
-    part: Part, runner: Checker, options: dict[str, Any], file: Path | None
+    part: Part, runner: Checker, options: dict[str, Any], file: Path | IO[bytes] | None
 ) -> ScreenResult:
     result = screen(*part, runner=runner, **options)
     return result if file is None else _written(result, file)
 
 
-def _written(result: ScreenResult, file: Path) -> ScreenResult:
-    """The rows of the part's own patients written to ``file`` as CSV; the result keeps the
-    others (patients without medication rows, rejected rows), which the join puts after every
-    part's own rows."""
+def _written(result: ScreenResult, file: Path | IO[bytes]) -> ScreenResult:
+    """The rows of the part's own patients written to ``file`` (a path, or an open handle) as
+    CSV; the result keeps the others (patients without medication rows, rejected rows), which
+    the join puts after every part's own rows."""
     rows = result.rows
     screened = int((result.summary["medications"] > 0).sum())  # the first patient_ids
     own = int(np.count_nonzero(rows.patient < screened))  # the first rows
-    with file.open("wb") as handle:
+    with file.open("wb") if isinstance(file, Path) else nullcontext(file) as handle:
         FindingRows(rows.patient_ids, rows.patient[:own], rows.items, rows.item[:own]).write_csv(
             handle
         )
@@ -274,19 +292,35 @@ def _written(result: ScreenResult, file: Path) -> ScreenResult:
     )
 
 
-def _join_csv(files: list[Path], others: FindingRows, handle: IO[bytes]) -> None:
-    """The header, each part's file in part order without its header, then the ``others``."""
-    header = BytesIO()
-    _NO_ROWS.write_csv(header)
-    skip = len(header.getvalue())
-    handle.write(header.getvalue())
+def _join_csv(
+    files: list[Path], others: FindingRows, handle: IO[bytes], *, header: bool = True
+) -> None:
+    """The header (unless ``handle`` has it already), each part's file in part order without its
+    header, then the ``others``."""
+    heading = BytesIO()
+    _NO_ROWS.write_csv(heading)
+    skip = len(heading.getvalue())
+    if header:
+        handle.write(heading.getvalue())
     for file in files:
-        with file.open("rb") as part:
-            part.seek(skip)
-            shutil.copyfileobj(part, handle, 1 << 20)
+        _append(file, skip, handle)
     rest = BytesIO()
     others.write_csv(rest)
     handle.write(rest.getbuffer()[skip:])
+
+
+def _append(file: Path, skip: int, handle: IO[bytes]) -> None:
+    """``file`` from byte ``skip`` on, written to ``handle``: copied by the system where both are
+    regular files on a system that can, else read and written."""
+    with open(file, "rb", buffering=0) as part:
+        part.seek(skip)
+        if hasattr(os, "copy_file_range") and _is_regular_file(handle):
+            handle.flush()
+            with suppress(OSError):  # not between these files (another file system): the bytes
+                while os.copy_file_range(part.fileno(), handle.fileno(), 1 << 30):
+                    pass
+            handle.seek(os.lseek(handle.fileno(), 0, os.SEEK_CUR))  # where the system left it
+        shutil.copyfileobj(part, handle, 1 << 20)  # what the system did not copy
 
 
 def split_by_patient(meds: pd.DataFrame, patients: pd.DataFrame | None, count: int) -> list[Part]:
