@@ -210,6 +210,18 @@ def test_escaping_functions() -> None:
     assert spreadsheet_cell("P4") == "P4"
 
 
+@given(
+    text=st.text(st.characters(max_codepoint=0x2100)) | st.text(st.characters(max_codepoint=0x80))
+)
+def test_visible_hides_exactly_the_hidden_characters(text: str) -> None:
+    shown = visible(text)
+    assert not any(_is_hidden(c) for c in shown)
+    if not any(_is_hidden(c) or c == "\n" for c in text):
+        assert shown == text  # ASCII or not: nothing else is touched
+    else:
+        assert shown != text
+
+
 @given(text=st.text(min_size=1, max_size=40), where=st.sampled_from(["id", "drug", "condition"]))
 def test_no_output_holds_a_control_character_from_the_input(checker, text: str, where: str) -> None:  # type: ignore[no-untyped-def]
     text = text if text.strip() else "x" + text

@@ -112,6 +112,7 @@ class Rows:
     """The screened rows, ordered by patient and then position in the patient's list."""
 
     patient_ids: list[str]
+    patient_keys: list[tuple[tuple[Any, ...], str]]  # each id's natural_key, in the same order
     patient: np.ndarray
     position: np.ndarray
     key: np.ndarray
@@ -138,7 +139,8 @@ def build_ward(
     of each row (a combination product gives several)."""
     patient_codes, distinct_ids = pd.factorize(table["patient_id"][good])
     ids = distinct_ids.tolist()
-    natural = sorted(range(len(ids)), key=lambda i: natural_key(ids[i]))  # P2 before P10
+    keys = list(map(natural_key, ids))
+    natural = sorted(range(len(ids)), key=keys.__getitem__)  # P2 before P10
     rank = np.empty(len(ids), dtype=np.int64)
     rank[natural] = np.arange(len(ids))
     patient_codes, patient_ids = rank[patient_codes], [ids[i] for i in natural]
@@ -155,6 +157,7 @@ def build_ward(
     stopped_status, void = statuses.stopped[good][order], statuses.void[good][order]
     rows = Rows(
         patient_ids=patient_ids,
+        patient_keys=[keys[i] for i in natural],
         patient=patient,
         position=np.arange(len(patient)) - np.repeat(starts, sizes),
         key=key[good][order],

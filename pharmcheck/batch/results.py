@@ -278,7 +278,9 @@ def lay_out(
         f"patient {pid} (no medication rows): {patient_problems[pid]}"
         for pid in sorted(unlisted, key=natural_key)
     ]
-    summary_rows.sort(key=lambda row: natural_key(row[0]))
+    # the screened patients' keys are the ward's, in order already: only the others are read
+    keys = rows.patient_keys + [natural_key(row[0]) for row in summary_rows[count:]]
+    summary_rows = [summary_rows[i] for i in sorted(range(len(keys)), key=keys.__getitem__)]
     summary = pd.DataFrame(
         summary_rows,
         columns=[
