@@ -96,3 +96,15 @@ def test_help_that_cannot_be_written_is_a_one_line_error() -> None:
         )
     assert done.returncode == 2
     assert done.stderr.decode() == "pharmcheck: error: No space left on device\n"
+
+
+def test_a_command_leaves_its_objects_to_the_exit_not_to_the_collector() -> None:
+    at_exit = (
+        "import atexit, gc, sys; "
+        "atexit.register(lambda: print('FROZEN', gc.get_freeze_count(), file=sys.stderr)); "
+        "from pharmcheck.entry import main; main()"
+    )
+    done = run(at_exit, ["check", "tramadol 50 mg qid", "--exit-zero"])
+    assert done.returncode == 0 and b"PC" in done.stdout
+    frozen = int(done.stderr.rpartition(b"FROZEN ")[2])
+    assert frozen > 10_000  # the command's modules, KB and findings: no collection at shutdown

@@ -10,6 +10,7 @@ Heavy libraries are imported inside the commands that need them, so
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import signal
@@ -144,4 +145,7 @@ def main() -> NoReturn:
         code = done.code if isinstance(done.code, int) else 0 if done.code is None else 1
         if isinstance(done.code, str):
             print(done.code, file=sys.stderr)
+    # The process ends here: what the command left is freed without the collector going over it
+    # again and again while the interpreter shuts down (docs/performance.md has the figure).
+    gc.freeze()
     exit_after_writing(code, sys.stdout)
