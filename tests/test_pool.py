@@ -299,6 +299,9 @@ def test_a_part_file_is_appended_whole_whether_or_not_the_system_copies_it(
     expected = b"before\n" + part.read_bytes()[len(b"header\n") :] + b"after\n"
     assert (tmp_path / "out.csv").read_bytes() == expected
     assert copies  # tried between the two files (and, refused, the bytes were copied instead)
+    with (tmp_path / "out.csv").open("ab") as handle:  # appending: the system refuses to copy
+        _append(part, len(b"header\n"), handle)
+    assert (tmp_path / "out.csv").read_bytes() == expected + expected[len(b"before\n") : -6]
     copies.clear()
     to_stream = BytesIO()
     _append(part, len(b"header\n"), to_stream)
