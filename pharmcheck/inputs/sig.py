@@ -300,10 +300,14 @@ _FREQUENCY_READERS: list[
 ]
 
 
-def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]]]:
+Span = tuple[int, str, float | None]  # a frequency's position, label and doses a day
+
+
+@lru_cache(maxsize=_CACHED)  # a sig's body is read again as its frequency when it has no dose
+def _frequency_spans(text: str) -> tuple[str, tuple[Span, ...]]:
     """The frequencies in ``text`` (position, label, doses a day) and the text with them and
     every other number that is not a dose (durations, clock times) blanked out."""
-    spans: list[tuple[int, str, float | None]] = []
+    spans: list[Span] = []
     padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
 
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
@@ -318,7 +322,13 @@ def _frequency_spans(text: str) -> tuple[str, list[tuple[int, str, float | None]
                 spans.append((start, *label_per_day))
             padded = padded[:start] + " " * (end - start) + padded[end:]
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
-    return padded, sorted(spans)
+    return padded, tuple(sorted(spans))
+
+
+@lru_cache(maxsize=_CACHED)  # sigs that differ only in their frequency read the same amounts
+def _amounts(text: str) -> tuple[Atom, ...]:
+    """Every amount in ``text``, with frequencies and durations already blanked out."""
+    return tuple(read_atoms(text, _continues))
 
 
 def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | None:
@@ -346,7 +356,7 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     was assumed.
     """
     cleaned = _clean(text)
-    atoms = read_atoms(cleaned, _continues)
+    atoms = _amounts(cleaned)
     if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
         return None, False
     atom = atoms[0]
@@ -392,7 +402,7 @@ def _hour_range(text: str) -> tuple[str, int, int] | None:
     return None
 
 
-def _parts(atoms: list[Atom], spans: list[tuple[int, str, float | None]]) -> list[_Part]:
+def _parts(atoms: tuple[Atom, ...], spans: tuple[Span, ...]) -> list[_Part]:
     """The doses and their frequencies: a dose written after a frequency starts a new part."""
     parts: list[tuple[list[Atom], list[tuple[str, float | None]]]] = []
     events = sorted(
@@ -521,13 +531,13 @@ def parse_sig(text: str) -> Sig:
         else cleaned
     )
     masked, spans = _frequency_spans(body)
-    atoms = read_atoms(masked, _continues)
+    atoms = _amounts(masked)
     strength = _STRENGTH.search(body)
     notes: list[str] = []
     if strength and (not atoms or strength.start() <= atoms[0].start):
         # "co-codamol 30/500": a product strength, not a dose pharmcheck can attribute.
         name, rest = body[: strength.start()], body[strength.end() :]
-        atoms, spans = [], [s for s in spans if s[0] >= strength.end()]
+        atoms, spans = (), tuple(s for s in spans if s[0] >= strength.end())
     elif atoms:
         name, rest = body[: atoms[0].start], body[atoms[0].start :]
         if not name.strip(" ,;:-("):
