@@ -34,8 +34,6 @@ def _shown(found: re.Match[str]) -> str:
 
 def visible(text: str) -> str:
     """``text`` with every control, bidi or line-break character shown as an escape."""
-    if text.isascii() and text.isprintable():  # none of them (the common case, read quickly)
-        return text
     return _HIDDEN.sub(_shown, text)
 
 
