@@ -8,8 +8,8 @@ one process (:func:`pharmcheck.batch.results.joined`). Workers start from a fres
 (forkserver, else spawn), never a fork of a process whose native threads may hold locks, and
 each imports the screen and opens the KB read-only once, as it starts: a :class:`WardPool`
 started before the tables are read does that while they are read. Written as CSV, each part's
-rows are encoded by the process that screened it into a file of its own, and the files are
-joined."""
+rows are encoded by the process that screened it: the first part's straight into an output
+file, the others' into files of their own, which the system copies in after it."""
 
 from __future__ import annotations
 
