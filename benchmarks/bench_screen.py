@@ -130,7 +130,7 @@ def main() -> None:
 
 
 class MemoryWatch:
-    """Samples a process and its descendants every 20 ms (Linux /proc): the peak of their summed
+    """Samples a process and its descendants every 50 ms (Linux /proc): the peak of their summed
     resident memory, the sum of each one's own peak (VmHWM), which bounds the first, and their
     CPU time as last seen (a worker's is not counted by the parent's rusage)."""
 
@@ -160,7 +160,7 @@ class MemoryWatch:
         )
 
     def _run(self) -> None:
-        while not self._done.wait(0.02):
+        while not self._done.wait(0.05):
             now = 0
             for pid in self._tree():
                 try:
@@ -169,7 +169,9 @@ class MemoryWatch:
                 except OSError:
                     continue  # ended between listing and reading
                 self._cpu[pid] = (int(ticks[11]) + int(ticks[12])) / os.sysconf("SC_CLK_TCK")
-                fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+                fields = dict(
+                    line.split(":", 1) for line in status.splitlines() if line.startswith("Vm")
+                )
                 if "VmRSS" not in fields:
                     continue  # a zombie
                 now += int(fields["VmRSS"].split()[0])
@@ -177,19 +179,18 @@ class MemoryWatch:
             self._summed = max(self._summed, now)
 
     def _tree(self) -> list[int]:
-        children: dict[int, list[int]] = {}
-        for entry in Path("/proc").iterdir():
-            if entry.name.isdigit():
-                try:
-                    parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-                except (OSError, IndexError, ValueError):
-                    continue
-                children.setdefault(parent, []).append(int(entry.name))
+        """The process and its descendants, from each one's own list of children. Reading every
+        process of the machine every 20 ms took 12% of a core (0.59 s of CPU in 5 s) from the
+        screen it measures; this, every 50 ms, takes 2% (0.11 s)."""
         found, todo = [], [self._pid]
         while todo:
             pid = todo.pop()
             found.append(pid)
-            todo += children.get(pid, [])
+            for children in Path(f"/proc/{pid}/task").glob("*/children"):
+                try:
+                    todo += [int(child) for child in children.read_text().split()]
+                except OSError:
+                    continue  # ended between listing and reading
         return found
 
 
