@@ -78,7 +78,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     for p, label, per_day in [
         (r"\b(?:fid|qqid)\b", "5 times a day", 5),
         (rf"\b(?:qds|qid|four times{_TIMES}|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
-        (rf"\b(?:tds|tid|three times{_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
+        (rf"\b(?:tds|tid|(?:three times|thrice){_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
         (rf"\b(?:bd|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
         (
             r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b",
@@ -87,7 +87,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         ),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
         (
-            r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b",
+            r"\b(?:(?:three times|thrice) (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b",
             "three times weekly",
             3 / 7,
         ),
@@ -132,6 +132,13 @@ _TIMES_A_DAY = re.compile(
     + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
     re.IGNORECASE,
 )
+# "twice-daily", "three-times-a-day": a hyphen between words read as the space it stands for
+_WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.IGNORECASE)
+# "3 or 4 times a day", "two to three times daily": the lower bound of a frequency range
+_LOW_BOUND = re.compile(
+    r"\b(?:\d+|" + "|".join(_NUMBER_WORDS) + r") ?(?:-|to|or) ?$", re.IGNORECASE
+)
+_COUNTED = re.compile(r"\d|(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
@@ -312,15 +319,20 @@ def _frequency_spans(text: str) -> tuple[str, tuple[Span, ...]]:
 
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
     kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
+    words = _WORD_HYPHEN.sub(" ", padded)  # the same length: positions stay those of padded
     for pattern, read in _FREQUENCY_READERS:
-        for m in list(pattern.finditer(padded)):
+        for m in list(pattern.finditer(words)):
             start, end = m.span()
             if any(start < kept_end and kept_start < end for kept_start, kept_end in kept):
                 continue
             label_per_day = read(m)
             if label_per_day is not None:
                 spans.append((start, *label_per_day))
+            low = _LOW_BOUND.search(words, 0, start) if _COUNTED.match(m[0]) else None
+            if low is not None:  # read at the upper bound; the lower is no count of the dose
+                start = low.start()
             padded = padded[:start] + " " * (end - start) + padded[end:]
+            words = words[:start] + " " * (end - start) + words[end:]
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
     return padded, tuple(sorted(spans))
 

@@ -1,0 +1,80 @@
+"""Sigs as clinicians write them that were once read with a daily dose smaller or larger than
+written (audit of the sig reader). Each expected value is worked out by hand: dose per
+administration x administrations a day; UNKNOWN where the text does not give one."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from pharmcheck.inputs.sig import parse_sig
+
+UNKNOWN = None
+
+# text, expected daily dose in mg (UNKNOWN: None)
+FREQUENCIES: list[tuple[str, float | None]] = [
+    # a hyphenated frequency once read as its last word, "daily" or "weekly"
+    ("gabapentin 300 mg twice-daily", 600),
+    ("gabapentin 300 mg three-times-daily", 900),
+    ("gabapentin 300 mg four-times-a-day", 1200),
+    ("methotrexate 10 mg twice-weekly", 20 / 7),
+    ("gabapentin 300 mg every-other-day", 150),
+    # "thrice daily" once read as "daily"
+    ("gabapentin 300 mg thrice daily", 900),
+    ("gabapentin 300 mg thrice a day", 900),
+    ("epoetin 3000 mg thrice weekly", 3000 * 3 / 7),
+    # "3 or 4 times a day": the lower number once read as a count of the dose (3 x 50 mg)
+    ("tramadol 50 mg 3 or 4 times a day", 200),
+    ("tramadol 50 mg 2 or 3 times a day", 150),
+    ("tramadol 50 mg 2 to 3 times a day", 150),
+    ("tramadol 50 mg 2-3 times daily", 150),
+    ("tramadol 50 mg two or three times a day", 150),
+    ("tramadol 50 mg 2 tablets 3 or 4 times a day", 400),
+]
+
+
+def daily_mg(text: str) -> float | None:
+    sig = parse_sig(text)
+    if sig.daily is None:
+        assert sig.daily_note, f"{text!r}: an unknown daily dose must say why"
+        return None
+    assert sig.daily.unit == "mg"
+    return round(sig.daily.value, 4)
+
+
+@pytest.mark.parametrize(("text", "expected"), FREQUENCIES)
+def test_frequencies_as_written(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == (None if expected is None else round(expected, 4))
+
+
+_WORDS = {
+    "twice": 2,
+    "two times": 2,
+    "three times": 3,
+    "thrice": 3,
+    "four times": 4,
+}
+
+
+@given(
+    st.sampled_from(sorted(_WORDS)),
+    st.sampled_from([" ", "-"]),
+    st.sampled_from(["daily", "a day", "per day"]),
+    st.integers(1, 900),
+)
+def test_a_frequency_in_words_is_read_whether_spaced_or_hyphenated(
+    times: str, joiner: str, day: str, dose: int
+) -> None:
+    text = f"gabapentin {dose} mg {times} {day}".replace(" ", joiner).replace(
+        f"gabapentin{joiner}{dose}{joiner}mg{joiner}", f"gabapentin {dose} mg "
+    )
+    assert daily_mg(text) == round(dose * _WORDS[times], 4)
+
+
+@given(st.integers(1, 5), st.integers(1, 5), st.sampled_from(["-", " to ", " or "]))
+def test_a_range_of_times_a_day_is_read_at_its_upper_bound_never_as_a_count(
+    low: int, extra: int, between: str
+) -> None:
+    high = low + extra
+    assert daily_mg(f"tramadol 50 mg {low}{between}{high} times a day") == 50 * high
