@@ -78,3 +78,30 @@ def test_a_range_of_times_a_day_is_read_at_its_upper_bound_never_as_a_count(
 ) -> None:
     high = low + extra
     assert daily_mg(f"tramadol 50 mg {low}{between}{high} times a day") == 50 * high
+
+
+MAXIMA: list[tuple[str, float | None]] = [
+    # "max 400mg daily" once read as a second part of the regimen, 400 mg a day more (1000 mg)
+    ("tramadol 50-100mg q4-6h max 400mg daily", 400),
+    ("tramadol 50 mg 1-2 tabs q4-6h max 8 tabs daily", 400),
+    ("tramadol 50-100mg q4-6h max. 400mg/d", 400),
+    # a maximum with no unit once read as mg: "max 4/day" gave 4 mg a day for 50 mg doses
+    ("tramadol 50mg prn max 4/day", UNKNOWN),
+    ("tramadol 50mg prn max 4 per day", UNKNOWN),
+    ("tramadol 50 mg 1-2 tabs q4-6h max 8 daily", UNKNOWN),
+    ("tramadol 50mg prn max 4 doses daily", 200),
+    ("tramadol 50mg prn max 4x/day", 200),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MAXIMA)
+def test_a_stated_maximum_is_read_or_makes_the_daily_dose_unknown(
+    text: str, expected: float | None
+) -> None:
+    assert daily_mg(text) == expected
+
+
+@given(st.integers(1, 12), st.sampled_from(["/day", " per day", " a day", " daily", "/24h"]))
+def test_a_maximum_without_a_unit_is_never_read_as_mg(count: int, per: str) -> None:
+    sig = parse_sig(f"tramadol 50 mg prn max {count}{per}")
+    assert sig.daily is None or sig.daily.value >= 50 * count

@@ -155,10 +155,11 @@ _PRN = re.compile(
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
     rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?"
-    r"\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
-    r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
+    # "max 400 mg daily", "max 400mg/d": with no "per" the maximum is no second part of a regimen
+    r"\s*(?:(?:/|per|in|a|each)\s*(?:the\s*)?(?:day|d|24 ?h(?:ours?|rs?)?|daily)|daily)\b",
     re.IGNORECASE,
 )
+_UNREAD_MAXIMUM = "the stated maximum {!r} has no unit (doses or mg?): daily dose unknown"
 _ROUTES = {
     "po": "oral",
     "oral": "oral",
@@ -573,6 +574,9 @@ def parse_sig(text: str) -> Sig:
     if not rest:
         name = _strip_sig_words(name) or name
     dose, assumed, daily, daily_note = _regimen(parts, masked, frequency, prn, prn_max_match, notes)
+    if prn_max_match is not None and _unitless(prn_max_match):
+        # a cap that cannot be read leaves no daily dose to trust
+        daily, daily_note = None, _UNREAD_MAXIMUM.format(prn_max_match[0].strip())
     dosed = [p for p in parts if p.atoms]
     if len(dosed) > 1:  # "300 mg bd + 600 mg nocte": every part's frequency
         each = [f for f in (_combined(list(p.frequencies), prn) for p in dosed) if f is not None]
@@ -603,6 +607,11 @@ def parse_sig(text: str) -> Sig:
     )
 
 
+def _unitless(match: re.Match[str]) -> bool:
+    """ "max 4/day": 4 doses or 4 mg? A maximum with no unit is not read."""
+    return not (match["unit"] or match["form"] or match["per"])
+
+
 def _prn_max(
     match: re.Match[str] | None, strength: Quantity | None
 ) -> tuple[Quantity | None, float | None]:
@@ -612,6 +621,8 @@ def _prn_max(
         return None, None
     if match["per"]:
         return None, value
+    if _unitless(match):
+        return None, None
     if match["form"]:
         if strength is None:
             return None, None
