@@ -105,3 +105,61 @@ def test_a_stated_maximum_is_read_or_makes_the_daily_dose_unknown(
 def test_a_maximum_without_a_unit_is_never_read_as_mg(count: int, per: str) -> None:
     sig = parse_sig(f"tramadol 50 mg prn max {count}{per}")
     assert sig.daily is None or sig.daily.value >= 50 * count
+
+
+COUNTS: list[tuple[str, float | None]] = [
+    # a count spelled past four once silently dropped: "six tabs daily" read as one tablet
+    ("tramadol 50 mg six tabs daily", 300),
+    ("tramadol 50 mg eight tablets daily", 400),
+    ("paracetamol 500 mg five tablets a day", 2500),
+    # "one and a half tabs" once read as half a tablet
+    ("tramadol 50mg one and a half tabs bd", 150),
+    ("tramadol 50mg two and a half tablets bd", 250),
+    # roman numerals, as in "tab ii po bid", once silently dropped
+    ("tramadol 50 mg tab ii po q6h", 400),
+    ("tramadol 50 mg tabs iii tds", 450),
+    ("tramadol 50 mg ii tabs tds", 300),
+    ("tramadol 50mg i-ii tabs qds", 400),
+    ("tramadol 50mg tab i-ii qds", 400),
+    ("tramadol 50 mg cap i tds", 150),
+    ("paracetamol tab 500 mg ii qds", 4000),
+    ("paracetamol 500mg ii qds", 4000),
+    ("tramadol tab ii po bid", UNKNOWN),  # no strength
+    # a number after a form word is a count, never a dose in mg ("tab 2" once read as 2 mg)
+    ("tramadol tab 2 po bid", UNKNOWN),
+    ("tramadol 50 mg tabs 2 tds", 300),
+    # fractions written with a slash, or a space before "½": "1 1/2" once read as 1
+    ("clonazepam 1 1/2 mg bd", 3),
+    ("tramadol 50mg 1 1/2 tabs bd", 150),
+    ("tramadol 50mg tab 1 1/2 bd", 150),
+    ("tramadol 50mg 1/2 tab bd", 50),
+    ("tramadol 50mg 1 ½ tabs bd", 150),
+    ("clonazepam 1/2 mg bd", 1),
+    ("co-codamol 30/500 2 tabs qds", UNKNOWN),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), COUNTS)
+def test_counts_as_written(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == expected
+
+
+_SPELLED = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
+
+
+@given(
+    st.integers(1, 10),
+    st.sampled_from(["tabs", "tablets", "caps", "capsules"]),
+    st.booleans(),
+)
+def test_a_count_is_read_as_written_in_digits_or_words(count: int, form: str, words: bool) -> None:
+    written = _SPELLED[count - 1] if words else str(count)
+    assert daily_mg(f"tramadol 50 mg {written} {form} bd") == 100 * count
+
+
+@given(st.integers(0, 3), st.sampled_from(["1/2", "1/4", "3/4", "½", "¼", "¾"]), st.booleans())
+def test_a_fraction_of_a_tablet_is_never_read_smaller(whole: int, part: str, spaced: bool) -> None:
+    fraction = {"1/2": 0.5, "1/4": 0.25, "3/4": 0.75, "½": 0.5, "¼": 0.25, "¾": 0.75}[part]
+    written = f"{whole}{' ' if spaced or '/' in part else ''}{part}" if whole else part
+    daily = daily_mg(f"tramadol 100 mg {written} tabs bd")
+    assert daily is None or daily == round(200 * (whole + fraction), 4)

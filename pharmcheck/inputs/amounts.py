@@ -76,10 +76,33 @@ FORM = (
     r"|lozenges?|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?"
     r"|amp(?:oule)?s?)"
 )
-_COUNT_NUMBER = rf"(?:{NUMBER}|one|two|three|four|half|½)"
+COUNT_WORDS = {
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "eleven": 11.0,
+    "twelve": 12.0,
+    "half": 0.5,
+    "½": 0.5,
+}
+# every count word: one left out ("six tabs") was dropped, and the dose read as one tablet
+_COUNT_NUMBER = rf"(?:{NUMBER}|" + "|".join(COUNT_WORDS) + ")"
 _COUNT = re.compile(
     _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?"
     rf"{FORM}\b",
+    re.IGNORECASE,
+)
+# "tab 2", "caps 1-2": a count written after its form (not "tab 500 mg", a strength)
+_FORM_COUNT = re.compile(
+    _START + rf"{FORM} ?(?:(?P<low>{NUMBER}) ?(?:-|to|or) ?)?(?P<count>{NUMBER}){_END}"
+    rf"(?! ?(?:{UNIT}|x)\b| ?/)",
     re.IGNORECASE,
 )
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
@@ -104,7 +127,6 @@ _COUNT_OF_STRENGTH = re.compile(
     rf"(?={NUMBER} ?{MASS_UNIT} ?{FORM}\b)",
     re.IGNORECASE,
 )
-COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _POINT_THOUSANDS = re.compile(r"[1-9]\d*\.\d{3}")
 _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}|0,\d+")
@@ -205,6 +227,8 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
     for m in _COUNT.finditer(text):
         add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
+    for m in _FORM_COUNT.finditer(text):
+        add(m.start(), m.end(), "count", number(m["count"]), ranged=bool(m["low"]))
     for m in _TIMES_STRENGTH.finditer(text):
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _TIMES_AFTER.finditer(text):

@@ -30,6 +30,7 @@ from pharmcheck.inputs.amounts import (
     CONCENTRATION,
     COUNT_WORDS,
     FORM,
+    MASS_UNIT,
     NUMBER,
     PER_DAY,
     PER_KG,
@@ -261,18 +262,57 @@ class _Part:
 
 
 _FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
-_FRACTION = re.compile(r"(\d?)([½¼¾])")
+_FRACTION = re.compile(r"(?:(\d) ?)?([½¼¾])")  # "1½", "1 ½": 1.5
+# "1 1/2", "1/2 tab": a fraction of a tablet or a dose (not "30/500", a strength)
+_SLASH_FRACTION = re.compile(r"(?<![\w./])(?:(\d+) )?([1-3])/([2-4])(?![\w/]|\.\d)")
+# "one and a half tabs": read as 1.5, not as "half"
+_AND_A_HALF = re.compile(
+    r"\b(\d+|" + "|".join(w for w in COUNT_WORDS if w not in ("half", "½")) + r") and a half\b",
+    re.IGNORECASE,
+)
+# "tab ii", "i-ii caps", "500 mg ii": a count of tablets in roman numerals, beside its form or
+# after its strength
+_ROMAN = {"i": "1", "ii": "2", "iii": "3"}
+_ROMAN_COUNT = re.compile(
+    rf"(?:(?P<form>\b{FORM}|(?:\b|(?<=\d)){MASS_UNIT}) (?P<after>i{{1,3}}(?:-i{{1,3}})?)\b)"
+    rf"|(?:\b(?P<before>i{{1,3}}(?:-i{{1,3}})?) (?={FORM}\b))",
+    re.IGNORECASE,
+)
 _SPACES = re.compile(r"\s+")
 
 
 def _clean(text: str) -> str:
     if not text.isascii():  # what follows changes only characters outside ASCII
-        text = _FRACTION.sub(lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½": 1.5
+        text = _FRACTION.sub(lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)
         text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
         text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
     if "." in text:
         text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
+    if "/" in text:
+        text = _SLASH_FRACTION.sub(_fraction, text)
+    text = _AND_A_HALF.sub(lambda m: f"{_count_word(m[1]) + 0.5:g}", text)
+    text = _ROMAN_COUNT.sub(_roman, text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _fraction(m: re.Match[str]) -> str:
+    numerator, denominator = int(m[2]), int(m[3])
+    if numerator >= denominator:
+        return m[0]
+    return f"{int(m[1] or 0) + numerator / denominator:g}"
+
+
+def _count_word(word: str) -> float:
+    return COUNT_WORDS.get(word.lower()) or float(word)
+
+
+def _roman(m: re.Match[str]) -> str:
+    def digits(numeral: str) -> str:
+        return "-".join(_ROMAN[part.lower()] for part in numeral.split("-"))
+
+    if m["form"]:
+        return f"{m['form']} {digits(m['after'])}"
+    return f"{digits(m['before'])} "
 
 
 def _hour_range_read(m: re.Match[str]) -> tuple[str, float] | None:
