@@ -163,3 +163,28 @@ def test_a_fraction_of_a_tablet_is_never_read_smaller(whole: int, part: str, spa
     written = f"{whole}{' ' if spaced or '/' in part else ''}{part}" if whole else part
     daily = daily_mg(f"tramadol 100 mg {written} tabs bd")
     assert daily is None or daily == round(200 * (whole + fraction), 4)
+
+
+def test_a_product_number_is_part_of_the_name_never_a_dose() -> None:
+    # "Tylenol #3" is paracetamol with codeine 30 mg: the 3 is no 3 mg dose
+    assert parse_sig("Tylenol #3 1 tab q4h").name == "Tylenol #3"
+    assert parse_sig("Tylenol #3").dose is None
+
+
+def test_a_product_number_is_never_matched_away(checker) -> None:  # type: ignore[no-untyped-def]
+    # "Tylenol #3" once resolved to paracetamol alone, its codeine unchecked
+    from pharmcheck.inputs.resolve import Resolver
+
+    resolution = Resolver(checker.kb).resolve("Tylenol #3")
+    assert not resolution.resolved or "codeine" in {d for _, d in resolution.drugs}
+    report = checker.check(["Tylenol #3 1 tab q4h"])
+    assert report.unrecognized or "codeine" in {m.drug for m in report.medications}
+
+
+def test_a_numbered_combination_named_in_full_is_its_ingredients(checker) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.inputs.resolve import Resolver
+
+    resolution = Resolver(checker.kb).resolve("Tylenol with codeine #3")
+    assert {d for _, d in resolution.drugs} == {"codeine", "paracetamol"}
+    unknown = Resolver(checker.kb).resolve("Tylenol #3")
+    assert not unknown.resolved and "paracetamol" in unknown.suggestions

@@ -49,7 +49,8 @@ UNIT = (
 )
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by number
 NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
-_START = r"(?<![\w.\-/])(?<!\d,)"  # not inside a word, a strength or a number
+# not inside a word, a strength or a number, nor a product's number ("Tylenol #3")
+_START = r"(?<![\w.\-/#])(?<!\d,)"
 _END = r"(?![\w\-/]|[.,]\d)"
 
 
@@ -131,7 +132,7 @@ _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _POINT_THOUSANDS = re.compile(r"[1-9]\d*\.\d{3}")
 _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}|0,\d+")
 _WORD_AFTER = re.compile(r"\s*([a-z]+)", re.IGNORECASE)
-_NUMBERS_RUN_TOGETHER = re.compile(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])")
+_NUMBERS_RUN_TOGETHER = re.compile(r"(?<![\w.\-/#])\d+(?:[ ,.]\d+)*(?![\w\-/])")
 _AT_MOST_A_SPACE = re.compile(r" ?")
 
 
