@@ -188,3 +188,28 @@ def test_a_numbered_combination_named_in_full_is_its_ingredients(checker) -> Non
     assert {d for _, d in resolution.drugs} == {"codeine", "paracetamol"}
     unknown = Resolver(checker.kb).resolve("Tylenol #3")
     assert not unknown.resolved and "paracetamol" in unknown.suggestions
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "route", "daily"),
+    [
+        # a route or "prn" between the name and the dose once stayed in the name: not checked
+        ("tramadol IV 50 mg q6h", "tramadol", "intravenous", 200),
+        ("tramadol i.v. 50 mg q6h", "tramadol", "intravenous", 200),
+        ("morphine sc 2.5 mg q4h prn", "morphine", "subcutaneous", 15),
+        ("morphine prn 10 mg q4h", "morphine", None, 60),
+        ("paracetamol PO 1g qds", "paracetamol", "oral", 4000),
+        # a leading decimal point once left the dose in the name: ".5 mg" is 0.5 mg
+        ("morphine .5 mg qds", "morphine", None, 2),
+        ("clonazepam .25mg bd", "clonazepam", None, 0.5),
+    ],
+)
+def test_the_name_is_the_drug_alone(text: str, name: str, route: str | None, daily: float) -> None:
+    sig = parse_sig(text)
+    assert (sig.name, sig.route, daily_mg(text)) == (name, route, daily)
+
+
+def test_a_route_before_the_dose_is_checked_through_check(checker) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check(["tramadol IV 50 mg q6h", "morphine .5 mg qds"])
+    assert not report.unrecognized
+    assert {m.drug for m in report.medications} == {"tramadol", "morphine"}

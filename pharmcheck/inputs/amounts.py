@@ -48,7 +48,9 @@ UNIT = (
     r"|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)"
 )
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by number
-NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
+# ".5": a leading decimal point, as written despite the rule against it; one group, so that
+# "{NUMBER} ?mg" reads the unit after every form of the number, not after the last one only
+NUMBER = r"(?:\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)"
 # not inside a word, a strength or a number, nor a product's number ("Tylenol #3")
 _START = r"(?<![\w.\-/#])(?<!\d,)"
 _END = r"(?![\w\-/]|[.,]\d)"

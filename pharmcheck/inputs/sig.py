@@ -611,8 +611,11 @@ def parse_sig(text: str) -> Sig:
         # "morphine every 4-6 hours": the frequency is not part of the name
         name = name[: len(masked[: len(name)].rstrip())]
     name = name.strip(" ,;:-(")
-    if not rest:
-        name = _strip_sig_words(name) or name
+    # "tramadol IV 50 mg": a route or "prn" before the dose is no part of the name
+    stripped = _strip_sig_words(name) or name
+    if route_match is None and len(stripped) < len(name):
+        route_match = _ROUTE.search(name[len(stripped) :])
+    name = stripped
     dose, assumed, daily, daily_note = _regimen(parts, masked, frequency, prn, prn_max_match, notes)
     if prn_max_match is not None and _unitless(prn_max_match):
         # a cap that cannot be read leaves no daily dose to trust
