@@ -213,3 +213,45 @@ def test_a_route_before_the_dose_is_checked_through_check(checker) -> None:  # t
     report = checker.check(["tramadol IV 50 mg q6h", "morphine .5 mg qds"])
     assert not report.unrecognized
     assert {m.drug for m in report.medications} == {"tramadol", "morphine"}
+
+
+TIMES: list[tuple[str, float | None]] = [
+    # a dose at bedtime added to a schedule once read as part of it: "tid and hs" is 4 doses
+    ("gabapentin 300 mg tid and hs", 1200),
+    ("gabapentin 300 mg tds + nocte", 1200),
+    ("gabapentin 300 mg tid & qhs", 1200),
+    ("gabapentin 300 mg bd + nocte", 900),
+    ("gabapentin 300 mg tds and at night", 1200),
+    # meals: "ac and hs" (before meals and at bedtime) once read as at bedtime alone
+    ("gabapentin 300 mg ac and hs", 1200),
+    ("gabapentin 300 mg tid ac and hs", 1200),
+    ("gabapentin 300 mg with meals and at bedtime", 1200),
+    ("gabapentin 300 mg ac", 900),
+    ("metformin 500 mg with breakfast and evening meal", 1000),
+    ("metformin 500 mg with breakfast and dinner", 1000),
+    # a time of day that says when a schedule's doses are given adds nothing
+    ("gabapentin 300 mg daily at bedtime", 300),
+    ("gabapentin 300 mg bd mane and nocte", 600),
+    ("gabapentin 300 mg tid ac", 900),
+    ("metformin 500 mg bd with meals", 1000),
+    ("metformin 500 mg bd pc", 1000),
+    ("valproate 500 mg mane and nocte", 1000),
+    ("gabapentin 300 mg once daily with breakfast", 300),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), TIMES)
+def test_times_of_day_and_meals(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == expected
+
+
+@given(
+    st.sampled_from([("bd", 2), ("tds", 3), ("tid", 3), ("qds", 4), ("twice daily", 2)]),
+    st.sampled_from([" and ", " + ", " & ", " plus "]),
+    st.sampled_from(["nocte", "at night", "hs", "qhs", "at bedtime", "on"]),
+)
+def test_a_night_dose_joined_to_a_schedule_is_one_more(
+    schedule: tuple[str, int], joiner: str, night: str
+) -> None:
+    written, per_day = schedule
+    assert daily_mg(f"gabapentin 100 mg {written}{joiner}{night}") == 100 * (per_day + 1)

@@ -72,7 +72,10 @@ _SPELLED_HOURS = re.compile(
     r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE
 )
 # Distinct times of day add up: "mane and nocte" is twice a day
-_TIME_OF_DAY = ("mane", "midday", "evening", "nocte")
+_TIME_OF_DAY = ("mane", "midday", "evening", "nocte", "with meals")
+_MEALS = "with meals"  # three times a day, unless a schedule says how many ("bd with meals")
+# "tid and hs", "bd + nocte": a time of day joined to a schedule is a dose more, not one of its
+_JOINED = re.compile(r"\s*(?:and|\+|&|plus)\s*", re.IGNORECASE)
 _TIMES = r" (?:a |per |each )?da(?:y|ily)"
 _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(p, re.IGNORECASE), label, per_day)
@@ -109,9 +112,28 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
             "nocte",
             1,
         ),
-        (r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?)\b", "mane", 1),
-        (r"\b(?:midday|noon|lunchtime|at lunch)\b", "midday", 1),
-        (r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime)\b", "evening", 1),
+        (
+            r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?|breakfast)\b",
+            "mane",
+            1,
+        ),
+        (r"\b(?:midday|noon|lunchtime|at lunch|lunch)\b", "midday", 1),
+        (
+            (
+                r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime|dinner"
+                r"|supper)\b"
+            ),
+            "evening",
+            1,
+        ),
+        (
+            (
+                r"\b(?:(?:ac|pc)(?!\s*(?:breakfast|lunch|dinner|supper|tea|evening))"
+                r"|(?:with|before|after) (?:(?:each |every |all )?meals|each meal))\b"
+            ),
+            _MEALS,
+            3,
+        ),
     ]
 ]
 # "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
@@ -356,6 +378,7 @@ def _frequency_spans(text: str) -> tuple[str, tuple[Span, ...]]:
     """The frequencies in ``text`` (position, label, doses a day) and the text with them and
     every other number that is not a dose (durations, clock times) blanked out."""
     spans: list[Span] = []
+    ends: dict[int, int] = {}
     padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
 
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
@@ -369,13 +392,29 @@ def _frequency_spans(text: str) -> tuple[str, tuple[Span, ...]]:
             label_per_day = read(m)
             if label_per_day is not None:
                 spans.append((start, *label_per_day))
+                ends[start] = end
             low = _LOW_BOUND.search(words, 0, start) if _COUNTED.match(m[0]) else None
             if low is not None:  # read at the upper bound; the lower is no count of the dose
                 start = low.start()
             padded = padded[:start] + " " * (end - start) + padded[end:]
             words = words[:start] + " " * (end - start) + words[end:]
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
-    return padded, tuple(sorted(spans))
+    return padded, _joined(text, sorted(spans), ends)
+
+
+def _joined(text: str, spans: list[Span], ends: dict[int, int]) -> tuple[Span, ...]:
+    """The spans with a time of day joined to the schedule before it ("tid and hs") as one."""
+    out: list[Span] = []
+    for span in spans:
+        if out and span[1] in _TIME_OF_DAY and span[1] != _MEALS:
+            start, label, per_day = out[-1]
+            schedule = label == _MEALS or (label not in _TIME_OF_DAY and (per_day or 0) >= 1)
+            if schedule and _JOINED.fullmatch(text, ends[start], span[0]):
+                out[-1] = (start, f"{label} + {span[1]}", (per_day or 0) + (span[2] or 0))
+                ends[start] = ends[span[0]]
+                continue
+        out.append(span)
+    return tuple(out)
 
 
 @lru_cache(maxsize=_CACHED)  # sigs that differ only in their frequency read the same amounts
@@ -392,12 +431,15 @@ def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | 
     daily = [(label, n) for label, n in labels if n is not None]
     if not daily:
         return Frequency("once", None, prn)
-    times_of_day = list(dict.fromkeys(label for label, _ in daily if label in _TIME_OF_DAY))
+    times_of_day = {label: n for label, n in daily if label in _TIME_OF_DAY}
     generic = [(label, n) for label, n in daily if label not in _TIME_OF_DAY]
+    if generic:
+        times_of_day.pop(_MEALS, None)
     best = max(generic, key=lambda item: item[1], default=None)
-    if best is not None and best[1] >= len(times_of_day):
+    count = sum(times_of_day.values())
+    if best is not None and best[1] >= count:
         return Frequency(best[0], best[1], prn)
-    return Frequency(" + ".join(times_of_day), float(len(times_of_day)), prn)
+    return Frequency(" + ".join(times_of_day), float(count), prn)
 
 
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
