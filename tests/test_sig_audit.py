@@ -255,3 +255,26 @@ def test_a_night_dose_joined_to_a_schedule_is_one_more(
 ) -> None:
     written, per_day = schedule
     assert daily_mg(f"gabapentin 100 mg {written}{joiner}{night}") == 100 * (per_day + 1)
+
+
+MORE: list[tuple[str, float | None]] = [
+    # "2x" after a dose once silently dropped: one dose read where two are written
+    ("morphine 500 mg 2x qds", 4000),
+    ("tramadol 50mg 2x tds", 300),
+    # "night" alone once unread: "morning and night" read as once a day
+    ("gabapentin 300 mg morning and night", 600),
+    ("gabapentin 300 mg night", 300),
+    ("zopiclone 7.5 mg nocte for 3 nights", 7.5),  # "3 nights" is no count of the dose
+    # "2 times per week": the count of times once read as a count of the dose
+    ("methotrexate 10 mg 2 times per week", 20 / 7),
+    ("epoetin 3000 mg 3 times a week", 3000 * 3 / 7),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), MORE)
+def test_more_counts_and_times(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == (None if expected is None else round(expected, 4))
+
+
+def test_a_duration_in_nights_is_no_dose() -> None:
+    assert parse_sig("paracetamol 500 mg for 3 nights").dose == parse_sig("paracetamol 500 mg").dose

@@ -110,6 +110,10 @@ _FORM_COUNT = re.compile(
 )
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
 _TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{NUMBER}){_END}", re.IGNORECASE)
+# "500 mg 2x qds": a count of the dose before it, written before the "x"
+_TIMES_BEFORE = re.compile(
+    _START + rf"(?P<count>{NUMBER}) ?x(?![\w/])(?! ?{NUMBER})", re.IGNORECASE
+)
 _TIMES_STRENGTH = re.compile(
     _START + rf"(?P<count>{NUMBER}) ?x ?(?={NUMBER} ?{MASS_UNIT}\b)", re.IGNORECASE
 )
@@ -235,6 +239,8 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
     for m in _TIMES_STRENGTH.finditer(text):
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _TIMES_AFTER.finditer(text):
+        add(m.start(), m.end(), "count", number(m["count"]))
+    for m in _TIMES_BEFORE.finditer(text):
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])

@@ -91,12 +91,18 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         ),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
         (
-            r"\b(?:(?:three times|thrice) (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b",
+            (
+                r"\b(?:(?:three times|3 times|thrice) (?:a |per )?week(?:ly)?"
+                r"|3 ?x ?(?:/|a |per )?week|tiw)\b"
+            ),
             "three times weekly",
             3 / 7,
         ),
         (
-            r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b",
+            (
+                r"\b(?:(?:twice|two times|2 times) (?:a |per )?week(?:ly)?"
+                r"|2 ?x ?(?:/|a |per )?week|biw)\b"
+            ),
             "twice weekly",
             2 / 7,
         ),
@@ -104,7 +110,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         (r"\b(?:once daily|once a day|daily|od|qd|every day|each day|a day|per day)\b", "daily", 1),
         (
             (
-                r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
+                r"\b(?:nocte|qhs|hs|at night|night|at bedtime|bedtime|every night|each night"
                 # "on" (omni nocte) only where no English "on ..." can follow it
                 r"|on(?=\s*(?:$|[,;.)+&]|and\b|prn\b|p\.r\.n"
                 r"|(?:as|when|if) (?:required|needed))))\b"
@@ -166,7 +172,7 @@ _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
     r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?"
-    r"(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
+    r"(?:days?|nights?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
     r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
     r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
     re.IGNORECASE,
