@@ -278,3 +278,41 @@ def test_more_counts_and_times(text: str, expected: float | None) -> None:
 
 def test_a_duration_in_nights_is_no_dose() -> None:
     assert parse_sig("paracetamol 500 mg for 3 nights").dose == parse_sig("paracetamol 500 mg").dose
+
+
+RATES: list[tuple[str, float | tuple[float, str] | None]] = [
+    # an hourly rate once read as a single dose in mg with the unit "assumed" (2 mg)
+    ("morphine 2 mg/h sc infusion", 48),
+    ("morphine 2mg/hour IV", 48),
+    ("morphine 1-2 mg/hr", 48),
+    ("heparin 1000 units/h", (24000, "units")),
+    ("fentanyl 25 mcg/h patch", (25, "mcg/h")),  # a patch's rate, as before
+    # a unit that cannot be read with what follows it once fell back to mg, "assumed"
+    ("fentanyl 25 mcg/72h patch", UNKNOWN),
+    ("methotrexate 12 mg/m2 weekly", UNKNOWN),
+    ("noradrenaline 0.1 mcg/kg/min", UNKNOWN),
+    ("propofol 2 mg/kg/h", UNKNOWN),
+    # "ng": nanograms or "via NG"? A number with no other unit is not read as mg
+    ("clonazepam 500 ng bd", UNKNOWN),
+    ("clonazepam 0.5 mg ng bd", 1),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), RATES)
+def test_rates_and_units_that_cannot_be_read(
+    text: str, expected: float | tuple[float, str] | None
+) -> None:
+    sig = parse_sig(text)
+    if expected is None:
+        assert sig.daily is None and sig.daily_note
+    else:
+        value, unit = expected if isinstance(expected, tuple) else (expected, "mg")
+        assert sig.daily is not None
+        assert (round(sig.daily.value, 4), sig.daily.unit) == (value, unit)
+
+
+@given(st.sampled_from(["mcg/72h", "mg/m2", "mg/h", "mg/kg/h", "mcg/kg/min", "ng", "mg/ml/h"]))
+def test_a_unit_is_never_dropped_for_an_assumed_mg(unit: str) -> None:
+    sig = parse_sig(f"morphine 5 {unit} bd")
+    assert not sig.unit_assumed
+    assert sig.dose is None or sig.dose.unit != "mg" or sig.dose.value != 5

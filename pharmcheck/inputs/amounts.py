@@ -53,7 +53,8 @@ UNIT = (
 NUMBER = r"(?:\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)"
 # not inside a word, a strength or a number, nor a product's number ("Tylenol #3")
 _START = r"(?<![\w.\-/#])(?<!\d,)"
-_END = r"(?![\w\-/]|[.,]\d)"
+# "/" ends an amount only before blanked text ("0.5 mg/bd" with "bd" read): "mg/h" is no "mg"
+_END = r"(?![\w\-]|/ *[\w.]|[.,]\d)"
 
 
 def _range(group: str) -> str:
@@ -123,6 +124,15 @@ _AMOUNT = re.compile(
     _START + _range("low") + rf"(?P<num>{NUMBER}) ?(?P<unit>{UNIT})?{_PER_UNIT}" + _END,
     re.IGNORECASE,
 )
+# "2 mg/h", "1000 units/hr": an hourly rate, given around the clock (mcg/h, a patch's, is read
+# as it is written, by UNIT)
+PER_HOUR = re.compile(
+    _START + _range("hour_low") + rf"(?P<hour>{NUMBER}) ?"
+    r"(?P<hour_unit>milligrams?|grams?|gm|mg|g|units?|iu)(?: ?/ ?| per )(?:h|hrs?|hours?)\b",
+    re.IGNORECASE,
+)
+# "2 mg/kg/h", "0.1 mcg/kg/min": a rate per kg, which pharmcheck does not read
+_RATE_AFTER = re.compile(r" ?(?:/|per) ?(?:h|hrs?|hours?|min|mins|minutes?)\b", re.IGNORECASE)
 # "1000 mg/day", "3 g per day": a daily amount
 PER_DAY = re.compile(
     _START + _range("day_low") + rf"(?P<day>{NUMBER}) ?(?P<day_unit>{MASS_UNIT}){_PER_DAY_UNIT}",
@@ -225,9 +235,22 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         value = number(m["kg"])
         value = None if value is None else in_mg(value, m["kg_unit"]).value
         kind = "per_kg_day" if m["kg_day"] else "per_kg"
-        add(m.start(), m.end(), kind, value, unit, bool(m["kg_low"]))
+        rate = _RATE_AFTER.match(text, m.end())
+        if rate:
+            add(m.start(), rate.end(), kind, None)
+        else:
+            add(m.start(), m.end(), kind, value, unit, bool(m["kg_low"]))
     for m in PER_DAY.finditer(text):
         add_mass(m, "per_day", number(m["day"]), m["day_unit"], bool(m["day_low"]))
+    for m in PER_HOUR.finditer(text):
+        hourly = number(m["hour"])
+        add_mass(
+            m,
+            "per_hour",
+            None if hourly is None else hourly * 24,
+            m["hour_unit"],
+            bool(m["hour_low"]),
+        )
     for m in CONCENTRATION.finditer(text):
         add(m.start(), m.end(), "concentration", per_ml(m), "mg/mL")
     for m in _COUNT_OF_STRENGTH.finditer(text):
@@ -245,7 +268,10 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])
         word = _WORD_AFTER.match(text[m.end() :])
-        if m["unit"] is None and word and not is_sig_word(word[1]):
+        unread_unit = word is not None and (unit_of(word[1]) is not None or word[1].lower() == "ng")
+        if m["unit"] is None and word and (unread_unit or not is_sig_word(word[1])):
+            # "25 mcg/72h", "10 mg/m2": a unit not read with what follows it, never an assumed mg;
+            # "500 ng": nanograms, or via a nasogastric tube?
             # "1 tspful", "2 scoops": a unit pharmcheck does not read
             add(m.start(), m.end() + word.end(), "ambiguous", None)
         elif m["unit"] is None:

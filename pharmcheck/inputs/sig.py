@@ -463,7 +463,7 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     atom = atoms[0]
     rest = (cleaned[: atom.start] + cleaned[atom.end :]).strip(" ()")
     unread = rest and not CONCENTRATION.fullmatch(rest)
-    if atom.kind in ("count", "ambiguous", "concentration") or unread:
+    if atom.kind in ("count", "ambiguous", "concentration", "per_hour") or unread:
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
     if atom.kind in ("per_kg", "per_kg_day"):
         return Quantity(atom.value, _per_kg_unit(atom)), False
@@ -534,7 +534,7 @@ def _part_dose(
             "read): daily dose unknown"
         )
         return None, why, False
-    per_day = [a for a in part.atoms if a.kind == "per_day"]
+    per_day = [a for a in part.atoms if a.kind in ("per_day", "per_hour")]
     if per_day:
         top = max(per_day, key=lambda a: a.value)
         return Quantity(top.value, f"{top.unit}/day"), None, False
@@ -743,6 +743,8 @@ def _regimen(
         assumed = assumed or unit_assumed
         own = _combined(list(part.frequencies), prn)
         doses.append((dose, why, own if len(dosed) > 1 else frequency))
+        for rate in (a for a in part.atoms if a.kind == "per_hour"):
+            notes.append(f"rate {rate.text}: counted around the clock, 24 hours a day")
         if any(a.ranged for a in part.atoms):
             ranged = next(a for a in part.atoms if a.ranged)
             notes.append(f"dose range {ranged.text}: screened at the upper bound")
