@@ -316,3 +316,24 @@ def test_a_unit_is_never_dropped_for_an_assumed_mg(unit: str) -> None:
     sig = parse_sig(f"morphine 5 {unit} bd")
     assert not sig.unit_assumed
     assert sig.dose is None or sig.dose.unit != "mg" or sig.dose.value != 5
+
+
+WRITTEN: list[tuple[str, float | None]] = [
+    # a range with the unit on both ends and no spaces once left the dose in the name
+    ("tramadol 50mg-100mg qds", 400),
+    ("morphine 5mg-10mg q4h", 60),
+    # units as written in British and plural forms, once not read
+    ("clonazepam 500 microgrammes nocte", 0.5),
+    ("clonazepam 0.5 milligrammes nocte", 0.5),
+    ("clonazepam 500 mcgs nocte", 0.5),
+    ("clonazepam 0.5 mgs bd", 1),
+    # a decimal point written as a middle dot (as in the BNF), a multiplication sign
+    ("clonazepam 0·5 mg bd", 1),
+    ("tramadol 2×50mg qds", 400),
+    ("tramadol 50mg ×2 qds", 400),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), WRITTEN)
+def test_numbers_and_units_as_written(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == expected

@@ -17,16 +17,25 @@ from pharmcheck.units import MG_PER_UNIT
 
 UNIT_ALIASES = {
     "mg": "mg",
+    "mgs": "mg",
     "milligram": "mg",
     "milligrams": "mg",
+    "milligramme": "mg",
+    "milligrammes": "mg",
     "g": "g",
     "gm": "g",
     "gram": "g",
     "grams": "g",
+    "gramme": "g",
+    "grammes": "g",
     "mcg": "mcg",
+    "mcgs": "mcg",
     "ug": "mcg",
+    "ugs": "mcg",
     "microgram": "mcg",
     "micrograms": "mcg",
+    "microgramme": "mcg",
+    "microgrammes": "mcg",
     "ml": "mL",
     "mls": "mL",
     "mmol": "mmol",
@@ -42,10 +51,13 @@ UNIT_ALIASES = {
     "microgram/hour": "mcg/h",
     "micrograms/h": "mcg/h",
 }
-MASS_UNIT = r"(?:milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|units?|iu)"
+# "microgrammes", "mgs": British and plural spellings, as written
+MASS_UNIT = (
+    r"(?:milligram(?:me)?s?|microgram(?:me)?s?|gram(?:me)?s?|gm|mgs?|mcgs?|ugs?|g|units?|iu)"
+)
 UNIT = (
     r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?"
-    r"|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)"
+    r"|milligram(?:me)?s?|microgram(?:me)?s?|gram(?:me)?s?|gm|mgs?|mcgs?|ugs?|g|mls?|mmol|units?|iu)"
 )
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by number
 # ".5": a leading decimal point, as written despite the rule against it; one group, so that

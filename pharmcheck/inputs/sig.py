@@ -307,6 +307,10 @@ _ROMAN_COUNT = re.compile(
     re.IGNORECASE,
 )
 _SPACES = re.compile(r"\s+")
+_TIMES_SIGN = re.compile(r"(?<=\d) ?x ?(?=\.?\d)", re.IGNORECASE)  # "2x50mg": 2 x 50 mg
+_MIDDLE_DOT = re.compile(r"(?<=\d)\u00b7(?=\d)")  # a decimal point, as the BNF prints it
+# "50mg-100mg": a range, spaced so that both ends read as amounts
+_UNIT_HYPHEN = re.compile(rf"(?<=\d)( ?{MASS_UNIT})-(?=\.?\d)", re.IGNORECASE)
 
 
 def _clean(text: str) -> str:
@@ -314,10 +318,14 @@ def _clean(text: str) -> str:
         text = _FRACTION.sub(lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)
         text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
         text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
+        text = _MIDDLE_DOT.sub(".", text).replace("×", "x")  # "0·5", "2×50 mg"
+    text = _TIMES_SIGN.sub(" x ", text)
     if "." in text:
         text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
     if "/" in text:
         text = _SLASH_FRACTION.sub(_fraction, text)
+    if "-" in text:
+        text = _UNIT_HYPHEN.sub(r"\1 - ", text)
     text = _AND_A_HALF.sub(lambda m: f"{_count_word(m[1]) + 0.5:g}", text)
     text = _ROMAN_COUNT.sub(_roman, text)
     return _SPACES.sub(" ", text).strip()
