@@ -337,3 +337,41 @@ WRITTEN: list[tuple[str, float | None]] = [
 @pytest.mark.parametrize(("text", "expected"), WRITTEN)
 def test_numbers_and_units_as_written(text: str, expected: float | None) -> None:
     assert daily_mg(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "drugs"),
+    [
+        # a second drug written with no separator once vanished, its dose added to the first's
+        ("gabapentin 300 mg tds clonazepam 0.5 mg bd", {"gabapentin": 900, "clonazepam": 1}),
+        ("gabapentin 300 mg tds then tramadol 50 mg qds", {"gabapentin": 900, "tramadol": 200}),
+        ("gabapentin 300 mg tds plus tramadol 50 mg qds", {"gabapentin": 900, "tramadol": 200}),
+        ("gabapentin 300 mg tds / clonazepam 0.5 mg bd", {"gabapentin": 900, "clonazepam": 1}),
+        ("codeine 30 mg/paracetamol 500 mg 2 tabs qds", {"codeine": None, "paracetamol": 4000}),
+    ],
+)
+def test_a_second_drug_with_no_separator_is_its_own_item(checker, text: str, drugs) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check([text])
+    read = {
+        m.drug: (None if m.daily_dose is None else round(m.daily_dose.value, 4))
+        for m in report.medications
+    }
+    assert read == drugs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "gabapentin 300 mg tds for neuropathic pain",
+        "paracetamol 1 g qds with food",
+        "levetiracetam 500 mg bd, then review",
+        "metformin 500 mg tablets, take two tablets PO BID",
+        "Tylenol with codeine 1 tab q4h",
+        "paracetamol 1 g qds do not take with alcohol",
+        "insulin glargine 20 units nocte adjust per glucose 4-8",
+    ],
+)
+def test_free_text_after_a_sig_stays_with_it(checker, text: str) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check([text])
+    assert not report.unrecognized
+    assert {m.input for m in report.medications} == {text}

@@ -35,6 +35,7 @@ from pharmcheck.inputs.amounts import (
     PER_DAY,
     PER_KG,
     UNIT,
+    UNIT_ALIASES,
     Atom,
     in_mg,
     number,
@@ -897,6 +898,29 @@ def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
         and m.end() < len(text)
         and not continues_sig(text[m.end() :])
     ]
+
+
+_WORD_START = re.compile(r"(?<![\w\-])[a-z][\w\-]*", re.IGNORECASE)
+
+
+def word_breaks(text: str, name: str) -> list[int]:
+    """Where a word after the drug's dose or frequency may start another drug written with no
+    separator ("gabapentin 300 mg tds clonazepam 0.5 mg bd"): a word that is no sig word, with a
+    dose or frequency of its own after it. Candidates only: the resolver confirms a drug's name."""
+    start = len(name) if text.startswith(name) else 0
+    breaks = []
+    for m in _WORD_START.finditer(text, start):
+        word = m[0].lower()
+        if _continues(word) or word in UNIT_ALIASES:
+            continue
+        before = text[start : m.start()]
+        if not (any(ch.isdigit() for ch in before) or parse_frequency(before)):
+            continue
+        after = parse_sig(text[m.start() :])
+        dosed = after.dose is not None and not after.unit_assumed  # not "glucose 4-8"
+        if after.name and (dosed or after.frequency is not None):
+            breaks.append(m.start())
+    return breaks
 
 
 def daily_dose(
