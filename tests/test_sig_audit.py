@@ -375,3 +375,23 @@ def test_free_text_after_a_sig_stays_with_it(checker, text: str) -> None:  # typ
     report = checker.check([text])
     assert not report.unrecognized
     assert {m.input for m in report.medications} == {text}
+
+
+def test_a_sig_on_its_own_line_is_read_with_the_drug_above_it() -> None:
+    from pharmcheck.inputs.pasted import CONTINUATION, read_pasted
+
+    # "nocte" alone, under "Lithium 400 mg", was a medication of its own (not checked) and the
+    # lithium's daily dose unknown; "Sig: 1 tab q4h prn" under "Oxycodone 5mg PRN" likewise
+    lines = read_pasted("Lithium 400 mg\nnocte\nOxycodone 5mg PRN\n   Sig: 1 tab q4h prn\n")
+    assert [line.kind for line in lines][1::2] == [CONTINUATION, CONTINUATION]
+    lithium, oxycodone = (line.medication for line in lines[0::2])
+    assert lithium is not None and oxycodone is not None
+    assert parse_sig(lithium.name).daily == parse_sig("lithium 400 mg nocte").daily
+    assert daily_mg(oxycodone.name) == 30
+
+
+def test_a_line_with_its_own_schedule_is_not_read_with_the_drug_above_it() -> None:
+    from pharmcheck.inputs.pasted import MEDICATION, read_pasted
+
+    lines = read_pasted("Lithium 400 mg bd\nnocte\n")
+    assert [line.kind for line in lines] == [MEDICATION, MEDICATION]
