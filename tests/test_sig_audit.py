@@ -395,3 +395,27 @@ def test_a_line_with_its_own_schedule_is_not_read_with_the_drug_above_it() -> No
 
     lines = read_pasted("Lithium 400 mg bd\nnocte\n")
     assert [line.kind for line in lines] == [MEDICATION, MEDICATION]
+
+
+SCHEDULES: list[tuple[str, float | None]] = [
+    # "1-0-1" (morning-midday-evening counts) once silently dropped beside "daily": one dose
+    ("gabapentin 300 mg 1-0-1 daily", 600),
+    ("gabapentin 300 mg 1-1-1 per day", 900),
+    ("gabapentin 300 mg 1-0-1", 600),
+    ("gabapentin 300 mg 2-0-2", 1200),
+    ("gabapentin 300 mg 1-1-1-1", 1200),
+    ("gabapentin 300 mg 0.5-0-1", 450),
+    ("gabapentin 300 mg 8-12-20", UNKNOWN),  # clock hours, not counts: not read
+    # "6-hourly", "6hrly", "q6hrly": once no frequency at all
+    ("gabapentin 300 mg 6-hourly", 1200),
+    ("gabapentin 300 mg 6hrly", 1200),
+    ("gabapentin 300 mg 6 hrly", 1200),
+    ("gabapentin 300 mg q6hrly", 1200),
+    ("morphine 10 mg 4-6hrly prn", 60),
+    ("gabapentin 300 mg bds", 600),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SCHEDULES)
+def test_schedules_as_written(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == expected

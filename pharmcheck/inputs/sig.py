@@ -70,7 +70,7 @@ _NUMBER_WORDS = {
 }
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
 _SPELLED_HOURS = re.compile(
-    r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE
+    r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=[\s-]?(?:h(?:rs?|ours?)|h(?:ou)?rly)\b)", re.IGNORECASE
 )
 # Distinct times of day add up: "mane and nocte" is twice a day
 _TIME_OF_DAY = ("mane", "midday", "evening", "nocte", "with meals")
@@ -84,7 +84,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         (r"\b(?:fid|qqid)\b", "5 times a day", 5),
         (rf"\b(?:qds|qid|four times{_TIMES}|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
         (rf"\b(?:tds|tid|(?:three times|thrice){_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
-        (rf"\b(?:bd|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
+        (rf"\b(?:bd|bds|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
         (
             r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b",
             "every other day",
@@ -145,13 +145,14 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
 ]
 # "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
 _EVERY_N_HOURS = re.compile(
-    r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
-    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)",
+    r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?|(?:ou)?rly)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
+    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*-?\s*h(?:ou)?rly\b)",
     re.IGNORECASE,
 )
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
 _HOUR_RANGE = re.compile(
-    r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
+    r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?"
+    r"|(\d+)\s*(?:-|to)\s*(\d+)\s*-?\s*h(?:ou)?rly)\b",
     re.IGNORECASE,
 )
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid,
@@ -169,6 +170,12 @@ _LOW_BOUND = re.compile(
     r"\b(?:\d+|" + "|".join(_NUMBER_WORDS) + r") ?(?:-|to|or) ?$", re.IGNORECASE
 )
 _COUNTED = re.compile(r"\d|(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+# "1-0-1", "2-0-2", "1-1-1-1": the doses given at each time of day (morning, midday, evening,
+# night), as written in much of Europe; a count of at most 4 each, so clock hours are not read
+_DAILY_COUNTS = re.compile(
+    r"(?<![\w.\-/])([0-4](?:\.\d+)?)-([0-4](?:\.\d+)?)-([0-4](?:\.\d+)?)(?:-([0-4](?:\.\d+)?))?"
+    r"(?![\w.\-/])"
+)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
@@ -367,6 +374,11 @@ def _times_read(m: re.Match[str]) -> tuple[str, float] | None:
     return (f"{count} times a day", float(count)) if count > 0 else None
 
 
+def _counts_read(m: re.Match[str]) -> tuple[str, float] | None:
+    count = sum(float(g) for g in m.groups() if g)
+    return (m[0], count) if count > 0 else None
+
+
 def _fixed(
     label: str, per_day: float | None
 ) -> Callable[[re.Match[str]], tuple[str, float | None]]:
@@ -377,6 +389,7 @@ def _fixed(
 _FREQUENCY_READERS: list[
     tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, float | None] | None]]
 ] = [
+    (_DAILY_COUNTS, _counts_read),
     (_HOUR_RANGE, _hour_range_read),
     (_EVERY_N_HOURS, _every_read),
     (_TIMES_A_DAY, _times_read),
