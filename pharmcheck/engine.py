@@ -40,6 +40,7 @@ from pharmcheck.inputs.sig import (
     parse_dose,
     parse_frequency,
     parse_sig,
+    stated_maximum,
     weighed,
     word_breaks,
 )
@@ -468,9 +469,14 @@ class Checker:
         if combination:
             total, total_note = None, "combination product: dose per ingredient not known"
         elif med.dose or med.frequency:
-            total, total_note = weighed(
-                *daily_dose(dose, frequency, sig.prn_max, sig.prn_max_doses), weight_kg
+            # a maximum written in the frequency field ("q4h prn max 100 mg/day") caps it too
+            cap, cap_doses, unread = stated_maximum(med.frequency or "")
+            cap, cap_doses = (
+                (cap, cap_doses) if cap or cap_doses else (sig.prn_max, sig.prn_max_doses)
             )
+            total, total_note = weighed(*daily_dose(dose, frequency, cap, cap_doses), weight_kg)
+            if unread:
+                total, total_note = None, unread
         else:
             total, total_note = weighed(sig.daily, sig.daily_note, weight_kg)
         dose = _per_administration(dose, weight_kg)

@@ -419,3 +419,24 @@ SCHEDULES: list[tuple[str, float | None]] = [
 @pytest.mark.parametrize(("text", "expected"), SCHEDULES)
 def test_schedules_as_written(text: str, expected: float | None) -> None:
     assert daily_mg(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("frequency", "daily"),
+    [
+        # a maximum written in the frequency field was ignored: the schedule, 300 mg, was read
+        ("q4h prn max 100 mg/day", 100),
+        ("every 4 hours as needed, not to exceed 2 doses a day", 100),
+        ("q4h prn max 4/day", None),  # no unit: not read, so no daily dose to trust
+        ("q4h prn", 300),
+    ],
+)
+def test_a_maximum_in_the_frequency_field_is_read(checker, frequency: str, daily) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.domain import Medication
+
+    report = checker.check([Medication("tramadol", dose="50 mg", frequency=frequency)])
+    (medication,) = report.medications
+    read = medication.daily_dose
+    assert (None if read is None else round(read.value, 4)) == daily
+    if read is None:
+        assert "no unit" in (medication.daily_dose_note or "")

@@ -720,6 +720,18 @@ def parse_sig(text: str) -> Sig:
     )
 
 
+def stated_maximum(text: str) -> tuple[Quantity | None, float | None, str | None]:
+    """A daily maximum stated in ``text`` ("max 400 mg/day", "not to exceed 5 doses a day"): the
+    amount or the number of doses, or why it cannot be read; all None when none is stated."""
+    match = _PRN_MAX.search(_clean(text))
+    if match is None:
+        return None, None, None
+    if _unitless(match):
+        return None, None, _UNREAD_MAXIMUM.format(match[0].strip())
+    amount, doses = _prn_max(match, None)
+    return amount, doses, None
+
+
 def _unitless(match: re.Match[str]) -> bool:
     """ "max 4/day": 4 doses or 4 mg? A maximum with no unit is not read."""
     return not (match["unit"] or match["form"] or match["per"])
