@@ -440,3 +440,34 @@ def test_a_maximum_in_the_frequency_field_is_read(checker, frequency: str, daily
     assert (None if read is None else round(read.value, 4)) == daily
     if read is None:
         assert "no unit" in (medication.daily_dose_note or "")
+
+
+@pytest.mark.parametrize(
+    ("dose", "frequency", "daily"),
+    [
+        # a daily amount in the dose field was read as a single dose: 400 mg/day qds gave 1600
+        ("400 mg/day", "qds", 400),
+        ("400 mg/day", None, 400),
+        ("0.4 g per day", None, 400),
+        # a count of a strength in the dose field stopped the whole check (InputError)
+        ("2 x 50 mg", "qds", 400),
+        ("50mg x2", "qds", 400),
+        ("100 mg", "qds", 400),
+    ],
+)
+def test_the_dose_field_as_written(checker, dose: str, frequency: str | None, daily: float) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.domain import Medication
+
+    report = checker.check([Medication("tramadol", dose=dose, frequency=frequency)])
+    (medication,) = report.medications
+    assert medication.daily_dose is not None
+    assert round(medication.daily_dose.value, 4) == daily
+
+
+def test_a_history_daily_dose_per_day_is_the_same_daily_dose() -> None:
+    from pharmcheck.domain import Quantity
+    from pharmcheck.inputs.document import medication_from_data
+
+    history = [{"date": "2026-01-01", "daily_dose": "400 mg/day"}]
+    med = medication_from_data({"name": "tramadol", "history": history}, 1)
+    assert med.history[0].daily_dose == Quantity(400, "mg")

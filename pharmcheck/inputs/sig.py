@@ -480,6 +480,13 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     """
     cleaned = _clean(text)
     atoms = _amounts(cleaned)
+    times = [a for a in atoms if a.kind == "count" and "x" in a.text.lower()]
+    masses = [a for a in atoms if a.kind == "mass"]
+    if len(atoms) == 2 and len(times) == 1 and len(masses) == 1:
+        # "2 x 50 mg", "50mg x2": the count of a strength, not a dose left unread
+        left = cleaned[: atoms[0].start] + cleaned[atoms[0].end : atoms[1].start]
+        if not (left + cleaned[atoms[1].end :]).strip():
+            return Quantity(times[0].value * masses[0].value, masses[0].unit), False
     if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
         return None, False
     atom = atoms[0]
@@ -489,6 +496,8 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
     if atom.kind in ("per_kg", "per_kg_day"):
         return Quantity(atom.value, _per_kg_unit(atom)), False
+    if atom.kind == "per_day":  # "400 mg/day": a daily amount, never one dose of it
+        return Quantity(atom.value, f"{atom.unit}/day"), False
     if atom.kind == "volume":
         conc = CONCENTRATION.search(concentration or rest or "")
         each_ml = per_ml(conc) if conc else None
