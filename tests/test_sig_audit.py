@@ -471,3 +471,20 @@ def test_a_history_daily_dose_per_day_is_the_same_daily_dose() -> None:
     history = [{"date": "2026-01-01", "daily_dose": "400 mg/day"}]
     med = medication_from_data({"name": "tramadol", "history": history}, 1)
     assert med.history[0].daily_dose == Quantity(400, "mg")
+
+
+SPELLED: list[tuple[str, float | None]] = [
+    # a count in words with no form after it once dropped: "two to be taken" read as one
+    ("paracetamol 500mg tablets: two to be taken four times daily", 4000),
+    ("paracetamol 500 mg take two four times a day", 4000),
+    ("gabapentin 300 mg capsules, three at night", 900),
+    # and never a dose in mg on its own, nor a duration
+    ("sertraline take one daily", UNKNOWN),
+    ("gabapentin 300 mg tds for two weeks", 900),
+    ("gabapentin 300 mg one dose", 300),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SPELLED)
+def test_a_count_in_words_on_its_own(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == expected

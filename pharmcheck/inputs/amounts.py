@@ -123,6 +123,16 @@ _FORM_COUNT = re.compile(
 )
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
 _TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{NUMBER}){_END}", re.IGNORECASE)
+# "two to be taken", "three at night": a count in words with no form after it (after the
+# frequencies are blanked out; not "two weeks", "one dose", "one-off")
+_WORD_COUNT = re.compile(
+    _START
+    + r"(?P<count>"
+    + "|".join(w for w in COUNT_WORDS if w not in ("half", "½"))
+    + r")(?![\w\-/])(?!\s*(?:times\b|x\b|hourly\b|hours?\b|hrs?\b|doses?\b|days?\b|nights?\b"
+    r"|weeks?\b|wks?\b|months?\b|years?\b|mins?\b|minutes?\b|and a half\b))",
+    re.IGNORECASE,
+)
 # "500 mg 2x qds": a count of the dose before it, written before the "x"
 _TIMES_BEFORE = re.compile(
     _START + rf"(?P<count>{NUMBER}) ?x(?![\w/])(?! ?{NUMBER})", re.IGNORECASE
@@ -277,6 +287,8 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _TIMES_BEFORE.finditer(text):
         add(m.start(), m.end(), "count", number(m["count"]))
+    for m in _WORD_COUNT.finditer(text):
+        add(m.start(), m.end(), "count", COUNT_WORDS[m["count"].lower()])
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])
         word = _WORD_AFTER.match(text[m.end() :])
