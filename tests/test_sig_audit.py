@@ -31,6 +31,9 @@ FREQUENCIES: list[tuple[str, float | None]] = [
     ("tramadol 50 mg 2-3 times daily", 150),
     ("tramadol 50 mg two or three times a day", 150),
     ("tramadol 50 mg 2 tablets 3 or 4 times a day", 400),
+    # a count before a spaced dash is no lower bound of the frequency after it
+    ("tramadol 50 mg - tabs ii - three times a day", 300),
+    ("tramadol 50 mg, 2 tabs - 3 times a day", 300),
 ]
 
 

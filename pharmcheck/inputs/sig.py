@@ -167,7 +167,7 @@ _TIMES_A_DAY = re.compile(
 _WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.IGNORECASE)
 # "3 or 4 times a day", "two to three times daily": the lower bound of a frequency range
 _LOW_BOUND = re.compile(
-    r"\b(?:\d+|" + "|".join(_NUMBER_WORDS) + r") ?(?:-|to|or) ?$", re.IGNORECASE
+    r"\b(?:\d+|" + "|".join(_NUMBER_WORDS) + r")(?:-| ?(?:to|or) )$", re.IGNORECASE
 )
 _COUNTED = re.compile(r"\d|(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
 # "1-0-1", "2-0-2", "1-1-1-1": the doses given at each time of day (morning, midday, evening,
