@@ -491,3 +491,16 @@ SPELLED: list[tuple[str, float | None]] = [
 @pytest.mark.parametrize(("text", "expected"), SPELLED)
 def test_a_count_in_words_on_its_own(text: str, expected: float | None) -> None:
     assert daily_mg(text) == expected
+
+
+@given(
+    st.sampled_from(["mcg", "mcgs", "micrograms", "microgram", "microgrammes", "ug", "µg"]),
+    st.sampled_from(["/h", "/hr", "/hrs", "/hour", " per hour", " / h", "/ hr", " per hr"]),
+    st.sampled_from(["", " patch", " patch every 72 hours", " transdermal patch q72h"]),
+)
+def test_a_patch_rate_is_read_however_it_is_written(unit: str, per: str, tail: str) -> None:
+    # "fentanyl 25 mcg per hour patch every 72 hours" was read as 0.025 mg every 72 hours:
+    # 0.008 mg a day
+    sig = parse_sig(f"fentanyl 25 {unit}{per}{tail}")
+    assert sig.daily is not None
+    assert (sig.daily.value, sig.daily.unit) == (25, "mcg/h")

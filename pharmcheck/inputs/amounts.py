@@ -55,8 +55,11 @@ UNIT_ALIASES = {
 MASS_UNIT = (
     r"(?:milligram(?:me)?s?|microgram(?:me)?s?|gram(?:me)?s?|gm|mgs?|mcgs?|ugs?|g|units?|iu)"
 )
+# "mcg/h", "micrograms per hour", "mcg / hr": a patch's rate, however it is spelled and spaced
+_MCG_RATE = r"(?:mcgs?|ugs?|microgram(?:me)?s?) ?(?:/|per) ?h(?:rs?|ours?)?\b"
+_MCG_RATE_KEY = re.compile(_MCG_RATE, re.IGNORECASE)
 UNIT = (
-    r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?"
+    rf"(?:{_MCG_RATE}"
     r"|milligram(?:me)?s?|microgram(?:me)?s?|gram(?:me)?s?|gm|mgs?|mcgs?|ugs?|g|mls?|mmol|units?|iu)"
 )
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by number
@@ -203,7 +206,9 @@ def _count(text: str) -> float | None:
 
 
 def unit_of(text: str | None) -> str | None:
-    return UNIT_ALIASES.get(text.lower()) if text else None
+    if not text:
+        return None
+    return "mcg/h" if _MCG_RATE_KEY.fullmatch(text) else UNIT_ALIASES.get(text.lower())
 
 
 def in_mg(value: float, unit: str | None) -> Quantity:
