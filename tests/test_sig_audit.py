@@ -504,3 +504,11 @@ def test_a_patch_rate_is_read_however_it_is_written(unit: str, per: str, tail: s
     sig = parse_sig(f"fentanyl 25 {unit}{per}{tail}")
     assert sig.daily is not None
     assert (sig.daily.value, sig.daily.unit) == (25, "mcg/h")
+
+
+@pytest.mark.parametrize("dash", ["\u2010", "\u2011", "\u2012", "\u2013", "\u2014", "\u2212"])
+def test_a_dash_as_a_word_processor_writes_it_is_a_hyphen(dash: str) -> None:
+    # "3–4 times a day" (an en dash) once read the 3 as a count of the dose: 600 mg for 200
+    assert daily_mg(f"tramadol 50 mg 3{dash}4 times a day") == 200
+    assert daily_mg(f"morphine 5{dash}10 mg q4{dash}6h") == 60
+    assert daily_mg(f"gabapentin 300 mg 1{dash}0{dash}1") == 600

@@ -316,6 +316,7 @@ _ROMAN_COUNT = re.compile(
 )
 _SPACES = re.compile(r"\s+")
 _TIMES_SIGN = re.compile(r"(?<=\d) ?x ?(?=\.?\d)", re.IGNORECASE)  # "2x50mg": 2 x 50 mg
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
 _MIDDLE_DOT = re.compile(r"(?<=\d)\u00b7(?=\d)")  # a decimal point, as the BNF prints it
 # "50mg-100mg": a range, spaced so that both ends read as amounts
 _UNIT_HYPHEN = re.compile(rf"(?<=\d)( ?{MASS_UNIT})-(?=\.?\d)", re.IGNORECASE)
@@ -327,6 +328,7 @@ def _clean(text: str) -> str:
         text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
         text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
         text = _MIDDLE_DOT.sub(".", text).replace("×", "x")  # "0·5", "2×50 mg"
+        text = text.translate(_DASHES)  # "3–4 times a day", as a word processor writes it
     text = _TIMES_SIGN.sub(" x ", text)
     if "." in text:
         text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
