@@ -512,3 +512,23 @@ def test_a_dash_as_a_word_processor_writes_it_is_a_hyphen(dash: str) -> None:
     assert daily_mg(f"tramadol 50 mg 3{dash}4 times a day") == 200
     assert daily_mg(f"morphine 5{dash}10 mg q4{dash}6h") == 60
     assert daily_mg(f"gabapentin 300 mg 1{dash}0{dash}1") == 600
+
+
+DOSES: list[tuple[str, float | None]] = [
+    # "2 doses" (of an inhaler, of a strength) once blanked out as "in 2 doses": one read
+    ("salbutamol 100 mcg 2 doses qid", 0.8),
+    ("salbutamol 100 micrograms/dose 2 doses four times a day", 0.8),
+    ("gabapentin 300 mg 2 doses tds", 1800),
+    ("salbutamol 2 doses qid", UNKNOWN),  # no strength
+    # a daily amount divided into doses is still that daily amount
+    ("levetiracetam 1000 mg daily in 2 divided doses", 1000),
+    ("levetiracetam 1000 mg daily in 2 doses", 1000),
+    ("levetiracetam 1000 mg/day as 2 doses", 1000),
+    ("paracetamol 1 g q6h prn max 4 doses a day", 4000),
+    ("paracetamol 1 g prn not to exceed 4 doses in 24 hours", 4000),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), DOSES)
+def test_a_number_of_doses(text: str, expected: float | None) -> None:
+    assert daily_mg(text) == expected

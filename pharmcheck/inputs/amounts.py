@@ -93,7 +93,7 @@ CONCENTRATION = re.compile(
 FORM = (
     r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?"
     r"|lozenges?|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?"
-    r"|amp(?:oule)?s?)"
+    r"|amp(?:oule)?s?|doses?)"
 )
 COUNT_WORDS = {
     "one": 1.0,

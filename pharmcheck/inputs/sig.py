@@ -181,7 +181,10 @@ _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 _NOT_DOSES = re.compile(
     r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?"
     r"(?:days?|nights?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
-    r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
+    # "in 2 doses", "in 3 divided doses" (a daily amount divided), not "2 doses qid" (a count)
+    r"|\b(?:(?:in(?:to)?|as|over)\s+)\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?"
+    r"(?:divided\s+|separate\s+)?doses\b"
+    r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided|separate)\s+doses\b"
     r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
     re.IGNORECASE,
 )
@@ -191,7 +194,7 @@ _PRN = re.compile(
 )
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
-    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?"
+    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<per>doses?|times|x)|(?P<form>{FORM}))?"
     # "max 400 mg daily", "max 400mg/d": with no "per" the maximum is no second part of a regimen
     r"\s*(?:(?:/|per|in|a|each)\s*(?:the\s*)?(?:day|d|24 ?h(?:ours?|rs?)?|daily)|daily)\b",
     re.IGNORECASE,
