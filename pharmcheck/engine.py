@@ -474,11 +474,13 @@ class Checker:
             cap, cap_doses = (
                 (cap, cap_doses) if cap or cap_doses else (sig.prn_max, sig.prn_max_doses)
             )
-            total, total_note = weighed(*daily_dose(dose, frequency, cap, cap_doses), weight_kg)
+            total, total_note = weighed(
+                *daily_dose(dose, frequency, cap, cap_doses), weight_kg, cap
+            )
             if unread:
                 total, total_note = None, unread
         else:
-            total, total_note = weighed(sig.daily, sig.daily_note, weight_kg)
+            total, total_note = weighed(sig.daily, sig.daily_note, weight_kg, sig.prn_max)
         dose = _per_administration(dose, weight_kg)
         prn = sig.prn or bool(frequency and frequency.prn)
         out = tuple(

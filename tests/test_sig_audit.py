@@ -532,3 +532,24 @@ DOSES: list[tuple[str, float | None]] = [
 @pytest.mark.parametrize(("text", "expected"), DOSES)
 def test_a_number_of_doses(text: str, expected: float | None) -> None:
     assert daily_mg(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("weight", "daily"),
+    [
+        # a maximum in mg beside a dose per kg was read as the daily dose whatever the weight:
+        # 4000 mg/day for a 20 kg child on 15 mg/kg qds (1200 mg)
+        (20, 1200),
+        (80, 4000),  # 60 mg/kg x 80 kg is 4800: the stated maximum caps it
+        (None, None),
+    ],
+)
+def test_a_maximum_in_mg_caps_a_dose_per_kg_once_weighed(checker, weight, daily) -> None:  # type: ignore[no-untyped-def]
+    from pharmcheck.domain import Patient
+
+    report = checker.check(
+        ["paracetamol 15mg/kg qds max 4 g/day"], patient=Patient(weight_kg=weight)
+    )
+    (medication,) = report.medications
+    read = medication.daily_dose
+    assert (None if read is None else round(read.value, 4)) == daily

@@ -842,6 +842,10 @@ def _capped(
 ) -> tuple[Quantity | None, str | None]:
     """A daily dose with a stated daily maximum: the lower of the two; the maximum alone when the
     schedule does not give a daily dose (it bounds what can be given)."""
+    if total is not None and total.unit == f"{limit.unit}/kg":
+        # "15 mg/kg qds max 4 g/day": the cap applies once the weight is known (see weighed)
+        said = f"stated maximum {limit} a day"
+        return total, f"{note}; {said}" if note else said
     if total is None or total.unit != limit.unit:
         return limit, "counted at its stated maximum"
     if limit.value < total.value:
@@ -861,9 +865,13 @@ def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str |
 
 
 def weighed(
-    daily: Quantity | None, note: str | None, weight_kg: float | None
+    daily: Quantity | None,
+    note: str | None,
+    weight_kg: float | None,
+    cap: Quantity | None = None,
 ) -> tuple[Quantity | None, str | None]:
-    """A daily dose per kg ("mg/kg") for a patient of this weight: mg; unknown without a weight."""
+    """A daily dose per kg ("mg/kg") for a patient of this weight: mg, at most ``cap`` (a
+    stated daily maximum in mg); unknown without a weight."""
     if daily is None or not daily.unit.endswith("/kg"):
         return daily, note
     unit = daily.unit.removesuffix("/kg")
@@ -874,6 +882,8 @@ def weighed(
         )
     said = f"{daily.value:g} {unit}/kg a day x {weight_kg:g} kg"
     total = Quantity(daily.value * weight_kg, unit)
+    if cap is not None and cap.unit == unit and cap.value < total.value:
+        said, total = f"{said}; counted at its stated maximum, {cap}", cap
     return total, f"{note}; {said}" if note else said
 
 
