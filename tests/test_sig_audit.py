@@ -553,3 +553,52 @@ def test_a_maximum_in_mg_caps_a_dose_per_kg_once_weighed(checker, weight, daily)
     (medication,) = report.medications
     read = medication.daily_dose
     assert (None if read is None else round(read.value, 4)) == daily
+
+
+_DOSES = {"50 mg": 50, "50mg": 50, "0.05 g": 50, "50000 mcg": 50, "50 milligrams": 50}
+_COUNTS = {
+    "": 1,
+    "1 tab": 1,
+    "2 tabs": 2,
+    "two tablets": 2,
+    "1-2 tabs": 2,
+    "x2": 2,
+    "2x": 2,
+    "tab ii": 2,
+    "½ tab": 0.5,
+    "1 1/2 tabs": 1.5,
+    "three tablets": 3,
+    "six tabs": 6,
+}
+_FREQUENCIES = {
+    "od": 1,
+    "bd": 2,
+    "twice-daily": 2,
+    "tds": 3,
+    "thrice daily": 3,
+    "3 or 4 times a day": 4,
+    "qds": 4,
+    "6-hourly": 4,
+    "q4-6h": 6,
+    "mane and nocte": 2,
+    "tid and hs": 4,
+    "1-0-1": 2,
+    "every other day": 0.5,
+}
+
+
+@given(
+    st.sampled_from(sorted(_DOSES)),
+    st.sampled_from(sorted(_COUNTS)),
+    st.sampled_from(sorted(_FREQUENCIES)),
+    st.sampled_from(["", " po", " with food", " for 7 days", " regularly"]),
+)
+def test_a_dose_a_count_and_a_frequency_are_read_as_written_or_not_at_all(
+    dose: str, count: str, frequency: str, tail: str
+) -> None:
+    """Correct or unknown, never wrong: the daily dose is the dose x the count x the doses a
+    day, however each is written."""
+    text = f"tramadol {dose} {count} {frequency}{tail}".replace("  ", " ")
+    expected = _DOSES[dose] * _COUNTS[count] * _FREQUENCIES[frequency]
+    read = daily_mg(text)
+    assert read is None or read == round(expected, 4), f"{text!r}: {read} for {expected}"
