@@ -602,3 +602,17 @@ def test_a_dose_a_count_and_a_frequency_are_read_as_written_or_not_at_all(
     expected = _DOSES[dose] * _COUNTS[count] * _FREQUENCIES[frequency]
     read = daily_mg(text)
     assert read is None or read == round(expected, 4), f"{text!r}: {read} for {expected}"
+
+
+@pytest.mark.parametrize(
+    ("text", "name", "daily"),
+    [
+        # an instruction before the dose was taken for the drug's name: "take", not checked
+        ("take 2 tablets of paracetamol 500 mg four times a day", "paracetamol", 4000),
+        ("give 10 mL Oramorph 10 mg/5 mL every 4 hours", "Oramorph", 120),
+        ("10 mL Oramorph 10 mg/5 mL every 4 to 6 hours", "Oramorph", 120),
+    ],
+)
+def test_an_instruction_before_the_dose_is_not_the_name(text: str, name: str, daily: float) -> None:
+    sig = parse_sig(text)
+    assert (sig.name, daily_mg(text)) == (name, daily)

@@ -677,10 +677,13 @@ def parse_sig(text: str) -> Sig:
         atoms, spans = (), tuple(s for s in spans if s[0] >= strength.end())
     elif atoms:
         name, rest = body[: atoms[0].start], body[atoms[0].start :]
-        if not name.strip(" ,;:-("):
-            # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            after = _AMOUNT_TEXT.sub(" ", masked[atoms[0].end :])
-            name = _strip_sig_words(after.strip())
+        if all(_continues(word) for word in name.strip(" ,;:-(").split()):
+            # "10 mL Oramorph 10 mg/5 mL", "take 2 tablets of paracetamol 500 mg": the name
+            # follows the dose (an instruction before it is no name)
+            after = _AMOUNT_TEXT.sub(" ", masked[atoms[0].end :]).split()
+            while after and _continues(after[0]):
+                after.pop(0)
+            name = _strip_sig_words(" ".join(after)) or name
     else:
         name, rest = body, ""
     prn = bool(_PRN.search(cleaned))
