@@ -40,7 +40,9 @@ from pharmcheck.inputs.sig import (
     parse_dose,
     parse_frequency,
     parse_sig,
+    stated_maximum,
     weighed,
+    word_breaks,
 )
 from pharmcheck.inputs.status import VOID, status_meaning, status_note
 from pharmcheck.kb.store import KnowledgeBase, open_kb
@@ -299,6 +301,8 @@ class Checker:
                 )
             return self._by_structure(med, index, found, screen_structures, weight_kg)
         items = _items(med.name)
+        if len(items) == 1:
+            items = self._named_items(med.name) or items
         if len(items) > 1:
             split = self._each_item(med, items, index, screen_structures, weight_kg)
             # Split only when an item is a drug known by name; else the text is read whole, as one
@@ -316,6 +320,18 @@ class Checker:
                 if found.ok:
                     return self._by_structure(med, index, found, screen_structures, weight_kg)
         return result
+
+    def _named_items(self, text: str) -> tuple[tuple[str, str], ...] | None:
+        """The text as two items where a drug known by name follows a dose with no separator
+        ("gabapentin 300 mg tds clonazepam 0.5 mg bd"): read as one, that drug went unchecked
+        and its dose was added to the first. The second item is split again in its turn."""
+        cleaned = item_text(text)
+        for position in word_breaks(cleaned, parse_sig(cleaned).name):
+            rest = cleaned[position:]
+            found = self._resolver.resolve(parse_sig(rest).name)
+            if found.resolved and found.match != "fuzzy":
+                return (("", cleaned[:position].rstrip(" /|")), ("", rest))
+        return None
 
     def _each_item(
         self,
@@ -453,11 +469,18 @@ class Checker:
         if combination:
             total, total_note = None, "combination product: dose per ingredient not known"
         elif med.dose or med.frequency:
-            total, total_note = weighed(
-                *daily_dose(dose, frequency, sig.prn_max, sig.prn_max_doses), weight_kg
+            # a maximum written in the frequency field ("q4h prn max 100 mg/day") caps it too
+            cap, cap_doses, unread = stated_maximum(med.frequency or "")
+            cap, cap_doses = (
+                (cap, cap_doses) if cap or cap_doses else (sig.prn_max, sig.prn_max_doses)
             )
+            total, total_note = weighed(
+                *daily_dose(dose, frequency, cap, cap_doses), weight_kg, cap
+            )
+            if unread:
+                total, total_note = None, unread
         else:
-            total, total_note = weighed(sig.daily, sig.daily_note, weight_kg)
+            total, total_note = weighed(sig.daily, sig.daily_note, weight_kg, sig.prn_max)
         dose = _per_administration(dose, weight_kg)
         prn = sig.prn or bool(frequency and frequency.prn)
         out = tuple(

@@ -17,16 +17,25 @@ from pharmcheck.units import MG_PER_UNIT
 
 UNIT_ALIASES = {
     "mg": "mg",
+    "mgs": "mg",
     "milligram": "mg",
     "milligrams": "mg",
+    "milligramme": "mg",
+    "milligrammes": "mg",
     "g": "g",
     "gm": "g",
     "gram": "g",
     "grams": "g",
+    "gramme": "g",
+    "grammes": "g",
     "mcg": "mcg",
+    "mcgs": "mcg",
     "ug": "mcg",
+    "ugs": "mcg",
     "microgram": "mcg",
     "micrograms": "mcg",
+    "microgramme": "mcg",
+    "microgrammes": "mcg",
     "ml": "mL",
     "mls": "mL",
     "mmol": "mmol",
@@ -42,15 +51,25 @@ UNIT_ALIASES = {
     "microgram/hour": "mcg/h",
     "micrograms/h": "mcg/h",
 }
-MASS_UNIT = r"(?:milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|units?|iu)"
+# "microgrammes", "mgs": British and plural spellings, as written
+MASS_UNIT = (
+    r"(?:milligram(?:me)?s?|microgram(?:me)?s?|gram(?:me)?s?|gm|mgs?|mcgs?|ugs?|g|units?|iu)"
+)
+# "mcg/h", "micrograms per hour", "mcg / hr": a patch's rate, however it is spelled and spaced
+_MCG_RATE = r"(?:mcgs?|ugs?|microgram(?:me)?s?) ?(?:/|per) ?h(?:rs?|ours?)?\b"
+_MCG_RATE_KEY = re.compile(_MCG_RATE, re.IGNORECASE)
 UNIT = (
-    r"(?:mcg/h(?:r|our)?|ug/h(?:r)?|micrograms?/h(?:our)?"
-    r"|milligrams?|micrograms?|grams?|gm|mg|mcg|ug|g|mls?|mmol|units?|iu)"
+    rf"(?:{_MCG_RATE}"
+    r"|milligram(?:me)?s?|microgram(?:me)?s?|gram(?:me)?s?|gm|mgs?|mcgs?|ugs?|g|mls?|mmol|units?|iu)"
 )
 # "1,200" (thousands), "1.5", "1,5" (decimal comma); what follows is checked by number
-NUMBER = r"\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?"
-_START = r"(?<![\w.\-/])(?<!\d,)"  # not inside a word, a strength or a number
-_END = r"(?![\w\-/]|[.,]\d)"
+# ".5": a leading decimal point, as written despite the rule against it; one group, so that
+# "{NUMBER} ?mg" reads the unit after every form of the number, not after the last one only
+NUMBER = r"(?:\d+(?:,\d{3}(?!\d))+(?:\.\d+)?|\d+(?:[.,]\d+)?|\.\d+)"
+# not inside a word, a strength or a number, nor a product's number ("Tylenol #3")
+_START = r"(?<![\w.\-/#])(?<!\d,)"
+# "/" ends an amount only before blanked text ("0.5 mg/bd" with "bd" read): "mg/h" is no "mg"
+_END = r"(?![\w\-]|/ *[\w.]|[.,]\d)"
 
 
 def _range(group: str) -> str:
@@ -74,16 +93,53 @@ CONCENTRATION = re.compile(
 FORM = (
     r"(?:tab(?:let)?s?|cap(?:sule)?s?|puffs?|sprays?|drops?|sachets?|suppositor(?:y|ies)|supps?"
     r"|lozenges?|pastilles?|inhalations?|actuations?|patch(?:es)?|pessar(?:y|ies)|vials?"
-    r"|amp(?:oule)?s?)"
+    r"|amp(?:oule)?s?|doses?)"
 )
-_COUNT_NUMBER = rf"(?:{NUMBER}|one|two|three|four|half|½)"
+COUNT_WORDS = {
+    "one": 1.0,
+    "two": 2.0,
+    "three": 3.0,
+    "four": 4.0,
+    "five": 5.0,
+    "six": 6.0,
+    "seven": 7.0,
+    "eight": 8.0,
+    "nine": 9.0,
+    "ten": 10.0,
+    "eleven": 11.0,
+    "twelve": 12.0,
+    "half": 0.5,
+    "½": 0.5,
+}
+# every count word: one left out ("six tabs") was dropped, and the dose read as one tablet
+_COUNT_NUMBER = rf"(?:{NUMBER}|" + "|".join(COUNT_WORDS) + ")"
 _COUNT = re.compile(
     _START + rf"(?:(?P<low>{_COUNT_NUMBER}) ?(?:-|to|or) ?)?(?P<count>{_COUNT_NUMBER}) ?(?:x ?)?"
     rf"{FORM}\b",
     re.IGNORECASE,
 )
+# "tab 2", "caps 1-2": a count written after its form (not "tab 500 mg", a strength)
+_FORM_COUNT = re.compile(
+    _START + rf"{FORM} ?(?:(?P<low>{NUMBER}) ?(?:-|to|or) ?)?(?P<count>{NUMBER}){_END}"
+    rf"(?! ?(?:{UNIT}|x)\b| ?/)",
+    re.IGNORECASE,
+)
 # "50 mg x 2": a count of the dose before it ("x 5 days" is a duration, blanked out before)
 _TIMES_AFTER = re.compile(rf"(?<![\w.])x ?(?P<count>{NUMBER}){_END}", re.IGNORECASE)
+# "two to be taken", "three at night": a count in words with no form after it (after the
+# frequencies are blanked out; not "two weeks", "one dose", "one-off")
+_WORD_COUNT = re.compile(
+    _START
+    + r"(?P<count>"
+    + "|".join(w for w in COUNT_WORDS if w not in ("half", "½"))
+    + r")(?![\w\-/])(?!\s*(?:times\b|x\b|hourly\b|hours?\b|hrs?\b|doses?\b|days?\b|nights?\b"
+    r"|weeks?\b|wks?\b|months?\b|years?\b|mins?\b|minutes?\b|and a half\b))",
+    re.IGNORECASE,
+)
+# "500 mg 2x qds": a count of the dose before it, written before the "x"
+_TIMES_BEFORE = re.compile(
+    _START + rf"(?P<count>{NUMBER}) ?x(?![\w/])(?! ?{NUMBER})", re.IGNORECASE
+)
 _TIMES_STRENGTH = re.compile(
     _START + rf"(?P<count>{NUMBER}) ?x ?(?={NUMBER} ?{MASS_UNIT}\b)", re.IGNORECASE
 )
@@ -93,6 +149,15 @@ _AMOUNT = re.compile(
     _START + _range("low") + rf"(?P<num>{NUMBER}) ?(?P<unit>{UNIT})?{_PER_UNIT}" + _END,
     re.IGNORECASE,
 )
+# "2 mg/h", "1000 units/hr": an hourly rate, given around the clock (mcg/h, a patch's, is read
+# as it is written, by UNIT)
+PER_HOUR = re.compile(
+    _START + _range("hour_low") + rf"(?P<hour>{NUMBER}) ?"
+    r"(?P<hour_unit>milligrams?|grams?|gm|mg|g|units?|iu)(?: ?/ ?| per )(?:h|hrs?|hours?)\b",
+    re.IGNORECASE,
+)
+# "2 mg/kg/h", "0.1 mcg/kg/min": a rate per kg, which pharmcheck does not read
+_RATE_AFTER = re.compile(r" ?(?:/|per) ?(?:h|hrs?|hours?|min|mins|minutes?)\b", re.IGNORECASE)
 # "1000 mg/day", "3 g per day": a daily amount
 PER_DAY = re.compile(
     _START + _range("day_low") + rf"(?P<day>{NUMBER}) ?(?P<day_unit>{MASS_UNIT}){_PER_DAY_UNIT}",
@@ -104,12 +169,11 @@ _COUNT_OF_STRENGTH = re.compile(
     rf"(?={NUMBER} ?{MASS_UNIT} ?{FORM}\b)",
     re.IGNORECASE,
 )
-COUNT_WORDS = {"one": 1.0, "two": 2.0, "three": 3.0, "four": 4.0, "half": 0.5, "½": 0.5}
 _THOUSANDS = re.compile(r"[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?")
 _POINT_THOUSANDS = re.compile(r"[1-9]\d*\.\d{3}")
 _DECIMAL_COMMA = re.compile(r"\d+,\d{1,2}|0,\d+")
 _WORD_AFTER = re.compile(r"\s*([a-z]+)", re.IGNORECASE)
-_NUMBERS_RUN_TOGETHER = re.compile(r"(?<![\w.\-/])\d+(?:[ ,.]\d+)*(?![\w\-/])")
+_NUMBERS_RUN_TOGETHER = re.compile(r"(?<![\w.\-/#])\d+(?:[ ,.]\d+)*(?![\w\-/])")
 _AT_MOST_A_SPACE = re.compile(r" ?")
 
 
@@ -142,7 +206,9 @@ def _count(text: str) -> float | None:
 
 
 def unit_of(text: str | None) -> str | None:
-    return UNIT_ALIASES.get(text.lower()) if text else None
+    if not text:
+        return None
+    return "mcg/h" if _MCG_RATE_KEY.fullmatch(text) else UNIT_ALIASES.get(text.lower())
 
 
 def in_mg(value: float, unit: str | None) -> Quantity:
@@ -196,23 +262,45 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
         value = number(m["kg"])
         value = None if value is None else in_mg(value, m["kg_unit"]).value
         kind = "per_kg_day" if m["kg_day"] else "per_kg"
-        add(m.start(), m.end(), kind, value, unit, bool(m["kg_low"]))
+        rate = _RATE_AFTER.match(text, m.end())
+        if rate:
+            add(m.start(), rate.end(), kind, None)
+        else:
+            add(m.start(), m.end(), kind, value, unit, bool(m["kg_low"]))
     for m in PER_DAY.finditer(text):
         add_mass(m, "per_day", number(m["day"]), m["day_unit"], bool(m["day_low"]))
+    for m in PER_HOUR.finditer(text):
+        hourly = number(m["hour"])
+        add_mass(
+            m,
+            "per_hour",
+            None if hourly is None else hourly * 24,
+            m["hour_unit"],
+            bool(m["hour_low"]),
+        )
     for m in CONCENTRATION.finditer(text):
         add(m.start(), m.end(), "concentration", per_ml(m), "mg/mL")
     for m in _COUNT_OF_STRENGTH.finditer(text):
         add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
     for m in _COUNT.finditer(text):
         add(m.start(), m.end(), "count", _count(m["count"]), ranged=bool(m["low"]))
+    for m in _FORM_COUNT.finditer(text):
+        add(m.start(), m.end(), "count", number(m["count"]), ranged=bool(m["low"]))
     for m in _TIMES_STRENGTH.finditer(text):
         add(m.start(), m.end(), "count", number(m["count"]))
     for m in _TIMES_AFTER.finditer(text):
         add(m.start(), m.end(), "count", number(m["count"]))
+    for m in _TIMES_BEFORE.finditer(text):
+        add(m.start(), m.end(), "count", number(m["count"]))
+    for m in _WORD_COUNT.finditer(text):
+        add(m.start(), m.end(), "count", COUNT_WORDS[m["count"].lower()])
     for m in _AMOUNT.finditer(text):
         value = number(m["num"])
         word = _WORD_AFTER.match(text[m.end() :])
-        if m["unit"] is None and word and not is_sig_word(word[1]):
+        unread_unit = word is not None and (unit_of(word[1]) is not None or word[1].lower() == "ng")
+        if m["unit"] is None and word and (unread_unit or not is_sig_word(word[1])):
+            # "25 mcg/72h", "10 mg/m2": a unit not read with what follows it, never an assumed mg;
+            # "500 ng": nanograms, or via a nasogastric tube?
             # "1 tspful", "2 scoops": a unit pharmcheck does not read
             add(m.start(), m.end() + word.end(), "ambiguous", None)
         elif m["unit"] is None:

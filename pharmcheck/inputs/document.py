@@ -14,7 +14,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from pharmcheck.domain import DoseChange, Medication, Patient
+from pharmcheck.domain import DoseChange, Medication, Patient, Quantity
 from pharmcheck.errors import InputError
 from pharmcheck.fhir.bundle import is_bundle
 from pharmcheck.inputs.patient import MAX_TEXT_CHARS, patient_from_fields
@@ -265,6 +265,8 @@ def _dose_change(item: Any, number: int, name: str) -> DoseChange:
             f"medication {number} ({name}): each history entry needs 'date' and 'daily_dose'"
         )
     dose, _ = parse_dose(str(item["daily_dose"]))
+    if dose is not None and dose.unit in ("mg/day", "units/day", "mmol/day"):
+        dose = Quantity(dose.value, dose.unit.removesuffix("/day"))  # a daily dose, as asked
     if dose is None:
         raise InputError(
             f"medication {number} ({name}): cannot read history dose {item['daily_dose']!r}"

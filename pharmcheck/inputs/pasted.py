@@ -188,10 +188,11 @@ def read_pasted(text: str) -> tuple[PastedLine, ...]:
             continue
         previous = _last_medication(lines)
         if (
-            _CONTINUATION.match(cleaned)
+            # "Take 1 tablet ...", or a sig that names no drug ("nocte", "1 tab bd")
+            (_CONTINUATION.match(cleaned) or not parse_sig(cleaned).name)
             and previous is not None
             and previous.medication is not None
-            and parse_sig(previous.medication.name).frequency is None
+            and _unscheduled(previous.medication.name)
         ):
             joined = _joined(previous, cleaned)
             if joined is not None:
@@ -206,6 +207,12 @@ def read_pasted(text: str) -> tuple[PastedLine, ...]:
     if sum(line.kind == MEDICATION for line in lines) > MAX_MEDICATIONS:
         return tuple(_over_limit(lines))
     return tuple(lines)
+
+
+def _unscheduled(text: str) -> bool:
+    """Whether a medication line gives no schedule: no frequency, or "prn" alone."""
+    frequency = parse_sig(text).frequency
+    return frequency is None or (frequency.label == "prn" and frequency.per_day is None)
 
 
 def clean_line(line: str) -> str:

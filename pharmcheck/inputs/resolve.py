@@ -17,12 +17,17 @@ from importlib.util import find_spec
 from pharmcheck.kb.store import KnowledgeBase, NameHit
 from pharmcheck.names import loose_key, lower_key
 
+_NUMBERED = (
+    "no product of that name and number ({}) in the knowledge base: its ingredients are not known"
+)
 FUZZY_ACCEPT = 90.0
 FUZZY_SUGGEST = 70.0
 _FUZZY_MIN_LENGTH = 4
 _CANDIDATES = 8
 _CACHE_LIMIT = 500_000  # distinct texts remembered, as the KB's memo bounds its own
 _PREFETCH_ROWS = 128  # per cdist call: a 22 MB score matrix, under 32 MB so malloc reuses it
+# "Tylenol #3": a product's number, which names its strength of codeine, not another product
+_PRODUCT_NUMBER = re.compile(r"\s*#\s*\d+$")
 _COMBINATION_SEPARATORS = re.compile(r"\s*(?:/|\+|&|,|\band\b|\bwith\b)\s*", re.IGNORECASE)
 
 
@@ -121,6 +126,14 @@ class Resolver:
         hits = self._names(loose, loose=True) if loose else []
         if hits:
             return self._from_hits(hits, exact=False)
+        numbered = _PRODUCT_NUMBER.search(key)
+        if numbered is not None:
+            # "Tylenol with codeine #3" is the combination; "Tylenol #3" is not plain Tylenol
+            found = self.resolve(key[: numbered.start()])
+            if found.match == "combination":
+                return found
+            names = tuple(d for _, d in found.drugs) or found.suggestions
+            return Resolution((), "none", 0.0, names, _NUMBERED.format(numbered[0].strip()))
         parts = [p for p in _COMBINATION_SEPARATORS.split(key) if p]
         if len(parts) > 1:
             resolved = [self.resolve(part) for part in parts]

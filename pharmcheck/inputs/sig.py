@@ -30,10 +30,12 @@ from pharmcheck.inputs.amounts import (
     CONCENTRATION,
     COUNT_WORDS,
     FORM,
+    MASS_UNIT,
     NUMBER,
     PER_DAY,
     PER_KG,
     UNIT,
+    UNIT_ALIASES,
     Atom,
     in_mg,
     number,
@@ -68,18 +70,21 @@ _NUMBER_WORDS = {
 }
 # "every eight hours", "four hourly": the interval spelled out, read as its digits
 _SPELLED_HOURS = re.compile(
-    r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=\s?(?:h(?:rs?|ours?)|hourly)\b)", re.IGNORECASE
+    r"\b(" + "|".join(_NUMBER_WORDS) + r")(?=[\s-]?(?:h(?:rs?|ours?)|h(?:ou)?rly)\b)", re.IGNORECASE
 )
 # Distinct times of day add up: "mane and nocte" is twice a day
-_TIME_OF_DAY = ("mane", "midday", "evening", "nocte")
+_TIME_OF_DAY = ("mane", "midday", "evening", "nocte", "with meals")
+_MEALS = "with meals"  # three times a day, unless a schedule says how many ("bd with meals")
+# "tid and hs", "bd + nocte": a time of day joined to a schedule is a dose more, not one of its
+_JOINED = re.compile(r"\s*(?:and|\+|&|plus)\s*", re.IGNORECASE)
 _TIMES = r" (?:a |per |each )?da(?:y|ily)"
 _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
     (re.compile(p, re.IGNORECASE), label, per_day)
     for p, label, per_day in [
         (r"\b(?:fid|qqid)\b", "5 times a day", 5),
         (rf"\b(?:qds|qid|four times{_TIMES}|4 ?x ?(?:/|a |per )?day)\b", "qid", 4),
-        (rf"\b(?:tds|tid|three times{_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
-        (rf"\b(?:bd|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
+        (rf"\b(?:tds|tid|(?:three times|thrice){_TIMES}|3 ?x ?(?:/|a |per )?day)\b", "tid", 3),
+        (rf"\b(?:bd|bds|bid|(?:twice|two times){_TIMES}|2 ?x ?(?:/|a |per )?day)\b", "bid", 2),
         (
             r"\b(?:every other day|alternate days|on alternate days|qod|eod)\b",
             "every other day",
@@ -87,12 +92,18 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         ),
         # before "weekly": "three times weekly" once read as weekly, a third of the dose
         (
-            r"\b(?:three times (?:a |per )?week(?:ly)?|3 ?x ?(?:/|a |per )?week|tiw)\b",
+            (
+                r"\b(?:(?:three times|3 times|thrice) (?:a |per )?week(?:ly)?"
+                r"|3 ?x ?(?:/|a |per )?week|tiw)\b"
+            ),
             "three times weekly",
             3 / 7,
         ),
         (
-            r"\b(?:twice (?:a |per )?week(?:ly)?|2 ?x ?(?:/|a |per )?week|biw)\b",
+            (
+                r"\b(?:(?:twice|two times|2 times) (?:a |per )?week(?:ly)?"
+                r"|2 ?x ?(?:/|a |per )?week|biw)\b"
+            ),
             "twice weekly",
             2 / 7,
         ),
@@ -100,7 +111,7 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
         (r"\b(?:once daily|once a day|daily|od|qd|every day|each day|a day|per day)\b", "daily", 1),
         (
             (
-                r"\b(?:nocte|qhs|hs|at night|at bedtime|bedtime|every night|each night"
+                r"\b(?:nocte|qhs|hs|at night|night|at bedtime|bedtime|every night|each night"
                 # "on" (omni nocte) only where no English "on ..." can follow it
                 r"|on(?=\s*(?:$|[,;.)+&]|and\b|prn\b|p\.r\.n"
                 r"|(?:as|when|if) (?:required|needed))))\b"
@@ -108,20 +119,40 @@ _FREQUENCY_WORDS: list[tuple[re.Pattern[str], str, float]] = [
             "nocte",
             1,
         ),
-        (r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?)\b", "mane", 1),
-        (r"\b(?:midday|noon|lunchtime|at lunch)\b", "midday", 1),
-        (r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime)\b", "evening", 1),
+        (
+            r"\b(?:mane|om|qam|every morning|each morning|in the morning|mornings?|breakfast)\b",
+            "mane",
+            1,
+        ),
+        (r"\b(?:midday|noon|lunchtime|at lunch|lunch)\b", "midday", 1),
+        (
+            (
+                r"\b(?:qpm|every evening|each evening|in the evening|evenings?|teatime|dinner"
+                r"|supper)\b"
+            ),
+            "evening",
+            1,
+        ),
+        (
+            (
+                r"\b(?:(?:ac|pc)(?!\s*(?:breakfast|lunch|dinner|supper|tea|evening))"
+                r"|(?:with|before|after) (?:(?:each |every |all )?meals|each meal))\b"
+            ),
+            _MEALS,
+            3,
+        ),
     ]
 ]
 # "q4h", "q 12 h", "q12", "every 8 hours", "4 hourly" (not "q2 days", "q72 min")
 _EVERY_N_HOURS = re.compile(
-    r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
-    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*hourly\b)",
+    r"\b(?:q\s*(\d+)\s*(?:h(?:rs?|ours?|(?:ou)?rly)?\b|(?![\w.]|\s*(?:d|days?|w|wks?|weeks?|min|mins|minutes?|months?)\b))"
+    r"|every\s*(\d+)\s*h(?:rs?|ours?)?\b|(\d+)\s*-?\s*h(?:ou)?rly\b)",
     re.IGNORECASE,
 )
 # "every 4-6 hours", "q4-6h", "4 to 6 hourly": an interval range, never a dose range
 _HOUR_RANGE = re.compile(
-    r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?|(\d+)\s*(?:-|to)\s*(\d+)\s*hourly)\b",
+    r"\b(?:(?:every|q)\s*(\d+)\s*(?:-|to)\s*(\d+)\s*h(?:rs?|ours?)?"
+    r"|(\d+)\s*(?:-|to)\s*(\d+)\s*-?\s*h(?:ou)?rly)\b",
     re.IGNORECASE,
 )
 # "5 times daily", "five times a day" (one to four spelled out have their own words: daily, bid,
@@ -132,12 +163,28 @@ _TIMES_A_DAY = re.compile(
     + r") ?(?:times|x) ?(?:(?:a |per |/ ?)?day|daily|(?:in|a|per|every) ?24 ?h(?:ours?|rs?)?)\b",
     re.IGNORECASE,
 )
+# "twice-daily", "three-times-a-day": a hyphen between words read as the space it stands for
+_WORD_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])", re.IGNORECASE)
+# "3 or 4 times a day", "two to three times daily": the lower bound of a frequency range
+_LOW_BOUND = re.compile(
+    r"\b(?:\d+|" + "|".join(_NUMBER_WORDS) + r")(?:-| ?(?:to|or) )$", re.IGNORECASE
+)
+_COUNTED = re.compile(r"\d|(?:" + "|".join(_NUMBER_WORDS) + r")\b", re.IGNORECASE)
+# "1-0-1", "2-0-2", "1-1-1-1": the doses given at each time of day (morning, midday, evening,
+# night), as written in much of Europe; a count of at most 4 each, so clock hours are not read
+_DAILY_COUNTS = re.compile(
+    r"(?<![\w.\-/])([0-4](?:\.\d+)?)-([0-4](?:\.\d+)?)-([0-4](?:\.\d+)?)(?:-([0-4](?:\.\d+)?))?"
+    r"(?![\w.\-/])"
+)
 _ONCE = re.compile(r"\b(?:stat|once|single dose|one dose)\b", re.IGNORECASE)
 # Numbers that are not doses: durations, days of a course, clock times
 _NOT_DOSES = re.compile(
     r"\b(?:(?:for|x|over)\s*)?\d+\s*(?:(?:-|to)\s*\d+\s*)?"
-    r"(?:days?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
-    r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided\s+|separate\s+)?doses\b"
+    r"(?:days?|nights?|weeks?|wks?|months?|years?|mins?|minutes?)\b"
+    # "in 2 doses", "in 3 divided doses" (a daily amount divided), not "2 doses qid" (a count)
+    r"|\b(?:(?:in(?:to)?|as|over)\s+)\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?"
+    r"(?:divided\s+|separate\s+)?doses\b"
+    r"|\b\d+(?:\s*(?:-|to|or)\s*\d+)?\s*(?:equal(?:ly)?\s+)?(?:divided|separate)\s+doses\b"
     r"|\b(?:day|week|wk|month)\s*\d+\b|\b\d{1,2}(?:[:.]\d{2})?\s*(?:am|pm)\b|\b\d{1,2}:\d{2}\b",
     re.IGNORECASE,
 )
@@ -147,11 +194,12 @@ _PRN = re.compile(
 )
 _PRN_MAX = re.compile(
     rf"\b(?:max(?:imum)?|not to exceed|(?:no )?more than)\.?\s*(?:of\s*)?(?P<num>{NUMBER})\s*"
-    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<form>{FORM})|(?P<per>doses?|times|x))?"
-    r"\s*(?:/|per|in|a|each)\s*(?:the\s*)?"
-    r"(?:day|24 ?h(?:ours?|rs?)?|daily)\b",
+    rf"(?:(?P<unit>{UNIT})(?P<kg>\s*/\s*kg)?|(?P<per>doses?|times|x)|(?P<form>{FORM}))?"
+    # "max 400 mg daily", "max 400mg/d": with no "per" the maximum is no second part of a regimen
+    r"\s*(?:(?:/|per|in|a|each)\s*(?:the\s*)?(?:day|d|24 ?h(?:ours?|rs?)?|daily)|daily)\b",
     re.IGNORECASE,
 )
+_UNREAD_MAXIMUM = "the stated maximum {!r} has no unit (doses or mg?): daily dose unknown"
 _ROUTES = {
     "po": "oral",
     "oral": "oral",
@@ -253,18 +301,67 @@ class _Part:
 
 
 _FRACTIONS = {"½": ".5", "¼": ".25", "¾": ".75"}
-_FRACTION = re.compile(r"(\d?)([½¼¾])")
+_FRACTION = re.compile(r"(?:(\d) ?)?([½¼¾])")  # "1½", "1 ½": 1.5
+# "1 1/2", "1/2 tab": a fraction of a tablet or a dose (not "30/500", a strength)
+_SLASH_FRACTION = re.compile(r"(?<![\w./])(?:(\d+) )?([1-3])/([2-4])(?![\w/]|\.\d)")
+# "one and a half tabs": read as 1.5, not as "half"
+_AND_A_HALF = re.compile(
+    r"\b(\d+|" + "|".join(w for w in COUNT_WORDS if w not in ("half", "½")) + r") and a half\b",
+    re.IGNORECASE,
+)
+# "tab ii", "i-ii caps", "500 mg ii": a count of tablets in roman numerals, beside its form or
+# after its strength
+_ROMAN = {"i": "1", "ii": "2", "iii": "3"}
+_ROMAN_COUNT = re.compile(
+    rf"(?:(?P<form>\b{FORM}|(?:\b|(?<=\d)){MASS_UNIT}) (?P<after>i{{1,3}}(?:-i{{1,3}})?)\b)"
+    rf"|(?:\b(?P<before>i{{1,3}}(?:-i{{1,3}})?) (?={FORM}\b))",
+    re.IGNORECASE,
+)
 _SPACES = re.compile(r"\s+")
+_TIMES_SIGN = re.compile(r"(?<=\d) ?x ?(?=\.?\d)", re.IGNORECASE)  # "2x50mg": 2 x 50 mg
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212", "-"))
+_MIDDLE_DOT = re.compile(r"(?<=\d)\u00b7(?=\d)")  # a decimal point, as the BNF prints it
+# "50mg-100mg": a range, spaced so that both ends read as amounts
+_UNIT_HYPHEN = re.compile(rf"(?<=\d)( ?{MASS_UNIT})-(?=\.?\d)", re.IGNORECASE)
 
 
 def _clean(text: str) -> str:
     if not text.isascii():  # what follows changes only characters outside ASCII
-        text = _FRACTION.sub(lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)  # "1½": 1.5
+        text = _FRACTION.sub(lambda m: (m[1] or "0") + _FRACTIONS[m[2]], text)
         text = unicodedata.normalize("NFKC", text).replace("µ", "u").replace("μ", "u")
         text = text.replace("\u2044", "/")  # "1⁄2", a fraction slash
+        text = _MIDDLE_DOT.sub(".", text).replace("×", "x")  # "0·5", "2×50 mg"
+        text = text.translate(_DASHES)  # "3–4 times a day", as a word processor writes it
+    text = _TIMES_SIGN.sub(" x ", text)
     if "." in text:
         text = _DOTTED.sub(lambda m: m[1].replace(".", ""), text)
+    if "/" in text:
+        text = _SLASH_FRACTION.sub(_fraction, text)
+    if "-" in text:
+        text = _UNIT_HYPHEN.sub(r"\1 - ", text)
+    text = _AND_A_HALF.sub(lambda m: f"{_count_word(m[1]) + 0.5:g}", text)
+    text = _ROMAN_COUNT.sub(_roman, text)
     return _SPACES.sub(" ", text).strip()
+
+
+def _fraction(m: re.Match[str]) -> str:
+    numerator, denominator = int(m[2]), int(m[3])
+    if numerator >= denominator:
+        return m[0]
+    return f"{int(m[1] or 0) + numerator / denominator:g}"
+
+
+def _count_word(word: str) -> float:
+    return COUNT_WORDS.get(word.lower()) or float(word)
+
+
+def _roman(m: re.Match[str]) -> str:
+    def digits(numeral: str) -> str:
+        return "-".join(_ROMAN[part.lower()] for part in numeral.split("-"))
+
+    if m["form"]:
+        return f"{m['form']} {digits(m['after'])}"
+    return f"{digits(m['before'])} "
 
 
 def _hour_range_read(m: re.Match[str]) -> tuple[str, float] | None:
@@ -282,6 +379,11 @@ def _times_read(m: re.Match[str]) -> tuple[str, float] | None:
     return (f"{count} times a day", float(count)) if count > 0 else None
 
 
+def _counts_read(m: re.Match[str]) -> tuple[str, float] | None:
+    count = sum(float(g) for g in m.groups() if g)
+    return (m[0], count) if count > 0 else None
+
+
 def _fixed(
     label: str, per_day: float | None
 ) -> Callable[[re.Match[str]], tuple[str, float | None]]:
@@ -292,6 +394,7 @@ def _fixed(
 _FREQUENCY_READERS: list[
     tuple[re.Pattern[str], Callable[[re.Match[str]], tuple[str, float | None] | None]]
 ] = [
+    (_DAILY_COUNTS, _counts_read),
     (_HOUR_RANGE, _hour_range_read),
     (_EVERY_N_HOURS, _every_read),
     (_TIMES_A_DAY, _times_read),
@@ -308,21 +411,43 @@ def _frequency_spans(text: str) -> tuple[str, tuple[Span, ...]]:
     """The frequencies in ``text`` (position, label, doses a day) and the text with them and
     every other number that is not a dose (durations, clock times) blanked out."""
     spans: list[Span] = []
+    ends: dict[int, int] = {}
     padded = _SPELLED_HOURS.sub(lambda w: str(_NUMBER_WORDS[w[1].lower()]).ljust(len(w[1])), text)
 
     # "mg/kg per day", "1000 mg per day" are doses, not "daily"
     kept = [(m.start(), m.end()) for pattern in (PER_KG, PER_DAY) for m in pattern.finditer(padded)]
+    words = _WORD_HYPHEN.sub(" ", padded)  # the same length: positions stay those of padded
     for pattern, read in _FREQUENCY_READERS:
-        for m in list(pattern.finditer(padded)):
+        for m in list(pattern.finditer(words)):
             start, end = m.span()
             if any(start < kept_end and kept_start < end for kept_start, kept_end in kept):
                 continue
             label_per_day = read(m)
             if label_per_day is not None:
                 spans.append((start, *label_per_day))
+                ends[start] = end
+            low = _LOW_BOUND.search(words, 0, start) if _COUNTED.match(m[0]) else None
+            if low is not None:  # read at the upper bound; the lower is no count of the dose
+                start = low.start()
             padded = padded[:start] + " " * (end - start) + padded[end:]
+            words = words[:start] + " " * (end - start) + words[end:]
     padded = _NOT_DOSES.sub(lambda m: " " * len(m[0]), padded)
-    return padded, tuple(sorted(spans))
+    return padded, _joined(text, sorted(spans), ends)
+
+
+def _joined(text: str, spans: list[Span], ends: dict[int, int]) -> tuple[Span, ...]:
+    """The spans with a time of day joined to the schedule before it ("tid and hs") as one."""
+    out: list[Span] = []
+    for span in spans:
+        if out and span[1] in _TIME_OF_DAY and span[1] != _MEALS:
+            start, label, per_day = out[-1]
+            schedule = label == _MEALS or (label not in _TIME_OF_DAY and (per_day or 0) >= 1)
+            if schedule and _JOINED.fullmatch(text, ends[start], span[0]):
+                out[-1] = (start, f"{label} + {span[1]}", (per_day or 0) + (span[2] or 0))
+                ends[start] = ends[span[0]]
+                continue
+        out.append(span)
+    return tuple(out)
 
 
 @lru_cache(maxsize=_CACHED)  # sigs that differ only in their frequency read the same amounts
@@ -339,12 +464,15 @@ def _combined(labels: list[tuple[str, float | None]], prn: bool) -> Frequency | 
     daily = [(label, n) for label, n in labels if n is not None]
     if not daily:
         return Frequency("once", None, prn)
-    times_of_day = list(dict.fromkeys(label for label, _ in daily if label in _TIME_OF_DAY))
+    times_of_day = {label: n for label, n in daily if label in _TIME_OF_DAY}
     generic = [(label, n) for label, n in daily if label not in _TIME_OF_DAY]
+    if generic:
+        times_of_day.pop(_MEALS, None)
     best = max(generic, key=lambda item: item[1], default=None)
-    if best is not None and best[1] >= len(times_of_day):
+    count = sum(times_of_day.values())
+    if best is not None and best[1] >= count:
         return Frequency(best[0], best[1], prn)
-    return Frequency(" + ".join(times_of_day), float(len(times_of_day)), prn)
+    return Frequency(" + ".join(times_of_day), float(count), prn)
 
 
 @lru_cache(maxsize=_CACHED)  # a ward writes the same few thousand sigs over and over
@@ -357,15 +485,24 @@ def parse_dose(text: str, concentration: str | None = None) -> tuple[Quantity | 
     """
     cleaned = _clean(text)
     atoms = _amounts(cleaned)
+    times = [a for a in atoms if a.kind == "count" and "x" in a.text.lower()]
+    masses = [a for a in atoms if a.kind == "mass"]
+    if len(atoms) == 2 and len(times) == 1 and len(masses) == 1:
+        # "2 x 50 mg", "50mg x2": the count of a strength, not a dose left unread
+        left = cleaned[: atoms[0].start] + cleaned[atoms[0].end : atoms[1].start]
+        if not (left + cleaned[atoms[1].end :]).strip():
+            return Quantity(times[0].value * masses[0].value, masses[0].unit), False
     if len(atoms) != 1 and not (len(atoms) == 2 and atoms[1].kind == "concentration"):
         return None, False
     atom = atoms[0]
     rest = (cleaned[: atom.start] + cleaned[atom.end :]).strip(" ()")
     unread = rest and not CONCENTRATION.fullmatch(rest)
-    if atom.kind in ("count", "ambiguous", "concentration") or unread:
+    if atom.kind in ("count", "ambiguous", "concentration", "per_hour") or unread:
         return None, False  # "12 parsecs", "two tablets": not a dose pharmcheck can read
     if atom.kind in ("per_kg", "per_kg_day"):
         return Quantity(atom.value, _per_kg_unit(atom)), False
+    if atom.kind == "per_day":  # "400 mg/day": a daily amount, never one dose of it
+        return Quantity(atom.value, f"{atom.unit}/day"), False
     if atom.kind == "volume":
         conc = CONCENTRATION.search(concentration or rest or "")
         each_ml = per_ml(conc) if conc else None
@@ -433,7 +570,7 @@ def _part_dose(
             "read): daily dose unknown"
         )
         return None, why, False
-    per_day = [a for a in part.atoms if a.kind == "per_day"]
+    per_day = [a for a in part.atoms if a.kind in ("per_day", "per_hour")]
     if per_day:
         top = max(per_day, key=lambda a: a.value)
         return Quantity(top.value, f"{top.unit}/day"), None, False
@@ -540,10 +677,13 @@ def parse_sig(text: str) -> Sig:
         atoms, spans = (), tuple(s for s in spans if s[0] >= strength.end())
     elif atoms:
         name, rest = body[: atoms[0].start], body[atoms[0].start :]
-        if not name.strip(" ,;:-("):
-            # "10 mL Oramorph 10 mg/5 mL": the name follows the dose.
-            after = _AMOUNT_TEXT.sub(" ", masked[atoms[0].end :])
-            name = _strip_sig_words(after.strip())
+        if all(_continues(word) for word in name.strip(" ,;:-(").split()):
+            # "10 mL Oramorph 10 mg/5 mL", "take 2 tablets of paracetamol 500 mg": the name
+            # follows the dose (an instruction before it is no name)
+            after = _AMOUNT_TEXT.sub(" ", masked[atoms[0].end :]).split()
+            while after and _continues(after[0]):
+                after.pop(0)
+            name = _strip_sig_words(" ".join(after)) or name
     else:
         name, rest = body, ""
     prn = bool(_PRN.search(cleaned))
@@ -558,9 +698,15 @@ def parse_sig(text: str) -> Sig:
         # "morphine every 4-6 hours": the frequency is not part of the name
         name = name[: len(masked[: len(name)].rstrip())]
     name = name.strip(" ,;:-(")
-    if not rest:
-        name = _strip_sig_words(name) or name
+    # "tramadol IV 50 mg": a route or "prn" before the dose is no part of the name
+    stripped = _strip_sig_words(name) or name
+    if route_match is None and len(stripped) < len(name):
+        route_match = _ROUTE.search(name[len(stripped) :])
+    name = stripped
     dose, assumed, daily, daily_note = _regimen(parts, masked, frequency, prn, prn_max_match, notes)
+    if prn_max_match is not None and _unitless(prn_max_match):
+        # a cap that cannot be read leaves no daily dose to trust
+        daily, daily_note = None, _UNREAD_MAXIMUM.format(prn_max_match[0].strip())
     dosed = [p for p in parts if p.atoms]
     if len(dosed) > 1:  # "300 mg bd + 600 mg nocte": every part's frequency
         each = [f for f in (_combined(list(p.frequencies), prn) for p in dosed) if f is not None]
@@ -591,6 +737,23 @@ def parse_sig(text: str) -> Sig:
     )
 
 
+def stated_maximum(text: str) -> tuple[Quantity | None, float | None, str | None]:
+    """A daily maximum stated in ``text`` ("max 400 mg/day", "not to exceed 5 doses a day"): the
+    amount or the number of doses, or why it cannot be read; all None when none is stated."""
+    match = _PRN_MAX.search(_clean(text))
+    if match is None:
+        return None, None, None
+    if _unitless(match):
+        return None, None, _UNREAD_MAXIMUM.format(match[0].strip())
+    amount, doses = _prn_max(match, None)
+    return amount, doses, None
+
+
+def _unitless(match: re.Match[str]) -> bool:
+    """ "max 4/day": 4 doses or 4 mg? A maximum with no unit is not read."""
+    return not (match["unit"] or match["form"] or match["per"])
+
+
 def _prn_max(
     match: re.Match[str] | None, strength: Quantity | None
 ) -> tuple[Quantity | None, float | None]:
@@ -600,6 +763,8 @@ def _prn_max(
         return None, None
     if match["per"]:
         return None, value
+    if _unitless(match):
+        return None, None
     if match["form"]:
         if strength is None:
             return None, None
@@ -629,6 +794,8 @@ def _regimen(
         assumed = assumed or unit_assumed
         own = _combined(list(part.frequencies), prn)
         doses.append((dose, why, own if len(dosed) > 1 else frequency))
+        for rate in (a for a in part.atoms if a.kind == "per_hour"):
+            notes.append(f"rate {rate.text}: counted around the clock, 24 hours a day")
         if any(a.ranged for a in part.atoms):
             ranged = next(a for a in part.atoms if a.ranged)
             notes.append(f"dose range {ranged.text}: screened at the upper bound")
@@ -678,6 +845,10 @@ def _capped(
 ) -> tuple[Quantity | None, str | None]:
     """A daily dose with a stated daily maximum: the lower of the two; the maximum alone when the
     schedule does not give a daily dose (it bounds what can be given)."""
+    if total is not None and total.unit == f"{limit.unit}/kg":
+        # "15 mg/kg qds max 4 g/day": the cap applies once the weight is known (see weighed)
+        said = f"stated maximum {limit} a day"
+        return total, f"{note}; {said}" if note else said
     if total is None or total.unit != limit.unit:
         return limit, "counted at its stated maximum"
     if limit.value < total.value:
@@ -697,9 +868,13 @@ def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str |
 
 
 def weighed(
-    daily: Quantity | None, note: str | None, weight_kg: float | None
+    daily: Quantity | None,
+    note: str | None,
+    weight_kg: float | None,
+    cap: Quantity | None = None,
 ) -> tuple[Quantity | None, str | None]:
-    """A daily dose per kg ("mg/kg") for a patient of this weight: mg; unknown without a weight."""
+    """A daily dose per kg ("mg/kg") for a patient of this weight: mg, at most ``cap`` (a
+    stated daily maximum in mg); unknown without a weight."""
     if daily is None or not daily.unit.endswith("/kg"):
         return daily, note
     unit = daily.unit.removesuffix("/kg")
@@ -710,6 +885,8 @@ def weighed(
         )
     said = f"{daily.value:g} {unit}/kg a day x {weight_kg:g} kg"
     total = Quantity(daily.value * weight_kg, unit)
+    if cap is not None and cap.unit == unit and cap.value < total.value:
+        said, total = f"{said}; counted at its stated maximum, {cap}", cap
     return total, f"{note}; {said}" if note else said
 
 
@@ -773,6 +950,29 @@ def item_breaks(text: str, name: str) -> list[tuple[int, int]]:
         and m.end() < len(text)
         and not continues_sig(text[m.end() :])
     ]
+
+
+_WORD_START = re.compile(r"(?<![\w\-])[a-z][\w\-]*", re.IGNORECASE)
+
+
+def word_breaks(text: str, name: str) -> list[int]:
+    """Where a word after the drug's dose or frequency may start another drug written with no
+    separator ("gabapentin 300 mg tds clonazepam 0.5 mg bd"): a word that is no sig word, with a
+    dose or frequency of its own after it. Candidates only: the resolver confirms a drug's name."""
+    start = len(name) if text.startswith(name) else 0
+    breaks = []
+    for m in _WORD_START.finditer(text, start):
+        word = m[0].lower()
+        if _continues(word) or word in UNIT_ALIASES:
+            continue
+        before = text[start : m.start()]
+        if not (any(ch.isdigit() for ch in before) or parse_frequency(before)):
+            continue
+        after = parse_sig(text[m.start() :])
+        dosed = after.dose is not None and not after.unit_assumed  # not "glucose 4-8"
+        if after.name and (dosed or after.frequency is not None):
+            breaks.append(m.start())
+    return breaks
 
 
 def daily_dose(
