@@ -270,14 +270,7 @@ def read_atoms(text: str, is_sig_word: Callable[[str], bool]) -> list[Atom]:
     for m in PER_DAY.finditer(text):
         add_mass(m, "per_day", number(m["day"]), m["day_unit"], bool(m["day_low"]))
     for m in PER_HOUR.finditer(text):
-        hourly = number(m["hour"])
-        add_mass(
-            m,
-            "per_hour",
-            None if hourly is None else hourly * 24,
-            m["hour_unit"],
-            bool(m["hour_low"]),
-        )
+        add_mass(m, "per_hour", number(m["hour"]), m["hour_unit"], bool(m["hour_low"]))
     for m in CONCENTRATION.finditer(text):
         add(m.start(), m.end(), "concentration", per_ml(m), "mg/mL")
     for m in _COUNT_OF_STRENGTH.finditer(text):

@@ -570,10 +570,14 @@ def _part_dose(
             "read): daily dose unknown"
         )
         return None, why, False
-    per_day = [a for a in part.atoms if a.kind in ("per_day", "per_hour")]
+    per_day = [a for a in part.atoms if a.kind == "per_day"]
     if per_day:
         top = max(per_day, key=lambda a: a.value)
         return Quantity(top.value, f"{top.unit}/day"), None, False
+    per_hour = [a for a in part.atoms if a.kind == "per_hour"]
+    if per_hour:  # "2 mg/h": the dose as written, a rate (its daily amount: see hourly_daily)
+        top = max(per_hour, key=lambda a: a.value)
+        return Quantity(top.value, f"{top.unit}/h"), None, False
     per_kg = [a for a in part.atoms if a.kind in ("per_kg", "per_kg_day")]
     if per_kg:
         top = max(per_kg, key=lambda a: a.value)
@@ -857,10 +861,20 @@ def _capped(
     return total, note
 
 
+def hourly_daily(dose: Quantity) -> Quantity | None:
+    """The daily amount of a rate per hour in mg or units ("2 mg/h": 48 mg), given around the
+    clock; None for any other dose (a patch's mcg/h is a rate of its own, read as written)."""
+    if dose.unit not in ("mg/h", "units/h"):
+        return None
+    return Quantity(dose.value * 24, dose.unit.removesuffix("/h"))
+
+
 def _daily(dose: Quantity, frequency: Frequency) -> tuple[Quantity | None, str | None]:
     """A scheduled dose a day (a dose per kg gives a daily dose per kg)."""
     if dose.unit.endswith("/kg/day"):
         return Quantity(dose.value, dose.unit.removesuffix("/day")), None
+    if (around_the_clock := hourly_daily(dose)) is not None:
+        return around_the_clock, None
     per_day = 1.0 if frequency.per_day is None else frequency.per_day
     if dose.unit in ("mg", "mmol", "units", "mg/kg", "units/kg"):
         return Quantity(dose.value * per_day, dose.unit), None
@@ -991,6 +1005,8 @@ def daily_dose(
         return dose, None  # a patch delivers its rate around the clock
     if dose is not None and dose.unit.endswith("/day"):
         total, note = Quantity(dose.value, dose.unit.removesuffix("/day")), None
+    elif dose is not None and (around_the_clock := hourly_daily(dose)) is not None:
+        total, note = around_the_clock, None
     elif dose is None:
         total, note = None, "no dose given: daily dose unknown"
     elif frequency is None or frequency.label == "prn":

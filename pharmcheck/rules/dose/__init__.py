@@ -53,7 +53,11 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
         "is never given a factor.",
         why="Opioid myoclonus and neuroexcitation rise with dose; the CDC guideline asks for "
         "reassessment at 50 MME/day and careful justification at 90.",
-        limits="MME are estimates, not conversion ratios between opioids (CDC 2022).",
+        limits="MME are estimates, not conversion ratios between opioids (CDC 2022). The "
+        "table's factors are applied to doses by mouth or by a route not given, and its fentanyl "
+        "factor to a rate in mcg/h by patch or by a route not given; a dose given by another "
+        "route (intravenous, subcutaneous, intrathecal...) or as a rate in mg/h is not converted "
+        "(its oral factor would understate the load) and the total says it is incomplete.",
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
     examples=(
@@ -64,6 +68,17 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
             says="fentanyl 50 mcg/h x 2.4 = 120",
         ),
         Example(("codeine 30 mg qid",), flagged=False),
+        Example(
+            ("morphine 10 mg iv q4h",),
+            severity=Severity.INFO,
+            says="morphine is given by the intravenous route (the table has no factor for it)",
+        ),
+        Example(
+            ("morphine 30 mg q4h", "morphine 2 mg/h sc"),
+            severity=Severity.MAJOR,
+            says="At least 180 MME/day",
+        ),
+        Example(("morphine 2 mg/h",), severity=Severity.INFO, says="a rate of 2 mg/h"),
     ),
 )
 def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
@@ -76,37 +91,54 @@ def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
         yield from ctx.memo(("PC401", opioids), mme_findings, ctx, opioids)
 
 
-def opioid_regimens(
-    meds: list[ResolvedMedication],
-) -> tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]]:
-    """All that PC401 reads of one opioid: (drug id, drug, (daily dose, its note) of each entry);
-    a drug given in several entries is named by each entry's text."""
-    if len(meds) > 1:
-        return (
-            meds[0].drug_id,
-            meds[0].drug,
-            tuple((m.daily_dose, m.daily_dose_note, f"'{m.input}'") for m in meds),
-        )
+Regimen = tuple[Quantity | None, str | None, str, str | None]
+"""What PC401 reads of one entry: its daily dose, the dose's note, its label and, when the CDC
+2022 table cannot convert it whatever the drug, how it is given."""
+
+# Routes whose doses the CDC 2022 table converts: by mouth, or not said; the one other form it
+# names is transdermal fentanyl, in mcg/h.
+_CONVERTED_ROUTES = (None, "oral", "enteral")
+
+
+def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[Regimen, ...]]:
+    """All that PC401 reads of one opioid: (drug id, drug, a :data:`Regimen` of each entry); a
+    drug given in several entries is named by each entry's text."""
+    several = len(meds) > 1
     return (
         meds[0].drug_id,
         meds[0].drug,
-        tuple((m.daily_dose, m.daily_dose_note, m.drug) for m in meds),
+        tuple(
+            (m.daily_dose, m.daily_dose_note, f"'{m.input}'" if several else m.drug, _given(m))
+            for m in meds
+        ),
     )
+
+
+def _given(med: ResolvedMedication) -> str | None:
+    """How an entry is given when the CDC 2022 table has no factor for it (None: it may have)."""
+    if med.dose is not None and med.dose.unit in ("mg/h", "units/h"):
+        return f"a rate of {med.dose} (the table has no factor for a dose by the hour)"
+    patch_rate = med.daily_dose is not None and med.daily_dose.unit == "mcg/h"
+    if med.route not in _CONVERTED_ROUTES and not (med.route == "transdermal" and patch_rate):
+        return f"given by the {med.route} route (the table has no factor for it)"
+    return None
 
 
 def mme_findings(
     ctx: CheckContext,
-    opioids: tuple[tuple[int, str, tuple[tuple[Quantity | None, str | None, str], ...]], ...],
+    opioids: tuple[tuple[int, str, tuple[Regimen, ...]], ...],
 ) -> tuple[Finding, ...]:
-    """The finding for the opioids' (drug id, drug, (daily dose, its note, its label) of each
-    entry)."""
+    """The finding for the opioids' (drug id, drug, :data:`Regimen` of each entry)."""
     contributions: list[str] = []
     incomplete: list[str] = []
     references: list[str] = []
     total = 0.0
     for drug_id, drug, regimens in opioids:
         factors = ctx.properties(drug_id, "mme_factor")
-        for daily_dose, note, label in regimens:
+        for daily_dose, note, label, given in regimens:
+            if given is not None:  # never the oral factor for a dose given another way
+                incomplete.append(f"{label} is {given}, so it is not converted")
+                continue
             factor = next((f for f in factors if _factor_applies(f, daily_dose)), None)
             if factor is None:
                 threshold = ctx.property_value(drug_id, "high_dose_threshold")
