@@ -182,6 +182,10 @@ class Checker:
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
             validate_medication(med, as_of)
+            if med.stop is not None and med.stop > as_of and status_meaning(med.status) != VOID:
+                # A planned end (as a FHIR Bundle's period end is read): given on the check date.
+                notes.append(still_given_note(med.name, med.stop, as_of))
+                med = replace(med, stop=None)
             found = self._resolve(med, index, patient.weight_kg, screen_structures=True)
             resolved.extend(found.medications)
             unrecognized.extend(found.unrecognized)
@@ -575,6 +579,11 @@ def estimated_crcl_note(patient: Patient) -> str | None:
         patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex
     )
     return estimate if isinstance(estimate, str) else estimate.describe()
+
+
+def still_given_note(name: str, stop: date, as_of: date) -> str:
+    """The note on a medication whose stop date is after the check date: still given on it."""
+    return f"'{name}': stop date {stop} is after the check date {as_of}: still given on it"
 
 
 def validate_medication(med: Medication, as_of: date) -> None:

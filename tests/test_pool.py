@@ -37,6 +37,8 @@ EXTRA_ROWS = [
     ("p8", "tramadol", "", "", "", "unknown", ""),
     ("p10", "sertraline", "", "", "", "cancelled", ""),
     ("p11", "meropenem 1 g tds", "", "", "", "unknown", ""),
+    ("p2", "lithium 400 mg nocte", "", "", "2027-01-01", "", ""),  # stops after the screen date
+    ("p11", "sertraline", "", "", "9999-12-31", "", ""),
 ]
 EXTRA_PATIENTS = pd.DataFrame(
     {
@@ -73,6 +75,7 @@ def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
         "rejected_rows",
         "unknown_status_rows",
         "void_status_rows",
+        "still_given_rows",
     ):
         assert getattr(pooled, counted) == getattr(single, counted), counted
 
@@ -91,6 +94,10 @@ def test_the_pool_gives_the_single_process_result(  # type: ignore[no-untyped-de
     unknown = [n for n in single.notes if n.startswith("status unknown")]
     assert unknown == ["status unknown on 3 row(s) (rows 15, 23, 25): screened as active"]
     assert sum("is not used" in n for n in single.notes) == 1
+    later = [n for n in single.notes if n.startswith("stop date after")]
+    assert later == [
+        "stop date after the screening date on 2 row(s) (rows 26, 27): still given on it"
+    ]
     assert any(n.startswith("patient p12 (no medication rows)") for n in single.notes)
     _assert_same(pooled, single)
     written = BytesIO()

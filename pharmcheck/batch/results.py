@@ -43,6 +43,7 @@ class ScreenResult:
     kb_version: str = ""
     unknown_status_rows: list[int] = field(default_factory=list)  # rows behind the status notes
     void_status_rows: list[int] = field(default_factory=list)
+    still_given_rows: list[int] = field(default_factory=list)  # stop date after the screening date
     rejected_rows: list[int] = field(default_factory=list)  # in the order of their finding rows
 
     @cached_property
@@ -50,9 +51,10 @@ class ScreenResult:
         return self.rows.frame()
 
 
-def status_notes(unknown: list[int], void: list[int]) -> list[str]:
-    """The notes on rows screened as active for an unknown status (``unknown``) and rows not
-    screened for a void one (``void``), by their row numbers."""
+def status_notes(unknown: list[int], void: list[int], still_given: Sequence[int] = ()) -> list[str]:
+    """The notes on rows screened as active for an unknown status (``unknown``), rows not
+    screened for a void one (``void``) and rows screened as given whose stop date is after the
+    screening date (``still_given``), by their row numbers."""
     notes = []
     if unknown:
         notes.append(
@@ -63,6 +65,11 @@ def status_notes(unknown: list[int], void: list[int]) -> list[str]:
             f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
             f"({listed_rows(void)}): "
             "not screened (no rule reads a void or untaken medication)"
+        )
+    if still_given:
+        notes.append(
+            f"stop date after the screening date on {len(still_given)} row(s) "
+            f"({listed_rows(list(still_given))}): still given on it"
         )
     return notes
 
@@ -368,7 +375,9 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         told = len(part.notes) - len(without)
         unlisted += part.notes[told:]
         if part is first:
-            statuses = len(status_notes(part.unknown_status_rows, part.void_status_rows))
+            statuses = len(
+                status_notes(part.unknown_status_rows, part.void_status_rows, part.still_given_rows)
+            )
             inputs = part.notes[: told - statuses]
     listed.sort(key=lambda entry: entry[0])  # stable: each patient's rows keep their order
     rejected.sort(key=lambda entry: entry[0])
@@ -384,11 +393,12 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
     )
     unknown = sorted(row for part in parts for row in part.unknown_status_rows)
     void = sorted(row for part in parts for row in part.void_status_rows)
+    still_given = sorted(row for part in parts for row in part.still_given_rows)
     summaries = [part.summary for part in parts if len(part.summary)]  # an empty one has no dtypes
     return ScreenResult(
         FindingRows(patient_ids, all_patient, items, all_item),
         pd.concat(summaries, ignore_index=True) if summaries else first.summary,
-        inputs + status_notes(unknown, void) + unlisted,
+        inputs + status_notes(unknown, void, still_given) + unlisted,
         rows_screened=sum(part.rows_screened for part in parts),
         rows_reported=sum(part.rows_reported for part in parts),
         severities=sum((part.severities for part in parts), Counter()),
@@ -399,5 +409,6 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         kb_version=first.kb_version,
         unknown_status_rows=unknown,
         void_status_rows=void,
+        still_given_rows=still_given,
         rejected_rows=[row for row, _, _ in rejected],
     )

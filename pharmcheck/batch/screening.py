@@ -118,7 +118,7 @@ def screen(
     key, templates = by_weight(
         runner, key, medications, templates, table["patient_id"], people or {}
     )
-    reject, reasons, dates = checked
+    reject, reasons, dates, stops_later = checked
     unusable = np.array(
         [isinstance(t, str) for t in templates], dtype=bool
     )  # why, instead of templates
@@ -138,7 +138,8 @@ def screen(
     good = ~bad
     unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
     void = table["row"].to_numpy()[good & statuses.void].tolist()
-    notes += status_notes(unknown, void)
+    still_given = table["row"].to_numpy()[good & stops_later].tolist()
+    notes += status_notes(unknown, void, still_given)
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
         runner, today, table, good, key, templates, dates, statuses, people or {}
@@ -170,6 +171,7 @@ def screen(
         result,
         unknown_status_rows=unknown,
         void_status_rows=void,
+        still_given_rows=still_given,
         rejected_rows=[row for _, row, _ in problems],
     )
 
@@ -203,8 +205,9 @@ def _validate(
     people: People | None,
     patient_problems: dict[str, str],
     today: date,
-) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
-    """Rows that cannot be screened, with the first reason for each, and the parsed dates."""
+) -> tuple[pd.Series, pd.Series, dict[str, pd.Series], np.ndarray]:
+    """Rows that cannot be screened, with the first reason for each, the parsed dates, and the
+    rows whose stop date is after the screening date (read as no stop date)."""
     reject = pd.Series(False, index=table.index)
     reasons = pd.Series("", index=table.index, dtype="string")
 
@@ -246,7 +249,10 @@ def _validate(
     mark(
         dates["start"].notna() & (dates["start"] > row_as_of), "start date after the screening date"
     )
-    return reject, reasons, dates
+    # A planned end (as ``check`` reads one): given on the screening date, so no stop date.
+    later = (dates["stop"].notna() & (dates["stop"] > row_as_of)).to_numpy() & ~statuses.void
+    dates["stop"] = dates["stop"].mask(later)
+    return reject, reasons, dates, later
 
 
 def _per_patient(
