@@ -4,6 +4,7 @@ refused or reported; never dropped or assumed."""
 from __future__ import annotations
 
 from datetime import date, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ import pandas as pd
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pharmcheck.batch import screen
+from pharmcheck.batch import read_table, screen
 from pharmcheck.domain import Medication, Patient
 
 AS_OF = date(2026, 11, 25)
@@ -71,3 +72,73 @@ def test_any_stop_after_the_check_date_reads_as_no_stop_date(checker, days: int)
     )
     screened = screen(meds, runner=checker, as_of=AS_OF).findings
     assert sorted(screened["code"]) == sorted(f.code for f in without.findings)
+
+
+# --- Parquet columns of other types than text: read as a CSV's cells would be written --------
+
+
+def test_parquet_whole_numbers_with_a_gap_keep_their_text(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """An integer column with a null is float64 in pandas: 1001 became "1001.0", matching no
+    patient of a patients table whose ids have no gap."""
+    import pyarrow as pa
+    from pyarrow import parquet
+
+    meds, patients = tmp_path / "meds.parquet", tmp_path / "patients.parquet"
+    parquet.write_table(
+        pa.table({"patient_id": pa.array([1001, None, 1002]), "name": list(PAIR) + ["lithium"]}),
+        meds,
+    )
+    parquet.write_table(
+        pa.table({"patient_id": pa.array([1001, 1002]), "crcl": pa.array([28.0, None])}), patients
+    )
+    assert read_table(str(meds))["patient_id"].tolist()[::2] == ["1001", "1002"]
+    result = screen(read_table(str(meds)), read_table(str(patients)), runner=checker, as_of=AS_OF)
+    assert result.rejected_rows == [3]  # the row without an id, and only it
+    assert set(result.summary["patient_id"]) == {"1001", "1002"}
+    assert "PC501" in _codes(result.findings)  # tramadol at CrCl 28: the crcl was read
+
+
+def test_a_parquet_list_of_conditions_is_read_item_by_item(checker, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A list cell was read as its Python text "['epilepsy', 'xyzzy']": one condition, read
+    fuzzily, its unknown item silently gone."""
+    import pyarrow as pa
+    from pyarrow import parquet
+
+    patients = tmp_path / "patients.parquet"
+    conditions = pa.array([["juvenile myoclonic epilepsy", "xyzzy disease"], [], None])
+    parquet.write_table(
+        pa.table({"patient_id": ["p1", "p2", "p3"], "conditions": conditions}), patients
+    )
+    table = read_table(str(patients))
+    read = table["conditions"].fillna("").tolist()
+    assert read == ["juvenile myoclonic epilepsy; xyzzy disease", "", ""]
+    meds = pd.DataFrame({"patient_id": ["p1", "p2", "p3"], "name": ["tramadol"] * 3})
+    result = screen(meds, table, runner=checker, as_of=AS_OF)
+    unread = result.findings[result.findings["category"] == "unrecognized"]
+    assert unread["title"].tolist() == ["Not checked: condition xyzzy disease"]
+    assert "PC702" in _codes(result.findings)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    st.lists(
+        st.one_of(st.none(), st.integers(min_value=-(2**63), max_value=2**63 - 1)),
+        min_size=1,
+        max_size=20,
+    )
+)
+def test_parquet_integers_read_as_written(values: list[int | None]) -> None:
+    import tempfile
+
+    import pyarrow as pa
+    from pyarrow import parquet
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.parquet"
+        parquet.write_table(
+            pa.table({"patient_id": pa.array(values, pa.int64()), "name": ["x"] * len(values)}),
+            path,
+        )
+        table = read_table(str(path))
+    written = [str(v) for v in values if v is not None]
+    assert [v for v in table["patient_id"].tolist() if pd.notna(v)] == written

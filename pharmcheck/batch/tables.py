@@ -179,7 +179,7 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm"):
             return _read_workbook(path, source, sheet)
         if suffix == ".parquet":
-            return _skip_blank_rows(pd.read_parquet(path))
+            return _skip_blank_rows(_read_parquet(path))
     except InputError:
         raise
     # A damaged workbook or parquet file (openpyxl and pyarrow raise many types): one line.
@@ -192,6 +192,40 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
     if b"\x00" in head:
         raise InputError(f"{source} is a binary file, not CSV/TSV")
     return _read_csv(path, source, "\t" if suffix in (".tsv", ".tab") else ",")
+
+
+def _read_parquet(path: Any) -> pd.DataFrame:
+    """Every column as text, as a CSV would hold it: pandas reads an integer column with a null
+    as floats (patient 1001 became "1001.0", and an id past 2**53 another number), and a list
+    as its Python text; a list's items are joined by "; " (how a table lists conditions)."""
+    from pyarrow import parquet
+
+    table = parquet.read_table(path)
+    columns = {
+        name: _parquet_text(column)
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
+    return pd.DataFrame(columns, columns=table.column_names)
+
+
+def _parquet_text(column: Any) -> pd.Series:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = column.cast(kind.value_type), kind.value_type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        cells = [
+            None if items is None else "; ".join(str(i) for i in items if i is not None)
+            for items in column.to_pylist()
+        ]
+        return pd.Series(cells, dtype="string")
+    try:
+        text = pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a struct, bytes not UTF-8: as Python
+        return pd.Series(column.to_pylist(), dtype=object).astype("string")
+    return pd.Series(text.to_pylist(), dtype="string")
 
 
 def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
