@@ -3,6 +3,9 @@ refused or reported; never dropped or assumed."""
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -16,6 +19,7 @@ from hypothesis import strategies as st
 
 from pharmcheck.batch import read_table, screen
 from pharmcheck.domain import Medication, Patient
+from tests.test_bad_input import REPO, assert_outcome, run
 
 AS_OF = date(2026, 11, 25)
 PAIR = ("tramadol 50 mg qid", "sertraline 100 mg daily")  # PC201: a major interaction
@@ -142,3 +146,58 @@ def test_parquet_integers_read_as_written(values: list[int | None]) -> None:
         table = read_table(str(path))
     written = [str(v) for v in values if v is not None]
     assert [v for v in table["patient_id"].tolist() if pd.notna(v)] == written
+
+
+# --- options that make no sense together, or would be silently ignored ----------------------
+
+
+def _ward_files(tmp_path: Path) -> tuple[str, str]:
+    meds, patients = tmp_path / "meds.csv", tmp_path / "patients.csv"
+    meds.write_text("patient_id,name\np1,amlodipine\n", encoding="utf-8")
+    patients.write_text("patient_id,age\np1,70\n", encoding="utf-8")
+    return str(meds), str(patients)
+
+
+@pytest.mark.parametrize(
+    ("extra", "words"),
+    [
+        (["--sheet", "Meds"], "not a workbook"),
+        (["--patients", "{patients}", "--patients-sheet", "P"], "not a workbook"),
+        (["--patients-sheet", "P"], "--patients-sheet needs --patients"),
+        (["--engine", "dask", "-o", "{out}", "--unit", "ICU"], "--unit"),
+        (["--engine", "dask", "-o", "{out}", "--format", "json"], "--format json"),
+        (["--engine", "dask", "-o", "{out}", "--sheet", "Meds"], "--sheet"),
+    ],
+    ids=["sheet-of-csv", "patients-sheet-of-csv", "patients-sheet-alone", "dask-unit",
+         "dask-format", "dask-sheet"],
+)  # fmt: skip
+def test_an_option_that_would_be_ignored_is_refused(
+    tmp_path: Path, kb_url: str, extra: list[str], words: str
+) -> None:
+    meds, patients = _ward_files(tmp_path)
+    out = tmp_path / "out"
+    args = [a.format(patients=patients, out=out) for a in extra]
+    done = run(["screen", meds, "--as-of", "2026-11-25", *args], kb_url)
+    assert_outcome(done, 2, words)
+    assert not out.exists()
+
+
+def test_meds_and_patients_cannot_both_come_from_stdin(kb_url: str) -> None:
+    done = run(["screen", "-", "--patients", "-"], kb_url, stdin="patient_id,name\np1,x\n")
+    assert_outcome(done, 2, "cannot both be read from stdin")
+
+
+@pytest.mark.parametrize("command", ["check", "screen"])
+def test_output_dash_is_stdout_not_a_file_named_dash(
+    tmp_path: Path, kb_url: str, command: str
+) -> None:
+    meds, _ = _ward_files(tmp_path)
+    args = ["check", "amlodipine", "--format", "csv"] if command == "check" else ["screen", meds]
+    done = subprocess.run(
+        [sys.executable, "-m", "pharmcheck", *args, "-o", "-", "--as-of", "2026-11-25"],
+        check=False, capture_output=True, text=True, cwd=tmp_path, timeout=120,
+        env={**os.environ, "PYTHONPATH": str(REPO), "PHARMCHECK_DB": kb_url},
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("patient_id,code") or "amlodipine" in done.stdout
+    assert not (tmp_path / "-").exists()

@@ -167,14 +167,17 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
     import sys
     from pathlib import Path
 
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if sheet is not None and (source == "-" or suffix not in (".xlsx", ".xlsm")):
+        # else the sheet asked for is ignored and another table screened in its place
+        raise InputError(f"{source} is not a workbook (.xlsx): it has no sheet {sheet!r}")
     if source == "-":
         return _read_csv(sys.stdin, "stdin", ",")
-    path = Path(source)
     if path.is_dir():
         raise InputError(f"{source} is a directory, not a table")
     if not path.exists():
         raise InputError(f"{source} does not exist")
-    suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
             return _read_workbook(path, source, sheet)

@@ -81,7 +81,10 @@ def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> in
     show_default=True,
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Write the report here (`-`: stdout).",
 )
 @click.option(
     "--select", multiple=True, metavar="CODE", help="Only these rules (code, prefix or name)."
@@ -162,6 +165,8 @@ def check(
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
+    if output is not None and str(output) == "-":
+        output = None  # stdout, as --input - is stdin
     refuse_clashes([("report", output)], [("input file", input_file)])
     given_as_of = _as_of(as_of) if as_of else None
     request, read_notes = (
