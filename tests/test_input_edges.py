@@ -201,3 +201,40 @@ def test_output_dash_is_stdout_not_a_file_named_dash(
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("patient_id,code") or "amlodipine" in done.stdout
     assert not (tmp_path / "-").exists()
+
+
+# --- a blank first line: the header is not on row 1, so every row number would be off --------
+
+
+@settings(max_examples=20, deadline=None)
+@given(
+    blank=st.lists(st.sampled_from(["", " ", "\t", "  "]), min_size=1, max_size=3),
+    end=st.sampled_from(["\n", "\r\n"]),
+)
+def test_a_csv_whose_first_line_is_blank_is_refused(blank: list[str], end: str) -> None:
+    """pyarrow took the first line after one blank one as the header: rows were numbered one
+    less than the file's (row 3 reported as row 2); two blank lines lost the header."""
+    import tempfile
+
+    from pharmcheck.errors import InputError
+
+    text = end.join([*blank, "patient_id,name", "p1,tramadol", "p2,"]) + end
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "meds.csv"
+        path.write_bytes(text.encode())
+        with pytest.raises(InputError, match="line 1 is blank"):
+            read_table(str(path))
+
+
+def test_a_workbook_whose_first_row_is_blank_says_so(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    from pharmcheck.errors import InputError
+
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet["A2"], sheet["B2"], sheet["A3"], sheet["B3"] = "patient_id", "name", "p1", "tramadol"
+    book.save(tmp_path / "meds.xlsx")
+    with pytest.raises(InputError, match="row 1 is blank"):
+        read_table(str(tmp_path / "meds.xlsx"))

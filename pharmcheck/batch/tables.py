@@ -257,6 +257,8 @@ def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
                 f"{source}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}"
             )
         frame = _skip_blank_rows(pd.read_excel(book, sheet_name=chosen, dtype="string"))
+    if len(frame.columns) and all(str(c).startswith("Unnamed: ") for c in frame.columns):
+        raise InputError(f"{source}: sheet {chosen!r}: row 1 is blank; the header must be row 1")
     others = [n for n in names if n != chosen]
     if others:
         frame.attrs["notes"] = [
@@ -288,6 +290,8 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         data = text.encode("utf-8")
     if not text or text.isspace():
         raise InputError(f"{name} is empty")
+    if not _first_line(text, "\r\n").strip():  # else the rows' numbers are not the file's
+        raise InputError(f"{name}: line 1 is blank; the header must be the first line")
     sep = _delimiter(text, sep)
     header = _header(text, sep)
     duplicated = sorted({c for c in header if c and header.count(c) > 1})
