@@ -238,3 +238,33 @@ def test_a_workbook_whose_first_row_is_blank_says_so(tmp_path: Path) -> None:
     book.save(tmp_path / "meds.xlsx")
     with pytest.raises(InputError, match="row 1 is blank"):
         read_table(str(tmp_path / "meds.xlsx"))
+
+
+# --- an output that cannot be written: said by its own name, before anything is replaced ------
+
+
+def test_a_summary_that_cannot_be_written_leaves_the_findings_file_as_it_was(
+    tmp_path: Path, kb_url: str
+) -> None:
+    meds, _ = _ward_files(tmp_path)
+    findings = tmp_path / "findings.csv"
+    findings.write_text("the previous run's findings\n", encoding="utf-8")
+    summary = tmp_path / "no such folder" / "summary.csv"
+    done = run(
+        ["screen", meds, "-o", str(findings), "--summary", str(summary), "--as-of", "2026-11-25"],
+        kb_url,
+    )
+    assert_outcome(done, 2, str(summary))
+    assert ".partial" not in done.stderr
+    assert findings.read_text(encoding="utf-8") == "the previous run's findings\n"
+
+
+@pytest.mark.parametrize("command", ["check", "screen"])
+def test_an_output_in_a_missing_folder_is_named_as_given(
+    tmp_path: Path, kb_url: str, command: str
+) -> None:
+    meds, _ = _ward_files(tmp_path)
+    target = tmp_path / "missing" / "out.csv"
+    args = ["check", "amlodipine"] if command == "check" else ["screen", meds]
+    done = run([*args, "-o", str(target), "--as-of", "2026-11-25"], kb_url)
+    assert_outcome(done, 2, f"No such file or directory: {target}")

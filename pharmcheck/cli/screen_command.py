@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -192,38 +192,41 @@ def screen(
         ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     )  # silent when stderr is a file or pipe
     try:
-        with (
-            collecting_for_screening(),
-            pool_for(workers, meds, db_url) as pool,
-            _csv_output(output, fmt) as csv_to,
-        ):
-            result = screen_in_pool(
-                read_table(meds, sheet),
-                read_table(patients, patients_sheet) if patients else None,
-                workers=workers,
-                db_url=db_url,
-                as_of=when,
-                select=select,
-                ignore=ignore,
-                min_severity=Severity.parse(min_severity),
-                progress=bar.screening if bar else None,
-                unit=unit,
-                pool=pool,
-                csv_to=csv_to,
-                scratch=output.resolve().parent if output else None,
-            )
-        if bar:
-            bar.writing()
-        if csv_to is None:
-            _write(result, output, fmt)
+        with ExitStack() as files:
+            # Begun first: a summary that cannot be written fails before the findings file is
+            # replaced.
+            summary_to = files.enter_context(replacing(summary_file)) if summary_file else None
+            with (
+                collecting_for_screening(),
+                pool_for(workers, meds, db_url) as pool,
+                _csv_output(output, fmt) as csv_to,
+            ):
+                result = screen_in_pool(
+                    read_table(meds, sheet),
+                    read_table(patients, patients_sheet) if patients else None,
+                    workers=workers,
+                    db_url=db_url,
+                    as_of=when,
+                    select=select,
+                    ignore=ignore,
+                    min_severity=Severity.parse(min_severity),
+                    progress=bar.screening if bar else None,
+                    unit=unit,
+                    pool=pool,
+                    csv_to=csv_to,
+                    scratch=output.resolve().parent if output else None,
+                )
+            if bar:
+                bar.writing()
+            if csv_to is None:
+                _write(result, output, fmt)
+            if summary_to is not None:
+                result.summary.map(
+                    lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell
+                ).to_csv(summary_to, index=False)
     finally:
         if bar:
             bar.close()
-    if summary_file is not None:
-        with replacing(summary_file) as handle:
-            result.summary.map(
-                lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell
-            ).to_csv(handle, index=False)
     _print_summary(result)
     if exit_zero:
         return
