@@ -32,6 +32,7 @@ from pharmcheck.inputs.patient import validate_patient
 from pharmcheck.inputs.renal import cockcroft_gault
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
+    ROUTES,
     Sig,
     daily_dose,
     item_breaks,
@@ -446,6 +447,12 @@ class Checker:
             raise InputError(
                 f"medication {index + 1} ({med.name!r}): unknown frequency {med.frequency!r}"
             )
+        route = normalize_route(med.route) if med.route else sig.route
+        if route is not None and route not in ROUTES:
+            raise InputError(
+                f"medication {index + 1} ({med.name!r}): unknown route {med.route!r:.40}; use one "
+                f"of: {', '.join(sorted(ROUTES))}"
+            )
         if assumed:
             notes.append(f"'{med.name}': dose {dose} read as mg (no unit given)")
         if sig.note:
@@ -475,7 +482,7 @@ class Checker:
                 frequency=frequency.label if frequency else None,
                 daily_dose=total,
                 daily_dose_note=total_note,
-                route=normalize_route(med.route) if med.route else sig.route,
+                route=route,
                 prn=prn,
                 start=med.start,
                 stop=med.stop,

@@ -268,3 +268,55 @@ def test_an_output_in_a_missing_folder_is_named_as_given(
     args = ["check", "amlodipine"] if command == "check" else ["screen", meds]
     done = run([*args, "-o", str(target), "--as-of", "2026-11-25"], kb_url)
     assert_outcome(done, 2, f"No such file or directory: {target}")
+
+
+# --- a route given that pharmcheck does not read: refused, never a silently skipped limit ----
+
+DOSE = "300 mg"  # tramadol 300 mg qid: 1200 mg/day, above the oral maximum (PC402)
+
+
+def _tramadol(route: str) -> Medication:
+    return Medication("tramadol", dose=DOSE, frequency="qid", route=route)
+
+
+@pytest.mark.parametrize("route", ["PO", "p.o.", "per os", "by mouth", "Oral"])
+def test_oral_written_any_common_way_gets_the_oral_maximum(checker, route: str) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check([_tramadol(route)], Patient(), as_of=AS_OF)
+    assert "PC402" in {f.code for f in report.findings}
+
+
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(st.text(alphabet="abcdefghijklmnopqrstuvwxyz .-/", min_size=1, max_size=12))
+def test_a_route_it_does_not_read_is_refused(checker, route: str) -> None:  # type: ignore[no-untyped-def]
+    """ "sideways" or "per os" was kept as written and matched no limit's route, so the maximum
+    dose check was skipped without a word: 1200 mg/day of tramadol passed."""
+    from pharmcheck.errors import InputError
+    from pharmcheck.inputs.sig import ROUTES, normalize_route
+
+    if not route.strip():
+        return
+    if normalize_route(route) in ROUTES:
+        report = checker.check([_tramadol(route)], Patient(), as_of=AS_OF)
+        assert report.medications[0].route in ROUTES
+    else:
+        with pytest.raises(InputError, match="unknown route"):
+            checker.check([_tramadol(route)], Patient(), as_of=AS_OF)
+
+
+def test_a_ward_row_with_a_route_it_does_not_read_is_rejected(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p2"],
+            "name": ["tramadol", "tramadol"],
+            "dose": [DOSE, DOSE],
+            "frequency": ["qid", "qid"],
+            "route": ["sideways", "po"],
+        }
+    )
+    result = screen(meds, runner=checker, as_of=AS_OF)
+    assert result.rejected_rows == [2]
+    rejected = result.findings[result.findings["category"] == "rejected-row"]
+    assert "unknown route 'sideways'" in rejected["message"].iloc[0]
+    assert "PC402" in set(result.findings[result.findings["patient_id"] == "p2"]["code"])
