@@ -320,3 +320,17 @@ def test_a_ward_row_with_a_route_it_does_not_read_is_rejected(checker) -> None: 
     rejected = result.findings[result.findings["category"] == "rejected-row"]
     assert "unknown route 'sideways'" in rejected["message"].iloc[0]
     assert "PC402" in set(result.findings[result.findings["patient_id"] == "p2"]["code"])
+
+
+def test_a_fhir_route_it_cannot_place_is_read_as_not_given_with_a_note(checker) -> None:  # type: ignore[no-untyped-def]
+    pytest.importorskip("fhir.resources", reason="the fhir extra is not installed")
+    import json
+
+    from pharmcheck.fhir import read_bundle
+
+    text = (Path(__file__).parent / "fhir" / "ehr_bundle.json").read_text(encoding="utf-8")
+    bundle = json.loads(text.replace('"display": "Oral route"', '"display": "Sideways route"'))
+    meds, _, notes = read_bundle(bundle, AS_OF, kb=checker.kb)
+    assert '"display": "Oral route"' in text  # the bundle has the route to rename
+    assert any("'Sideways route' is not one pharmcheck reads" in n for n in notes)
+    checker.check(meds, Patient(), as_of=AS_OF)  # read as not given: checked, not refused
