@@ -571,8 +571,21 @@ def _screened(found: StructureMatch) -> ScreenedStructure:
 
 
 def _renal_note(patient: Patient) -> tuple[str, ...]:
-    note = estimated_crcl_note(patient)
-    return (note,) if note else ()
+    return tuple(n for n in (estimated_crcl_note(patient), unused_egfr_note(patient)) if n)
+
+
+def unused_egfr_note(patient: Patient) -> str | None:
+    """That an eGFR given was not used, when a CrCl given or estimated stands for the renal
+    function (the rules read CrCl first): a value given is never dropped without a word."""
+    if patient.egfr is None:
+        return None
+    if patient.crcl is not None:
+        return f"CrCl {patient.crcl:g} mL/min was given: eGFR {patient.egfr:g} not used"
+    if patient.serum_creatinine is not None and not isinstance(
+        cockcroft_gault(patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex), str
+    ):
+        return f"CrCl was estimated from serum creatinine: eGFR {patient.egfr:g} not used"
+    return None
 
 
 def estimated_crcl_note(patient: Patient) -> str | None:

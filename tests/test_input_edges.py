@@ -18,7 +18,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pharmcheck.batch import read_table, screen
-from pharmcheck.domain import Medication, Patient
+from pharmcheck.domain import Medication, Patient, Quantity
 from tests.test_bad_input import REPO, assert_outcome, run
 
 AS_OF = date(2026, 11, 25)
@@ -334,3 +334,30 @@ def test_a_fhir_route_it_cannot_place_is_read_as_not_given_with_a_note(checker) 
     assert '"display": "Oral route"' in text  # the bundle has the route to rename
     assert any("'Sideways route' is not one pharmcheck reads" in n for n in notes)
     checker.check(meds, Patient(), as_of=AS_OF)  # read as not given: checked, not refused
+
+
+# --- a renal value given and not used is said, as a serum creatinine not used is --------------
+
+
+@pytest.mark.parametrize(
+    ("patient", "used"),
+    [
+        (Patient(crcl=90, egfr=20), "CrCl 90 mL/min was given: eGFR 20 not used"),
+        (
+            Patient(
+                age=70, sex="male", weight_kg=70, egfr=20,
+                serum_creatinine=Quantity(1.0, "mg/dL"),
+            ),
+            "eGFR 20 not used",
+        ),
+    ],
+    ids=["crcl", "creatinine"],
+)  # fmt: skip
+def test_an_egfr_not_used_is_said(checker, patient: Patient, used: str) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check(["tramadol 50 mg qid"], patient, as_of=AS_OF)
+    assert any(used in note for note in report.notes), report.notes
+
+
+def test_an_egfr_used_has_no_such_note(checker) -> None:  # type: ignore[no-untyped-def]
+    report = checker.check(["tramadol 50 mg qid"], Patient(egfr=20), as_of=AS_OF)
+    assert not any("not used" in note for note in report.notes)
