@@ -361,3 +361,35 @@ def test_an_egfr_not_used_is_said(checker, patient: Patient, used: str) -> None:
 def test_an_egfr_used_has_no_such_note(checker) -> None:  # type: ignore[no-untyped-def]
     report = checker.check(["tramadol 50 mg qid"], Patient(egfr=20), as_of=AS_OF)
     assert not any("not used" in note for note in report.notes)
+
+
+# --- messages that name what was read ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_a_utf16_table_is_read_as_text_not_refused_as_binary(tmp_path: Path, encoding: str) -> None:
+    """Excel's "Unicode text" is UTF-16 with a byte-order mark: it was refused as binary."""
+    text = "patient_id\tname\np1\tcaf\u00e9ine\np2\ttramadol\n"
+    path = tmp_path / "meds.txt"
+    bom = {"utf-16-le": "\ufeff", "utf-16-be": "\ufeff"}.get(encoding, "")
+    path.write_bytes((bom + text).encode(encoding))
+    table = read_table(str(path))
+    assert table["name"].tolist() == ["caf\u00e9ine", "tramadol"]
+
+
+def test_a_workbook_without_the_columns_names_the_sheet_read(tmp_path: Path) -> None:
+    from pharmcheck.batch import MED_COLUMNS, normalise_columns
+    from pharmcheck.errors import InputError
+
+    path = tmp_path / "meds.xlsx"
+    with pd.ExcelWriter(path) as writer:
+        pd.DataFrame({"notes": ["read me"]}).to_excel(writer, sheet_name="Notes", index=False)
+        pd.DataFrame({"patient_id": ["p1"], "name": ["x"]}).to_excel(
+            writer, sheet_name="Meds", index=False
+        )
+    with pytest.raises(InputError, match="read sheet 'Notes'; its other sheets: 'Meds'"):
+        normalise_columns(read_table(str(path)), MED_COLUMNS, ("patient_id", "name"), "meds")
+
+
+def test_an_empty_stdin_request_is_called_stdin(kb_url: str) -> None:
+    assert_outcome(run(["check", "--input", "-"], kb_url, stdin=""), 2, "stdin is empty")

@@ -94,6 +94,11 @@ def normalise_columns(
     if missing:
         delimiter = frame.attrs.get("delimiter")
         read_as = f" (read as {_DELIMITERS[delimiter]}-separated)" if delimiter else ""
+        if frame.attrs.get(
+            "other_sheets"
+        ):  # the first sheet, read by default, may be the wrong one
+            others = ", ".join(map(repr, frame.attrs["other_sheets"]))
+            read_as = f" (read sheet {frame.attrs['sheet']!r}; its other sheets: {others})"
         raise InputError(
             f"{what}: missing required column(s) {', '.join(missing)}; "
             f"found {', '.join(map(str, frame.columns)) or 'none'}{read_as}"
@@ -192,6 +197,14 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
         ) from None
     with path.open("rb") as handle:
         head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its mark: Excel's Unicode text
+        import io
+
+        try:
+            text = path.read_bytes().decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{source}: starts as UTF-16 text but is not") from None
+        return _read_csv(io.StringIO(text), source, "\t" if suffix in (".tsv", ".tab") else ",")
     if b"\x00" in head:
         raise InputError(f"{source} is a binary file, not CSV/TSV")
     return _read_csv(path, source, "\t" if suffix in (".tsv", ".tab") else ",")
@@ -260,6 +273,7 @@ def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
     if len(frame.columns) and all(str(c).startswith("Unnamed: ") for c in frame.columns):
         raise InputError(f"{source}: sheet {chosen!r}: row 1 is blank; the header must be row 1")
     others = [n for n in names if n != chosen]
+    frame.attrs["sheet"], frame.attrs["other_sheets"] = chosen, others
     if others:
         frame.attrs["notes"] = [
             (

@@ -237,9 +237,10 @@ def _read_input(
     from pharmcheck.fhir import is_bundle, read_bundle
     from pharmcheck.inputs.document import CheckRequest, load_document, read_text, request_from_data
 
-    data = load_document(read_text(input_file), input_file)
+    name = "stdin" if input_file == "-" else input_file  # as read_text calls it
+    data = load_document(read_text(input_file), name)
     if not is_bundle(data):
-        return request_from_data(data, input_file), []
+        return request_from_data(data, name), []
     when = given_as_of or date.today()
     bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
     if not bundle_meds and not names_given:
