@@ -393,3 +393,26 @@ def test_a_workbook_without_the_columns_names_the_sheet_read(tmp_path: Path) -> 
 
 def test_an_empty_stdin_request_is_called_stdin(kb_url: str) -> None:
     assert_outcome(run(["check", "--input", "-"], kb_url, stdin=""), 2, "stdin is empty")
+
+
+# --- how a ward's medication rows were read is said, as check says it ---------------------------
+
+
+def test_a_screen_says_what_it_assumed_in_reading_a_row(checker) -> None:  # type: ignore[no-untyped-def]
+    """check notes a dose without a unit read as mg and lists a name read fuzzily; a screen of
+    the same rows said neither."""
+    meds = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p1", "p2", "p3"],
+            "name": ["tramadol", "neurontn 300 mg tid", "tramadol", "amlodipine"],
+            "dose": ["50", "", "50", ""],
+            "frequency": ["qid", "", "qid", ""],
+        }
+    )
+    result = screen(meds, runner=checker, as_of=AS_OF)
+    assert "rows 2, 4: 'tramadol': dose 50 mg read as mg (no unit given)" in result.notes
+    assert any(
+        n.startswith("rows 3: 'neurontn 300 mg tid' read as gabapentin (fuzzy")
+        for n in result.notes
+    ), result.notes
+    assert not any("amlodipine" in n for n in result.notes)

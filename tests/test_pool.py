@@ -39,6 +39,8 @@ EXTRA_ROWS = [
     ("p11", "meropenem 1 g tds", "", "", "", "unknown", ""),
     ("p2", "lithium 400 mg nocte", "", "", "2027-01-01", "", ""),  # stops after the screen date
     ("p11", "sertraline", "", "", "9999-12-31", "", ""),
+    ("p11", "neurontn 300 mg tid", "", "", "", "", ""),  # read fuzzily: a note, in two parts
+    ("p1", "neurontn 300 mg tid", "", "", "", "", ""),
 ]
 EXTRA_PATIENTS = pd.DataFrame(
     {
@@ -76,6 +78,7 @@ def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
         "unknown_status_rows",
         "void_status_rows",
         "still_given_rows",
+        "read_rows",
     ):
         assert getattr(pooled, counted) == getattr(single, counted), counted
 
@@ -98,6 +101,8 @@ def test_the_pool_gives_the_single_process_result(  # type: ignore[no-untyped-de
     assert later == [
         "stop date after the screening date on 2 row(s) (rows 26, 27): still given on it"
     ]
+    fuzzy = "rows 28, 29: 'neurontn 300 mg tid' read as gabapentin (fuzzy"
+    assert any(n.startswith(fuzzy) for n in single.notes)
     assert any(n.startswith("patient p12 (no medication rows)") for n in single.notes)
     _assert_same(pooled, single)
     written = BytesIO()

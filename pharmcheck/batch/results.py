@@ -44,11 +44,35 @@ class ScreenResult:
     unknown_status_rows: list[int] = field(default_factory=list)  # rows behind the status notes
     void_status_rows: list[int] = field(default_factory=list)
     still_given_rows: list[int] = field(default_factory=list)  # stop date after the screening date
+    read_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, how it was read)
     rejected_rows: list[int] = field(default_factory=list)  # in the order of their finding rows
 
     @cached_property
     def findings(self) -> pd.DataFrame:
         return self.rows.frame()
+
+
+def template_notes(template: Any) -> tuple[str, ...]:
+    """How a distinct medication was read, as ``check`` says it: its notes (a dose's unit
+    assumed, a text read as several items) and each drug read from a fuzzy match of its name.
+    A structure screened alone is reported as its own row already."""
+    if isinstance(template, str):
+        return ()
+    found, _, notes, structures = template
+    fuzzy = [
+        f"'{m.input}' read as {m.drug} (fuzzy match, score {m.score:.2f})"
+        for m in found
+        if m.match == "fuzzy"
+    ]
+    return tuple(dict.fromkeys([*([] if structures else notes), *fuzzy]))
+
+
+def read_notes(read: Sequence[tuple[int, str]]) -> list[str]:
+    """One note per way rows were read, with the rows read so, in the order of their first row."""
+    rows: dict[str, list[int]] = {}
+    for row, note in sorted(read):
+        rows.setdefault(note, []).append(row)
+    return [f"{listed_rows(numbers)}: {note}" for note, numbers in rows.items()]
 
 
 def status_notes(unknown: list[int], void: list[int], still_given: Sequence[int] = ()) -> list[str]:
@@ -377,7 +401,7 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         if part is first:
             statuses = len(
                 status_notes(part.unknown_status_rows, part.void_status_rows, part.still_given_rows)
-            )
+            ) + len(read_notes(part.read_rows))
             inputs = part.notes[: told - statuses]
     listed.sort(key=lambda entry: entry[0])  # stable: each patient's rows keep their order
     rejected.sort(key=lambda entry: entry[0])
@@ -394,11 +418,12 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
     unknown = sorted(row for part in parts for row in part.unknown_status_rows)
     void = sorted(row for part in parts for row in part.void_status_rows)
     still_given = sorted(row for part in parts for row in part.still_given_rows)
+    read = sorted(pair for part in parts for pair in part.read_rows)
     summaries = [part.summary for part in parts if len(part.summary)]  # an empty one has no dtypes
     return ScreenResult(
         FindingRows(patient_ids, all_patient, items, all_item),
         pd.concat(summaries, ignore_index=True) if summaries else first.summary,
-        inputs + status_notes(unknown, void, still_given) + unlisted,
+        inputs + status_notes(unknown, void, still_given) + read_notes(read) + unlisted,
         rows_screened=sum(part.rows_screened for part in parts),
         rows_reported=sum(part.rows_reported for part in parts),
         severities=sum((part.severities for part in parts), Counter()),
@@ -410,5 +435,6 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         unknown_status_rows=unknown,
         void_status_rows=void,
         still_given_rows=still_given,
+        read_rows=read,
         rejected_rows=[row for row, _, _ in rejected],
     )

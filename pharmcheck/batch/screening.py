@@ -33,7 +33,14 @@ from pharmcheck.batch.medications import (
     row_date,
 )
 from pharmcheck.batch.patients import People, read_patients
-from pharmcheck.batch.results import Found, ScreenResult, lay_out, status_notes
+from pharmcheck.batch.results import (
+    Found,
+    ScreenResult,
+    lay_out,
+    read_notes,
+    status_notes,
+    template_notes,
+)
 from pharmcheck.batch.tables import (
     MED_COLUMNS,
     PATIENT_COLUMNS,
@@ -139,7 +146,18 @@ def screen(
     unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
     void = table["row"].to_numpy()[good & statuses.void].tolist()
     still_given = table["row"].to_numpy()[good & stops_later].tolist()
-    notes += status_notes(unknown, void, still_given)
+    # How each row was read, as check says it (a unit assumed, a fuzzy name): never silent.
+    said = [template_notes(t) for t in templates]
+    with_notes = np.array([bool(n) for n in said] or [False], dtype=bool)[key] & good
+    with_notes &= ~statuses.void
+    read = [
+        (row, note)
+        for row, k in zip(
+            table["row"].to_numpy()[with_notes].tolist(), key[with_notes].tolist(), strict=True
+        )
+        for note in said[k]
+    ]
+    notes += status_notes(unknown, void, still_given) + read_notes(read)
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
         runner, today, table, good, key, templates, dates, statuses, people or {}
@@ -172,6 +190,7 @@ def screen(
         unknown_status_rows=unknown,
         void_status_rows=void,
         still_given_rows=still_given,
+        read_rows=read,
         rejected_rows=[row for _, row, _ in problems],
     )
 
