@@ -78,9 +78,11 @@ def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
         "unknown_status_rows",
         "void_status_rows",
         "still_given_rows",
-        "read_rows",
     ):
         assert getattr(pooled, counted) == getattr(single, counted), counted
+    assert {n: sorted(r.tolist()) for n, r in pooled.read_rows.items()} == {
+        n: sorted(r.tolist()) for n, r in single.read_rows.items()
+    }
 
 
 @pytest.mark.parametrize("workers", [2, 3])

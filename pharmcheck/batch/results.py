@@ -44,7 +44,7 @@ class ScreenResult:
     unknown_status_rows: list[int] = field(default_factory=list)  # rows behind the status notes
     void_status_rows: list[int] = field(default_factory=list)
     still_given_rows: list[int] = field(default_factory=list)  # stop date after the screening date
-    read_rows: list[tuple[int, str]] = field(default_factory=list)  # (row, how it was read)
+    read_rows: dict[str, np.ndarray] = field(default_factory=dict)  # how rows were read: rows
     rejected_rows: list[int] = field(default_factory=list)  # in the order of their finding rows
 
     @cached_property
@@ -67,12 +67,37 @@ def template_notes(template: Any) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*([] if structures else notes), *fuzzy]))
 
 
-def read_notes(read: Sequence[tuple[int, str]]) -> list[str]:
+def rows_by_note(
+    said: Sequence[tuple[str, ...]], key: np.ndarray, rows: np.ndarray, chosen: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each note ``said[k]`` of the ``chosen`` rows' medications (``key``), with the row numbers
+    it applies to (arrays: every row of a ward may carry one)."""
+    picked = np.flatnonzero(chosen)
+    order = np.argsort(key[picked], kind="stable")
+    keys, numbers = key[picked][order], rows[picked][order]
+    read: dict[str, np.ndarray] = {}
+    if not len(keys):
+        return read
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(keys)], strict=True):
+        for note in said[int(keys[start])]:
+            read[note] = np.concatenate([read.get(note, numbers[:0]), numbers[start:end]])
+    return read
+
+
+def joined_notes(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    read: dict[str, np.ndarray] = {}
+    for part in parts:
+        for note, numbers in part.items():
+            read[note] = np.concatenate([read[note], numbers]) if note in read else numbers
+    return read
+
+
+def read_notes(read: dict[str, np.ndarray]) -> list[str]:
     """One note per way rows were read, with the rows read so, in the order of their first row."""
-    rows: dict[str, list[int]] = {}
-    for row, note in sorted(read):
-        rows.setdefault(note, []).append(row)
-    return [f"{listed_rows(numbers)}: {note}" for note, numbers in rows.items()]
+    ordered = [(np.sort(numbers), note) for note, numbers in read.items() if len(numbers)]
+    ordered.sort(key=lambda entry: (int(entry[0][0]), entry[1]))  # the same however split
+    return [f"{listed_rows(numbers.tolist())}: {note}" for numbers, note in ordered]
 
 
 def status_notes(unknown: list[int], void: list[int], still_given: Sequence[int] = ()) -> list[str]:
@@ -418,7 +443,7 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
     unknown = sorted(row for part in parts for row in part.unknown_status_rows)
     void = sorted(row for part in parts for row in part.void_status_rows)
     still_given = sorted(row for part in parts for row in part.still_given_rows)
-    read = sorted(pair for part in parts for pair in part.read_rows)
+    read = joined_notes([part.read_rows for part in parts])
     summaries = [part.summary for part in parts if len(part.summary)]  # an empty one has no dtypes
     return ScreenResult(
         FindingRows(patient_ids, all_patient, items, all_item),

@@ -38,6 +38,7 @@ from pharmcheck.batch.results import (
     ScreenResult,
     lay_out,
     read_notes,
+    rows_by_note,
     status_notes,
     template_notes,
 )
@@ -149,14 +150,7 @@ def screen(
     # How each row was read, as check says it (a unit assumed, a fuzzy name): never silent.
     said = [template_notes(t) for t in templates]
     with_notes = np.array([bool(n) for n in said] or [False], dtype=bool)[key] & good
-    with_notes &= ~statuses.void
-    read = [
-        (row, note)
-        for row, k in zip(
-            table["row"].to_numpy()[with_notes].tolist(), key[with_notes].tolist(), strict=True
-        )
-        for note in said[k]
-    ]
+    read = rows_by_note(said, key, table["row"].to_numpy(), with_notes & ~statuses.void)
     notes += status_notes(unknown, void, still_given) + read_notes(read)
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
