@@ -416,3 +416,29 @@ def test_a_screen_says_what_it_assumed_in_reading_a_row(checker) -> None:  # typ
         for n in result.notes
     ), result.notes
     assert not any("amlodipine" in n for n in result.notes)
+
+
+# --- a flag that replaces a value of the --input request says so -----------------------------
+
+
+def test_a_flag_replacing_a_value_of_the_request_is_said(tmp_path: Path, kb_url: str) -> None:
+    """--crcl 90 over the request's crcl 28 silently used 90 (a key given twice in one request
+    is refused for the same reason: one value would silently win)."""
+    import json
+
+    path = tmp_path / "request.json"
+    request = {
+        "as_of": "2026-11-20",
+        "patient": {"crcl": 28, "age": 70},
+        "medications": ["tramadol 50 mg qid"],
+    }
+    path.write_text(json.dumps(request), encoding="utf-8")
+    done = run(
+        ["check", "--input", str(path), "--crcl", "90", "--age", "70", "--as-of", "2026-11-25",
+         "--format", "json"],
+        kb_url,
+    )  # fmt: skip
+    notes = json.loads(done.stdout)["notes"]
+    assert f"--crcl 90 replaces the patient's crcl 28 in {path}" in notes
+    assert f"--as-of 2026-11-25 replaces the as_of 2026-11-20 in {path}" in notes
+    assert not any("--age" in n for n in notes)  # the same value: nothing replaced

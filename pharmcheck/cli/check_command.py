@@ -197,6 +197,8 @@ def check(
     given = request.patient if request else Patient()
     patient = replace(given, **overrides, conditions=given.conditions + tuple(conditions))
     when = given_as_of or (request.as_of if request else None) or date.today()
+    if request is not None:  # a value given twice: the flag's is used, and that is said
+        read_notes = [*read_notes, *_replaced(request, overrides, given_as_of, str(input_file))]
     report = run_check(
         meds,
         patient,
@@ -219,6 +221,36 @@ def check(
         write_stdout(text)
     if not exit_zero:
         raise SystemExit(exit_code(report, Severity.parse(fail_on), allow_unrecognized))
+
+
+_FLAGS = {
+    "weight_kg": "--weight",
+    "serum_creatinine": "--creatinine",
+    "hepatic_impairment": "--hepatic",
+}
+
+
+def _replaced(
+    request: CheckRequest, overrides: dict[str, Any], as_of: date | None, source: str
+) -> list[str]:
+    """A note for each value of the request that a flag replaced with another."""
+    notes = []
+    for field, value in overrides.items():
+        old = getattr(request.patient, field)
+        if old is not None and old != value:
+            flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
+            notes.append(
+                f"{flag} {_shown(value)} replaces the patient's {field} {_shown(old)} in {source}"
+            )
+    if as_of is not None and request.as_of is not None and as_of != request.as_of:
+        notes.append(f"--as-of {as_of} replaces the as_of {request.as_of} in {source}")
+    return notes
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float | int) else str(value)
 
 
 def _as_of(text: str) -> date:
