@@ -442,3 +442,22 @@ def test_a_flag_replacing_a_value_of_the_request_is_said(tmp_path: Path, kb_url:
     assert f"--crcl 90 replaces the patient's crcl 28 in {path}" in notes
     assert f"--as-of 2026-11-25 replaces the as_of 2026-11-20 in {path}" in notes
     assert not any("--age" in n for n in notes)  # the same value: nothing replaced
+
+
+def test_a_screen_says_how_it_read_a_patients_row(checker) -> None:  # type: ignore[no-untyped-def]
+    """check notes a condition read fuzzily and an eGFR not used; a screen said neither."""
+    meds = pd.DataFrame({"patient_id": ["p1", "p2", "p3"], "name": ["tramadol"] * 3})
+    patients = pd.DataFrame(
+        {
+            "patient_id": ["p1", "p2", "p3"],
+            "conditions": ["juvenile myoclonic epilepsy xyzzy", "", ""],
+            "crcl": ["", "90", ""],
+            "egfr": ["", "20", "20"],
+        }
+    )
+    result = screen(meds, patients, runner=checker, as_of=AS_OF)
+    assert "patients rows 3: CrCl 90 mL/min was given: eGFR 20 not used" in result.notes
+    assert any(
+        n.startswith("patients rows 2: condition 'juvenile myoclonic epilepsy xyzzy' read as")
+        for n in result.notes
+    ), result.notes

@@ -46,7 +46,8 @@ EXTRA_PATIENTS = pd.DataFrame(
     {
         "patient_id": ["p12", "p13", "", "p20"],
         "age": ["999", "45", "30", "abc"],
-        "crcl": ["", "", "", ""],
+        "crcl": ["", "90", "", ""],
+        "egfr": ["", "20", "", ""],  # not used: a note on how the patients table was read
         "conditions": ["", "made-up syndrome", "", ""],
         "myoclonus": ["", "", "", ""],
     }
@@ -80,9 +81,10 @@ def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
         "still_given_rows",
     ):
         assert getattr(pooled, counted) == getattr(single, counted), counted
-    assert {n: sorted(r.tolist()) for n, r in pooled.read_rows.items()} == {
-        n: sorted(r.tolist()) for n, r in single.read_rows.items()
-    }
+    for read in ("read_rows", "patient_read_rows"):
+        assert {n: sorted(r.tolist()) for n, r in getattr(pooled, read).items()} == {
+            n: sorted(r.tolist()) for n, r in getattr(single, read).items()
+        }
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -104,6 +106,7 @@ def test_the_pool_gives_the_single_process_result(  # type: ignore[no-untyped-de
         "stop date after the screening date on 2 row(s) (rows 26, 27): still given on it"
     ]
     fuzzy = "rows 28, 29: 'neurontn 300 mg tid' read as gabapentin (fuzzy"
+    assert "patients rows 13: CrCl 90 mL/min was given: eGFR 20 not used" in single.notes
     assert any(n.startswith(fuzzy) for n in single.notes)
     assert any(n.startswith("patient p12 (no medication rows)") for n in single.notes)
     _assert_same(pooled, single)

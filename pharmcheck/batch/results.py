@@ -45,6 +45,7 @@ class ScreenResult:
     void_status_rows: list[int] = field(default_factory=list)
     still_given_rows: list[int] = field(default_factory=list)  # stop date after the screening date
     read_rows: dict[str, np.ndarray] = field(default_factory=dict)  # how rows were read: rows
+    patient_read_rows: dict[str, np.ndarray] = field(default_factory=dict)  # of the patients table
     rejected_rows: list[int] = field(default_factory=list)  # in the order of their finding rows
 
     @cached_property
@@ -93,11 +94,12 @@ def joined_notes(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray
     return read
 
 
-def read_notes(read: dict[str, np.ndarray]) -> list[str]:
-    """One note per way rows were read, with the rows read so, in the order of their first row."""
+def read_notes(read: dict[str, np.ndarray], table: str = "") -> list[str]:
+    """One note per way rows were read, with the rows read so, in the order of their first row;
+    ``table`` names the table when it is not the medications'."""
     ordered = [(np.sort(numbers), note) for note, numbers in read.items() if len(numbers)]
     ordered.sort(key=lambda entry: (int(entry[0][0]), entry[1]))  # the same however split
-    return [f"{listed_rows(numbers.tolist())}: {note}" for numbers, note in ordered]
+    return [f"{table}{listed_rows(numbers.tolist())}: {note}" for numbers, note in ordered]
 
 
 def status_notes(unknown: list[int], void: list[int], still_given: Sequence[int] = ()) -> list[str]:
@@ -426,7 +428,7 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         if part is first:
             statuses = len(
                 status_notes(part.unknown_status_rows, part.void_status_rows, part.still_given_rows)
-            ) + len(read_notes(part.read_rows))
+            ) + len(read_notes(part.read_rows) + read_notes(part.patient_read_rows))
             inputs = part.notes[: told - statuses]
     listed.sort(key=lambda entry: entry[0])  # stable: each patient's rows keep their order
     rejected.sort(key=lambda entry: entry[0])
@@ -444,11 +446,16 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
     void = sorted(row for part in parts for row in part.void_status_rows)
     still_given = sorted(row for part in parts for row in part.still_given_rows)
     read = joined_notes([part.read_rows for part in parts])
+    patient_read = joined_notes([part.patient_read_rows for part in parts])
     summaries = [part.summary for part in parts if len(part.summary)]  # an empty one has no dtypes
     return ScreenResult(
         FindingRows(patient_ids, all_patient, items, all_item),
         pd.concat(summaries, ignore_index=True) if summaries else first.summary,
-        inputs + status_notes(unknown, void, still_given) + read_notes(read) + unlisted,
+        inputs
+        + status_notes(unknown, void, still_given)
+        + read_notes(read)
+        + read_notes(patient_read, "patients ")
+        + unlisted,
         rows_screened=sum(part.rows_screened for part in parts),
         rows_reported=sum(part.rows_reported for part in parts),
         severities=sum((part.severities for part in parts), Counter()),
@@ -461,5 +468,6 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         void_status_rows=void,
         still_given_rows=still_given,
         read_rows=read,
+        patient_read_rows=patient_read,
         rejected_rows=[row for row, _, _ in rejected],
     )

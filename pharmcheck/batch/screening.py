@@ -53,7 +53,7 @@ from pharmcheck.batch.tables import (
     text_cells,
 )
 from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
-from pharmcheck.engine import Checker, EvaluateRequest
+from pharmcheck.engine import Checker, EvaluateRequest, unused_egfr_note
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.overrides import site_rules
@@ -151,7 +151,12 @@ def screen(
     said = [template_notes(t) for t in templates]
     with_notes = np.array([bool(n) for n in said] or [False], dtype=bool)[key] & good
     read = rows_by_note(said, key, table["row"].to_numpy(), with_notes & ~statuses.void)
-    notes += status_notes(unknown, void, still_given) + read_notes(read)
+    patient_read = _patient_notes(runner, patients, people or {})
+    notes += (
+        status_notes(unknown, void, still_given)
+        + read_notes(read)
+        + read_notes(patient_read, "patients ")
+    )
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
         runner, today, table, good, key, templates, dates, statuses, people or {}
@@ -185,8 +190,31 @@ def screen(
         void_status_rows=void,
         still_given_rows=still_given,
         read_rows=read,
+        patient_read_rows=patient_read,
         rejected_rows=[row for _, row, _ in problems],
     )
+
+
+def _patient_notes(
+    runner: Checker, patients: pd.DataFrame | None, people: People
+) -> dict[str, np.ndarray]:
+    """How the patients table's rows were read, as ``check`` notes it (a condition read fuzzily
+    or by its code, an eGFR not used), with the rows of the patients table read so."""
+    said: dict[str, list[str]] = {}
+    for pid, (patient, _) in people.items():
+        found = runner.conditions_of(patient).notes if patient.conditions else ()
+        for note in (*found, unused_egfr_note(patient)):
+            if note:
+                said.setdefault(note, []).append(pid)
+    if not said or patients is None:
+        return {}
+    column = next(c for c in patients.columns if canonical_name(c, PATIENT_COLUMNS) == "patient_id")
+    row_of = dict(
+        zip(text_cells(patients[column]).tolist(), row_numbers(patients).tolist(), strict=True)
+    )
+    return {
+        note: np.array([row_of[p] for p in pids], dtype=np.int64) for note, pids in said.items()
+    }
 
 
 def _unrecognized_conditions(
