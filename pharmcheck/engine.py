@@ -182,7 +182,7 @@ class Checker:
         structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
-            validate_medication(med, as_of)
+            validate_medication(med, as_of, index + 1)
             if med.stop is not None and med.stop > as_of and status_meaning(med.status) != VOID:
                 # A planned end (as a FHIR Bundle's period end is read): given on the check date.
                 notes.append(still_given_note(med.name, med.stop, as_of))
@@ -606,9 +606,11 @@ def still_given_note(name: str, stop: date, as_of: date) -> str:
     return f"'{name}': stop date {stop} is after the check date {as_of}: still given on it"
 
 
-def validate_medication(med: Medication, as_of: date) -> None:
+def validate_medication(med: Medication, as_of: date, number: int | None = None) -> None:
     if not isinstance(med.name, str) or not med.name.strip():
-        raise InputError(f"a medication has no name: {med!r}")
+        raise InputError(
+            f"medication {number} has no name" if number else "a medication has no name"
+        )
     if med.start and med.stop and med.stop < med.start:
         raise InputError(f"{med.name!r}: stop date {med.stop} is before start date {med.start}")
     if med.start and med.start > as_of:

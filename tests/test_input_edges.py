@@ -461,3 +461,9 @@ def test_a_screen_says_how_it_read_a_patients_row(checker) -> None:  # type: ign
         n.startswith("patients rows 2: condition 'juvenile myoclonic epilepsy xyzzy' read as")
         for n in result.notes
     ), result.notes
+
+
+def test_a_medication_without_a_name_is_named_by_its_place(kb_url: str) -> None:
+    done = run(["check", "tramadol", "  ", "--as-of", "2026-11-25"], kb_url)
+    assert_outcome(done, 2, "medication 2 has no name")
+    assert "Medication(" not in done.stderr  # not the object's repr
