@@ -467,3 +467,16 @@ def test_a_medication_without_a_name_is_named_by_its_place(kb_url: str) -> None:
     done = run(["check", "tramadol", "  ", "--as-of", "2026-11-25"], kb_url)
     assert_outcome(done, 2, "medication 2 has no name")
     assert "Medication(" not in done.stderr  # not the object's repr
+
+
+def test_an_id_that_differs_only_in_case_or_spaces_is_pointed_out(checker) -> None:  # type: ignore[no-untyped-def]
+    meds = pd.DataFrame({"patient_id": ["p1", "MRN 7", "p9"], "name": ["tramadol"] * 3})
+    patients = pd.DataFrame({"patient_id": ["P1", "mrn7"], "age": ["70", "40"]})
+    result = screen(meds, patients, runner=checker, as_of=AS_OF)
+    messages = result.findings[result.findings["category"] == "rejected-row"]["message"].tolist()
+    assert messages == [
+        "row 2: patient_id p1 is not in the patients table (it has 'P1': ids must match exactly)",
+        "row 3: patient_id MRN 7 is not in the patients table (it has 'mrn7': ids must match"
+        + " exactly)",
+        "row 4: patient_id p9 is not in the patients table",
+    ]

@@ -240,6 +240,18 @@ def _unparsable_dates(why: np.ndarray, column: str, rows: np.ndarray) -> list[st
     return [f"unparsable {column} date {w}" for w in why[rows]]
 
 
+def _folded(pid: str) -> str:
+    return "".join(pid.split()).casefold()
+
+
+def _not_listed(pid: str, folded: dict[str, str]) -> str:
+    """Why a row's patient is not screened: not in the patients table, with the id there that
+    differs only in case or spaces, if one does (a likely typo, never matched silently)."""
+    near = folded.get(_folded(pid))
+    hint = f" (it has {near!r}: ids must match exactly)" if near is not None else ""
+    return f"patient_id {pid} is not in the patients table{hint}"
+
+
 def _validate(
     table: pd.DataFrame,
     statuses: Statuses,
@@ -267,10 +279,10 @@ def _validate(
         ids = np.array(distinct.tolist(), dtype=object)
         listed = np.array([p in people for p in ids], dtype=bool)[codes]
         troubled = np.array([p in patient_problems for p in ids], dtype=bool)[codes]
-        mark(
-            ~listed & ~troubled,
-            lambda rows: [f"patient_id {p} is not in the patients table" for p in ids[codes[rows]]],
-        )
+        unlisted = ~listed & ~troubled
+        if unlisted.any():
+            folded = {_folded(p): p for p in people}  # once: a ward may have 100,000 patients
+            mark(unlisted, lambda rows: [_not_listed(p, folded) for p in ids[codes[rows]]])
         mark(troubled, lambda rows: [patient_problems[p] for p in ids[codes[rows]]])
     dates = {}
     for column in ("start", "stop"):
