@@ -218,13 +218,13 @@ def _read_parquet(path: Any) -> pd.DataFrame:
 
     table = parquet.read_table(path)
     columns = {
-        name: _parquet_text(column)
+        name: parquet_text(column)
         for name, column in zip(table.column_names, table.columns, strict=True)
     }
     return pd.DataFrame(columns, columns=table.column_names)
 
 
-def _parquet_text(column: Any) -> pd.Series:
+def parquet_text(column: Any) -> pd.Series:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -367,7 +367,7 @@ def _has_giant_cell(cells: Any) -> bool:
 def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows with a cell that is not blank, keeping their numbers
     (``frame.attrs["source_rows"]``)."""
-    blank = _blank_rows(frame)
+    blank = blank_rows(frame)
     if not blank.any():
         return frame
     kept = frame[~blank].reset_index(drop=True)
@@ -409,7 +409,7 @@ def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
     )
 
 
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows whose every cell is empty or blank (checked column by column, only on the rows still
     possibly blank: at a million rows, the first column settles nearly all)."""
     blank = np.ones(len(frame), dtype=bool)
