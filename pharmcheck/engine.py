@@ -32,6 +32,7 @@ from pharmcheck.inputs.patient import validate_patient
 from pharmcheck.inputs.renal import cockcroft_gault
 from pharmcheck.inputs.resolve import Resolution, Resolver
 from pharmcheck.inputs.sig import (
+    ROUTES,
     Sig,
     daily_dose,
     item_breaks,
@@ -183,7 +184,11 @@ class Checker:
         structures: list[StructureMatch] = []
         for index, given in enumerate(meds):
             med = typecheck.check_medication(given, index + 1)
-            validate_medication(med, as_of)
+            validate_medication(med, as_of, index + 1)
+            if med.stop is not None and med.stop > as_of and status_meaning(med.status) != VOID:
+                # A planned end (as a FHIR Bundle's period end is read): given on the check date.
+                notes.append(still_given_note(med.name, med.stop, as_of))
+                med = replace(med, stop=None)
             found = self._resolve(med, index, patient.weight_kg, screen_structures=True)
             resolved.extend(found.medications)
             unrecognized.extend(found.unrecognized)
@@ -458,6 +463,12 @@ class Checker:
             raise InputError(
                 f"medication {index + 1} ({med.name!r}): unknown frequency {med.frequency!r}"
             )
+        route = normalize_route(med.route) if med.route else sig.route
+        if route is not None and route not in ROUTES:
+            raise InputError(
+                f"medication {index + 1} ({med.name!r}): unknown route {med.route!r:.40}; use one "
+                f"of: {', '.join(sorted(ROUTES))}"
+            )
         if assumed:
             notes.append(f"'{med.name}': dose {dose} read as mg (no unit given)")
         if sig.note:
@@ -494,7 +505,7 @@ class Checker:
                 frequency=frequency.label if frequency else None,
                 daily_dose=total,
                 daily_dose_note=total_note,
-                route=normalize_route(med.route) if med.route else sig.route,
+                route=route,
                 prn=prn,
                 start=med.start,
                 stop=med.stop,
@@ -583,8 +594,21 @@ def _screened(found: StructureMatch) -> ScreenedStructure:
 
 
 def _renal_note(patient: Patient) -> tuple[str, ...]:
-    note = estimated_crcl_note(patient)
-    return (note,) if note else ()
+    return tuple(n for n in (estimated_crcl_note(patient), unused_egfr_note(patient)) if n)
+
+
+def unused_egfr_note(patient: Patient) -> str | None:
+    """That an eGFR given was not used, when a CrCl given or estimated stands for the renal
+    function (the rules read CrCl first): a value given is never dropped without a word."""
+    if patient.egfr is None:
+        return None
+    if patient.crcl is not None:
+        return f"CrCl {patient.crcl:g} mL/min was given: eGFR {patient.egfr:g} not used"
+    if patient.serum_creatinine is not None and not isinstance(
+        cockcroft_gault(patient.serum_creatinine, patient.age, patient.weight_kg, patient.sex), str
+    ):
+        return f"CrCl was estimated from serum creatinine: eGFR {patient.egfr:g} not used"
+    return None
 
 
 def estimated_crcl_note(patient: Patient) -> str | None:
@@ -600,9 +624,16 @@ def estimated_crcl_note(patient: Patient) -> str | None:
     return estimate if isinstance(estimate, str) else estimate.describe()
 
 
-def validate_medication(med: Medication, as_of: date) -> None:
+def still_given_note(name: str, stop: date, as_of: date) -> str:
+    """The note on a medication whose stop date is after the check date: still given on it."""
+    return f"'{name}': stop date {stop} is after the check date {as_of}: still given on it"
+
+
+def validate_medication(med: Medication, as_of: date, number: int | None = None) -> None:
     if not isinstance(med.name, str) or not med.name.strip():
-        raise InputError(f"a medication has no name: {med!r}")
+        raise InputError(
+            f"medication {number} has no name" if number else "a medication has no name"
+        )
     if med.start and med.stop and med.stop < med.start:
         raise InputError(f"{med.name!r}: stop date {med.stop} is before start date {med.start}")
     if med.start and med.start > as_of:

@@ -71,7 +71,10 @@ def replacing_path(
         return
     previous = target.stat() if target.exists() else None
     partial = target.with_name(f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.partial")
-    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)  # less the umask
+    except OSError as exc:  # named as the caller gave it, not as the hidden partial file
+        raise OSError(exc.errno, exc.strerror, str(path)) from None
     try:
         try:
             if mode is not None:

@@ -161,3 +161,27 @@ def test_a_partitions_row_numbers_follow_the_frames_derived_from_it_as_an_array(
     assert isinstance(derived.attrs["source_rows"], np.ndarray)
     assert row_numbers(derived).tolist() == [4, 7, 9]  # source order, as the rows were numbered
     assert table["name"].tolist() == ["y", "z", "x"]
+
+
+def test_files_with_blank_lines_and_integer_ids_read_as_on_one_machine(  # type: ignore[no-untyped-def]
+    client: Client, checker, kb_url: str, tmp_path: Path
+) -> None:
+    """pandas' CSV reader skipped a blank line, so every row after it was numbered one less
+    than the file (and the single-machine screen) numbers it; pandas' Parquet reader made an
+    integer id with a gap a float ("1001.0"), matching no patient."""
+    import pyarrow as pa
+    from pyarrow import parquet
+
+    from pharmcheck.batch import read_table
+
+    meds = tmp_path / "meds.csv"
+    meds.write_text("patient_id,name\np1,tramadol\n\n , \np2,\np3,sertraline 50 mg daily\n")
+    numbered = tmp_path / "numbered.parquet"
+    parquet.write_table(
+        pa.table({"patient_id": pa.array([1001, None, 1002]), "name": ["tramadol", "x", ""]}),
+        numbered,
+    )
+    for path in (meds, numbered):
+        single = screen_frame(read_table(str(path)), runner=checker, as_of=AS_OF)
+        out = screen_dask(str(path), db_url=kb_url, as_of=AS_OF, partitions=2).compute()
+        pd.testing.assert_frame_equal(_per_patient(out), _per_patient(single))

@@ -37,12 +37,17 @@ EXTRA_ROWS = [
     ("p8", "tramadol", "", "", "", "unknown", ""),
     ("p10", "sertraline", "", "", "", "cancelled", ""),
     ("p11", "meropenem 1 g tds", "", "", "", "unknown", ""),
+    ("p2", "lithium 400 mg nocte", "", "", "2027-01-01", "", ""),  # stops after the screen date
+    ("p11", "sertraline", "", "", "9999-12-31", "", ""),
+    ("p11", "neurontn 300 mg tid", "", "", "", "", ""),  # read fuzzily: a note, in two parts
+    ("p1", "neurontn 300 mg tid", "", "", "", "", ""),
 ]
 EXTRA_PATIENTS = pd.DataFrame(
     {
         "patient_id": ["p12", "p13", "", "p20"],
         "age": ["999", "45", "30", "abc"],
-        "crcl": ["", "", "", ""],
+        "crcl": ["", "90", "", ""],
+        "egfr": ["", "20", "", ""],  # not used: a note on how the patients table was read
         "conditions": ["", "made-up syndrome", "", ""],
         "myoclonus": ["", "", "", ""],
     }
@@ -73,8 +78,13 @@ def _assert_same(pooled: ScreenResult, single: ScreenResult) -> None:
         "rejected_rows",
         "unknown_status_rows",
         "void_status_rows",
+        "still_given_rows",
     ):
         assert getattr(pooled, counted) == getattr(single, counted), counted
+    for read in ("read_rows", "patient_read_rows"):
+        assert {n: sorted(r.tolist()) for n, r in getattr(pooled, read).items()} == {
+            n: sorted(r.tolist()) for n, r in getattr(single, read).items()
+        }
 
 
 @pytest.mark.parametrize("workers", [2, 3])
@@ -91,6 +101,13 @@ def test_the_pool_gives_the_single_process_result(  # type: ignore[no-untyped-de
     unknown = [n for n in single.notes if n.startswith("status unknown")]
     assert unknown == ["status unknown on 3 row(s) (rows 15, 23, 25): screened as active"]
     assert sum("is not used" in n for n in single.notes) == 1
+    later = [n for n in single.notes if n.startswith("stop date after")]
+    assert later == [
+        "stop date after the screening date on 2 row(s) (rows 26, 27): still given on it"
+    ]
+    fuzzy = "rows 28, 29: 'neurontn 300 mg tid' read as gabapentin (fuzzy"
+    assert "patients rows 13: CrCl 90 mL/min was given: eGFR 20 not used" in single.notes
+    assert any(n.startswith(fuzzy) for n in single.notes)
     assert any(n.startswith("patient p12 (no medication rows)") for n in single.notes)
     _assert_same(pooled, single)
     written = BytesIO()

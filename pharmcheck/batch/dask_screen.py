@@ -30,7 +30,7 @@ from pharmcheck.batch.parts import (
     worker_checker,
 )
 from pharmcheck.batch.screening import screen
-from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, text_cells
+from pharmcheck.batch.tables import MED_COLUMNS, PATIENT_COLUMNS, blank_rows, text_cells
 from pharmcheck.domain import Severity
 from pharmcheck.errors import InputError
 from pharmcheck.rules import select_rules
@@ -76,12 +76,12 @@ def screen_dask(
     except ValueError as exc:
         raise InputError(str(exc)) from None
     url, version = shared_kb(db_url)
-    med_table = _numbered(_as_dask(meds))
+    med_table = _read(meds)
     count = partitions or max(1, med_table.npartitions)
     med_parts = _by_patient(med_table, MED_COLUMNS, "medications", count)
     people = None
     if patients is not None:
-        people = _by_patient(_numbered(_as_dask(patients)), PATIENT_COLUMNS, "patients", count)
+        people = _by_patient(_read(patients), PATIENT_COLUMNS, "patients", count)
     options = {
         "url": url,
         "version": version,
@@ -133,16 +133,45 @@ def _as_dask(table: Any) -> dd.DataFrame:
         raise InputError(f"a table must be a Dask DataFrame or a path, not {type(table).__name__}")
     text = str(table)
     if Path(text).is_dir() or text.lower().endswith((".parquet", ".pq")):
-        return dd.read_parquet(text)
+        # Arrow types, then text as read_table makes it (pandas' own would make an integer id
+        # with a gap a float: "1001.0").
+        found = dd.read_parquet(text, dtype_backend="pyarrow")
+        meta = pd.DataFrame({c: pd.Series([], dtype="string") for c in found.columns})
+        return found.map_partitions(_as_text, meta=meta)
     if text.lower().endswith((".csv", ".tsv", ".txt")):
         return dd.read_csv(
             text,
             dtype=str,
             keep_default_na=False,
             na_filter=False,
+            skip_blank_lines=False,  # a blank line is a row, so the rows after it keep their number
             sep="\t" if text.lower().endswith(".tsv") else ",",
         )
     raise InputError(f"{text}: a Dask screen reads CSV, TSV or Parquet (files, folders or globs)")
+
+
+def _read(table: Any) -> dd.DataFrame:
+    """A table numbered as its source numbers its rows; of a file, the blank rows skipped after
+    numbering, as read_table skips them (a table given as a DataFrame is screened as given)."""
+    numbered = _numbered(_as_dask(table))
+    if not isinstance(table, str | Path):
+        return numbered
+    return numbered.map_partitions(
+        lambda part: part[~blank_rows(part.drop(columns=[ROW]))], meta=numbered._meta
+    )
+
+
+def _as_text(part: pd.DataFrame) -> pd.DataFrame:
+    import pyarrow as pa
+
+    from pharmcheck.batch.tables import parquet_text
+
+    table = pa.Table.from_pandas(part, preserve_index=False)
+    columns = {
+        name: parquet_text(column).set_axis(part.index)
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
+    return pd.DataFrame(columns, index=part.index, columns=list(part.columns))
 
 
 def _numbered(table: dd.DataFrame) -> dd.DataFrame:

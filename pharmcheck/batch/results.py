@@ -43,6 +43,9 @@ class ScreenResult:
     kb_version: str = ""
     unknown_status_rows: list[int] = field(default_factory=list)  # rows behind the status notes
     void_status_rows: list[int] = field(default_factory=list)
+    still_given_rows: list[int] = field(default_factory=list)  # stop date after the screening date
+    read_rows: dict[str, np.ndarray] = field(default_factory=dict)  # how rows were read: rows
+    patient_read_rows: dict[str, np.ndarray] = field(default_factory=dict)  # of the patients table
     rejected_rows: list[int] = field(default_factory=list)  # in the order of their finding rows
 
     @cached_property
@@ -50,9 +53,59 @@ class ScreenResult:
         return self.rows.frame()
 
 
-def status_notes(unknown: list[int], void: list[int]) -> list[str]:
-    """The notes on rows screened as active for an unknown status (``unknown``) and rows not
-    screened for a void one (``void``), by their row numbers."""
+def template_notes(template: Any) -> tuple[str, ...]:
+    """How a distinct medication was read, as ``check`` says it: its notes (a dose's unit
+    assumed, a text read as several items) and each drug read from a fuzzy match of its name.
+    A structure screened alone is reported as its own row already."""
+    if isinstance(template, str):
+        return ()
+    found, _, notes, structures = template
+    fuzzy = [
+        f"'{m.input}' read as {m.drug} (fuzzy match, score {m.score:.2f})"
+        for m in found
+        if m.match == "fuzzy"
+    ]
+    return tuple(dict.fromkeys([*([] if structures else notes), *fuzzy]))
+
+
+def rows_by_note(
+    said: Sequence[tuple[str, ...]], key: np.ndarray, rows: np.ndarray, chosen: np.ndarray
+) -> dict[str, np.ndarray]:
+    """Each note ``said[k]`` of the ``chosen`` rows' medications (``key``), with the row numbers
+    it applies to (arrays: every row of a ward may carry one)."""
+    picked = np.flatnonzero(chosen)
+    order = np.argsort(key[picked], kind="stable")
+    keys, numbers = key[picked][order], rows[picked][order]
+    read: dict[str, np.ndarray] = {}
+    if not len(keys):
+        return read
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    for start, end in zip(starts.tolist(), [*starts[1:].tolist(), len(keys)], strict=True):
+        for note in said[int(keys[start])]:
+            read[note] = np.concatenate([read.get(note, numbers[:0]), numbers[start:end]])
+    return read
+
+
+def joined_notes(parts: Sequence[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    read: dict[str, np.ndarray] = {}
+    for part in parts:
+        for note, numbers in part.items():
+            read[note] = np.concatenate([read[note], numbers]) if note in read else numbers
+    return read
+
+
+def read_notes(read: dict[str, np.ndarray], table: str = "") -> list[str]:
+    """One note per way rows were read, with the rows read so, in the order of their first row;
+    ``table`` names the table when it is not the medications'."""
+    ordered = [(np.sort(numbers), note) for note, numbers in read.items() if len(numbers)]
+    ordered.sort(key=lambda entry: (int(entry[0][0]), entry[1]))  # the same however split
+    return [f"{table}{listed_rows(numbers.tolist())}: {note}" for numbers, note in ordered]
+
+
+def status_notes(unknown: list[int], void: list[int], still_given: Sequence[int] = ()) -> list[str]:
+    """The notes on rows screened as active for an unknown status (``unknown``), rows not
+    screened for a void one (``void``) and rows screened as given whose stop date is after the
+    screening date (``still_given``), by their row numbers."""
     notes = []
     if unknown:
         notes.append(
@@ -63,6 +116,11 @@ def status_notes(unknown: list[int], void: list[int]) -> list[str]:
             f"status entered-in-error, not-taken or cancelled on {len(void)} row(s) "
             f"({listed_rows(void)}): "
             "not screened (no rule reads a void or untaken medication)"
+        )
+    if still_given:
+        notes.append(
+            f"stop date after the screening date on {len(still_given)} row(s) "
+            f"({listed_rows(list(still_given))}): still given on it"
         )
     return notes
 
@@ -368,7 +426,9 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         told = len(part.notes) - len(without)
         unlisted += part.notes[told:]
         if part is first:
-            statuses = len(status_notes(part.unknown_status_rows, part.void_status_rows))
+            statuses = len(
+                status_notes(part.unknown_status_rows, part.void_status_rows, part.still_given_rows)
+            ) + len(read_notes(part.read_rows) + read_notes(part.patient_read_rows))
             inputs = part.notes[: told - statuses]
     listed.sort(key=lambda entry: entry[0])  # stable: each patient's rows keep their order
     rejected.sort(key=lambda entry: entry[0])
@@ -384,11 +444,18 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
     )
     unknown = sorted(row for part in parts for row in part.unknown_status_rows)
     void = sorted(row for part in parts for row in part.void_status_rows)
+    still_given = sorted(row for part in parts for row in part.still_given_rows)
+    read = joined_notes([part.read_rows for part in parts])
+    patient_read = joined_notes([part.patient_read_rows for part in parts])
     summaries = [part.summary for part in parts if len(part.summary)]  # an empty one has no dtypes
     return ScreenResult(
         FindingRows(patient_ids, all_patient, items, all_item),
         pd.concat(summaries, ignore_index=True) if summaries else first.summary,
-        inputs + status_notes(unknown, void) + unlisted,
+        inputs
+        + status_notes(unknown, void, still_given)
+        + read_notes(read)
+        + read_notes(patient_read, "patients ")
+        + unlisted,
         rows_screened=sum(part.rows_screened for part in parts),
         rows_reported=sum(part.rows_reported for part in parts),
         severities=sum((part.severities for part in parts), Counter()),
@@ -399,5 +466,8 @@ def joined(parts: Sequence[ScreenResult]) -> ScreenResult:
         kb_version=first.kb_version,
         unknown_status_rows=unknown,
         void_status_rows=void,
+        still_given_rows=still_given,
+        read_rows=read,
+        patient_read_rows=patient_read,
         rejected_rows=[row for row, _, _ in rejected],
     )

@@ -33,7 +33,15 @@ from pharmcheck.batch.medications import (
     row_date,
 )
 from pharmcheck.batch.patients import People, read_patients
-from pharmcheck.batch.results import Found, ScreenResult, lay_out, status_notes
+from pharmcheck.batch.results import (
+    Found,
+    ScreenResult,
+    lay_out,
+    read_notes,
+    rows_by_note,
+    status_notes,
+    template_notes,
+)
 from pharmcheck.batch.tables import (
     MED_COLUMNS,
     PATIENT_COLUMNS,
@@ -45,7 +53,7 @@ from pharmcheck.batch.tables import (
     text_cells,
 )
 from pharmcheck.domain import ResolvedMedication, Severity, Unrecognized
-from pharmcheck.engine import Checker, EvaluateRequest
+from pharmcheck.engine import Checker, EvaluateRequest, unused_egfr_note
 from pharmcheck.engine import checker as default_checker
 from pharmcheck.errors import InputError
 from pharmcheck.overrides import site_rules
@@ -118,7 +126,7 @@ def screen(
     key, templates = by_weight(
         runner, key, medications, templates, table["patient_id"], people or {}
     )
-    reject, reasons, dates = checked
+    reject, reasons, dates, stops_later = checked
     unusable = np.array(
         [isinstance(t, str) for t in templates], dtype=bool
     )  # why, instead of templates
@@ -138,7 +146,17 @@ def screen(
     good = ~bad
     unknown = table["row"].to_numpy()[good & statuses.unknown].tolist()
     void = table["row"].to_numpy()[good & statuses.void].tolist()
-    notes += status_notes(unknown, void)
+    still_given = table["row"].to_numpy()[good & stops_later].tolist()
+    # How each row was read, as check says it (a unit assumed, a fuzzy name): never silent.
+    said = [template_notes(t) for t in templates]
+    with_notes = np.array([bool(n) for n in said] or [False], dtype=bool)[key] & good
+    read = rows_by_note(said, key, table["row"].to_numpy(), with_notes & ~statuses.void)
+    patient_read = _patient_notes(runner, patients, people or {})
+    notes += (
+        status_notes(unknown, void, still_given)
+        + read_notes(read)
+        + read_notes(patient_read, "patients ")
+    )
     step(f"building the ward ({int(good.sum()):,} rows)")
     ward, rows = build_ward(
         runner, today, table, good, key, templates, dates, statuses, people or {}
@@ -170,8 +188,33 @@ def screen(
         result,
         unknown_status_rows=unknown,
         void_status_rows=void,
+        still_given_rows=still_given,
+        read_rows=read,
+        patient_read_rows=patient_read,
         rejected_rows=[row for _, row, _ in problems],
     )
+
+
+def _patient_notes(
+    runner: Checker, patients: pd.DataFrame | None, people: People
+) -> dict[str, np.ndarray]:
+    """How the patients table's rows were read, as ``check`` notes it (a condition read fuzzily
+    or by its code, an eGFR not used), with the rows of the patients table read so."""
+    said: dict[str, list[str]] = {}
+    for pid, (patient, _) in people.items():
+        found = runner.conditions_of(patient).notes if patient.conditions else ()
+        for note in (*found, unused_egfr_note(patient)):
+            if note:
+                said.setdefault(note, []).append(pid)
+    if not said or patients is None:
+        return {}
+    column = next(c for c in patients.columns if canonical_name(c, PATIENT_COLUMNS) == "patient_id")
+    row_of = dict(
+        zip(text_cells(patients[column]).tolist(), row_numbers(patients).tolist(), strict=True)
+    )
+    return {
+        note: np.array([row_of[p] for p in pids], dtype=np.int64) for note, pids in said.items()
+    }
 
 
 def _unrecognized_conditions(
@@ -197,14 +240,27 @@ def _unparsable_dates(why: np.ndarray, column: str, rows: np.ndarray) -> list[st
     return [f"unparsable {column} date {w}" for w in why[rows]]
 
 
+def _folded(pid: str) -> str:
+    return "".join(pid.split()).casefold()
+
+
+def _not_listed(pid: str, folded: dict[str, str]) -> str:
+    """Why a row's patient is not screened: not in the patients table, with the id there that
+    differs only in case or spaces, if one does (a likely typo, never matched silently)."""
+    near = folded.get(_folded(pid))
+    hint = f" (it has {near!r}: ids must match exactly)" if near is not None else ""
+    return f"patient_id {pid} is not in the patients table{hint}"
+
+
 def _validate(
     table: pd.DataFrame,
     statuses: Statuses,
     people: People | None,
     patient_problems: dict[str, str],
     today: date,
-) -> tuple[pd.Series, pd.Series, dict[str, pd.Series]]:
-    """Rows that cannot be screened, with the first reason for each, and the parsed dates."""
+) -> tuple[pd.Series, pd.Series, dict[str, pd.Series], np.ndarray]:
+    """Rows that cannot be screened, with the first reason for each, the parsed dates, and the
+    rows whose stop date is after the screening date (read as no stop date)."""
     reject = pd.Series(False, index=table.index)
     reasons = pd.Series("", index=table.index, dtype="string")
 
@@ -223,10 +279,10 @@ def _validate(
         ids = np.array(distinct.tolist(), dtype=object)
         listed = np.array([p in people for p in ids], dtype=bool)[codes]
         troubled = np.array([p in patient_problems for p in ids], dtype=bool)[codes]
-        mark(
-            ~listed & ~troubled,
-            lambda rows: [f"patient_id {p} is not in the patients table" for p in ids[codes[rows]]],
-        )
+        unlisted = ~listed & ~troubled
+        if unlisted.any():
+            folded = {_folded(p): p for p in people}  # once: a ward may have 100,000 patients
+            mark(unlisted, lambda rows: [_not_listed(p, folded) for p in ids[codes[rows]]])
         mark(troubled, lambda rows: [patient_problems[p] for p in ids[codes[rows]]])
     dates = {}
     for column in ("start", "stop"):
@@ -246,7 +302,10 @@ def _validate(
     mark(
         dates["start"].notna() & (dates["start"] > row_as_of), "start date after the screening date"
     )
-    return reject, reasons, dates
+    # A planned end (as ``check`` reads one): given on the screening date, so no stop date.
+    later = (dates["stop"].notna() & (dates["stop"] > row_as_of)).to_numpy() & ~statuses.void
+    dates["stop"] = dates["stop"].mask(later)
+    return reject, reasons, dates, later
 
 
 def _per_patient(

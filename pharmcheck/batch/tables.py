@@ -94,6 +94,11 @@ def normalise_columns(
     if missing:
         delimiter = frame.attrs.get("delimiter")
         read_as = f" (read as {_DELIMITERS[delimiter]}-separated)" if delimiter else ""
+        if frame.attrs.get(
+            "other_sheets"
+        ):  # the first sheet, read by default, may be the wrong one
+            others = ", ".join(map(repr, frame.attrs["other_sheets"]))
+            read_as = f" (read sheet {frame.attrs['sheet']!r}; its other sheets: {others})"
         raise InputError(
             f"{what}: missing required column(s) {', '.join(missing)}; "
             f"found {', '.join(map(str, frame.columns)) or 'none'}{read_as}"
@@ -167,19 +172,22 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
     import sys
     from pathlib import Path
 
+    path = Path(source)
+    suffix = path.suffix.lower()
+    if sheet is not None and (source == "-" or suffix not in (".xlsx", ".xlsm")):
+        # else the sheet asked for is ignored and another table screened in its place
+        raise InputError(f"{source} is not a workbook (.xlsx): it has no sheet {sheet!r}")
     if source == "-":
         return _read_csv(sys.stdin, "stdin", ",")
-    path = Path(source)
     if path.is_dir():
         raise InputError(f"{source} is a directory, not a table")
     if not path.exists():
         raise InputError(f"{source} does not exist")
-    suffix = path.suffix.lower()
     try:
         if suffix in (".xlsx", ".xlsm"):
             return _read_workbook(path, source, sheet)
         if suffix == ".parquet":
-            return _skip_blank_rows(pd.read_parquet(path))
+            return _skip_blank_rows(_read_parquet(path))
     except InputError:
         raise
     # A damaged workbook or parquet file (openpyxl and pyarrow raise many types): one line.
@@ -189,9 +197,51 @@ def read_table(source: str, sheet: str | None = None) -> pd.DataFrame:
         ) from None
     with path.open("rb") as handle:
         head = handle.read(4096)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with its mark: Excel's Unicode text
+        import io
+
+        try:
+            text = path.read_bytes().decode("utf-16")
+        except UnicodeDecodeError:
+            raise InputError(f"{source}: starts as UTF-16 text but is not") from None
+        return _read_csv(io.StringIO(text), source, "\t" if suffix in (".tsv", ".tab") else ",")
     if b"\x00" in head:
         raise InputError(f"{source} is a binary file, not CSV/TSV")
     return _read_csv(path, source, "\t" if suffix in (".tsv", ".tab") else ",")
+
+
+def _read_parquet(path: Any) -> pd.DataFrame:
+    """Every column as text, as a CSV would hold it: pandas reads an integer column with a null
+    as floats (patient 1001 became "1001.0", and an id past 2**53 another number), and a list
+    as its Python text; a list's items are joined by "; " (how a table lists conditions)."""
+    from pyarrow import parquet
+
+    table = parquet.read_table(path)
+    columns = {
+        name: parquet_text(column)
+        for name, column in zip(table.column_names, table.columns, strict=True)
+    }
+    return pd.DataFrame(columns, columns=table.column_names)
+
+
+def parquet_text(column: Any) -> pd.Series:
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    kind = column.type
+    if pa.types.is_dictionary(kind):
+        column, kind = column.cast(kind.value_type), kind.value_type
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        cells = [
+            None if items is None else "; ".join(str(i) for i in items if i is not None)
+            for items in column.to_pylist()
+        ]
+        return pd.Series(cells, dtype="string")
+    try:
+        text = pc.cast(column, pa.string())
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):  # a struct, bytes not UTF-8: as Python
+        return pd.Series(column.to_pylist(), dtype=object).astype("string")
+    return pd.Series(text.to_pylist(), dtype="string")
 
 
 def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
@@ -220,7 +270,10 @@ def _read_workbook(path: Any, source: str, sheet: str | None) -> pd.DataFrame:
                 f"{source}: no sheet {sheet!r}; its sheets are {', '.join(map(repr, names))}"
             )
         frame = _skip_blank_rows(pd.read_excel(book, sheet_name=chosen, dtype="string"))
+    if len(frame.columns) and all(str(c).startswith("Unnamed: ") for c in frame.columns):
+        raise InputError(f"{source}: sheet {chosen!r}: row 1 is blank; the header must be row 1")
     others = [n for n in names if n != chosen]
+    frame.attrs["sheet"], frame.attrs["other_sheets"] = chosen, others
     if others:
         frame.attrs["notes"] = [
             (
@@ -251,6 +304,8 @@ def _read_csv(source: Any, name: str, sep: str) -> pd.DataFrame:
         data = text.encode("utf-8")
     if not text or text.isspace():
         raise InputError(f"{name} is empty")
+    if not _first_line(text, "\r\n").strip():  # else the rows' numbers are not the file's
+        raise InputError(f"{name}: line 1 is blank; the header must be the first line")
     sep = _delimiter(text, sep)
     header = _header(text, sep)
     duplicated = sorted({c for c in header if c and header.count(c) > 1})
@@ -312,7 +367,7 @@ def _has_giant_cell(cells: Any) -> bool:
 def _skip_blank_rows(frame: pd.DataFrame) -> pd.DataFrame:
     """The rows with a cell that is not blank, keeping their numbers
     (``frame.attrs["source_rows"]``)."""
-    blank = _blank_rows(frame)
+    blank = blank_rows(frame)
     if not blank.any():
         return frame
     kept = frame[~blank].reset_index(drop=True)
@@ -354,7 +409,7 @@ def _arrow_csv(data: bytes, header: list[str], sep: str) -> Any:
     )
 
 
-def _blank_rows(frame: pd.DataFrame) -> np.ndarray:
+def blank_rows(frame: pd.DataFrame) -> np.ndarray:
     """Rows whose every cell is empty or blank (checked column by column, only on the rows still
     possibly blank: at a million rows, the first column settles nearly all)."""
     blank = np.ones(len(frame), dtype=bool)

@@ -81,7 +81,10 @@ def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> in
     show_default=True,
 )
 @click.option(
-    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path), help="Write the report here."
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    help="Write the report here (`-`: stdout).",
 )
 @click.option(
     "--select", multiple=True, metavar="CODE", help="Only these rules (code, prefix or name)."
@@ -162,6 +165,8 @@ def check(
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
+    if output is not None and str(output) == "-":
+        output = None  # stdout, as --input - is stdin
     refuse_clashes([("report", output)], [("input file", input_file)])
     given_as_of = _as_of(as_of) if as_of else None
     request, read_notes = (
@@ -192,6 +197,8 @@ def check(
     given = request.patient if request else Patient()
     patient = replace(given, **overrides, conditions=given.conditions + tuple(conditions))
     when = given_as_of or (request.as_of if request else None) or date.today()
+    if request is not None:  # a value given twice: the flag's is used, and that is said
+        read_notes = [*read_notes, *_replaced(request, overrides, given_as_of, str(input_file))]
     report = run_check(
         meds,
         patient,
@@ -216,6 +223,36 @@ def check(
         raise SystemExit(exit_code(report, Severity.parse(fail_on), allow_unrecognized))
 
 
+_FLAGS = {
+    "weight_kg": "--weight",
+    "serum_creatinine": "--creatinine",
+    "hepatic_impairment": "--hepatic",
+}
+
+
+def _replaced(
+    request: CheckRequest, overrides: dict[str, Any], as_of: date | None, source: str
+) -> list[str]:
+    """A note for each value of the request that a flag replaced with another."""
+    notes = []
+    for field, value in overrides.items():
+        old = getattr(request.patient, field)
+        if old is not None and old != value:
+            flag = _FLAGS.get(field, "--" + field.replace("_", "-"))
+            notes.append(
+                f"{flag} {_shown(value)} replaces the patient's {field} {_shown(old)} in {source}"
+            )
+    if as_of is not None and request.as_of is not None and as_of != request.as_of:
+        notes.append(f"--as-of {as_of} replaces the as_of {request.as_of} in {source}")
+    return notes
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float | int) else str(value)
+
+
 def _as_of(text: str) -> date:
     from pharmcheck.inputs.document import parse_date
 
@@ -232,9 +269,10 @@ def _read_input(
     from pharmcheck.fhir import is_bundle, read_bundle
     from pharmcheck.inputs.document import CheckRequest, load_document, read_text, request_from_data
 
-    data = load_document(read_text(input_file), input_file)
+    name = "stdin" if input_file == "-" else input_file  # as read_text calls it
+    data = load_document(read_text(input_file), name)
     if not is_bundle(data):
-        return request_from_data(data, input_file), []
+        return request_from_data(data, name), []
     when = given_as_of or date.today()
     bundle_meds, bundle_patient, read_notes = read_bundle(data, when, kb=checker(db_url).kb)
     if not bundle_meds and not names_given:

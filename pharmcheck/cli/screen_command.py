@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractContextManager, ExitStack, nullcontext
 from datetime import date
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -40,8 +40,8 @@ _SHOWN_PATIENTS = 50
 @click.option(
     "-o",
     "--output",
-    type=click.Path(path_type=Path),
-    help="Write findings here (with --engine dask: a folder of Parquet files).",
+    type=click.Path(path_type=Path, allow_dash=True),
+    help="Write findings here (`-`: stdout; with --engine dask: a folder of Parquet files).",
 )
 @click.option(
     "--format",
@@ -137,16 +137,41 @@ def screen(
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 
+    if output is not None and str(output) == "-":
+        output = None  # stdout, as MEDS "-" is stdin
+    if meds == "-" and patients == "-":
+        raise InputError("MEDS and --patients cannot both be read from stdin (-)")
+    if patients_sheet is not None and patients is None:
+        raise InputError("--patients-sheet needs --patients")
     refuse_clashes(
         [("findings file", output), ("summary file", summary_file)],
         [("medications file", meds), ("patients file", patients)],
     )
     when = parse_date(as_of, "--as-of") if as_of else date.today()
     if engine == "dask":
-        if output is None or summary_file is not None or meds == "-":
+        if output is None or summary_file is not None or meds == "-" or patients == "-":
             raise InputError(
                 "--engine dask needs -o OUT_DIR (Parquet partitions), files or folders as input, "
                 "and no --summary"
+            )
+        given_format = (
+            click.get_current_context().get_parameter_source("fmt")
+            != click.core.ParameterSource.DEFAULT
+        )
+        ignored = [
+            option
+            for option, given in (
+                ("--unit", unit is not None),
+                ("--sheet", sheet is not None),
+                ("--patients-sheet", patients_sheet is not None),
+                (f"--format {fmt}", given_format and fmt != "parquet"),
+            )
+            if given
+        ]
+        if ignored:  # the Dask screen has none of these: they would be silently ignored
+            raise InputError(
+                f"--engine dask does not take {', '.join(ignored)} (it writes Parquet files, "
+                "reads CSV, TSV or Parquet, and applies site-wide overrides only)"
             )
         _screen_on_dask(
             meds, patients, output, scheduler, workers, db_url, when, select, ignore,
@@ -167,38 +192,41 @@ def screen(
         ProgressBar(sys.stderr) if sys.stderr.isatty() else None
     )  # silent when stderr is a file or pipe
     try:
-        with (
-            collecting_for_screening(),
-            pool_for(workers, meds, db_url) as pool,
-            _csv_output(output, fmt) as csv_to,
-        ):
-            result = screen_in_pool(
-                read_table(meds, sheet),
-                read_table(patients, patients_sheet) if patients else None,
-                workers=workers,
-                db_url=db_url,
-                as_of=when,
-                select=select,
-                ignore=ignore,
-                min_severity=Severity.parse(min_severity),
-                progress=bar.screening if bar else None,
-                unit=unit,
-                pool=pool,
-                csv_to=csv_to,
-                scratch=output.resolve().parent if output else None,
-            )
-        if bar:
-            bar.writing()
-        if csv_to is None:
-            _write(result, output, fmt)
+        with ExitStack() as files:
+            # Begun first: a summary that cannot be written fails before the findings file is
+            # replaced.
+            summary_to = files.enter_context(replacing(summary_file)) if summary_file else None
+            with (
+                collecting_for_screening(),
+                pool_for(workers, meds, db_url) as pool,
+                _csv_output(output, fmt) as csv_to,
+            ):
+                result = screen_in_pool(
+                    read_table(meds, sheet),
+                    read_table(patients, patients_sheet) if patients else None,
+                    workers=workers,
+                    db_url=db_url,
+                    as_of=when,
+                    select=select,
+                    ignore=ignore,
+                    min_severity=Severity.parse(min_severity),
+                    progress=bar.screening if bar else None,
+                    unit=unit,
+                    pool=pool,
+                    csv_to=csv_to,
+                    scratch=output.resolve().parent if output else None,
+                )
+            if bar:
+                bar.writing()
+            if csv_to is None:
+                _write(result, output, fmt)
+            if summary_to is not None:
+                result.summary.map(
+                    lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell
+                ).to_csv(summary_to, index=False)
     finally:
         if bar:
             bar.close()
-    if summary_file is not None:
-        with replacing(summary_file) as handle:
-            result.summary.map(
-                lambda cell: spreadsheet_cell(cell) if isinstance(cell, str) else cell
-            ).to_csv(handle, index=False)
     _print_summary(result)
     if exit_zero:
         return

@@ -18,7 +18,7 @@ from typing import Any
 
 from pharmcheck.domain import Quantity
 from pharmcheck.fhir.codes import COUNT_UNITS, DOSE_UNITS, PERIOD_DAYS, TIMING_CODES, UCUM
-from pharmcheck.inputs.sig import normalize_route, parse_frequency
+from pharmcheck.inputs.sig import ROUTES, normalize_route, parse_frequency
 
 _ROUTE_WORDS = (
     ("intravenous", "intravenous"),
@@ -94,7 +94,7 @@ def read_instruction(dosage: Any, strength: Strength) -> Instruction:
         prn=prn,
         prn_max=prn_max,
         sequence=dosage.sequence,
-        route=_route(dosage.route),
+        route=_route(dosage.route, notes),
         text=dosage.text,
         notes=tuple(notes),
     )
@@ -246,7 +246,7 @@ def _max_per_day(ratio: Any, strength: Strength, notes: list[str]) -> Quantity |
     return Quantity(most.value / period, most.unit) if period < 1 else most
 
 
-def _route(route: Any) -> str | None:
+def _route(route: Any, notes: list[str]) -> str | None:
     if route is None:
         return None
     texts = [route.text or ""] + [c.display or "" for c in route.coding or []]
@@ -256,4 +256,9 @@ def _route(route: Any) -> str | None:
             if word in lowered:
                 return name
     first = next((t for t in texts if t.strip()), None)
-    return normalize_route(first) if first else None
+    if first is None:
+        return None
+    if normalize_route(first) not in ROUTES:  # said, not kept: a limit's route could not match it
+        notes.append(f"route {first!r:.60} is not one pharmcheck reads: read as not given")
+        return None
+    return normalize_route(first)

@@ -231,6 +231,33 @@ _ROUTES = {
     "intrathecal": "intrathecal",
     "buccal": "buccal",
 }
+#: Spellings of a route as a route field gives it (not read from a sig's words, where a short
+#: word would be taken from a drug's name).
+_ROUTE_FIELD = {
+    **_ROUTES,
+    "p.o.": "oral",
+    "per os": "oral",
+    "i.v.": "intravenous",
+    "intravenously": "intravenous",
+    "i.m.": "intramuscular",
+    "intramuscularly": "intramuscular",
+    "s.c.": "subcutaneous",
+    "s/c": "subcutaneous",
+    "subq": "subcutaneous",
+    "subcutaneously": "subcutaneous",
+    "s.l.": "sublingual",
+    "p.r.": "rectal",
+    "per rectum": "rectal",
+    "nasogastric": "enteral",
+    "ng tube": "enteral",
+    "peg tube": "enteral",
+    "gastrostomy": "enteral",
+    "enteral": "enteral",
+    "inhalation": "inhaled",
+}
+#: The routes pharmcheck reads; a route field naming another is refused, as an unknown frequency
+#: is (a limit for a route it cannot match would otherwise be skipped without a word).
+ROUTES = frozenset(_ROUTE_FIELD.values())
 _ROUTE = re.compile(
     r"\b(" + "|".join(sorted(map(re.escape, _ROUTES), key=len, reverse=True)) + r")\b",
     re.IGNORECASE,
@@ -905,9 +932,10 @@ def weighed(
 
 
 def normalize_route(text: str) -> str:
-    """ "IV" -> "intravenous", "po" -> "oral"; an unknown route is kept as written, lowercased."""
-    key = text.strip().lower()
-    return _ROUTES.get(key, key)
+    """ "IV" -> "intravenous", "po" -> "oral"; an unknown route is kept as written, lowercased
+    (not in :data:`ROUTES`)."""
+    key = " ".join(text.strip().lower().split())
+    return _ROUTE_FIELD.get(key, key)
 
 
 def _strip_sig_words(name: str) -> str:
