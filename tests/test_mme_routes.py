@@ -56,6 +56,11 @@ def test_fentanyl_by_patch_is_converted_and_by_vein_is_not(checker) -> None:  # 
     assert patch is not None and "fentanyl 50 mcg/h x 2.4 = 120" in patch.message
     vein = _mme(checker, ["fentanyl 50 mcg/h iv"])
     assert vein is not None and vein.message.startswith("Total MME/day unknown.")
+    unsaid = _mme(checker, ["fentanyl 50 mcg/h"])  # a patch, or an infusion?
+    assert unsaid is not None and unsaid.message.startswith("Total MME/day unknown.")
+    assert "fentanyl is a rate of 50 mcg/h with no route given" in unsaid.message
+    written = _mme(checker, [Medication("fentanyl", dose="50 mcg/h", route="transdermal")])
+    assert written is not None and "fentanyl 50 mcg/h x 2.4 = 120" in written.message
 
 
 @settings(max_examples=40, deadline=None)

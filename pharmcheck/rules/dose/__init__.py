@@ -55,9 +55,10 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
         "reassessment at 50 MME/day and careful justification at 90.",
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022). The "
         "table's factors are applied to doses by mouth or by a route not given, and its fentanyl "
-        "factor to a rate in mcg/h by patch or by a route not given; a dose given by another "
-        "route (intravenous, subcutaneous, intrathecal...) or as a rate in mg/h is not converted "
-        "(its oral factor would understate the load) and the total says it is incomplete.",
+        "factor to a rate in mcg/h by patch (the route, or the word patch, written); a dose "
+        "given by another route (intravenous, subcutaneous, intrathecal...), a rate in mg/h, or "
+        "a rate in mcg/h with no route is not converted (its oral factor would understate the "
+        "load) and the total says it is incomplete.",
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
     examples=(
@@ -96,7 +97,7 @@ Regimen = tuple[Quantity | None, str | None, str, str | None]
 2022 table cannot convert it whatever the drug, how it is given."""
 
 # Routes whose doses the CDC 2022 table converts: by mouth, or not said; the one other form it
-# names is transdermal fentanyl, in mcg/h.
+# names is transdermal fentanyl, in mcg/h, converted only when the patch is written.
 _CONVERTED_ROUTES = (None, "oral", "enteral")
 
 
@@ -119,6 +120,8 @@ def _given(med: ResolvedMedication) -> str | None:
     if med.dose is not None and med.dose.unit in ("mg/h", "units/h"):
         return f"a rate of {med.dose} (the table has no factor for a dose by the hour)"
     patch_rate = med.daily_dose is not None and med.daily_dose.unit == "mcg/h"
+    if patch_rate and med.route is None:  # a patch, or an infusion by the hour?
+        return f"a rate of {med.daily_dose} with no route given (the table's factor is a patch's)"
     if med.route not in _CONVERTED_ROUTES and not (med.route == "transdermal" and patch_rate):
         return f"given by the {med.route} route (the table has no factor for it)"
     return None
