@@ -49,6 +49,11 @@ def _from_table(fields: dict[str, str]) -> Patient | str:
             {"dialysis": "Hemodialysis", "hepatic_impairment": "SEVERE"},
             Patient(dialysis="hemodialysis", hepatic_impairment="severe"),
         ),
+        ({"dialysis": "HD"}, Patient(dialysis="hemodialysis")),
+        ({"dialysis": "haemodialysis"}, Patient(dialysis="hemodialysis")),
+        ({"dialysis": " CAPD "}, Patient(dialysis="peritoneal")),
+        ({"dialysis": "Peritoneal  dialysis"}, Patient(dialysis="peritoneal")),
+        ({"dialysis": "no"}, Patient(dialysis="none")),
         ({"conditions": "epilepsy; ; ESRD"}, Patient(conditions=("epilepsy", "ESRD"))),
         ({"myoclonus": "", "age": "  "}, Patient()),
     ],
@@ -120,7 +125,7 @@ CELLS = st.fixed_dictionaries(
         "crcl": st.sampled_from(["", "25", "250", "nan", "inf"]),
         "egfr": st.sampled_from(["", "60", "12.5"]),
         "sex": st.sampled_from(["", "female", "M", "woman", "other", "unknown", "x"]),
-        "dialysis": st.sampled_from(["", "none", "Peritoneal", "yes"]),
+        "dialysis": st.sampled_from(["", "none", "Peritoneal", "yes", "HD", "CAPD", "CRRT"]),
         "hepatic_impairment": st.sampled_from(["", "mild", "Moderate", "bad"]),
         "pregnant": st.sampled_from(["", "yes", "no", "TRUE", "0", "maybe"]),
         "childbearing_potential": st.sampled_from(["", "y", "f", "2"]),
@@ -144,3 +149,23 @@ def test_any_row_reads_as_the_same_patient_or_message_as_the_document(
         assert validate_patient(expected) == expected
     else:
         assert table == expected
+
+
+def test_the_check_command_reads_dialysis_as_wards_write_it() -> None:
+    from click.testing import CliRunner
+
+    from pharmcheck.cli import cli
+
+    def run(kind: str):  # type: ignore[no-untyped-def]
+        args = ["check", "gabapentin 300 mg tid", "--crcl", "10", "--dialysis", kind]
+        return CliRunner().invoke(cli, [*args, "--format", "json", "--exit-zero"])
+
+    written, spelled = run("HD"), run("hemodialysis")
+    assert written.exit_code == 0, written.output
+    assert '"dialysis": "hemodialysis"' in written.output
+    assert written.output == spelled.output
+    refused = run("CRRT")
+    assert refused.exit_code == 2
+    assert "patient dialysis must be one of none, hemodialysis, peritoneal, got 'CRRT'" in (
+        refused.output
+    )

@@ -58,7 +58,11 @@ def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> in
     help="Serum creatinine, mg/dL or umol/L: CrCl by Cockcroft-Gault (needs age, sex, weight) "
     "when CrCl is not given.",
 )
-@click.option("--dialysis", type=click.Choice(DIALYSIS_KINDS))
+@click.option(
+    "--dialysis",
+    metavar="KIND",
+    help=f"{', '.join(DIALYSIS_KINDS)} (HD, PD and CAPD read as such).",
+)
 @click.option("--hepatic", type=click.Choice(HEPATIC_LEVELS), help="Hepatic impairment.")
 @click.option("--pregnant/--not-pregnant", default=None)
 @click.option("--childbearing-potential/--no-childbearing-potential", default=None)
@@ -162,6 +166,7 @@ def check(
     """
     from pharmcheck.domain import Medication, Patient
     from pharmcheck.engine import check as run_check
+    from pharmcheck.inputs.patient import read_choice
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
@@ -186,7 +191,7 @@ def check(
             "crcl": crcl,
             "egfr": egfr,
             "serum_creatinine": creatinine_quantity(*creatinine) if creatinine else None,
-            "dialysis": dialysis,
+            "dialysis": read_choice("dialysis", dialysis),  # "HD", "CAPD" as wards write them
             "hepatic_impairment": hepatic,
             "pregnant": pregnant,
             "childbearing_potential": childbearing_potential,

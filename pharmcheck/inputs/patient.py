@@ -47,6 +47,18 @@ _SEX_WORDS: dict[str, str | None] = {
     "man": "male",
     "unknown": None,
 }
+#: Common ways of writing dialysis, as ward lists write it (CRRT is neither, and is refused).
+_DIALYSIS_WORDS: dict[str, str | None] = {
+    "hd": "hemodialysis",
+    "ihd": "hemodialysis",
+    "haemodialysis": "hemodialysis",
+    "pd": "peritoneal",
+    "capd": "peritoneal",
+    "apd": "peritoneal",
+    "peritoneal dialysis": "peritoneal",
+    "no": "none",
+}
+_WORDS = {"sex": _SEX_WORDS, "dialysis": _DIALYSIS_WORDS}
 #: The fields of a Patient in the order a message about the first wrong one follows.
 FIELDS = tuple(f.name for f in fields(Patient))
 
@@ -109,9 +121,10 @@ def read_choice(key: str, value: Any) -> str | None:
         return None
     if not isinstance(value, str):
         raise InputError(f"patient {key} must be a text, got {value!r:.60}")
-    word = _short(key, value).lower()
-    if key == "sex" and word in _SEX_WORDS:
-        return _SEX_WORDS[word]
+    word = " ".join(_short(key, value).lower().split())
+    words = _WORDS.get(key, {})
+    if word in words:
+        return words[word]
     if word not in CHOICES[key]:
         raise InputError(f"patient {key} must be one of {', '.join(CHOICES[key])}, got {value!r}")
     return word
