@@ -56,9 +56,12 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022). The "
         "table's factors are applied to doses by mouth or by a route not given, and its fentanyl "
         "factor to a rate in mcg/h by patch (the route, or the word patch, written); a dose "
-        "given by another route (intravenous, subcutaneous, intrathecal...), a rate in mg/h, or "
-        "a rate in mcg/h with no route is not converted (its oral factor would understate the "
-        "load) and the total says it is incomplete.",
+        "given by injection or infusion (intravenous, subcutaneous, intramuscular, intrathecal, "
+        "epidural) or as a rate in mg/h is counted at its oral factor as a lower "
+        "bound ('At least'), since it bypasses absorption from the gut (a fentanyl rate in mcg/h "
+        "with no route likewise, at the patch factor); one by another route (sublingual, "
+        "rectal, buccal...) is not converted; "
+        "either way the total says it is incomplete.",
         references="CDC22 (CDC Clinical Practice Guideline for Prescribing Opioids for Pain, 2022)",
     ),
     examples=(
@@ -70,16 +73,23 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
         ),
         Example(("codeine 30 mg qid",), flagged=False),
         Example(
-            ("morphine 10 mg iv q4h",),
+            ("morphine 60 mg iv q4h",),
+            severity=Severity.MAJOR,
+            says="At least 360 MME/day (morphine 360 mg x 1 = 360). Total is INCOMPLETE: "
+            "morphine is given by the intravenous route, counted at the table's factor as a lower "
+            "bound",
+        ),
+        Example(
+            ("morphine 10 mg pr q4h",),
             severity=Severity.INFO,
-            says="morphine is given by the intravenous route (the table has no factor for it)",
+            says="morphine is given by the rectal route (the table has no factor for it)",
         ),
         Example(
             ("morphine 30 mg q4h", "morphine 2 mg/h sc"),
             severity=Severity.MAJOR,
-            says="At least 180 MME/day",
+            says="At least 228 MME/day",
         ),
-        Example(("morphine 2 mg/h",), severity=Severity.INFO, says="a rate of 2 mg/h"),
+        Example(("morphine 2 mg/h",), severity=Severity.INFO, says="At least 48 MME/day"),
     ),
 )
 def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
@@ -92,13 +102,17 @@ def opioid_mme_total(ctx: CheckContext) -> Iterator[Finding]:
         yield from ctx.memo(("PC401", opioids), mme_findings, ctx, opioids)
 
 
-Regimen = tuple[Quantity | None, str | None, str, str | None]
+Regimen = tuple[Quantity | None, str | None, str, tuple[str, bool] | None]
 """What PC401 reads of one entry: its daily dose, the dose's note, its label and, when the CDC
-2022 table cannot convert it whatever the drug, how it is given."""
+2022 table has no factor for how it is given, how (and whether its oral factor bounds it from
+below)."""
 
 # Routes whose doses the CDC 2022 table converts: by mouth, or not said; the one other form it
 # names is transdermal fentanyl, in mcg/h, converted only when the patch is written.
 _CONVERTED_ROUTES = (None, "oral", "enteral")
+# Routes that bypass absorption from the gut or skin: a dose so given reaches the body at least
+# as fully as by mouth or patch, so the table's factor understates it: a lower bound.
+_PARENTERAL_ROUTES = ("intravenous", "intramuscular", "subcutaneous", "intrathecal", "epidural")
 
 
 def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[Regimen, ...]]:
@@ -115,15 +129,18 @@ def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[Reg
     )
 
 
-def _given(med: ResolvedMedication) -> str | None:
-    """How an entry is given when the CDC 2022 table has no factor for it (None: it may have)."""
+def _given(med: ResolvedMedication) -> tuple[str, bool] | None:
+    """How an entry is given when the CDC 2022 table has no factor for it, and whether the oral
+    factor bounds its load from below (None: the table's factors may apply)."""
     if med.dose is not None and med.dose.unit in ("mg/h", "units/h"):
-        return f"a rate of {med.dose} (the table has no factor for a dose by the hour)"
+        return f"a rate of {med.dose}", True  # by the hour: never by mouth
     patch_rate = med.daily_dose is not None and med.daily_dose.unit == "mcg/h"
-    if patch_rate and med.route is None:  # a patch, or an infusion by the hour?
-        return f"a rate of {med.daily_dose} with no route given (the table's factor is a patch's)"
+    if patch_rate and med.route is None:  # a patch (the factor's own), or an infusion (more)
+        return f"a rate of {med.daily_dose} with no route given (a patch, or an infusion?)", True
+    if med.route in _PARENTERAL_ROUTES:
+        return f"given by the {med.route} route", True
     if med.route not in _CONVERTED_ROUTES and not (med.route == "transdermal" and patch_rate):
-        return f"given by the {med.route} route (the table has no factor for it)"
+        return f"given by the {med.route} route (the table has no factor for it)", False
     return None
 
 
@@ -139,8 +156,8 @@ def mme_findings(
     for drug_id, drug, regimens in opioids:
         factors = ctx.properties(drug_id, "mme_factor")
         for daily_dose, note, label, given in regimens:
-            if given is not None:  # never the oral factor for a dose given another way
-                incomplete.append(f"{label} is {given}, so it is not converted")
+            if given is not None and not given[1]:  # nothing bounds it: left out, and said
+                incomplete.append(f"{label} is {given[0]}, so it is not converted")
                 continue
             factor = next((f for f in factors if _factor_applies(f, daily_dose)), None)
             if factor is None:
@@ -161,6 +178,11 @@ def mme_findings(
             mme = daily_dose.value * float(factor["value"])
             total += mme
             contributions.append(f"{label} {daily_dose} x {float(factor['value']):g} = {mme:.0f}")
+            if given is not None:  # the oral factor understates it: the total is a lower bound
+                incomplete.append(
+                    f"{label} is {given[0]}, counted at the table's factor as a lower bound "
+                    "(the table has no factor for it)"
+                )
             references.extend(r.cite() for r in factor.references)
     if not contributions and not incomplete:
         return ()
