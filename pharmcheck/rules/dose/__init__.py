@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from pharmcheck.domain import Finding, Quantity, ResolvedMedication, Severity
 from pharmcheck.inputs.formulation import formulation_of
+from pharmcheck.inputs.sig import hourly_daily
 from pharmcheck.kb.dose_scope import Population
 from pharmcheck.kb.store import Fact, KnowledgeBase
 from pharmcheck.names import lower_key
@@ -56,8 +57,8 @@ def summed_over(meds: list[ResolvedMedication]) -> str:
         limits="MME are estimates, not conversion ratios between opioids (CDC 2022). The "
         "table's factors are applied to doses by mouth or by a route not given, and its fentanyl "
         "factor to a rate in mcg/h by patch (the route, or the word patch, written); a dose "
-        "given by injection or infusion (intravenous, subcutaneous, intramuscular, intrathecal, "
-        "epidural) or as a rate in mg/h is counted at its oral factor as a lower "
+        "given by injection or infusion (intravenous, subcutaneous, intramuscular, "
+        "intrathecal) or as a rate in mg/h is counted at the table's factor as a lower "
         "bound ('At least'), since it bypasses absorption from the gut (a fentanyl rate in mcg/h "
         "with no route likewise, at the patch factor); one by another route (sublingual, "
         "rectal, buccal...) is not converted; "
@@ -110,9 +111,10 @@ below)."""
 # Routes whose doses the CDC 2022 table converts: by mouth, or not said; the one other form it
 # names is transdermal fentanyl, in mcg/h, converted only when the patch is written.
 _CONVERTED_ROUTES = (None, "oral", "enteral")
+_PARENTERAL = ("intravenous", "intramuscular", "subcutaneous")  # a maximum's "parenteral" (PC402)
 # Routes that bypass absorption from the gut or skin: a dose so given reaches the body at least
 # as fully as by mouth or patch, so the table's factor understates it: a lower bound.
-_PARENTERAL_ROUTES = ("intravenous", "intramuscular", "subcutaneous", "intrathecal", "epidural")
+_BYPASSING_ABSORPTION = (*_PARENTERAL, "intrathecal")
 
 
 def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[Regimen, ...]]:
@@ -132,12 +134,12 @@ def opioid_regimens(meds: list[ResolvedMedication]) -> tuple[int, str, tuple[Reg
 def _given(med: ResolvedMedication) -> tuple[str, bool] | None:
     """How an entry is given when the CDC 2022 table has no factor for it, and whether the oral
     factor bounds its load from below (None: the table's factors may apply)."""
-    if med.dose is not None and med.dose.unit in ("mg/h", "units/h"):
+    if med.dose is not None and hourly_daily(med.dose) is not None:
         return f"a rate of {med.dose}", True  # by the hour: never by mouth
     patch_rate = med.daily_dose is not None and med.daily_dose.unit == "mcg/h"
     if patch_rate and med.route is None:  # a patch (the factor's own), or an infusion (more)
         return f"a rate of {med.daily_dose} with no route given (a patch, or an infusion?)", True
-    if med.route in _PARENTERAL_ROUTES:
+    if med.route in _BYPASSING_ABSORPTION:
         return f"given by the {med.route} route", True
     if med.route not in _CONVERTED_ROUTES and not (med.route == "transdermal" and patch_rate):
         return f"given by the {med.route} route (the table has no factor for it)", False
@@ -319,7 +321,6 @@ def _other_antiseizure(ctx: CheckContext, drug_id: int) -> bool:
 
 
 ANTISEIZURE = "antiseizure"  # the class whose regimens (adjunctive, monotherapy) scope maxima
-_PARENTERAL = ("intravenous", "intramuscular", "subcutaneous")
 _TREATED_MYOCLONUS = ("present", "worsening", "improving")
 
 
