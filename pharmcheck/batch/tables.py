@@ -94,9 +94,8 @@ def normalise_columns(
     if missing:
         delimiter = frame.attrs.get("delimiter")
         read_as = f" (read as {_DELIMITERS[delimiter]}-separated)" if delimiter else ""
-        if frame.attrs.get(
-            "other_sheets"
-        ):  # the first sheet, read by default, may be the wrong one
+        # the first sheet, read by default, may be the wrong one
+        if frame.attrs.get("other_sheets"):
             others = ", ".join(map(repr, frame.attrs["other_sheets"]))
             read_as = f" (read sheet {frame.attrs['sheet']!r}; its other sheets: {others})"
         raise InputError(

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from pharmcheck.cli.options import db_option
+from pharmcheck.cli.options import dash_is_stdout, db_option
 from pharmcheck.cli.output import write_stdout
 from pharmcheck.domain import (
     DIALYSIS_KINDS,
@@ -88,6 +88,7 @@ def exit_code(report: Report, fail_on: Severity, allow_unrecognized: bool) -> in
     "-o",
     "--output",
     type=click.Path(dir_okay=False, path_type=Path, allow_dash=True),
+    callback=dash_is_stdout,
     help="Write the report here (`-`: stdout).",
 )
 @click.option(
@@ -170,8 +171,6 @@ def check(
     from pharmcheck.inputs.renal import creatinine_quantity
     from pharmcheck.report import render
 
-    if output is not None and str(output) == "-":
-        output = None  # stdout, as --input - is stdin
     refuse_clashes([("report", output)], [("input file", input_file)])
     given_as_of = _as_of(as_of) if as_of else None
     request, read_notes = (

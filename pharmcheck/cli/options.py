@@ -29,6 +29,11 @@ build_target_option = click.option(
 )
 
 
+def dash_is_stdout(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+    """An output path of ``-`` as no path: standard output, as an input ``-`` is standard input."""
+    return None if value is not None and str(value) == "-" else value
+
+
 def format_option(*choices: str, default: str = "text") -> Callable[[F], F]:
     return click.option(
         "--format",

@@ -10,7 +10,7 @@ from typing import IO, TYPE_CHECKING
 
 import click
 
-from pharmcheck.cli.options import db_option
+from pharmcheck.cli.options import dash_is_stdout, db_option
 from pharmcheck.cli.output import stdout_bytes
 from pharmcheck.domain import SEVERITY_NAMES, Severity
 from pharmcheck.files import refuse_clashes, replacing
@@ -41,6 +41,7 @@ _SHOWN_PATIENTS = 50
     "-o",
     "--output",
     type=click.Path(path_type=Path, allow_dash=True),
+    callback=dash_is_stdout,
     help="Write findings here (`-`: stdout; with --engine dask: a folder of Parquet files).",
 )
 @click.option(
@@ -137,8 +138,6 @@ def screen(
     from pharmcheck.errors import InputError
     from pharmcheck.inputs.document import parse_date
 
-    if output is not None and str(output) == "-":
-        output = None  # stdout, as MEDS "-" is stdin
     if meds == "-" and patients == "-":
         raise InputError("MEDS and --patients cannot both be read from stdin (-)")
     if patients_sheet is not None and patients is None:

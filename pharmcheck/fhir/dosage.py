@@ -258,7 +258,8 @@ def _route(route: Any, notes: list[str]) -> str | None:
     first = next((t for t in texts if t.strip()), None)
     if first is None:
         return None
-    if normalize_route(first) not in ROUTES:  # said, not kept: a limit's route could not match it
+    read = normalize_route(first)
+    if read not in ROUTES:  # said, not kept: a limit's route could not match it
         notes.append(f"route {first!r:.60} is not one pharmcheck reads: read as not given")
         return None
-    return normalize_route(first)
+    return read
